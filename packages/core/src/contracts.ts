@@ -1,0 +1,89 @@
+/**
+ * The contracts every renderer and manager (ours and third parties') is written against.
+ * This file is the frozen shape; implementations live beside it.
+ */
+import type { Module } from "@nix2dream/modules";
+import type { EvaluatedDeployment } from "./deployment.js";
+
+/** One file a renderer produces; `path` is relative to the renderer's output directory, `/`-separated. */
+export interface Artifact {
+  path: string;
+  content: string | Uint8Array;
+  /** POSIX file mode, e.g. `0o755` for scripts; default `0o644`. */
+  mode?: number;
+}
+
+/**
+ * Something an option asked for that the target cannot express (or can only approximate).
+ * The CLI prints warnings; with `--strict` every diagnostic is an error.
+ */
+export interface Diagnostic {
+  severity: "warning" | "error";
+  /** Full option path, e.g. `services.api.healthcheck`. */
+  option: string;
+  /** Service the diagnostic is about, when there is one. */
+  service?: string;
+  /** Files that defined the option, when known. */
+  files?: string[];
+  message: string;
+}
+
+/** What `render()` returns. */
+export interface RenderResult {
+  artifacts: Artifact[];
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * A renderer turns an evaluated deployment into files for one target.
+ * `render` must be pure and deterministic: no I/O, no clock, no randomness, stable key order.
+ */
+export interface Renderer<Name extends string = string> {
+  name: Name;
+  /** Declares `services.<svc>.renderers.<name>.*`. */
+  serviceModule?: Module;
+  /** Declares `renderers.<name>.*` (deployment-wide). */
+  deploymentModule?: Module;
+  render(deployment: EvaluatedDeployment): RenderResult;
+}
+
+/** Everything an action gets from the CLI (or a programmatic caller). */
+export interface ManagerContext {
+  deployment: EvaluatedDeployment;
+  /** Absolute directory where this manager's renderer wrote its artifacts. */
+  artifactsDir: string;
+  /** Absolute per-deployment state directory for this manager (logs, sockets, volumes). */
+  stateDir: string;
+  /** Positional arguments after the action name (e.g. service names). */
+  args: string[];
+  /** Parsed flags (`--follow` → `{ follow: true }`). */
+  flags: Record<string, string | boolean | undefined>;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Colour allowed (a TTY and no `NO_COLOR`). */
+  color: boolean;
+  /** Aborted when the user interrupts the CLI. */
+  signal: AbortSignal;
+}
+
+/** The outcome of an action; `exitCode` becomes the CLI's exit code. */
+export interface ActionResult {
+  exitCode: number;
+  /** Machine-readable result, printed by the CLI with `--json`. */
+  data?: unknown;
+}
+
+/** One action of a manager (`up`, `down`, `ps`, `logs`, `restart`, ...). */
+export type ManagerAction = (ctx: ManagerContext) => Promise<ActionResult>;
+
+/** A manager acts on the artifacts of one renderer. */
+export interface Manager<Name extends string = string> {
+  name: Name;
+  /** The renderer whose output this manager runs (rendered first by the CLI). */
+  renderer: string;
+  /** Declares `managers.<name>.*` (deployment-wide). */
+  module?: Module;
+  /** Short help per action, shown by `nix2dream --help`. */
+  descriptions?: Record<string, string>;
+  actions: Record<string, ManagerAction>;
+}

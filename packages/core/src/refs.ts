@@ -1,0 +1,122 @@
+/**
+ * Cross-service references. `ref.db.host` and `ref.db.ports.pg` are ordinary strings that carry
+ * a token, so template literals stay typed and readable:
+ *
+ *   env.DATABASE_URL = `postgres://${ref.db.host}:${ref.db.ports.pg}/app`
+ *
+ * Each renderer resolves the tokens for its target (`127.0.0.1:5432` under a Procfile,
+ * `db:5432` in Compose, `db.<ns>.svc.cluster.local:5432` in Kubernetes).
+ * Tokens are delimited by two Unicode private-use characters that never occur in user text.
+ */
+
+const OPEN = "\uE000";
+const CLOSE = "\uE001";
+const TOKEN_RE = /\uE000([^\uE000\uE001]*)\uE001/g;
+
+/** What a token points at. */
+export type Ref =
+  | { service: string; kind: "host" }
+  | { service: string; kind: "port"; port: string }
+  | { service: string; kind: "address"; port: string }
+  | { service: string; kind: "volume"; volume: string };
+
+/** The references of one service. */
+export interface ServiceRef {
+  /** Host name (or address) other services reach this service at. */
+  readonly host: string;
+  /** Port numbers as other services reach them, by port name. */
+  readonly ports: Readonly<Record<string, string>>;
+  /** `host:port` by port name. */
+  readonly address: Readonly<Record<string, string>>;
+  /** Path where the volume is mounted for this service, by volume name. */
+  readonly volumes: Readonly<Record<string, string>>;
+}
+
+function encode(r: Ref): string {
+  const rest = r.kind === "host" ? "" : `:${"port" in r ? r.port : r.volume}`;
+  return `${OPEN}${r.kind}:${r.service}${rest}${CLOSE}`;
+}
+
+function decode(body: string): Ref | undefined {
+  const [kind, service, arg] = body.split(":");
+  if (!service) return undefined;
+  switch (kind) {
+    case "host":
+      return { service, kind };
+    case "port":
+    case "address":
+      return arg ? { service, kind, port: arg } : undefined;
+    case "volume":
+      return arg ? { service, kind, volume: arg } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function keyed(make: (key: string) => string): Readonly<Record<string, string>> {
+  return new Proxy({} as Record<string, string>, {
+    get: (_t, key) => (typeof key === "string" ? make(key) : undefined),
+  });
+}
+
+/** A reference to one service by name. */
+export function serviceRef(service: string): ServiceRef {
+  return {
+    host: encode({ service, kind: "host" }),
+    ports: keyed((port) => encode({ service, kind: "port", port })),
+    address: keyed((port) => encode({ service, kind: "address", port })),
+    volumes: keyed((volume) => encode({ service, kind: "volume", volume })),
+  };
+}
+
+/**
+ * References to every service: `ref.db.host`, `ref.db.ports.pg`, `ref.db.address.pg`,
+ * `ref.api.volumes.data`. Checked at evaluation: a reference to a missing service or port is an
+ * error naming both ends.
+ */
+export const ref: Readonly<Record<string, ServiceRef>> = new Proxy(
+  {} as Record<string, ServiceRef>,
+  { get: (_t, key) => (typeof key === "string" ? serviceRef(key) : undefined) },
+);
+
+/** Splits a string into literal parts and references, in order. */
+export function parseRefs(value: string): Array<string | Ref> {
+  const parts: Array<string | Ref> = [];
+  let last = 0;
+  for (const m of value.matchAll(TOKEN_RE)) {
+    const r = decode(m[1] ?? "");
+    if (!r) continue;
+    if (m.index > last) parts.push(value.slice(last, m.index));
+    parts.push(r);
+    last = m.index + m[0].length;
+  }
+  if (last < value.length) parts.push(value.slice(last));
+  return parts;
+}
+
+/** True when the string holds at least one reference. */
+export function hasRefs(value: string): boolean {
+  return value.includes(OPEN);
+}
+
+/** Replaces every reference with what `resolve` returns for it. */
+export function resolveRefs(value: string, resolve: (r: Ref) => string): string {
+  if (!hasRefs(value)) return value;
+  return parseRefs(value)
+    .map((p) => (typeof p === "string" ? p : resolve(p)))
+    .join("");
+}
+
+/** Human-readable form of a reference for messages: `ref.db.ports.pg`. */
+export function describeRef(r: Ref): string {
+  switch (r.kind) {
+    case "host":
+      return `ref.${r.service}.host`;
+    case "port":
+      return `ref.${r.service}.ports.${r.port}`;
+    case "address":
+      return `ref.${r.service}.address.${r.port}`;
+    case "volume":
+      return `ref.${r.service}.volumes.${r.volume}`;
+  }
+}
