@@ -1,0 +1,26 @@
+/**
+ * `@nix2dream/manage-local`: the built-in supervisor that runs the procfile render on this machine.
+ */
+
+export {
+  AlreadyRunningError,
+  type ControlLogLine,
+  type ControlRequest,
+  type ControlResponse,
+  controlRequest,
+  decodeLogLine,
+  NotRunningError,
+  socketPathFor,
+} from "./control.js";
+export { default, type LocalManagerOptions, psTable, readPlan } from "./manager.js";
+export {
+  InvalidPlanError,
+  type ProcessHealth,
+  type ProcessState,
+  type ProcessStatus,
+  Supervisor,
+  type SupervisorEvents,
+  type SupervisorOptions,
+  type SupervisorResult,
+  UnknownProcessError,
+} from "./supervisor.js";

@@ -1,0 +1,362 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ActionResult, Manager, ManagerContext } from "@nix2dream/core";
+import type { ProcessPlan } from "@nix2dream/render-procfile";
+import {
+  type ControlLogLine,
+  type ControlRequest,
+  type ControlResponse,
+  controlRequest,
+  decodeLogLine,
+  NotRunningError,
+  socketPathFor,
+  tailFile,
+} from "./control.js";
+import { formatLines, prefixFor } from "./lines.js";
+import { type ProcessStatus, Supervisor } from "./supervisor.js";
+
+/** The plan file the procfile renderer writes beside the Procfile. */
+const PLAN_FILE = "processes.json";
+const STATE_DIR_VAR = "NIX2DREAM_STATE_DIR";
+
+/** Options of {@link local}. */
+export interface LocalManagerOptions {
+  /** Prefix log lines with the time by default (the `--timestamps` flag also turns it on). */
+  timestamps?: boolean;
+  /** Lines of each log shown by `logs` before following; `null` for all. Default 100. */
+  tail?: number | null;
+}
+
+/** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
+class ActionError extends Error {}
+
+/**
+ * Reads and checks `processes.json` from a procfile render directory.
+ * Throws with a message that says how to produce it when it is missing.
+ */
+export function readPlan(renderDir: string): ProcessPlan {
+  const file = path.join(renderDir, PLAN_FILE);
+  if (!existsSync(file)) {
+    throw new ActionError(
+      `There is no process plan at ${file}. Render the deployment first (\`nix2dream render procfile\`), then run \`nix2dream up\` again.`,
+    );
+  }
+  let plan: ProcessPlan;
+  try {
+    plan = JSON.parse(readFileSync(file, "utf8")) as ProcessPlan;
+  } catch (err) {
+    throw new ActionError(`The process plan ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (plan.version !== 1 || !Array.isArray(plan.processes)) {
+    throw new ActionError(
+      `The process plan ${file} has version ${JSON.stringify(plan.version)}; this manage-local reads version 1. Upgrade @nix2dream/manage-local or @nix2dream/render-procfile so they match.`,
+    );
+  }
+  return plan;
+}
+
+function flag(ctx: ManagerContext, ...names: string[]): string | boolean | undefined {
+  for (const n of names) if (ctx.flags[n] !== undefined) return ctx.flags[n];
+  return undefined;
+}
+
+function tailOf(ctx: ManagerContext, fallback: number | null): number | null {
+  const value = flag(ctx, "tail", "n");
+  if (value === undefined || value === true) return fallback;
+  if (value === "all") return null;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ActionError(`\`--tail\` takes a number of lines or \`all\`, not \`${value}\`.`);
+  return n;
+}
+
+async function guarded(
+  ctx: ManagerContext,
+  action: () => Promise<ActionResult>,
+): Promise<ActionResult> {
+  try {
+    return await action();
+  } catch (err) {
+    if (
+      err instanceof ActionError ||
+      err instanceof NotRunningError ||
+      (err as { code?: string }).code?.startsWith("MANAGE_LOCAL_")
+    ) {
+      ctx.stderr.write(`${(err as Error).message}\n`);
+      return { exitCode: 1 };
+    }
+    throw err;
+  }
+}
+
+/** Sends a request; a failed answer becomes an {@link ActionError}. */
+async function ask(
+  ctx: ManagerContext,
+  request: ControlRequest,
+  onLog?: (l: ControlLogLine) => void,
+) {
+  const response: ControlResponse = await controlRequest(ctx.stateDir, request, onLog, ctx.signal);
+  if (!response.ok) throw new ActionError(response.error);
+  return response.data;
+}
+
+function notRunning(ctx: ManagerContext): string {
+  return `No \`up\` is running for deployment \`${ctx.deployment.name}\` (no supervisor answers on ${socketPathFor(ctx.stateDir)}). Start it with \`nix2dream up\`.`;
+}
+
+/** `name (port) → 127.0.0.1:N` lines for every process that listens somewhere. */
+function addresses(plan: ProcessPlan): string[] {
+  const out: string[] = [];
+  for (const p of plan.processes) {
+    for (const [port, n] of Object.entries(p.ports))
+      out.push(`  ${p.name} (${port}) → 127.0.0.1:${n}`);
+  }
+  return out;
+}
+
+async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<ActionResult> {
+  const plan = readPlan(ctx.artifactsDir);
+  const timestamps = Boolean(flag(ctx, "timestamps", "t") ?? opts.timestamps ?? false);
+  const logsDir = path.join(ctx.stateDir, "logs");
+  const header = [
+    `Running ${plan.processes.length} process(es) of \`${plan.deployment}\` with the built-in supervisor.`,
+    `Logs: ${logsDir}/<process>.log; control socket: ${socketPathFor(ctx.stateDir)}`,
+  ];
+  const addr = addresses(plan);
+  if (addr.length > 0) header.push("Addresses:", ...addr);
+  if (flag(ctx, "detach", "d")) return detach(ctx, plan, timestamps, header);
+  header.push("Press Ctrl-C to stop.");
+  ctx.stdout.write(`${header.join("\n")}\n`);
+  const supervisor = new Supervisor({
+    plan,
+    renderDir: ctx.artifactsDir,
+    stateDir: ctx.stateDir,
+    output: ctx.stdout,
+    color: ctx.color,
+    timestamps,
+    env: { [STATE_DIR_VAR]: ctx.stateDir, ...process.env },
+  });
+  const result = await supervisor.run(ctx.signal);
+  if (result.failed.length > 0) {
+    ctx.stderr.write(`Failed: ${result.failed.join(", ")} (see \`nix2dream logs\`).\n`);
+  }
+  return { exitCode: result.exitCode, data: result.processes };
+}
+
+/** Runs the supervisor in a background process and returns once its control socket answers. */
+async function detach(
+  ctx: ManagerContext,
+  plan: ProcessPlan,
+  timestamps: boolean,
+  header: string[],
+): Promise<ActionResult> {
+  try {
+    await controlRequest(ctx.stateDir, { cmd: "ps" });
+    throw new ActionError(
+      `An \`up\` is already running for deployment \`${plan.deployment}\`; stop it with \`nix2dream down\`.`,
+    );
+  } catch (err) {
+    if (!(err instanceof NotRunningError)) throw err;
+  }
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const daemon = path.join(here, "daemon.js");
+  if (!existsSync(daemon))
+    throw new ActionError(`\`up --detach\` needs the built package (${daemon} is missing).`);
+  mkdirSync(ctx.stateDir, { recursive: true });
+  const outFile = path.join(ctx.stateDir, "supervisor.log");
+  const out = openSync(outFile, "w");
+  const config = JSON.stringify({
+    renderDir: ctx.artifactsDir,
+    stateDir: ctx.stateDir,
+    timestamps,
+  });
+  const child = spawn(process.execPath, [daemon, config], {
+    detached: true,
+    stdio: ["ignore", out, out],
+    env: { [STATE_DIR_VAR]: ctx.stateDir, ...process.env },
+  });
+  child.unref();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await controlRequest(ctx.stateDir, { cmd: "ps" });
+      break;
+    } catch (err) {
+      if (!(err instanceof NotRunningError) || Date.now() > deadline) {
+        throw new ActionError(`The background supervisor did not start; see ${outFile}.`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  header.push(
+    `Started in the background (pid ${child.pid}); supervisor output: ${outFile}. Stop it with \`nix2dream down\`.`,
+  );
+  ctx.stdout.write(`${header.join("\n")}\n`);
+  return { exitCode: 0 };
+}
+
+function formatUptime(s: number | null): string {
+  if (s === null) return "-";
+  if (s < 60) return `${Math.floor(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${Math.floor(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** The `ps` table: one row per process. */
+export function psTable(rows: ProcessStatus[]): string {
+  const header = ["NAME", "STATE", "HEALTH", "PID", "RESTARTS", "UPTIME", "PORTS", "REASON"];
+  const cells = rows.map((r) => [
+    r.name,
+    r.state,
+    r.health === "none" ? "-" : r.health,
+    r.pid === null ? "-" : String(r.pid),
+    String(r.restarts),
+    formatUptime(r.uptime),
+    Object.values(r.ports).join(",") || "-",
+    r.reason ?? "",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
+  return [header, ...cells]
+    .map((row) =>
+      row
+        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+async function ps(ctx: ManagerContext): Promise<ActionResult> {
+  let rows: ProcessStatus[];
+  try {
+    rows = (await ask(ctx, { cmd: "ps" })) as ProcessStatus[];
+  } catch (err) {
+    if (err instanceof NotRunningError) {
+      ctx.stderr.write(`${notRunning(ctx)}\n`);
+      return { exitCode: 1, data: [] };
+    }
+    throw err;
+  }
+  if (!flag(ctx, "json")) ctx.stdout.write(`${psTable(rows)}\n`);
+  return { exitCode: 0, data: rows };
+}
+
+async function logs(ctx: ManagerContext, opts: LocalManagerOptions): Promise<ActionResult> {
+  const follow = Boolean(flag(ctx, "follow", "f"));
+  const tail = tailOf(ctx, opts.tail === undefined ? 100 : opts.tail);
+  const names = ctx.args;
+  let plan: ProcessPlan | null = null;
+  try {
+    plan = readPlan(ctx.artifactsDir);
+  } catch {
+    // Without a plan the names come from the log files themselves.
+  }
+  const known = plan?.processes.map((p) => p.name) ?? [];
+  const width = Math.max(1, ...known.map((n) => n.length));
+  const prefixes = new Map<string, Buffer>();
+  const write = (name: string, line: Buffer) => {
+    let prefix = prefixes.get(name);
+    if (!prefix) {
+      prefix = prefixFor(name, width, ctx.color);
+      prefixes.set(name, prefix);
+    }
+    ctx.stdout.write(formatLines([line], prefix, null));
+  };
+  try {
+    await ask(ctx, { cmd: "logs", names, tail, follow }, (entry) =>
+      write(entry.process, decodeLogLine(entry)),
+    );
+    return { exitCode: 0 };
+  } catch (err) {
+    if (!(err instanceof NotRunningError)) throw err;
+  }
+  // No supervisor: show what the log files of the last run hold.
+  const selected =
+    names.length === 0
+      ? known
+      : (plan?.processes ?? [])
+          .filter((p) => names.includes(p.name) || names.includes(p.service))
+          .map((p) => p.name);
+  for (const n of names) {
+    if (
+      !selected.some((s) => s === n || plan?.processes.find((p) => p.name === s)?.service === n)
+    ) {
+      selected.push(n);
+    }
+  }
+  for (const name of selected) {
+    for (const line of tailFile(path.join(ctx.stateDir, "logs", `${name}.log`), tail))
+      write(name, line);
+  }
+  if (follow)
+    ctx.stderr.write(`${notRunning(ctx)} Showing the logs of the last run without following.\n`);
+  return { exitCode: 0 };
+}
+
+async function control(ctx: ManagerContext, cmd: "restart" | "stop"): Promise<ActionResult> {
+  if (ctx.args.length === 0)
+    throw new ActionError(
+      `\`${cmd}\` needs a service or process name, e.g. \`nix2dream ${cmd} api\`.`,
+    );
+  const all: ProcessStatus[] = [];
+  try {
+    for (const name of ctx.args) {
+      const rows = (await ask(ctx, { cmd, name })) as ProcessStatus[];
+      all.push(...rows);
+      for (const r of rows) {
+        const pid = r.pid === null ? "" : ` (pid ${r.pid})`;
+        ctx.stdout.write(
+          `${cmd === "restart" ? "Restarted" : "Stopped"} ${r.name}: ${r.state}${pid}\n`,
+        );
+      }
+    }
+  } catch (err) {
+    if (err instanceof NotRunningError) throw new ActionError(notRunning(ctx));
+    throw err;
+  }
+  return { exitCode: 0, data: all };
+}
+
+async function down(ctx: ManagerContext): Promise<ActionResult> {
+  try {
+    const rows = await ask(ctx, { cmd: "down" });
+    ctx.stdout.write(`Stopped every process of \`${ctx.deployment.name}\`.\n`);
+    return { exitCode: 0, data: rows };
+  } catch (err) {
+    if (!(err instanceof NotRunningError)) throw err;
+    ctx.stdout.write(
+      `Nothing to stop: no \`up\` is running for deployment \`${ctx.deployment.name}\`.\n`,
+    );
+    return { exitCode: 0, data: [] };
+  }
+}
+
+/**
+ * The built-in manager: runs the procfile render on this machine with {@link Supervisor}.
+ * `up` runs in the foreground until interrupted (or `--detach`); `ps`, `logs`, `restart`,
+ * `stop` and `down` talk to a running `up` through its control socket.
+ */
+export default function local(opts: LocalManagerOptions = {}): Manager<"local"> {
+  return {
+    name: "local",
+    renderer: "procfile",
+    descriptions: {
+      up: "Run every process in the foreground with the built-in supervisor (Ctrl-C stops; -d runs it in the background; -t adds timestamps).",
+      down: "Stop every process of a running `up`, in reverse dependency order.",
+      ps: "Show each process: state, health, pid, restarts, uptime, ports (--json for data).",
+      logs: "Show the logs of every process or of the named ones (--follow/-f to keep streaming, --tail N).",
+      restart: "Restart a service (all its replicas) or one process.",
+      stop: "Stop a service (all its replicas) or one process, leaving the others running.",
+    },
+    actions: {
+      up: (ctx) => guarded(ctx, () => up(ctx, opts)),
+      down: (ctx) => guarded(ctx, () => down(ctx)),
+      ps: (ctx) => guarded(ctx, () => ps(ctx)),
+      logs: (ctx) => guarded(ctx, () => logs(ctx, opts)),
+      restart: (ctx) => guarded(ctx, () => control(ctx, "restart")),
+      stop: (ctx) => guarded(ctx, () => control(ctx, "stop")),
+    },
+  };
+}

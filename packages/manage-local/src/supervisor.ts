@@ -1,0 +1,845 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { constants as osConstants } from "node:os";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import type { PlannedProcess, ProcessPlan } from "@nix2dream/render-procfile";
+import { ControlServer, socketPathFor } from "./control.js";
+import { formatLines, LineSplitter, prefixFor, rawLines, timestamp } from "./lines.js";
+import { groupHasLiveMembers, killGroup, runProbe } from "./probe.js";
+
+/**
+ * Where a process is in its life:
+ * `waiting` for its dependencies, `starting` (spawned, probe not yet passed), `running`
+ * (spawned and ready), `backoff` (waiting to be restarted), `stopping`, and the final states
+ * `exited` (code 0), `failed`, `blocked` (never started: a dependency cannot be met) and
+ * `stopped` (by `stop`, `down` or a signal).
+ */
+export type ProcessState =
+  | "waiting"
+  | "starting"
+  | "running"
+  | "backoff"
+  | "stopping"
+  | "exited"
+  | "failed"
+  | "blocked"
+  | "stopped";
+
+/** Probe state: `none` when the process has no probe. */
+export type ProcessHealth = "none" | "starting" | "healthy" | "unhealthy";
+
+/** One row of `ps`: what a process is doing now. */
+export interface ProcessStatus {
+  name: string;
+  service: string;
+  replica: number;
+  state: ProcessState;
+  health: ProcessHealth;
+  /** Process (and process group) id while it runs. */
+  pid: number | null;
+  /** Restarts so far, by policy, liveness failure or `restart`. */
+  restarts: number;
+  /** Seconds since the current run started, while it runs. */
+  uptime: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  /** Why the process is in its state (why it is blocked, why it failed, when it restarts). */
+  reason: string | null;
+  ports: Record<string, number>;
+}
+
+/** How a supervisor run ended. */
+export interface SupervisorResult {
+  /** 0 when no process failed or was blocked, 1 otherwise. */
+  exitCode: number;
+  /** Names of the processes that failed or never started. */
+  failed: string[];
+  processes: ProcessStatus[];
+}
+
+/** Options of {@link Supervisor}. */
+export interface SupervisorOptions {
+  /** The process plan (`processes.json` of the procfile render). */
+  plan: ProcessPlan;
+  /** The render directory: commands run from here. */
+  renderDir: string;
+  /** Per-deployment state directory: log files (`logs/<process>.log`) and the control socket. */
+  stateDir: string;
+  /** Where multiplexed `name | line` output goes; default `process.stdout`. */
+  output?: NodeJS.WritableStream;
+  /** Colour the name prefixes (one stable colour per process). Default false. */
+  color?: boolean;
+  /** Prefix each line with the wall-clock time. Default false. */
+  timestamps?: boolean;
+  /** Base environment of every process; default `process.env`. The plan's `env` is added on top. */
+  env?: NodeJS.ProcessEnv;
+  /** Listen on the control socket. Default true. */
+  control?: boolean;
+  /** Write per-process log files. Default true. */
+  logFiles?: boolean;
+  /** Stop everything on SIGINT/SIGTERM of this process (a second signal kills at once). Default false. */
+  handleSignals?: boolean;
+  /** Longest line kept whole; longer ones are emitted in pieces. Default 16 MiB. */
+  maxLineBytes?: number;
+}
+
+/** Events of a {@link Supervisor}. */
+export interface SupervisorEvents {
+  /** A process changed state or health. */
+  state: [ProcessStatus];
+  /** A supervisor message (also written to the output as `nix2dream | message`). */
+  message: [string];
+}
+
+type LineSubscriber = (process: string, lines: Buffer[]) => void;
+
+interface Proc {
+  plan: PlannedProcess;
+  state: ProcessState;
+  health: ProcessHealth;
+  child: ChildProcess | null;
+  pid: number | null;
+  /** Incremented on every spawn; callbacks of older runs are ignored. */
+  gen: number;
+  restarts: number;
+  /** Failures in a row, for the backoff exponent. */
+  consecutive: number;
+  startedAt: number | null;
+  exitCode: number | null;
+  signal: string | null;
+  reason: string | null;
+  spawned: boolean;
+  completed: boolean;
+  ready: boolean;
+  stopRequested: boolean;
+  livenessKill: boolean;
+  backoffTimer: NodeJS.Timeout | null;
+  exited: Promise<void> | null;
+  closed: Promise<void> | null;
+  probeAbort: AbortController | null;
+  prefix: Buffer;
+  logFile: WriteStream | null;
+}
+
+const SYSTEM = "nix2dream";
+const TERMINAL: ReadonlySet<ProcessState> = new Set(["exited", "failed", "blocked", "stopped"]);
+/** A run that lasted this long resets the backoff. */
+const STABLE_RUN_MS = 10_000;
+
+/**
+ * Runs a process plan on this machine: starts processes in dependency order, probes them,
+ * restarts them by policy, multiplexes their output line by line, and stops them in reverse
+ * dependency order (the stop signal to the whole process group, then SIGKILL after the grace
+ * period). Serves a control socket under the state dir unless `control: false`.
+ *
+ * Call {@link Supervisor.start} then {@link Supervisor.wait}, or {@link Supervisor.run}.
+ * The run ends when every process is in a final state or after {@link Supervisor.shutdown}.
+ */
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  readonly plan: ProcessPlan;
+  readonly renderDir: string;
+  readonly stateDir: string;
+  /** Path of the control socket (when `control` is on). */
+  readonly socketPath: string;
+  readonly #opts: SupervisorOptions;
+  readonly #output: NodeJS.WritableStream;
+  readonly #procs: Proc[];
+  readonly #byName = new Map<string, Proc>();
+  readonly #byService = new Map<string, Proc[]>();
+  readonly #width: number;
+  readonly #systemPrefix: Buffer;
+  readonly #streams = new Set<Readable>();
+  readonly #blockedSinks = new Set<NodeJS.WritableStream>();
+  readonly #subscribers = new Set<{ names: Set<string> | null; fn: LineSubscriber }>();
+  readonly #reaps = new Set<Promise<void>>();
+  #control: ControlServer | null = null;
+  #started = false;
+  #shutdown: Promise<void> | null = null;
+  #busy = 0;
+  #finishing = false;
+  #done: Promise<SupervisorResult>;
+  #resolveDone!: (r: SupervisorResult) => void;
+  #onProcessExit = () => this.#killEverything();
+  #onSignal = () => {
+    if (this.#shutdown) this.#killEverything();
+    else void this.shutdown();
+  };
+
+  constructor(opts: SupervisorOptions) {
+    super();
+    this.#opts = opts;
+    this.plan = opts.plan;
+    this.renderDir = path.resolve(opts.renderDir);
+    this.stateDir = path.resolve(opts.stateDir);
+    this.socketPath = socketPathFor(this.stateDir);
+    this.#output = opts.output ?? process.stdout;
+    validatePlan(opts.plan);
+    this.#width = Math.max(SYSTEM.length, ...opts.plan.processes.map((p) => p.name.length));
+    const color = opts.color ?? false;
+    this.#systemPrefix = Buffer.from(
+      color ? `\x1b[1m${SYSTEM.padEnd(this.#width)} | \x1b[0m` : `${SYSTEM.padEnd(this.#width)} | `,
+    );
+    this.#procs = opts.plan.processes.map((plan) => ({
+      plan,
+      state: "waiting",
+      health: plan.probe ? "starting" : "none",
+      child: null,
+      pid: null,
+      gen: 0,
+      restarts: 0,
+      consecutive: 0,
+      startedAt: null,
+      exitCode: null,
+      signal: null,
+      reason: null,
+      spawned: false,
+      completed: false,
+      ready: false,
+      stopRequested: false,
+      livenessKill: false,
+      backoffTimer: null,
+      exited: null,
+      closed: null,
+      probeAbort: null,
+      prefix: prefixFor(plan.name, this.#width, color),
+      logFile: null,
+    }));
+    for (const p of this.#procs) {
+      this.#byName.set(p.plan.name, p);
+      const list = this.#byService.get(p.plan.service) ?? [];
+      list.push(p);
+      this.#byService.set(p.plan.service, list);
+    }
+    this.#done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+  }
+
+  /** Path of a process's log file. */
+  logFile(name: string): string {
+    return path.join(this.stateDir, "logs", `${name}.log`);
+  }
+
+  /**
+   * Opens log files and the control socket, then starts every process whose dependencies
+   * allow it. Resolves once that is done (not when processes are ready); rejects when another
+   * supervisor already serves this state dir.
+   */
+  async start(): Promise<void> {
+    if (this.#started) throw new Error("This supervisor was already started.");
+    this.#started = true;
+    mkdirSync(path.join(this.stateDir, "logs"), { recursive: true });
+    if (this.#opts.control ?? true) {
+      this.#control = new ControlServer(this, this.socketPath);
+      await this.#control.listen();
+    }
+    if (this.#opts.logFiles ?? true) {
+      for (const p of this.#procs) {
+        p.logFile = createWriteStream(this.logFile(p.plan.name), { flags: "w" });
+        p.logFile.on("error", (err) =>
+          this.#say(`cannot write ${p.plan.name}'s log file: ${err.message}`),
+        );
+      }
+    }
+    process.on("exit", this.#onProcessExit);
+    if (this.#opts.handleSignals) {
+      process.on("SIGINT", this.#onSignal);
+      process.on("SIGTERM", this.#onSignal);
+    }
+    this.#schedule();
+  }
+
+  /** Resolves when the run is over: every process stopped or finished, output flushed. */
+  wait(): Promise<SupervisorResult> {
+    return this.#done;
+  }
+
+  /** `start()`, then `wait()`; aborting `signal` shuts everything down. */
+  async run(signal?: AbortSignal): Promise<SupervisorResult> {
+    const onAbort = () => void this.shutdown();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      await this.start();
+      if (signal?.aborted) void this.shutdown();
+      return await this.wait();
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Every process's status, in plan order. */
+  status(): ProcessStatus[] {
+    return this.#procs.map((p) => this.#statusOf(p));
+  }
+
+  /**
+   * Stops every process in reverse dependency order and ends the run. A process is stopped
+   * only after every process that depends on it has stopped. Resolves when all are gone.
+   */
+  shutdown(): Promise<void> {
+    if (this.#shutdown) return this.#shutdown;
+    this.#shutdown = (async () => {
+      if (!this.#started) {
+        this.#started = true;
+        this.#finish();
+        return;
+      }
+      this.#say("stopping all processes");
+      for (const p of this.#procs) {
+        if (p.state === "waiting") this.#setState(p, "stopped", "not started: shutting down");
+      }
+      const stops = new Map<Proc, Promise<void>>();
+      const stopOf = (p: Proc): Promise<void> => {
+        let s = stops.get(p);
+        if (!s) {
+          const dependents = this.#procs.filter((q) => p.plan.service in q.plan.dependsOn);
+          s = Promise.all(dependents.map(stopOf)).then(() => this.#stopProcess(p));
+          stops.set(p, s);
+        }
+        return s;
+      };
+      await Promise.all(this.#procs.map(stopOf));
+      this.#checkDone();
+    })();
+    return this.#shutdown;
+  }
+
+  /**
+   * Restarts a process, or every replica of a service: stops it if it runs (stop signal,
+   * grace period, SIGKILL) and starts it again. A process that is not running is started
+   * when its dependencies allow.
+   */
+  async restart(name: string): Promise<ProcessStatus[]> {
+    const targets = this.#resolve(name);
+    this.#busy++;
+    try {
+      await Promise.all(
+        targets.map(async (p) => {
+          if (this.#shutdown) return;
+          const wasRunning =
+            p.state === "starting" || p.state === "running" || p.state === "stopping";
+          this.#say(`restarting ${p.plan.name} (requested)`);
+          await this.#stopProcess(p);
+          if (this.#shutdown) return;
+          p.consecutive = 0;
+          p.stopRequested = false;
+          if (wasRunning || p.spawned) p.restarts++;
+          if (wasRunning) this.#spawn(p);
+          else this.#setState(p, "waiting", null);
+        }),
+      );
+    } finally {
+      this.#busy--;
+    }
+    this.#schedule();
+    return targets.map((p) => this.#statusOf(p));
+  }
+
+  /** Stops a process, or every replica of a service, without stopping its dependents. */
+  async stop(name: string): Promise<ProcessStatus[]> {
+    const targets = this.#resolve(name);
+    this.#busy++;
+    try {
+      await Promise.all(targets.map((p) => this.#stopProcess(p)));
+    } finally {
+      this.#busy--;
+    }
+    this.#schedule();
+    return targets.map((p) => this.#statusOf(p));
+  }
+
+  /**
+   * Receives every output line of the named processes (all when `names` is empty) from now on.
+   * Returns the function that unsubscribes.
+   */
+  subscribe(names: string[], fn: LineSubscriber): () => void {
+    const resolved =
+      names.length === 0
+        ? null
+        : new Set(names.flatMap((n) => this.#resolve(n)).map((p) => p.plan.name));
+    const sub = { names: resolved, fn };
+    this.#subscribers.add(sub);
+    return () => this.#subscribers.delete(sub);
+  }
+
+  /** The processes a name means: one process by its name, or every replica of a service. */
+  #resolve(name: string): Proc[] {
+    const p = this.#byName.get(name);
+    if (p) return [p];
+    const list = this.#byService.get(name);
+    if (list) return list;
+    const known = this.#procs.map((q) => q.plan.name).join(", ");
+    throw new UnknownProcessError(
+      `There is no process or service \`${name}\`; known processes: ${known}.`,
+    );
+  }
+
+  #statusOf(p: Proc): ProcessStatus {
+    const live = p.state === "starting" || p.state === "running" || p.state === "stopping";
+    return {
+      name: p.plan.name,
+      service: p.plan.service,
+      replica: p.plan.replica,
+      state: p.state,
+      health: p.health,
+      pid: p.pid,
+      restarts: p.restarts,
+      uptime:
+        live && p.startedAt !== null ? Math.round((Date.now() - p.startedAt) / 100) / 10 : null,
+      exitCode: p.exitCode,
+      signal: p.signal,
+      reason: p.reason,
+      ports: { ...p.plan.ports },
+    };
+  }
+
+  #setState(p: Proc, state: ProcessState, reason: string | null, health?: ProcessHealth) {
+    p.state = state;
+    p.reason = reason;
+    if (health) p.health = health;
+    this.emit("state", this.#statusOf(p));
+  }
+
+  /** Writes a supervisor line to the output. */
+  #say(message: string) {
+    const time = this.#opts.timestamps ? timestamp() : null;
+    this.#output.write(formatLines([Buffer.from(message)], this.#systemPrefix, time));
+    this.emit("message", message);
+  }
+
+  /** Starts what can start, blocks what never can, and notices when everything is over. */
+  #schedule() {
+    if (this.#shutdown || !this.#started) return this.#checkDone();
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const p of this.#procs) {
+        if (p.state !== "waiting") continue;
+        const verdict = this.#dependencyVerdict(p);
+        if (verdict === "go") {
+          this.#spawn(p);
+          changed = true;
+        } else if (verdict !== "wait") {
+          this.#setState(p, "blocked", verdict);
+          this.#say(`${p.plan.name} will not start: ${verdict}`);
+          changed = true;
+        }
+      }
+    }
+    this.#checkDone();
+  }
+
+  /** "go", "wait", or why the dependencies can never be met. */
+  #dependencyVerdict(p: Proc): string {
+    for (const [service, condition] of Object.entries(p.plan.dependsOn)) {
+      const replicas = this.#byService.get(service);
+      if (!replicas) return `dependency \`${service}\` is not part of this deployment`;
+      for (const r of replicas) {
+        const met =
+          condition === "started" ? r.spawned : condition === "healthy" ? r.ready : r.completed;
+        if (met) continue;
+        const dep = `dependency \`${r.plan.name}\``;
+        if (r.state === "failed") return `${dep} failed (${r.reason ?? describeExit(r)})`;
+        if (r.state === "blocked") return `${dep} cannot start (${r.reason})`;
+        if (r.state === "stopped") return `${dep} was stopped`;
+        if (r.state === "exited") {
+          return condition === "healthy"
+            ? `${dep} exited before it became healthy`
+            : `${dep} exited without completing`;
+        }
+        return "wait";
+      }
+    }
+    return "go";
+  }
+
+  #env(p: Proc): NodeJS.ProcessEnv {
+    return { ...(this.#opts.env ?? process.env), ...p.plan.env };
+  }
+
+  #spawn(p: Proc) {
+    const gen = ++p.gen;
+    const [file, ...args] = p.plan.command;
+    p.stopRequested = false;
+    p.livenessKill = false;
+    p.exitCode = null;
+    p.signal = null;
+    p.ready = !p.plan.probe;
+    p.spawned = true;
+    p.startedAt = Date.now();
+    let child: ChildProcess;
+    try {
+      child = spawn(file ?? "", args, {
+        cwd: this.renderDir,
+        env: this.#env(p),
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+    } catch (err) {
+      this.#setState(p, "starting", null);
+      this.#onExit(p, gen, null, null, (err as Error).message);
+      return;
+    }
+    p.child = child;
+    p.pid = child.pid ?? null;
+    let resolveExit!: () => void;
+    p.exited = new Promise((resolve) => {
+      resolveExit = resolve;
+    });
+    const closed = [this.#pipe(p, child.stdout), this.#pipe(p, child.stderr)];
+    p.closed = Promise.all(closed).then(() => undefined);
+    let over = false;
+    child.on("error", (err) => {
+      if (over) return;
+      over = true;
+      resolveExit();
+      this.#onExit(p, gen, null, null, err.message);
+    });
+    child.on("exit", (code, signal) => {
+      if (over) return;
+      over = true;
+      resolveExit();
+      this.#onExit(p, gen, code, signal);
+    });
+    if (p.plan.probe) {
+      this.#setState(p, "starting", null, "starting");
+      this.#say(`${p.plan.name} started (pid ${p.pid}), waiting until it is healthy`);
+      this.#probeLoop(p, gen);
+    } else {
+      this.#setState(p, "running", null, "none");
+      this.#say(`${p.plan.name} started (pid ${p.pid})`);
+    }
+  }
+
+  #pipe(p: Proc, stream: Readable | null): Promise<void> {
+    if (!stream) return Promise.resolve();
+    const splitter = new LineSplitter(this.#opts.maxLineBytes ?? 16 * 1024 * 1024);
+    this.#streams.add(stream);
+    if (this.#blockedSinks.size > 0) stream.pause();
+    stream.on("data", (chunk: Buffer) => {
+      const lines = splitter.push(chunk);
+      if (lines.length > 0) this.#emitLines(p, lines);
+    });
+    return new Promise((resolve) => {
+      stream.on("close", () => {
+        const rest = splitter.flush();
+        if (rest) this.#emitLines(p, [rest]);
+        this.#streams.delete(stream);
+        resolve();
+      });
+    });
+  }
+
+  #emitLines(p: Proc, lines: Buffer[]) {
+    const time = this.#opts.timestamps ? timestamp() : null;
+    if (!this.#output.write(formatLines(lines, p.prefix, time))) this.#backpressure(this.#output);
+    if (p.logFile && !p.logFile.write(rawLines(lines))) this.#backpressure(p.logFile);
+    for (const sub of this.#subscribers) {
+      if (sub.names === null || sub.names.has(p.plan.name)) sub.fn(p.plan.name, lines);
+    }
+  }
+
+  /** A sink is full: pause every child's output until it drains, so nothing is dropped. */
+  #backpressure(sink: NodeJS.WritableStream) {
+    if (this.#blockedSinks.has(sink)) return;
+    this.#blockedSinks.add(sink);
+    for (const s of this.#streams) s.pause();
+    sink.once("drain", () => {
+      this.#blockedSinks.delete(sink);
+      if (this.#blockedSinks.size === 0) for (const s of this.#streams) s.resume();
+    });
+  }
+
+  async #probeLoop(p: Proc, gen: number) {
+    const probe = p.plan.probe;
+    if (!probe) return;
+    const abort = new AbortController();
+    p.probeAbort = abort;
+    const began = Date.now();
+    const retries = Math.max(1, probe.retries);
+    let failures = 0;
+    const where = { cwd: this.renderDir, env: this.#env(p), execPrefix: p.plan.execPrefix };
+    await sleep(Math.min(probe.interval * 1000, 100), abort.signal);
+    while (!abort.signal.aborted && p.gen === gen) {
+      const outcome = await runProbe(probe, where);
+      if (abort.signal.aborted || p.gen !== gen) return;
+      if (outcome.ok) {
+        failures = 0;
+        if (!p.ready) {
+          p.ready = true;
+          this.#setState(p, "running", null, "healthy");
+          this.#say(`${p.plan.name} is healthy`);
+          this.#schedule();
+        } else if (p.health !== "healthy") {
+          this.#setState(p, p.state, null, "healthy");
+          this.#say(`${p.plan.name} is healthy again`);
+        }
+      } else {
+        const inStartPeriod = !p.ready && Date.now() - began < probe.startPeriod * 1000;
+        if (!inStartPeriod) failures++;
+        if (failures >= retries && p.health !== "unhealthy") {
+          const why = `${probe.type} probe failed ${failures} time(s): ${outcome.detail}`;
+          this.#setState(p, p.state, why, "unhealthy");
+          if (p.plan.restart.policy === "no") {
+            this.#say(`${p.plan.name} is unhealthy (${why}); restart policy "no" keeps it running`);
+          } else {
+            this.#say(`${p.plan.name} is unhealthy (${why}); restarting it`);
+            p.livenessKill = true;
+            void this.#terminate(p);
+            return;
+          }
+        }
+      }
+      await sleep(probe.interval * 1000, abort.signal);
+    }
+  }
+
+  #onExit(
+    p: Proc,
+    gen: number,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    error?: string,
+  ) {
+    if (p.gen !== gen) return;
+    const pgid = p.pid;
+    p.child = null;
+    p.pid = null;
+    p.ready = false;
+    p.probeAbort?.abort();
+    p.probeAbort = null;
+    p.exitCode = code;
+    p.signal = signal;
+    const ranFor = p.startedAt === null ? 0 : Date.now() - p.startedAt;
+    p.startedAt = null;
+    if (p.stopRequested) {
+      this.#setState(p, "stopped", null, p.plan.probe ? "starting" : "none");
+      this.#say(`${p.plan.name} stopped (${error ?? describeExit(p)})`);
+      this.#schedule();
+      return;
+    }
+    // Leftovers in the group (a grandchild the main process did not wait for) must not outlive it.
+    this.#reapLater(pgid, p);
+    const failed = error !== undefined || code !== 0 || p.livenessKill;
+    const what = error ?? (p.livenessKill ? "killed after failing its probe" : describeExit(p));
+    if (!failed) p.completed = true;
+    const policy = p.plan.restart.policy;
+    const wantRestart = policy === "always" || (policy === "on-failure" && failed);
+    const max = p.plan.restart.maxRetries;
+    const health = p.plan.probe ? "starting" : "none";
+    if (wantRestart && !this.#shutdown && (max === null || p.restarts < max)) {
+      if (ranFor >= STABLE_RUN_MS) p.consecutive = 0;
+      const { initial, factor, max: cap } = p.plan.restart.backoff;
+      const delay = Math.max(0, Math.min(initial * factor ** p.consecutive, cap));
+      p.consecutive++;
+      const reason = `${what}; restarting in ${formatSeconds(delay)}`;
+      this.#setState(p, "backoff", reason, health);
+      this.#say(`${p.plan.name} ${reason}`);
+      p.backoffTimer = setTimeout(() => {
+        p.backoffTimer = null;
+        if (p.state !== "backoff" || this.#shutdown) return;
+        p.restarts++;
+        this.#spawn(p);
+      }, delay * 1000);
+      return;
+    }
+    if (failed) {
+      const reason =
+        wantRestart && max !== null ? `${what}; gave up after ${p.restarts} restart(s)` : what;
+      this.#setState(p, "failed", reason, health);
+      this.#say(`${p.plan.name} failed: ${reason}`);
+    } else {
+      this.#setState(p, "exited", what, health);
+      this.#say(`${p.plan.name} ${what}`);
+    }
+    this.#schedule();
+  }
+
+  #reapLater(pgid: number | null, p: Proc) {
+    if (pgid === null) return;
+    const reap = this.#reapGroup(pgid, p).finally(() => {
+      this.#reaps.delete(reap);
+      this.#checkDone();
+    });
+    this.#reaps.add(reap);
+  }
+
+  /** Stop signal to what is left of a group, grace period, then SIGKILL. */
+  async #reapGroup(pgid: number, p: Proc) {
+    if (!groupHasLiveMembers(pgid)) return;
+    killGroup(pgid, stopSignal(p));
+    await waitGroupGone(pgid, Date.now() + p.plan.stop.gracePeriod * 1000);
+    if (groupHasLiveMembers(pgid)) killGroup(pgid, "SIGKILL");
+  }
+
+  /** Brings a process to rest: cancels a pending restart, or terminates the running one. */
+  async #stopProcess(p: Proc): Promise<void> {
+    if (p.backoffTimer) {
+      clearTimeout(p.backoffTimer);
+      p.backoffTimer = null;
+    }
+    if (p.state === "backoff") {
+      // A crash-looping process stopped by shutdown still counts as failed.
+      if (this.#shutdown) this.#setState(p, "failed", `stopped while restarting: ${p.reason}`);
+      else this.#setState(p, "stopped", null);
+      return;
+    }
+    if (p.state === "waiting") {
+      this.#setState(p, "stopped", null);
+      return;
+    }
+    if (p.child) {
+      p.stopRequested = true;
+      await this.#terminate(p);
+    }
+    await p.closed;
+  }
+
+  /** The stop signal to the process group, the grace period, then SIGKILL; resolves when the group is gone. */
+  async #terminate(p: Proc) {
+    const pgid = p.pid;
+    const exited = p.exited;
+    if (pgid === null || !exited) return;
+    if (p.stopRequested) this.#setState(p, "stopping", null);
+    const signal = stopSignal(p);
+    const deadline = Date.now() + p.plan.stop.gracePeriod * 1000;
+    killGroup(pgid, signal);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      exited,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+      }),
+    ]);
+    clearTimeout(timer);
+    await waitGroupGone(pgid, deadline);
+    if (groupHasLiveMembers(pgid)) {
+      this.#say(
+        `${p.plan.name} did not stop within ${formatSeconds(p.plan.stop.gracePeriod)}; sending SIGKILL`,
+      );
+      killGroup(pgid, "SIGKILL");
+    }
+    await exited;
+  }
+
+  #checkDone() {
+    if (!this.#started || this.#finishing || this.#busy > 0) return;
+    if (this.#reaps.size > 0) return;
+    if (!this.#procs.every((p) => TERMINAL.has(p.state))) return;
+    if (this.#shutdown === null && this.#procs.length > 0) {
+      this.#say("every process has finished");
+    }
+    this.#finish();
+  }
+
+  #finish() {
+    this.#finishing = true;
+    void (async () => {
+      await Promise.all(this.#procs.map((p) => p.closed));
+      await Promise.all(this.#reaps);
+      await Promise.all(
+        this.#procs.map(
+          (p) =>
+            new Promise<void>((resolve) => {
+              if (!p.logFile) return resolve();
+              p.logFile.end(resolve);
+            }),
+        ),
+      );
+      await this.#control?.close();
+      process.off("exit", this.#onProcessExit);
+      process.off("SIGINT", this.#onSignal);
+      process.off("SIGTERM", this.#onSignal);
+      const processes = this.status();
+      const failed = processes
+        .filter((s) => s.state === "failed" || s.state === "blocked")
+        .map((s) => s.name);
+      this.#resolveDone({ exitCode: failed.length > 0 ? 1 : 0, failed, processes });
+    })();
+  }
+
+  /** Last resort (the supervisor itself is exiting): SIGKILL every group at once. */
+  #killEverything() {
+    for (const p of this.#procs) if (p.pid !== null) killGroup(p.pid, "SIGKILL");
+  }
+}
+
+/** A name given to `restart`/`stop` that is neither a process nor a service. */
+export class UnknownProcessError extends Error {
+  readonly code = "MANAGE_LOCAL_UNKNOWN_PROCESS";
+  override name = "UnknownProcessError";
+}
+
+/** A process plan that cannot run: duplicate names, or a dependency cycle. */
+export class InvalidPlanError extends Error {
+  readonly code = "MANAGE_LOCAL_INVALID_PLAN";
+  override name = "InvalidPlanError";
+}
+
+function validatePlan(plan: ProcessPlan) {
+  const names = new Set<string>();
+  for (const p of plan.processes) {
+    if (names.has(p.name))
+      throw new InvalidPlanError(`The process plan has two processes named \`${p.name}\`.`);
+    names.add(p.name);
+    if (p.command.length === 0)
+      throw new InvalidPlanError(`The process \`${p.name}\` has an empty command.`);
+  }
+  const deps = new Map<string, string[]>();
+  for (const p of plan.processes) {
+    const list = deps.get(p.service) ?? [];
+    list.push(...Object.keys(p.dependsOn));
+    deps.set(p.service, list);
+  }
+  const visiting: string[] = [];
+  const done = new Set<string>();
+  const visit = (s: string) => {
+    if (done.has(s)) return;
+    const at = visiting.indexOf(s);
+    if (at !== -1) {
+      const cycle = [...visiting.slice(at), s].join(" -> ");
+      throw new InvalidPlanError(`The services depend on each other in a cycle: ${cycle}.`);
+    }
+    visiting.push(s);
+    for (const d of deps.get(s) ?? []) visit(d);
+    visiting.pop();
+    done.add(s);
+  };
+  for (const s of deps.keys()) visit(s);
+}
+
+function stopSignal(p: Proc): NodeJS.Signals {
+  const sig = p.plan.stop.signal.toUpperCase();
+  const name = (sig.startsWith("SIG") ? sig : `SIG${sig}`) as NodeJS.Signals;
+  return name in osConstants.signals ? name : "SIGTERM";
+}
+
+function describeExit(p: { exitCode: number | null; signal: string | null }): string {
+  if (p.signal) return `killed by ${p.signal}`;
+  return `exited with code ${p.exitCode}`;
+}
+
+function formatSeconds(s: number): string {
+  return `${Math.round(s * 1000) / 1000}s`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+async function waitGroupGone(pgid: number, deadline: number) {
+  while (groupHasLiveMembers(pgid) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
