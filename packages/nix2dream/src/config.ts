@@ -1,0 +1,152 @@
+/**
+ * Finding and loading `nix2dream.config.ts` (or `.mts`, `.js`, `.mjs`) without a build step.
+ */
+import { existsSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { createJiti } from "jiti";
+import { UserError } from "./errors.js";
+
+/** File names searched for, in order, in each directory from the working directory upwards. */
+export const CONFIG_NAMES = [
+  "nix2dream.config.ts",
+  "nix2dream.config.mts",
+  "nix2dream.config.js",
+  "nix2dream.config.mjs",
+] as const;
+
+/**
+ * The nearest config file: `nix2dream.config.{ts,mts,js,mjs}` in `cwd` or the closest parent
+ * directory that has one; undefined when there is none up to the filesystem root.
+ */
+export function findConfigFile(cwd: string = process.cwd()): string | undefined {
+  let dir = resolve(cwd);
+  for (;;) {
+    for (const name of CONFIG_NAMES) {
+      const file = join(dir, name);
+      if (existsSync(file) && statSync(file).isFile()) return file;
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** A loaded config: the default export and where it came from. */
+export interface LoadedConfig {
+  /** Absolute path of the config file. */
+  file: string;
+  /** Directory of the config file. */
+  root: string;
+  /** The module's default export (for `defineDeployment`, the deployment definition). */
+  value: unknown;
+}
+
+/** Options of {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Directory to search from (default: `process.cwd()`). */
+  cwd?: string;
+  /** An explicit config file (`--config`), relative to `cwd` or absolute; no search then. */
+  configFile?: string;
+}
+
+/** `path` relative to `cwd` when that is shorter and stays inside it. */
+export function displayPath(path: string, cwd: string = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return rel && !rel.startsWith("..") && !isAbsolute(rel) ? rel : path;
+}
+
+/** `file:line:col` of the first place in `err` (message or stack) that points into `file`. */
+function locationIn(err: unknown, file: string): string | undefined {
+  const text = err instanceof Error ? `${err.message}\n${err.stack ?? ""}` : String(err);
+  const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const url = pathToFileURL(file).href.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`(?:${escaped}|${url}):(\\d+)(?::(\\d+))?`).exec(text);
+  return m ? `line ${m[1]}${m[2] ? `, column ${m[2]}` : ""}` : undefined;
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  // jiti's parse errors repeat the location on the next line; keep the sentence.
+  return (message.split("\n")[0] ?? "").replace(/^ParseError:\s*/, "Syntax error: ").trim();
+}
+
+/**
+ * Loads the config: the file given by `configFile`, or the nearest one found by
+ * {@link findConfigFile}. TypeScript is compiled on the fly (jiti), so no build step is needed.
+ *
+ * @throws {UserError} `CONFIG_NOT_FOUND` (listing the names searched) or `CONFIG_LOAD_FAILED`
+ * (naming the file and, when known, the line) when the module throws or does not parse.
+ */
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  let file: string;
+  if (options.configFile !== undefined) {
+    file = resolve(cwd, options.configFile);
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      throw new UserError(
+        "CONFIG_NOT_FOUND",
+        `The config file ${file} (from --config) does not exist.`,
+      );
+    }
+  } else {
+    const found = findConfigFile(cwd);
+    if (!found) {
+      throw new UserError(
+        "CONFIG_NOT_FOUND",
+        `No config file found: looked for ${CONFIG_NAMES.join(", ")} in ${cwd} and every parent directory.`,
+        {
+          hint: "Create nix2dream.config.ts (see `nix2dream --help`), or pass one with --config <file>.",
+        },
+      );
+    }
+    file = found;
+  }
+
+  const jiti = createJiti(import.meta.url, {
+    fsCache: false, // no cache files in the user's project
+    moduleCache: false, // a long-lived process reloading the config sees its changes
+    interopDefault: true,
+  });
+  let value: unknown;
+  try {
+    const mod = await jiti.import<Record<string, unknown>>(file);
+    value = mod && "default" in mod ? mod.default : undefined;
+  } catch (err) {
+    const where = locationIn(err, file);
+    throw new UserError(
+      "CONFIG_LOAD_FAILED",
+      `Could not load the config file ${displayPath(file, cwd)}${where ? ` (${where})` : ""}: ${firstLine(err)}`,
+      { cause: err },
+    );
+  }
+  if (typeof value === "function") {
+    try {
+      value = await (value as () => unknown)();
+    } catch (err) {
+      const where = locationIn(err, file);
+      throw new UserError(
+        "CONFIG_LOAD_FAILED",
+        `The config function exported by ${displayPath(file, cwd)} threw${where ? ` (${where})` : ""}: ${firstLine(err)}`,
+        { cause: err },
+      );
+    }
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw new UserError(
+      "CONFIG_INVALID",
+      `The config file ${displayPath(file, cwd)} must export a deployment as its default export, but it exported ${describeValue(value)}.`,
+      {
+        hint: 'Write `export default defineDeployment({ name: "...", use: [...], services: {...} })`.',
+      },
+    );
+  }
+  return { file, root: dirname(file), value };
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return `a ${typeof value}`;
+}

@@ -1,0 +1,26 @@
+/**
+ * nix2dream: define services once as typed modules; render and run them anywhere.
+ * This entry is what `nix2dream.config.ts` imports, and the programmatic API of the CLI.
+ */
+export type * from "@nix2dream/core";
+export { ref } from "@nix2dream/core";
+export {
+  CONFIG_NAMES,
+  findConfigFile,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  loadConfig,
+} from "./config.js";
+export { defineDeployment } from "./define.js";
+export { UserError, type UserErrorCode } from "./errors.js";
+export { type CliIO, runCli } from "./main.js";
+export {
+  checkArtifactPaths,
+  MANIFEST_FILE,
+  type Manifest,
+  type ManifestEntry,
+  readManifest,
+  type WriteOptions,
+  type WriteResult,
+  writeArtifacts,
+} from "./write.js";

@@ -1,0 +1,596 @@
+/**
+ * The `nix2dream` command line: argument parsing, dispatch, and error reporting.
+ */
+import { readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type {
+  DeploymentDefinition,
+  Diagnostic,
+  Manager,
+  ManagerContext,
+  Renderer,
+  RenderResult,
+} from "@nix2dream/core";
+import { ModuleError } from "@nix2dream/core";
+import { optionsDocs, optionsJsonSchema } from "@nix2dream/modules";
+import { CONFIG_NAMES, displayPath } from "./config.js";
+import { UserError } from "./errors.js";
+import { COMMANDS, type CommandHelp, commandHelp, globalHelp, type ProjectHelp } from "./help.js";
+import { type OptionDoc, optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
+import { colorAllowed, formatDiagnostic, type Styles, styles } from "./output.js";
+import {
+  evaluate,
+  loadProject,
+  type Project,
+  rendererDir,
+  selectManager,
+  selectRenderers,
+  shortenPaths,
+  stateDir,
+} from "./project.js";
+import { closest } from "./suggest.js";
+import { checkArtifactPaths, type WriteResult, writeArtifacts } from "./write.js";
+
+/** Where the CLI reads and writes; defaults to this process. */
+export interface CliIO {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  /**
+   * Aborts running manager actions. When omitted, SIGINT and SIGTERM of this process abort them
+   * (a second signal exits at once with code 130).
+   */
+  signal?: AbortSignal;
+}
+
+const GLOBAL_OPTIONS = {
+  config: { type: "string", short: "c" },
+  out: { type: "string", short: "o" },
+  manager: { type: "string", short: "m" },
+  json: { type: "boolean" },
+  strict: { type: "boolean" },
+  debug: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+const COMMAND_OPTIONS = {
+  options: { markdown: { type: "boolean" }, schema: { type: "boolean" } },
+  logs: { follow: { type: "boolean", short: "f" } },
+} as const;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+interface Run {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  out: Styles;
+  err: Styles;
+  color: boolean;
+  flags: Flags;
+  signal: AbortSignal | undefined;
+}
+
+/** The version of this package. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/**
+ * Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code.
+ * Never throws: errors are printed to `stderr` as one paragraph (with a stack trace only under
+ * `--debug`) and give exit code 1.
+ */
+export async function runCli(argv: string[], io: CliIO = {}): Promise<number> {
+  const env = io.env ?? process.env;
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const color = colorAllowed(stdout, env);
+  const errStyles = styles(colorAllowed(stderr, env));
+  const pre = parseArgs({
+    args: argv,
+    options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.options, ...COMMAND_OPTIONS.logs },
+    strict: false,
+    allowPositionals: true,
+  });
+  const debug = pre.values.debug === true;
+  const run: Run = {
+    cwd: resolve(io.cwd ?? process.cwd()),
+    env,
+    stdout,
+    stderr,
+    out: styles(color),
+    err: errStyles,
+    color,
+    flags: pre.values as Flags,
+    signal: io.signal,
+  };
+  try {
+    return await dispatch(argv, pre.positionals, run);
+  } catch (err) {
+    reportError(err, run, debug);
+    return 1;
+  }
+}
+
+function reportError(err: unknown, run: Run, debug: boolean): void {
+  const s = run.err;
+  const label = s.red(s.bold("error:"));
+  if (err instanceof UserError || err instanceof ModuleError) {
+    run.stderr.write(`${label} ${shortenPaths(err.message, run.cwd)}\n`);
+    if (err instanceof UserError && err.hint) run.stderr.write(`${s.dim("hint:")} ${err.hint}\n`);
+  } else {
+    const message = err instanceof Error ? err.message : String(err);
+    run.stderr.write(`${label} ${shortenPaths(message, run.cwd)}\n`);
+    if (!debug) run.stderr.write(`${s.dim("Run again with --debug to see the stack trace.")}\n`);
+  }
+  if (debug) {
+    let e: unknown = err;
+    while (e instanceof Error) {
+      run.stderr.write(`${s.dim(e.stack ?? String(e))}\n`);
+      e = e.cause;
+      if (e) run.stderr.write(s.dim("caused by:\n"));
+    }
+  }
+}
+
+const BUILTIN = new Set(COMMANDS.map((c) => c.name));
+
+async function dispatch(argv: string[], positionals: string[], run: Run): Promise<number> {
+  const pre = run.flags;
+  if (pre.version === true && positionals.length === 0) {
+    run.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (command === undefined || (command === "help" && positionals.length === 1)) {
+    run.stdout.write(globalHelp(version(), run.out, await projectForHelp(run)));
+    return 0;
+  }
+  if (command === "help") {
+    const topic = positionals[1] as string;
+    const c = COMMANDS.find((x) => x.name === topic);
+    if (!c) throw unknownCommand(topic, []);
+    run.stdout.write(commandHelp(c, run.out));
+    return 0;
+  }
+  const spec = COMMANDS.find((c) => c.name === command);
+  if (spec && pre.help === true) {
+    run.stdout.write(commandHelp(spec, run.out));
+    return 0;
+  }
+  if (!spec) return managerCommand(command, argv, run, undefined);
+  if (spec.manager) return managerCommand(command, argv, run, spec);
+
+  const extra = COMMAND_OPTIONS[command as keyof typeof COMMAND_OPTIONS] ?? {};
+  const parsed = parseStrict(argv, { ...GLOBAL_OPTIONS, ...extra }, spec);
+  run.flags = parsed.values;
+  const args = parsed.positionals.slice(1);
+  switch (command) {
+    case "render":
+      return renderCommand(args, run);
+    case "check":
+      noArgs(spec, args);
+      return checkCommand(run);
+    case "options":
+      noArgs(spec, args);
+      return optionsCommand(run);
+    default:
+      throw unknownCommand(command, []);
+  }
+}
+
+function parseStrict(
+  argv: string[],
+  options: Parameters<typeof parseArgs>[0] extends infer C
+    ? C extends { options?: infer O }
+      ? O
+      : never
+    : never,
+  spec: CommandHelp,
+): { values: Flags; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    return { values: r.values as Flags, positionals: r.positionals };
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+    throw new UserError("BAD_FLAGS", `${message} (in \`nix2dream ${spec.name}\`).`, {
+      hint: `See \`nix2dream ${spec.name} --help\` for its flags.`,
+    });
+  }
+}
+
+function noArgs(spec: CommandHelp, args: string[]): void {
+  if (args.length > 0) {
+    throw new UserError(
+      "BAD_FLAGS",
+      `\`nix2dream ${spec.name}\` takes no arguments, but was given: ${args.join(" ")}.`,
+      { hint: `Usage: ${spec.usage}` },
+    );
+  }
+}
+
+function unknownCommand(command: string, managerActions: string[]): UserError {
+  const known = [...BUILTIN, ...managerActions];
+  const guess = closest(command, known);
+  return new UserError(
+    "UNKNOWN_COMMAND",
+    `Unknown command \`${command}\`. Commands: ${[...new Set(known)].join(", ")}.`,
+    { hint: guess ? `Did you mean \`nix2dream ${guess}\`?` : "Run `nix2dream --help` for usage." },
+  );
+}
+
+async function projectFor(run: Run): Promise<Project> {
+  return loadProject({
+    cwd: run.cwd,
+    configFile: run.flags.config as string | undefined,
+    out: run.flags.out as string | undefined,
+  });
+}
+
+/** The config as `--help` describes it; never fails (help must work with a broken config). */
+async function projectForHelp(run: Run): Promise<ProjectHelp | undefined> {
+  try {
+    const p = await projectFor(run);
+    return {
+      file: displayPath(p.config.file, run.cwd),
+      renderers: p.renderers.map((r) => r.name),
+      managers: p.managers,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rendering
+
+interface Rendered {
+  renderer: Renderer;
+  result: RenderResult;
+}
+
+function renderWith(renderer: Renderer, project: Project): Rendered {
+  let result: RenderResult;
+  try {
+    result = renderer.render(project.deployment);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new UserError(
+      "RENDER_FAILED",
+      `The renderer \`${renderer.name}\` failed: ${message} Nothing was written.`,
+      { cause: err },
+    );
+  }
+  if (!result || !Array.isArray(result.artifacts)) {
+    throw new UserError(
+      "RENDER_FAILED",
+      `The renderer \`${renderer.name}\` returned ${result === undefined ? "nothing" : "something else"} instead of { artifacts, diagnostics }. Nothing was written.`,
+    );
+  }
+  checkArtifactPaths(result.artifacts, renderer.name);
+  return {
+    renderer,
+    result: { artifacts: result.artifacts, diagnostics: result.diagnostics ?? [] },
+  };
+}
+
+/**
+ * Prints evaluation warnings and render diagnostics; throws when any is an error (severity
+ * `error`, or anything under `--strict`). Called before anything is written.
+ */
+function reportDiagnostics(project: Project, rendered: Rendered[], run: Run): void {
+  const strict = run.flags.strict === true;
+  const s = run.err;
+  let errors = 0;
+  for (const w of project.warnings) {
+    const label = strict ? s.red(s.bold("error:")) : s.yellow(s.bold("warning:"));
+    run.stderr.write(`${label} ${shortenPaths(w, run.cwd)}\n`);
+    if (strict) errors++;
+  }
+  for (const { renderer, result } of rendered) {
+    for (const d of result.diagnostics) {
+      const isError = strict || d.severity === "error";
+      if (isError) errors++;
+      run.stderr.write(
+        `${formatDiagnostic(d, renderer.name, isError, s, (f) => displayPath(f, run.cwd))}\n`,
+      );
+    }
+  }
+  if (errors > 0) {
+    throw new UserError(
+      "STRICT",
+      `${errors} ${errors === 1 ? "problem" : "problems"} ${strict ? "reported as errors under --strict" : "reported as errors by the renderers"}; nothing was written.`,
+    );
+  }
+}
+
+function jsonDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  return ds.map((d) => ({ ...d }));
+}
+
+async function renderCommand(names: string[], run: Run): Promise<number> {
+  const project = await projectFor(run);
+  const selected = selectRenderers(project, names);
+  const rendered = selected.map((r) => renderWith(r, project));
+  reportDiagnostics(project, rendered, run);
+  const written: Array<{ renderer: string; write: WriteResult; diagnostics: Diagnostic[] }> = [];
+  for (const { renderer, result } of rendered) {
+    const write = await writeArtifacts(rendererDir(project, renderer.name), result.artifacts, {
+      owner: renderer.name,
+    });
+    written.push({ renderer: renderer.name, write, diagnostics: result.diagnostics });
+  }
+  if (run.flags.json === true) {
+    const data = {
+      deployment: project.deployment.name,
+      out: project.out,
+      renderers: written.map((w) => ({
+        name: w.renderer,
+        dir: w.write.dir,
+        written: w.write.written,
+        removed: w.write.removed,
+        kept: w.write.kept,
+        diagnostics: jsonDiagnostics(w.diagnostics),
+      })),
+      warnings: project.warnings,
+    };
+    run.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return 0;
+  }
+  if (written.length === 0) {
+    run.stdout.write(
+      `No renderers are registered in ${displayPath(project.config.file, run.cwd)}; nothing to render. Add one to \`use\`.\n`,
+    );
+    return 0;
+  }
+  for (const w of written) printWrite(w.renderer, w.write, run.stdout, run.out, run.cwd);
+  return 0;
+}
+
+function printWrite(
+  renderer: string,
+  w: WriteResult,
+  stream: NodeJS.WritableStream,
+  s: Styles,
+  cwd: string,
+): void {
+  const n = w.written.length;
+  stream.write(
+    `${s.green("rendered")} ${s.bold(renderer)} → ${displayPath(w.dir, cwd)}/ (${n} ${n === 1 ? "file" : "files"})\n`,
+  );
+  for (const f of w.written) stream.write(`  ${f}\n`);
+  for (const f of w.removed) stream.write(`  ${s.dim(`- ${f} (stale, removed)`)}\n`);
+  for (const f of w.kept) {
+    stream.write(`  ${s.yellow(`! ${f} (stale, kept: changed since nix2dream wrote it)`)}\n`);
+  }
+}
+
+async function checkCommand(run: Run): Promise<number> {
+  const project = await projectFor(run);
+  const rendered = project.renderers.map((r) => renderWith(r, project));
+  const summary = {
+    ok: true,
+    deployment: project.deployment.name,
+    config: project.config.file,
+    services: Object.keys(project.deployment.services),
+    renderers: rendered.map(({ renderer, result }) => ({
+      name: renderer.name,
+      artifacts: result.artifacts.map((a) => ({
+        path: a.path,
+        bytes: typeof a.content === "string" ? Buffer.byteLength(a.content) : a.content.byteLength,
+        mode: `0${(a.mode ?? 0o644).toString(8)}`,
+      })),
+      diagnostics: jsonDiagnostics(result.diagnostics),
+    })),
+    managers: project.managers.map((m) => m.name),
+    warnings: project.warnings,
+  };
+  try {
+    reportDiagnostics(project, rendered, run);
+  } catch (err) {
+    if (run.flags.json === true) {
+      run.stdout.write(`${JSON.stringify({ ...summary, ok: false }, null, 2)}\n`);
+    }
+    throw err;
+  }
+  if (run.flags.json === true) {
+    run.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    return 0;
+  }
+  const s = run.out;
+  const nWarnings =
+    project.warnings.length + rendered.reduce((n, r) => n + r.result.diagnostics.length, 0);
+  const parts = rendered.map(
+    ({ renderer, result }) =>
+      `${renderer.name}: ${result.artifacts.length} ${result.artifacts.length === 1 ? "file" : "files"}`,
+  );
+  run.stdout.write(
+    `${s.green("ok")} ${s.bold(project.deployment.name)}: ${summary.services.length} ${
+      summary.services.length === 1 ? "service" : "services"
+    }, ${rendered.length} ${rendered.length === 1 ? "renderer" : "renderers"}${
+      parts.length > 0 ? ` (${parts.join(", ")})` : ""
+    }, ${nWarnings} ${nWarnings === 1 ? "warning" : "warnings"}; nothing written.\n`,
+  );
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// options
+
+async function optionsCommand(run: Run): Promise<number> {
+  let options: unknown;
+  try {
+    options = (await projectFor(run)).options;
+  } catch (err) {
+    if (!(err instanceof UserError && err.code === "CONFIG_NOT_FOUND") || run.flags.config) {
+      throw err;
+    }
+    run.stderr.write(
+      `${run.err.dim(`note: no ${CONFIG_NAMES[0]} found; listing the core options only.`)}\n`,
+    );
+    options = evaluate({ name: "example" } as DeploymentDefinition, undefined, run.cwd).options;
+  }
+  if (run.flags.schema === true) {
+    run.stdout.write(`${JSON.stringify(optionsJsonSchema(options), null, 2)}\n`);
+    return 0;
+  }
+  const entries = optionEntries(optionsDocs(options) as OptionDoc[], run.cwd);
+  if (run.flags.json === true) {
+    run.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+  } else if (run.flags.markdown === true) {
+    run.stdout.write(optionsMarkdown(entries));
+  } else {
+    run.stdout.write(`${optionsText(entries, run.out)}\n`);
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// manager actions
+
+async function managerCommand(
+  command: string,
+  argv: string[],
+  run: Run,
+  spec: CommandHelp | undefined,
+): Promise<number> {
+  // Managers define their own flags (`down --volumes`), so unknown flags pass through.
+  const parsed = parseArgs({
+    args: argv,
+    options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.logs },
+    strict: false,
+    allowPositionals: true,
+  });
+  run.flags = parsed.values as Flags;
+  const args = parsed.positionals.slice(1);
+  for (const key of ["config", "out", "manager"] as const) {
+    if (run.flags[key] === true) {
+      throw new UserError("BAD_FLAGS", `The flag --${key} needs a value.`, {
+        hint: `See \`nix2dream ${command} --help\`.`,
+      });
+    }
+  }
+
+  let project: Project;
+  let manager: Manager;
+  if (!spec) {
+    // Not a built-in command: maybe an extra action of the manager.
+    try {
+      project = await projectFor(run);
+      manager = selectManager(project, run.flags.manager as string | undefined);
+    } catch {
+      throw unknownCommand(command, []);
+    }
+    if (!manager.actions[command]) throw unknownCommand(command, Object.keys(manager.actions));
+    if (run.flags.help === true) {
+      run.stdout.write(
+        `nix2dream ${command} — ${manager.descriptions?.[command] ?? `the \`${command}\` action of the manager \`${manager.name}\``}\n`,
+      );
+      return 0;
+    }
+  } else {
+    project = await projectFor(run);
+    manager = selectManager(project, run.flags.manager as string | undefined);
+  }
+
+  const action = manager.actions[command];
+  if (!action) {
+    throw new UserError(
+      "UNKNOWN_ACTION",
+      `The manager \`${manager.name}\` has no \`${command}\` action; it supports: ${Object.keys(manager.actions).sort().join(", ")}.`,
+    );
+  }
+  if ((command === "restart" || command === "stop") && args.length === 0) {
+    throw new UserError("BAD_FLAGS", `\`nix2dream ${command}\` needs the name of a service.`, {
+      hint: `Usage: nix2dream ${command} <service>; services: ${Object.keys(project.deployment.services).join(", ")}.`,
+    });
+  }
+  if (command === "restart" || command === "stop" || command === "logs") {
+    checkServices(project, args);
+  }
+
+  const artifactsDir = rendererDir(project, manager.renderer);
+  if (command === "up") {
+    const renderer = project.renderers.find((r) => r.name === manager.renderer);
+    if (!renderer) {
+      throw new UserError(
+        "UNKNOWN_RENDERER",
+        `The manager \`${manager.name}\` runs what the renderer \`${manager.renderer}\` produces, but that renderer is not registered in ${displayPath(project.config.file, run.cwd)}.`,
+        { hint: `Add the \`${manager.renderer}\` renderer to \`use\`.` },
+      );
+    }
+    const rendered = renderWith(renderer, project);
+    reportDiagnostics(project, [rendered], run);
+    const w = await writeArtifacts(artifactsDir, rendered.result.artifacts, {
+      owner: renderer.name,
+    });
+    if (run.flags.json !== true) printWrite(renderer.name, w, run.stderr, run.err, run.cwd);
+  }
+
+  const state = stateDir(project, manager.name);
+  await mkdir(state, { recursive: true });
+  const controller = new AbortController();
+  const cleanup = forwardInterrupts(controller, run.signal);
+  try {
+    const ctx: ManagerContext = {
+      deployment: project.deployment,
+      artifactsDir,
+      stateDir: state,
+      args,
+      flags: run.flags,
+      stdout: run.stdout,
+      stderr: run.stderr,
+      color: run.color,
+      signal: controller.signal,
+    };
+    const result = await action(ctx);
+    if (run.flags.json === true) {
+      run.stdout.write(`${JSON.stringify(result?.data ?? null, null, 2)}\n`);
+    }
+    return typeof result?.exitCode === "number" ? result.exitCode : 0;
+  } finally {
+    cleanup();
+  }
+}
+
+function checkServices(project: Project, names: string[]): void {
+  const services = Object.keys(project.deployment.services);
+  for (const name of names) {
+    if (services.includes(name)) continue;
+    const guess = closest(name, services);
+    throw new UserError(
+      "BAD_FLAGS",
+      `The deployment \`${project.deployment.name}\` has no service \`${name}\`; its services: ${services.join(", ") || "(none)"}.`,
+      guess ? { hint: `Did you mean \`${guess}\`?` } : undefined,
+    );
+  }
+}
+
+/** Aborts `controller` on SIGINT/SIGTERM (or when `external` aborts); a second signal exits at once. */
+function forwardInterrupts(controller: AbortController, external: AbortSignal | undefined) {
+  if (external) {
+    const onAbort = () => controller.abort(external.reason);
+    if (external.aborted) onAbort();
+    external.addEventListener("abort", onAbort, { once: true });
+    return () => external.removeEventListener("abort", onAbort);
+  }
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    controller.abort(new Error(`interrupted (${signal})`));
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return () => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  };
+}

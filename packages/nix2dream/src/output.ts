@@ -1,0 +1,56 @@
+/**
+ * Terminal output: colour (only on a TTY, never with NO_COLOR), warnings and errors.
+ */
+import type { Diagnostic } from "@nix2dream/core";
+
+/** Whether a stream may receive ANSI colour: a TTY, and `NO_COLOR` unset or empty. `FORCE_COLOR` forces it (NO_COLOR still wins). */
+export function colorAllowed(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "" && env.FORCE_COLOR !== "0") {
+    return true;
+  }
+  return (stream as NodeJS.WriteStream).isTTY === true && env.TERM !== "dumb";
+}
+
+/** ANSI styles that collapse to identity when colour is off. */
+export interface Styles {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  green(s: string): string;
+  cyan(s: string): string;
+}
+
+const sgr = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+
+/** Styles for a stream. */
+export function styles(enabled: boolean): Styles {
+  if (!enabled) {
+    const id = (s: string) => s;
+    return { bold: id, dim: id, red: id, yellow: id, green: id, cyan: id };
+  }
+  return {
+    bold: sgr(1, 22),
+    dim: sgr(2, 22),
+    red: sgr(31, 39),
+    yellow: sgr(33, 39),
+    green: sgr(32, 39),
+    cyan: sgr(36, 39),
+  };
+}
+
+/** `warning: services.api.healthcheck: message (in file)` — or `error:` when `asError`. */
+export function formatDiagnostic(
+  d: Diagnostic,
+  renderer: string,
+  asError: boolean,
+  s: Styles,
+  shortenFile: (f: string) => string,
+): string {
+  const label = asError ? s.red(s.bold("error:")) : s.yellow(s.bold("warning:"));
+  const where =
+    d.files && d.files.length > 0 ? ` (defined in ${d.files.map(shortenFile).join(", ")})` : "";
+  const option = d.option ? `${d.option}: ` : "";
+  return `${label} ${option}${d.message}${where} ${s.dim(`[${renderer}]`)}`;
+}

@@ -1,0 +1,274 @@
+/**
+ * Writing a renderer's artifacts to disk: atomically, with a manifest, removing only the stale
+ * files a previous render wrote.
+ */
+import { createHash } from "node:crypto";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readFile,
+  rename,
+  rm,
+  rmdir,
+  unlink,
+  writeFile,
+} from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import type { Artifact } from "@nix2dream/core";
+import { UserError } from "./errors.js";
+
+/** Name of the manifest file kept in every output directory. */
+export const MANIFEST_FILE = ".nix2dream-manifest.json";
+
+/** One file recorded in the manifest. */
+export interface ManifestEntry {
+  /** Hex sha256 of the content as written. */
+  sha256: string;
+  /** Octal mode string, e.g. `"0755"`. */
+  mode: string;
+}
+
+/** The manifest: what nix2dream wrote into a directory, so the next render can clean up after itself. */
+export interface Manifest {
+  version: 1;
+  files: Record<string, ManifestEntry>;
+}
+
+/** What {@link writeArtifacts} did. */
+export interface WriteResult {
+  /** Absolute output directory. */
+  dir: string;
+  /** Every artifact path, sorted; each now holds the rendered content. */
+  written: string[];
+  /** Stale files from the previous render that were removed. */
+  removed: string[];
+  /** Stale files from the previous render that were kept because they changed since. */
+  kept: string[];
+}
+
+/** Options of {@link writeArtifacts}. */
+export interface WriteOptions {
+  /** Who produced the artifacts (e.g. the renderer's name), for error messages. */
+  owner?: string;
+}
+
+const DEFAULT_MODE = 0o644;
+
+function sha256(content: string | Uint8Array): string {
+  return createHash("sha256").update(content).digest("hex");
+}
+
+function modeString(mode: number): string {
+  return `0${(mode & 0o7777).toString(8).padStart(3, "0")}`;
+}
+
+/** Why `path` is not a safe relative artifact path, or undefined when it is. */
+function pathProblem(path: unknown): string | undefined {
+  if (typeof path !== "string" || path === "") return "is empty or not a string";
+  if (path.includes("\0")) return "contains a NUL byte";
+  if (path.startsWith("/") || /^[A-Za-z]:/.test(path)) return "is absolute";
+  if (path.includes("\\")) return "contains a backslash (artifact paths are `/`-separated)";
+  const segments = path.split("/");
+  if (segments.includes("..")) return "escapes the output directory with `..`";
+  if (segments.some((s) => s === "" || s === ".")) {
+    return "is not normalised (empty or `.` segments)";
+  }
+  if (path === MANIFEST_FILE) return `is reserved for nix2dream's manifest`;
+  return undefined;
+}
+
+/**
+ * Throws a {@link UserError} (`ARTIFACT_PATH`) when an artifact path is absolute, escapes the
+ * output directory, is not normalised, or is duplicated. Nothing is written; `render` and
+ * `check` call this before touching the disk.
+ */
+export function checkArtifactPaths(artifacts: readonly Artifact[], owner?: string): void {
+  const who = owner ? `The renderer \`${owner}\`` : "A renderer";
+  const seen = new Set<string>();
+  for (const artifact of artifacts) {
+    const problem = pathProblem(artifact.path);
+    if (problem) {
+      throw new UserError(
+        "ARTIFACT_PATH",
+        `${who} produced the artifact path ${JSON.stringify(artifact.path)}, which ${problem}; ` +
+          "artifact paths must be relative to the renderer's output directory. Nothing was written.",
+      );
+    }
+    if (seen.has(artifact.path)) {
+      throw new UserError(
+        "ARTIFACT_PATH",
+        `${who} produced the artifact \`${artifact.path}\` twice. Nothing was written.`,
+      );
+    }
+    seen.add(artifact.path);
+  }
+  for (const path of seen) {
+    const segments = path.split("/");
+    for (let i = 1; i < segments.length; i++) {
+      const parent = segments.slice(0, i).join("/");
+      if (seen.has(parent)) {
+        throw new UserError(
+          "ARTIFACT_PATH",
+          `${who} produced both the file \`${parent}\` and \`${path}\` inside it. Nothing was written.`,
+        );
+      }
+    }
+  }
+}
+
+/** Reads the manifest of `dir`; a missing or unreadable manifest counts as empty (nothing is ours). */
+export async function readManifest(dir: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, MANIFEST_FILE), "utf8");
+  } catch {
+    return { version: 1, files: {} };
+  }
+  try {
+    const parsed = JSON.parse(text) as Partial<Manifest>;
+    const files: Record<string, ManifestEntry> = {};
+    for (const [path, entry] of Object.entries(parsed.files ?? {})) {
+      // A tampered manifest must never make us delete outside the directory.
+      if (pathProblem(path) === undefined && typeof entry?.sha256 === "string") files[path] = entry;
+    }
+    return { version: 1, files };
+  } catch {
+    return { version: 1, files: {} };
+  }
+}
+
+async function lstatOrNull(path: string) {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw err;
+  }
+}
+
+async function fileHash(path: string): Promise<string | null> {
+  try {
+    return sha256(await readFile(path));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Writes `artifacts` into `dir` as one set. Every file is first written to a temporary directory
+ * beside `dir` (same filesystem) and then renamed into place, so a failure while writing leaves
+ * the previous render untouched. A manifest (`.nix2dream-manifest.json`: relative paths, sha256,
+ * mode) records what was written; files the previous manifest lists that this render no longer
+ * produces are removed, unless they were changed since. Files nix2dream did not write are never
+ * touched. Modes come from `Artifact.mode` (default `0o644`).
+ *
+ * @throws {UserError} `ARTIFACT_PATH` when a path is absolute, escapes `dir`, or collides.
+ */
+export async function writeArtifacts(
+  dir: string,
+  artifacts: readonly Artifact[],
+  options: WriteOptions = {},
+): Promise<WriteResult> {
+  checkArtifactPaths(artifacts, options.owner);
+  const sorted = [...artifacts].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  await mkdir(dirname(dir), { recursive: true });
+  const staging = await mkdtemp(join(dirname(dir), `.${basename(dir)}.tmp-`));
+  try {
+    const manifest: Manifest = { version: 1, files: {} };
+    for (const artifact of sorted) {
+      const staged = join(staging, artifact.path);
+      const mode = artifact.mode ?? DEFAULT_MODE;
+      await mkdir(dirname(staged), { recursive: true });
+      await writeFile(staged, artifact.content);
+      await chmod(staged, mode); // writeFile's mode is filtered by the umask
+      manifest.files[artifact.path] = { sha256: sha256(artifact.content), mode: modeString(mode) };
+    }
+    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+    await writeFile(join(staging, MANIFEST_FILE), manifestText);
+
+    await mkdir(dir, { recursive: true });
+    const previous = await readManifest(dir);
+    const stale = Object.keys(previous.files)
+      .filter((p) => !(p in manifest.files))
+      .sort();
+    const removed: string[] = [];
+    const kept: string[] = [];
+    const removeIfUnchanged = async (path: string) => {
+      const target = join(dir, path);
+      const st = await lstatOrNull(target);
+      if (!st) return;
+      if (st.isFile() && (await fileHash(target)) === previous.files[path]?.sha256) {
+        await unlink(target);
+        removed.push(path);
+      } else {
+        kept.push(path);
+      }
+    };
+
+    // Check every target before the first rename: parents must be real directories inside
+    // `dir` (a symlinked parent could point anywhere), targets must not be directories.
+    for (const artifact of sorted) {
+      const segments = artifact.path.split("/");
+      for (let i = 1; i < segments.length; i++) {
+        const parent = segments.slice(0, i).join("/");
+        const st = await lstatOrNull(join(dir, parent));
+        if (!st || st.isDirectory()) continue;
+        if (stale.includes(parent) && st.isFile()) {
+          await removeIfUnchanged(parent); // an old file now in the way of a new directory
+          if (!(await lstatOrNull(join(dir, parent)))) continue;
+        }
+        throw new UserError(
+          "ARTIFACT_PATH",
+          `Cannot write \`${artifact.path}\` into ${dir}: \`${parent}\` exists and is not a directory. Nothing was written.`,
+        );
+      }
+      const st = await lstatOrNull(join(dir, artifact.path));
+      if (st?.isDirectory()) {
+        throw new UserError(
+          "ARTIFACT_PATH",
+          `Cannot write \`${artifact.path}\` into ${dir}: a directory is in the way. Nothing was written.`,
+        );
+      }
+    }
+
+    for (const artifact of sorted) {
+      const target = join(dir, artifact.path);
+      const entry = manifest.files[artifact.path] as ManifestEntry;
+      const st = await lstatOrNull(target);
+      if (
+        st?.isFile() &&
+        modeString(st.mode) === entry.mode &&
+        (await fileHash(target)) === entry.sha256
+      ) {
+        continue; // identical: keep the file (and its mtime) as it is
+      }
+      await mkdir(dirname(target), { recursive: true });
+      await rename(join(staging, artifact.path), target);
+    }
+    await rename(join(staging, MANIFEST_FILE), join(dir, MANIFEST_FILE));
+
+    for (const path of stale) {
+      if (removed.includes(path) || kept.includes(path)) continue;
+      await removeIfUnchanged(path);
+    }
+    for (const path of removed) await removeEmptyParents(dir, path);
+
+    return { dir, written: sorted.map((a) => a.path), removed, kept };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Removes the directories that held `path` once they are empty, up to (not including) `dir`. */
+async function removeEmptyParents(dir: string, path: string): Promise<void> {
+  const segments = path.split("/");
+  for (let i = segments.length - 1; i > 0; i--) {
+    try {
+      await rmdir(join(dir, ...segments.slice(0, i)));
+    } catch {
+      return; // not empty (or already gone): stop climbing
+    }
+  }
+}

@@ -1,0 +1,144 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { UserError } from "../src/errors.js";
+import { MANIFEST_FILE, readManifest, writeArtifacts } from "../src/write.js";
+
+let base: string;
+let dir: string;
+
+beforeEach(async () => {
+  base = await mkdtemp(join(tmpdir(), "nix2dream-write-"));
+  dir = join(base, "out", "shop", "procfile");
+});
+afterEach(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+describe("writeArtifacts", () => {
+  it("writes every artifact with its content", async () => {
+    await writeArtifacts(dir, [
+      { path: "Procfile", content: "api: ./bin/api\n" },
+      { path: "bin/api", content: new Uint8Array([35, 33, 10]) },
+    ]);
+    expect(await readFile(join(dir, "Procfile"), "utf8")).toBe("api: ./bin/api\n");
+    expect([...(await readFile(join(dir, "bin/api")))]).toEqual([35, 33, 10]);
+  });
+
+  it("sets file modes from Artifact.mode, defaulting to 0644", async () => {
+    await writeArtifacts(dir, [
+      { path: "run.sh", content: "#!/bin/sh\n", mode: 0o755 },
+      { path: "secret", content: "x", mode: 0o600 },
+      { path: "plain", content: "x" },
+    ]);
+    expect((await stat(join(dir, "run.sh"))).mode & 0o777).toBe(0o755);
+    expect((await stat(join(dir, "secret"))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, "plain"))).mode & 0o777).toBe(0o644);
+  });
+
+  it("records relative paths, sha256 and modes in the manifest", async () => {
+    await writeArtifacts(dir, [{ path: "a/b.txt", content: "hello", mode: 0o640 }]);
+    const manifest = await readManifest(dir);
+    expect(manifest.files).toEqual({
+      "a/b.txt": {
+        sha256: "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+        mode: "0640",
+      },
+    });
+  });
+
+  it("removes a stale file it wrote before, and the directory that held it", async () => {
+    await writeArtifacts(dir, [
+      { path: "keep", content: "1" },
+      { path: "old/gone", content: "2" },
+    ]);
+    const result = await writeArtifacts(dir, [{ path: "keep", content: "1" }]);
+    expect(result.removed).toEqual(["old/gone"]);
+    expect((await readdir(dir)).sort()).toEqual([MANIFEST_FILE, "keep"]);
+  });
+
+  it("never touches a file it did not write", async () => {
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "mine.txt"), "user data");
+    await writeArtifacts(dir, [{ path: "a", content: "1" }]);
+    await writeArtifacts(dir, [{ path: "b", content: "2" }]);
+    expect(await readFile(join(dir, "mine.txt"), "utf8")).toBe("user data");
+  });
+
+  it("keeps a stale file that was changed since it was written", async () => {
+    await writeArtifacts(dir, [{ path: "edited", content: "generated" }]);
+    await writeFile(join(dir, "edited"), "hand-edited");
+    const result = await writeArtifacts(dir, []);
+    expect(result.kept).toEqual(["edited"]);
+    expect(await readFile(join(dir, "edited"), "utf8")).toBe("hand-edited");
+  });
+
+  it("leaves no temporary directory behind", async () => {
+    await writeArtifacts(dir, [{ path: "a", content: "1" }]);
+    expect(await readdir(join(base, "out", "shop"))).toEqual(["procfile"]);
+  });
+
+  it.each([
+    ["../escape", "escapes the output directory"],
+    ["a/../../escape", "escapes the output directory"],
+    ["/etc/passwd", "is absolute"],
+    ["a//b", "not normalised"],
+    ["./a", "not normalised"],
+    ["", "empty"],
+    [MANIFEST_FILE, "reserved"],
+  ])("refuses the artifact path %j, naming the renderer, and writes nothing", async (path, why) => {
+    const attempt = writeArtifacts(
+      dir,
+      [
+        { path: "ok", content: "1" },
+        { path, content: "x" },
+      ],
+      {
+        owner: "evil",
+      },
+    );
+    await expect(attempt).rejects.toBeInstanceOf(UserError);
+    await expect(attempt).rejects.toThrow(/The renderer `evil`/);
+    await expect(attempt).rejects.toThrow(why);
+    await expect(stat(dir)).rejects.toThrow(/ENOENT/);
+  });
+
+  it("refuses the same path twice", async () => {
+    await expect(
+      writeArtifacts(dir, [
+        { path: "a", content: "1" },
+        { path: "a", content: "2" },
+      ]),
+    ).rejects.toThrow(/twice/);
+  });
+
+  it("refuses to write through a symlinked directory", async () => {
+    const elsewhere = join(base, "elsewhere");
+    await mkdir(elsewhere);
+    await mkdir(dir, { recursive: true });
+    await symlink(elsewhere, join(dir, "link"));
+    await expect(writeArtifacts(dir, [{ path: "link/x", content: "1" }])).rejects.toThrow(
+      /not a directory/,
+    );
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
+  it("ignores manifest entries that point outside the directory", async () => {
+    await mkdir(dir, { recursive: true });
+    const victim = join(base, "victim");
+    await writeFile(victim, "precious");
+    await writeFile(
+      join(dir, MANIFEST_FILE),
+      JSON.stringify({ version: 1, files: { "../../../victim": { sha256: "x", mode: "0644" } } }),
+    );
+    await writeArtifacts(dir, []);
+    expect(await readFile(victim, "utf8")).toBe("precious");
+  });
+
+  it("replaces a stale file that is in the way of a new directory", async () => {
+    await writeArtifacts(dir, [{ path: "bin", content: "was a file" }]);
+    await writeArtifacts(dir, [{ path: "bin/api", content: "now a dir" }]);
+    expect(await readFile(join(dir, "bin/api"), "utf8")).toBe("now a dir");
+  });
+});
