@@ -259,12 +259,12 @@ export function entrypointScript(
     }
     out.push(`n2d_f=${dest}`, `case $n2d_f in */*) mkdir -p -- "\${n2d_f%/*}" ;; esac`);
     if (f.text !== null) {
-      out.push(`printf '%s' ${w(f.text, `${opt}.text`)} >"$n2d_f.n2d-tmp"`);
+      out.push(`printf '%s' ${w(f.text, `${opt}.text`)} >"$n2d_f.n2d-tmp.$$"`);
     } else {
       const src = path(options.sourcePath, f.source as string, `${opt}.source`);
-      out.push(`cp -- ${src} "$n2d_f.n2d-tmp" || n2d_fail ${shellQuote("cannot copy ")}${src}`);
+      out.push(`cp -- ${src} "$n2d_f.n2d-tmp.$$" || n2d_fail ${shellQuote("cannot copy ")}${src}`);
     }
-    out.push(`chmod ${mode} "$n2d_f.n2d-tmp"`, 'mv -f -- "$n2d_f.n2d-tmp" "$n2d_f"');
+    out.push(`chmod ${mode} "$n2d_f.n2d-tmp.$$"`, 'mv -f -- "$n2d_f.n2d-tmp.$$" "$n2d_f"');
   }
 
   if (volumes.length) out.push("", "# Volumes");
