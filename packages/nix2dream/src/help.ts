@@ -146,6 +146,11 @@ export const COMMANDS: CommandHelp[] = [
   },
 ];
 
+/** Long-only flags line up with the long part of `-x, --flag`. */
+function flagRows(flags: FlagHelp[]): Array<[string, string]> {
+  return flags.map((f) => [f.flag.startsWith("--") ? `    ${f.flag}` : f.flag, f.description]);
+}
+
 function table(rows: Array<[string, string]>, style: (x: string) => string): string {
   const width = Math.max(...rows.map(([a]) => a.length));
   return rows.map(([a, b]) => `  ${style(a.padEnd(width))}  ${b}`).join("\n");
@@ -176,10 +181,7 @@ export function globalHelp(version: string, s: Styles, project?: ProjectHelp): s
     ),
     "",
     s.bold("FLAGS"),
-    table(
-      [MANAGER_FLAG, JSON_FLAG, ...GLOBAL_FLAGS].map((f) => [f.flag, f.description]),
-      s.cyan,
-    ),
+    table(flagRows([MANAGER_FLAG, JSON_FLAG, ...GLOBAL_FLAGS]), s.cyan),
     "",
     s.bold("CONFIG"),
     "  nix2dream reads nix2dream.config.ts (or .mts, .js, .mjs) from the working directory or the",
@@ -240,14 +242,7 @@ export function commandHelp(c: CommandHelp, s: Styles): string {
     `  ${c.usage}`,
   ];
   if (c.details) lines.push("", ...wrap(c.details, 96).map((l) => `  ${l}`));
-  lines.push(
-    "",
-    s.bold("FLAGS"),
-    table(
-      [...c.flags, ...GLOBAL_FLAGS].map((f) => [f.flag, f.description]),
-      s.cyan,
-    ),
-  );
+  lines.push("", s.bold("FLAGS"), table(flagRows([...c.flags, ...GLOBAL_FLAGS]), s.cyan));
   if (c.manager) {
     lines.push(
       "",

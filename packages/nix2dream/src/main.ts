@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import type {
   DeploymentDefinition,
   Diagnostic,
@@ -13,7 +13,6 @@ import type {
   Renderer,
   RenderResult,
 } from "@nix2dream/core";
-import { ModuleError } from "@nix2dream/core";
 import { optionsDocs, optionsJsonSchema } from "@nix2dream/modules";
 import { CONFIG_NAMES, displayPath } from "./config.js";
 import { UserError } from "./errors.js";
@@ -22,6 +21,7 @@ import { type OptionDoc, optionEntries, optionsMarkdown, optionsText } from "./o
 import { colorAllowed, formatDiagnostic, type Styles, styles } from "./output.js";
 import {
   evaluate,
+  isModuleError,
   loadProject,
   type Project,
   rendererDir,
@@ -124,7 +124,7 @@ export async function runCli(argv: string[], io: CliIO = {}): Promise<number> {
 function reportError(err: unknown, run: Run, debug: boolean): void {
   const s = run.err;
   const label = s.red(s.bold("error:"));
-  if (err instanceof UserError || err instanceof ModuleError) {
+  if (err instanceof UserError || isModuleError(err)) {
     run.stderr.write(`${label} ${shortenPaths(err.message, run.cwd)}\n`);
     if (err instanceof UserError && err.hint) run.stderr.write(`${s.dim("hint:")} ${err.hint}\n`);
   } else {
@@ -146,7 +146,7 @@ const BUILTIN = new Set(COMMANDS.map((c) => c.name));
 
 async function dispatch(argv: string[], positionals: string[], run: Run): Promise<number> {
   const pre = run.flags;
-  if (pre.version === true && positionals.length === 0) {
+  if (pre.version === true) {
     run.stdout.write(`${version()}\n`);
     return 0;
   }
@@ -190,18 +190,17 @@ async function dispatch(argv: string[], positionals: string[], run: Run): Promis
 
 function parseStrict(
   argv: string[],
-  options: Parameters<typeof parseArgs>[0] extends infer C
-    ? C extends { options?: infer O }
-      ? O
-      : never
-    : never,
+  options: NonNullable<ParseArgsConfig["options"]>,
   spec: CommandHelp,
 ): { values: Flags; positionals: string[] } {
   try {
     const r = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
     return { values: r.values as Flags, positionals: r.positionals };
   } catch (err) {
-    const message = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+    const message = (err instanceof Error ? err.message : String(err))
+      .split("\n")[0]
+      ?.split(/\. To specify/)[0]
+      ?.replace(/\.$/, "");
     throw new UserError("BAD_FLAGS", `${message} (in \`nix2dream ${spec.name}\`).`, {
       hint: `See \`nix2dream ${spec.name} --help\` for its flags.`,
     });

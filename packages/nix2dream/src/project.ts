@@ -66,9 +66,23 @@ export function evaluate(
       config ? { file: config.file, root: config.root } : undefined,
     );
   } catch (err) {
-    if (err instanceof ModuleError) throw moduleErrorToUserError(err, definition, cwd);
+    if (isModuleError(err)) throw moduleErrorToUserError(err, definition, cwd);
     throw err;
   }
+}
+
+/**
+ * True for a module-system error. Checked by shape as well as by class: the config is loaded
+ * through jiti, so modules it imports may carry their own copy of the `ModuleError` class.
+ */
+export function isModuleError(err: unknown): err is ModuleError {
+  if (err instanceof ModuleError) return true;
+  return (
+    err instanceof Error &&
+    err.name === "ModuleError" &&
+    typeof (err as { code?: unknown }).code === "string" &&
+    Array.isArray((err as { files?: unknown }).files)
+  );
 }
 
 function moduleErrorToUserError(

@@ -1,0 +1,503 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cleanProjects, cli, config, project, put, requireBuild, startCli } from "./helpers.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+const basic = config(`{
+  name: "shop",
+  use: [files(), echo()],
+  services: {
+    api: { command: ["node", "api.mjs"] },
+    worker: { command: ["node", "worker.mjs"] },
+  },
+}`);
+
+const out = (dir: string, ...rest: string[]) => join(dir, ".nix2dream", "shop", ...rest);
+const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at /);
+
+beforeAll(() => requireBuild());
+afterAll(cleanProjects);
+
+describe("nix2dream render", () => {
+  it("writes every artifact and a manifest under .nix2dream/<deployment>/<renderer>/", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["render"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(readdirSync(out(dir, "files")).sort()).toEqual([
+      ".nix2dream-manifest.json",
+      "api.txt",
+      "index.txt",
+      "worker.txt",
+    ]);
+    expect(readFileSync(out(dir, "files", "api.txt"), "utf8")).toBe(
+      "# rendered by files\nnode api.mjs\n",
+    );
+    const manifest = JSON.parse(
+      readFileSync(out(dir, "files", ".nix2dream-manifest.json"), "utf8"),
+    );
+    expect(Object.keys(manifest.files).sort()).toEqual(["api.txt", "index.txt", "worker.txt"]);
+    expect(manifest.files["api.txt"].sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("prints what it wrote", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["render"]);
+    expect(r.stdout).toContain("rendered files → .nix2dream/shop/files/ (3 files)");
+    expect(r.stdout).toContain("  api.txt\n");
+  });
+
+  it("prints what it wrote as JSON with --json", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["render", "--json"]);
+    const data = JSON.parse(r.stdout);
+    expect(data.deployment).toBe("shop");
+    expect(data.renderers[0]).toMatchObject({
+      name: "files",
+      dir: out(dir, "files"),
+      written: ["api.txt", "index.txt", "worker.txt"],
+      removed: [],
+    });
+  });
+
+  it("removes a stale file it wrote but keeps a file the user put there", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    cli(dir, ["render"]);
+    await put(dir, ".nix2dream/shop/files/NOTES.md", "mine\n");
+    await put(
+      dir,
+      "nix2dream.config.ts",
+      config(
+        `{ name: "shop", use: [files()], services: { api: { command: ["node", "api.mjs"] } } }`,
+      ),
+    );
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("- worker.txt (stale, removed)");
+    expect(readdirSync(out(dir, "files")).sort()).toEqual([
+      ".nix2dream-manifest.json",
+      "NOTES.md",
+      "api.txt",
+      "index.txt",
+    ]);
+  });
+
+  it("writes nothing and exits 1 without a stack trace when a renderer throws", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files({ fail: true })], services: { api: { command: ["x"] } } }`,
+      ),
+    });
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "error: The renderer `files` failed: the files renderer cannot render this deployment. Nothing was written.",
+    );
+    noStack(r.stderr);
+    expect(existsSync(join(dir, ".nix2dream"))).toBe(false);
+  });
+
+  it("shows the stack trace of a failing renderer with --debug", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(`{ name: "shop", use: [files({ fail: true })], services: {} }`),
+    });
+    const r = cli(dir, ["render", "--debug"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/plugins\.ts:\d+/);
+  });
+
+  it("refuses an artifact path that escapes its directory, naming the renderer", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files({ extraPath: "../../evil" })], services: {} }`,
+      ),
+    });
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The renderer `files` produced the artifact path "../../evil"');
+    noStack(r.stderr);
+    expect(existsSync(join(dir, ".nix2dream"))).toBe(false);
+  });
+
+  it("refuses an absolute artifact path", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files({ extraPath: "/tmp/evil" })], services: {} }`,
+      ),
+    });
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("which is absolute");
+  });
+
+  it("renders only the renderers named on the command line", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["render", "files"]);
+    expect(r.code).toBe(0);
+    expect(existsSync(out(dir, "files", "api.txt"))).toBe(true);
+  });
+
+  it("names the registered renderers when asked for an unknown one", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["render", "filez"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "The renderer `filez` is not registered in nix2dream.config.ts; registered renderers: files.",
+    );
+    expect(r.stderr).toContain("Did you mean `files`?");
+  });
+
+  it("writes under --out", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    cli(dir, ["render", "--out", "build"]);
+    expect(existsSync(join(dir, "build", "shop", "files", "api.txt"))).toBe(true);
+  });
+
+  it("prints diagnostics as warnings and still writes", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files({ diagnostic: true })], services: { api: { command: ["x"] } } }`,
+      ),
+    });
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "warning: services.api.healthcheck: the files target has no healthchecks; ignored.",
+    );
+    expect(existsSync(out(dir, "files", "api.txt"))).toBe(true);
+  });
+
+  it("turns a diagnostic into exit 1 and writes nothing with --strict", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files({ diagnostic: true })], services: { api: { command: ["x"] } } }`,
+      ),
+    });
+    const r = cli(dir, ["render", "--strict"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "error: services.api.healthcheck: the files target has no healthchecks",
+    );
+    expect(existsSync(join(dir, ".nix2dream"))).toBe(false);
+  });
+});
+
+describe("config loading", () => {
+  it("finds the config in a parent directory and writes beside it", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    await mkdir(join(dir, "src", "deep"), { recursive: true });
+    const r = cli(join(dir, "src", "deep"), ["render"]);
+    expect(r.code).toBe(0);
+    expect(existsSync(out(dir, "files", "api.txt"))).toBe(true);
+  });
+
+  it("loads the file given with --config", async () => {
+    const dir = await project({
+      "deploy/other.config.ts": basic.replace("./plugins.ts", "../plugins.ts"),
+    });
+    const r = cli(dir, ["render", "--config", "deploy/other.config.ts"]);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, "deploy", ".nix2dream", "shop", "files", "api.txt"))).toBe(true);
+  });
+
+  it("lists the names it searched for when no config exists", async () => {
+    const dir = await project({});
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "No config file found: looked for nix2dream.config.ts, nix2dream.config.mts, nix2dream.config.js, nix2dream.config.mjs",
+    );
+    noStack(r.stderr);
+  });
+
+  it("names the file and line of a syntax error in the config", async () => {
+    const dir = await project({ "nix2dream.config.ts": 'export default {\n  name: "a",,\n};\n' });
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: Could not load the config file nix2dream\.config\.ts \(line 2, column \d+\)/,
+    );
+    noStack(r.stderr);
+  });
+
+  it("names the option, the config file and a likely fix for an undeclared option", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files()], services: { api: { comand: ["x"] } } }`,
+      ),
+    });
+    const r = cli(dir, ["check"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("services.api.comand");
+    expect(r.stderr).toContain("nix2dream.config.ts");
+    expect(r.stderr).toContain("services.api.command");
+    noStack(r.stderr);
+  });
+});
+
+describe("nix2dream check", () => {
+  it("reports success and writes nothing", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["check"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      "ok shop: 2 services, 1 renderer (files: 3 files), 0 warnings; nothing written.",
+    );
+    expect(existsSync(join(dir, ".nix2dream"))).toBe(false);
+  });
+
+  it("fails on a diagnostic with --strict", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files({ diagnostic: true })], services: { api: { command: ["x"] } } }`,
+      ),
+    });
+    const r = cli(dir, ["check", "--strict"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("1 problem reported as errors under --strict");
+  });
+
+  it("refuses an escaping artifact path without writing", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files({ extraPath: "a/../../b" })], services: {} }`,
+      ),
+    });
+    const r = cli(dir, ["check"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("escapes the output directory");
+  });
+
+  it("prints services, artifacts and diagnostics as JSON with --json", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const data = JSON.parse(cli(dir, ["check", "--json"]).stdout);
+    expect(data).toMatchObject({ ok: true, deployment: "shop", services: ["api", "worker"] });
+    expect(data.renderers[0].artifacts.map((a: { path: string }) => a.path)).toEqual([
+      "api.txt",
+      "worker.txt",
+      "index.txt",
+    ]);
+  });
+});
+
+describe("nix2dream options", () => {
+  it("lists core and registered options with type, default and where declared, as JSON", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["options", "--json"]);
+    expect(r.code).toBe(0);
+    const entries = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    const header = entries.find((e) => e.path === "renderers.files.header");
+    expect(header).toMatchObject({
+      type: expect.any(String),
+      default: '"# rendered by files"',
+      description: "First line of every file the `files` renderer writes.",
+    });
+    expect(entries.some((e) => String(e.path).startsWith("services."))).toBe(true);
+  });
+
+  it("prints Markdown with --markdown", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["options", "--markdown"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# nix2dream options\n/);
+    expect(r.stdout).toContain(
+      "## `renderers.files.header`\n\nFirst line of every file the `files` renderer writes.\n\n*Type:*",
+    );
+    expect(r.stdout).toContain('*Default:* `"# rendered by files"`');
+  });
+
+  it("lists the core options when there is no config", async () => {
+    const dir = await project({});
+    const r = cli(dir, ["options", "--json"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("listing the core options only");
+    expect(JSON.parse(r.stdout).length).toBeGreaterThan(10);
+  });
+});
+
+describe("help and version", () => {
+  it("prints the version with --version", async () => {
+    const dir = await project({});
+    const r = cli(dir, ["--version"]);
+    expect(r.stdout).toBe(`${pkg.version}\n`);
+    expect(r.code).toBe(0);
+  });
+
+  it("lists every command, the flags and examples with --help", async () => {
+    const dir = await project({});
+    const r = cli(dir, ["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of ["render", "check", "options", "up", "down", "ps", "logs", "restart", "stop"]) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, "m"));
+    }
+    for (const f of [
+      "--config",
+      "--out",
+      "--manager",
+      "--json",
+      "--strict",
+      "--debug",
+      "--version",
+    ]) {
+      expect(r.stdout).toContain(f);
+    }
+    expect(r.stdout).toContain("EXAMPLES");
+  });
+
+  it("shows the renderers and managers of the project in --help", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["--help"]);
+    expect(r.stdout).toContain("renderers: files");
+    expect(r.stdout).toContain("greet      say hello");
+  });
+
+  it("prints a command's usage, flags and examples with <command> --help", async () => {
+    const dir = await project({});
+    const r = cli(dir, ["logs", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("nix2dream logs [service...] [-f] [flags]");
+    expect(r.stdout).toContain("-f, --follow");
+    expect(r.stdout).toContain("nix2dream logs api -f");
+  });
+
+  it("rejects an unknown command with a suggestion", async () => {
+    const dir = await project({});
+    const r = cli(dir, ["rendr"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Unknown command `rendr`");
+    expect(r.stderr).toContain("Did you mean `nix2dream render`?");
+  });
+
+  it("rejects an unknown flag in one paragraph", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["render", "--frobnicate"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("--frobnicate");
+    noStack(r.stderr);
+  });
+});
+
+describe("colour", () => {
+  const warned = config(
+    `{ name: "shop", use: [files({ diagnostic: true })], services: { api: { command: ["x"] } } }`,
+  );
+
+  it("is off when the output is not a terminal", async () => {
+    const dir = await project({ "nix2dream.config.ts": warned });
+    expect(cli(dir, ["check"]).stderr).not.toContain("\x1b[");
+  });
+
+  it("is on with FORCE_COLOR", async () => {
+    const dir = await project({ "nix2dream.config.ts": warned });
+    expect(cli(dir, ["check"], { FORCE_COLOR: "1" }).stderr).toContain("\x1b[");
+  });
+
+  it("is never on with NO_COLOR, even with FORCE_COLOR", async () => {
+    const dir = await project({ "nix2dream.config.ts": warned });
+    const r = cli(dir, ["check"], { FORCE_COLOR: "1", NO_COLOR: "1" });
+    expect(r.stderr).toContain("warning:");
+    expect(r.stderr + r.stdout).not.toContain("\x1b[");
+  });
+});
+
+describe("manager commands", () => {
+  it("renders the manager's renderer before up", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["up"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("echo up: .nix2dream-manifest.json,api.txt,index.txt,worker.txt\n");
+  });
+
+  it("passes service names and flags to logs", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    expect(cli(dir, ["logs", "api", "-f"]).stdout).toBe("echo logs api follow=true\n");
+  });
+
+  it("prints an action's data with --json", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    expect(JSON.parse(cli(dir, ["ps", "--json"]).stdout)).toEqual([
+      { name: "api", state: "running" },
+      { name: "worker", state: "running" },
+    ]);
+  });
+
+  it("exits with the action's exit code and gives it the state dir", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["restart", "api"]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toContain(`state=${out(dir, "state", "echo")}`);
+    expect(statSync(out(dir, "state", "echo")).isDirectory()).toBe(true);
+  });
+
+  it("rejects an unknown service with a suggestion", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["restart", "apii"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("has no service `apii`");
+    expect(r.stderr).toContain("Did you mean `api`?");
+  });
+
+  it("says which actions the manager supports", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["stop", "api"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "The manager `echo` has no `stop` action; it supports: down, greet, logs, ps, restart, up.",
+    );
+  });
+
+  it("dispatches an extra action of the manager", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    expect(cli(dir, ["greet"]).stdout).toBe("hello from echo\n");
+  });
+
+  it("asks for --manager when several are registered and none is local", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files(), echo("a"), echo("b")], services: {} }`,
+      ),
+    });
+    const r = cli(dir, ["down"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("Several managers are registered");
+    expect(cli(dir, ["down", "--manager", "b"]).stdout).toBe("b down\n");
+  });
+
+  it("uses the manager called local when several are registered", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files(), echo("a"), echo("local")], services: {} }`,
+      ),
+    });
+    expect(cli(dir, ["down"]).stdout).toBe("local down\n");
+  });
+
+  it("says how to add a manager when none is registered", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(`{ name: "shop", use: [files()], services: {} }`),
+    });
+    const r = cli(dir, ["up"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("No manager is registered in nix2dream.config.ts.");
+  });
+
+  it("forwards SIGINT during up as the abort signal", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const child = startCli(dir, ["up", "--wait"]);
+    let stdout = "";
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes("ready\n")) child.kill("SIGINT");
+      });
+      child.on("exit", (c) => resolve(c));
+    });
+    expect(stdout).toContain("stopped by abort\n");
+    expect(code).toBe(0);
+  });
+});
