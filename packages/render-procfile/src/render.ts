@@ -201,8 +201,8 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
       const base = s.ports[primary]?.port ?? 0;
       setup.push(
         "# PORT: the primary port, one up per replica (foreman's PS is <process>.<n>)",
-        "case ${PS:-} in",
-        "  *.*) n2d_replica=${PS##*.} ;;",
+        `case \${PS:-} in`,
+        `  *.*) n2d_replica=\${PS##*.} ;;`,
         "  *) n2d_replica=1 ;;",
         "esac",
         "case $n2d_replica in ''|*[!0-9]*) n2d_replica=1 ;; esac",

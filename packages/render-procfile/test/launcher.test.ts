@@ -1,0 +1,183 @@
+/** The rendered launchers run with real `sh` (dash), the way manage-local runs processes.json. */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ref } from "@nix2dream/core";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import procfile, { PLAN_FILE, type PlannedProcess, type ProcessPlan } from "../src/index.js";
+import { deployment, HOSTILE, port, service, volume } from "./fixtures/service.js";
+import { writeArtifacts } from "./helpers.js";
+
+// Tests run from sources: use core's built package when it exists, else its sources.
+vi.mock("@nix2dream/core", async (importOriginal) => {
+  try {
+    return await importOriginal();
+  } catch {
+    return await import("../../core/src/index.js");
+  }
+});
+
+const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));
+const NODE = process.execPath;
+const tmp = mkdtempSync(join(tmpdir(), "n2d-launcher-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const timing = { interval: 1, timeout: 1, retries: 1, startPeriod: 0 };
+
+/** Renders `services` into `<tmp>/<case>/.nix2dream/d/procfile` and returns the plan. */
+function renderTo(name: string, services: Parameters<typeof deployment>[1]) {
+  const project = join(tmp, name);
+  mkdirSync(project, { recursive: true });
+  const dir = join(project, ".nix2dream", "d", "procfile");
+  const { artifacts, diagnostics } = procfile().render(
+    deployment("d", services, { root: project }),
+  );
+  writeArtifacts(dir, artifacts);
+  const plan: ProcessPlan = JSON.parse(readFileSync(join(dir, PLAN_FILE), "utf8"));
+  const byName = (n: string) => plan.processes.find((p) => p.name === n) as PlannedProcess;
+  return {
+    project,
+    dir,
+    state: join(project, ".nix2dream", "d", "state"),
+    plan,
+    byName,
+    diagnostics,
+  };
+}
+
+/** Runs an argv of the plan from the render directory, as manage-local does. */
+function runArgv(dir: string, argv: string[], env: Record<string, string> = {}) {
+  const [file, ...args] = argv;
+  return spawnSync(file as string, args, {
+    cwd: dir,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...env },
+  });
+}
+
+describe("rendered launchers", () => {
+  it("run each replica with the plan's env: PORT, PS, the state dir and hostile values intact", () => {
+    const r = renderTo("replicas", [
+      service("api", {
+        command: [NODE, PRINTER],
+        args: HOSTILE,
+        env: {
+          MOTD: HOSTILE.join(" | "),
+          DATA: ref.api.volumes.data,
+          PRINT_ENV: "PORT,PS,MOTD,DATA,NIX2DREAM_STATE_DIR",
+        },
+        volumes: { data: volume("/data") },
+        ports: { http: port(8080) },
+        replicas: 2,
+      }),
+    ]);
+    for (const [name, p] of [
+      ["api", "8080"],
+      ["api.2", "8081"],
+    ]) {
+      const proc = r.byName(name as string);
+      const out = runArgv(r.dir, proc.command, proc.env);
+      expect(out.stderr).toBe("");
+      expect(JSON.parse(out.stdout)).toEqual({
+        argv: HOSTILE,
+        env: {
+          PORT: p,
+          PS: proc.env.PS,
+          MOTD: HOSTILE.join(" | "),
+          DATA: join(r.state, "api", "volumes", "data"),
+          NIX2DREAM_STATE_DIR: r.state,
+        },
+        cwd: r.project,
+      });
+    }
+  });
+
+  it("honour NIX2DREAM_STATE_DIR from the environment (manage-local's state dir)", () => {
+    const r = renderTo("statedir", [
+      service("a", {
+        command: [NODE, PRINTER],
+        env: { DATA: ref.a.volumes.v, PRINT_ENV: "DATA" },
+        volumes: { v: volume("/v", { init: "touch made" }) },
+      }),
+    ]);
+    const custom = join(tmp, "custom state 'dir'");
+    const out = runArgv(r.dir, r.byName("a").command, { NIX2DREAM_STATE_DIR: custom });
+    expect(JSON.parse(out.stdout).env).toEqual({ DATA: join(custom, "a", "volumes", "v") });
+    expect(existsSync(join(custom, "a", "volumes", "v", "made"))).toBe(true);
+    expect(existsSync(r.state)).toBe(false);
+  });
+
+  it("run exec probes through the exec prefix, inside the service's environment", () => {
+    const r = renderTo("probe", [
+      service("w", {
+        command: ["true"],
+        secrets: { TOKEN: { fromEnv: "W_TOKEN", fromFile: null, required: true } },
+        volumes: { scratch: volume("/scratch", { persistent: false }) },
+        healthcheck: {
+          type: "exec",
+          command: [
+            "sh",
+            "-c",
+            'test -d "$1" && test "$TOKEN" = "t k"',
+            "probe",
+            ref.w.volumes.scratch,
+          ],
+          ...timing,
+        },
+      }),
+    ]);
+    const proc = r.byName("w");
+    if (proc.probe?.type !== "exec") throw new Error("expected an exec probe");
+    const probe = [...proc.execPrefix, ...proc.probe.command];
+    expect(runArgv(r.dir, probe, { W_TOKEN: "t k" }).status).not.toBe(0);
+    expect(runArgv(r.dir, proc.command, { W_TOKEN: "t k" }).status).toBe(0);
+    expect(runArgv(r.dir, probe, { W_TOKEN: "t k" }).status).toBe(0);
+    const missing = runArgv(r.dir, probe);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toBe(
+      "nix2dream: service w: secret TOKEN is missing: set the variable W_TOKEN\n",
+    );
+  });
+
+  it("pass hostile arguments through --exec untouched", () => {
+    const r = renderTo("exec", [service("a", { command: ["false"] })]);
+    const out = runArgv(r.dir, [...r.byName("a").execPrefix, NODE, PRINTER, ...HOSTILE]);
+    expect(JSON.parse(out.stdout).argv).toEqual(HOSTILE);
+  });
+
+  it("materialise files per service under the state dir, resolving references", () => {
+    const r = renderTo("files", [
+      service("a", {
+        command: ["true"],
+        ports: { p: port(4000) },
+        files: {
+          "/etc/a/conf": {
+            text: `listen ${ref.a.address.p}\n${HOSTILE.join("\n")}`,
+            source: null,
+            mode: "0644",
+          },
+        },
+      }),
+    ]);
+    expect(runArgv(r.dir, r.byName("a").command).status).toBe(0);
+    expect(readFileSync(join(r.state, "a", "files", "etc", "a", "conf"), "utf8")).toBe(
+      `listen 127.0.0.1:4000\n${HOSTILE.join("\n")}`,
+    );
+  });
+
+  it("clear volumes only with --clear", () => {
+    const r = renderTo("clear", [
+      service("a", {
+        command: ["true"],
+        volumes: { v: volume("/v", { init: "echo x > f", clear: "test -f f" }) },
+      }),
+    ]);
+    const launcher = r.byName("a").command;
+    expect(runArgv(r.dir, launcher).status).toBe(0);
+    expect(runArgv(r.dir, launcher).status).toBe(0);
+    expect(readdirSync(join(r.state, "a", "volumes", "v"))).toEqual(["f"]);
+    expect(runArgv(r.dir, [...launcher, "--clear"]).status).toBe(0);
+    expect(readdirSync(join(r.state, "a", "volumes", "v"))).toEqual([]);
+  });
+});
