@@ -1,0 +1,832 @@
+/**
+ * `evalModules`: module collection (imports, keys, disabledModules), the option tree
+ * (declaration merging), definition assignment, and the lazy config fixed point.
+ */
+import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import {
+  isAttrs,
+  type Merged,
+  mergeDefinitions,
+  pushDownAttrs,
+  type RawDef,
+  Thunk,
+} from "./merge.js";
+import { type Module, type ModuleArgs, RESERVED_KEYS } from "./module.js";
+import { isOptionDeclaration, mkOption, type OptionDeclaration } from "./option.js";
+import * as props from "./props.js";
+import {
+  type Definition,
+  isOptionType,
+  type OptionType,
+  type SubmoduleModule,
+  types,
+} from "./types.js";
+
+/** Arguments of {@link evalModules}. */
+export interface EvalModulesArgs {
+  modules: Module[];
+  /** Extra arguments passed to every function module (and not overridable by config). */
+  specialArgs?: Record<string, unknown>;
+  /** Option path prefix of this evaluation, used in messages. */
+  prefix?: string[];
+}
+
+interface ModuleSpec {
+  module: unknown;
+  file?: string | undefined;
+}
+
+interface Loaded {
+  key: string;
+  file: string;
+  imports: Loaded[];
+  disabled: unknown[];
+  options?: Record<string, unknown>;
+  config?: RawDef;
+  freeformType?: OptionType;
+}
+
+interface NsNode {
+  kind: "ns";
+  loc: string[];
+  rel: string[];
+  children: Map<string, NsNode | OptNode>;
+  config: Record<string, unknown>;
+  options: Record<string, unknown>;
+  freeformKeys?: Set<string>;
+}
+
+/** @internal Declarations of one option merged. */
+export interface MergedDecl {
+  type: OptionType;
+  declarations: string[];
+  defaultFile?: string;
+  defaultDecl?: OptionDeclaration;
+  defaultText?: string;
+  example?: unknown;
+  hasExample: boolean;
+  description?: string;
+  readOnly: boolean;
+  apply?: (v: unknown) => unknown;
+  internal: boolean;
+  visible: boolean | "shallow";
+  removed?: string;
+}
+
+interface OptNode {
+  kind: "opt";
+  loc: string[];
+  decl: MergedDecl;
+  defs: RawDef[];
+  info: Thunk<Merged>;
+  value: Thunk<unknown>;
+  option: Record<string, unknown>;
+}
+
+/** Marks an option declaration as removed (see `mkRemovedOptionModule`). */
+export const REMOVED: unique symbol = Symbol.for("nix2dream.modules.removed");
+
+let libCache: Record<string, unknown> | undefined;
+function lib(): Record<string, unknown> {
+  if (!libCache) libCache = { ...props, mkOption, types };
+  return libCache;
+}
+
+class Evaluation {
+  readonly prefix: string[];
+  ready = false;
+  defsComplete = false;
+  collectingFile: string | undefined;
+  root!: NsNode;
+  freeform: OptionType | undefined;
+  unmatched: { rel: string[]; def: RawDef }[] = [];
+  freeformValue: Thunk<unknown> | undefined;
+  readonly args: ModuleArgs;
+
+  constructor(prefix: string[], specialArgs: Record<string, unknown>) {
+    this.prefix = prefix;
+    const self = this;
+    const makeProxy = (what: "config" | "options") =>
+      new Proxy(
+        {},
+        {
+          get(_t, p) {
+            if (!self.ready) {
+              if (typeof p === "symbol" || p === "then" || p === "toJSON") return undefined;
+              throw self.eagerRead(what, p);
+            }
+            return Reflect.get(self.root[what], p);
+          },
+          has(_t, p) {
+            if (!self.ready) throw self.eagerRead(what, String(p));
+            return Reflect.has(self.root[what], p);
+          },
+          ownKeys() {
+            if (!self.ready) throw self.eagerRead(what, "<keys>");
+            return Reflect.ownKeys(self.root[what]);
+          },
+          getOwnPropertyDescriptor(_t, p) {
+            if (!self.ready) throw self.eagerRead(what, String(p));
+            const d = Reflect.getOwnPropertyDescriptor(self.root[what], p);
+            if (d) d.configurable = true;
+            return d;
+          },
+        },
+      );
+    this.args = {
+      lib: lib(),
+      ...specialArgs,
+      config: makeProxy("config"),
+      options: makeProxy("options"),
+    } as ModuleArgs;
+  }
+
+  eagerRead(what: string, key: string): ModuleError {
+    const where = this.collectingFile ?? "a module";
+    return new ModuleError(
+      "INFINITE_RECURSION",
+      `The module in ${where} reads \`${what}.${key}\` while modules are being collected; its imports and options must not depend on ${what}. Read it lazily: in a getter (\`get port() { return config.${key} }\`), in \`mkIf(() => config.${key}, ...)\`, or inside a definition value.`,
+      { files: this.collectingFile ? [this.collectingFile] : [] },
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// collection
+
+function isModuleLike(m: unknown): boolean {
+  return typeof m === "function" || (typeof m === "object" && m !== null && !Array.isArray(m));
+}
+
+function collect(ev: Evaluation, specs: ModuleSpec[]): Loaded[] {
+  const byKey = new Map<string, Loaded>();
+  const ids = new WeakMap<object, string>();
+  let anon = 0;
+  const keyOf = (m: object): string => {
+    const explicit = (m as { key?: unknown }).key;
+    if (typeof explicit === "string") return explicit;
+    let k = ids.get(m);
+    if (k === undefined) {
+      k = `<anonymous module ${++anon}>`;
+      ids.set(m, k);
+    }
+    return k;
+  };
+
+  const load = (m: unknown, fallbackFile: string, from: string | undefined): Loaded => {
+    if (!isModuleLike(m) || isOptionType(m) || props.isProperty(m) || isOptionDeclaration(m)) {
+      throw new ModuleError(
+        "INVALID_MODULE",
+        `${from ? `The imports of ${from} contain` : "The module list contains"} ${showValue(m)} (${kindOf(
+          m,
+        )}), which is not a module (an object or a function returning one).`,
+        { files: from ? [from] : [] },
+      );
+    }
+    const key = keyOf(m as object);
+    const existing = byKey.get(key);
+    if (existing) return existing;
+    const ownFile = (m as { file?: unknown }).file;
+    let file = typeof ownFile === "string" ? ownFile : fallbackFile;
+    const loaded: Loaded = { key, file, imports: [], disabled: [] };
+    byKey.set(key, loaded);
+    let obj: unknown = m;
+    if (typeof m === "function") {
+      const prev = ev.collectingFile;
+      ev.collectingFile = file;
+      try {
+        obj = (m as (a: ModuleArgs) => unknown)(ev.args);
+      } catch (e) {
+        if (e instanceof ModuleError) throw e;
+        throw new ModuleError(
+          "INVALID_MODULE",
+          `The module function in ${file} threw: ${e instanceof Error ? e.message : String(e)}`,
+          { files: [file], cause: e },
+        );
+      } finally {
+        ev.collectingFile = prev;
+      }
+      if (typeof obj !== "object" || obj === null || Array.isArray(obj) || props.isProperty(obj)) {
+        throw new ModuleError(
+          "INVALID_MODULE",
+          `The module function in ${file} returned ${showValue(obj)} (${kindOf(obj)}), not a module object.`,
+          { files: [file] },
+        );
+      }
+      const retFile = (obj as { file?: unknown }).file;
+      if (typeof retFile === "string") file = retFile;
+    }
+    loaded.file = file;
+    const o = obj as Record<string, unknown>;
+    const structured = Object.hasOwn(o, "options") || Object.hasOwn(o, "config");
+    if (structured) {
+      for (const k of Object.keys(o)) {
+        if (!RESERVED_KEYS.has(k)) {
+          throw new ModuleError(
+            "INVALID_MODULE",
+            `The module in ${file} has an unsupported attribute \`${k}\`: a module with \`options\` or \`config\` may not define config at its top level. Move \`${k}\` into \`config\`.`,
+            { files: [file] },
+          );
+        }
+      }
+      if (o.options !== undefined) {
+        if (!isAttrs(o.options)) {
+          throw new ModuleError(
+            "INVALID_MODULE",
+            `The \`options\` of the module in ${file} must be an object of option declarations, got ${showValue(o.options)}.`,
+            { files: [file] },
+          );
+        }
+        loaded.options = o.options;
+      }
+      const d = Object.getOwnPropertyDescriptor(o, "config");
+      if (d)
+        loaded.config = d.get
+          ? { file, get: () => (d.get as () => unknown).call(o) }
+          : { file, value: d.value };
+    } else {
+      const rest: Record<string, PropertyDescriptor> = {};
+      let any = false;
+      for (const k of Object.keys(o)) {
+        if (RESERVED_KEYS.has(k)) continue;
+        rest[k] = Object.getOwnPropertyDescriptor(o, k) as PropertyDescriptor;
+        any = true;
+      }
+      if (any) loaded.config = { file, value: Object.defineProperties({}, rest) };
+    }
+    if (o.freeformType !== undefined) {
+      if (!isOptionType(o.freeformType)) {
+        throw new ModuleError(
+          "INVALID_MODULE",
+          `The \`freeformType\` of the module in ${file} is not an option type.`,
+          {
+            files: [file],
+          },
+        );
+      }
+      loaded.freeformType = o.freeformType;
+    }
+    if (o.disabledModules !== undefined) {
+      if (!Array.isArray(o.disabledModules)) {
+        throw new ModuleError(
+          "INVALID_MODULE",
+          `The \`disabledModules\` of the module in ${file} must be a list.`,
+          {
+            files: [file],
+          },
+        );
+      }
+      loaded.disabled = o.disabledModules;
+    }
+    if (o.imports !== undefined) {
+      if (!Array.isArray(o.imports)) {
+        throw new ModuleError(
+          "INVALID_MODULE",
+          `The \`imports\` of the module in ${file} must be a list of modules, got ${showValue(o.imports)}.`,
+          { files: [file] },
+        );
+      }
+      for (const i of o.imports) loaded.imports.push(load(i, file, file));
+    }
+    return loaded;
+  };
+
+  const top = specs.map((s, i) => load(s.module, s.file ?? `<inline module #${i + 1}>`, undefined));
+
+  const disabled = new Set<string>();
+  for (const l of byKey.values()) {
+    for (const d of l.disabled) {
+      if (typeof d === "string") {
+        disabled.add(d);
+        for (const o of byKey.values()) if (o.file === d) disabled.add(o.key);
+      } else if (isModuleLike(d)) {
+        const explicit = (d as { key?: unknown }).key;
+        const k = typeof explicit === "string" ? explicit : ids.get(d as object);
+        if (k !== undefined) disabled.add(k);
+      } else {
+        throw new ModuleError(
+          "INVALID_MODULE",
+          `The \`disabledModules\` of the module in ${l.file} contain ${showValue(d)}, which is neither a key nor a module.`,
+          { files: [l.file] },
+        );
+      }
+    }
+  }
+
+  const order: Loaded[] = [];
+  const seen = new Set<string>();
+  const queue = top.filter((l) => !disabled.has(l.key));
+  for (let i = 0; i < queue.length; i++) {
+    const l = queue[i] as Loaded;
+    if (seen.has(l.key)) continue;
+    seen.add(l.key);
+    order.push(l);
+    for (const c of l.imports) if (!disabled.has(c.key) && !seen.has(c.key)) queue.push(c);
+  }
+  // As in NixOS: later modules' definitions come first, imported modules before importers.
+  return order.reverse();
+}
+
+// ---------------------------------------------------------------------------------------------
+// declarations
+
+function mergeDecls(
+  loc: string[],
+  entries: { file: string; decl: OptionDeclaration }[],
+): MergedDecl {
+  const m: MergedDecl = {
+    type: types.unspecified,
+    declarations: [],
+    hasExample: false,
+    readOnly: false,
+    internal: false,
+    visible: true,
+  };
+  let typeFile: string | undefined;
+  let applyFile: string | undefined;
+  for (const { file, decl } of entries) {
+    m.declarations.push(file);
+    const already = (what: string, other: string | undefined): ModuleError =>
+      new ModuleError(
+        "DECLARATION_CONFLICT",
+        `The option \`${showPath(loc)}\` in ${file} is already declared in ${
+          other ?? showFiles(m.declarations.slice(0, -1))
+        }, and both declarations set ${what}.`,
+        { optionPath: showPath(loc), files: [other ?? "", file].filter(Boolean) },
+      );
+    if (Object.hasOwn(decl, "default")) {
+      if (m.defaultDecl) throw already("a default", m.defaultFile);
+      m.defaultDecl = decl;
+      m.defaultFile = file;
+    }
+    if (decl.apply !== undefined) {
+      if (m.apply) throw already("`apply`", applyFile);
+      m.apply = decl.apply as (v: unknown) => unknown;
+      applyFile = file;
+    }
+    if (decl.type !== undefined) {
+      if (!isOptionType(decl.type)) {
+        throw new ModuleError(
+          "INVALID_MODULE",
+          `The option \`${showPath(loc)}\` in ${file} has a \`type\` that is not an option type (use \`types.*\` or \`fromZod\`).`,
+          { optionPath: showPath(loc), files: [file] },
+        );
+      }
+      if (typeFile === undefined) {
+        m.type = decl.type;
+        typeFile = file;
+      } else {
+        const merged = m.type.mergeType?.(decl.type);
+        if (!merged) {
+          throw new ModuleError(
+            "DECLARATION_CONFLICT",
+            `The option \`${showPath(loc)}\` in ${file} is already declared in ${typeFile} with an incompatible type: \`${m.type.description}\` there, \`${decl.type.description}\` here.`,
+            { optionPath: showPath(loc), files: [typeFile, file] },
+          );
+        }
+        m.type = merged;
+      }
+    }
+    if (decl.description !== undefined && m.description === undefined)
+      m.description = decl.description;
+    if (decl.defaultText !== undefined && m.defaultText === undefined)
+      m.defaultText = decl.defaultText;
+    if (Object.hasOwn(decl, "example") && !m.hasExample) {
+      m.example = decl.example;
+      m.hasExample = true;
+    }
+    if (decl.readOnly) m.readOnly = true;
+    if (decl.internal) m.internal = true;
+    if (decl.visible === false) m.visible = false;
+    else if (decl.visible === "shallow" && m.visible === true) m.visible = "shallow";
+    const removed = (decl as unknown as Record<symbol, unknown>)[REMOVED];
+    if (typeof removed === "string") m.removed = removed;
+  }
+  return m;
+}
+
+function buildNs(
+  ev: Evaluation,
+  loc: string[],
+  rel: string[],
+  sets: { file: string; tree: Record<string, unknown> }[],
+): NsNode {
+  const ns: NsNode = { kind: "ns", loc, rel, children: new Map(), config: {}, options: {} };
+  const names: string[] = [];
+  const byName = new Map<string, { file: string; v: unknown }[]>();
+  for (const s of sets) {
+    for (const k of Object.keys(s.tree)) {
+      let list = byName.get(k);
+      if (!list) {
+        list = [];
+        byName.set(k, list);
+        names.push(k);
+      }
+      list.push({ file: s.file, v: s.tree[k] });
+    }
+  }
+  for (const name of names) {
+    const entries = byName.get(name) as { file: string; v: unknown }[];
+    const cloc = [...loc, name];
+    const opts: { file: string; decl: OptionDeclaration }[] = [];
+    const nss: { file: string; tree: Record<string, unknown> }[] = [];
+    for (const e of entries) {
+      if (isOptionDeclaration(e.v)) opts.push({ file: e.file, decl: e.v });
+      else if (isAttrs(e.v)) nss.push({ file: e.file, tree: e.v });
+      else {
+        throw new ModuleError(
+          "INVALID_MODULE",
+          `The declaration of \`${showPath(cloc)}\` in ${e.file} is ${showValue(e.v)} (${kindOf(
+            e.v,
+          )}); expected \`mkOption({...})\` or an object of options.${isOptionType(e.v) ? " Wrap the type: `mkOption({ type })`." : ""}`,
+          { optionPath: showPath(cloc), files: [e.file] },
+        );
+      }
+    }
+    if (opts.length > 0) {
+      const decl = mergeDecls(cloc, opts);
+      if (nss.length > 0) {
+        if (!decl.type.extendModules) {
+          throw new ModuleError(
+            "DECLARATION_CONFLICT",
+            `The option \`${showPath(cloc)}\` is declared as an option in ${showFiles(
+              opts.map((o) => o.file),
+            )} and as a set of options in ${showFiles(nss.map((n) => n.file))}; only submodule options can be extended that way.`,
+            {
+              optionPath: showPath(cloc),
+              files: [...opts.map((o) => o.file), ...nss.map((n) => n.file)],
+            },
+          );
+        }
+        decl.type = decl.type.extendModules(
+          nss.map(
+            (n) =>
+              ({ module: { options: n.tree } as Module, file: n.file }) satisfies SubmoduleModule,
+          ),
+        );
+        decl.declarations.push(...nss.map((n) => n.file));
+      }
+      ns.children.set(name, makeOptNode(ev, cloc, decl));
+    } else {
+      ns.children.set(name, buildNs(ev, cloc, [...rel, name], nss));
+    }
+  }
+  return ns;
+}
+
+function uniq(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+function makeOptNode(ev: Evaluation, loc: string[], decl: MergedDecl): OptNode {
+  const files = () => uniq(node.defs.length ? node.defs.map((d) => d.file) : decl.declarations);
+  const guard = () => {
+    if (!ev.defsComplete) {
+      throw new ModuleError(
+        "INFINITE_RECURSION",
+        `The option \`${showPath(loc)}\` was read while definitions were being collected (in a module's \`config\` getter or shorthand); its value may depend on those definitions. Read it lazily: in a getter on a definition value, or in \`mkIf(() => ...)\`.`,
+        { optionPath: showPath(loc), files: decl.declarations },
+      );
+    }
+  };
+  const node: OptNode = {
+    kind: "opt",
+    loc,
+    decl,
+    defs: [],
+    info: new Thunk(
+      loc,
+      () => {
+        guard();
+        const dd = decl.defaultDecl;
+        const defs: RawDef[] = dd
+          ? [
+              { file: decl.defaultFile as string, get: () => props.mkOptionDefault(dd.default) },
+              ...node.defs,
+            ]
+          : node.defs;
+        return mergeDefinitions(loc, decl.type, defs);
+      },
+      files,
+    ),
+    value: new Thunk(
+      loc,
+      () => {
+        guard();
+        if (decl.removed !== undefined) throw removedError(loc, decl.removed, files());
+        const info = node.info.force();
+        if (decl.readOnly && info.count > 1) {
+          throw new ModuleError(
+            "READ_ONLY",
+            `The option \`${showPath(loc)}\` is read-only, but it is set ${info.count} times: ${info.all
+              .map((d) => `${showValue(d.value)} in ${d.file}`)
+              .join(", ")}.`,
+            { optionPath: showPath(loc), files: info.all.map((d) => d.file) },
+          );
+        }
+        if (!info.isDefined) {
+          throw new ModuleError(
+            "UNDEFINED_OPTION",
+            `The option \`${showPath(loc)}\` is used but not defined (declared in ${showFiles(
+              decl.declarations,
+            )}); define it, or give its declaration a default.`,
+            { optionPath: showPath(loc), files: decl.declarations },
+          );
+        }
+        const v = info.value();
+        return decl.apply ? decl.apply(v) : v;
+      },
+      files,
+    ),
+    option: {},
+  };
+  node.option = optionObject(node);
+  return node;
+}
+
+function removedError(loc: string[], instructions: string, files: string[]): ModuleError {
+  return new ModuleError(
+    "REMOVED_OPTION",
+    `The option \`${showPath(loc)}\` can no longer be used since it has been removed${
+      files.length ? ` (defined in ${showFiles(files)})` : ""
+    }. ${instructions}`.trim(),
+    { optionPath: showPath(loc), files },
+  );
+}
+
+function optionObject(node: OptNode): Record<string, unknown> {
+  const d = node.decl;
+  const o: Record<string, unknown> = {
+    _type: "option",
+    loc: node.loc,
+    path: showPath(node.loc),
+    type: d.type,
+    declarations: d.declarations,
+    readOnly: d.readOnly,
+    internal: d.internal,
+    visible: d.visible,
+  };
+  if (d.description !== undefined) o.description = d.description;
+  if (d.defaultText !== undefined) o.defaultText = d.defaultText;
+  if (d.hasExample) o.example = d.example;
+  if (d.defaultDecl) {
+    const dd = d.defaultDecl;
+    Object.defineProperty(o, "default", {
+      get: () => dd.default,
+      enumerable: true,
+      configurable: true,
+    });
+  }
+  Object.defineProperties(o, {
+    definitions: { get: () => node.info.force().defsFinal.map((x) => x.value), configurable: true },
+    definitionsWithLocations: { get: () => node.info.force().defsFinal, configurable: true },
+    files: { get: () => uniq(node.defs.map((x) => x.file)), configurable: true },
+    highestPrio: { get: () => node.info.force().highestPrio, configurable: true },
+    isDefined: { get: () => node.info.force().isDefined, configurable: true },
+    value: { get: () => node.value.force(), configurable: true },
+  });
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
+// definitions
+
+function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
+  const byKey = new Map<string, RawDef[]>();
+  for (const d of defs) {
+    const v = forceStructure(ev, d, ns.loc);
+    pushDownAttrs(v, d.file, byKey, ns.loc);
+  }
+  for (const [name, ds] of byKey) {
+    const child = ns.children.get(name);
+    if (child === undefined) {
+      if (ev.freeform) {
+        for (const def of ds) ev.unmatched.push({ rel: [...ns.rel, name], def });
+        if (!ns.freeformKeys) ns.freeformKeys = new Set();
+        ns.freeformKeys.add(name);
+        continue;
+      }
+      throw undeclared(ev, [...ns.loc, name], ds);
+    }
+    if (child.kind === "opt") {
+      if (child.decl.removed !== undefined) {
+        throw removedError(child.loc, child.decl.removed, uniq(ds.map((x) => x.file)));
+      }
+      for (const def of ds) child.defs.push(def);
+    } else assignDefs(ev, child, ds);
+  }
+}
+
+function forceStructure(_ev: Evaluation, d: RawDef, loc: string[]): unknown {
+  try {
+    if (d.get !== undefined) {
+      const g = d.get;
+      d.get = undefined;
+      d.value = g();
+    }
+    return d.value;
+  } catch (e) {
+    if (e instanceof ModuleError) throw e;
+    throw new ModuleError(
+      "EVALUATION_ERROR",
+      `Error while evaluating the definitions of \`${showPath(loc)}\` in ${d.file}: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+      { optionPath: showPath(loc), files: [d.file], cause: e },
+    );
+  }
+}
+
+function allPaths(ns: NsNode, out: string[]): string[] {
+  for (const c of ns.children.values()) {
+    out.push(showPath(c.loc));
+    if (c.kind === "ns") allPaths(c, out);
+  }
+  return out;
+}
+
+function undeclared(ev: Evaluation, loc: string[], defs: RawDef[]): ModuleError {
+  const path = showPath(loc);
+  const files = uniq(defs.map((d) => d.file));
+  const guess = closest(path, allPaths(ev.root, []));
+  return new ModuleError(
+    "UNDECLARED_OPTION",
+    `The option \`${path}\` does not exist (defined in ${showFiles(files)}).${guess ? ` Did you mean \`${guess}\`?` : ""}`,
+    { optionPath: path, files },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// config objects
+
+function buildConfig(ev: Evaluation, ns: NsNode): void {
+  for (const [name, child] of ns.children) {
+    if (child.kind === "opt") {
+      ns.options[name] = child.option;
+      const obj = ns.config;
+      Object.defineProperty(obj, name, {
+        get() {
+          const v = child.value.force();
+          Object.defineProperty(obj, name, {
+            value: v,
+            enumerable: true,
+            writable: false,
+            configurable: true,
+          });
+          return v;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    } else {
+      buildConfig(ev, child);
+      ns.options[name] = child.options;
+      Object.defineProperty(ns.config, name, {
+        value: child.config,
+        enumerable: true,
+        writable: false,
+        configurable: true,
+      });
+    }
+  }
+}
+
+function addFreeformKeys(ev: Evaluation, ns: NsNode): void {
+  if (ns.freeformKeys) {
+    for (const name of ns.freeformKeys) {
+      const rel = [...ns.rel, name];
+      Object.defineProperty(ns.config, name, {
+        get: () => {
+          let v = (ev.freeformValue as Thunk<unknown>).force();
+          for (const k of rel) v = (v as Record<string, unknown> | undefined)?.[k];
+          return v;
+        },
+        enumerable: true,
+        configurable: true,
+      });
+    }
+  }
+  for (const c of ns.children.values()) if (c.kind === "ns") addFreeformKeys(ev, c);
+}
+
+function nestDef(rel: string[], def: RawDef): RawDef {
+  const last = rel[rel.length - 1] as string;
+  let obj: Record<string, unknown> = {};
+  if (def.get !== undefined) {
+    const d = def;
+    Object.defineProperty(obj, last, {
+      get: () => forceStructure(undefined as never, d, rel),
+      enumerable: true,
+    });
+  } else obj[last] = def.value;
+  for (let i = rel.length - 2; i >= 0; i--) obj = { [rel[i] as string]: obj };
+  return { file: def.file, value: obj };
+}
+
+/** @internal Evaluates modules; `declsOnly` skips definitions (for docs). */
+export function evalCore(
+  specs: ModuleSpec[],
+  specialArgs: Record<string, unknown>,
+  prefix: string[],
+  declsOnly = false,
+): { config: Record<string, unknown>; options: Record<string, unknown> } {
+  const ev = new Evaluation(prefix, specialArgs);
+  const mods = collect(ev, specs);
+  for (const m of mods) {
+    if (!m.freeformType) continue;
+    if (!ev.freeform) ev.freeform = m.freeformType;
+    else {
+      const merged = ev.freeform.mergeType?.(m.freeformType);
+      if (!merged) {
+        throw new ModuleError(
+          "DECLARATION_CONFLICT",
+          `The freeformType of ${m.file} (\`${m.freeformType.description}\`) conflicts with another module's (\`${ev.freeform.description}\`).`,
+          { files: [m.file] },
+        );
+      }
+      ev.freeform = merged;
+    }
+  }
+  ev.root = buildNs(
+    ev,
+    prefix,
+    [],
+    mods
+      .filter((m) => m.options)
+      .map((m) => ({ file: m.file, tree: m.options as Record<string, unknown> })),
+  );
+  buildConfig(ev, ev.root);
+  ev.ready = true;
+  if (declsOnly) {
+    ev.defsComplete = true;
+    return { config: ev.root.config, options: ev.root.options };
+  }
+  const defs = mods.filter((m) => m.config).map((m) => m.config as RawDef);
+  assignDefs(ev, ev.root, defs);
+  if (ev.freeform && ev.unmatched.length > 0) {
+    const ff = ev.freeform;
+    const unmatched = ev.unmatched;
+    ev.freeformValue = new Thunk(
+      prefix,
+      () =>
+        mergeDefinitions(
+          prefix,
+          ff,
+          unmatched.map((u) => nestDef(u.rel, u.def)),
+        ).value(),
+      () => uniq(unmatched.map((u) => u.def.file)),
+    );
+    addFreeformKeys(ev, ev.root);
+  }
+  ev.defsComplete = true;
+  return { config: ev.root.config, options: ev.root.options };
+}
+
+/**
+ * Evaluates a list of modules into `{ config, options }` with NixOS module semantics.
+ * `config` is lazy: each option is computed on first read (use {@link forceDeep} to force all).
+ * Throws {@link ModuleError} for undeclared options and malformed modules right away; value
+ * errors (types, conflicts, cycles) surface when the value is read.
+ */
+export function evalModules<C = any>(args: EvalModulesArgs): { config: C; options: any } {
+  if (!args || !Array.isArray(args.modules)) {
+    throw new ModuleError("INVALID_MODULE", "evalModules needs `{ modules: [...] }`.");
+  }
+  const r = evalCore(
+    args.modules.map((m) => ({ module: m })),
+    args.specialArgs ?? {},
+    args.prefix ?? [],
+  );
+  return { config: r.config as C, options: r.options };
+}
+
+/** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */
+export function evalSubmodule(
+  modules: SubmoduleModule[],
+  specialArgs: Record<string, unknown>,
+  shorthandOnlyDefinesConfig: boolean,
+  loc: string[],
+  defs: Definition[],
+): Record<string, unknown> {
+  const specs: ModuleSpec[] = modules.map((m) => ({ module: m.module, file: m.file }));
+  for (const d of defs) {
+    if (shorthandOnlyDefinesConfig && isAttrs(d.value))
+      specs.push({ module: { config: d.value }, file: d.file });
+    else specs.push({ module: d.value, file: d.file });
+  }
+  return evalCore(specs, { ...specialArgs, name: loc[loc.length - 1] }, loc).config;
+}
+
+/** @internal The options tree of a submodule type, for docs and schemas. */
+export function subOptionsOf(
+  modules: SubmoduleModule[],
+  specialArgs: Record<string, unknown>,
+  loc: string[],
+): Record<string, unknown> {
+  return evalCore(
+    modules.map((m) => ({ module: m.module, file: m.file })),
+    { ...specialArgs, name: loc[loc.length - 1] ?? "<name>" },
+    loc,
+    true,
+  ).options;
+}

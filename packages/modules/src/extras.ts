@@ -1,0 +1,221 @@
+import { ModuleError, showFiles, showPath } from "./errors.js";
+import { REMOVED } from "./eval.js";
+import type { Module, ModuleArgs, ModuleObject } from "./module.js";
+import { mkOption } from "./option.js";
+import { mkIf, mkLocated, mkMerge, mkOverride } from "./props.js";
+import { type Definition, mkOptionType, types } from "./types.js";
+
+/**
+ * Declares `assertions` (a list of `{ assertion, message }`) and `warnings` (a list of
+ * strings). Modules add to them; the caller runs {@link checkAssertions} on the config.
+ */
+export const assertionsModule: Module = {
+  key: "@nix2dream/modules#assertions",
+  file: "@nix2dream/modules/assertions",
+  options: {
+    assertions: mkOption({
+      type: types.listOf(
+        types.submodule({
+          options: {
+            assertion: mkOption({ type: types.bool, description: "What must be true." }),
+            message: mkOption({ type: types.str, description: "Shown when `assertion` is false." }),
+          },
+        }),
+      ),
+      default: [],
+      internal: true,
+      description: "Conditions that must hold; each failed one's message is reported.",
+    }),
+    warnings: mkOption({
+      type: types.listOf(types.str),
+      default: [],
+      internal: true,
+      description: "Messages shown to the user after evaluation.",
+    }),
+  },
+};
+
+/**
+ * Checks the `assertions` of a config evaluated with {@link assertionsModule}: throws one
+ * `FAILED_ASSERTIONS` error listing every failed message, else returns the warnings.
+ */
+export function checkAssertions(config: unknown): { warnings: string[] } {
+  const c = config as {
+    assertions?: { assertion: boolean; message: string }[];
+    warnings?: string[];
+  };
+  const failed = (c.assertions ?? []).filter((a) => !a.assertion).map((a) => a.message);
+  if (failed.length > 0) {
+    throw new ModuleError(
+      "FAILED_ASSERTIONS",
+      `Failed assertions:\n${failed.map((m) => `- ${m}`).join("\n")}`,
+      { files: [] },
+    );
+  }
+  return { warnings: [...(c.warnings ?? [])] };
+}
+
+function setAttrByPath(path: readonly string[], leaf: PropertyDescriptor): Record<string, unknown> {
+  if (path.length === 0) {
+    throw new ModuleError("INVALID_MODULE", "An option path must have at least one element.");
+  }
+  const last = path[path.length - 1] as string;
+  let obj: Record<string, unknown> = Object.defineProperty({}, last, {
+    ...leaf,
+    enumerable: true,
+    configurable: true,
+  });
+  for (let i = path.length - 2; i >= 0; i--) obj = { [path[i] as string]: obj };
+  return obj;
+}
+
+function getAttrByPath(obj: unknown, path: readonly string[]): unknown {
+  let v = obj;
+  for (const k of path) {
+    if (typeof v !== "object" || v === null || !(k in v)) return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
+
+interface OptionView {
+  isDefined: boolean;
+  highestPrio: number;
+  files: string[];
+  definitionsWithLocations: Definition[];
+}
+
+function doRename(from: string[], to: string[], warn: boolean, visible: boolean): Module {
+  const aliasType = mkOptionType<unknown>({
+    name: "alias",
+    description: `alias of \`${showPath(to)}\``,
+    merge: () => undefined,
+  });
+  return ({ config, options }: ModuleArgs): ModuleObject => ({
+    options: setAttrByPath(from, {
+      value: mkOption({
+        type: aliasType,
+        visible,
+        description: `Alias of \`${showPath(to)}\`.`,
+        apply: () => getAttrByPath(config, to),
+      }),
+    }) as ModuleObject["options"],
+    get config() {
+      const fromOpt = getAttrByPath(options, from) as OptionView;
+      const parts: unknown[] = [
+        setAttrByPath(to, {
+          get: () =>
+            fromOpt.isDefined
+              ? mkOverride(
+                  fromOpt.highestPrio,
+                  mkMerge(fromOpt.definitionsWithLocations.map((d) => mkLocated(d.file, d.value))),
+                )
+              : mkMerge([]),
+        }),
+      ];
+      if (warn && getAttrByPath(options, ["warnings"]) !== undefined) {
+        parts.push({
+          get warnings() {
+            return mkIf(fromOpt.isDefined, [
+              `The option \`${showPath(from)}\` defined in ${showFiles(fromOpt.files)} has been renamed to \`${showPath(to)}\`.`,
+            ]);
+          },
+        });
+      }
+      return mkMerge(parts);
+    },
+  });
+}
+
+/**
+ * Declares `from` as a renamed `to`: definitions of `from` go to `to` (with their priority),
+ * reading `from` gives `to`'s value, and a warning is added to `warnings` when declared.
+ */
+export function mkRenamedOptionModule(from: string[], to: string[]): Module {
+  return doRename(from, to, true, false);
+}
+
+/** Like {@link mkRenamedOptionModule} but silent and documented: `from` is a permanent alias. */
+export function mkAliasOptionModule(from: string[], to: string[]): Module {
+  return doRename(from, to, false, true);
+}
+
+/** Declares `path` as removed: defining it is a `REMOVED_OPTION` error carrying the instructions. */
+export function mkRemovedOptionModule(path: string[], replacementInstructions: string): Module {
+  const decl = mkOption({
+    visible: false,
+    type: types.raw,
+    description: `Removed. ${replacementInstructions}`,
+  });
+  Object.defineProperty(decl, REMOVED, { value: replacementInstructions, enumerable: false });
+  return { options: setAttrByPath(path, { value: decl }) as ModuleObject["options"] };
+}
+
+/**
+ * Walks a (lazy) config value and returns a plain, fully evaluated deep copy.
+ * Every error met on the way is collected; one is rethrown as is, several as one
+ * `ModuleError` (code of the first) whose `errors` holds them all.
+ */
+export function forceDeep<T>(value: T): T {
+  const errors: ModuleError[] = [];
+  const seen = new Map<object, unknown>();
+  const walk = (x: unknown, path: string[]): unknown => {
+    if (typeof x !== "object" || x === null) return x;
+    const done = seen.get(x);
+    if (done !== undefined) return done;
+    if (Array.isArray(x)) {
+      const out: unknown[] = [];
+      seen.set(x, out);
+      for (let i = 0; i < x.length; i++) out.push(read(x, String(i), path, out));
+      return out;
+    }
+    const proto = Object.getPrototypeOf(x);
+    if (proto !== Object.prototype && proto !== null) return x;
+    const out: Record<string, unknown> = {};
+    seen.set(x, out);
+    for (const k of Object.keys(x)) {
+      const v = read(x as Record<string, unknown>, k, path, out);
+      if (v !== SKIP) out[k] = v;
+    }
+    return out;
+  };
+  const SKIP = Symbol("skip");
+  const read = (
+    obj: Record<string, unknown> | unknown[],
+    k: string,
+    path: string[],
+    _out: unknown,
+  ): unknown => {
+    let v: unknown;
+    try {
+      v = (obj as Record<string, unknown>)[k];
+    } catch (e) {
+      const err =
+        e instanceof ModuleError
+          ? e
+          : new ModuleError(
+              "EVALUATION_ERROR",
+              `Error while evaluating \`${showPath([...path, k])}\`: ${e instanceof Error ? e.message : String(e)}`,
+              { optionPath: showPath([...path, k]), cause: e },
+            );
+      if (!errors.includes(err)) errors.push(err);
+      return SKIP;
+    }
+    return walk(v, [...path, k]);
+  };
+  const result = walk(value, []);
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) {
+    const first = errors[0] as ModuleError;
+    throw new ModuleError(
+      first.code,
+      `${errors.length} errors:\n${errors.map((e) => `- ${e.message}`).join("\n")}`,
+      {
+        files: errors.flatMap((e) => e.files),
+        errors,
+        ...(first.optionPath ? { optionPath: first.optionPath } : {}),
+      },
+    );
+  }
+  return result as T;
+}

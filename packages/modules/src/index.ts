@@ -1,0 +1,45 @@
+/**
+ * @nix2dream/modules — the NixOS module system (options, types, priorities, a lazy fixed
+ * point) for TypeScript. See README.md for a worked example.
+ */
+export { ModuleError, type ModuleErrorCode } from "./errors.js";
+export { type EvalModulesArgs, evalModules } from "./eval.js";
+export {
+  assertionsModule,
+  checkAssertions,
+  forceDeep,
+  mkAliasOptionModule,
+  mkRemovedOptionModule,
+  mkRenamedOptionModule,
+} from "./extras.js";
+export { defineModule, type Module, type ModuleArgs, type ModuleObject } from "./module.js";
+export {
+  defineOptions,
+  type InferOptions,
+  type MkOptionArgs,
+  mkOption,
+  type OptionDeclaration,
+  type OptionsTree,
+} from "./option.js";
+export {
+  type Definable,
+  mkAfter,
+  mkBefore,
+  mkDefault,
+  mkForce,
+  mkIf,
+  mkMerge,
+  mkOptionDefault,
+  mkOrder,
+  mkOverride,
+} from "./props.js";
+export { type OptionDoc, optionsDocs, optionsJsonSchema } from "./schema.js";
+export {
+  type Definition,
+  fromZod,
+  mkOptionType,
+  type OptionType,
+  type OptionTypeSpec,
+  type SubmoduleWithSpec,
+  types,
+} from "./types.js";

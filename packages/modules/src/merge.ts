@@ -1,0 +1,315 @@
+/**
+ * The evaluation core shared by option values and lazy attribute values: definitions,
+ * property discharge, priorities, ordering, memoized thunks with cycle detection.
+ */
+import { kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import {
+  DEFAULT_ORDER,
+  DEFAULT_PRIORITY,
+  isProperty,
+  mkIf,
+  mkOrder,
+  mkOverride,
+  PROP,
+  type Property,
+} from "./props.js";
+import { type Definition, type OptionType, typeMismatch } from "./types.js";
+
+/** A definition whose value may still be a thunk (a getter in the defining object). */
+export interface RawDef {
+  file: string;
+  value?: unknown;
+  get?: (() => unknown) | undefined;
+}
+
+/** True for plain objects (attribute sets); not arrays, properties or class instances. */
+export function isAttrs(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return (proto === Object.prototype || proto === null) && !(PROP in v);
+}
+
+export function forceRaw(d: RawDef): unknown {
+  if (d.get !== undefined) {
+    const g = d.get;
+    d.get = undefined;
+    d.value = g();
+  }
+  return d.value;
+}
+
+/**
+ * Splits an attribute-set definition (possibly wrapped in properties) into per-key
+ * definitions, pushing `mkIf`/`mkOverride`/`mkOrder` down onto each key without evaluating
+ * conditions, and keeping getters lazy.
+ */
+export function pushDownAttrs(
+  value: unknown,
+  file: string,
+  byKey: Map<string, RawDef[]>,
+  loc: readonly string[],
+  wrap?: (v: unknown) => unknown,
+): void {
+  if (isProperty(value)) {
+    const p = value as Property;
+    switch (p[PROP]) {
+      case "merge":
+        for (const c of p.contents) pushDownAttrs(c, file, byKey, loc, wrap);
+        return;
+      case "if": {
+        const cond = p.condition;
+        pushDownAttrs(p.content, file, byKey, loc, (v) =>
+          wrap ? wrap(mkIf(cond, v)) : mkIf(cond, v),
+        );
+        return;
+      }
+      case "override": {
+        const prio = p.priority;
+        pushDownAttrs(p.content, file, byKey, loc, (v) =>
+          wrap ? wrap(mkOverride(prio, v)) : mkOverride(prio, v),
+        );
+        return;
+      }
+      case "order": {
+        const prio = p.priority;
+        pushDownAttrs(p.content, file, byKey, loc, (v) =>
+          wrap ? wrap(mkOrder(prio, v)) : mkOrder(prio, v),
+        );
+        return;
+      }
+      case "located":
+        pushDownAttrs(p.content, p.file, byKey, loc, wrap);
+        return;
+    }
+  }
+  if (!isAttrs(value)) {
+    throw new ModuleError(
+      "TYPE_MISMATCH",
+      `The option \`${showPath(loc)}\` is a set of options, but ${file} defines it as ${showValue(value)} (${kindOf(
+        value,
+      )}); expected an attribute set.`,
+      { optionPath: showPath(loc), files: [file] },
+    );
+  }
+  for (const key of Object.keys(value)) {
+    const desc = Object.getOwnPropertyDescriptor(value, key) as PropertyDescriptor;
+    let def: RawDef;
+    if (desc.get) {
+      const g = desc.get;
+      def = { file, get: wrap ? () => wrap(g.call(value)) : () => g.call(value) };
+    } else {
+      def = { file, value: wrap ? wrap(desc.value) : desc.value };
+    }
+    const list = byKey.get(key);
+    if (list) list.push(def);
+    else byKey.set(key, [def]);
+  }
+}
+
+interface Prioritized extends Definition {
+  priority: number;
+  order: number;
+}
+
+function discharge(
+  loc: readonly string[],
+  value: unknown,
+  file: string,
+  priority: number,
+  order: number,
+  out: Prioritized[],
+): void {
+  if (!isProperty(value)) {
+    out.push({ file, value, priority, order });
+    return;
+  }
+  const p = value as Property;
+  switch (p[PROP]) {
+    case "merge":
+      for (const c of p.contents) discharge(loc, c, file, priority, order, out);
+      return;
+    case "if": {
+      const c = typeof p.condition === "function" ? p.condition() : p.condition;
+      if (typeof c !== "boolean") {
+        throw new ModuleError(
+          "INVALID_CONDITION",
+          `The condition of an mkIf for the option \`${showPath(loc)}\` in ${file} is not a boolean: got ${showValue(
+            c,
+          )} (${kindOf(c)}).`,
+          { optionPath: showPath(loc), files: [file] },
+        );
+      }
+      if (c) discharge(loc, p.content, file, priority, order, out);
+      return;
+    }
+    case "override":
+      discharge(loc, p.content, file, p.priority, order, out);
+      return;
+    case "order":
+      discharge(loc, p.content, file, priority, p.priority, out);
+      return;
+    case "located":
+      discharge(loc, p.content, p.file, priority, order, out);
+      return;
+  }
+}
+
+/** The result of resolving one option's definitions. */
+export interface Merged {
+  /** Whether any definition survived `mkIf` and priorities. */
+  isDefined: boolean;
+  /** The winning (lowest) priority; `Infinity` when undefined. */
+  highestPrio: number;
+  /** Definitions at the winning priority, sorted by `mkOrder`. */
+  defsFinal: Definition[];
+  /** How many definitions there were after `mkIf`/`mkMerge`, at any priority. */
+  count: number;
+  /** Every definition after `mkIf`/`mkMerge`, at any priority. */
+  all: Definition[];
+  /** Type-checks and merges `defsFinal`. */
+  value(): unknown;
+}
+
+/** Resolves properties and priorities of `defs` and prepares the typed merge (Nix `mergeDefinitions`). */
+export function mergeDefinitions(loc: string[], type: OptionType, defs: RawDef[]): Merged {
+  const all: Prioritized[] = [];
+  for (const d of defs) discharge(loc, forceRaw(d), d.file, DEFAULT_PRIORITY, DEFAULT_ORDER, all);
+  let highest = Number.POSITIVE_INFINITY;
+  for (const d of all) if (d.priority < highest) highest = d.priority;
+  let final =
+    all.length === 0 || all.every((d) => d.priority === highest)
+      ? all
+      : all.filter((d) => d.priority === highest);
+  if (final.some((d) => d.order !== DEFAULT_ORDER))
+    final = [...final].sort((a, b) => a.order - b.order);
+  const defsFinal: Definition[] = final;
+  return {
+    isDefined: final.length > 0,
+    highestPrio: highest,
+    defsFinal,
+    count: all.length,
+    all,
+    value: () => {
+      for (const d of defsFinal) if (!type.check(d.value)) throw typeMismatch(loc, type, d);
+      if (type.simple && defsFinal.length === 1) return (defsFinal[0] as Definition).value;
+      return type.merge(loc, defsFinal);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// thunks
+
+const stack: Thunk<unknown>[] = [];
+
+function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+/** A memoized computation of the value at `loc`; re-entering it while it runs is a cycle. */
+export class Thunk<T> {
+  private state: 0 | 1 | 2 | 3 = 0;
+  private result: T | undefined;
+  private error: unknown;
+  constructor(
+    readonly loc: readonly string[],
+    private fn: (() => T) | undefined,
+    readonly files?: () => string[],
+  ) {}
+
+  get done(): boolean {
+    return this.state === 2;
+  }
+
+  force(): T {
+    if (this.state === 2) return this.result as T;
+    if (this.state === 3) throw this.error;
+    if (this.state === 1) throw cycleError(this as Thunk<unknown>);
+    this.state = 1;
+    stack.push(this as Thunk<unknown>);
+    try {
+      const v = (this.fn as () => T)();
+      this.result = v;
+      this.state = 2;
+      this.fn = undefined;
+      return v;
+    } catch (e) {
+      if (isStackOverflow(e)) {
+        this.state = 0;
+        const err = e as RangeError & { n2dLoc?: readonly string[] };
+        if (err.n2dLoc === undefined) err.n2dLoc = this.loc;
+        if (stack.length === 1) {
+          throw new ModuleError(
+            "INFINITE_RECURSION",
+            `Evaluating the option \`${showPath(this.loc)}\` recursed too deeply (the call stack overflowed near \`${showPath(
+              err.n2dLoc,
+            )}\`); a definition probably depends on itself through a function or getter.`,
+            { optionPath: showPath(this.loc), files: this.files?.() ?? [], cause: e },
+          );
+        }
+        throw e;
+      }
+      const err = e instanceof ModuleError ? e : wrapUserError(this as Thunk<unknown>, e);
+      this.state = 3;
+      this.error = err;
+      throw err;
+    } finally {
+      stack.pop();
+    }
+  }
+}
+
+function cycleError(t: Thunk<unknown>): ModuleError {
+  const idx = stack.lastIndexOf(t);
+  const frames = stack.slice(idx);
+  const paths: string[] = [];
+  for (const f of frames) {
+    const p = showPath(f.loc);
+    if (paths[paths.length - 1] !== p) paths.push(p);
+  }
+  paths.push(showPath(t.loc));
+  const files = frames.flatMap((f) => f.files?.() ?? []);
+  return new ModuleError(
+    "INFINITE_RECURSION",
+    `Infinite recursion: the option \`${showPath(t.loc)}\` depends on itself: ${paths
+      .map((p) => `\`${p}\``)
+      .join(" → ")}${files.length ? ` (defined in ${showFiles(files)})` : ""}.`,
+    { optionPath: showPath(t.loc), files },
+  );
+}
+
+function wrapUserError(t: Thunk<unknown>, e: unknown): ModuleError {
+  const files = t.files?.() ?? [];
+  const msg = e instanceof Error ? e.message : String(e);
+  return new ModuleError(
+    "EVALUATION_ERROR",
+    `Error while evaluating the option \`${showPath(t.loc)}\`${files.length ? ` (defined in ${showFiles(files)})` : ""}: ${msg}`,
+    { optionPath: showPath(t.loc), files, cause: e },
+  );
+}
+
+/** Defines `obj[key]` as a lazy, memoized, cycle-checked value; it becomes a data property once read. */
+export function defineLazy(
+  obj: Record<string, unknown>,
+  key: string,
+  loc: readonly string[],
+  fn: () => unknown,
+  files?: () => string[],
+): Thunk<unknown> {
+  const th = new Thunk(loc, fn, files);
+  Object.defineProperty(obj, key, {
+    get() {
+      const v = th.force();
+      Object.defineProperty(obj, key, {
+        value: v,
+        enumerable: true,
+        writable: false,
+        configurable: true,
+      });
+      return v;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  return th;
+}

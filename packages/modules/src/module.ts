@@ -1,0 +1,81 @@
+import { isAbsolute, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { OptionsTree } from "./option.js";
+import type { OptionType } from "./types.js";
+
+/** Arguments a function module receives. */
+export interface ModuleArgs {
+  /** The final, lazily evaluated config (the fixed point). */
+  config: any;
+  /** The options tree of this evaluation. */
+  options: any;
+  /** In a submodule: its attribute name (the `<name>` of `attrsOf submodule`). */
+  name?: string;
+  /** The module-system helpers (`mkIf`, `types`, ...). */
+  lib?: unknown;
+  [specialArg: string]: unknown;
+}
+
+/** A module as an object. Keys other than the reserved ones are config (the Nix shorthand). */
+export interface ModuleObject {
+  /** Deduplication key; modules with equal keys are imported once. */
+  key?: string;
+  /** The file this module lives in, used in every message about its declarations and definitions. */
+  file?: string;
+  imports?: Module[];
+  disabledModules?: Array<string | Module>;
+  options?: OptionsTree;
+  config?: unknown;
+  freeformType?: OptionType;
+  [shorthand: string]: unknown;
+}
+
+/** A module: an object, or a function of {@link ModuleArgs} returning one. */
+export type Module = ModuleObject | ((args: ModuleArgs) => ModuleObject);
+
+export const RESERVED_KEYS = new Set([
+  "key",
+  "file",
+  "imports",
+  "disabledModules",
+  "options",
+  "config",
+  "freeformType",
+  "_type",
+]);
+
+/** Turns a path or `file:` URL (e.g. `import.meta.url`) into a path relative to the cwd when inside it. */
+export function displayFile(file: string | URL): string {
+  let p: string;
+  if (file instanceof URL) p = fileURLToPath(file);
+  else if (file.startsWith("file:")) p = fileURLToPath(file);
+  else p = file;
+  if (isAbsolute(p)) {
+    const rel = relative(process.cwd(), p);
+    if (rel && !rel.startsWith("..") && !isAbsolute(rel)) return rel;
+  }
+  return p;
+}
+
+function withFile(obj: ModuleObject, file: string): ModuleObject {
+  if (typeof obj !== "object" || obj === null || obj.file !== undefined) return obj;
+  const copy = Object.defineProperties({}, Object.getOwnPropertyDescriptors(obj)) as ModuleObject;
+  copy.file = file;
+  return copy;
+}
+
+/**
+ * Attaches a file to a module so messages name it; accepts `import.meta.url`.
+ * For a function module the object it returns gets the file.
+ */
+export function defineModule<M extends Module>(file: string | URL, module: M): M {
+  const f = displayFile(file);
+  if (typeof module === "function") {
+    const fn = module as (args: ModuleArgs) => ModuleObject;
+    const wrapped = (args: ModuleArgs) => withFile(fn(args), f);
+    Object.defineProperty(wrapped, "file", { value: f, enumerable: false });
+    Object.defineProperty(wrapped, "name", { value: fn.name || "module" });
+    return wrapped as unknown as M;
+  }
+  return withFile(module as ModuleObject, f) as M;
+}

@@ -1,0 +1,73 @@
+import type { OptionType } from "./types.js";
+
+export const OPTION_BRAND: unique symbol = Symbol.for("nix2dream.modules.option");
+
+/** What `mkOption` accepts. `T` is inferred from `type`; `R` from `apply` (defaults to `T`). */
+export interface MkOptionArgs<T, R = T> {
+  type?: OptionType<T>;
+  default?: NoInfer<T>;
+  /** Shown in docs instead of `default` (for defaults computed from other options). */
+  defaultText?: string;
+  example?: unknown;
+  description?: string;
+  /** Only one definition allowed; the `default` counts as one. */
+  readOnly?: boolean;
+  /** Transforms the merged value; what `config` then shows. */
+  apply?: (value: T) => R;
+  /** Hidden from user-facing docs. */
+  internal?: boolean;
+  /** `false` hides the option and its sub-options from docs; `"shallow"` hides only sub-options. */
+  visible?: boolean | "shallow";
+}
+
+/** An option declaration, as returned by {@link mkOption}; `T` is the type of its config value. */
+export interface OptionDeclaration<T = unknown> {
+  readonly _type: "option";
+  readonly [OPTION_BRAND]: true;
+  readonly type?: OptionType<unknown>;
+  readonly default?: unknown;
+  readonly defaultText?: string;
+  readonly example?: unknown;
+  readonly description?: string;
+  readonly readOnly?: boolean;
+  readonly apply?: (value: never) => unknown;
+  readonly internal?: boolean;
+  readonly visible?: boolean | "shallow";
+  /** Phantom field carrying the value type; never present at run time. */
+  readonly __value?: T;
+}
+
+/** A (nested) set of option declarations, as in a module's `options`. */
+export interface OptionsTree {
+  [name: string]: OptionDeclaration<any> | OptionsTree;
+}
+
+/** The config type of an options tree. */
+export type InferOptions<O> = {
+  -readonly [K in keyof O]: O[K] extends OptionDeclaration<infer T>
+    ? T
+    : O[K] extends object
+      ? InferOptions<O[K]>
+      : unknown;
+};
+
+/**
+ * Declares an option. The config type is inferred from `type` (and `apply`):
+ * `mkOption({ type: types.port, default: 80 })` is an `OptionDeclaration<number>`.
+ */
+export function mkOption<T = unknown, R = T>(decl: MkOptionArgs<T, R> = {}): OptionDeclaration<R> {
+  const out = Object.defineProperties(
+    { _type: "option", [OPTION_BRAND]: true },
+    Object.getOwnPropertyDescriptors(decl),
+  );
+  return out as unknown as OptionDeclaration<R>;
+}
+
+export function isOptionDeclaration(v: unknown): v is OptionDeclaration {
+  return typeof v === "object" && v !== null && OPTION_BRAND in v;
+}
+
+/** Identity helper that keeps an options tree's literal type for {@link InferOptions}. */
+export function defineOptions<const O extends OptionsTree>(options: O): O {
+  return options;
+}

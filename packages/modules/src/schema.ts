@@ -1,0 +1,142 @@
+import { z } from "zod";
+import { showPath } from "./errors.js";
+import type { OptionType } from "./types.js";
+
+/** One entry of {@link optionsDocs}. */
+export interface OptionDoc {
+  /** Full path; `attrsOf submodule` entries show as `<name>`, `listOf submodule` as `*`. */
+  path: string;
+  /** Type description, e.g. `attribute set of (submodule)`. */
+  type: string;
+  default?: unknown;
+  defaultText?: string;
+  example?: unknown;
+  description: string;
+  /** Files declaring the option. */
+  declarations: string[];
+  readOnly: boolean;
+  internal: boolean;
+  visible: boolean | "shallow";
+}
+
+interface OptionObj {
+  _type: "option";
+  loc: string[];
+  type: OptionType;
+  description?: string;
+  defaultText?: string;
+  example?: unknown;
+  declarations: string[];
+  readOnly: boolean;
+  internal: boolean;
+  visible: boolean | "shallow";
+}
+
+function isOptionObj(v: unknown): v is OptionObj {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    (v as { _type?: unknown })._type === "option" &&
+    "loc" in v
+  );
+}
+
+const MAX_DEPTH = 32;
+
+/**
+ * Lists every option of an `options` tree (from `evalModules`) for documentation, sorted by
+ * path, including the sub-options of submodule types. An option hidden with `visible: false`
+ * is listed (with `visible: false`) but its sub-options are not.
+ */
+export function optionsDocs(options: unknown): OptionDoc[] {
+  const out: OptionDoc[] = [];
+  walkDocs(options, out, 0);
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function walkDocs(tree: unknown, out: OptionDoc[], depth: number): void {
+  if (typeof tree !== "object" || tree === null || depth > MAX_DEPTH) return;
+  if (isOptionObj(tree)) {
+    const o = tree;
+    const doc: OptionDoc = {
+      path: showPath(o.loc),
+      type: o.type.description,
+      description: o.description ?? "",
+      declarations: [...o.declarations],
+      readOnly: o.readOnly,
+      internal: o.internal,
+      visible: o.visible,
+    };
+    if ("default" in o) {
+      try {
+        doc.default = (o as { default?: unknown }).default;
+      } catch {
+        // A default computed from other options cannot be shown without a config.
+      }
+    }
+    if (o.defaultText !== undefined) doc.defaultText = o.defaultText;
+    if ("example" in o) doc.example = o.example;
+    out.push(doc);
+    if (o.visible === true) {
+      let subs: unknown;
+      try {
+        subs = o.type.getSubOptions?.(o.loc);
+      } catch {
+        subs = undefined;
+      }
+      if (subs) walkDocs(subs, out, depth + 1);
+    }
+    return;
+  }
+  for (const k of Object.keys(tree)) walkDocs((tree as Record<string, unknown>)[k], out, depth);
+}
+
+/** @internal A zod object schema of an options tree (all options optional). */
+export function optionsToZod(tree: unknown): z.ZodType {
+  if (isOptionObj(tree)) {
+    let s: z.ZodType = tree.type.zod;
+    const meta: Record<string, unknown> = {};
+    if (tree.description) meta.description = tree.description;
+    if ("default" in tree) {
+      try {
+        const d = (tree as { default?: unknown }).default;
+        if (isJsonValue(d, 0)) meta.default = d;
+      } catch {
+        // Defaults that read config are not representable.
+      }
+    }
+    if (Object.keys(meta).length) s = s.meta(meta);
+    return s.optional();
+  }
+  const shape: Record<string, z.ZodType> = {};
+  if (typeof tree === "object" && tree !== null) {
+    for (const k of Object.keys(tree))
+      shape[k] = optionsToZod((tree as Record<string, unknown>)[k]);
+  }
+  return z.object(shape).optional();
+}
+
+function isJsonValue(v: unknown, depth: number): boolean {
+  if (depth > 20) return false;
+  if (v === null || typeof v === "string" || typeof v === "boolean") return true;
+  if (typeof v === "number") return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every((x) => isJsonValue(x, depth + 1));
+  if (typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.values(v).every((x) => isJsonValue(x, depth + 1));
+  }
+  return false;
+}
+
+/**
+ * The JSON Schema (draft 2020-12) of a config with these options, built from each option
+ * type's zod schema. Functions and other values JSON cannot describe become `{}`.
+ */
+export function optionsJsonSchema(options: unknown): Record<string, unknown> {
+  let schema = optionsToZod(options);
+  if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+  return z.toJSONSchema(schema, {
+    target: "draft-2020-12",
+    unrepresentable: "any",
+    io: "input",
+  }) as Record<string, unknown>;
+}

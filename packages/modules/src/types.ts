@@ -1,0 +1,715 @@
+import { z } from "zod";
+import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { evalSubmodule, subOptionsOf } from "./eval.js";
+import { defineLazy, isAttrs, mergeDefinitions, pushDownAttrs, type RawDef } from "./merge.js";
+import type { Module, ModuleArgs } from "./module.js";
+import type { InferOptions, OptionsTree } from "./option.js";
+import { optionsToZod } from "./schema.js";
+
+/** One definition of an option after `mkIf`/`mkMerge`/priorities were resolved. */
+export interface Definition {
+  file: string;
+  value: unknown;
+}
+
+const TYPE_BRAND: unique symbol = Symbol.for("nix2dream.modules.type");
+
+/**
+ * An option type: how definitions are checked and merged, its documentation name, and a zod
+ * schema for JSON Schema generation. Build new leaf types with {@link fromZod} or
+ * {@link mkOptionType}.
+ */
+export interface OptionType<T = unknown> {
+  /** Constructor name, e.g. `str`, `attrsOf`, `submodule`. */
+  readonly name: string;
+  /** Human description used in docs and type errors, e.g. `attribute set of string`. */
+  readonly description: string;
+  /** A zod schema of the merged value (for JSON Schema and docs). */
+  readonly zod: z.ZodType;
+  /** Whether one definition value is acceptable for this type (shallow for containers). */
+  check(value: unknown): boolean;
+  /** Merges the (checked, winning-priority, sorted) definitions into the option value. */
+  merge(loc: string[], defs: Definition[]): T;
+  /** Why `value` is rejected, when the type can say more than its description. */
+  explain?(value: unknown): string | undefined;
+  /** Sub-options for documentation (submodules and containers of them). */
+  getSubOptions?(loc: string[]): Record<string, unknown> | undefined;
+  /** Element types of a container type. */
+  readonly nestedTypes?: Readonly<Record<string, OptionType>>;
+  /** Merges this type with the type of another declaration of the same option. */
+  mergeType?(other: OptionType): OptionType | undefined;
+  /** For submodule types: adds modules (used when declarations of one option merge). */
+  extendModules?(modules: SubmoduleModule[]): OptionType<T>;
+  /** True when merging a single definition returns its value unchanged. */
+  readonly simple?: boolean;
+  /** Phantom field carrying the value type; never present at run time. */
+  readonly __value?: T;
+  readonly [TYPE_BRAND]: true;
+}
+
+/** A submodule module together with the file it was declared in. */
+export interface SubmoduleModule {
+  module: Module;
+  file?: string;
+}
+
+export function isOptionType(v: unknown): v is OptionType {
+  return typeof v === "object" && v !== null && TYPE_BRAND in v;
+}
+
+/** Fields of a custom option type; see {@link mkOptionType}. */
+export interface OptionTypeSpec<T> {
+  name: string;
+  description?: string;
+  zod?: z.ZodType | (() => z.ZodType);
+  check?: (value: unknown) => boolean;
+  merge?: (loc: string[], defs: Definition[]) => T;
+  explain?: (value: unknown) => string | undefined;
+  getSubOptions?: (loc: string[]) => Record<string, unknown> | undefined;
+  nestedTypes?: Record<string, OptionType>;
+  mergeType?: (other: OptionType) => OptionType | undefined;
+  extendModules?: (modules: SubmoduleModule[]) => OptionType<T>;
+  simple?: boolean;
+}
+
+/** Builds an option type; unspecified parts default to "anything goes, definitions must be equal". */
+export function mkOptionType<T>(spec: OptionTypeSpec<T>): OptionType<T> {
+  let zodCache: z.ZodType | undefined;
+  const t: OptionType<T> = {
+    [TYPE_BRAND]: true,
+    name: spec.name,
+    description: spec.description ?? spec.name,
+    get zod(): z.ZodType {
+      if (zodCache === undefined) {
+        zodCache = typeof spec.zod === "function" ? spec.zod() : (spec.zod ?? z.any());
+      }
+      return zodCache;
+    },
+    check: spec.check ?? (() => true),
+    merge: spec.merge ?? (mergeEqualOption as (loc: string[], defs: Definition[]) => T),
+    ...(spec.explain ? { explain: spec.explain } : {}),
+    ...(spec.getSubOptions ? { getSubOptions: spec.getSubOptions } : {}),
+    ...(spec.nestedTypes ? { nestedTypes: spec.nestedTypes } : {}),
+    ...(spec.extendModules ? { extendModules: spec.extendModules } : {}),
+    ...(spec.simple ? { simple: true } : {}),
+    mergeType:
+      spec.mergeType ??
+      function (this: OptionType, other: OptionType) {
+        return other === t || (other.name === t.name && other.description === t.description)
+          ? t
+          : undefined;
+      },
+  };
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------------
+// merge helpers
+
+/** Structural equality, as Nix's `==` on values. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== "object") {
+    return typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b);
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
+  }
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  if (ka.length !== kb.length) return false;
+  return ka.every(
+    (k) =>
+      Object.hasOwn(b as object, k) &&
+      deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+  );
+}
+
+function conflict(loc: string[], defs: Definition[]): ModuleError {
+  const list = defs.map((d) => `${showValue(d.value)} in ${d.file}`).join(", ");
+  return new ModuleError(
+    "CONFLICTING_DEFINITIONS",
+    `The option \`${showPath(loc)}\` has conflicting definitions: ${list}.`,
+    { optionPath: showPath(loc), files: defs.map((d) => d.file) },
+  );
+}
+
+/** Merge for types whose definitions must all be equal (Nix `mergeEqualOption`). */
+export function mergeEqualOption<T>(loc: string[], defs: Definition[]): T {
+  const first = defs[0] as Definition;
+  for (let i = 1; i < defs.length; i++) {
+    if (!deepEqual((defs[i] as Definition).value, first.value)) throw conflict(loc, defs);
+  }
+  return first.value as T;
+}
+
+/** Merge allowing exactly one definition (Nix `mergeOneOption`). */
+export function mergeOneOption<T>(loc: string[], defs: Definition[]): T {
+  if (defs.length === 1) return (defs[0] as Definition).value as T;
+  throw new ModuleError(
+    "CONFLICTING_DEFINITIONS",
+    `The option \`${showPath(loc)}\` has conflicting definitions (it accepts only one): ${defs
+      .map((d) => `${showValue(d.value)} in ${d.file}`)
+      .join(", ")}.`,
+    { optionPath: showPath(loc), files: defs.map((d) => d.file) },
+  );
+}
+
+function mergeDefaultOption(loc: string[], defs: Definition[]): unknown {
+  const list = defs.map((d) => d.value);
+  if (list.length === 1) return list[0];
+  if (list.every((x) => typeof x === "function")) {
+    return (...args: unknown[]) =>
+      mergeDefaultOption(
+        loc,
+        defs.map((d) => ({
+          file: d.file,
+          value: (d.value as (...a: unknown[]) => unknown)(...args),
+        })),
+      );
+  }
+  if (list.every(Array.isArray)) return (list as unknown[][]).flat(1);
+  if (list.every(isAttrs)) return Object.assign({}, ...(list as object[]));
+  if (list.every((x) => typeof x === "boolean")) return list.some(Boolean);
+  if (list.every((x) => typeof x === "string")) return list.join("");
+  if (list.every((x) => Number.isInteger(x) && x === list[0])) return list[0];
+  throw conflict(loc, defs);
+}
+
+function describeNested(word: string, t: OptionType): string {
+  return `${word} ${t.description}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// leaf types
+
+const str = mkOptionType<string>({
+  name: "str",
+  description: "string",
+  zod: z.string(),
+  check: (v) => typeof v === "string",
+  simple: true,
+});
+
+const path = mkOptionType<string>({
+  name: "path",
+  description: "path (string)",
+  zod: z.string(),
+  check: (v) => typeof v === "string" && v.length > 0,
+  simple: true,
+});
+
+const lines = mkOptionType<string>({
+  name: "lines",
+  description: 'strings concatenated with "\\n"',
+  zod: z.string(),
+  check: (v) => typeof v === "string",
+  merge: (_loc, defs) => defs.map((d) => d.value as string).join("\n"),
+  simple: true,
+});
+
+const int = mkOptionType<number>({
+  name: "int",
+  description: "signed integer",
+  zod: z.number().int(),
+  check: (v) => typeof v === "number" && Number.isInteger(v),
+  simple: true,
+});
+
+const float = mkOptionType<number>({
+  name: "float",
+  description: "floating point number",
+  zod: z.number(),
+  check: (v) => typeof v === "number" && !Number.isNaN(v),
+  simple: true,
+});
+
+const bool = mkOptionType<boolean>({
+  name: "bool",
+  description: "boolean",
+  zod: z.boolean(),
+  check: (v) => typeof v === "boolean",
+  simple: true,
+});
+
+function between(lo: number, hi: number, description?: string): OptionType<number> {
+  if (!(lo <= hi)) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `ints.between: the lower bound ${lo} is above the upper bound ${hi}.`,
+    );
+  }
+  return mkOptionType<number>({
+    name: "intBetween",
+    description: description ?? `integer between ${lo} and ${hi} (both inclusive)`,
+    zod: z.number().int().min(lo).max(hi),
+    check: (v) => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi,
+    simple: true,
+  });
+}
+
+const unsigned = mkOptionType<number>({
+  name: "unsignedInt",
+  description: "unsigned integer, meaning >=0",
+  zod: z.number().int().min(0),
+  check: (v) => typeof v === "number" && Number.isInteger(v) && v >= 0,
+  simple: true,
+});
+
+const positive = mkOptionType<number>({
+  name: "positiveInt",
+  description: "positive integer, meaning >0",
+  zod: z.number().int().min(1),
+  check: (v) => typeof v === "number" && Number.isInteger(v) && v > 0,
+  simple: true,
+});
+
+const port = between(0, 65535, "16 bit unsigned integer; between 0 and 65535 (both inclusive)");
+(port as { name: string }).name = "port";
+
+const anything: OptionType<unknown> = mkOptionType<unknown>({
+  name: "anything",
+  description: "anything",
+  zod: z.any(),
+  merge: (loc, defs) => mergeAnything(loc, defs),
+});
+
+function anyKind(v: unknown): string {
+  if (Array.isArray(v)) return "list";
+  if (isAttrs(v)) return "set";
+  if (v === null) return "null";
+  return typeof v;
+}
+
+function mergeAnything(loc: string[], defs: Definition[]): unknown {
+  const kind = anyKind((defs[0] as Definition).value);
+  for (const d of defs) {
+    if (anyKind(d.value) !== kind) {
+      throw new ModuleError(
+        "CONFLICTING_DEFINITIONS",
+        `The option \`${showPath(loc)}\` has conflicting definition types: ${defs
+          .map((x) => `${kindOf(x.value)} in ${x.file}`)
+          .join(", ")}.`,
+        { optionPath: showPath(loc), files: defs.map((x) => x.file) },
+      );
+    }
+  }
+  if (kind === "set") return mergeAttrs(loc, anything, defs, false);
+  if (kind === "function") {
+    return (...args: unknown[]) =>
+      mergeAnything(
+        [...loc, "<function body>"],
+        defs.map((d) => ({
+          file: d.file,
+          value: (d.value as (...a: unknown[]) => unknown)(...args),
+        })),
+      );
+  }
+  return mergeEqualOption(loc, defs);
+}
+
+const raw = mkOptionType<unknown>({
+  name: "raw",
+  description: "raw value",
+  zod: z.any(),
+  merge: mergeOneOption,
+});
+
+const attrs = mkOptionType<Record<string, unknown>>({
+  name: "attrs",
+  description: "attribute set",
+  zod: z.record(z.string(), z.any()),
+  check: isAttrs,
+  merge: (_loc, defs) => Object.assign({}, ...defs.map((d) => d.value as object)),
+});
+
+const unspecified = mkOptionType<unknown>({
+  name: "unspecified",
+  description: "unspecified value",
+  zod: z.any(),
+  merge: mergeDefaultOption,
+});
+
+// ---------------------------------------------------------------------------------------------
+// composite types
+
+type Values = readonly (string | number | boolean | null)[];
+
+function enumType<const V extends Values>(values: V): OptionType<V[number]> {
+  const vs = [...values];
+  const t = mkOptionType<V[number]>({
+    name: "enum",
+    description:
+      vs.length === 0
+        ? "impossible (empty enum)"
+        : `one of ${vs.map((v) => JSON.stringify(v)).join(", ")}`,
+    zod: () => {
+      if (vs.length === 0) return z.never();
+      if (vs.every((v) => typeof v === "string")) return z.enum(vs as [string, ...string[]]);
+      const lits = vs.map((v) => z.literal(v as string));
+      return lits.length === 1
+        ? (lits[0] as z.ZodType)
+        : z.union(lits as unknown as [z.ZodType, z.ZodType]);
+    },
+    check: (v) => vs.includes(v as V[number]),
+    explain: (v) => {
+      const near =
+        typeof v === "string"
+          ? closest(v, vs.filter((x) => typeof x === "string") as string[])
+          : undefined;
+      return near === undefined ? undefined : `did you mean ${JSON.stringify(near)}?`;
+    },
+    simple: true,
+    mergeType: (other) =>
+      other.name === "enum" && "enumValues" in other
+        ? enumType([
+            ...new Set([...vs, ...(other as unknown as { enumValues: Values }).enumValues]),
+          ])
+        : undefined,
+  });
+  return withEnumValues(t, vs);
+}
+
+function withEnumValues<T extends OptionType>(t: T, values: Values): T {
+  Object.defineProperty(t, "enumValues", { value: values, enumerable: false });
+  return t;
+}
+
+function mergeElemType(
+  self: { name: string },
+  ctor: (t: OptionType) => OptionType,
+  elem: OptionType,
+): (other: OptionType) => OptionType | undefined {
+  return (other) => {
+    if (other.name !== self.name || !other.nestedTypes?.elemType) return undefined;
+    const m = elem.mergeType?.(other.nestedTypes.elemType);
+    return m ? ctor(m) : undefined;
+  };
+}
+
+function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
+  const self = { name: "nullOr" };
+  return mkOptionType<T | null>({
+    name: "nullOr",
+    description: `null or ${elem.description}`,
+    zod: () => elem.zod.nullable(),
+    check: (v) => v === null || elem.check(v),
+    explain: (v) => elem.explain?.(v),
+    merge: (loc, defs) => {
+      const nulls = defs.filter((d) => d.value === null);
+      if (nulls.length === defs.length) return null;
+      if (nulls.length === 0) return elem.merge(loc, defs);
+      throw new ModuleError(
+        "CONFLICTING_DEFINITIONS",
+        `The option \`${showPath(loc)}\` is defined both null and not null: ${defs
+          .map((d) => `${showValue(d.value)} in ${d.file}`)
+          .join(", ")}.`,
+        { optionPath: showPath(loc), files: defs.map((d) => d.file) },
+      );
+    },
+    getSubOptions: (loc) => elem.getSubOptions?.(loc),
+    nestedTypes: { elemType: elem },
+    simple: elem.simple ?? false,
+    mergeType: mergeElemType(self, (t) => nullOr(t), elem),
+  });
+}
+
+function either<A, B>(a: OptionType<A>, b: OptionType<B>): OptionType<A | B> {
+  const t: OptionType<A | B> = mkOptionType<A | B>({
+    name: "either",
+    description: `${a.description} or ${b.description}`,
+    zod: () => z.union([a.zod, b.zod]),
+    check: (v) => a.check(v) || b.check(v),
+    merge: (loc, defs) => {
+      if (defs.every((d) => a.check(d.value))) return a.merge(loc, defs);
+      if (defs.every((d) => b.check(d.value))) return b.merge(loc, defs);
+      throw new ModuleError(
+        "CONFLICTING_DEFINITIONS",
+        `The option \`${showPath(loc)}\` has definitions that fit no single type of \`${t.description}\`: ${defs
+          .map((d) => `${showValue(d.value)} in ${d.file}`)
+          .join(", ")}.`,
+        { optionPath: showPath(loc), files: defs.map((d) => d.file) },
+      );
+    },
+    getSubOptions: (loc) => a.getSubOptions?.(loc) ?? b.getSubOptions?.(loc),
+    nestedTypes: { left: a, right: b },
+    mergeType: (other) => {
+      if (other.name !== "either" || !other.nestedTypes?.left || !other.nestedTypes.right)
+        return undefined;
+      const l = a.mergeType?.(other.nestedTypes.left);
+      const r = b.mergeType?.(other.nestedTypes.right);
+      return l && r ? either(l, r) : undefined;
+    },
+  });
+  return t;
+}
+
+type TypeValue<T> = T extends OptionType<infer V> ? V : never;
+
+function oneOf<const Ts extends readonly OptionType<unknown>[]>(
+  ts: Ts,
+): OptionType<TypeValue<Ts[number]>> {
+  if (ts.length === 0) {
+    throw new ModuleError("INVALID_MODULE", "types.oneOf needs at least one type.");
+  }
+  const list = [...ts] as OptionType[];
+  let acc = list[list.length - 1] as OptionType;
+  for (let i = list.length - 2; i >= 0; i--) acc = either(list[i] as OptionType, acc);
+  return acc as OptionType<TypeValue<Ts[number]>>;
+}
+
+function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
+  const self = { name: "listOf" };
+  return mkOptionType<T[]>({
+    name: "listOf",
+    description: describeNested("list of", elem),
+    zod: () => z.array(elem.zod),
+    check: Array.isArray,
+    merge: (loc, defs) => {
+      const out: T[] = [];
+      defs.forEach((def, n) => {
+        (def.value as unknown[]).forEach((x, m) => {
+          const eloc = [...loc, `[definition ${n + 1}-entry ${m + 1}]`];
+          if (elem.simple && !isPropertyLike(x)) {
+            if (!elem.check(x)) throw typeMismatch(eloc, elem, { file: def.file, value: x });
+            out.push(x as T);
+            return;
+          }
+          const r = mergeDefinitions(eloc, elem, [{ file: def.file, value: x }]);
+          if (r.isDefined) out.push(r.value() as T);
+        });
+      });
+      return out;
+    },
+    getSubOptions: (loc) => elem.getSubOptions?.([...loc, "*"]),
+    nestedTypes: { elemType: elem },
+    mergeType: mergeElemType(self, (t) => listOf(t), elem),
+  });
+}
+
+function isPropertyLike(x: unknown): boolean {
+  return typeof x === "object" && x !== null && Symbol.for("nix2dream.modules.property") in x;
+}
+
+/** Merges attribute-set definitions key by key; the result has lazy (memoized) values. */
+export function mergeAttrs(
+  loc: string[],
+  elem: OptionType,
+  defs: Definition[],
+  lazy: boolean,
+): Record<string, unknown> {
+  const byKey = new Map<string, RawDef[]>();
+  for (const def of defs) pushDownAttrs(def.value, def.file, byKey, loc);
+  const keys = [...byKey.keys()].sort();
+  const out: Record<string, unknown> = {};
+  for (const k of keys) {
+    const kloc = [...loc, k];
+    const kdefs = byKey.get(k) as RawDef[];
+    if (lazy) {
+      defineLazy(out, k, kloc, () => mergeDefinitions(kloc, elem, kdefs).value());
+    } else {
+      const r = mergeDefinitions(kloc, elem, kdefs);
+      if (!r.isDefined) continue;
+      defineLazy(out, k, kloc, () => r.value());
+    }
+  }
+  return out;
+}
+
+function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
+  const self = { name: "attrsOf" };
+  return mkOptionType<Record<string, T>>({
+    name: "attrsOf",
+    description: describeNested("attribute set of", elem),
+    zod: () => z.record(z.string(), elem.zod),
+    check: isAttrs,
+    merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, false) as Record<string, T>,
+    getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
+    nestedTypes: { elemType: elem },
+    mergeType: mergeElemType(self, (t) => attrsOf(t), elem),
+  });
+}
+
+function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
+  const self = { name: "lazyAttrsOf" };
+  return mkOptionType<Record<string, T>>({
+    name: "lazyAttrsOf",
+    description: describeNested("lazy attribute set of", elem),
+    zod: () => z.record(z.string(), elem.zod),
+    check: isAttrs,
+    merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, true) as Record<string, T>,
+    getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
+    nestedTypes: { elemType: elem },
+    mergeType: mergeElemType(self, (t) => lazyAttrsOf(t), elem),
+  });
+}
+
+function functionTo<T>(result: OptionType<T>): OptionType<(...args: unknown[]) => T> {
+  const self = { name: "functionTo" };
+  return mkOptionType<(...args: unknown[]) => T>({
+    name: "functionTo",
+    description: `function that evaluates to a(n) ${result.description}`,
+    zod: () => z.custom<(...args: unknown[]) => T>((v) => typeof v === "function"),
+    check: (v) => typeof v === "function",
+    merge:
+      (loc, defs) =>
+      (...args: unknown[]) => {
+        const r = mergeDefinitions(
+          [...loc, "<function body>"],
+          result as OptionType,
+          defs.map((d) => ({
+            file: d.file,
+            value: (d.value as (...a: unknown[]) => unknown)(...args),
+          })),
+        );
+        return r.value() as T;
+      },
+    getSubOptions: (loc) => result.getSubOptions?.([...loc, "<function body>"]),
+    nestedTypes: { elemType: result },
+    mergeType: mergeElemType(self, (t) => functionTo(t), result),
+  });
+}
+
+/** Options of `submoduleWith`. */
+export interface SubmoduleWithSpec {
+  modules: Module[] | SubmoduleModule[];
+  specialArgs?: Record<string, unknown>;
+  /** When true (as for `types.submodule`), a definition that is an object is all config. */
+  shorthandOnlyDefinesConfig?: boolean;
+  description?: string;
+}
+
+function normalizeSubmodules(mods: ReadonlyArray<Module | SubmoduleModule>): SubmoduleModule[] {
+  return mods.map((m) =>
+    typeof m === "object" &&
+    m !== null &&
+    "module" in m &&
+    Object.keys(m).every((k) => k === "module" || k === "file")
+      ? (m as SubmoduleModule)
+      : { module: m as Module },
+  );
+}
+
+function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): OptionType<T> {
+  const modules = normalizeSubmodules(spec.modules);
+  const specialArgs = spec.specialArgs ?? {};
+  const shorthand = spec.shorthandOnlyDefinesConfig ?? false;
+  const t: OptionType<T> = mkOptionType<T>({
+    name: "submodule",
+    description: spec.description ?? "submodule",
+    zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"])),
+    check: (v) => isAttrs(v) || typeof v === "function",
+    merge: (loc, defs) => evalSubmodule(modules, specialArgs, shorthand, loc, defs) as T,
+    getSubOptions: (loc) => subOptionsOf(modules, specialArgs, loc),
+    extendModules: (more) =>
+      submoduleWith<T>({ ...spec, modules: [...modules, ...more], specialArgs }),
+    mergeType: (other) => {
+      if (other.name !== "submodule" || !("submoduleSpec" in other)) return undefined;
+      const o = (other as unknown as { submoduleSpec: Required<SubmoduleWithSpec> }).submoduleSpec;
+      if ((o.shorthandOnlyDefinesConfig ?? false) !== shorthand) return undefined;
+      return submoduleWith<T>({
+        modules: [...modules, ...normalizeSubmodules(o.modules)],
+        specialArgs: { ...specialArgs, ...o.specialArgs },
+        shorthandOnlyDefinesConfig: shorthand,
+        ...(spec.description ? { description: spec.description } : {}),
+      });
+    },
+  });
+  Object.defineProperty(t, "submoduleSpec", {
+    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand },
+    enumerable: false,
+  });
+  return t;
+}
+
+type ModuleOptionsOf<M> = M extends (args: ModuleArgs) => infer R
+  ? R extends { options: infer O }
+    ? O
+    : Record<string, never>
+  : M extends { options: infer O }
+    ? O
+    : Record<string, never>;
+
+type SubmoduleValue<M> =
+  ModuleOptionsOf<M> extends OptionsTree
+    ? InferOptions<ModuleOptionsOf<M>> & Record<string, unknown>
+    : Record<string, unknown>;
+
+function submodule<const M extends Module>(
+  module: M | readonly M[],
+): OptionType<SubmoduleValue<M>> {
+  const mods = (Array.isArray(module) ? module : [module]) as Module[];
+  return submoduleWith<SubmoduleValue<M>>({ modules: mods, shorthandOnlyDefinesConfig: true });
+}
+
+/** A type-mismatch error for `def` against `type` at `loc`. */
+export function typeMismatch(loc: string[], type: OptionType, def: Definition): ModuleError {
+  const extra = type.explain?.(def.value);
+  return new ModuleError(
+    "TYPE_MISMATCH",
+    `The option \`${showPath(loc)}\` has a value of the wrong type: expected ${type.description}, got ${showValue(
+      def.value,
+    )} (${kindOf(def.value)}) in ${def.file}${extra ? `; ${extra}` : "."}`,
+    { optionPath: showPath(loc), files: [def.file] },
+  );
+}
+
+/**
+ * A leaf option type from any zod schema: a definition is valid when the schema parses it,
+ * the option's value is the parsed output, and several definitions must be equal.
+ */
+export function fromZod<S extends z.ZodType>(schema: S, name?: string): OptionType<z.output<S>> {
+  const label = name ?? zodLabel(schema);
+  return mkOptionType<z.output<S>>({
+    name: name ?? "zod",
+    description: label,
+    zod: schema,
+    check: (v) => schema.safeParse(v).success,
+    explain: (v) => {
+      const r = schema.safeParse(v);
+      return r.success
+        ? undefined
+        : r.error.issues
+            .map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`)
+            .join("; ");
+    },
+    merge: (loc, defs) => schema.parse(mergeEqualOption(loc, defs)) as z.output<S>,
+  });
+}
+
+function zodLabel(schema: z.ZodType): string {
+  const d = schema.description;
+  if (d) return d;
+  const t = (schema as unknown as { def?: { type?: string } }).def?.type;
+  return t ? `value matching a zod ${t} schema` : "value matching a zod schema";
+}
+
+/** The built-in option types. */
+export const types = {
+  str,
+  int,
+  bool,
+  float,
+  port,
+  lines,
+  path,
+  anything,
+  raw,
+  attrs,
+  unspecified,
+  enum: enumType,
+  nullOr,
+  either,
+  oneOf,
+  listOf,
+  attrsOf,
+  lazyAttrsOf,
+  submodule,
+  submoduleWith,
+  functionTo,
+  ints: { between: (lo: number, hi: number) => between(lo, hi), unsigned, positive },
+};
+
+export { showFiles };
