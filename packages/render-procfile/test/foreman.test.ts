@@ -15,10 +15,9 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ref } from "@nix2dream/core";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import procfile from "../src/index.js";
-import { deployment, HOSTILE, port, service, volume } from "./fixtures/service.js";
+import { deployment, HOSTILE, port, refs, service, volume } from "./fixtures/service.js";
 import { shop } from "./fixtures/shop.js";
 import { writeArtifacts } from "./helpers.js";
 
@@ -71,7 +70,7 @@ describe("ruby foreman", () => {
     mkdirSync(ready, { recursive: true });
     const renderDir = join(project, ".nix2dream", "demo", "procfile");
     const secret = "p4ss 'w' $(rm -rf /) `x`\n✓";
-    const fileText = `${HOSTILE.join("\n")}\nhello at ${ref.hello.address.http}\n`;
+    const fileText = `${HOSTILE.join("\n")}\nhello at ${refs.address("hello", "http")}\n`;
     const common = { HOLD: "1", READY_DIR: ready };
     const d = deployment(
       "demo",
@@ -82,7 +81,7 @@ describe("ruby foreman", () => {
           env: {
             ...common,
             ...Object.fromEntries(HOSTILE.map((v, i) => [`HOSTILE_${i}`, v])),
-            DATA: ref.hello.volumes.data,
+            DATA: refs.volume("hello", "data"),
             PRINT_ENV: [
               "PORT",
               "PS",
@@ -99,7 +98,11 @@ describe("ruby foreman", () => {
         }),
         service("worker-1", {
           command: [NODE, PRINTER],
-          env: { ...common, API: `http://${ref.hello.address.http}/`, PRINT_ENV: "PORT,PS,API" },
+          env: {
+            ...common,
+            API: `http://${refs.address("hello", "http")}/`,
+            PRINT_ENV: "PORT,PS,API",
+          },
         }),
         service("zstop", {
           command: [NODE, WAITER, ready, "3"],

@@ -4,10 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ref } from "@nix2dream/core";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import procfile, { PLAN_FILE, type PlannedProcess, type ProcessPlan } from "../src/index.js";
-import { deployment, HOSTILE, port, service, volume } from "./fixtures/service.js";
+import { deployment, HOSTILE, port, refs, service, volume } from "./fixtures/service.js";
 import { writeArtifacts } from "./helpers.js";
 
 // Tests run from sources: use core's built package when it exists, else its sources.
@@ -64,7 +63,7 @@ describe("rendered launchers", () => {
         args: HOSTILE,
         env: {
           MOTD: HOSTILE.join(" | "),
-          DATA: ref.api.volumes.data,
+          DATA: refs.volume("api", "data"),
           PRINT_ENV: "PORT,PS,MOTD,DATA,NIX2DREAM_STATE_DIR",
         },
         volumes: { data: volume("/data") },
@@ -97,7 +96,7 @@ describe("rendered launchers", () => {
     const r = renderTo("statedir", [
       service("a", {
         command: [NODE, PRINTER],
-        env: { DATA: ref.a.volumes.v, PRINT_ENV: "DATA" },
+        env: { DATA: refs.volume("a", "v"), PRINT_ENV: "DATA" },
         volumes: { v: volume("/v", { init: "touch made" }) },
       }),
     ]);
@@ -121,7 +120,7 @@ describe("rendered launchers", () => {
             "-c",
             'test -d "$1" && test "$TOKEN" = "t k"',
             "probe",
-            ref.w.volumes.scratch,
+            refs.volume("w", "scratch"),
           ],
           ...timing,
         },
@@ -153,7 +152,7 @@ describe("rendered launchers", () => {
         ports: { p: port(4000) },
         files: {
           "/etc/a/conf": {
-            text: `listen ${ref.a.address.p}\n${HOSTILE.join("\n")}`,
+            text: `listen ${refs.address("a", "p")}\n${HOSTILE.join("\n")}`,
             source: null,
             mode: "0644",
           },

@@ -1,7 +1,6 @@
-import { ref } from "@nix2dream/core";
 import { describe, expect, it, vi } from "vitest";
 import procfile, { PLAN_FILE, type ProcessPlan } from "../src/index.js";
-import { deployment, port, service, volume } from "./fixtures/service.js";
+import { deployment, port, refs, service, volume } from "./fixtures/service.js";
 import { shop } from "./fixtures/shop.js";
 import { artifact } from "./helpers.js";
 
@@ -130,12 +129,16 @@ describe("procfile()", () => {
       service("a", {
         ...cmd,
         ports: { p: port(1234) },
-        healthcheck: { type: "exec", command: ["check", ref.a.address.p, "it's"], ...timing },
+        healthcheck: {
+          type: "exec",
+          command: ["check", refs.address("a", "p"), "it's"],
+          ...timing,
+        },
       }),
       service("b", {
         ...cmd,
         volumes: { v: volume("/v") },
-        healthcheck: { type: "exec", command: ["test", "-d", ref.b.volumes.v], ...timing },
+        healthcheck: { type: "exec", command: ["test", "-d", refs.volume("b", "v")], ...timing },
       }),
     ]);
     expect(planOf(artifacts).processes.map((p) => p.probe)).toEqual([
@@ -152,7 +155,7 @@ describe("procfile()", () => {
     const { diagnostics } = render("d", [
       service("a", {
         ...cmd,
-        env: { X: ref.ghost.host, Y: ref.ghost.host, Z: ref.a.ports.nope },
+        env: { X: refs.host("ghost"), Y: refs.host("ghost"), Z: refs.port("a", "nope") },
       }),
     ]);
     expect(diagnostics.map((d) => [d.severity, d.option, d.message])).toEqual([
