@@ -138,11 +138,12 @@ let scanCache: { at: number; live: Map<number, number> } | null = null;
  * Live (non-zombie) members of each process group, from `/proc`. A zombie is dead but
  * unreaped, which is common when PID 1 does not reap orphans (containers, microVMs), and
  * `kill(-pgid, 0)` still succeeds for it. Cached for a few milliseconds because every
- * stopping process polls it.
+ * stopping process polls it; a scan older than `since` is never used, so a group created
+ * after a scan is never missed.
  */
-function liveGroups(): Map<number, number> | null {
+function liveGroups(since: number): Map<number, number> | null {
   const now = Date.now();
-  if (scanCache && now - scanCache.at < 15) return scanCache.live;
+  if (scanCache && scanCache.at >= since && now - scanCache.at < 15) return scanCache.live;
   let entries: string[];
   try {
     entries = readdirSync("/proc");
@@ -170,11 +171,14 @@ function liveGroups(): Map<number, number> | null {
   return live;
 }
 
-/** Whether a process group still has a live member (zombies do not count). */
-export function groupHasLiveMembers(pgid: number | undefined): boolean {
+/**
+ * Whether a process group still has a live member (zombies do not count). `since`: accept a
+ * cached `/proc` scan taken at or after this time (default: now, i.e. always scan).
+ */
+export function groupHasLiveMembers(pgid: number | undefined, since = Date.now()): boolean {
   if (pgid === undefined || pgid <= 0) return false;
   if (!groupAlive(pgid)) return false;
-  const live = liveGroups();
+  const live = liveGroups(since);
   if (live === null) return true;
   return (live.get(pgid) ?? 0) > 0;
 }

@@ -693,6 +693,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (p.child) {
       p.stopRequested = true;
       await this.#terminate(p);
+      // Still crash-looping (no stable run since its last failure): the run did not go well.
+      if (this.#shutdown && p.consecutive > 0) {
+        this.#setState(p, "failed", `stopped while crash-looping (${p.restarts} restart(s))`);
+      }
     }
     await p.closed;
   }
@@ -737,8 +741,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #finish() {
     this.#finishing = true;
     void (async () => {
-      await Promise.all(this.#procs.map((p) => p.closed));
       await Promise.all(this.#reaps);
+      // Output pipes close when the last holder dies; one that escaped its group (setsid) could
+      // hold them forever, so stop reading after a while rather than hang.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(this.#procs.map((p) => p.closed)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => {
+            for (const s of this.#streams) s.destroy();
+            resolve();
+          }, 3000);
+        }),
+      ]);
+      clearTimeout(timer);
       await Promise.all(
         this.#procs.map(
           (p) =>
@@ -839,7 +855,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 async function waitGroupGone(pgid: number, deadline: number) {
-  while (groupHasLiveMembers(pgid) && Date.now() < deadline) {
+  const since = Date.now();
+  while (groupHasLiveMembers(pgid, since) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
