@@ -115,7 +115,7 @@ export function entrypointScript(
     "#        launcher --clear    run the volumes' clear scripts and empty them",
     "set -eu",
     "",
-    `n2d_fail() { printf 'nix2dream: service %s: %s\\n' ${shellQuote(svc)} "$1" >&2; exit 1; }`,
+    `n2d_fail() { printf 'nix2dream: service %s: %s\\n' ${w(svc, "name")} "$1" >&2; exit 1; }`,
     `n2d_empty() { (cd -- "$1" && rm -rf -- ./* ./.[!.]* ./..?*); }`,
     "n2d_mode=run",
     'if [ "$#" -gt 0 ]; then',

@@ -211,32 +211,36 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
       );
     }
 
-    for (const target of Object.keys(s.files)) {
-      const rel = relocated(target);
-      if (rel === undefined) {
+    const files: EvaluatedService["files"] = {};
+    for (const [target, file] of Object.entries(s.files)) {
+      if (relocated(target) !== undefined) files[target] = file;
+      else {
         report(
           "error",
           name,
           `files.${JSON.stringify(target)}`,
-          `The file path ${JSON.stringify(target)} has no place under the state directory (empty, or with ".." segments).`,
+          `The file path ${JSON.stringify(target)} has no place under the state directory (empty, or with ".." segments); it is not written.`,
         );
       }
     }
 
-    const { script, diagnostics: generated } = entrypointScript(s, {
-      resolve,
-      deployment: d.name,
-      stateDir: DEFAULT_STATE_DIR,
-      setup,
-      filePath: (target) => ({
-        shell: `${STATE}/${shellQuote(`${name}/files/${relocated(target) ?? "invalid-path"}`)}`,
-      }),
-      volumePath: (vol) => ({ shell: `${STATE}/${shellQuote(`${name}/volumes/${vol}`)}` }),
-      sourcePath: fromRoot,
-      secretPath: fromRoot,
-      workingDir,
-      emptyEphemeralVolumes: true,
-    });
+    const { script, diagnostics: generated } = entrypointScript(
+      { ...s, files },
+      {
+        resolve,
+        deployment: d.name,
+        stateDir: DEFAULT_STATE_DIR,
+        setup,
+        filePath: (target) => ({
+          shell: `${STATE}/${shellQuote(`${name}/files/${relocated(target)}`)}`,
+        }),
+        volumePath: (vol) => ({ shell: `${STATE}/${shellQuote(`${name}/volumes/${vol}`)}` }),
+        sourcePath: fromRoot,
+        secretPath: fromRoot,
+        workingDir,
+        emptyEphemeralVolumes: true,
+      },
+    );
     diagnostics.push(...generated);
     artifacts.push({ path: launcher, content: script, mode: 0o755 });
 
@@ -395,10 +399,11 @@ function fidelity(
     }
   }
   for (const target of Object.keys(s.files)) {
+    if (relocated(target) === undefined) continue;
     warn(
       n,
       `files.${JSON.stringify(target)}`,
-      `The file is written under the state directory, at $${STATE_DIR_VAR}/${n}/files/${relocated(target) ?? ""}, not at ${JSON.stringify(target)}.`,
+      `The file is written under the state directory, at $${STATE_DIR_VAR}/${n}/files/${relocated(target)}, not at ${JSON.stringify(target)}.`,
     );
   }
   const primary = primaryPort(s);

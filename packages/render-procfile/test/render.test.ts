@@ -145,7 +145,7 @@ describe("procfile()", () => {
       { type: "exec", command: ["check", "127.0.0.1:1234", "it's"], ...timing },
       {
         type: "exec",
-        command: ["sh", "-c", 'exec test -d "${NIX2DREAM_STATE_DIR}"/b/volumes/v'],
+        command: ["sh", "-c", `exec test -d "\${NIX2DREAM_STATE_DIR}"/b/volumes/v`],
         ...timing,
       },
     ]);
