@@ -307,7 +307,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Restarts a process, or every replica of a service: stops it if it runs (stop signal,
+   * Restarts every replica of a service, or one process (`web.2`): stops it if it runs (stop signal,
    * grace period, SIGKILL) and starts it again. A process that is not running is started
    * when its dependencies allow.
    */
@@ -337,7 +337,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return targets.map((p) => this.#statusOf(p));
   }
 
-  /** Stops a process, or every replica of a service, without stopping its dependents. */
+  /** Stops every replica of a service, or one process, without stopping its dependents. */
   async stop(name: string): Promise<ProcessStatus[]> {
     const targets = this.#resolve(name);
     this.#busy++;
@@ -364,12 +364,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return () => this.#subscribers.delete(sub);
   }
 
-  /** The processes a name means: one process by its name, or every replica of a service. */
+  /** The processes a name means: every replica of a service, or one process by its name. */
   #resolve(name: string): Proc[] {
-    const p = this.#byName.get(name);
-    if (p) return [p];
     const list = this.#byService.get(name);
     if (list) return list;
+    const p = this.#byName.get(name);
+    if (p) return [p];
     const known = this.#procs.map((q) => q.plan.name).join(", ");
     throw new UnknownProcessError(
       `There is no process or service \`${name}\`; known processes: ${known}.`,

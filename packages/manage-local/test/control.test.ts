@@ -1,0 +1,197 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import {
+  AlreadyRunningError,
+  type ControlLogLine,
+  controlRequest,
+  decodeLogLine,
+  NotRunningError,
+  type ProcessStatus,
+  Supervisor,
+} from "../src/index.js";
+import { NODE, nodeScript, planOf, supervise, tempDir, waitForStatus } from "./helpers.js";
+
+const ticker = (name: string) =>
+  nodeScript(
+    `let i = 0; console.log("${name} line " + i++); setInterval(() => console.log("${name} line " + i++), 50);`,
+  );
+
+/** Runs a request from a separate node process, as another terminal would. */
+function requestFromAnotherProcess(socketPath: string, request: object): Promise<string> {
+  const code = `
+    const s = require("net").connect(process.argv[1]);
+    s.on("connect", () => s.write(process.argv[2] + "\\n"));
+    s.pipe(process.stdout);`;
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, ["-e", code, socketPath, JSON.stringify(request)], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`client exited ${code}`)),
+    );
+  });
+}
+
+describe("control socket", () => {
+  it("answers ps from another process with state, pid, restarts, health and uptime", async () => {
+    const plan = planOf([
+      {
+        name: "api",
+        probe: {
+          type: "exec",
+          command: ["true"],
+          interval: 0.05,
+          timeout: 1,
+          retries: 1,
+          startPeriod: 0,
+        },
+      },
+      { name: "worker" },
+    ]);
+    const { sup } = supervise(plan);
+    await sup.start();
+    await waitForStatus(sup, "api", (s) => s.health === "healthy");
+    await waitForStatus(sup, "worker", (s) => s.state === "running");
+    const answer = JSON.parse(await requestFromAnotherProcess(sup.socketPath, { cmd: "ps" }));
+    expect(answer.ok).toBe(true);
+    const rows = answer.data as ProcessStatus[];
+    expect(rows.map((r) => r.name)).toEqual(["api", "worker"]);
+    expect(rows[0]).toMatchObject({ state: "running", health: "healthy", restarts: 0 });
+    expect(rows[0]?.pid).toBeGreaterThan(0);
+    expect(rows[0]?.uptime).toBeGreaterThanOrEqual(0);
+    expect(rows[1]).toMatchObject({ state: "running", health: "none" });
+  });
+
+  it("restarts a service on request: a new pid and one more restart", async () => {
+    const plan = planOf([{ name: "api" }, { name: "other" }]);
+    const { sup } = supervise(plan);
+    await sup.start();
+    const before = await waitForStatus(sup, "api", (s) => s.state === "running");
+    const other = await waitForStatus(sup, "other", (s) => s.state === "running");
+    const answer = await controlRequest(sup.stateDir, { cmd: "restart", name: "api" });
+    expect(answer.ok).toBe(true);
+    const after = sup.status().find((s) => s.name === "api");
+    expect(after).toMatchObject({ state: "running", restarts: 1 });
+    expect(after?.pid).not.toBe(before.pid);
+    expect(sup.status().find((s) => s.name === "other")?.pid).toBe(other.pid);
+  });
+
+  it("restarts every replica when given a service name", async () => {
+    const plan = planOf([{ name: "web" }, { name: "web.2", service: "web", replica: 2 }]);
+    const { sup } = supervise(plan);
+    await sup.start();
+    await waitForStatus(sup, "web.2", (s) => s.state === "running");
+    const answer = await controlRequest(sup.stateDir, { cmd: "restart", name: "web" });
+    expect(answer.ok && (answer.data as ProcessStatus[]).map((s) => [s.name, s.restarts])).toEqual([
+      ["web", 1],
+      ["web.2", 1],
+    ]);
+  });
+
+  it("stops one service on request and leaves the others running", async () => {
+    const plan = planOf([{ name: "api" }, { name: "worker" }]);
+    const { sup } = supervise(plan);
+    await sup.start();
+    await waitForStatus(sup, "worker", (s) => s.state === "running");
+    const answer = await controlRequest(sup.stateDir, { cmd: "stop", name: "api" });
+    expect(answer.ok).toBe(true);
+    expect(sup.status().map((s) => s.state)).toEqual(["stopped", "running"]);
+  });
+
+  it("answers an unknown name with an error that lists the known processes", async () => {
+    const plan = planOf([{ name: "api" }]);
+    const { sup } = supervise(plan);
+    await sup.start();
+    const answer = await controlRequest(sup.stateDir, { cmd: "restart", name: "nope" });
+    expect(answer).toEqual({
+      ok: false,
+      error: "There is no process or service `nope`; known processes: api.",
+    });
+  });
+
+  it("sends the tail of a log and then follows new lines", async () => {
+    const plan = planOf([
+      { name: "a", command: ticker("a") },
+      { name: "b", command: ticker("b") },
+    ]);
+    const { sup, out } = supervise(plan);
+    await sup.start();
+    await out.waitFor(/a +\| a line 3\n/);
+    const got: string[] = [];
+    const ac = new AbortController();
+    const done = controlRequest(
+      sup.stateDir,
+      { cmd: "logs", names: ["a"], tail: 2, follow: true },
+      (entry: ControlLogLine) => {
+        got.push(`${entry.process}: ${decodeLogLine(entry).toString()}`);
+        if (got.length >= 6) ac.abort();
+      },
+      ac.signal,
+    );
+    await done;
+    expect(got.every((l) => l.startsWith("a: a line "))).toBe(true);
+    const numbers = got.map((l) => Number(l.split(" ").pop()));
+    // Two tail lines, then live ones; a line at the boundary may repeat, none is skipped.
+    for (let i = 1; i < numbers.length; i++)
+      expect((numbers[i] ?? 0) - (numbers[i - 1] ?? 0)).toBeLessThanOrEqual(1);
+    expect(numbers[0]).toBeGreaterThanOrEqual(2);
+  });
+
+  it("sends logs without following and ends the answer", async () => {
+    const plan = planOf([
+      {
+        name: "a",
+        command: nodeScript("console.log('one'); console.log('two'); setInterval(() => {}, 1000)"),
+      },
+    ]);
+    const { sup, out } = supervise(plan);
+    await sup.start();
+    await out.waitFor(/a +\| two/);
+    const got: string[] = [];
+    const answer = await controlRequest(sup.stateDir, { cmd: "logs", tail: null }, (e) =>
+      got.push(decodeLogLine(e).toString()),
+    );
+    expect(answer.ok).toBe(true);
+    expect(got).toEqual(["one", "two"]);
+  });
+
+  it("stops everything on `down` and ends the run", async () => {
+    const plan = planOf([{ name: "a" }, { name: "b", dependsOn: { a: "started" } }]);
+    const { sup } = supervise(plan);
+    await sup.start();
+    await waitForStatus(sup, "b", (s) => s.state === "running");
+    const answer = await controlRequest(sup.stateDir, { cmd: "down" });
+    expect(answer.ok).toBe(true);
+    const result = await sup.wait();
+    expect(result.processes.map((p) => p.state)).toEqual(["stopped", "stopped"]);
+    await expect(controlRequest(sup.stateDir, { cmd: "ps" })).rejects.toBeInstanceOf(
+      NotRunningError,
+    );
+  });
+
+  it("refuses to start a second supervisor on the same state dir", async () => {
+    const plan = planOf([{ name: "a" }]);
+    const { sup, dir } = supervise(plan);
+    await sup.start();
+    const second = new Supervisor({
+      plan,
+      renderDir: dir,
+      stateDir: sup.stateDir,
+      output: process.stderr,
+    });
+    await expect(second.start()).rejects.toBeInstanceOf(AlreadyRunningError);
+  });
+
+  it("says no supervisor is running when nothing listens on the socket", async () => {
+    const dir = tempDir();
+    await expect(controlRequest(path.join(dir, "state"), { cmd: "ps" })).rejects.toThrow(
+      /No `up` is running/,
+    );
+  });
+});

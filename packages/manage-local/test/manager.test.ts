@@ -1,0 +1,213 @@
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import type { ActionResult, EvaluatedDeployment, ManagerContext } from "@nix2dream/core";
+import type { ProcessPlan } from "@nix2dream/render-procfile";
+import { describe, expect, it } from "vitest";
+import local, { controlRequest, NotRunningError, type ProcessStatus } from "../src/index.js";
+import { nodeScript, planOf, Sink, tempDir } from "./helpers.js";
+
+interface Run {
+  ctx: ManagerContext;
+  out: Sink;
+  err: Sink;
+}
+
+/** A render dir holding `plan` and a state dir beside it. */
+function renderDir(plan: ProcessPlan): { artifactsDir: string; stateDir: string } {
+  const dir = tempDir();
+  writeFileSync(path.join(dir, "processes.json"), JSON.stringify(plan));
+  return { artifactsDir: dir, stateDir: path.join(dir, "state") };
+}
+
+function context(
+  dirs: { artifactsDir: string; stateDir: string },
+  args: string[] = [],
+  flags: ManagerContext["flags"] = {},
+  signal = new AbortController().signal,
+): Run {
+  const out = new Sink();
+  const err = new Sink();
+  const deployment = { name: "shop" } as EvaluatedDeployment;
+  return {
+    ctx: { deployment, ...dirs, args, flags, stdout: out, stderr: err, color: false, signal },
+    out,
+    err,
+  };
+}
+
+const manager = local();
+
+/** Starts `up` in the background; `stop()` aborts it and returns its result. */
+async function upInBackground(dirs: { artifactsDir: string; stateDir: string }) {
+  const ac = new AbortController();
+  const run = context(dirs, [], {}, ac.signal);
+  const result = manager.actions.up?.(run.ctx) as Promise<ActionResult>;
+  await run.out.waitFor(/started \(pid/);
+  return { run, stop: () => (ac.abort(), result) };
+}
+
+describe("the local manager", () => {
+  it("is named `local` and acts on the procfile render", () => {
+    expect(manager.name).toBe("local");
+    expect(manager.renderer).toBe("procfile");
+    expect(Object.keys(manager.actions).sort()).toEqual([
+      "down",
+      "logs",
+      "ps",
+      "restart",
+      "stop",
+      "up",
+    ]);
+  });
+
+  it("runs `up` until its signal aborts, printing where logs go and each address", async () => {
+    const dirs = renderDir(
+      planOf([
+        {
+          name: "api",
+          ports: { http: 8123 },
+          command: nodeScript("console.log('hello'); setInterval(() => {}, 1000)"),
+        },
+      ]),
+    );
+    const { run, stop } = await upInBackground(dirs);
+    await run.out.waitFor(/api +\| hello/);
+    const result = await stop();
+    expect(result.exitCode).toBe(0);
+    expect(run.out.text()).toContain(`Logs: ${path.join(dirs.stateDir, "logs")}/<process>.log`);
+    expect(run.out.text()).toContain("api (http) → 127.0.0.1:8123");
+    expect((result.data as ProcessStatus[])[0]?.state).toBe("stopped");
+  });
+
+  it("gives processes NIX2DREAM_STATE_DIR pointing at the state dir", async () => {
+    const dirs = renderDir(
+      planOf([
+        { name: "a", command: nodeScript("console.log('dir=' + process.env.NIX2DREAM_STATE_DIR)") },
+      ]),
+    );
+    const { out, ctx } = context(dirs);
+    const result = await manager.actions.up?.(ctx);
+    expect(result?.exitCode).toBe(0);
+    expect(out.text()).toContain(`dir=${dirs.stateDir}`);
+  });
+
+  it("returns exit code 1 from `up` and names the failed process", async () => {
+    const dirs = renderDir(planOf([{ name: "bad", command: nodeScript("process.exit(2)") }]));
+    const { err, ctx } = context(dirs);
+    const result = await manager.actions.up?.(ctx);
+    expect(result?.exitCode).toBe(1);
+    expect(err.text()).toContain("Failed: bad");
+  });
+
+  it("says how to render when the render dir has no process plan", async () => {
+    const dir = tempDir();
+    const { err, ctx } = context({ artifactsDir: dir, stateDir: path.join(dir, "state") });
+    const result = await manager.actions.up?.(ctx);
+    expect(result?.exitCode).toBe(1);
+    expect(err.text()).toMatch(
+      /There is no process plan at .*processes\.json\. Render the deployment first/,
+    );
+  });
+
+  it("prints a `ps` table of a running `up`, and data for --json", async () => {
+    const dirs = renderDir(planOf([{ name: "api", ports: { http: 8124 } }, { name: "worker" }]));
+    const { stop } = await upInBackground(dirs);
+    try {
+      const table = context(dirs);
+      const result = await manager.actions.ps?.(table.ctx);
+      expect(result?.exitCode).toBe(0);
+      const lines = table.out.lines();
+      expect(lines[0]).toMatch(/^NAME +STATE +HEALTH +PID +RESTARTS +UPTIME +PORTS +REASON$/);
+      expect(lines[1]).toMatch(/^api +running +- +\d+ +0 +\d+s +8124$/);
+      expect(lines[2]).toMatch(/^worker +running/);
+      const json = context(dirs, [], { json: true });
+      const data = await manager.actions.ps?.(json.ctx);
+      expect(json.out.text()).toBe("");
+      expect((data?.data as ProcessStatus[]).map((s) => s.name)).toEqual(["api", "worker"]);
+    } finally {
+      await stop();
+    }
+  });
+
+  it("restarts and stops a service of a running `up`", async () => {
+    const dirs = renderDir(planOf([{ name: "api" }, { name: "worker" }]));
+    const { stop } = await upInBackground(dirs);
+    try {
+      const restart = context(dirs, ["api"]);
+      expect((await manager.actions.restart?.(restart.ctx))?.exitCode).toBe(0);
+      expect(restart.out.text()).toMatch(/^Restarted api: running \(pid \d+\)\n$/);
+      const stopOne = context(dirs, ["worker"]);
+      expect((await manager.actions.stop?.(stopOne.ctx))?.exitCode).toBe(0);
+      expect(stopOne.out.text()).toBe("Stopped worker: stopped\n");
+      const answer = await controlRequest(dirs.stateDir, { cmd: "ps" });
+      expect(
+        answer.ok && (answer.data as ProcessStatus[]).map((s) => [s.state, s.restarts]),
+      ).toEqual([
+        ["running", 1],
+        ["stopped", 0],
+      ]);
+    } finally {
+      await stop();
+    }
+  });
+
+  it("says clearly that no `up` is running for ps, restart, stop and down", async () => {
+    const dirs = renderDir(planOf([{ name: "api" }]));
+    for (const action of ["ps", "restart", "stop"] as const) {
+      const { err, ctx } = context(dirs, ["api"]);
+      const result = await manager.actions[action]?.(ctx);
+      expect(result?.exitCode).toBe(1);
+      expect(err.text()).toMatch(
+        /^No `up` is running for deployment `shop` .*Start it with `nix2dream up`\.\n$/,
+      );
+    }
+    const { out, ctx } = context(dirs);
+    expect((await manager.actions.down?.(ctx))?.exitCode).toBe(0);
+    expect(out.text()).toBe("Nothing to stop: no `up` is running for deployment `shop`.\n");
+  });
+
+  it("stops a running `up` with `down`", async () => {
+    const dirs = renderDir(planOf([{ name: "api" }]));
+    const { stop } = await upInBackground(dirs);
+    const { out, ctx } = context(dirs);
+    expect((await manager.actions.down?.(ctx))?.exitCode).toBe(0);
+    expect(out.text()).toBe("Stopped every process of `shop`.\n");
+    const result = await stop();
+    expect((result.data as ProcessStatus[])[0]?.state).toBe("stopped");
+    await expect(controlRequest(dirs.stateDir, { cmd: "ps" })).rejects.toBeInstanceOf(
+      NotRunningError,
+    );
+  });
+
+  it("follows the logs of a running `up` until its signal aborts", async () => {
+    const dirs = renderDir(
+      planOf([
+        {
+          name: "api",
+          command: nodeScript("let i = 0; setInterval(() => console.log('tick ' + i++), 20)"),
+        },
+      ]),
+    );
+    const { stop } = await upInBackground(dirs);
+    try {
+      const ac = new AbortController();
+      const logs = context(dirs, ["api"], { follow: true }, ac.signal);
+      const done = manager.actions.logs?.(logs.ctx);
+      await logs.out.waitFor(/api \| tick 5\n/);
+      ac.abort();
+      expect((await done)?.exitCode).toBe(0);
+    } finally {
+      await stop();
+    }
+  });
+
+  it("shows the last run's log files when no `up` is running", async () => {
+    const dirs = renderDir(
+      planOf([{ name: "api", command: nodeScript("console.log('first'); console.log('second')") }]),
+    );
+    await manager.actions.up?.(context(dirs).ctx);
+    const { out, ctx } = context(dirs, [], { tail: "1" });
+    expect((await manager.actions.logs?.(ctx))?.exitCode).toBe(0);
+    expect(out.text()).toBe("api | second\n");
+  });
+});
