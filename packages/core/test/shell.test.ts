@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { serviceRef } from "../src/refs.js";
 import {
@@ -34,6 +35,21 @@ describe("shellQuote", () => {
 
   it("rejects a NUL byte, which no shell word can hold", () => {
     expect(() => shellQuote("a\0b")).toThrow(ShellQuoteError);
+  });
+});
+
+/** Lone surrogates cannot be encoded as UTF-8, so they cannot reach sh at all. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+describe("shellQuote on arbitrary strings", () => {
+  it("round-trips 2000 random strings (any code point but NUL) through one sh run", () => {
+    const samples = fc.sample(
+      fc
+        .string({ unit: "binary", maxLength: 40 })
+        .filter((s) => !s.includes("\0") && !LONE_SURROGATE.test(s)),
+      { numRuns: 2000, seed: 20261125 },
+    );
+    expect(shArgv(shellJoin(samples))).toEqual(samples);
   });
 });
 

@@ -21,14 +21,10 @@ import { deployment, HOSTILE, port, refs, service, volume } from "./fixtures/ser
 import { shop } from "./fixtures/shop.js";
 import { writeArtifacts } from "./helpers.js";
 
-// Tests run from sources: use core's built package when it exists, else its sources.
-vi.mock("@nix2dream/core", async (importOriginal) => {
-  try {
-    return await importOriginal();
-  } catch {
-    return await import("../../core/src/index.js");
-  }
-});
+// Core's built package, or its sources while it is not built (see `coreOrSources`).
+vi.mock("@nix2dream/core", async (importOriginal) =>
+  (await import("./helpers.js")).coreOrSources(importOriginal),
+);
 
 const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));
 const WAITER = fileURLToPath(new URL("./fixtures/wait-for-files.mjs", import.meta.url));

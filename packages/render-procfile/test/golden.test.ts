@@ -6,14 +6,10 @@ import procfile from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
 import { artifact } from "./helpers.js";
 
-// Tests run from sources: use core's built package when it exists, else its sources.
-vi.mock("@nix2dream/core", async (importOriginal) => {
-  try {
-    return await importOriginal();
-  } catch {
-    return await import("../../core/src/index.js");
-  }
-});
+// Core's built package, or its sources while it is not built (see `coreOrSources`).
+vi.mock("@nix2dream/core", async (importOriginal) =>
+  (await import("./helpers.js")).coreOrSources(importOriginal),
+);
 
 /** Expected render of `fixtures/shop.ts`, reviewed like code. `UPDATE_GOLDEN=1` rewrites it. */
 const GOLDEN = fileURLToPath(new URL("./fixtures/golden/shop/", import.meta.url));

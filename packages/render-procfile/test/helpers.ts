@@ -18,3 +18,17 @@ export function artifact(artifacts: Artifact[], path: string): string {
   if (!a) throw new Error(`no artifact ${path}; have ${artifacts.map((x) => x.path).join(", ")}`);
   return typeof a.content === "string" ? a.content : new TextDecoder().decode(a.content);
 }
+
+/**
+ * `vi.mock("@nix2dream/core", ...)` factory: core's built package when it exists (as in CI, which
+ * builds first), else its sources, so these tests also run while core is not built. The path is
+ * not a literal so that `tsc` does not pull core's sources into this package's program.
+ */
+export async function coreOrSources(importOriginal: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await importOriginal();
+  } catch {
+    const sources = new URL("../../core/src/index.ts", import.meta.url).href;
+    return await import(/* @vite-ignore */ sources);
+  }
+}

@@ -9,14 +9,10 @@ import procfile, { PLAN_FILE, type PlannedProcess, type ProcessPlan } from "../s
 import { deployment, HOSTILE, port, refs, service, volume } from "./fixtures/service.js";
 import { writeArtifacts } from "./helpers.js";
 
-// Tests run from sources: use core's built package when it exists, else its sources.
-vi.mock("@nix2dream/core", async (importOriginal) => {
-  try {
-    return await importOriginal();
-  } catch {
-    return await import("../../core/src/index.js");
-  }
-});
+// Core's built package, or its sources while it is not built (see `coreOrSources`).
+vi.mock("@nix2dream/core", async (importOriginal) =>
+  (await import("./helpers.js")).coreOrSources(importOriginal),
+);
 
 const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));
 const NODE = process.execPath;

@@ -4,14 +4,10 @@ import { deployment, port, refs, service, volume } from "./fixtures/service.js";
 import { shop } from "./fixtures/shop.js";
 import { artifact } from "./helpers.js";
 
-// Tests run from sources: use core's built package when it exists, else its sources.
-vi.mock("@nix2dream/core", async (importOriginal) => {
-  try {
-    return await importOriginal();
-  } catch {
-    return await import("../../core/src/index.js");
-  }
-});
+// Core's built package, or its sources while it is not built (see `coreOrSources`).
+vi.mock("@nix2dream/core", async (importOriginal) =>
+  (await import("./helpers.js")).coreOrSources(importOriginal),
+);
 
 const render = (...args: Parameters<typeof deployment>) => procfile().render(deployment(...args));
 const planOf = (artifacts: { path: string; content: string | Uint8Array }[]): ProcessPlan =>
