@@ -37,13 +37,26 @@ function context(
 
 const manager = local();
 
+/** Runs one action of the manager. */
+function act(name: string, ctx: ManagerContext): Promise<ActionResult> {
+  const action = manager.actions[name];
+  if (!action) throw new Error(`no action ${name}`);
+  return action(ctx);
+}
+
 /** Starts `up` in the background; `stop()` aborts it and returns its result. */
 async function upInBackground(dirs: { artifactsDir: string; stateDir: string }) {
   const ac = new AbortController();
   const run = context(dirs, [], {}, ac.signal);
-  const result = manager.actions.up?.(run.ctx) as Promise<ActionResult>;
+  const result = act("up", run.ctx);
   await run.out.waitFor(/started \(pid/);
-  return { run, stop: () => (ac.abort(), result) };
+  return {
+    run,
+    stop: () => {
+      ac.abort();
+      return result;
+    },
+  };
 }
 
 describe("the local manager", () => {
@@ -86,24 +99,24 @@ describe("the local manager", () => {
       ]),
     );
     const { out, ctx } = context(dirs);
-    const result = await manager.actions.up?.(ctx);
-    expect(result?.exitCode).toBe(0);
+    const result = await act("up", ctx);
+    expect(result.exitCode).toBe(0);
     expect(out.text()).toContain(`dir=${dirs.stateDir}`);
   });
 
   it("returns exit code 1 from `up` and names the failed process", async () => {
     const dirs = renderDir(planOf([{ name: "bad", command: nodeScript("process.exit(2)") }]));
     const { err, ctx } = context(dirs);
-    const result = await manager.actions.up?.(ctx);
-    expect(result?.exitCode).toBe(1);
+    const result = await act("up", ctx);
+    expect(result.exitCode).toBe(1);
     expect(err.text()).toContain("Failed: bad");
   });
 
   it("says how to render when the render dir has no process plan", async () => {
     const dir = tempDir();
     const { err, ctx } = context({ artifactsDir: dir, stateDir: path.join(dir, "state") });
-    const result = await manager.actions.up?.(ctx);
-    expect(result?.exitCode).toBe(1);
+    const result = await act("up", ctx);
+    expect(result.exitCode).toBe(1);
     expect(err.text()).toMatch(
       /There is no process plan at .*processes\.json\. Render the deployment first/,
     );
@@ -114,16 +127,16 @@ describe("the local manager", () => {
     const { stop } = await upInBackground(dirs);
     try {
       const table = context(dirs);
-      const result = await manager.actions.ps?.(table.ctx);
-      expect(result?.exitCode).toBe(0);
+      const result = await act("ps", table.ctx);
+      expect(result.exitCode).toBe(0);
       const lines = table.out.lines();
       expect(lines[0]).toMatch(/^NAME +STATE +HEALTH +PID +RESTARTS +UPTIME +PORTS +REASON$/);
       expect(lines[1]).toMatch(/^api +running +- +\d+ +0 +\d+s +8124$/);
       expect(lines[2]).toMatch(/^worker +running/);
       const json = context(dirs, [], { json: true });
-      const data = await manager.actions.ps?.(json.ctx);
+      const data = await act("ps", json.ctx);
       expect(json.out.text()).toBe("");
-      expect((data?.data as ProcessStatus[]).map((s) => s.name)).toEqual(["api", "worker"]);
+      expect((data.data as ProcessStatus[]).map((s) => s.name)).toEqual(["api", "worker"]);
     } finally {
       await stop();
     }
@@ -134,10 +147,10 @@ describe("the local manager", () => {
     const { stop } = await upInBackground(dirs);
     try {
       const restart = context(dirs, ["api"]);
-      expect((await manager.actions.restart?.(restart.ctx))?.exitCode).toBe(0);
+      expect((await act("restart", restart.ctx))?.exitCode).toBe(0);
       expect(restart.out.text()).toMatch(/^Restarted api: running \(pid \d+\)\n$/);
       const stopOne = context(dirs, ["worker"]);
-      expect((await manager.actions.stop?.(stopOne.ctx))?.exitCode).toBe(0);
+      expect((await act("stop", stopOne.ctx))?.exitCode).toBe(0);
       expect(stopOne.out.text()).toBe("Stopped worker: stopped\n");
       const answer = await controlRequest(dirs.stateDir, { cmd: "ps" });
       expect(
@@ -155,14 +168,14 @@ describe("the local manager", () => {
     const dirs = renderDir(planOf([{ name: "api" }]));
     for (const action of ["ps", "restart", "stop"] as const) {
       const { err, ctx } = context(dirs, ["api"]);
-      const result = await manager.actions[action]?.(ctx);
-      expect(result?.exitCode).toBe(1);
+      const result = await act(action, ctx);
+      expect(result.exitCode).toBe(1);
       expect(err.text()).toMatch(
         /^No `up` is running for deployment `shop` .*Start it with `nix2dream up`\.\n$/,
       );
     }
     const { out, ctx } = context(dirs);
-    expect((await manager.actions.down?.(ctx))?.exitCode).toBe(0);
+    expect((await act("down", ctx))?.exitCode).toBe(0);
     expect(out.text()).toBe("Nothing to stop: no `up` is running for deployment `shop`.\n");
   });
 
@@ -170,7 +183,7 @@ describe("the local manager", () => {
     const dirs = renderDir(planOf([{ name: "api" }]));
     const { stop } = await upInBackground(dirs);
     const { out, ctx } = context(dirs);
-    expect((await manager.actions.down?.(ctx))?.exitCode).toBe(0);
+    expect((await act("down", ctx))?.exitCode).toBe(0);
     expect(out.text()).toBe("Stopped every process of `shop`.\n");
     const result = await stop();
     expect((result.data as ProcessStatus[])[0]?.state).toBe("stopped");
@@ -192,7 +205,7 @@ describe("the local manager", () => {
     try {
       const ac = new AbortController();
       const logs = context(dirs, ["api"], { follow: true }, ac.signal);
-      const done = manager.actions.logs?.(logs.ctx);
+      const done = act("logs", logs.ctx);
       await logs.out.waitFor(/api \| tick 5\n/);
       ac.abort();
       expect((await done)?.exitCode).toBe(0);
@@ -205,9 +218,9 @@ describe("the local manager", () => {
     const dirs = renderDir(
       planOf([{ name: "api", command: nodeScript("console.log('first'); console.log('second')") }]),
     );
-    await manager.actions.up?.(context(dirs).ctx);
+    await act("up", context(dirs).ctx);
     const { out, ctx } = context(dirs, [], { tail: "1" });
-    expect((await manager.actions.logs?.(ctx))?.exitCode).toBe(0);
+    expect((await act("logs", ctx))?.exitCode).toBe(0);
     expect(out.text()).toBe("api | second\n");
   });
 });
