@@ -1,5 +1,34 @@
+export { type Module, ModuleError, type ModuleErrorCode } from "@nix2dream/modules";
 export type * from "./contracts.js";
+export {
+  type DeepDefinition,
+  type Def,
+  type DeploymentDefinition,
+  defineManager,
+  defineRenderer,
+  type FileDefinition,
+  type HealthcheckDefinition,
+  isManager,
+  isRenderer,
+  type PackageDefinition,
+  type Plugin,
+  type PortDefinition,
+  type ResourcesDefinition,
+  type RestartDefinition,
+  type SecretDefinition,
+  type ServiceDefinition,
+  type ServiceRenderersDefinition,
+  type StopDefinition,
+  type VolumeDefinition,
+} from "./define.js";
 export type * from "./deployment.js";
+export { type Duration, parseDuration } from "./duration.js";
+export * from "./entrypoint.js";
+export { type EvaluateOptions, type Evaluation, evaluateDeployment } from "./evaluate.js";
+export { dependencyOrder, findDependencyCycle } from "./graph.js";
+export { definitionFilesOf, diagnostic, publishedHostPort, resolvePort } from "./helpers.js";
+export { deploymentModule } from "./options/deployment.js";
+export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";
+export { coercedTo } from "./options/types.js";
 export * from "./refs.js";
 export * from "./shell.js";
-export * from "./entrypoint.js";

@@ -1,0 +1,215 @@
+/**
+ * The deployment-wide checks of the core options: dependencies, cycles, host ports,
+ * references, healthcheck ports, files and secrets. Each problem is one paragraph naming the
+ * option path and the files that defined it.
+ */
+import { ModuleError } from "@nix2dream/modules";
+import type { EvaluatedService } from "./deployment.js";
+import { findDependencyCycle } from "./graph.js";
+import { publishedHostPort } from "./helpers.js";
+import { describeRef, parseRefs, type Ref } from "./refs.js";
+
+/** One failed check. */
+export interface Problem {
+  code: string;
+  option: string;
+  message: string;
+  files: string[];
+}
+
+function showFiles(files: readonly string[]): string {
+  const u = [...new Set(files)];
+  if (u.length === 0) return "an unknown file";
+  if (u.length === 1) return u[0] as string;
+  return `${u.slice(0, -1).join(", ")} and ${u[u.length - 1]}`;
+}
+
+function list(names: Iterable<string>): string {
+  const sorted = [...names].sort();
+  return sorted.length > 0 ? sorted.join(", ") : "none";
+}
+
+/** Every string of a service that may hold references, with its option path. */
+function referenceSites(s: EvaluatedService): Array<[string, string]> {
+  const base = `services.${s.name}`;
+  const sites: Array<[string, string]> = [];
+  const each = (prefix: string, values: readonly string[]) => {
+    values.forEach((v, i) => {
+      sites.push([`${prefix}.${i}`, v]);
+    });
+  };
+  each(`${base}.command`, s.command);
+  each(`${base}.args`, s.args);
+  sites.push([`${base}.preStart`, s.preStart]);
+  for (const [k, v] of Object.entries(s.env)) sites.push([`${base}.env.${k}`, v]);
+  for (const [k, f] of Object.entries(s.files)) {
+    if (f.text !== null) sites.push([`${base}.files.${k}.text`, f.text]);
+  }
+  for (const [k, v] of Object.entries(s.volumes)) {
+    sites.push([`${base}.volumes.${k}.init`, v.init]);
+    sites.push([`${base}.volumes.${k}.check`, v.check]);
+    sites.push([`${base}.volumes.${k}.clear`, v.clear]);
+  }
+  if (s.healthcheck?.type === "exec") {
+    each(`${base}.healthcheck.command`, s.healthcheck.command);
+  }
+  return sites;
+}
+
+/** Why a reference does not resolve, or null when it does. */
+function brokenReason(r: Ref, all: Record<string, EvaluatedService>): string | null {
+  const target = all[r.service];
+  if (!target) return `there is no service ${r.service} (services: ${list(Object.keys(all))})`;
+  if (!target.enable) return `service ${r.service} is disabled`;
+  if ((r.kind === "port" || r.kind === "address") && !target.ports[r.port]) {
+    return `service ${r.service} has no port ${r.port} (ports: ${list(Object.keys(target.ports))})`;
+  }
+  if (r.kind === "volume" && !target.volumes[r.volume]) {
+    return `service ${r.service} has no volume ${r.volume} (volumes: ${list(Object.keys(target.volumes))})`;
+  }
+  return null;
+}
+
+/**
+ * Runs every core check over the services (`all` includes disabled ones; only enabled
+ * services are checked). `filesFor(option)` gives the files that defined an option.
+ */
+export function checkServices(
+  all: Record<string, EvaluatedService>,
+  filesFor: (option: string) => string[],
+): Problem[] {
+  const problems: Problem[] = [];
+  const add = (code: string, option: string, message: string, files?: string[]) => {
+    // Messages that already name their files (cycles, duplicate ports) pass them explicitly.
+    const named = files ?? filesFor(option);
+    const text = files ? message : `${message} Defined in ${showFiles(named)}.`;
+    problems.push({ code, option, files: [...new Set(named)], message: text });
+  };
+  const enabled = Object.fromEntries(
+    Object.keys(all)
+      .sort()
+      .filter((n) => all[n]?.enable)
+      .map((n) => [n, all[n] as EvaluatedService]),
+  );
+
+  for (const [name, s] of Object.entries(enabled)) {
+    for (const [dep, condition] of Object.entries(s.dependsOn).sort(([a], [b]) =>
+      a.localeCompare(b),
+    )) {
+      const option = `services.${name}.dependsOn.${dep}`;
+      const target = all[dep];
+      if (!target) {
+        add(
+          "UNKNOWN_DEPENDENCY",
+          option,
+          `The option \`${option}\` makes service ${name} depend on ${dep}, but there is no service ${dep} (services: ${list(Object.keys(all))}).`,
+        );
+      } else if (!target.enable) {
+        add(
+          "DISABLED_DEPENDENCY",
+          option,
+          `The option \`${option}\` makes service ${name} depend on ${dep}, but service ${dep} is disabled (\`services.${dep}.enable\` is false in ${showFiles(filesFor(`services.${dep}.enable`))}). Enable ${dep} or remove the dependency.`,
+        );
+      } else if (condition === "healthy" && target.healthcheck === null) {
+        add(
+          "MISSING_HEALTHCHECK",
+          option,
+          `The option \`${option}\` makes service ${name} wait until ${dep} is healthy, but service ${dep} has no healthcheck. Set \`services.${dep}.healthcheck\` or depend on it being \`started\`.`,
+        );
+      }
+    }
+  }
+
+  const cycle = findDependencyCycle(enabled);
+  if (cycle) {
+    const edges = cycle.slice(0, -1).map((n, i) => `services.${n}.dependsOn.${cycle[i + 1]}`);
+    const files = edges.flatMap((e) => filesFor(e));
+    add(
+      "DEPENDENCY_CYCLE",
+      edges[0] as string,
+      `Services depend on each other in a cycle: ${cycle.join(" -> ")} (${edges.map((e) => `\`${e}\``).join(", ")}). Remove one of these dependencies.`,
+      files,
+    );
+  }
+
+  for (const [name, s] of Object.entries(enabled)) {
+    const hc = s.healthcheck;
+    if (hc && hc.type !== "exec" && !s.ports[hc.port]) {
+      const option = `services.${name}.healthcheck.port`;
+      add(
+        "UNKNOWN_PORT",
+        option,
+        `The option \`${option}\` names port ${hc.port}, but service ${name} has no port ${hc.port} (ports: ${list(Object.keys(s.ports))}).`,
+      );
+    }
+    for (const [path, f] of Object.entries(s.files).sort(([a], [b]) => a.localeCompare(b))) {
+      if ((f.text === null) === (f.source === null)) {
+        const option = `services.${name}.files.${path}`;
+        add(
+          "INVALID_FILE",
+          option,
+          `The option \`${option}\` must set exactly one of \`text\` and \`source\`, but ${f.text === null ? "sets neither" : "sets both"}.`,
+        );
+      }
+    }
+    for (const [key, secret] of Object.entries(s.secrets).sort(([a], [b]) => a.localeCompare(b))) {
+      if (secret.fromEnv !== null && secret.fromFile !== null) {
+        const option = `services.${name}.secrets.${key}`;
+        add(
+          "INVALID_SECRET",
+          option,
+          `The option \`${option}\` sets both \`fromEnv\` and \`fromFile\`; a secret has one source.`,
+        );
+      }
+    }
+    for (const [site, value] of referenceSites(s)) {
+      for (const part of parseRefs(value)) {
+        if (typeof part === "string") continue;
+        const reason = brokenReason(part, all);
+        if (reason === null) continue;
+        add(
+          "INVALID_REFERENCE",
+          site,
+          `The option \`${site}\` refers to ${describeRef(part)}, but ${reason}.`,
+        );
+      }
+    }
+  }
+
+  const published = new Map<string, string>();
+  for (const [name, s] of Object.entries(enabled)) {
+    for (const [portName, port] of Object.entries(s.ports).sort(([a], [b]) => a.localeCompare(b))) {
+      const host = publishedHostPort(port);
+      if (host === null) continue;
+      const key = `${host}/${port.protocol}`;
+      const option = `services.${name}.ports.${portName}`;
+      const first = published.get(key);
+      if (first === undefined) {
+        published.set(key, option);
+        continue;
+      }
+      add(
+        "DUPLICATE_HOST_PORT",
+        option,
+        `Host port ${host}/${port.protocol} is published twice: by \`${first}\` (${showFiles(filesFor(first))}) and by \`${option}\` (${showFiles(filesFor(option))}). Set a different \`hostPort\` on one of them.`,
+        [...filesFor(first), ...filesFor(option)],
+      );
+    }
+  }
+  return problems;
+}
+
+/** Throws one ModuleError for the problems (the first one's code), or returns when there are none. */
+export function throwProblems(problems: Problem[]): void {
+  const first = problems[0];
+  if (!first) return;
+  const errors = problems.map(
+    (p) => new ModuleError(p.code, p.message, { optionPath: p.option, files: p.files }),
+  );
+  if (errors.length === 1) throw errors[0];
+  throw new ModuleError(first.code, problems.map((p) => p.message).join("\n"), {
+    optionPath: first.option,
+    files: problems.flatMap((p) => p.files),
+    errors,
+  });
+}

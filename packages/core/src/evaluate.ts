@@ -1,0 +1,220 @@
+/**
+ * `evaluateDeployment`: the user's definition plus the modules of the renderers and managers
+ * in use, through the module system, into the plain `EvaluatedDeployment` renderers receive.
+ */
+import { dirname, resolve } from "node:path";
+import {
+  assertionsModule,
+  checkAssertions,
+  evalModules,
+  forceDeep,
+  type Module,
+  ModuleError,
+} from "@nix2dream/modules";
+import { checkServices, throwProblems } from "./checks.js";
+import type { Manager, Renderer } from "./contracts.js";
+import { type DeploymentDefinition, isManager, isRenderer } from "./define.js";
+import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
+import { definitionFilesOf } from "./helpers.js";
+import { deploymentModule, type ServiceOptionsSink } from "./options/deployment.js";
+
+/** Where the definition comes from. */
+export interface EvaluateOptions {
+  /** The config file (`nix2dream.config.ts`); the definition's module file, named in messages. */
+  file?: string;
+  /** Directory `files.*.source` paths are relative to; default: the config file's directory. */
+  root?: string;
+}
+
+/** What `evaluateDeployment` returns. */
+export interface Evaluation {
+  /** The plain, fully forced deployment renderers receive. */
+  deployment: EvaluatedDeployment;
+  /** The engine's options tree, for `optionsDocs` / `optionsJsonSchema`. */
+  options: unknown;
+  /** Renderers in use (from `use`), sorted by name. */
+  renderers: Renderer[];
+  /** Managers in use (from `use`), sorted by name. */
+  managers: Manager[];
+  /** Warnings from modules (`warnings`), to show the user. */
+  warnings: string[];
+}
+
+const SERVICE_FIELDS = [
+  "name",
+  "enable",
+  "description",
+  "package",
+  "command",
+  "args",
+  "preStart",
+  "workingDir",
+  "user",
+  "group",
+  "env",
+  "secrets",
+  "files",
+  "volumes",
+  "ports",
+  "healthcheck",
+  "dependsOn",
+  "restart",
+  "stop",
+  "resources",
+  "replicas",
+  "labels",
+  "renderers",
+] as const satisfies ReadonlyArray<keyof EvaluatedService>;
+
+/** A deep copy with object keys sorted, so output never depends on module order. */
+function sortKeys<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(sortKeys) as T;
+  if (typeof value !== "object" || value === null) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(value).sort())
+    out[k] = sortKeys((value as Record<string, unknown>)[k]);
+  return out as T;
+}
+
+function splitPlugins(
+  use: unknown[],
+  file: string,
+): { renderers: Renderer[]; managers: Manager[] } {
+  const renderers = new Map<string, Renderer>();
+  const managers = new Map<string, Manager>();
+  use.forEach((plugin, i) => {
+    const target = isRenderer(plugin) ? renderers : isManager(plugin) ? managers : undefined;
+    if (!target) {
+      throw new ModuleError(
+        "INVALID_PLUGIN",
+        `Entry ${i} of \`use\` in ${file} is neither a renderer (an object with \`name\` and \`render\`) nor a manager (an object with \`name\`, \`renderer\` and \`actions\`). Did you forget to call it, e.g. \`procfile()\`?`,
+        { optionPath: "use", files: [file] },
+      );
+    }
+    const p = plugin as Renderer | Manager;
+    if (target.has(p.name)) {
+      throw new ModuleError(
+        "DUPLICATE_PLUGIN",
+        `\`use\` in ${file} lists two ${target === renderers ? "renderers" : "managers"} named ${p.name}; list each once.`,
+        { optionPath: "use", files: [file] },
+      );
+    }
+    (target as Map<string, Renderer | Manager>).set(p.name, p);
+  });
+  const byName = <T extends { name: string }>(m: Map<string, T>) =>
+    [...m.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { renderers: byName(renderers), managers: byName(managers) };
+}
+
+interface OptionLike {
+  _type: "option";
+  path: string;
+  files: string[];
+}
+
+function isOption(v: unknown): v is OptionLike {
+  return typeof v === "object" && v !== null && (v as { _type?: unknown })._type === "option";
+}
+
+/** Collects `path → files` for every defined option of an options tree. */
+function collectFiles(tree: unknown, prefix: string, out: Record<string, string[]>): void {
+  if (typeof tree !== "object" || tree === null) return;
+  if (isOption(tree)) {
+    const files = tree.files;
+    if (files.length > 0) out[prefix] = [...files];
+    return;
+  }
+  for (const k of Object.keys(tree)) {
+    collectFiles((tree as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
+  }
+}
+
+function withFiles(e: ModuleError, filesFor: (option: string) => string[]): ModuleError {
+  if (e.files.length > 0 || e.optionPath === undefined) return e;
+  const files = filesFor(e.optionPath);
+  if (files.length === 0) return e;
+  const again = new ModuleError(e.code, `${e.message} Defined in ${files.join(", ")}.`, {
+    optionPath: e.optionPath,
+    files,
+    cause: e,
+  });
+  return again;
+}
+
+/**
+ * Evaluates a deployment definition: the core options, the options of every renderer and
+ * manager in `use`, the definition itself (a module whose file is `opts.file`) and its
+ * `modules`. Forces the whole config, runs the core checks and the modules' assertions, and
+ * returns the plain deployment with enabled services only and every key sorted.
+ * @throws ModuleError for every user mistake, with a `code`, the option path and the files.
+ */
+export function evaluateDeployment(
+  definition: DeploymentDefinition,
+  opts: EvaluateOptions = {},
+): Evaluation {
+  const file = opts.file ?? "<deployment definition>";
+  const { use = [], modules = [], ...config } = definition;
+  const { renderers, managers } = splitPlugins(use, file);
+
+  const serviceOptions = new Map<string, unknown>();
+  const sink: ServiceOptionsSink = (name, options) => serviceOptions.set(name, options);
+  const userModule: Module = { file, key: `deployment:${file}`, imports: modules, config };
+  const { config: lazy, options } = evalModules({
+    modules: [deploymentModule(renderers, managers, sink), assertionsModule, userModule],
+  });
+
+  const definitionFiles: Record<string, string[]> = {};
+  collectFiles(options, "", definitionFiles);
+  const filesFor = (option: string) => definitionFilesOf({ definitionFiles }, option);
+
+  let forced: {
+    name: string;
+    services: Record<string, EvaluatedService>;
+    renderers: EvaluatedDeployment["renderers"];
+    managers: EvaluatedDeployment["managers"];
+  };
+  try {
+    forced = forceDeep(lazy);
+  } catch (e) {
+    if (!(e instanceof ModuleError)) throw e;
+    for (const [name, o] of serviceOptions) collectFiles(o, `services.${name}`, definitionFiles);
+    if (e.errors && e.errors.length > 1) throw e;
+    throw withFiles(e, filesFor);
+  }
+  for (const name of Object.keys(forced.services).sort()) {
+    collectFiles(serviceOptions.get(name), `services.${name}`, definitionFiles);
+  }
+
+  const all: Record<string, EvaluatedService> = {};
+  for (const [name, raw] of Object.entries(forced.services)) {
+    const s: Record<string, unknown> = {};
+    for (const field of SERVICE_FIELDS) s[field] = raw[field];
+    all[name] = sortKeys(s) as unknown as EvaluatedService;
+  }
+
+  throwProblems(checkServices(all, filesFor));
+  const { warnings } = checkAssertions(lazy);
+
+  const services: Record<string, EvaluatedService> = {};
+  for (const name of Object.keys(all).sort()) {
+    const s = all[name] as EvaluatedService;
+    if (s.enable) services[name] = s;
+  }
+  const root = opts.root ? resolve(opts.root) : opts.file ? dirname(resolve(opts.file)) : null;
+  const sortedFiles: Record<string, string[]> = {};
+  for (const k of Object.keys(definitionFiles).sort())
+    sortedFiles[k] = definitionFiles[k] as string[];
+
+  const deployment: EvaluatedDeployment = {
+    name: forced.name,
+    services,
+    renderers: sortKeys(forced.renderers),
+    managers: sortKeys(forced.managers),
+    root,
+    definitionFiles: sortedFiles,
+    warnings,
+  };
+  return { deployment, options, renderers, managers, warnings };
+}

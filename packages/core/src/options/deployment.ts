@@ -1,0 +1,92 @@
+/**
+ * The deployment-level options: `name`, `services.<name>`, and the `renderers.<name>` /
+ * `managers.<name>` option trees contributed by the renderers and managers in use.
+ */
+import { defineModule, fromZod, type Module, mkOption, types } from "@nix2dream/modules";
+import { z } from "zod";
+import type { Manager, Renderer } from "../contracts.js";
+import { serviceModule } from "./service.js";
+
+/** @internal Receives the options tree of each evaluated service. */
+export type ServiceOptionsSink = (service: string, options: unknown) => void;
+
+function pluginOptions(
+  entries: Array<{ name: string; module: Module | undefined }>,
+): Record<string, ReturnType<typeof mkOption>> {
+  const options: Record<string, ReturnType<typeof mkOption>> = {};
+  for (const { name, module } of [...entries].sort((a, b) => a.name.localeCompare(b.name))) {
+    options[name] = mkOption({
+      type: types.submodule(module ?? {}),
+      default: {},
+      description: `Options of \`${name}\`.`,
+    });
+  }
+  return options;
+}
+
+/**
+ * The deployment module for a set of renderers and managers: `name`, `services.<name>` (the core
+ * service options plus `services.<svc>.renderers.<name>` from each renderer's `serviceModule`),
+ * `renderers.<name>` from each `deploymentModule` and `managers.<name>` from each manager's
+ * `module`. Every plugin in use gets its option (an empty set when it declares none), so
+ * `deployment.renderers.<name>` and `service.renderers.<name>` always exist for them.
+ */
+export function deploymentModule(
+  renderers: readonly Renderer[] = [],
+  managers: readonly Manager[] = [],
+  sink?: ServiceOptionsSink,
+): Module {
+  // Hands each service's own options tree to the caller, which reads the files that defined
+  // each service option from it (a submodule's options are not part of the root tree).
+  const reportOptions: Module = ({ name, options }) => {
+    if (sink && name !== undefined) sink(name, options);
+    return {};
+  };
+  const serviceRenderers: Module = defineModule(import.meta.url, {
+    options: {
+      renderers: mkOption({
+        type: types.submodule({
+          options: pluginOptions(renderers.map((r) => ({ name: r.name, module: r.serviceModule }))),
+        }),
+        default: {},
+        description: "Per-service options of each renderer in use.",
+      }),
+    },
+  });
+  return defineModule(import.meta.url, {
+    key: "@nix2dream/core:deployment",
+    options: {
+      name: mkOption({
+        type: fromZod(
+          z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+          "deployment name (letters, digits, `_`, `.`, `-`)",
+        ),
+        example: "shop",
+        description:
+          "Name of the deployment; used for output directories, project names and namespaces.",
+      }),
+      services: mkOption({
+        type: types.attrsOf(types.submodule([serviceModule, serviceRenderers, reportOptions])),
+        default: {},
+        example: { api: { command: ["node", "api.mjs"], ports: { http: 8080 } } },
+        description: "The services of the deployment, by name.",
+      }),
+      renderers: mkOption({
+        type: types.submodule({
+          options: pluginOptions(
+            renderers.map((r) => ({ name: r.name, module: r.deploymentModule })),
+          ),
+        }),
+        default: {},
+        description: "Deployment-wide options of each renderer in use.",
+      }),
+      managers: mkOption({
+        type: types.submodule({
+          options: pluginOptions(managers.map((m) => ({ name: m.name, module: m.module }))),
+        }),
+        default: {},
+        description: "Options of each manager in use.",
+      }),
+    },
+  });
+}
