@@ -341,6 +341,24 @@ describe("entrypointScript --exec mode", () => {
   });
 });
 
+describe("entrypointScript under bash", () => {
+  it("behaves the same when /bin/sh is bash (macOS, Fedora)", () => {
+    const dir = mkdtempSync(join(root, "bash-"));
+    const env = Object.fromEntries(HOSTILE.map((v, i) => [`V${i}`, v]));
+    const { script } = entrypointScript(
+      printer({ args: HOSTILE, env: { ...env, PRINT_ENV: Object.keys(env).join(",") } }),
+      { resolve: literalRefs },
+    );
+    writeFileSync(join(dir, "launcher.sh"), script);
+    const r = spawnSync("bash", ["--posix", join(dir, "launcher.sh")], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    });
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout)).toMatchObject({ argv: HOSTILE, env });
+  });
+});
+
 describe("entrypointScript diagnostics", () => {
   it("reports what sh cannot express instead of dropping it silently", () => {
     const { diagnostics } = entrypointScript(

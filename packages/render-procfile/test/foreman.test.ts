@@ -166,4 +166,37 @@ describe("ruby foreman", () => {
     }
     expect(existsSync(join(renderDir, ".foreman"))).toBe(true);
   });
+
+  it("stops a process that ignores SIGTERM after its grace period (.foreman timeout), not foreman's 5 s", () => {
+    const project = join(tmp, "stubborn");
+    const ready = join(project, "ready");
+    mkdirSync(ready, { recursive: true });
+    const renderDir = join(project, "procfile");
+    const d = deployment(
+      "stubborn",
+      [
+        service("stubborn", {
+          command: [
+            "sh",
+            "-c",
+            'trap "" TERM; touch "$1/stubborn"; while :; do sleep 0.1; done',
+            "sh",
+            ready,
+          ],
+          stop: { signal: "SIGTERM", gracePeriod: 1 },
+        }),
+        service("zstop", {
+          command: [NODE, WAITER, ready, "1"],
+          stop: { signal: "SIGTERM", gracePeriod: 1 },
+        }),
+      ],
+      { root: project },
+    );
+    writeArtifacts(renderDir, procfile().render(d).artifacts);
+    const started = Date.now();
+    const r = foreman(["start"], renderDir);
+    const elapsed = Date.now() - started;
+    expect(r.stdout, r.stdout).toMatch(/system\s+\| sending SIGKILL to all processes/);
+    expect(elapsed).toBeLessThan(4500);
+  });
 });
