@@ -17,6 +17,8 @@ export interface Problem {
   files: string[];
 }
 
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
 function showFiles(files: readonly string[]): string {
   const u = [...new Set(files)];
   if (u.length === 0) return "an unknown file";
@@ -105,10 +107,12 @@ export function checkServices(
           `The option \`${option}\` makes service ${name} depend on ${dep}, but there is no service ${dep} (services: ${list(Object.keys(all))}).`,
         );
       } else if (!target.enable) {
+        const offFiles = filesFor(`services.${dep}.enable`);
         add(
           "DISABLED_DEPENDENCY",
           option,
-          `The option \`${option}\` makes service ${name} depend on ${dep}, but service ${dep} is disabled (\`services.${dep}.enable\` is false in ${showFiles(filesFor(`services.${dep}.enable`))}). Enable ${dep} or remove the dependency.`,
+          `The option \`${option}\` makes service ${name} depend on ${dep}, but service ${dep} is disabled (\`services.${dep}.enable\` is false in ${showFiles(offFiles)}). Enable ${dep} or remove the dependency. Defined in ${showFiles(filesFor(option))}.`,
+          [...filesFor(option), ...offFiles],
         );
       } else if (condition === "healthy" && target.healthcheck === null) {
         add(
@@ -133,6 +137,17 @@ export function checkServices(
   }
 
   for (const [name, s] of Object.entries(enabled)) {
+    for (const what of ["ports", "volumes"] as const) {
+      for (const key of Object.keys(s[what]).sort()) {
+        if (NAME_RE.test(key)) continue;
+        const option = `services.${name}.${what}.${key}`;
+        add(
+          "INVALID_NAME",
+          option,
+          `The option \`${option}\` has a name that references cannot carry: use letters, digits, \`_\`, \`.\` and \`-\`.`,
+        );
+      }
+    }
     const hc = s.healthcheck;
     if (hc && hc.type !== "exec" && !s.ports[hc.port]) {
       const option = `services.${name}.healthcheck.port`;

@@ -112,6 +112,13 @@ interface OptionLike {
   _type: "option";
   path: string;
   files: string[];
+  type: { name: string; nestedTypes?: Record<string, { name: string }> };
+  definitionsWithLocations: Array<{ file: string; value: unknown }>;
+}
+
+function isSetType(t: OptionLike["type"]): boolean {
+  const final = t.name === "coercedTo" ? t.nestedTypes?.finalType : t;
+  return final?.name === "attrsOf" || final?.name === "lazyAttrsOf";
 }
 
 function isOption(v: unknown): v is OptionLike {
@@ -124,6 +131,24 @@ function collectFiles(tree: unknown, prefix: string, out: Record<string, string[
   if (isOption(tree)) {
     const files = tree.files;
     if (files.length > 0) out[prefix] = [...files];
+    if (isSetType(tree.type)) {
+      // Attribute-set options (env, ports, ...): which files defined each key.
+      let defs: OptionLike["definitionsWithLocations"] = [];
+      try {
+        defs = tree.definitionsWithLocations;
+      } catch {
+        // A definition that cannot be discharged is reported when the value is forced.
+      }
+      for (const d of defs) {
+        if (typeof d.value !== "object" || d.value === null || Array.isArray(d.value)) continue;
+        for (const k of Object.keys(d.value)) {
+          const key = `${prefix}.${k}`;
+          const list = out[key] ?? [];
+          if (!list.includes(d.file)) list.push(d.file);
+          out[key] = list;
+        }
+      }
+    }
     return;
   }
   for (const k of Object.keys(tree)) {

@@ -30,6 +30,13 @@ export interface ServiceRef {
   readonly address: Readonly<Record<string, string>>;
   /** Path where the volume is mounted for this service, by volume name. */
   readonly volumes: Readonly<Record<string, string>>;
+  /**
+   * `port(name)` is `ports[name]` as a plain `string` (not `string | undefined` under
+   * `noUncheckedIndexedAccess`); likewise `addressOf` and `volume`.
+   */
+  port(name: string): string;
+  addressOf(name: string): string;
+  volume(name: string): string;
 }
 
 function encode(r: Ref): string {
@@ -66,13 +73,17 @@ export function serviceRef(service: string): ServiceRef {
     ports: keyed((port) => encode({ service, kind: "port", port })),
     address: keyed((port) => encode({ service, kind: "address", port })),
     volumes: keyed((volume) => encode({ service, kind: "volume", volume })),
+    port: (port) => encode({ service, kind: "port", port }),
+    addressOf: (port) => encode({ service, kind: "address", port }),
+    volume: (volume) => encode({ service, kind: "volume", volume }),
   };
 }
 
 /**
  * References to every service: `ref.db.host`, `ref.db.ports.pg`, `ref.db.address.pg`,
  * `ref.api.volumes.data`. Checked at evaluation: a reference to a missing service or port is an
- * error naming both ends.
+ * error naming both ends. With `noUncheckedIndexedAccess`, TypeScript types `ref.db` as
+ * possibly undefined; write `serviceRef("db").port("pg")` there instead.
  */
 export const ref: Readonly<Record<string, ServiceRef>> = new Proxy(
   {} as Record<string, ServiceRef>,

@@ -37,7 +37,7 @@ export const SERVICE_DEFAULTS = {
 } as const;
 
 const durationType = fromZod(
-  z.union([z.number().nonnegative(), z.string().regex(DURATION_RE)]),
+  z.union([z.number().nonnegative(), z.string().regex(DURATION_RE, "not a duration")]),
   'duration (seconds, or a string like "5s", "500ms", "1m")',
 );
 
@@ -465,7 +465,12 @@ function buildServiceModule(service: string) {
       }),
       secrets: mkOption({
         type: types.attrsOf(
-          coercedTo(types.str, (fromEnv: string) => ({ fromEnv }), types.submodule(secretModule)),
+          coercedTo(
+            types.str,
+            (fromEnv: string) => ({ fromEnv }),
+            types.submodule(secretModule),
+            "secret ({ fromEnv, fromFile, required }) or a variable name",
+          ),
         ),
         default: EMPTY,
         example: { DATABASE_PASSWORD: { fromFile: "/run/secrets/db" }, API_KEY: "SHOP_API_KEY" },
@@ -483,7 +488,12 @@ function buildServiceModule(service: string) {
       }),
       files: mkOption({
         type: types.attrsOf(
-          coercedTo(types.str, (text: string) => ({ text }), types.submodule(fileModule)),
+          coercedTo(
+            types.str,
+            (text: string) => ({ text }),
+            types.submodule(fileModule),
+            "file ({ text | source, mode }) or its text",
+          ),
         ),
         default: EMPTY,
         example: { "/etc/app/config.json": { text: '{"port": 8080}', mode: "0600" } },
@@ -500,7 +510,12 @@ function buildServiceModule(service: string) {
       }),
       ports: mkOption({
         type: types.attrsOf(
-          coercedTo(types.port, (port: number) => ({ port }), types.submodule(portModule)),
+          coercedTo(
+            types.port,
+            (port: number) => ({ port }),
+            types.submodule(portModule),
+            "port ({ port, protocol, expose, hostPort }) or a port number",
+          ),
         ),
         default: EMPTY,
         example: { http: { port: 8080, expose: true } },
@@ -531,6 +546,7 @@ function buildServiceModule(service: string) {
           (names: string[]) =>
             Object.fromEntries(names.map((n): [string, DependencyCondition] => [n, "started"])),
           types.attrsOf(types.enum(["started", "healthy", "completed"])),
+          'attribute set of "started", "healthy" or "completed", or a list of service names',
         ),
         default: EMPTY,
         example: { db: "healthy", migrate: "completed" },
@@ -542,6 +558,7 @@ function buildServiceModule(service: string) {
           types.enum(["no", "on-failure", "always"]),
           (policy: string) => ({ policy }),
           types.submodule(restartModule),
+          'restart settings ({ policy, maxRetries, backoff }) or a policy ("no", "on-failure", "always")',
         ),
         default: EMPTY,
         example: { policy: "always", maxRetries: 10 },

@@ -11,11 +11,12 @@ export function coercedTo<A, B>(
   from: OptionType<A>,
   coerce: (value: A) => unknown,
   to: OptionType<B>,
+  description?: string,
 ): OptionType<B> {
   const convert = (v: unknown): unknown => (from.check(v) && !to.check(v) ? coerce(v as A) : v);
   const spec = {
     name: "coercedTo",
-    description: `${to.description} or ${from.description} convertible to it`,
+    description: description ?? `${to.description} or ${from.description} convertible to it`,
     zod: () => z.union([from.zod, to.zod]),
     check: (v: unknown) => to.check(v) || (from.check(v) && to.check(coerce(v as A))),
     merge: (loc: string[], defs: Array<{ file: string; value: unknown }>) =>
