@@ -52,8 +52,18 @@ interface NsNode {
   rel: string[];
   children: Map<string, NsNode | OptNode>;
   config: Record<string, unknown>;
-  options: Record<string, unknown>;
+  /** Built on first use: most evaluations (each submodule instance) never read it. */
+  optionsObj?: Record<string, unknown>;
   freeformKeys?: Set<string>;
+}
+
+function optionsOf(ns: NsNode): Record<string, unknown> {
+  if (ns.optionsObj) return ns.optionsObj;
+  const o: Record<string, unknown> = {};
+  for (const [name, child] of ns.children)
+    o[name] = child.kind === "opt" ? child.option : optionsOf(child);
+  ns.optionsObj = o;
+  return o;
 }
 
 /** @internal Declarations of one option merged. */
@@ -80,7 +90,7 @@ interface OptNode {
   defs: RawDef[];
   info: Thunk<Merged>;
   value: Thunk<unknown>;
-  option: Record<string, unknown>;
+  readonly option: OptionInfo;
 }
 
 /** Marks an option declaration as removed (see `mkRemovedOptionModule`). */
@@ -101,6 +111,8 @@ class Evaluation {
   freeform: OptionType | undefined;
   unmatched: { rel: string[]; def: RawDef }[] = [];
   freeformValue: Thunk<unknown> | undefined;
+  recording = false;
+  readonly touched = new Set<OptNode>();
   readonly args: ModuleArgs;
 
   constructor(prefix: string[], specialArgs: Record<string, unknown>) {
@@ -115,19 +127,19 @@ class Evaluation {
               if (typeof p === "symbol" || p === "then" || p === "toJSON") return undefined;
               throw self.eagerRead(what, p);
             }
-            return Reflect.get(self.root[what], p);
+            return Reflect.get(self.target(what), p);
           },
           has(_t, p) {
             if (!self.ready) throw self.eagerRead(what, String(p));
-            return Reflect.has(self.root[what], p);
+            return Reflect.has(self.target(what), p);
           },
           ownKeys() {
             if (!self.ready) throw self.eagerRead(what, "<keys>");
-            return Reflect.ownKeys(self.root[what]);
+            return Reflect.ownKeys(self.target(what));
           },
           getOwnPropertyDescriptor(_t, p) {
             if (!self.ready) throw self.eagerRead(what, String(p));
-            const d = Reflect.getOwnPropertyDescriptor(self.root[what], p);
+            const d = Reflect.getOwnPropertyDescriptor(self.target(what), p);
             if (d) d.configurable = true;
             return d;
           },
@@ -139,6 +151,10 @@ class Evaluation {
       config: makeProxy("config"),
       options: makeProxy("options"),
     } as ModuleArgs;
+  }
+
+  target(what: "config" | "options"): Record<string, unknown> {
+    return what === "config" ? this.root.config : optionsOf(this.root);
   }
 
   eagerRead(what: string, key: string): ModuleError {
@@ -160,7 +176,7 @@ function isModuleLike(m: unknown): boolean {
 
 function collect(ev: Evaluation, specs: ModuleSpec[]): Loaded[] {
   const byKey = new Map<string, Loaded>();
-  const ids = new WeakMap<object, string>();
+  const ids = new Map<object, string>();
   let anon = 0;
   const keyOf = (m: object): string => {
     const explicit = (m as { key?: unknown }).key;
@@ -411,7 +427,7 @@ function buildNs(
   rel: string[],
   sets: { file: string; tree: Record<string, unknown> }[],
 ): NsNode {
-  const ns: NsNode = { kind: "ns", loc, rel, children: new Map(), config: {}, options: {} };
+  const ns: NsNode = { kind: "ns", loc, rel, children: new Map(), config: {} };
   const names: string[] = [];
   const byName = new Map<string, { file: string; v: unknown }[]>();
   for (const s of sets) {
@@ -479,69 +495,152 @@ function uniq(xs: string[]): string[] {
 }
 
 function makeOptNode(ev: Evaluation, loc: string[], decl: MergedDecl): OptNode {
-  const files = () => uniq(node.defs.length ? node.defs.map((d) => d.file) : decl.declarations);
-  const guard = () => {
-    if (!ev.defsComplete) {
+  const node = new OptNodeImpl(ev, loc, decl);
+  return node as unknown as OptNode;
+}
+
+class OptNodeImpl {
+  readonly kind = "opt";
+  defs: RawDef[] = [];
+  readonly info: Thunk<Merged>;
+  readonly value: Thunk<unknown>;
+  #option: OptionInfo | undefined;
+  constructor(
+    readonly ev: Evaluation,
+    readonly loc: string[],
+    readonly decl: MergedDecl,
+  ) {
+    const files = () => this.files();
+    this.info = new Thunk(loc, () => this.computeInfo(), files);
+    this.value = new Thunk(loc, () => this.computeValue(), files);
+  }
+
+  get option(): OptionInfo {
+    if (!this.#option) this.#option = new OptionInfo(this);
+    return this.#option;
+  }
+
+  files(): string[] {
+    return uniq(this.defs.length ? this.defs.map((d) => d.file) : this.decl.declarations);
+  }
+
+  guard(): void {
+    if (!this.ev.defsComplete) {
       throw new ModuleError(
         "INFINITE_RECURSION",
-        `The option \`${showPath(loc)}\` was read while definitions were being collected (in a module's \`config\` getter or shorthand); its value may depend on those definitions. Read it lazily: in a getter on a definition value, or in \`mkIf(() => ...)\`.`,
+        `The option \`${showPath(this.loc)}\` was read while definitions were being collected (in a module's \`config\` getter or shorthand); its value may depend on those definitions. Read it lazily: in a getter on a definition value, or in \`mkIf(() => ...)\`.`,
+        { optionPath: showPath(this.loc), files: this.decl.declarations },
+      );
+    }
+    if (this.ev.recording) this.ev.touched.add(this as unknown as OptNode);
+  }
+
+  computeInfo(): Merged {
+    this.guard();
+    const decl = this.decl;
+    const dd = decl.defaultDecl;
+    const defs: RawDef[] = dd
+      ? [
+          { file: decl.defaultFile as string, get: () => props.mkOptionDefault(dd.default) },
+          ...this.defs,
+        ]
+      : this.defs;
+    return mergeDefinitions(this.loc, decl.type, defs);
+  }
+
+  computeValue(): unknown {
+    this.guard();
+    const { decl, loc } = this;
+    if (decl.removed !== undefined) throw removedError(loc, decl.removed, this.files());
+    const info = this.info.force();
+    if (decl.readOnly && info.count > 1) {
+      throw new ModuleError(
+        "READ_ONLY",
+        `The option \`${showPath(loc)}\` is read-only, but it is set ${info.count} times: ${info.all
+          .map((d) => `${showValue(d.value)} in ${d.file}`)
+          .join(", ")}.`,
+        { optionPath: showPath(loc), files: info.all.map((d) => d.file) },
+      );
+    }
+    if (!info.isDefined) {
+      throw new ModuleError(
+        "UNDEFINED_OPTION",
+        `The option \`${showPath(loc)}\` is used but not defined (declared in ${showFiles(
+          decl.declarations,
+        )}); define it, or give its declaration a default.`,
         { optionPath: showPath(loc), files: decl.declarations },
       );
     }
-  };
-  const node: OptNode = {
-    kind: "opt",
-    loc,
-    decl,
-    defs: [],
-    info: new Thunk(
-      loc,
-      () => {
-        guard();
-        const dd = decl.defaultDecl;
-        const defs: RawDef[] = dd
-          ? [
-              { file: decl.defaultFile as string, get: () => props.mkOptionDefault(dd.default) },
-              ...node.defs,
-            ]
-          : node.defs;
-        return mergeDefinitions(loc, decl.type, defs);
-      },
-      files,
-    ),
-    value: new Thunk(
-      loc,
-      () => {
-        guard();
-        if (decl.removed !== undefined) throw removedError(loc, decl.removed, files());
-        const info = node.info.force();
-        if (decl.readOnly && info.count > 1) {
-          throw new ModuleError(
-            "READ_ONLY",
-            `The option \`${showPath(loc)}\` is read-only, but it is set ${info.count} times: ${info.all
-              .map((d) => `${showValue(d.value)} in ${d.file}`)
-              .join(", ")}.`,
-            { optionPath: showPath(loc), files: info.all.map((d) => d.file) },
-          );
-        }
-        if (!info.isDefined) {
-          throw new ModuleError(
-            "UNDEFINED_OPTION",
-            `The option \`${showPath(loc)}\` is used but not defined (declared in ${showFiles(
-              decl.declarations,
-            )}); define it, or give its declaration a default.`,
-            { optionPath: showPath(loc), files: decl.declarations },
-          );
-        }
-        const v = info.value();
-        return decl.apply ? decl.apply(v) : v;
-      },
-      files,
-    ),
-    option: {},
-  };
-  node.option = optionObject(node);
-  return node;
+    const v = info.value();
+    return decl.apply ? decl.apply(v) : v;
+  }
+}
+
+/**
+ * One option in the `options` tree of an evaluation: its declaration (type, docs fields,
+ * declaring files) and, read lazily, its definitions, winning priority and value.
+ */
+export class OptionInfo {
+  readonly _type = "option";
+  readonly loc: string[];
+  readonly type: OptionType;
+  readonly declarations: string[];
+  readonly readOnly: boolean;
+  readonly internal: boolean;
+  readonly visible: boolean | "shallow";
+  readonly description: string | undefined;
+  readonly defaultText: string | undefined;
+  readonly hasDefault: boolean;
+  readonly hasExample: boolean;
+  readonly example: unknown;
+  readonly #node: OptNodeImpl;
+  constructor(node: OptNodeImpl) {
+    const d = node.decl;
+    this.#node = node;
+    this.loc = node.loc;
+    this.type = d.type;
+    this.declarations = d.declarations;
+    this.readOnly = d.readOnly;
+    this.internal = d.internal;
+    this.visible = d.visible;
+    this.description = d.description;
+    this.defaultText = d.defaultText;
+    this.hasDefault = d.defaultDecl !== undefined;
+    this.hasExample = d.hasExample;
+    this.example = d.example;
+  }
+  /** Full path, e.g. `services.api.port`. */
+  get path(): string {
+    return showPath(this.loc);
+  }
+  /** The declared default (not the merged value); `undefined` when there is none. */
+  get default(): unknown {
+    return this.#node.decl.defaultDecl?.default;
+  }
+  /** Values of the winning definitions. */
+  get definitions(): unknown[] {
+    return this.#node.info.force().defsFinal.map((x) => x.value);
+  }
+  /** The winning definitions with their files. */
+  get definitionsWithLocations(): Definition[] {
+    return this.#node.info.force().defsFinal;
+  }
+  /** Files that define the option (not counting the default). */
+  get files(): string[] {
+    return uniq(this.#node.defs.map((x) => x.file));
+  }
+  /** The winning priority (lower wins); `Infinity` when nothing defines it. */
+  get highestPrio(): number {
+    return this.#node.info.force().highestPrio;
+  }
+  /** Whether any definition (or the default) applies. */
+  get isDefined(): boolean {
+    return this.#node.info.force().isDefined;
+  }
+  /** The option's final value (same as reading it from `config`). */
+  get value(): unknown {
+    return this.#node.value.force();
+  }
 }
 
 function removedError(loc: string[], instructions: string, files: string[]): ModuleError {
@@ -552,40 +651,6 @@ function removedError(loc: string[], instructions: string, files: string[]): Mod
     }. ${instructions}`.trim(),
     { optionPath: showPath(loc), files },
   );
-}
-
-function optionObject(node: OptNode): Record<string, unknown> {
-  const d = node.decl;
-  const o: Record<string, unknown> = {
-    _type: "option",
-    loc: node.loc,
-    path: showPath(node.loc),
-    type: d.type,
-    declarations: d.declarations,
-    readOnly: d.readOnly,
-    internal: d.internal,
-    visible: d.visible,
-  };
-  if (d.description !== undefined) o.description = d.description;
-  if (d.defaultText !== undefined) o.defaultText = d.defaultText;
-  if (d.hasExample) o.example = d.example;
-  if (d.defaultDecl) {
-    const dd = d.defaultDecl;
-    Object.defineProperty(o, "default", {
-      get: () => dd.default,
-      enumerable: true,
-      configurable: true,
-    });
-  }
-  Object.defineProperties(o, {
-    definitions: { get: () => node.info.force().defsFinal.map((x) => x.value), configurable: true },
-    definitionsWithLocations: { get: () => node.info.force().defsFinal, configurable: true },
-    files: { get: () => uniq(node.defs.map((x) => x.file)), configurable: true },
-    highestPrio: { get: () => node.info.force().highestPrio, configurable: true },
-    isDefined: { get: () => node.info.force().isDefined, configurable: true },
-    value: { get: () => node.value.force(), configurable: true },
-  });
-  return o;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -662,25 +727,14 @@ function undeclared(ev: Evaluation, loc: string[], defs: RawDef[]): ModuleError 
 function buildConfig(ev: Evaluation, ns: NsNode): void {
   for (const [name, child] of ns.children) {
     if (child.kind === "opt") {
-      ns.options[name] = child.option;
-      const obj = ns.config;
-      Object.defineProperty(obj, name, {
-        get() {
-          const v = child.value.force();
-          Object.defineProperty(obj, name, {
-            value: v,
-            enumerable: true,
-            writable: false,
-            configurable: true,
-          });
-          return v;
-        },
+      const th = child.value;
+      Object.defineProperty(ns.config, name, {
+        get: () => th.force(),
         enumerable: true,
         configurable: true,
       });
     } else {
       buildConfig(ev, child);
-      ns.options[name] = child.options;
       Object.defineProperty(ns.config, name, {
         value: child.config,
         enumerable: true,
@@ -759,7 +813,7 @@ export function evalCore(
   ev.ready = true;
   if (declsOnly) {
     ev.defsComplete = true;
-    return { config: ev.root.config, options: ev.root.options };
+    return { config: ev.root.config, options: optionsOf(ev.root) };
   }
   const defs = mods.filter((m) => m.config).map((m) => m.config as RawDef);
   assignDefs(ev, ev.root, defs);
@@ -779,7 +833,13 @@ export function evalCore(
     addFreeformKeys(ev, ev.root);
   }
   ev.defsComplete = true;
-  return { config: ev.root.config, options: ev.root.options };
+  const root = ev.root;
+  return {
+    config: root.config,
+    get options() {
+      return optionsOf(root);
+    },
+  };
 }
 
 /**

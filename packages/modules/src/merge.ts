@@ -288,7 +288,7 @@ function wrapUserError(t: Thunk<unknown>, e: unknown): ModuleError {
   );
 }
 
-/** Defines `obj[key]` as a lazy, memoized, cycle-checked value; it becomes a data property once read. */
+/** Defines `obj[key]` as a lazy, memoized, cycle-checked value. */
 export function defineLazy(
   obj: Record<string, unknown>,
   key: string,
@@ -297,19 +297,8 @@ export function defineLazy(
   files?: () => string[],
 ): Thunk<unknown> {
   const th = new Thunk(loc, fn, files);
-  Object.defineProperty(obj, key, {
-    get() {
-      const v = th.force();
-      Object.defineProperty(obj, key, {
-        value: v,
-        enumerable: true,
-        writable: false,
-        configurable: true,
-      });
-      return v;
-    },
-    enumerable: true,
-    configurable: true,
-  });
+  // Kept as a getter: redefining it as a data property is O(size) per key in V8 for objects
+  // with many properties, which made large attribute sets quadratic.
+  Object.defineProperty(obj, key, { get: () => th.force(), enumerable: true, configurable: true });
   return th;
 }

@@ -56,10 +56,13 @@ export type InferOptions<O> = {
  * `mkOption({ type: types.port, default: 80 })` is an `OptionDeclaration<number>`.
  */
 export function mkOption<T = unknown, R = T>(decl: MkOptionArgs<T, R> = {}): OptionDeclaration<R> {
-  const out = Object.defineProperties(
-    { _type: "option", [OPTION_BRAND]: true },
-    Object.getOwnPropertyDescriptors(decl),
-  );
+  const out: Record<string | symbol, unknown> = { _type: "option", [OPTION_BRAND]: true };
+  for (const k of Reflect.ownKeys(decl)) {
+    const d = Object.getOwnPropertyDescriptor(decl, k) as PropertyDescriptor;
+    // Getters stay getters: a `default` may be computed lazily from other options.
+    if (d.get) Object.defineProperty(out, k, d);
+    else out[k] = d.value;
+  }
   return out as unknown as OptionDeclaration<R>;
 }
 

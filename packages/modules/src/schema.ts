@@ -67,7 +67,7 @@ function walkDocs(tree: unknown, out: OptionDoc[], depth: number): void {
       internal: o.internal,
       visible: o.visible,
     };
-    if ("default" in o) {
+    if ((o as { hasDefault?: boolean }).hasDefault) {
       try {
         doc.default = (o as { default?: unknown }).default;
       } catch {
@@ -75,7 +75,7 @@ function walkDocs(tree: unknown, out: OptionDoc[], depth: number): void {
       }
     }
     if (o.defaultText !== undefined) doc.defaultText = o.defaultText;
-    if ("example" in o) doc.example = o.example;
+    if ((o as { hasExample?: boolean }).hasExample) doc.example = o.example;
     out.push(doc);
     if (o.visible === true) {
       let subs: unknown;
@@ -97,7 +97,7 @@ export function optionsToZod(tree: unknown): z.ZodType {
     let s: z.ZodType = tree.type.zod;
     const meta: Record<string, unknown> = {};
     if (tree.description) meta.description = tree.description;
-    if ("default" in tree) {
+    if ((tree as { hasDefault?: boolean }).hasDefault) {
       try {
         const d = (tree as { default?: unknown }).default;
         if (isJsonValue(d, 0)) meta.default = d;

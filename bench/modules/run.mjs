@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// Benchmark of @nix2dream/modules (issue 2 §6): a generated deployment of N services, forced
+// completely. Run after building the package:
+//   pnpm --filter @nix2dream/modules build && node bench/modules/run.mjs
+// Each N runs in a fresh child process so the peak RSS is that N's alone.
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const here = fileURLToPath(import.meta.url);
+const SIZES = (process.env.BENCH_SIZES ?? "1000,3000,10000").split(",").map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+// Quoted from issue 2 (Nix 2.8 evaluating the NixOS module system on this machine); not measured here.
+const NIX_QUOTED = { 1000: 0.43, 10000: 10.3 };
+const TARGET_MS = { 1000: 60, 10000: 600 };
+
+async function child(n) {
+  const { evalModules, forceDeep, mkAfter, mkDefault, mkForce, mkIf, mkOption, types } =
+    await import("../../packages/modules/dist/index.js");
+  const names = Array.from({ length: n }, (_, i) => `svc${i}`);
+  const health = types.submodule({
+    options: {
+      path: mkOption({ type: types.str, default: "/health" }),
+      interval: mkOption({ type: types.int, default: 10 }),
+    },
+  });
+  const service = types.submodule(({ name }) => ({
+    options: {
+      description: mkOption({ type: types.str, default: "" }),
+      user: mkOption({ type: types.str, default: name }),
+      replicas: mkOption({ type: types.int, default: 1 }),
+      enable: mkOption({ type: types.bool, default: true }),
+      restart: mkOption({ type: types.enum(["no", "on-failure", "always"]), default: "no" }),
+      port: mkOption({ type: types.port }),
+      args: mkOption({ type: types.listOf(types.str), default: [] }),
+      env: mkOption({ type: types.attrsOf(types.str), default: {} }),
+      upstream: mkOption({ type: types.nullOr(types.str), default: null }),
+      script: mkOption({ type: types.lines, default: "" }),
+      health: mkOption({ type: health, default: {} }),
+      debug: mkOption({ type: types.bool, default: false }),
+    },
+  }));
+  const declare = {
+    file: "bench/options.ts",
+    options: { services: mkOption({ type: types.attrsOf(service), default: {} }) },
+  };
+  const base = {
+    file: "bench/base.ts",
+    config: {
+      services: Object.fromEntries(
+        names.map((name, i) => [
+          name,
+          {
+            description: `service ${name}`,
+            port: mkDefault(10000 + i),
+            replicas: mkDefault(2),
+            restart: "on-failure",
+            args: ["--name", name],
+            env: { SERVICE: name, MODE: mkDefault("prod") },
+            script: "echo start",
+            health: { interval: mkDefault(5) },
+          },
+        ]),
+      ),
+    },
+  };
+  const overrides = {
+    file: "bench/overrides.ts",
+    config: {
+      services: Object.fromEntries(
+        names.map((name, i) => [
+          name,
+          {
+            replicas: mkForce(3),
+            args: mkAfter(["--verbose"]),
+            script: mkAfter("echo started"),
+            env: { MODE: "dev" },
+            enable: i % 10 !== 0,
+          },
+        ]),
+      ),
+    },
+  };
+  const cross = ({ config }) => ({
+    file: "bench/cross.ts",
+    config: {
+      services: Object.fromEntries(
+        names.map((name, i) => {
+          const next = names[(i + 1) % n];
+          return [
+            name,
+            {
+              debug: mkIf(() => config.services[name].enable, true),
+              get upstream() {
+                return `${next}:${config.services[next].port}`;
+              },
+            },
+          ];
+        }),
+      ),
+    },
+  });
+  const times = [];
+  let last;
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = process.hrtime.bigint();
+    const { config } = evalModules({ modules: [declare, base, overrides, cross] });
+    last = forceDeep(config);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const s = last.services;
+  if (
+    Object.keys(s).length !== n ||
+    s.svc1.upstream !== `svc2:${10002}` ||
+    s.svc0.debug !== false
+  ) {
+    throw new Error("benchmark produced a wrong config");
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  process.stdout.write(
+    JSON.stringify({
+      n,
+      firstMs: times[0],
+      medianMs: sorted[Math.floor(sorted.length / 2)],
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    }),
+  );
+}
+
+function main() {
+  const rows = SIZES.map((n) =>
+    JSON.parse(execFileSync(process.execPath, [here, "--child", String(n)], { encoding: "utf8" })),
+  );
+  const head = [
+    "N",
+    "first run (ms)",
+    `median of ${RUNS} (ms)`,
+    "peak RSS (MiB)",
+    "ms / 1000 svc",
+    "target",
+    "Nix 2.8 (quoted)",
+    "speed-up vs quoted",
+  ];
+  const lines = [head];
+  for (const r of rows) {
+    const quoted = NIX_QUOTED[r.n];
+    lines.push([
+      String(r.n),
+      r.firstMs.toFixed(1),
+      r.medianMs.toFixed(1),
+      r.maxRssMiB.toFixed(0),
+      ((r.medianMs / r.n) * 1000).toFixed(1),
+      TARGET_MS[r.n] ? `< ${TARGET_MS[r.n]} ms` : "linear",
+      quoted ? `${quoted} s` : "—",
+      quoted ? `${((quoted * 1000) / r.medianMs).toFixed(1)}×` : "—",
+    ]);
+  }
+  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  const fmt = (l) => `| ${l.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  console.log(fmt(lines[0]));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const l of lines.slice(1)) console.log(fmt(l));
+  if (rows.length >= 2) {
+    const a = rows[0];
+    const b = rows[rows.length - 1];
+    const growth = b.medianMs / a.medianMs / (b.n / a.n);
+    console.log(`\ngrowth from N=${a.n} to N=${b.n}: ${growth.toFixed(2)}× linear (1.00 = linear)`);
+  }
+  console.log("Nix numbers are quoted from issue 2 (Nix 2.8, same machine), not measured here.");
+}
+
+if (process.argv[2] === "--child") await child(Number(process.argv[3]));
+else main();
