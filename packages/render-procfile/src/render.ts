@@ -184,16 +184,13 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
 
     fidelity(s, warn, opts);
 
-    const fromRoot = (p: string): ResolvedRef =>
-      isAbsolute(p) || d.root === null ? p : `${d.root.replace(/\/+$/, "")}/${p}`;
-    let workingDir: ResolvedRef | null = d.root;
-    if (s.workingDir !== null) {
-      const wd = shellWord(s.workingDir, resolve);
-      workingDir =
-        isAbsolute(s.workingDir) || d.root === null
-          ? { shell: wd }
-          : { shell: `${shellQuote(`${d.root.replace(/\/+$/, "")}/`)}${wd}` };
-    }
+    // Relative paths are relative to the config file's directory, when the deployment has one.
+    const fromRoot = (p: string): ResolvedRef => {
+      const w = shellWord(p, resolve);
+      if (isAbsolute(p) || d.root === null) return { shell: w };
+      return { shell: `${shellQuote(`${d.root.replace(/\/+$/, "")}/`)}${w}` };
+    };
+    const workingDir: ResolvedRef | null = s.workingDir === null ? d.root : fromRoot(s.workingDir);
 
     const primary = primaryPort(s);
     const setup: string[] = [];
@@ -211,6 +208,18 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
       );
     }
 
+    const volumes: EvaluatedService["volumes"] = {};
+    for (const [vol, v] of Object.entries(s.volumes)) {
+      if (/^[^/]+$/.test(vol) && vol !== "." && vol !== "..") volumes[vol] = v;
+      else {
+        report(
+          "error",
+          name,
+          `volumes.${JSON.stringify(vol)}`,
+          `The volume name ${JSON.stringify(vol)} cannot be a directory name; the volume is not created.`,
+        );
+      }
+    }
     const files: EvaluatedService["files"] = {};
     for (const [target, file] of Object.entries(s.files)) {
       if (relocated(target) !== undefined) files[target] = file;
@@ -225,7 +234,7 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
     }
 
     const { script, diagnostics: generated } = entrypointScript(
-      { ...s, files },
+      { ...s, files, volumes },
       {
         resolve,
         deployment: d.name,

@@ -1,6 +1,14 @@
 /** The rendered launchers run with real `sh` (dash), the way manage-local runs processes.json. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -174,5 +182,29 @@ describe("rendered launchers", () => {
     expect(readdirSync(join(r.state, "a", "volumes", "v"))).toEqual(["f"]);
     expect(runArgv(r.dir, [...launcher, "--clear"]).status).toBe(0);
     expect(readdirSync(join(r.state, "a", "volumes", "v"))).toEqual([]);
+  });
+
+  it("resolve relative secret files, file sources and working dirs against the config directory", () => {
+    const r = renderTo("relative", [
+      service("a", {
+        command: [NODE, PRINTER],
+        workingDir: "sub dir",
+        env: { PRINT_ENV: "TOKEN" },
+        secrets: { TOKEN: { fromEnv: null, fromFile: "secrets/it's token", required: true } },
+        files: { "copy.txt": { text: null, source: "assets/in.txt", mode: "0644" } },
+      }),
+    ]);
+    mkdirSync(join(r.project, "sub dir"));
+    mkdirSync(join(r.project, "secrets"));
+    mkdirSync(join(r.project, "assets"));
+    writeFileSync(join(r.project, "secrets", "it's token"), "tok\n");
+    writeFileSync(join(r.project, "assets", "in.txt"), "copied");
+    const out = runArgv(r.dir, r.byName("a").command);
+    expect(out.stderr).toBe("");
+    expect(JSON.parse(out.stdout)).toMatchObject({
+      env: { TOKEN: "tok" },
+      cwd: join(r.project, "sub dir"),
+    });
+    expect(readFileSync(join(r.state, "a", "files", "copy.txt"), "utf8")).toBe("copied");
   });
 });

@@ -270,6 +270,16 @@ describe("fidelity diagnostics", () => {
     ]);
   });
 
+  it("reports a volume name that cannot be a directory as an error", () => {
+    const { artifacts, diagnostics } = render("d", [
+      service("s", { ...cmd, volumes: { "../x": volume("/x") } }),
+    ]);
+    expect(diagnostics.map((d) => [d.severity, d.option])).toEqual([
+      ["error", 'services.s.volumes."../x"'],
+    ]);
+    expect(artifact(artifacts, "launchers/s.sh")).not.toContain("../x");
+  });
+
   it("reports what foreman ignores only with { foreman: true }", () => {
     const s = service("s", {
       ...cmd,
