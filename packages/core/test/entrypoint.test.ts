@@ -11,7 +11,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvaluatedService } from "../src/deployment.js";
 import { type EntrypointOptions, entrypointScript } from "../src/entrypoint.js";
 import { serviceRef } from "../src/refs.js";
@@ -20,7 +20,10 @@ import { HOSTILE, service } from "./fixtures/entrypoint/service.js";
 
 const PRINTER = fileURLToPath(new URL("./fixtures/entrypoint/print-process.mjs", import.meta.url));
 const NODE = process.execPath;
-const root = mkdtempSync(join(tmpdir(), "n2d-entrypoint-"));
+let root = "";
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), "n2d-entrypoint-"));
+});
 let n = 0;
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));

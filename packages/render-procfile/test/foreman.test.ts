@@ -15,7 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import procfile from "../src/index.js";
 import { deployment, HOSTILE, port, refs, service, volume } from "./fixtures/service.js";
 import { shop } from "./fixtures/shop.js";
@@ -29,7 +29,10 @@ vi.mock("@nix2dream/core", async (importOriginal) =>
 const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));
 const WAITER = fileURLToPath(new URL("./fixtures/wait-for-files.mjs", import.meta.url));
 const NODE = process.execPath;
-const tmp = mkdtempSync(join(tmpdir(), "n2d-foreman-"));
+let tmp = "";
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "n2d-foreman-"));
+});
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function foreman(args: string[], cwd: string, env: Record<string, string> = {}) {

@@ -12,7 +12,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import procfile, { PLAN_FILE, type PlannedProcess, type ProcessPlan } from "../src/index.js";
 import { deployment, HOSTILE, port, refs, service, volume } from "./fixtures/service.js";
 import { writeArtifacts } from "./helpers.js";
@@ -24,7 +24,10 @@ vi.mock("@nix2dream/core", async (importOriginal) =>
 
 const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));
 const NODE = process.execPath;
-const tmp = mkdtempSync(join(tmpdir(), "n2d-launcher-"));
+let tmp = "";
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), "n2d-launcher-"));
+});
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const timing = { interval: 1, timeout: 1, retries: 1, startPeriod: 0 };
 
