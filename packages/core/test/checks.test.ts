@@ -119,7 +119,7 @@ describe("references", () => {
     const e = errorOf({
       services: {
         api: { ports: { http: 8080 } },
-        worker: { env: { API_URL: `http://${ref.api.host}:${ref.api.ports.web}` } },
+        worker: { env: { API_URL: `http://${ref.api?.host}:${ref.api?.ports.web}` } },
       },
     });
     expect(e.code).toBe("INVALID_REFERENCE");
@@ -130,7 +130,7 @@ describe("references", () => {
   });
 
   it("rejects a reference to a missing service", () => {
-    const e = errorOf({ services: { worker: { args: ["--db", ref.db.address.pg as string] } } });
+    const e = errorOf({ services: { worker: { args: ["--db", `${ref.db?.address.pg}`] } } });
     expect(e.code).toBe("INVALID_REFERENCE");
     expect(e.message).toContain("`services.worker.args.1` refers to ref.db.address.pg");
     expect(e.message).toContain("there is no service db (services: worker)");
@@ -140,7 +140,7 @@ describe("references", () => {
     const e = errorOf({
       services: {
         db: { enable: false, ports: { pg: 5432 } },
-        app: { preStart: `wait-for ${ref.db.host}` },
+        app: { preStart: `wait-for ${ref.db?.host}` },
       },
     });
     expect(e.message).toContain(
@@ -150,7 +150,7 @@ describe("references", () => {
 
   it("rejects a reference to a missing volume", () => {
     const e = errorOf({
-      services: { app: { files: { "/etc/app.conf": `data = ${ref.app.volumes.data}` } } },
+      services: { app: { files: { "/etc/app.conf": `data = ${ref.app?.volumes.data}` } } },
     });
     expect(e.message).toContain(
       "`services.app.files./etc/app.conf.text` refers to ref.app.volumes.data, but service app has no volume data (volumes: none)",
@@ -158,13 +158,13 @@ describe("references", () => {
   });
 
   it("checks references in command", () => {
-    const e = errorOf({ services: { app: { command: ["connect", ref.nope.host as string] } } });
+    const e = errorOf({ services: { app: { command: ["connect", `${ref.nope?.host}`] } } });
     expect(e.message).toContain("`services.app.command.1` refers to ref.nope.host");
   });
 
   it("lists every problem when there are several", () => {
     const e = errorOf({
-      services: { app: { env: { A: ref.x.host as string, B: ref.y.host as string } } },
+      services: { app: { env: { A: `${ref.x?.host}`, B: `${ref.y?.host}` } } },
     });
     expect(e.errors).toHaveLength(2);
     expect(e.message).toContain("ref.x.host");
