@@ -2,7 +2,7 @@
  * `@nix2dream/render-procfile`: a nix2dream deployment as a Procfile, one launcher script per
  * service, and `processes.json` for manage-local.
  */
-import type { EvaluatedDeployment, Renderer } from "@nix2dream/core";
+import { defineRenderer, type EvaluatedDeployment, type Renderer } from "@nix2dream/core";
 import { type ProcfileOptions, renderProcfile } from "./render.js";
 
 export type { PlannedProbe, PlannedProcess, ProcessPlan } from "./plan.js";
@@ -17,8 +17,8 @@ export { LAUNCHERS_DIR, PROCFILE } from "./render.js";
  * reports every option the target cannot express as a diagnostic.
  */
 export default function procfile(opts: ProcfileOptions = {}): Renderer<"procfile"> {
-  return {
+  return defineRenderer({
     name: "procfile",
     render: (deployment: EvaluatedDeployment) => renderProcfile(deployment, opts),
-  };
+  });
 }
