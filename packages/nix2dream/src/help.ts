@@ -94,7 +94,11 @@ export const COMMANDS: CommandHelp[] = [
     usage: "nix2dream up [flags]",
     summary: "Render the manager's renderer, then start the deployment",
     details: "Ctrl-C asks the manager to stop the deployment.",
-    flags: [MANAGER_FLAG],
+    flags: [
+      { flag: "-d, --detach", description: "Run in the background (when the manager can)" },
+      { flag: "-t, --timestamps", description: "Prefix log lines with the time" },
+      MANAGER_FLAG,
+    ],
     examples: [
       ["nix2dream up", "run with the default manager"],
       ["nix2dream up --manager compose", "run with docker compose"],
@@ -121,7 +125,15 @@ export const COMMANDS: CommandHelp[] = [
     name: "logs",
     usage: "nix2dream logs [service...] [-f] [flags]",
     summary: "Show the logs of every service (or the named ones)",
-    flags: [{ flag: "-f, --follow", description: "Keep printing new lines" }, MANAGER_FLAG],
+    flags: [
+      { flag: "-f, --follow", description: "Keep printing new lines" },
+      {
+        flag: "-n, --tail <lines>",
+        description: "Lines of each log to show first (`all` for all)",
+      },
+      { flag: "-t, --timestamps", description: "Prefix lines with the time" },
+      MANAGER_FLAG,
+    ],
     examples: [
       ["nix2dream logs", "every service"],
       ["nix2dream logs api -f", "follow one service"],

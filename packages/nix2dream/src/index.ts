@@ -1,9 +1,33 @@
 /**
  * nix2dream: define services once as typed modules; render and run them anywhere.
- * This entry is what `nix2dream.config.ts` imports, and the programmatic API of the CLI.
+ * This entry is what `nix2dream.config.ts` imports — `defineDeployment`, `ref`, the core types,
+ * the module-system helpers — and the programmatic API of the CLI.
  */
+
 export type * from "@nix2dream/core";
-export { ref } from "@nix2dream/core";
+export {
+  defineManager,
+  defineRenderer,
+  isManager,
+  isRenderer,
+  ModuleError,
+  ref,
+  serviceRef,
+} from "@nix2dream/core";
+export {
+  defineModule,
+  mkAfter,
+  mkBefore,
+  mkDefault,
+  mkForce,
+  mkIf,
+  mkMerge,
+  mkOption,
+  mkOptionDefault,
+  mkOrder,
+  mkOverride,
+  types,
+} from "@nix2dream/modules";
 export {
   CONFIG_NAMES,
   findConfigFile,

@@ -17,7 +17,7 @@ import { optionsDocs, optionsJsonSchema } from "@nix2dream/modules";
 import { CONFIG_NAMES, displayPath } from "./config.js";
 import { UserError } from "./errors.js";
 import { COMMANDS, type CommandHelp, commandHelp, globalHelp, type ProjectHelp } from "./help.js";
-import { type OptionDoc, optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
+import { optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
 import { colorAllowed, formatDiagnostic, type Styles, styles } from "./output.js";
 import {
   evaluate,
@@ -59,7 +59,17 @@ const GLOBAL_OPTIONS = {
 
 const COMMAND_OPTIONS = {
   options: { markdown: { type: "boolean" }, schema: { type: "boolean" } },
-  logs: { follow: { type: "boolean", short: "f" } },
+} as const;
+
+/**
+ * Flags of manager actions that the CLI parses itself, so that `--tail 50` keeps its value and
+ * `-f` means `--follow`. Every other flag passes through to the action as given.
+ */
+const MANAGER_OPTIONS = {
+  follow: { type: "boolean", short: "f" },
+  tail: { type: "string", short: "n" },
+  timestamps: { type: "boolean", short: "t" },
+  detach: { type: "boolean", short: "d" },
 } as const;
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -97,7 +107,7 @@ export async function runCli(argv: string[], io: CliIO = {}): Promise<number> {
   const errStyles = styles(colorAllowed(stderr, env));
   const pre = parseArgs({
     args: argv,
-    options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.options, ...COMMAND_OPTIONS.logs },
+    options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.options, ...MANAGER_OPTIONS },
     strict: false,
     allowPositionals: true,
   });
@@ -442,7 +452,7 @@ async function optionsCommand(run: Run): Promise<number> {
     run.stdout.write(`${JSON.stringify(optionsJsonSchema(options), null, 2)}\n`);
     return 0;
   }
-  const entries = optionEntries(optionsDocs(options) as OptionDoc[], run.cwd);
+  const entries = optionEntries(optionsDocs(options), run.cwd);
   if (run.flags.json === true) {
     run.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
   } else if (run.flags.markdown === true) {
@@ -465,13 +475,13 @@ async function managerCommand(
   // Managers define their own flags (`down --volumes`), so unknown flags pass through.
   const parsed = parseArgs({
     args: argv,
-    options: { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS.logs },
+    options: { ...GLOBAL_OPTIONS, ...MANAGER_OPTIONS },
     strict: false,
     allowPositionals: true,
   });
   run.flags = parsed.values as Flags;
   const args = parsed.positionals.slice(1);
-  for (const key of ["config", "out", "manager"] as const) {
+  for (const key of ["config", "out", "manager", "tail"] as const) {
     if (run.flags[key] === true) {
       throw new UserError("BAD_FLAGS", `The flag --${key} needs a value.`, {
         hint: `See \`nix2dream ${command} --help\`.`,
@@ -512,9 +522,6 @@ async function managerCommand(
     throw new UserError("BAD_FLAGS", `\`nix2dream ${command}\` needs the name of a service.`, {
       hint: `Usage: nix2dream ${command} <service>; services: ${Object.keys(project.deployment.services).join(", ")}.`,
     });
-  }
-  if (command === "restart" || command === "stop" || command === "logs") {
-    checkServices(project, args);
   }
 
   const artifactsDir = rendererDir(project, manager.renderer);
@@ -561,19 +568,6 @@ async function managerCommand(
   }
 }
 
-function checkServices(project: Project, names: string[]): void {
-  const services = Object.keys(project.deployment.services);
-  for (const name of names) {
-    if (services.includes(name)) continue;
-    const guess = closest(name, services);
-    throw new UserError(
-      "BAD_FLAGS",
-      `The deployment \`${project.deployment.name}\` has no service \`${name}\`; its services: ${services.join(", ") || "(none)"}.`,
-      guess ? { hint: `Did you mean \`${guess}\`?` } : undefined,
-    );
-  }
-}
-
 /** Aborts `controller` on SIGINT/SIGTERM (or when `external` aborts); a second signal exits at once. */
 function forwardInterrupts(controller: AbortController, external: AbortSignal | undefined) {
   if (external) {
@@ -588,7 +582,11 @@ function forwardInterrupts(controller: AbortController, external: AbortSignal | 
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // Signal listeners do not keep Node alive: an action that only awaits `ctx.signal` would
+  // otherwise end the process before the user can interrupt it.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   return () => {
+    clearInterval(keepAlive);
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   };

@@ -1,36 +1,49 @@
 /**
  * The options reference (`nix2dream options`): plain text, Markdown, or JSON.
  */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { OptionDoc } from "@nix2dream/modules";
 import { displayPath } from "./config.js";
 import type { Styles } from "./output.js";
 
-/** One option as listed by `nix2dream options` (the fields of the module engine's `optionsDocs`). */
-export interface OptionDoc {
-  path: string;
-  type: string;
-  default?: unknown;
-  defaultText?: string;
-  example?: unknown;
-  description: string;
-  declarations: string[];
-  readOnly?: boolean;
-  internal?: boolean;
-  visible?: boolean | "shallow";
-}
-
-/** The entry as printed: visible options only, declarations shortened. */
+/** One option as `nix2dream options` prints it: visible options only, declarations shortened. */
 export interface OptionEntry {
   path: string;
   type: string;
-  default?: string;
-  example?: string;
   description: string;
+  /** The default value (JSON data), when it has one and no `defaultText`. */
+  default?: unknown;
+  /** How the default reads when it is computed (the option's `defaultText`). */
+  defaultText?: string;
+  example?: unknown;
+  /** Where the option is declared: `@nix2dream/core/dist/index.js`, or a path relative to the working directory. */
   declaredIn: string[];
   readOnly: boolean;
 }
 
-/** Shortens where an option was declared: a package path (`@nix2dream/core/dist/...`) or a path relative to `cwd`. */
+const packageNames = new Map<string, string | null>();
+
+/** The name of the package whose directory is `dir`, if `dir` has a package.json with a name. */
+function packageNameOf(dir: string): string | null {
+  let cached = packageNames.get(dir);
+  if (cached === undefined) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown };
+      cached = typeof pkg.name === "string" ? pkg.name : null;
+    } catch {
+      cached = null;
+    }
+    packageNames.set(dir, cached);
+  }
+  return cached;
+}
+
+/**
+ * Shortens where an option was declared: relative to `cwd` for the project's own files, else
+ * `<package>/<path in package>` (`@nix2dream/core/dist/index.js`), else as given.
+ */
 export function shortenDeclaration(file: string, cwd: string): string {
   let path = file;
   if (path.startsWith("file:")) {
@@ -40,19 +53,28 @@ export function shortenDeclaration(file: string, cwd: string): string {
       return file;
     }
   }
-  const nm = path.lastIndexOf("/node_modules/");
-  if (nm >= 0) return path.slice(nm + "/node_modules/".length);
+  if (!isAbsolute(path)) return path; // e.g. `<inline module #1>`
+  const rel = relative(cwd, path);
+  if (!rel.startsWith("..") && !rel.split(sep).includes("node_modules")) return rel;
+  for (let dir = dirname(path); dir !== dirname(dir); dir = dirname(dir)) {
+    const name = packageNameOf(dir);
+    if (name) return `${name}/${relative(dir, path).split(sep).join("/")}`;
+  }
   return displayPath(path, cwd);
 }
 
-function show(value: unknown): string {
-  if (value === undefined) return "undefined";
+/** JSON data as is; anything JSON cannot hold (functions, cycles) as a descriptive string. */
+function plain(value: unknown): unknown {
   if (typeof value === "function") return "<function>";
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.parse(JSON.stringify(value) ?? "null");
   } catch {
     return String(value);
   }
+}
+
+function show(value: unknown): string {
+  return JSON.stringify(plain(value)) ?? "null";
 }
 
 /** The visible options, as printed. */
@@ -67,11 +89,16 @@ export function optionEntries(docs: readonly OptionDoc[], cwd: string): OptionEn
         declaredIn: [...new Set((d.declarations ?? []).map((f) => shortenDeclaration(f, cwd)))],
         readOnly: d.readOnly === true,
       };
-      if (d.defaultText !== undefined) entry.default = d.defaultText;
-      else if ("default" in d && d.default !== undefined) entry.default = show(d.default);
-      if ("example" in d && d.example !== undefined) entry.example = show(d.example);
+      if (d.defaultText !== undefined) entry.defaultText = d.defaultText;
+      else if ("default" in d && d.default !== undefined) entry.default = plain(d.default);
+      if ("example" in d && d.example !== undefined) entry.example = plain(d.example);
       return entry;
     });
+}
+
+function defaultOf(e: OptionEntry): string | undefined {
+  if (e.defaultText !== undefined) return e.defaultText;
+  return "default" in e ? show(e.default) : undefined;
 }
 
 function indent(text: string, by: string): string {
@@ -88,8 +115,9 @@ export function optionsText(entries: readonly OptionEntry[], s: Styles): string 
       const lines = [s.bold(e.path)];
       if (e.description) lines.push(indent(e.description.trim(), "    "));
       lines.push(`    ${s.dim("type:")}        ${e.type}${e.readOnly ? " (read-only)" : ""}`);
-      if (e.default !== undefined) lines.push(`    ${s.dim("default:")}     ${e.default}`);
-      if (e.example !== undefined) lines.push(`    ${s.dim("example:")}     ${e.example}`);
+      const def = defaultOf(e);
+      if (def !== undefined) lines.push(`    ${s.dim("default:")}     ${def}`);
+      if ("example" in e) lines.push(`    ${s.dim("example:")}     ${show(e.example)}`);
       if (e.declaredIn.length > 0) {
         lines.push(`    ${s.dim("declared in:")} ${e.declaredIn.join(", ")}`);
       }
@@ -110,8 +138,9 @@ export function optionsMarkdown(entries: readonly OptionEntry[]): string {
     const parts = [`## \`${e.path}\``];
     if (e.description) parts.push(e.description.trim());
     parts.push(`*Type:* ${e.type}${e.readOnly ? " (read-only)" : ""}`);
-    if (e.default !== undefined) parts.push(`*Default:* ${code(e.default)}`);
-    if (e.example !== undefined) parts.push(`*Example:* ${code(e.example)}`);
+    const def = defaultOf(e);
+    if (def !== undefined) parts.push(`*Default:* ${code(def)}`);
+    if ("example" in e) parts.push(`*Example:* ${code(show(e.example))}`);
     if (e.declaredIn.length > 0) {
       parts.push(`*Declared in:* ${e.declaredIn.map((f) => `\`${f}\``).join(", ")}`);
     }

@@ -294,7 +294,8 @@ describe("nix2dream options", () => {
     const header = entries.find((e) => e.path === "renderers.files.header");
     expect(header).toMatchObject({
       type: expect.any(String),
-      default: '"# rendered by files"',
+      default: "# rendered by files",
+      declaredIn: expect.any(Array),
       description: "First line of every file the `files` renderer writes.",
     });
     expect(entries.some((e) => String(e.path).startsWith("services."))).toBe(true);
@@ -415,7 +416,9 @@ describe("manager commands", () => {
 
   it("passes service names and flags to logs", async () => {
     const dir = await project({ "nix2dream.config.ts": basic });
-    expect(cli(dir, ["logs", "api", "-f"]).stdout).toBe("echo logs api follow=true\n");
+    expect(cli(dir, ["logs", "api", "-f"]).stdout).toBe(
+      "echo logs api follow=true tail=undefined\n",
+    );
   });
 
   it("prints an action's data with --json", async () => {
@@ -434,12 +437,11 @@ describe("manager commands", () => {
     expect(statSync(out(dir, "state", "echo")).isDirectory()).toBe(true);
   });
 
-  it("rejects an unknown service with a suggestion", async () => {
+  it("keeps the value of --tail for the action", async () => {
     const dir = await project({ "nix2dream.config.ts": basic });
-    const r = cli(dir, ["restart", "apii"]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("has no service `apii`");
-    expect(r.stderr).toContain("Did you mean `api`?");
+    expect(cli(dir, ["logs", "--tail", "50", "api"]).stdout).toBe(
+      "echo logs api follow=false tail=50\n",
+    );
   });
 
   it("says which actions the manager supports", async () => {
