@@ -37,6 +37,8 @@ interface ModuleSpec {
 }
 
 interface Loaded {
+  /** A function module that read config when called: called again once config exists. */
+  recall?: { fn: (a: ModuleArgs) => unknown; declsFailed: boolean };
   key: string;
   file: string;
   imports: Loaded[];
@@ -102,17 +104,34 @@ function lib(): Record<string, unknown> {
   return libCache;
 }
 
+/** What config reads return while modules are being collected: absorbs any use. */
+const HOLE: unknown = new Proxy(() => {}, {
+  get(_t, p) {
+    if (p === Symbol.toPrimitive) return (hint: string) => (hint === "number" ? 0 : "");
+    if (p === Symbol.iterator) return function* () {};
+    if (p === "then") return undefined;
+    return HOLE;
+  },
+  apply: () => HOLE,
+  construct: () => HOLE as object,
+  has: () => false,
+});
+
 class Evaluation {
   readonly prefix: string[];
   ready = false;
   defsComplete = false;
   collectingFile: string | undefined;
+  tainted = false;
   root!: NsNode;
   freeform: OptionType | undefined;
   unmatched: { rel: string[]; def: RawDef }[] = [];
   freeformValue: Thunk<unknown> | undefined;
+  /** While modules that read config at call time are called again: which options were read. */
   recording = false;
   readonly touched = new Set<OptNode>();
+  late = false;
+  readonly resort = new Set<OptNode>();
   readonly args: ModuleArgs;
 
   constructor(prefix: string[], specialArgs: Record<string, unknown>) {
@@ -125,20 +144,32 @@ class Evaluation {
           get(_t, p) {
             if (!self.ready) {
               if (typeof p === "symbol" || p === "then" || p === "toJSON") return undefined;
-              throw self.eagerRead(what, p);
+              // Read at call time, while collecting: answer with a placeholder and call the
+              // module again once config exists (see `recall` in evalCore).
+              self.tainted = true;
+              return HOLE;
             }
             return Reflect.get(self.target(what), p);
           },
           has(_t, p) {
-            if (!self.ready) throw self.eagerRead(what, String(p));
+            if (!self.ready) {
+              self.tainted = true;
+              return false;
+            }
             return Reflect.has(self.target(what), p);
           },
           ownKeys() {
-            if (!self.ready) throw self.eagerRead(what, "<keys>");
+            if (!self.ready) {
+              self.tainted = true;
+              return [];
+            }
             return Reflect.ownKeys(self.target(what));
           },
           getOwnPropertyDescriptor(_t, p) {
-            if (!self.ready) throw self.eagerRead(what, String(p));
+            if (!self.ready) {
+              self.tainted = true;
+              return undefined;
+            }
             const d = Reflect.getOwnPropertyDescriptor(self.target(what), p);
             if (d) d.configurable = true;
             return d;
@@ -172,6 +203,23 @@ class Evaluation {
 
 function isModuleLike(m: unknown): boolean {
   return typeof m === "function" || (typeof m === "object" && m !== null && !Array.isArray(m));
+}
+
+/** The config definition of a module object: its `config`, or (shorthand) its other keys. */
+function configDefOf(o: Record<string, unknown>, file: string): RawDef | undefined {
+  if (Object.hasOwn(o, "options") || Object.hasOwn(o, "config")) {
+    const d = Object.getOwnPropertyDescriptor(o, "config");
+    if (!d) return undefined;
+    return d.get ? { file, get: () => (d.get as () => unknown).call(o) } : { file, value: d.value };
+  }
+  const rest: Record<string, PropertyDescriptor> = {};
+  let any = false;
+  for (const k of Object.keys(o)) {
+    if (RESERVED_KEYS.has(k)) continue;
+    rest[k] = Object.getOwnPropertyDescriptor(o, k) as PropertyDescriptor;
+    any = true;
+  }
+  return any ? { file, value: Object.defineProperties({}, rest) } : undefined;
 }
 
 function collect(ev: Evaluation, specs: ModuleSpec[]): Loaded[] {
@@ -209,18 +257,28 @@ function collect(ev: Evaluation, specs: ModuleSpec[]): Loaded[] {
     let obj: unknown = m;
     if (typeof m === "function") {
       const prev = ev.collectingFile;
+      const prevTainted = ev.tainted;
       ev.collectingFile = file;
+      ev.tainted = false;
       try {
         obj = (m as (a: ModuleArgs) => unknown)(ev.args);
+        if (ev.tainted) loaded.recall = { fn: m as (a: ModuleArgs) => unknown, declsFailed: false };
       } catch (e) {
-        if (e instanceof ModuleError) throw e;
-        throw new ModuleError(
-          "INVALID_MODULE",
-          `The module function in ${file} threw: ${e instanceof Error ? e.message : String(e)}`,
-          { files: [file], cause: e },
-        );
+        if (ev.tainted && !(e instanceof ModuleError)) {
+          // It used a config placeholder in a way that failed; its real call comes later and
+          // may then only define config.
+          loaded.recall = { fn: m as (a: ModuleArgs) => unknown, declsFailed: true };
+          obj = {};
+        } else if (e instanceof ModuleError) throw e;
+        else
+          throw new ModuleError(
+            "INVALID_MODULE",
+            `The module function in ${file} threw: ${e instanceof Error ? e.message : String(e)}`,
+            { files: [file], cause: e },
+          );
       } finally {
         ev.collectingFile = prev;
+        ev.tainted = prevTainted;
       }
       if (typeof obj !== "object" || obj === null || Array.isArray(obj) || props.isProperty(obj)) {
         throw new ModuleError(
@@ -255,20 +313,10 @@ function collect(ev: Evaluation, specs: ModuleSpec[]): Loaded[] {
         }
         loaded.options = o.options;
       }
-      const d = Object.getOwnPropertyDescriptor(o, "config");
-      if (d)
-        loaded.config = d.get
-          ? { file, get: () => (d.get as () => unknown).call(o) }
-          : { file, value: d.value };
-    } else {
-      const rest: Record<string, PropertyDescriptor> = {};
-      let any = false;
-      for (const k of Object.keys(o)) {
-        if (RESERVED_KEYS.has(k)) continue;
-        rest[k] = Object.getOwnPropertyDescriptor(o, k) as PropertyDescriptor;
-        any = true;
-      }
-      if (any) loaded.config = { file, value: Object.defineProperties({}, rest) };
+    }
+    if (!loaded.recall) {
+      const def = configDefOf(o, file);
+      if (def) loaded.config = def;
     }
     if (o.freeformType !== undefined) {
       if (!isOptionType(o.freeformType)) {
@@ -660,7 +708,7 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
   const byKey = new Map<string, RawDef[]>();
   for (const d of defs) {
     const v = forceStructure(ev, d, ns.loc);
-    pushDownAttrs(v, d.file, byKey, ns.loc);
+    pushDownAttrs(v, d.file, byKey, ns.loc, undefined, d.ord);
   }
   for (const [name, ds] of byKey) {
     const child = ns.children.get(name);
@@ -677,9 +725,60 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
       if (child.decl.removed !== undefined) {
         throw removedError(child.loc, child.decl.removed, uniq(ds.map((x) => x.file)));
       }
+      if (ev.late) {
+        if (ev.touched.has(child)) throw lateConflict(child, ds);
+        ev.resort.add(child);
+      }
       for (const def of ds) child.defs.push(def);
     } else assignDefs(ev, child, ds);
   }
+}
+
+function lateConflict(node: OptNode, ds: RawDef[]): ModuleError {
+  const files = uniq(ds.map((d) => d.file));
+  return new ModuleError(
+    "INFINITE_RECURSION",
+    `The module in ${showFiles(files)} reads config when it is called and also defines \`${showPath(
+      node.loc,
+    )}\`, which that read depends on. Read config lazily instead: in a getter (\`get x() { return config.a }\`), or in \`mkIf(() => config.a, ...)\`.`,
+    { optionPath: showPath(node.loc), files },
+  );
+}
+
+function recallModule(ev: Evaluation, m: Loaded): RawDef | undefined {
+  const r = m.recall as NonNullable<Loaded["recall"]>;
+  let obj: unknown;
+  try {
+    obj = r.fn(ev.args);
+  } catch (e) {
+    if (e instanceof ModuleError) throw e;
+    throw new ModuleError(
+      "EVALUATION_ERROR",
+      `The module function in ${m.file} threw: ${e instanceof Error ? e.message : String(e)}`,
+      { files: [m.file], cause: e },
+    );
+  }
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `The module function in ${m.file} returned ${showValue(obj)}, not a module object.`,
+      {
+        files: [m.file],
+      },
+    );
+  }
+  const o = obj as Record<string, unknown>;
+  if (
+    r.declsFailed &&
+    (o.options !== undefined || (Array.isArray(o.imports) && o.imports.length > 0))
+  ) {
+    throw new ModuleError(
+      "INFINITE_RECURSION",
+      `The module in ${m.file} reads config when it is called in a way that fails before config exists, and it declares options or imports; its options and imports must not depend on config. Read config lazily (in a getter or \`mkIf(() => ...)\`).`,
+      { files: [m.file] },
+    );
+  }
+  return configDefOf(o, typeof o.file === "string" ? o.file : m.file);
 }
 
 function forceStructure(_ev: Evaluation, d: RawDef, loc: string[]): unknown {
@@ -815,8 +914,35 @@ export function evalCore(
     ev.defsComplete = true;
     return { config: ev.root.config, options: optionsOf(ev.root) };
   }
-  const defs = mods.filter((m) => m.config).map((m) => m.config as RawDef);
+  const defs: RawDef[] = [];
+  mods.forEach((m, i) => {
+    if (m.config) {
+      m.config.ord = i;
+      defs.push(m.config);
+    }
+  });
   assignDefs(ev, ev.root, defs);
+  const recalls = mods.filter((m) => m.recall);
+  if (recalls.length > 0) {
+    ev.defsComplete = true;
+    ev.recording = true;
+    try {
+      const late: RawDef[] = [];
+      for (const m of recalls) {
+        const def = recallModule(ev, m);
+        if (def) {
+          def.ord = mods.indexOf(m);
+          late.push(def);
+        }
+      }
+      ev.late = true;
+      assignDefs(ev, ev.root, late);
+      for (const n of ev.resort) n.defs.sort((a, b) => (a.ord ?? 0) - (b.ord ?? 0));
+    } finally {
+      ev.recording = false;
+      ev.late = false;
+    }
+  }
   if (ev.freeform && ev.unmatched.length > 0) {
     const ff = ev.freeform;
     const unmatched = ev.unmatched;

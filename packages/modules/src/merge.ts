@@ -18,6 +18,8 @@ import { type Definition, type OptionType, typeMismatch } from "./types.js";
 /** A definition whose value may still be a thunk (a getter in the defining object). */
 export interface RawDef {
   file: string;
+  /** Position of the defining module, to keep definition order for late definitions. */
+  ord?: number;
   value?: unknown;
   get?: (() => unknown) | undefined;
 }
@@ -49,12 +51,13 @@ export function pushDownAttrs(
   byKey: Map<string, RawDef[]>,
   loc: readonly string[],
   wrap?: (v: unknown) => unknown,
+  ord?: number,
 ): void {
   if (isProperty(value)) {
     const p = value as Property;
     switch (p[PROP]) {
       case "merge":
-        for (const c of p.contents) pushDownAttrs(c, file, byKey, loc, wrap);
+        for (const c of p.contents) pushDownAttrs(c, file, byKey, loc, wrap, ord);
         return;
       case "if": {
         const cond = p.condition;
@@ -65,8 +68,13 @@ export function pushDownAttrs(
       }
       case "override": {
         const prio = p.priority;
-        pushDownAttrs(p.content, file, byKey, loc, (v) =>
-          wrap ? wrap(mkOverride(prio, v)) : mkOverride(prio, v),
+        pushDownAttrs(
+          p.content,
+          file,
+          byKey,
+          loc,
+          (v) => (wrap ? wrap(mkOverride(prio, v)) : mkOverride(prio, v)),
+          ord,
         );
         return;
       }
@@ -78,7 +86,7 @@ export function pushDownAttrs(
         return;
       }
       case "located":
-        pushDownAttrs(p.content, p.file, byKey, loc, wrap);
+        pushDownAttrs(p.content, p.file, byKey, loc, wrap, ord);
         return;
     }
   }
@@ -100,6 +108,7 @@ export function pushDownAttrs(
     } else {
       def = { file, value: wrap ? wrap(desc.value) : desc.value };
     }
+    if (ord !== undefined) def.ord = ord;
     const list = byKey.get(key);
     if (list) list.push(def);
     else byKey.set(key, [def]);

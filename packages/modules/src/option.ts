@@ -55,7 +55,13 @@ export type InferOptions<O> = {
  * Declares an option. The config type is inferred from `type` (and `apply`):
  * `mkOption({ type: types.port, default: 80 })` is an `OptionDeclaration<number>`.
  */
-export function mkOption<T = unknown, R = T>(decl: MkOptionArgs<T, R> = {}): OptionDeclaration<R> {
+export function mkOption<T, R>(
+  decl: MkOptionArgs<T, R> & { apply: (value: T) => R },
+): OptionDeclaration<R>;
+export function mkOption<T = unknown>(
+  decl?: Omit<MkOptionArgs<T, T>, "apply">,
+): OptionDeclaration<T>;
+export function mkOption<T, R>(decl: MkOptionArgs<T, R> = {}): OptionDeclaration<R> {
   const out: Record<string | symbol, unknown> = { _type: "option", [OPTION_BRAND]: true };
   for (const k of Reflect.ownKeys(decl)) {
     const d = Object.getOwnPropertyDescriptor(decl, k) as PropertyDescriptor;

@@ -508,7 +508,19 @@ export function mergeAttrs(
     const kloc = [...loc, k];
     const kdefs = byKey.get(k) as RawDef[];
     if (lazy) {
-      defineLazy(out, k, kloc, () => mergeDefinitions(kloc, elem, kdefs).value());
+      defineLazy(out, k, kloc, () => {
+        const r = mergeDefinitions(kloc, elem, kdefs);
+        if (!r.isDefined) {
+          throw new ModuleError(
+            "UNDEFINED_OPTION",
+            `The option \`${showPath(kloc)}\` is used but not defined (all its definitions in ${showFiles(
+              kdefs.map((d) => d.file),
+            )} are disabled by mkIf).`,
+            { optionPath: showPath(kloc), files: kdefs.map((d) => d.file) },
+          );
+        }
+        return r.value();
+      });
     } else {
       const r = mergeDefinitions(kloc, elem, kdefs);
       if (!r.isDefined) continue;

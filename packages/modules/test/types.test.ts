@@ -1,0 +1,192 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { fromZod, mkDefault, mkIf, mkOption, type OptionType, types } from "../src/index.js";
+import { cfg, err } from "./helpers.js";
+
+const one = (type: OptionType<any>, ...defs: unknown[]) =>
+  cfg(
+    { file: "decl.ts", options: { x: mkOption({ type }) } },
+    ...defs.map((x, i) => ({ file: `m${i + 1}.ts`, x })),
+  ).x;
+
+describe("leaf types", () => {
+  it("str accepts a string", () => expect(one(types.str, "a")).toBe("a"));
+  it("str rejects a number", () => expect(err(() => one(types.str, 1)).code).toBe("TYPE_MISMATCH"));
+  it("str conflicts unless equal", () =>
+    expect(err(() => one(types.str, "a", "b")).code).toBe("CONFLICTING_DEFINITIONS"));
+  it("str merges equal definitions", () => expect(one(types.str, "a", "a")).toBe("a"));
+  it("int accepts integers", () => expect(one(types.int, -3)).toBe(-3));
+  it("int rejects floats", () => expect(err(() => one(types.int, 1.5)).code).toBe("TYPE_MISMATCH"));
+  it("float accepts fractions", () => expect(one(types.float, 1.5)).toBe(1.5));
+  it("float rejects strings", () =>
+    expect(err(() => one(types.float, "1")).code).toBe("TYPE_MISMATCH"));
+  it("bool accepts booleans", () => expect(one(types.bool, false)).toBe(false));
+  it("bool conflicts on true and false", () =>
+    expect(err(() => one(types.bool, true, false)).code).toBe("CONFLICTING_DEFINITIONS"));
+  it("bool rejects 0", () => expect(err(() => one(types.bool, 0)).code).toBe("TYPE_MISMATCH"));
+  it("port accepts 0 and 65535", () => {
+    expect(one(types.port, 0)).toBe(0);
+    expect(one(types.port, 65535)).toBe(65535);
+  });
+  it("port rejects 65536", () =>
+    expect(err(() => one(types.port, 65536)).code).toBe("TYPE_MISMATCH"));
+  it("port rejects -1", () => expect(err(() => one(types.port, -1)).code).toBe("TYPE_MISMATCH"));
+  it("ints.between checks the range", () => {
+    expect(one(types.ints.between(1, 3), 2)).toBe(2);
+    expect(err(() => one(types.ints.between(1, 3), 4)).message).toContain("between 1 and 3");
+  });
+  it("ints.unsigned accepts 0", () => expect(one(types.ints.unsigned, 0)).toBe(0));
+  it("ints.unsigned rejects -1", () =>
+    expect(err(() => one(types.ints.unsigned, -1)).code).toBe("TYPE_MISMATCH"));
+  it("ints.positive rejects 0", () =>
+    expect(err(() => one(types.ints.positive, 0)).code).toBe("TYPE_MISMATCH"));
+  it("path is a string", () => expect(one(types.path, "./data")).toBe("./data"));
+  it("lines joins with newlines", () => expect(one(types.lines, "a", "b")).toBe("b\na"));
+  it("enum accepts a listed value", () => expect(one(types.enum(["a", "b"]), "b")).toBe("b"));
+  it("enum rejects another value and suggests the closest", () => {
+    const e = err(() => one(types.enum(["always", "never"]), "alway"));
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.message).toContain('did you mean "always"');
+  });
+  it("enum conflicts unless equal", () =>
+    expect(err(() => one(types.enum(["a", "b"]), "a", "b")).code).toBe("CONFLICTING_DEFINITIONS"));
+  it("anything merges attribute sets recursively", () => {
+    expect(one(types.anything, { a: { b: 1 } }, { a: { c: 2 } })).toEqual({ a: { b: 1, c: 2 } });
+  });
+  it("anything conflicts on different scalars", () =>
+    expect(err(() => one(types.anything, 1, 2)).code).toBe("CONFLICTING_DEFINITIONS"));
+  it("anything conflicts on different kinds", () =>
+    expect(err(() => one(types.anything, 1, "1")).code).toBe("CONFLICTING_DEFINITIONS"));
+  it("anything honours mkIf inside attribute sets", () => {
+    expect(one(types.anything, { a: mkIf(false, 1), b: 2 })).toEqual({ b: 2 });
+  });
+  it("raw accepts one definition as is", () => {
+    const v = { a: mkIf(false, 1) };
+    expect(one(types.raw, v)).toBe(v);
+  });
+  it("raw rejects two definitions", () =>
+    expect(err(() => one(types.raw, 1, 1)).code).toBe("CONFLICTING_DEFINITIONS"));
+  it("attrs merges shallowly, later definitions winning", () => {
+    expect(one(types.attrs, { a: 1, b: { x: 1 } }, { b: { y: 2 } })).toEqual({ a: 1, b: { x: 1 } });
+  });
+  it("attrs rejects a list", () =>
+    expect(err(() => one(types.attrs, [])).code).toBe("TYPE_MISMATCH"));
+  it("unspecified concatenates lists", () =>
+    expect(one(types.unspecified, [1], [2])).toEqual([2, 1]));
+  it("unspecified ors booleans", () => expect(one(types.unspecified, false, true)).toBe(true));
+});
+
+describe("composite types", () => {
+  it("nullOr accepts null", () => expect(one(types.nullOr(types.int), null)).toBe(null));
+  it("nullOr accepts the element type", () => expect(one(types.nullOr(types.int), 3)).toBe(3));
+  it("nullOr rejects null together with a value", () => {
+    const e = err(() => one(types.nullOr(types.int), null, 3));
+    expect(e.code).toBe("CONFLICTING_DEFINITIONS");
+    expect(e.message).toContain("both null and not null");
+  });
+  it("either takes the first branch every definition fits", () =>
+    expect(one(types.either(types.int, types.str), 1)).toBe(1));
+  it("either takes the second branch", () =>
+    expect(one(types.either(types.int, types.str), "a")).toBe("a"));
+  it("either with definitions fitting different branches is an error", () => {
+    expect(err(() => one(types.either(types.int, types.str), 1, "a")).code).toBe(
+      "CONFLICTING_DEFINITIONS",
+    );
+  });
+  it("either of lists concatenates when all are lists", () => {
+    expect(one(types.either(types.str, types.listOf(types.str)), ["a"], ["b"])).toEqual(["b", "a"]);
+  });
+  it("oneOf accepts any listed type", () =>
+    expect(one(types.oneOf([types.bool, types.int, types.str]), "x")).toBe("x"));
+  it("oneOf rejects others", () =>
+    expect(err(() => one(types.oneOf([types.bool, types.int]), "x")).code).toBe("TYPE_MISMATCH"));
+  it("listOf concatenates", () =>
+    expect(one(types.listOf(types.int), [1], [2, 3])).toEqual([2, 3, 1]));
+  it("listOf checks elements and names the entry", () => {
+    const e = err(() => one(types.listOf(types.int), [1, "x"]));
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.message).toContain("entry 2");
+  });
+  it("listOf drops mkIf false elements", () =>
+    expect(one(types.listOf(types.int), [1, mkIf(false, 2), 3])).toEqual([1, 3]));
+  it("listOf rejects a non-list", () =>
+    expect(err(() => one(types.listOf(types.int), 1)).code).toBe("TYPE_MISMATCH"));
+  it("attrsOf merges key by key", () => {
+    expect(one(types.attrsOf(types.int), { a: 1 }, { b: 2 })).toEqual({ a: 1, b: 2 });
+  });
+  it("attrsOf conflicts on one key", () => {
+    const e = err(() => one(types.attrsOf(types.int), { a: 1 }, { a: 2 }).a);
+    expect(e.optionPath).toBe("x.a");
+  });
+  it("attrsOf applies priorities per key", () => {
+    expect(one(types.attrsOf(types.int), { a: mkDefault(1) }, { a: 2 })).toEqual({ a: 2 });
+  });
+  it("attrsOf drops keys whose only definition is mkIf false", () => {
+    expect(Object.keys(one(types.attrsOf(types.int), { a: mkIf(false, 1), b: 2 }))).toEqual(["b"]);
+  });
+  it("lazyAttrsOf keeps keys whose only definition is mkIf false", () => {
+    const v = one(types.lazyAttrsOf(types.int), { a: mkIf(false, 1), b: 2 });
+    expect(Object.keys(v)).toEqual(["a", "b"]);
+    expect(err(() => v.a).code).toBe("UNDEFINED_OPTION");
+  });
+  it("lazyAttrsOf does not evaluate values that are not read", () => {
+    const v = one(types.lazyAttrsOf(types.int), {
+      get a(): number {
+        throw new Error("never");
+      },
+      b: 2,
+    });
+    expect(v.b).toBe(2);
+  });
+  it("attrsOf keys are sorted", () =>
+    expect(Object.keys(one(types.attrsOf(types.int), { b: 1, a: 2 }))).toEqual(["a", "b"]));
+  it("attrsOf checks values and names the key", () => {
+    const e = err(() => one(types.attrsOf(types.int), { k: "v" }).k);
+    expect(e.optionPath).toBe("x.k");
+  });
+  it("functionTo merges the results of every definition", () => {
+    const f = one(
+      types.functionTo(types.listOf(types.int)),
+      (n: number) => [n],
+      (n: number) => [n + 1],
+    );
+    expect(f(1)).toEqual([2, 1]);
+  });
+  it("functionTo rejects a non-function", () =>
+    expect(err(() => one(types.functionTo(types.int), 1)).code).toBe("TYPE_MISMATCH"));
+  it("fromZod validates with the schema", () => {
+    const t = fromZod(z.string().email(), "email address");
+    expect(one(t, "a@example.com")).toBe("a@example.com");
+    const e = err(() => one(t, "nope"));
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.message).toContain("email address");
+  });
+  it("fromZod returns the parsed output", () => {
+    expect(one(fromZod(z.string().transform((s) => s.length)), "abc")).toBe(3);
+  });
+  it("fromZod conflicts on unequal definitions", () => {
+    expect(err(() => one(fromZod(z.object({ a: z.number() })), { a: 1 }, { a: 2 })).code).toBe(
+      "CONFLICTING_DEFINITIONS",
+    );
+  });
+  it("fromZod accepts equal object definitions", () => {
+    expect(one(fromZod(z.object({ a: z.number() })), { a: 1 }, { a: 1 })).toEqual({ a: 1 });
+  });
+  it("every type carries a zod schema", () => {
+    for (const t of [
+      types.str,
+      types.int,
+      types.port,
+      types.listOf(types.str),
+      types.attrsOf(types.int),
+      types.nullOr(types.bool),
+    ]) {
+      expect(t.zod).toBeDefined();
+    }
+    expect(types.port.zod.safeParse(70000).success).toBe(false);
+    expect(types.enum(["a"]).zod.safeParse("a").success).toBe(true);
+  });
+  it("ints.between rejects an empty range", () => {
+    expect(() => types.ints.between(3, 1)).toThrow(/lower bound/);
+  });
+});
