@@ -417,6 +417,7 @@ function buildServiceModule(service: string) {
           types.str,
           (p: string) => [p],
           fromZod(z.array(z.string()), "list of string"),
+          "list of string (argv), or a string (the program alone)",
         ),
         default: [],
         example: ["node", "server.mjs"],

@@ -1,0 +1,42 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, expect, it, vi } from "vitest";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "core-readme-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The first ```ts block of the README's "Usage" section, importing this package's sources. */
+function usageExample(): string {
+  const readme = readFileSync(join(here, "..", "README.md"), "utf8");
+  const usage = readme.slice(readme.indexOf("## Usage"));
+  const block = /```ts\n([\s\S]*?)```/.exec(usage)?.[1];
+  if (!block) throw new Error("README.md has no ts example under ## Usage");
+  const src = pathToFileURL(join(here, "..", "src", "index.ts")).href;
+  return block.replace('from "@nix2dream/core"', `from ${JSON.stringify(src)}`);
+}
+
+it("runs the README's usage example and prints what its comments say", async () => {
+  const code = usageExample();
+  const file = join(dir, "example.ts");
+  writeFileSync(file, code);
+  const printed: unknown[][] = [];
+  const spy = vi.spyOn(console, "log").mockImplementation((...args) => {
+    printed.push(args);
+  });
+  try {
+    await import(pathToFileURL(file).href);
+  } finally {
+    spy.mockRestore();
+  }
+  expect(printed[0]?.[0]).toBe(
+    "db: postgres\napi: DATABASE_URL=postgres://127.0.0.1:5432/shop node api.mjs\n",
+  );
+  expect(printed[1]).toEqual(["runlist runs one instance of api, not 2", ["nix2dream.config.ts"]]);
+  // The comments in the example show the same output.
+  expect(code).toContain(
+    "// db: postgres\n// api: DATABASE_URL=postgres://127.0.0.1:5432/shop node api.mjs",
+  );
+});
