@@ -14,6 +14,7 @@ export {
 } from "./extras.js";
 export { defineModule, type Module, type ModuleArgs, type ModuleObject } from "./module.js";
 export {
+  type DefinitionOf,
   defineOptions,
   type InferOptions,
   type MkOptionArgs,

@@ -2,10 +2,23 @@ import type { OptionType } from "./types.js";
 
 export const OPTION_BRAND: unique symbol = Symbol.for("nix2dream.modules.option");
 
+/**
+ * What a definition of a `T` may look like: objects (submodules) may leave out keys, which
+ * their own defaults or other definitions fill in.
+ */
+export type DefinitionOf<T> = T extends (...args: never[]) => unknown
+  ? T
+  : T extends readonly (infer E)[]
+    ? DefinitionOf<E>[]
+    : T extends object
+      ? { [K in keyof T]?: DefinitionOf<T[K]> }
+      : T;
+
 /** What `mkOption` accepts. `T` is inferred from `type`; `R` from `apply` (defaults to `T`). */
 export interface MkOptionArgs<T, R = T> {
   type?: OptionType<T>;
-  default?: NoInfer<T>;
+  /** A definition at priority 1500 (`mkOptionDefault`); for submodules it may be partial. */
+  default?: NoInfer<DefinitionOf<T>>;
   /** Shown in docs instead of `default` (for defaults computed from other options). */
   defaultText?: string;
   example?: unknown;
