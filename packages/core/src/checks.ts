@@ -18,6 +18,8 @@ export interface Problem {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+/** POSIX environment variable names: what every launcher can export. */
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function showFiles(files: readonly string[]): string {
   const u = [...new Set(files)];
@@ -68,6 +70,9 @@ function brokenReason(r: Ref, all: Record<string, EvaluatedService>): string | n
   }
   if (r.kind === "volume" && !target.volumes[r.volume]) {
     return `service ${r.service} has no volume ${r.volume} (volumes: ${list(Object.keys(target.volumes))})`;
+  }
+  if (r.kind === "file" && !target.files[r.path]) {
+    return `service ${r.service} has no file ${JSON.stringify(r.path)} (files: ${list(Object.keys(target.files))})`;
   }
   return null;
 }
@@ -145,6 +150,17 @@ export function checkServices(
           "INVALID_NAME",
           option,
           `The option \`${option}\` has a name that references cannot carry: use letters, digits, \`_\`, \`.\` and \`-\`.`,
+        );
+      }
+    }
+    for (const what of ["env", "secrets"] as const) {
+      for (const key of Object.keys(s[what]).sort()) {
+        if (ENV_NAME_RE.test(key)) continue;
+        const option = `services.${name}.${what}.${key}`;
+        add(
+          "INVALID_NAME",
+          option,
+          `The option \`${option}\` names an environment variable \`${key}\` that a shell cannot export: use letters, digits and \`_\`, not starting with a digit.`,
         );
       }
     }

@@ -18,7 +18,8 @@ export type Ref =
   | { service: string; kind: "host" }
   | { service: string; kind: "port"; port: string }
   | { service: string; kind: "address"; port: string }
-  | { service: string; kind: "volume"; volume: string };
+  | { service: string; kind: "volume"; volume: string }
+  | { service: string; kind: "file"; path: string };
 
 /** The references of one service. */
 export interface ServiceRef {
@@ -31,21 +32,47 @@ export interface ServiceRef {
   /** Path where the volume is mounted for this service, by volume name. */
   readonly volumes: Readonly<Record<string, string>>;
   /**
+   * Path where the program finds one of its `files`, by the file's declared path: the path
+   * itself in a container, relocated under the state directory on local targets.
+   */
+  readonly files: Readonly<Record<string, string>>;
+  /**
    * `port(name)` is `ports[name]` as a plain `string` (not `string | undefined` under
-   * `noUncheckedIndexedAccess`); likewise `addressOf` and `volume`.
+   * `noUncheckedIndexedAccess`); likewise `addressOf`, `volume` and `file`.
    */
   port(name: string): string;
   addressOf(name: string): string;
   volume(name: string): string;
+  file(path: string): string;
+}
+
+function argOf(r: Ref): string | undefined {
+  switch (r.kind) {
+    case "host":
+      return undefined;
+    case "port":
+    case "address":
+      return r.port;
+    case "volume":
+      return r.volume;
+    case "file":
+      return r.path;
+  }
 }
 
 function encode(r: Ref): string {
-  const rest = r.kind === "host" ? "" : `:${"port" in r ? r.port : r.volume}`;
-  return `${OPEN}${r.kind}:${r.service}${rest}${CLOSE}`;
+  const arg = argOf(r);
+  return `${OPEN}${r.kind}:${r.service}${arg === undefined ? "" : `:${arg}`}${CLOSE}`;
 }
 
 function decode(body: string): Ref | undefined {
-  const [kind, service, arg] = body.split(":");
+  // Service names hold no colon; a file path may, so only the first two colons split.
+  const first = body.indexOf(":");
+  if (first < 0) return undefined;
+  const kind = body.slice(0, first);
+  const second = body.indexOf(":", first + 1);
+  const service = body.slice(first + 1, second < 0 ? undefined : second);
+  const arg = second < 0 ? undefined : body.slice(second + 1);
   if (!service) return undefined;
   switch (kind) {
     case "host":
@@ -55,6 +82,8 @@ function decode(body: string): Ref | undefined {
       return arg ? { service, kind, port: arg } : undefined;
     case "volume":
       return arg ? { service, kind, volume: arg } : undefined;
+    case "file":
+      return arg ? { service, kind, path: arg } : undefined;
     default:
       return undefined;
   }
@@ -76,12 +105,14 @@ export function serviceRef(service: string): ServiceRef {
     port: (port) => encode({ service, kind: "port", port }),
     addressOf: (port) => encode({ service, kind: "address", port }),
     volume: (volume) => encode({ service, kind: "volume", volume }),
+    files: keyed((path) => encode({ service, kind: "file", path })),
+    file: (path) => encode({ service, kind: "file", path }),
   };
 }
 
 /**
  * References to every service: `ref.db.host`, `ref.db.ports.pg`, `ref.db.address.pg`,
- * `ref.api.volumes.data`. Checked at evaluation: a reference to a missing service or port is an
+ * `ref.api.volumes.data`, `ref.api.files["/etc/api.json"]`. Checked at evaluation: a reference to a missing service or port is an
  * error naming both ends. With `noUncheckedIndexedAccess`, TypeScript types `ref.db` as
  * possibly undefined; write `serviceRef("db").port("pg")` there instead.
  */
@@ -129,5 +160,7 @@ export function describeRef(r: Ref): string {
       return `ref.${r.service}.address.${r.port}`;
     case "volume":
       return `ref.${r.service}.volumes.${r.volume}`;
+    case "file":
+      return `ref.${r.service}.files[${JSON.stringify(r.path)}]`;
   }
 }

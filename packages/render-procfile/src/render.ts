@@ -7,6 +7,7 @@ import {
   entrypointScript,
   type Healthcheck,
   literalValue,
+  parseRefs,
   type Ref,
   type RefResolver,
   type ResolvedRef,
@@ -165,6 +166,13 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
           }
           return { shell: `${STATE}/${shellQuote(`${r.service}/volumes/${r.volume}`)}` };
         }
+        case "file": {
+          const place = target.files[r.path] ? relocated(r.path) : undefined;
+          if (place === undefined) {
+            return missing(r, `service \`${r.service}\` has no file \`${r.path}\``);
+          }
+          return { shell: `${STATE}/${shellQuote(`${r.service}/files/${place}`)}` };
+        }
       }
     };
   };
@@ -173,6 +181,7 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
   const procfileLines: string[] = [];
   const processes: PlannedProcess[] = [];
   let maxGrace = 0;
+  const referenced = referencedFiles(d);
 
   services.forEach((s, index) => {
     const name = s.name;
@@ -182,7 +191,7 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
     formation.push(`${name}=${s.replicas}`);
     maxGrace = Math.max(maxGrace, s.stop.gracePeriod);
 
-    fidelity(s, warn, opts);
+    fidelity(s, warn, opts, referenced);
 
     // Relative paths are relative to the config file's directory, when the deployment has one.
     const fromRoot = (p: string): ResolvedRef => {
@@ -346,11 +355,29 @@ function probeFor(
   return { type: "http", host: HOST, port, path: h.path, scheme: h.scheme, ...timing };
 }
 
+const fileKey = (service: string, path: string) => `${service}\u0000${path}`;
+
+/** Every `ref.<svc>.files[path]` used anywhere in the deployment's strings, as `fileKey`s. */
+function referencedFiles(d: EvaluatedDeployment): Set<string> {
+  const found = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") {
+      for (const p of parseRefs(v)) {
+        if (typeof p !== "string" && p.kind === "file") found.add(fileKey(p.service, p.path));
+      }
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(d.services);
+  return found;
+}
+
 /** Warnings for options a local process started from a Procfile cannot honour. */
 function fidelity(
   s: EvaluatedService,
   warn: (service: string, option: string, message: string) => void,
   opts: ProcfileOptions,
+  referenced: ReadonlySet<string>,
 ): void {
   const n = s.name;
   if (s.package.image !== null) {
@@ -408,11 +435,12 @@ function fidelity(
     }
   }
   for (const target of Object.keys(s.files)) {
-    if (relocated(target) === undefined) continue;
+    // A program told the file's place through `ref.<svc>.files[...]` finds it: nothing lost.
+    if (relocated(target) === undefined || referenced.has(fileKey(n, target))) continue;
     warn(
       n,
       `files.${JSON.stringify(target)}`,
-      `The file is written under the state directory, at $${STATE_DIR_VAR}/${n}/files/${relocated(target)}, not at ${JSON.stringify(target)}.`,
+      `The file is written under the state directory, at $${STATE_DIR_VAR}/${n}/files/${relocated(target)}, not at ${JSON.stringify(target)}; pass its place to the program with \`ref.${n}.files[${JSON.stringify(target)}]\`.`,
     );
   }
   const primary = primaryPort(s);

@@ -114,6 +114,26 @@ describe("rendered launchers", () => {
     expect(existsSync(r.state)).toBe(false);
   });
 
+  it("resolve a file reference to where the launcher wrote the file, with hostile paths", () => {
+    const path = '/etc/it\'s $(here)/conf: "x".json';
+    const r = renderTo("fileref", [
+      service("c", {
+        command: [
+          NODE,
+          "-e",
+          "process.stdout.write(require('fs').readFileSync(process.env.CONF, 'utf8'))",
+        ],
+        env: { CONF: refs.file("c", path) },
+        files: { [path]: { text: HOSTILE.join("\n"), source: null, mode: "0600" } },
+      }),
+    ]);
+    const out = runArgv(r.dir, r.byName("c").command);
+    expect(out.stderr).toBe("");
+    expect(out.stdout).toBe(HOSTILE.join("\n"));
+    // The program is told where the file is, so the relocation loses nothing: no warning.
+    expect(r.diagnostics.filter((x) => x.option.includes("files"))).toEqual([]);
+  });
+
   it("run exec probes through the exec prefix, inside the service's environment", () => {
     const r = renderTo("probe", [
       service("w", {
