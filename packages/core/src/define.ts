@@ -2,7 +2,7 @@
  * The typed input side: what a user writes in `defineDeployment({...})`, and the identity
  * helpers renderer and manager packages use to get their contracts checked.
  */
-import type { Definable, Module } from "@nix2dream/modules";
+import type { Definable, Module, ModuleArgs, ModuleObject } from "@nix2dream/modules";
 import type { Manager, Renderer } from "./contracts.js";
 import type {
   DependencyCondition,
@@ -113,10 +113,10 @@ export type ServiceRenderersDefinition = {
 
 /**
  * What a user writes for one service (`services.<name>`): every core option optional, with
- * shorthand forms and `mk*` wrappers. `imports` pulls in service-level modules.
+ * shorthand forms and `mk*` wrappers. For a service module with `imports` or reading its own
+ * `config`, write a function (`ServiceModule`) instead.
  */
 export interface ServiceDefinition {
-  imports?: Module[];
   enable?: Def<boolean>;
   description?: Def<string>;
   package?: Def<PackageDefinition>;
@@ -143,6 +143,12 @@ export interface ServiceDefinition {
   renderers?: Def<ServiceRenderersDefinition>;
 }
 
+/**
+ * A service as a module function: `({ name, config }) => ({ imports: [...], config: {...} })`;
+ * `name` is the service's name and `config` its own evaluated options.
+ */
+export type ServiceModule = (args: ModuleArgs) => ModuleObject;
+
 /** A renderer or a manager, as listed in `use`. */
 export type Plugin = Renderer | Manager;
 
@@ -155,7 +161,7 @@ export interface DeploymentDefinition {
   name: Def<string>;
   /** Renderers and managers in use; each contributes its option modules. */
   use?: Plugin[];
-  services?: Def<Record<string, Def<ServiceDefinition>>>;
+  services?: Def<Record<string, Def<ServiceDefinition> | ServiceModule>>;
   /** Further modules evaluated with this one (the NixOS `imports`). */
   modules?: Module[];
   /** Deployment-wide renderer options, typed through `DeploymentRenderers`. */

@@ -13,7 +13,9 @@ export interface DeploymentRenderers {}
 // biome-ignore lint/suspicious/noEmptyInterface: extended by manager packages through declaration merging
 export interface DeploymentManagers {}
 
+/** What a dependent waits for: the dependency started, passes its healthcheck, or exited with 0. */
 export type DependencyCondition = "started" | "healthy" | "completed";
+/** When a program is restarted after it exits: never, after a non-zero exit, or always. */
 export type RestartPolicy = "no" | "on-failure" | "always";
 
 /** Where the program comes from. Neither set: a program found on PATH. */
@@ -34,6 +36,7 @@ export interface SecretSource {
   required: boolean;
 }
 
+/** A config file the service sees at its target path (the key of `files`). */
 export interface ServiceFile {
   /** Inline content. Exactly one of `text` / `source` is set. */
   text: string | null;
@@ -43,6 +46,7 @@ export interface ServiceFile {
   mode: string;
 }
 
+/** Storage a service keeps, with the scripts run on it. */
 export interface ServiceVolume {
   /** Where the service sees the volume (inside a container, or relocated under the state dir locally). */
   path: string;
@@ -58,6 +62,7 @@ export interface ServiceVolume {
   clear: string;
 }
 
+/** A port a service listens on; other services reach it through references. */
 export interface ServicePort {
   /** Port the program listens on. */
   port: number;
@@ -68,6 +73,7 @@ export interface ServicePort {
   hostPort: number | null;
 }
 
+/** How a healthcheck probes: a command, an HTTP request, or a TCP connection to a named port. */
 export type HealthcheckKind =
   | { type: "exec"; command: string[] }
   | { type: "http"; port: string; path: string; scheme: "http" | "https" }
@@ -81,6 +87,7 @@ export type Healthcheck = HealthcheckKind & {
   startPeriod: number;
 };
 
+/** When and how fast a service is restarted. */
 export interface RestartSettings {
   policy: RestartPolicy;
   /** null: unlimited. */
@@ -89,6 +96,7 @@ export interface RestartSettings {
   backoff: { initial: number; factor: number; max: number };
 }
 
+/** How a service is stopped. */
 export interface StopSettings {
   /** e.g. `"SIGTERM"`. */
   signal: string;
@@ -96,6 +104,7 @@ export interface StopSettings {
   gracePeriod: number;
 }
 
+/** Resource limits; null where unset. */
 export interface Resources {
   /** CPUs, e.g. 0.5. */
   cpu: number | null;

@@ -239,7 +239,7 @@ export function evaluateDeployment(
     managers: sortKeys(forced.managers),
     root,
     definitionFiles: sortedFiles,
-    warnings,
+    warnings: [...warnings],
   };
-  return { deployment, options, renderers, managers, warnings };
+  return { deployment, options, renderers, managers, warnings: [...warnings] };
 }

@@ -17,6 +17,7 @@ export {
   type RestartDefinition,
   type SecretDefinition,
   type ServiceDefinition,
+  type ServiceModule,
   type ServiceRenderersDefinition,
   type StopDefinition,
   type VolumeDefinition,

@@ -215,3 +215,40 @@ describe("healthchecks, files and secrets", () => {
     expect(e.message).toContain("services.app.secrets.K");
   });
 });
+
+describe("names", () => {
+  it("rejects an env variable name a shell cannot export", () => {
+    const e = errorOf({ services: { app: { env: { "MY-VAR": "1" } } } });
+    expect(e.code).toBe("INVALID_NAME");
+    expect(e.message).toContain("`services.app.env.MY-VAR`");
+    expect(e.message).toContain(FILE);
+  });
+
+  it("rejects a secret name a shell cannot export", () => {
+    const e = errorOf({ services: { app: { secrets: { "1KEY": "X" } } } });
+    expect(e.code).toBe("INVALID_NAME");
+  });
+
+  it("rejects a port name that references cannot carry", () => {
+    const e = errorOf({ services: { app: { ports: { "a:b": 80 } } } });
+    expect(e.code).toBe("INVALID_NAME");
+    expect(e.message).toContain("services.app.ports.a:b");
+  });
+});
+
+describe("file references", () => {
+  it("rejects a reference to a file the service does not have", () => {
+    const e = errorOf({
+      services: {
+        app: {
+          files: { "/etc/a.json": "{}" },
+          args: ["--config", `${ref.app?.files["/etc/b.json"]}`],
+        },
+      },
+    });
+    expect(e.code).toBe("INVALID_REFERENCE");
+    expect(e.message).toContain(
+      'refers to ref.app.files["/etc/b.json"], but service app has no file "/etc/b.json" (files: /etc/a.json)',
+    );
+  });
+});

@@ -365,3 +365,27 @@ describe("deployment", () => {
     expect(e.message).toContain("nope");
   });
 });
+
+describe("service modules", () => {
+  it("accepts a service as a module function with imports and its own config", () => {
+    const logging = { file: "modules/logging.ts", config: { env: { LOG: "info" } } };
+    const { deployment } = evaluate({
+      services: {
+        api: ({ name, config }) => ({
+          imports: [logging],
+          config: {
+            ports: { http: 8080 },
+            env: {
+              SERVICE: name ?? "",
+              get PORT() {
+                return String(config.ports.http.port);
+              },
+            },
+          },
+        }),
+      },
+    });
+    expect(deployment.services.api?.env).toEqual({ LOG: "info", PORT: "8080", SERVICE: "api" });
+    expect(deployment.definitionFiles["services.api.env.LOG"]).toEqual(["modules/logging.ts"]);
+  });
+});

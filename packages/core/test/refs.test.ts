@@ -25,6 +25,8 @@ function localResolve(deployment: ReturnType<typeof evaluateDeployment>["deploym
         return `127.0.0.1:${resolvePort(target, r.port).port}`;
       case "volume":
         return target.volumes[r.volume]?.path ?? "";
+      default:
+        throw new Error(`this test resolves no ${describeRef(r)}`);
     }
   };
 }
