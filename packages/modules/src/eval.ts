@@ -83,6 +83,7 @@ export interface MergedDecl {
   internal: boolean;
   visible: boolean | "shallow";
   removed?: string;
+  alias?: boolean;
 }
 
 interface OptNode {
@@ -97,6 +98,8 @@ interface OptNode {
 
 /** Marks an option declaration as removed (see `mkRemovedOptionModule`). */
 export const REMOVED: unique symbol = Symbol.for("nix2dream.modules.removed");
+/** Marks an alias declaration: its value is its `apply` of nothing (see `mkRenamedOptionModule`). */
+export const ALIAS: unique symbol = Symbol.for("nix2dream.modules.alias");
 
 let libCache: Record<string, unknown> | undefined;
 function lib(): Record<string, unknown> {
@@ -465,6 +468,7 @@ function mergeDecls(
     else if (decl.visible === "shallow" && m.visible === true) m.visible = "shallow";
     const removed = (decl as unknown as Record<symbol, unknown>)[REMOVED];
     if (typeof removed === "string") m.removed = removed;
+    if ((decl as unknown as Record<symbol, unknown>)[ALIAS] === true) m.alias = true;
   }
   return m;
 }
@@ -600,6 +604,7 @@ class OptNodeImpl {
     this.guard();
     const { decl, loc } = this;
     if (decl.removed !== undefined) throw removedError(loc, decl.removed, this.files());
+    if (decl.alias && decl.apply) return decl.apply(undefined);
     const info = this.info.force();
     if (decl.readOnly && info.count > 1) {
       throw new ModuleError(

@@ -1,5 +1,5 @@
 import { ModuleError, showFiles, showPath } from "./errors.js";
-import { REMOVED } from "./eval.js";
+import { ALIAS, REMOVED } from "./eval.js";
 import type { Module, ModuleArgs, ModuleObject } from "./module.js";
 import { mkOption } from "./option.js";
 import { mkIf, mkLocated, mkMerge, mkOverride } from "./props.js";
@@ -93,12 +93,16 @@ function doRename(from: string[], to: string[], warn: boolean, visible: boolean)
   });
   return ({ config, options }: ModuleArgs): ModuleObject => ({
     options: setAttrByPath(from, {
-      value: mkOption({
-        type: aliasType,
-        visible,
-        description: `Alias of \`${showPath(to)}\`.`,
-        apply: () => getAttrByPath(config, to),
-      }),
+      value: Object.defineProperty(
+        mkOption({
+          type: aliasType,
+          visible,
+          description: `Alias of \`${showPath(to)}\`.`,
+          apply: () => getAttrByPath(config, to),
+        }),
+        ALIAS,
+        { value: true, enumerable: false },
+      ),
     }) as ModuleObject["options"],
     get config() {
       const fromOpt = getAttrByPath(options, from) as OptionView;

@@ -1,0 +1,240 @@
+import { describe, expect, it } from "vitest";
+import {
+  assertionsModule,
+  checkAssertions,
+  evalModules,
+  forceDeep,
+  ModuleError,
+  mkAliasOptionModule,
+  mkDefault,
+  mkOption,
+  mkRemovedOptionModule,
+  mkRenamedOptionModule,
+  types,
+} from "../src/index.js";
+import { cfg, err } from "./helpers.js";
+
+describe("freeformType", () => {
+  const ff = {
+    freeformType: types.attrsOf(types.anything),
+    options: { port: mkOption({ type: types.port, default: 80 }) },
+  };
+  it("undeclared definitions go to the freeform type", () => {
+    const r = cfg(ff, { extra: { a: 1 } });
+    expect(r.extra).toEqual({ a: 1 });
+    expect(r.port).toBe(80);
+  });
+  it("declared options keep their types next to freeform ones", () => {
+    expect(err(() => cfg(ff, { port: "x" }).port).code).toBe("TYPE_MISMATCH");
+  });
+  it("freeform values merge by the freeform type", () => {
+    expect(cfg(ff, { extra: { a: 1 } }, { extra: { b: 2 } }).extra).toEqual({ a: 1, b: 2 });
+  });
+  it("freeform values are type-checked", () => {
+    const r = cfg({ freeformType: types.attrsOf(types.str) }, { a: 1 });
+    expect(err(() => r.a).code).toBe("TYPE_MISMATCH");
+  });
+  it("freeform keys under a declared namespace", () => {
+    const r = cfg(
+      {
+        freeformType: types.attrsOf(types.anything),
+        options: { ns: { a: mkOption({ default: 1 }) } },
+      },
+      { ns: { b: 2 } },
+    );
+    expect(r.ns.b).toBe(2);
+    expect(r.ns.a).toBe(1);
+  });
+  it("freeformType in a submodule", () => {
+    const t = types.submodule({
+      freeformType: types.attrsOf(types.str),
+      options: { name: mkOption({ type: types.str, default: "n" }) },
+    });
+    expect(cfg({ options: { s: mkOption({ type: t }) } }, { s: { other: "o" } }).s).toEqual({
+      name: "n",
+      other: "o",
+    });
+  });
+});
+
+describe("renamed, aliased and removed options", () => {
+  const target = { options: { new: { port: mkOption({ type: types.port, default: 1 }) } } };
+  it("a definition of the old name reaches the new one", () => {
+    expect(
+      cfg(target, mkRenamedOptionModule(["oldPort"], ["new", "port"]), { oldPort: 8080 }).new.port,
+    ).toBe(8080);
+  });
+  it("reading the old name gives the new value", () => {
+    expect(
+      cfg(target, mkRenamedOptionModule(["oldPort"], ["new", "port"]), { new: { port: 3 } })
+        .oldPort,
+    ).toBe(3);
+  });
+  it("a rename keeps the definition's priority", () => {
+    expect(
+      cfg(
+        target,
+        mkRenamedOptionModule(["oldPort"], ["new", "port"]),
+        { oldPort: mkDefault(5) },
+        { new: { port: 6 } },
+      ).new.port,
+    ).toBe(6);
+  });
+  it("a rename warns when assertions/warnings are declared", () => {
+    const r = cfg(target, assertionsModule, mkRenamedOptionModule(["oldPort"], ["new", "port"]), {
+      file: "user.ts",
+      oldPort: 2,
+    });
+    expect(r.warnings).toEqual([
+      "The option `oldPort` defined in user.ts has been renamed to `new.port`.",
+    ]);
+  });
+  it("a rename does not warn when the old name is unused", () => {
+    expect(
+      cfg(target, assertionsModule, mkRenamedOptionModule(["oldPort"], ["new", "port"])).warnings,
+    ).toEqual([]);
+  });
+  it("type errors of renamed definitions name the original file", () => {
+    const e = err(
+      () =>
+        cfg(target, mkRenamedOptionModule(["oldPort"], ["new", "port"]), {
+          file: "u.ts",
+          oldPort: "x",
+        }).new.port,
+    );
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.files).toEqual(["u.ts"]);
+  });
+  it("an alias forwards silently", () => {
+    const r = cfg(target, assertionsModule, mkAliasOptionModule(["p"], ["new", "port"]), { p: 9 });
+    expect(r.new.port).toBe(9);
+    expect(r.warnings).toEqual([]);
+  });
+  it("defining a removed option is REMOVED_OPTION with the instructions", () => {
+    const e = err(() =>
+      cfg(mkRemovedOptionModule(["legacy"], "Use `services.x` instead."), {
+        file: "c.ts",
+        legacy: 1,
+      }),
+    );
+    expect(e.code).toBe("REMOVED_OPTION");
+    expect(e.message).toContain("Use `services.x` instead.");
+    expect(e.message).toContain("c.ts");
+  });
+  it("a removed option that is not defined is harmless", () => {
+    expect(cfg(mkRemovedOptionModule(["legacy"], "gone"), target).new.port).toBe(1);
+  });
+});
+
+describe("assertions and warnings", () => {
+  it("checkAssertions returns warnings when all hold", () => {
+    const c = cfg(assertionsModule, {
+      assertions: [{ assertion: true, message: "no" }],
+      warnings: ["careful"],
+    });
+    expect(checkAssertions(c)).toEqual({ warnings: ["careful"] });
+  });
+  it("checkAssertions throws FAILED_ASSERTIONS listing every failed message", () => {
+    const c = cfg(
+      assertionsModule,
+      { assertions: [{ assertion: false, message: "first" }] },
+      { assertions: [{ assertion: false, message: "second" }] },
+    );
+    const e = err(() => checkAssertions(c));
+    expect(e.code).toBe("FAILED_ASSERTIONS");
+    expect(e.message).toContain("first");
+    expect(e.message).toContain("second");
+  });
+  it("assertions may read config lazily", () => {
+    const c = cfg(
+      assertionsModule,
+      { options: { port: mkOption({ type: types.port, default: 22 }) } },
+      ({ config }) => ({
+        assertions: [
+          {
+            get assertion() {
+              return config.port > 1024;
+            },
+            message: "port must be unprivileged",
+          },
+        ],
+      }),
+    );
+    expect(() => checkAssertions(c)).toThrow(/unprivileged/);
+  });
+  it("defaults are empty", () => {
+    expect(checkAssertions(cfg(assertionsModule))).toEqual({ warnings: [] });
+  });
+});
+
+describe("forceDeep", () => {
+  it("returns a plain deep copy", () => {
+    const r = cfg({
+      options: { a: { b: mkOption({ type: types.listOf(types.int), default: [1] }) } },
+    });
+    const f = forceDeep(r);
+    expect(f).toEqual({ a: { b: [1] } });
+    expect(Object.getOwnPropertyDescriptor(f.a, "b")?.get).toBeUndefined();
+  });
+  it("surfaces a deferred error", () => {
+    const r = cfg({ options: { a: mkOption({ type: types.int }) } });
+    expect(() => forceDeep(r)).toThrow(ModuleError);
+  });
+  it("surfaces every deferred error at once", () => {
+    const r = cfg(
+      { options: { a: mkOption({ type: types.int }), b: mkOption({ type: types.str }) } },
+      { a: "x", b: 1 },
+    );
+    const e = err(() => forceDeep(r));
+    expect(e.errors?.length).toBe(2);
+    expect(e.message).toContain("`a`");
+    expect(e.message).toContain("`b`");
+  });
+  it("keeps functions and class instances", () => {
+    const f = () => 1;
+    const d = new Date(0);
+    expect(forceDeep({ f, d })).toEqual({ f, d });
+  });
+  it("handles shared and cyclic objects", () => {
+    const o: any = { a: 1 };
+    o.self = o;
+    const c = forceDeep(o);
+    expect(c.self).toBe(c);
+  });
+  it("works on primitives", () => {
+    expect(forceDeep(3)).toBe(3);
+  });
+});
+
+describe("options tree", () => {
+  it("exposes type, declarations and description", () => {
+    const r = evalModules({
+      modules: [
+        {
+          file: "d.ts",
+          options: { a: mkOption({ type: types.int, description: "An int.", default: 1 }) },
+        },
+      ],
+    });
+    expect(r.options.a.type.description).toBe("signed integer");
+    expect(r.options.a.declarations).toEqual(["d.ts"]);
+    expect(r.options.a.description).toBe("An int.");
+    expect(r.options.a.default).toBe(1);
+    expect(r.options.a.path).toBe("a");
+  });
+  it("function modules can read options", () => {
+    const r = cfg(
+      {
+        options: { a: mkOption({ type: types.int, default: 1 }), n: mkOption({ type: types.int }) },
+      },
+      ({ options }) => ({
+        config: {
+          get n() {
+            return options.a.highestPrio;
+          },
+        },
+      }),
+    );
+    expect(r.n).toBe(1500);
+  });
+});

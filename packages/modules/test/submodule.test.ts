@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { evalModules, forceDeep, mkDefault, mkIf, mkOption, types } from "../src/index.js";
+import { cfg, err } from "./helpers.js";
+
+describe("submodules", () => {
+  it("attrsOf submodule passes the attribute name", () => {
+    const t = types.submodule(({ name }) => ({
+      options: { n: mkOption({ type: types.str, default: name as string }) },
+    }));
+    expect(
+      cfg({ options: { s: mkOption({ type: types.attrsOf(t) }) } }, { s: { a: {}, b: {} } }).s,
+    ).toEqual({ a: { n: "a" }, b: { n: "b" } });
+  });
+  it("definitions of one entry from several modules merge", () => {
+    const t = types.submodule({
+      options: { a: mkOption({ type: types.int }), b: mkOption({ type: types.int }) },
+    });
+    expect(
+      cfg(
+        { options: { s: mkOption({ type: types.attrsOf(t) }) } },
+        { s: { x: { a: 1 } } },
+        { s: { x: { b: 2 } } },
+      ).s.x,
+    ).toEqual({ a: 1, b: 2 });
+  });
+  it("priorities work inside submodules", () => {
+    const t = types.submodule({ options: { a: mkOption({ type: types.int }) } });
+    expect(
+      cfg({ options: { s: mkOption({ type: t }) } }, { s: { a: mkDefault(1) } }, { s: { a: 2 } }).s
+        .a,
+    ).toBe(2);
+  });
+  it("mkIf inside a submodule definition", () => {
+    const t = types.submodule({ options: { a: mkOption({ type: types.int, default: 0 }) } });
+    expect(cfg({ options: { s: mkOption({ type: t }) } }, { s: { a: mkIf(false, 1) } }).s.a).toBe(
+      0,
+    );
+  });
+  it("an undeclared option inside a submodule names the full path", () => {
+    const t = types.submodule({ options: { a: mkOption({ type: types.int }) } });
+    const e = err(
+      () =>
+        cfg(
+          { options: { s: mkOption({ type: types.attrsOf(t) }) } },
+          { file: "f.ts", s: { x: { b: 1 } } },
+        ).s.x,
+    );
+    expect(e.optionPath).toBe("s.x.b");
+    expect(e.message).toContain("f.ts");
+  });
+  it("submodule modules can be functions reading their own config lazily", () => {
+    const t = types.submodule(({ config }) => ({
+      options: { a: mkOption({ type: types.int }), b: mkOption({ type: types.int }) },
+      config: {
+        get b() {
+          return config.a * 2;
+        },
+      },
+    }));
+    expect(cfg({ options: { s: mkOption({ type: t }) } }, { s: { a: 21 } }).s.b).toBe(42);
+  });
+  it("listOf submodule evaluates each element", () => {
+    const t = types.submodule({ options: { a: mkOption({ type: types.int, default: 1 }) } });
+    expect(
+      forceDeep(
+        cfg({ options: { l: mkOption({ type: types.listOf(t) }) } }, { l: [{}, { a: 2 }] }).l,
+      ),
+    ).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+  it("submoduleWith passes specialArgs", () => {
+    const t = types.submoduleWith({
+      modules: [
+        ({ greeting }: any) => ({
+          options: { g: mkOption({ type: types.str, default: greeting }) },
+        }),
+      ],
+      specialArgs: { greeting: "hi" },
+    });
+    expect(cfg({ options: { s: mkOption({ type: t, default: {} }) } }).s.g).toBe("hi");
+  });
+  it("submoduleWith without shorthand accepts module-shaped definitions", () => {
+    const t = types.submoduleWith({ modules: [{ options: { a: mkOption({ type: types.int }) } }] });
+    expect(cfg({ options: { s: mkOption({ type: t }) } }, { s: { config: { a: 3 } } }).s.a).toBe(3);
+  });
+  it("submodule definitions may be functions", () => {
+    const t = types.submodule({ options: { a: mkOption({ type: types.str }) } });
+    expect(
+      cfg(
+        { options: { s: mkOption({ type: types.attrsOf(t) }) } },
+        { s: { x: ({ name }: any) => ({ a: name }) } },
+      ).s.x.a,
+    ).toBe("x");
+  });
+  it("a submodule option value is not a submodule definition error", () => {
+    const t = types.submodule({ options: {} });
+    expect(err(() => cfg({ options: { s: mkOption({ type: t }) } }, { s: 5 }).s).code).toBe(
+      "TYPE_MISMATCH",
+    );
+  });
+  it("nested submodules", () => {
+    const inner = types.submodule({ options: { v: mkOption({ type: types.int, default: 1 }) } });
+    const outer = types.submodule({ options: { inner: mkOption({ type: inner, default: {} }) } });
+    expect(cfg({ options: { o: mkOption({ type: outer, default: {} }) } }).o.inner.v).toBe(1);
+  });
+  it("the options of a submodule evaluation are reachable from options", () => {
+    const r = evalModules({
+      modules: [
+        {
+          options: {
+            s: mkOption({
+              type: types.submodule({
+                options: { a: mkOption({ type: types.int, description: "A." }) },
+              }),
+            }),
+          },
+        },
+      ],
+    });
+    const subs = r.options.s.type.getSubOptions(["s"]);
+    expect(subs.a.description).toBe("A.");
+    expect(subs.a.path).toBe("s.a");
+  });
+});
