@@ -114,10 +114,16 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     value = mod && "default" in mod ? mod.default : undefined;
   } catch (err) {
     const where = locationIn(err, file);
+    const missing = missingPackage(err);
     throw new UserError(
       "CONFIG_LOAD_FAILED",
       `Could not load the config file ${displayPath(file, cwd)}${where ? ` (${where})` : ""}: ${firstLine(err)}`,
-      { cause: err },
+      {
+        cause: err,
+        ...(missing
+          ? { hint: `Is \`${missing}\` installed? e.g. \`pnpm add -D ${missing}\`` }
+          : {}),
+      },
     );
   }
   if (typeof value === "function") {
@@ -142,6 +148,17 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     );
   }
   return { file, root: dirname(file), value };
+}
+
+/** The package a "cannot find module" error is about, when it is a bare package name. */
+function missingPackage(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== "MODULE_NOT_FOUND" && code !== "ERR_MODULE_NOT_FOUND") return undefined;
+  const m = /Cannot find (?:module|package) '([^']+)'/.exec(String((err as Error).message));
+  const id = m?.[1];
+  if (!id || id.startsWith(".") || id.startsWith("/")) return undefined;
+  const parts = id.split("/");
+  return id.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
 }
 
 function describeValue(value: unknown): string {

@@ -539,7 +539,12 @@ async function managerCommand(
     const w = await writeArtifacts(artifactsDir, rendered.result.artifacts, {
       owner: renderer.name,
     });
-    if (run.flags.json !== true) printWrite(renderer.name, w, run.stderr, run.err, run.cwd);
+    if (run.flags.json !== true) {
+      const n = w.written.length;
+      run.stderr.write(
+        `${run.err.green("rendered")} ${run.err.bold(renderer.name)} → ${displayPath(w.dir, run.cwd)}/ (${n} ${n === 1 ? "file" : "files"})\n`,
+      );
+    }
   }
 
   const state = stateDir(project, manager.name);

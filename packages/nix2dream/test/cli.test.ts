@@ -225,6 +225,19 @@ describe("config loading", () => {
     noStack(r.stderr);
   });
 
+  it("names the file and line of a config that throws, without a stack trace", async () => {
+    const dir = await project({
+      "nix2dream.config.ts":
+        'const port: number = 1;\nthrow new Error("no database configured");\n',
+    });
+    const r = cli(dir, ["check"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^error: Could not load the config file nix2dream\.config\.ts \(line 2, column \d+\): no database configured\n/,
+    );
+    noStack(r.stderr);
+  });
+
   it("names the option, the config file and a likely fix for an undeclared option", async () => {
     const dir = await project({
       "nix2dream.config.ts": config(
@@ -492,10 +505,14 @@ describe("manager commands", () => {
     const dir = await project({ "nix2dream.config.ts": basic });
     const child = startCli(dir, ["up", "--wait"]);
     let stdout = "";
+    let interrupted = false;
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on("data", (chunk: Buffer) => {
         stdout += chunk.toString();
-        if (stdout.includes("ready\n")) child.kill("SIGINT");
+        if (!interrupted && stdout.includes("ready\n")) {
+          interrupted = true;
+          child.kill("SIGINT");
+        }
       });
       child.on("exit", (c) => resolve(c));
     });

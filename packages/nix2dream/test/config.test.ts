@@ -81,3 +81,16 @@ describe("loadConfig", () => {
     );
   });
 });
+
+describe("loadConfig hints", () => {
+  it("suggests installing a package the config imports but cannot find", async () => {
+    await writeFile(
+      join(root, "nix2dream.config.ts"),
+      'import k8s from "@nix2dream/render-nowhere/sub";\nexport default { name: "a", use: [k8s()] };\n',
+    );
+    await expect(loadConfig({ cwd: root })).rejects.toMatchObject({
+      code: "CONFIG_LOAD_FAILED",
+      hint: "Is `@nix2dream/render-nowhere` installed? e.g. `pnpm add -D @nix2dream/render-nowhere`",
+    });
+  });
+});
