@@ -1,0 +1,109 @@
+/**
+ * The README's main job, end to end: `nix2dream up` on the quickstart renders the Procfile and
+ * runs it under the built-in supervisor; the API answers on 127.0.0.1, the worker reaches it
+ * through its reference, data survives a restart, and Ctrl-C (SIGINT) leaves no process behind.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const example = join(dirname(fileURLToPath(import.meta.url)), "..");
+const cli = join(example, "../../packages/nix2dream/dist/cli.js");
+const API = "http://127.0.0.1:8787";
+
+let work = "";
+beforeAll(() => {
+  // A copy next to the example so `nix2dream` and the plugins resolve from the workspace.
+  work = mkdtempSync(join(example, ".test-run-"));
+  for (const p of ["nix2dream.config.ts", "app", "package.json"]) {
+    cpSync(join(example, p), join(work, p), { recursive: true });
+  }
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function up(): Run {
+  let out = "";
+  const child = spawn(process.execPath, [cli, "up"], {
+    cwd: work,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  return { child, output: () => out, exited };
+}
+
+async function until(what: string, run: Run, test: () => boolean | Promise<boolean>, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await test()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; output so far:\n${run.output()}`);
+}
+
+const pidsIn = (text: string) =>
+  [...text.matchAll(/started \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("examples/quickstart under nix2dream up", () => {
+  it("serves the API, gates the worker on its health, keeps notes across runs and stops cleanly on Ctrl-C", async () => {
+    expect(await portFree(8787), "port 8787 must be free for the quickstart").toBe(true);
+
+    const first = up();
+    await until("the worker to reach the API", first, () =>
+      /worker\s+\| worker: .* says "hello from nix2dream"/.test(first.output()),
+    );
+    const log = first.output();
+    // Order: the migration completed before the API started; the API was healthy before the worker.
+    expect(log.indexOf("migrate exited with code 0")).toBeLessThan(log.indexOf("api started"));
+    expect(log.indexOf("api is healthy")).toBeLessThan(log.indexOf("worker started"));
+
+    const posted = await fetch(`${API}/notes`, { method: "POST", body: "remember me" });
+    expect(posted.status).toBe(201);
+    const pids = pidsIn(first.output());
+    expect(pids.length).toBe(3);
+
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(0);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(await portFree(8787)).toBe(true);
+
+    // The data volume is persistent: the note is still there after a new `up`.
+    const second = up();
+    await until("the API to be healthy again", second, () =>
+      second.output().includes("api is healthy"),
+    );
+    const body = (await (await fetch(`${API}/notes`)).json()) as { notes: { text: string }[] };
+    expect(body.notes.map((n) => n.text)).toEqual(["remember me"]);
+    second.child.kill("SIGTERM");
+    expect(await second.exited).toBe(0);
+    expect(pidsIn(second.output()).filter(alive)).toEqual([]);
+  }, 90_000);
+});
