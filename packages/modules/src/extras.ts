@@ -179,7 +179,14 @@ export function forceDeep<T>(value: T): T {
     seen.set(x, out);
     for (const k of Object.keys(x)) {
       const v = read(x as Record<string, unknown>, k, path, out);
-      if (v !== SKIP) out[k] = v;
+      // defineProperty, not assignment: a key named "__proto__" must stay a plain key.
+      if (v !== SKIP)
+        Object.defineProperty(out, k, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
     }
     return out;
   };

@@ -322,7 +322,20 @@ const attrs = mkOptionType<Record<string, unknown>>({
   description: "attribute set",
   zod: z.record(z.string(), z.any()),
   check: isAttrs,
-  merge: (_loc, defs) => Object.assign({}, ...defs.map((d) => d.value as object)),
+  merge: (_loc, defs) => {
+    const out: Record<string, unknown> = {};
+    for (const d of defs) {
+      for (const [k, v] of Object.entries(d.value as object)) {
+        Object.defineProperty(out, k, {
+          value: v,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    return out;
+  },
 });
 
 const unspecified = mkOptionType<unknown>({

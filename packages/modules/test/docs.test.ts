@@ -1,0 +1,123 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  evalModules,
+  fromZod,
+  mkOption,
+  optionsDocs,
+  optionsJsonSchema,
+  types,
+} from "../src/index.js";
+
+const service = types.submodule({
+  options: {
+    port: mkOption({ type: types.port, default: 80, description: "Port to listen on." }),
+    tags: mkOption({
+      type: types.listOf(types.submodule({ options: { key: mkOption({ type: types.str }) } })),
+      default: [],
+    }),
+  },
+});
+const { options } = evalModules({
+  modules: [
+    {
+      file: "core.ts",
+      options: {
+        services: mkOption({
+          type: types.attrsOf(service),
+          default: {},
+          description: "The services.",
+        }),
+        debug: mkOption({
+          type: types.bool,
+          default: false,
+          example: true,
+          description: "Debug output.",
+        }),
+        secret: mkOption({ type: types.str, default: "", internal: true, visible: false }),
+        shallow: mkOption({ type: service, default: {}, visible: "shallow" }),
+        computed: mkOption({
+          type: types.str,
+          defaultText: "the host name",
+          description: "Computed.",
+        }),
+        email: mkOption({
+          type: fromZod(z.string().email(), "email address"),
+          default: "a@example.com",
+        }),
+      },
+    },
+  ],
+});
+
+describe("optionsDocs", () => {
+  const docs = optionsDocs(options);
+  const byPath = Object.fromEntries(docs.map((d) => [d.path, d]));
+  it("lists options sorted by path", () => {
+    const paths = docs.map((d) => d.path);
+    expect(paths).toEqual([...paths].sort());
+  });
+  it("shows attrsOf submodule options under <name>", () => {
+    expect(byPath["services.<name>.port"]).toMatchObject({
+      type: expect.stringContaining("16 bit"),
+      default: 80,
+      description: "Port to listen on.",
+    });
+  });
+  it("shows listOf submodule options under *", () => {
+    expect(byPath["services.<name>.tags.*.key"]).toBeDefined();
+  });
+  it("includes example, declarations and flags", () => {
+    expect(byPath.debug).toMatchObject({
+      example: true,
+      declarations: ["core.ts"],
+      readOnly: false,
+      internal: false,
+      visible: true,
+    });
+  });
+  it("keeps invisible options flagged, without their sub-options", () => {
+    expect(byPath.secret).toMatchObject({ internal: true, visible: false });
+  });
+  it("visible: shallow hides sub-options only", () => {
+    expect(byPath.shallow).toBeDefined();
+    expect(byPath["shallow.port"]).toBeUndefined();
+  });
+  it("uses defaultText", () => {
+    expect(byPath.computed?.defaultText).toBe("the host name");
+    expect(byPath.computed && "default" in byPath.computed).toBe(false);
+  });
+  it("describes the type of a submodule container", () => {
+    expect(byPath.services?.type).toBe("attribute set of submodule");
+  });
+});
+
+describe("optionsJsonSchema", () => {
+  const schema = optionsJsonSchema(options) as any;
+  it("is draft 2020-12", () => {
+    expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+  });
+  it("describes nested submodule options", () => {
+    const port = schema.properties.services.additionalProperties.properties.port;
+    expect(port.type).toBe("integer");
+    expect(port.maximum).toBe(65535);
+    expect(port.description).toBe("Port to listen on.");
+    expect(port.default).toBe(80);
+  });
+  it("carries fromZod schemas", () => {
+    expect(schema.properties.email.format).toBe("email");
+  });
+  it("describes booleans and lists", () => {
+    expect(schema.properties.debug.type).toBe("boolean");
+    expect(schema.properties.services.additionalProperties.properties.tags.type).toBe("array");
+  });
+  it("is valid for a matching config", () => {
+    expect(JSON.stringify(schema)).not.toContain("undefined");
+  });
+  it("represents functions as unconstrained", () => {
+    const r = evalModules({
+      modules: [{ options: { f: mkOption({ type: types.functionTo(types.int) }) } }],
+    });
+    expect(() => optionsJsonSchema(r.options)).not.toThrow();
+  });
+});
