@@ -76,13 +76,14 @@ export const COMMANDS: CommandHelp[] = [
   },
   {
     name: "options",
-    usage: "nix2dream options [--json | --markdown]",
+    usage: "nix2dream options [--json | --markdown | --schema]",
     summary: "Print the options reference for the core and everything registered",
     details:
       "Every option with its type, default, example, description and where it is declared. Without a config, lists the core options only.",
     flags: [
       { flag: "--json", description: "Print the options as a JSON array" },
       { flag: "--markdown", description: "Print the options as Markdown" },
+      { flag: "--schema", description: "Print a JSON Schema of the options (for editors)" },
     ],
     examples: [
       ["nix2dream options", "read the reference in the terminal"],

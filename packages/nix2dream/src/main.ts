@@ -385,6 +385,7 @@ function printWrite(
 
 async function checkCommand(run: Run): Promise<number> {
   const project = await projectFor(run);
+  for (const m of project.managers) rendererOf(m, project, run.cwd);
   const rendered = project.renderers.map((r) => renderWith(r, project));
   const summary = {
     ok: true,
@@ -526,14 +527,7 @@ async function managerCommand(
 
   const artifactsDir = rendererDir(project, manager.renderer);
   if (command === "up") {
-    const renderer = project.renderers.find((r) => r.name === manager.renderer);
-    if (!renderer) {
-      throw new UserError(
-        "UNKNOWN_RENDERER",
-        `The manager \`${manager.name}\` runs what the renderer \`${manager.renderer}\` produces, but that renderer is not registered in ${displayPath(project.config.file, run.cwd)}.`,
-        { hint: `Add the \`${manager.renderer}\` renderer to \`use\`.` },
-      );
-    }
+    const renderer = rendererOf(manager, project, run.cwd);
     const rendered = renderWith(renderer, project);
     reportDiagnostics(project, [rendered], run);
     const w = await writeArtifacts(artifactsDir, rendered.result.artifacts, {
@@ -571,6 +565,17 @@ async function managerCommand(
   } finally {
     cleanup();
   }
+}
+
+/** The renderer whose output `manager` runs; a {@link UserError} when it is not registered. */
+function rendererOf(manager: Manager, project: Project, cwd: string): Renderer {
+  const renderer = project.renderers.find((r) => r.name === manager.renderer);
+  if (renderer) return renderer;
+  throw new UserError(
+    "UNKNOWN_RENDERER",
+    `The manager \`${manager.name}\` runs what the renderer \`${manager.renderer}\` produces, but that renderer is not registered in ${displayPath(project.config.file, cwd)}.`,
+    { hint: `Add the \`${manager.renderer}\` renderer to \`use\`.` },
+  );
 }
 
 /** Aborts `controller` on SIGINT/SIGTERM (or when `external` aborts); a second signal exits at once. */

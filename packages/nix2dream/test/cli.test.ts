@@ -286,6 +286,17 @@ describe("nix2dream check", () => {
     expect(r.stderr).toContain("escapes the output directory");
   });
 
+  it("fails when a manager's renderer is not registered", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(`{ name: "shop", use: [echo()], services: {} }`),
+    });
+    const r = cli(dir, ["check"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "The manager `echo` runs what the renderer `files` produces, but that renderer is not registered in nix2dream.config.ts.",
+    );
+  });
+
   it("prints services, artifacts and diagnostics as JSON with --json", async () => {
     const dir = await project({ "nix2dream.config.ts": basic });
     const data = JSON.parse(cli(dir, ["check", "--json"]).stdout);
@@ -312,6 +323,32 @@ describe("nix2dream options", () => {
       description: "First line of every file the `files` renderer writes.",
     });
     expect(entries.some((e) => String(e.path).startsWith("services."))).toBe(true);
+  });
+
+  it("prints each option with its description, type, default and where it is declared", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["options"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      [
+        "renderers.files.header",
+        "    First line of every file the `files` renderer writes.",
+        "    type:        string",
+        '    default:     "# rendered by files"',
+      ].join("\n"),
+    );
+    expect(r.stdout).toMatch(
+      /^services\.<name>\.command\n(.*\n)*? {4}declared in: @nix2dream\/core\//m,
+    );
+  });
+
+  it("prints a JSON Schema of the options with --schema", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const schema = JSON.parse(cli(dir, ["options", "--schema"]).stdout);
+    expect(schema.properties.renderers.properties.files.properties.header).toMatchObject({
+      type: "string",
+      default: "# rendered by files",
+    });
   });
 
   it("prints Markdown with --markdown", async () => {
