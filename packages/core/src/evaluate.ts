@@ -16,7 +16,7 @@ import type { Manager, Renderer } from "./contracts.js";
 import { type DeploymentDefinition, isManager, isRenderer } from "./define.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { definitionFilesOf } from "./helpers.js";
-import { deploymentModule, type ServiceOptionsSink } from "./options/deployment.js";
+import { deploymentModule, type OptionsSink } from "./options/deployment.js";
 
 /** Where the definition comes from. */
 export interface EvaluateOptions {
@@ -183,8 +183,8 @@ export function evaluateDeployment(
   const { use = [], modules = [], ...config } = definition;
   const { renderers, managers } = splitPlugins(use, file);
 
-  const serviceOptions = new Map<string, unknown>();
-  const sink: ServiceOptionsSink = (name, options) => serviceOptions.set(name, options);
+  const nestedOptions = new Map<string, unknown>();
+  const sink: OptionsSink = (prefix, options) => nestedOptions.set(prefix, options);
   const userModule: Module = { file, key: `deployment:${file}`, imports: modules, config };
   const { config: lazy, options } = evalModules({
     modules: [deploymentModule(renderers, managers, sink), assertionsModule, userModule],
@@ -204,13 +204,11 @@ export function evaluateDeployment(
     forced = forceDeep(lazy);
   } catch (e) {
     if (!(e instanceof ModuleError)) throw e;
-    for (const [name, o] of serviceOptions) collectFiles(o, `services.${name}`, definitionFiles);
+    for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
     if (e.errors && e.errors.length > 1) throw e;
     throw withFiles(e, filesFor);
   }
-  for (const name of Object.keys(forced.services).sort()) {
-    collectFiles(serviceOptions.get(name), `services.${name}`, definitionFiles);
-  }
+  for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
 
   const all: Record<string, EvaluatedService> = {};
   for (const [name, raw] of Object.entries(forced.services)) {

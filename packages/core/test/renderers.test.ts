@@ -182,3 +182,25 @@ describe("typing", () => {
     expect([ok, badRestart, badDep]).toHaveLength(3);
   });
 });
+
+describe("definition files of plugin options", () => {
+  it("records the files that defined a renderer's per-service and deployment options", () => {
+    const { deployment } = evaluateDeployment(
+      {
+        ...definition,
+        modules: [
+          {
+            file: "modules/weights.ts",
+            config: { services: { db: { renderers: { demo: { weight: 2 } } } } },
+          },
+        ],
+      },
+      { file: FILE },
+    );
+    expect(deployment.definitionFiles["services.api.renderers.demo.weight"]).toEqual([FILE]);
+    expect(deployment.definitionFiles["services.db.renderers.demo.weight"]).toEqual([
+      "modules/weights.ts",
+    ]);
+    expect(deployment.definitionFiles["renderers.demo.header"]).toEqual([FILE]);
+  });
+});

@@ -7,16 +7,30 @@ import { z } from "zod";
 import type { Manager, Renderer } from "../contracts.js";
 import { serviceModule } from "./service.js";
 
-/** @internal Receives the options tree of each evaluated service. */
-export type ServiceOptionsSink = (service: string, options: unknown) => void;
+/**
+ * @internal Receives the options tree of each evaluated submodule whose definitions are
+ * tracked (a service, a plugin's option set), with its option path prefix. A submodule's
+ * options are not part of the root options tree, so the files that defined them are read here.
+ */
+export type OptionsSink = (prefix: string, options: unknown) => void;
+
+/** A module that reports its evaluation's options tree under `prefix(name)`. */
+function reporter(sink: OptionsSink | undefined, prefix: (name: string) => string): Module {
+  return ({ name, options }) => {
+    if (sink && name !== undefined) sink(prefix(name), options);
+    return {};
+  };
+}
 
 function pluginOptions(
   entries: Array<{ name: string; module: Module | undefined }>,
+  sink: OptionsSink | undefined,
+  prefix: string,
 ): Record<string, ReturnType<typeof mkOption>> {
   const options: Record<string, ReturnType<typeof mkOption>> = {};
   for (const { name, module } of [...entries].sort((a, b) => a.name.localeCompare(b.name))) {
     options[name] = mkOption({
-      type: types.submodule(module ?? {}),
+      type: types.submodule([module ?? {}, reporter(sink, () => `${prefix}.${name}`)]),
       default: {},
       description: `Options of \`${name}\`.`,
     });
@@ -34,25 +48,23 @@ function pluginOptions(
 export function deploymentModule(
   renderers: readonly Renderer[] = [],
   managers: readonly Manager[] = [],
-  sink?: ServiceOptionsSink,
+  sink?: OptionsSink,
 ): Module {
-  // Hands each service's own options tree to the caller, which reads the files that defined
-  // each service option from it (a submodule's options are not part of the root tree).
-  const reportOptions: Module = ({ name, options }) => {
-    if (sink && name !== undefined) sink(name, options);
-    return {};
-  };
-  const serviceRenderers: Module = defineModule(import.meta.url, {
+  const serviceRenderers: Module = defineModule(import.meta.url, ({ name }) => ({
     options: {
       renderers: mkOption({
         type: types.submodule({
-          options: pluginOptions(renderers.map((r) => ({ name: r.name, module: r.serviceModule }))),
+          options: pluginOptions(
+            renderers.map((r) => ({ name: r.name, module: r.serviceModule })),
+            sink,
+            `services.${name ?? "<name>"}.renderers`,
+          ),
         }),
         default: {},
         description: "Per-service options of each renderer in use.",
       }),
     },
-  });
+  }));
   return defineModule(import.meta.url, {
     key: "@nix2dream/core:deployment",
     options: {
@@ -66,7 +78,13 @@ export function deploymentModule(
           "Name of the deployment; used for output directories, project names and namespaces.",
       }),
       services: mkOption({
-        type: types.attrsOf(types.submodule([serviceModule, serviceRenderers, reportOptions])),
+        type: types.attrsOf(
+          types.submodule([
+            serviceModule,
+            serviceRenderers,
+            reporter(sink, (service) => `services.${service}`),
+          ]),
+        ),
         default: {},
         example: { api: { command: ["node", "api.mjs"], ports: { http: 8080 } } },
         description: "The services of the deployment, by name.",
@@ -75,6 +93,8 @@ export function deploymentModule(
         type: types.submodule({
           options: pluginOptions(
             renderers.map((r) => ({ name: r.name, module: r.deploymentModule })),
+            sink,
+            "renderers",
           ),
         }),
         default: {},
@@ -82,7 +102,11 @@ export function deploymentModule(
       }),
       managers: mkOption({
         type: types.submodule({
-          options: pluginOptions(managers.map((m) => ({ name: m.name, module: m.module }))),
+          options: pluginOptions(
+            managers.map((m) => ({ name: m.name, module: m.module })),
+            sink,
+            "managers",
+          ),
         }),
         default: {},
         description: "Options of each manager in use.",
