@@ -322,10 +322,6 @@ function reportDiagnostics(project: Project, rendered: Rendered[], run: Run): vo
   }
 }
 
-function jsonDiagnostics(ds: Diagnostic[]): Diagnostic[] {
-  return ds.map((d) => ({ ...d }));
-}
-
 async function renderCommand(names: string[], run: Run): Promise<number> {
   const project = await projectFor(run);
   const selected = selectRenderers(project, names);
@@ -348,7 +344,7 @@ async function renderCommand(names: string[], run: Run): Promise<number> {
         written: w.write.written,
         removed: w.write.removed,
         kept: w.write.kept,
-        diagnostics: jsonDiagnostics(w.diagnostics),
+        diagnostics: w.diagnostics,
       })),
       warnings: project.warnings,
     };
@@ -399,7 +395,7 @@ async function checkCommand(run: Run): Promise<number> {
         bytes: typeof a.content === "string" ? Buffer.byteLength(a.content) : a.content.byteLength,
         mode: `0${(a.mode ?? 0o644).toString(8)}`,
       })),
-      diagnostics: jsonDiagnostics(result.diagnostics),
+      diagnostics: result.diagnostics,
     })),
     managers: project.managers.map((m) => m.name),
     warnings: project.warnings,

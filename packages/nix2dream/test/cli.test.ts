@@ -2,7 +2,16 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cleanProjects, cli, config, project, put, requireBuild, startCli } from "./helpers.js";
+import {
+  cleanProjects,
+  cli,
+  cliOnTty,
+  config,
+  project,
+  put,
+  requireBuild,
+  startCli,
+} from "./helpers.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -441,6 +450,21 @@ describe("colour", () => {
   it("is off when the output is not a terminal", async () => {
     const dir = await project({ "nix2dream.config.ts": warned });
     expect(cli(dir, ["check"]).stderr).not.toContain("\x1b[");
+  });
+
+  it("is on when the output is a terminal", async (t) => {
+    const dir = await project({ "nix2dream.config.ts": warned });
+    const r = cliOnTty(dir, ["check"]);
+    if (!r) return t.skip(); // needs util-linux `script` for a pseudo-terminal
+    expect(r.stdout).toContain("\x1b[33m\x1b[1mwarning:");
+  });
+
+  it("is off on a terminal with NO_COLOR", async (t) => {
+    const dir = await project({ "nix2dream.config.ts": warned });
+    const r = cliOnTty(dir, ["check"], { NO_COLOR: "1" });
+    if (!r) return t.skip();
+    expect(r.stdout).toContain("warning:");
+    expect(r.stdout).not.toContain("\x1b[");
   });
 
   it("is on with FORCE_COLOR", async () => {

@@ -76,6 +76,29 @@ export function cli(cwd: string, args: string[], env: Record<string, string> = {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Runs the built CLI under a pseudo-terminal (util-linux `script`), so stdout and stderr are a
+ * TTY; undefined when `script` is not installed.
+ */
+export function cliOnTty(
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): CliResult | undefined {
+  const probe = spawnSync("script", ["--version"], { encoding: "utf8" });
+  if (probe.status !== 0) return undefined;
+  const command = [process.execPath, CLI, ...args]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(" ");
+  const r = spawnSync("script", ["-qec", command, "/dev/null"], {
+    cwd,
+    env: cleanEnv(env),
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
 /** Starts the built CLI without waiting for it. */
 export function startCli(cwd: string, args: string[]) {
   return spawn(process.execPath, [CLI, ...args], { cwd, env: cleanEnv(), stdio: "pipe" });
