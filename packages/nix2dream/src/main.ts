@@ -175,6 +175,7 @@ async function dispatch(argv: string[], positionals: string[], run: Run): Promis
   const spec = COMMANDS.find((c) => c.name === command);
   if (spec && pre.help === true) {
     run.stdout.write(commandHelp(spec, run.out));
+    if (spec.manager) run.stdout.write(await managerHelp(spec.name, run));
     return 0;
   }
   if (!spec) return managerCommand(command, argv, run, undefined);
@@ -256,6 +257,21 @@ async function projectForHelp(run: Run): Promise<ProjectHelp | undefined> {
     };
   } catch {
     return undefined;
+  }
+}
+
+/** What the project's manager says about an action, for `<command> --help`; empty when unknown. */
+async function managerHelp(action: string, run: Run): Promise<string> {
+  try {
+    const project = await projectFor(run);
+    const manager = selectManager(project, run.flags.manager as string | undefined);
+    const description = manager.descriptions?.[action];
+    if (!manager.actions[action]) {
+      return `\nIn this project, the manager \`${manager.name}\` has no \`${action}\` action.\n`;
+    }
+    return description ? `\n${run.out.bold(`MANAGER ${manager.name}`)}\n  ${description}\n` : "";
+  } catch {
+    return ""; // help must work without (or with a broken) config
   }
 }
 

@@ -425,6 +425,12 @@ describe("help and version", () => {
     expect(r.stdout).toContain("nix2dream logs api -f");
   });
 
+  it("adds the project's manager description to a manager command's --help", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const r = cli(dir, ["up", "--help"]);
+    expect(r.stdout).toContain("MANAGER echo\n  print the rendered files\n");
+  });
+
   it("rejects an unknown command with a suggestion", async () => {
     const dir = await project({});
     const r = cli(dir, ["rendr"]);
