@@ -156,6 +156,30 @@ function collectFiles(tree: unknown, prefix: string, out: Record<string, string[
   }
 }
 
+/**
+ * Rewrites "used but not defined" for the user: which option to set, and where its enclosing
+ * option is defined (the engine can only name the declaration).
+ */
+function explainUndefined(
+  e: ModuleError,
+  filesFor: (option: string) => string[],
+  file: string,
+): ModuleError {
+  if (e.code !== "UNDEFINED_OPTION" || e.optionPath === undefined) return e;
+  const path = e.optionPath;
+  const parent = path.split(".").slice(0, -1).join(".");
+  const files = parent ? filesFor(parent) : [file];
+  if (files.length === 0) return e;
+  const where = parent
+    ? `set it beside the other definitions of \`${parent}\` in ${files.join(", ")}`
+    : `set it in ${file}`;
+  return new ModuleError(e.code, `The option \`${path}\` has no value and no default: ${where}.`, {
+    optionPath: path,
+    files,
+    cause: e,
+  });
+}
+
 function withFiles(e: ModuleError, filesFor: (option: string) => string[]): ModuleError {
   if (e.files.length > 0 || e.optionPath === undefined) return e;
   const files = filesFor(e.optionPath);
@@ -206,7 +230,7 @@ export function evaluateDeployment(
     if (!(e instanceof ModuleError)) throw e;
     for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
     if (e.errors && e.errors.length > 1) throw e;
-    throw withFiles(e, filesFor);
+    throw explainUndefined(withFiles(e, filesFor), filesFor, file);
   }
   for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
 

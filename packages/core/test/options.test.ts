@@ -389,3 +389,18 @@ describe("service modules", () => {
     expect(deployment.definitionFiles["services.api.env.LOG"]).toEqual(["modules/logging.ts"]);
   });
 });
+
+describe("missing values", () => {
+  it("asks for the deployment name in the config file", () => {
+    const e = errorOf(() => evaluateDeployment({ services: {} } as never, { file: FILE }));
+    expect(e.code).toBe("UNDEFINED_OPTION");
+    expect(e.message).toBe(`The option \`name\` has no value and no default: set it in ${FILE}.`);
+  });
+
+  it("names where a port without a number is defined", () => {
+    const e = errorOf(() => service({ app: { ports: { http: { expose: true } as never } } }));
+    expect(e.code).toBe("UNDEFINED_OPTION");
+    expect(e.message).toContain("`services.app.ports.http.port` has no value");
+    expect(e.message).toContain(`\`services.app.ports.http\` in ${FILE}`);
+  });
+});

@@ -66,7 +66,7 @@ const quantityType = fromZod(
 );
 const cpuType = fromZod(z.number().positive(), "positive number");
 
-const packageModule = {
+const packageModule = defineModule(import.meta.url, {
   options: {
     nix: mkOption({
       type: types.nullOr(types.str),
@@ -82,9 +82,9 @@ const packageModule = {
       description: "An OCI image providing the program, for container targets.",
     }),
   },
-};
+});
 
-const secretModule = {
+const secretModule = defineModule(import.meta.url, {
   options: {
     fromEnv: mkOption({
       type: types.nullOr(types.str),
@@ -105,9 +105,9 @@ const secretModule = {
       description: "Refuse to start the service when the secret is missing.",
     }),
   },
-};
+});
 
-const fileModule = {
+const fileModule = defineModule(import.meta.url, {
   options: {
     text: mkOption({
       type: types.nullOr(types.lines),
@@ -129,10 +129,10 @@ const fileModule = {
       description: "POSIX permissions of the file, as an octal string.",
     }),
   },
-};
+});
 
 function volumeModule(service: string): Module {
-  return ({ name }: { name?: string }) => ({
+  return defineModule(import.meta.url, ({ name }: { name?: string }) => ({
     options: {
       path: mkOption({
         type: types.str,
@@ -171,10 +171,10 @@ function volumeModule(service: string): Module {
         description: "Shell run when the volume is cleared (`down --volumes`).",
       }),
     },
-  });
+  }));
 }
 
-const portModule = {
+const portModule = defineModule(import.meta.url, {
   options: {
     port: mkOption({
       type: types.port,
@@ -190,7 +190,7 @@ const portModule = {
       type: types.bool,
       default: false,
       description:
-        "Publish the port beyond the deployment (a host port, a NodePort, a firewall opening).",
+        "Publish the port beyond the deployment: on the host, or outside the cluster, where the target has one.",
     }),
     hostPort: mkOption({
       type: types.nullOr(types.port),
@@ -201,9 +201,9 @@ const portModule = {
         "Host port to publish on. Setting it publishes the port; when only `expose` is set the host port is `port`.",
     }),
   },
-};
+});
 
-const healthcheckModule = {
+const healthcheckModule = defineModule(import.meta.url, {
   options: {
     type: mkOption({
       type: types.nullOr(types.enum(["exec", "http", "tcp"])),
@@ -250,7 +250,7 @@ const healthcheckModule = {
       "Grace period after start during which failures do not count (a success ends it early), so slow starters are not restarted.",
     ),
   },
-};
+});
 
 interface RawHealthcheck {
   type: "exec" | "http" | "tcp" | null;
@@ -298,7 +298,7 @@ function toHealthcheck(service: string, raw: RawHealthcheck | null): Healthcheck
   return { type, port: raw.port, ...timing };
 }
 
-const restartModule = {
+const restartModule = defineModule(import.meta.url, {
   options: {
     policy: mkOption({
       type: types.enum(["no", "on-failure", "always"]),
@@ -332,9 +332,9 @@ const restartModule = {
       description: "Exponential backoff between restarts.",
     }),
   },
-};
+});
 
-const stopModule = {
+const stopModule = defineModule(import.meta.url, {
   options: {
     signal: mkOption({
       type: signalType,
@@ -347,9 +347,9 @@ const stopModule = {
       "Time between the stop signal and SIGKILL.",
     ),
   },
-};
+});
 
-const resourcesModule = {
+const resourcesModule = defineModule(import.meta.url, {
   options: {
     cpu: mkOption({
       type: types.nullOr(cpuType),
@@ -365,10 +365,12 @@ const resourcesModule = {
       apply: (v: number | string | null) => (v === null ? null : String(v)),
     }),
   },
-};
+});
 
-const envValueType = fromZod(
-  z.union([z.string(), z.number(), z.boolean()]),
+const envValueType = coercedTo(
+  types.either(types.float, types.bool),
+  (v: number | boolean) => String(v),
+  types.str,
   "string (numbers and booleans are converted)",
 );
 
@@ -462,7 +464,6 @@ function buildServiceModule(service: string) {
         example: { DATABASE_URL: "postgres://${ref.db.host}:${ref.db.ports.pg}/app" },
         description:
           "Environment variables. Values may contain references to other services (`ref.db.host`); numbers and booleans become strings.",
-        apply: (v: Record<string, string | number | boolean>) => mapValues(v, (x) => String(x)),
       }),
       secrets: mkOption({
         type: types.attrsOf(
