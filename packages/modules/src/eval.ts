@@ -74,6 +74,7 @@ export interface MergedDecl {
   declarations: string[];
   defaultFile?: string;
   defaultDecl?: OptionDeclaration;
+  defaultIsGetter?: boolean;
   defaultText?: string;
   example?: unknown;
   hasExample: boolean;
@@ -120,6 +121,49 @@ const HOLE: unknown = new Proxy(() => {}, {
   has: () => false,
 });
 
+interface ProxyTarget {
+  ev: Evaluation;
+  what: "config" | "options";
+}
+
+/** One handler for every evaluation's `config`/`options` arguments (no closures per evaluation). */
+const ARGS_HANDLER: ProxyHandler<ProxyTarget> = {
+  get(t, p) {
+    const ev = t.ev;
+    if (!ev.ready) {
+      if (typeof p === "symbol" || p === "then" || p === "toJSON") return undefined;
+      // Read at call time, while collecting: answer with a placeholder and call the module
+      // again once config exists (see `recall` in evalCore).
+      ev.tainted = true;
+      return HOLE;
+    }
+    return Reflect.get(ev.target(t.what), p);
+  },
+  has(t, p) {
+    if (!t.ev.ready) {
+      t.ev.tainted = true;
+      return false;
+    }
+    return Reflect.has(t.ev.target(t.what), p);
+  },
+  ownKeys(t) {
+    if (!t.ev.ready) {
+      t.ev.tainted = true;
+      return [];
+    }
+    return Reflect.ownKeys(t.ev.target(t.what));
+  },
+  getOwnPropertyDescriptor(t, p) {
+    if (!t.ev.ready) {
+      t.ev.tainted = true;
+      return undefined;
+    }
+    const d = Reflect.getOwnPropertyDescriptor(t.ev.target(t.what), p);
+    if (d) d.configurable = true;
+    return d;
+  },
+};
+
 class Evaluation {
   readonly prefix: string[];
   ready = false;
@@ -132,53 +176,15 @@ class Evaluation {
   freeformValue: Thunk<unknown> | undefined;
   /** While modules that read config at call time are called again: which options were read. */
   recording = false;
-  readonly touched = new Set<OptNode>();
+  touched: Set<OptNode> | undefined;
   late = false;
-  readonly resort = new Set<OptNode>();
+  resort: Set<OptNode> | undefined;
   readonly args: ModuleArgs;
 
   constructor(prefix: string[], specialArgs: Record<string, unknown>) {
     this.prefix = prefix;
-    const self = this;
     const makeProxy = (what: "config" | "options") =>
-      new Proxy(
-        {},
-        {
-          get(_t, p) {
-            if (!self.ready) {
-              if (typeof p === "symbol" || p === "then" || p === "toJSON") return undefined;
-              // Read at call time, while collecting: answer with a placeholder and call the
-              // module again once config exists (see `recall` in evalCore).
-              self.tainted = true;
-              return HOLE;
-            }
-            return Reflect.get(self.target(what), p);
-          },
-          has(_t, p) {
-            if (!self.ready) {
-              self.tainted = true;
-              return false;
-            }
-            return Reflect.has(self.target(what), p);
-          },
-          ownKeys() {
-            if (!self.ready) {
-              self.tainted = true;
-              return [];
-            }
-            return Reflect.ownKeys(self.target(what));
-          },
-          getOwnPropertyDescriptor(_t, p) {
-            if (!self.ready) {
-              self.tainted = true;
-              return undefined;
-            }
-            const d = Reflect.getOwnPropertyDescriptor(self.target(what), p);
-            if (d) d.configurable = true;
-            return d;
-          },
-        },
-      );
+      new Proxy({ ev: this, what }, ARGS_HANDLER) as unknown;
     this.args = {
       lib: lib(),
       ...specialArgs,
@@ -189,15 +195,6 @@ class Evaluation {
 
   target(what: "config" | "options"): Record<string, unknown> {
     return what === "config" ? this.root.config : optionsOf(this.root);
-  }
-
-  eagerRead(what: string, key: string): ModuleError {
-    const where = this.collectingFile ?? "a module";
-    return new ModuleError(
-      "INFINITE_RECURSION",
-      `The module in ${where} reads \`${what}.${key}\` while modules are being collected; its imports and options must not depend on ${what}. Read it lazily: in a getter (\`get port() { return config.${key} }\`), in \`mkIf(() => config.${key}, ...)\`, or inside a definition value.`,
-      { files: this.collectingFile ? [this.collectingFile] : [] },
-    );
   }
 }
 
@@ -425,6 +422,7 @@ function mergeDecls(
       if (m.defaultDecl) throw already("a default", m.defaultFile);
       m.defaultDecl = decl;
       m.defaultFile = file;
+      m.defaultIsGetter = Object.getOwnPropertyDescriptor(decl, "default")?.get !== undefined;
     }
     if (decl.apply !== undefined) {
       if (m.apply) throw already("`apply`", applyFile);
@@ -562,9 +560,8 @@ class OptNodeImpl {
     readonly loc: string[],
     readonly decl: MergedDecl,
   ) {
-    const files = () => this.files();
-    this.info = new Thunk(loc, () => this.computeInfo(), files);
-    this.value = new Thunk(loc, () => this.computeValue(), files);
+    this.info = new InfoThunk(this);
+    this.value = new ValueThunk(this);
   }
 
   get option(): OptionInfo {
@@ -584,20 +581,22 @@ class OptNodeImpl {
         { optionPath: showPath(this.loc), files: this.decl.declarations },
       );
     }
-    if (this.ev.recording) this.ev.touched.add(this as unknown as OptNode);
+    if (this.ev.recording) (this.ev.touched ??= new Set()).add(this as unknown as OptNode);
   }
 
   computeInfo(): Merged {
     this.guard();
     const decl = this.decl;
     const dd = decl.defaultDecl;
-    const defs: RawDef[] = dd
-      ? [
-          { file: decl.defaultFile as string, get: () => props.mkOptionDefault(dd.default) },
-          ...this.defs,
-        ]
-      : this.defs;
-    return mergeDefinitions(this.loc, decl.type, defs);
+    if (!dd) return mergeDefinitions(this.loc, decl.type, this.defs);
+    return mergeDefinitions(
+      this.loc,
+      decl.type,
+      this.defs,
+      decl.defaultIsGetter
+        ? { file: decl.defaultFile as string, get: () => dd.default }
+        : { file: decl.defaultFile as string, value: dd.default },
+    );
   }
 
   computeValue(): unknown {
@@ -626,6 +625,30 @@ class OptNodeImpl {
     }
     const v = info.value();
     return decl.apply ? decl.apply(v) : v;
+  }
+}
+
+class InfoThunk extends Thunk<Merged> {
+  constructor(private readonly node: OptNodeImpl) {
+    super(node.loc);
+  }
+  protected override compute(): Merged {
+    return this.node.computeInfo();
+  }
+  override files(): string[] {
+    return this.node.files();
+  }
+}
+
+class ValueThunk extends Thunk<unknown> {
+  constructor(private readonly node: OptNodeImpl) {
+    super(node.loc);
+  }
+  protected override compute(): unknown {
+    return this.node.computeValue();
+  }
+  override files(): string[] {
+    return this.node.files();
   }
 }
 
@@ -731,8 +754,8 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
         throw removedError(child.loc, child.decl.removed, uniq(ds.map((x) => x.file)));
       }
       if (ev.late) {
-        if (ev.touched.has(child)) throw lateConflict(child, ds);
-        ev.resort.add(child);
+        if (ev.touched?.has(child)) throw lateConflict(child, ds);
+        (ev.resort ??= new Set()).add(child);
       }
       for (const def of ds) child.defs.push(def);
     } else assignDefs(ev, child, ds);
@@ -942,7 +965,7 @@ export function evalCore(
       }
       ev.late = true;
       assignDefs(ev, ev.root, late);
-      for (const n of ev.resort) n.defs.sort((a, b) => (a.ord ?? 0) - (b.ord ?? 0));
+      for (const n of ev.resort ?? []) n.defs.sort((a, b) => (a.ord ?? 0) - (b.ord ?? 0));
     } finally {
       ev.recording = false;
       ev.late = false;

@@ -10,6 +10,7 @@ import {
   mkIf,
   mkOrder,
   mkOverride,
+  OPTION_DEFAULT_PRIORITY,
   PROP,
   type Property,
 } from "./props.js";
@@ -179,31 +180,65 @@ export interface Merged {
   value(): unknown;
 }
 
-/** Resolves properties and priorities of `defs` and prepares the typed merge (Nix `mergeDefinitions`). */
-export function mergeDefinitions(loc: string[], type: OptionType, defs: RawDef[]): Merged {
+class MergedImpl implements Merged {
+  constructor(
+    private readonly loc: string[],
+    private readonly type: OptionType,
+    readonly all: Definition[],
+    readonly defsFinal: Definition[],
+    readonly highestPrio: number,
+  ) {}
+  get isDefined(): boolean {
+    return this.defsFinal.length > 0;
+  }
+  get count(): number {
+    return this.all.length;
+  }
+  value(): unknown {
+    const { type, defsFinal, loc } = this;
+    for (const d of defsFinal) if (!type.check(d.value)) throw typeMismatch(loc, type, d);
+    if (type.simple && defsFinal.length === 1) return (defsFinal[0] as Definition).value;
+    return type.merge(loc, defsFinal);
+  }
+}
+
+/**
+ * Resolves properties and priorities of `defs` and prepares the typed merge (Nix
+ * `mergeDefinitions`). `optionDefault`, when given, is the declaration's default: a definition
+ * at priority 1500 that comes first.
+ */
+export function mergeDefinitions(
+  loc: string[],
+  type: OptionType,
+  defs: RawDef[],
+  optionDefault?: RawDef,
+): Merged {
   const all: Prioritized[] = [];
+  if (optionDefault)
+    discharge(
+      loc,
+      forceRaw(optionDefault),
+      optionDefault.file,
+      OPTION_DEFAULT_PRIORITY,
+      DEFAULT_ORDER,
+      all,
+    );
   for (const d of defs) discharge(loc, forceRaw(d), d.file, DEFAULT_PRIORITY, DEFAULT_ORDER, all);
   let highest = Number.POSITIVE_INFINITY;
-  for (const d of all) if (d.priority < highest) highest = d.priority;
-  let final =
-    all.length === 0 || all.every((d) => d.priority === highest)
-      ? all
-      : all.filter((d) => d.priority === highest);
-  if (final.some((d) => d.order !== DEFAULT_ORDER))
-    final = [...final].sort((a, b) => a.order - b.order);
-  const defsFinal: Definition[] = final;
-  return {
-    isDefined: final.length > 0,
-    highestPrio: highest,
-    defsFinal,
-    count: all.length,
-    all,
-    value: () => {
-      for (const d of defsFinal) if (!type.check(d.value)) throw typeMismatch(loc, type, d);
-      if (type.simple && defsFinal.length === 1) return (defsFinal[0] as Definition).value;
-      return type.merge(loc, defsFinal);
-    },
-  };
+  let sameOrder = true;
+  for (const d of all) {
+    if (d.priority < highest) highest = d.priority;
+    if (d.order !== DEFAULT_ORDER) sameOrder = false;
+  }
+  let final: Prioritized[] = all;
+  for (const d of all) {
+    if (d.priority !== highest) {
+      final = all.filter((x) => x.priority === highest);
+      break;
+    }
+  }
+  if (!sameOrder) final = [...final].sort((a, b) => a.order - b.order);
+  return new MergedImpl(loc, type, all, final, highest);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,9 +257,19 @@ export class Thunk<T> {
   private error: unknown;
   constructor(
     readonly loc: readonly string[],
-    private fn: (() => T) | undefined,
-    readonly files?: () => string[],
+    private fn?: (() => T) | undefined,
+    private readonly filesFn?: () => string[],
   ) {}
+
+  /** What the thunk computes; subclasses override it instead of passing a closure. */
+  protected compute(): T {
+    return (this.fn as () => T)();
+  }
+
+  /** Files to name when this computation fails. */
+  files(): string[] {
+    return this.filesFn ? this.filesFn() : [];
+  }
 
   get done(): boolean {
     return this.state === 2;
@@ -237,7 +282,7 @@ export class Thunk<T> {
     this.state = 1;
     stack.push(this as Thunk<unknown>);
     try {
-      const v = (this.fn as () => T)();
+      const v = this.compute();
       this.result = v;
       this.state = 2;
       this.fn = undefined;
@@ -253,7 +298,7 @@ export class Thunk<T> {
             `Evaluating the option \`${showPath(this.loc)}\` recursed too deeply (the call stack overflowed near \`${showPath(
               err.n2dLoc,
             )}\`); a definition probably depends on itself through a function or getter.`,
-            { optionPath: showPath(this.loc), files: this.files?.() ?? [], cause: e },
+            { optionPath: showPath(this.loc), files: this.files(), cause: e },
           );
         }
         throw e;
@@ -277,7 +322,7 @@ function cycleError(t: Thunk<unknown>): ModuleError {
     if (paths[paths.length - 1] !== p) paths.push(p);
   }
   paths.push(showPath(t.loc));
-  const files = frames.flatMap((f) => f.files?.() ?? []);
+  const files = frames.flatMap((f) => f.files());
   return new ModuleError(
     "INFINITE_RECURSION",
     `Infinite recursion: the option \`${showPath(t.loc)}\` depends on itself: ${paths
@@ -288,7 +333,7 @@ function cycleError(t: Thunk<unknown>): ModuleError {
 }
 
 function wrapUserError(t: Thunk<unknown>, e: unknown): ModuleError {
-  const files = t.files?.() ?? [];
+  const files = t.files();
   const msg = e instanceof Error ? e.message : String(e);
   return new ModuleError(
     "EVALUATION_ERROR",

@@ -75,12 +75,16 @@ export function mkOption<T = unknown>(
   decl?: Omit<MkOptionArgs<T, T>, "apply">,
 ): OptionDeclaration<T>;
 export function mkOption<T, R>(decl: MkOptionArgs<T, R> = {}): OptionDeclaration<R> {
+  // Fast path: plain fields are copied. A `default` getter (computed from other options)
+  // must stay lazy, so then every field is copied by descriptor.
+  const d = Object.getOwnPropertyDescriptor(decl, "default");
+  if (d?.get === undefined)
+    return { _type: "option", [OPTION_BRAND]: true, ...decl } as unknown as OptionDeclaration<R>;
   const out: Record<string | symbol, unknown> = { _type: "option", [OPTION_BRAND]: true };
   for (const k of Reflect.ownKeys(decl)) {
-    const d = Object.getOwnPropertyDescriptor(decl, k) as PropertyDescriptor;
-    // Getters stay getters: a `default` may be computed lazily from other options.
-    if (d.get) Object.defineProperty(out, k, d);
-    else out[k] = d.value;
+    const kd = Object.getOwnPropertyDescriptor(decl, k) as PropertyDescriptor;
+    if (kd.get) Object.defineProperty(out, k, kd);
+    else out[k] = kd.value;
   }
   return out as unknown as OptionDeclaration<R>;
 }

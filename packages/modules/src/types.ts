@@ -72,35 +72,53 @@ export interface OptionTypeSpec<T> {
   simple?: boolean;
 }
 
+const acceptAll = () => true;
+
+class OptionTypeImpl<T> {
+  readonly [TYPE_BRAND] = true as const;
+  name: string;
+  readonly description: string;
+  readonly check: (value: unknown) => boolean;
+  readonly merge: (loc: string[], defs: Definition[]) => T;
+  readonly explain?: (value: unknown) => string | undefined;
+  readonly getSubOptions?: (loc: string[]) => Record<string, unknown> | undefined;
+  readonly nestedTypes?: Readonly<Record<string, OptionType>>;
+  readonly extendModules?: (modules: SubmoduleModule[]) => OptionType<T>;
+  readonly simple?: boolean;
+  #zod: z.ZodType | (() => z.ZodType) | undefined;
+  #mergeType: ((other: OptionType) => OptionType | undefined) | undefined;
+  constructor(spec: OptionTypeSpec<T>) {
+    this.name = spec.name;
+    this.description = spec.description ?? spec.name;
+    this.check = spec.check ?? acceptAll;
+    this.merge = spec.merge ?? (mergeEqualOption as (loc: string[], defs: Definition[]) => T);
+    if (spec.explain) this.explain = spec.explain;
+    if (spec.getSubOptions) this.getSubOptions = spec.getSubOptions;
+    if (spec.nestedTypes) this.nestedTypes = spec.nestedTypes;
+    if (spec.extendModules) this.extendModules = spec.extendModules;
+    if (spec.simple) this.simple = true;
+    this.#zod = spec.zod;
+    this.#mergeType = spec.mergeType;
+  }
+  get zod(): z.ZodType {
+    let z0 = this.#zod;
+    if (typeof z0 === "function") z0 = z0();
+    if (z0 === undefined) z0 = z.any();
+    this.#zod = z0;
+    return z0;
+  }
+  mergeType(other: OptionType): OptionType | undefined {
+    if (this.#mergeType) return this.#mergeType(other);
+    return (other as unknown) === this ||
+      (other.name === this.name && other.description === this.description)
+      ? (this as unknown as OptionType)
+      : undefined;
+  }
+}
+
 /** Builds an option type; unspecified parts default to "anything goes, definitions must be equal". */
 export function mkOptionType<T>(spec: OptionTypeSpec<T>): OptionType<T> {
-  let zodCache: z.ZodType | undefined;
-  const t: OptionType<T> = {
-    [TYPE_BRAND]: true,
-    name: spec.name,
-    description: spec.description ?? spec.name,
-    get zod(): z.ZodType {
-      if (zodCache === undefined) {
-        zodCache = typeof spec.zod === "function" ? spec.zod() : (spec.zod ?? z.any());
-      }
-      return zodCache;
-    },
-    check: spec.check ?? (() => true),
-    merge: spec.merge ?? (mergeEqualOption as (loc: string[], defs: Definition[]) => T),
-    ...(spec.explain ? { explain: spec.explain } : {}),
-    ...(spec.getSubOptions ? { getSubOptions: spec.getSubOptions } : {}),
-    ...(spec.nestedTypes ? { nestedTypes: spec.nestedTypes } : {}),
-    ...(spec.extendModules ? { extendModules: spec.extendModules } : {}),
-    ...(spec.simple ? { simple: true } : {}),
-    mergeType:
-      spec.mergeType ??
-      function (this: OptionType, other: OptionType) {
-        return other === t || (other.name === t.name && other.description === t.description)
-          ? t
-          : undefined;
-      },
-  };
-  return t;
+  return new OptionTypeImpl(spec) as unknown as OptionType<T>;
 }
 
 // ---------------------------------------------------------------------------------------------
