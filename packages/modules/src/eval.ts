@@ -581,7 +581,10 @@ class OptNodeImpl {
         { optionPath: showPath(this.loc), files: this.decl.declarations },
       );
     }
-    if (this.ev.recording) (this.ev.touched ??= new Set()).add(this as unknown as OptNode);
+    if (this.ev.recording) {
+      if (!this.ev.touched) this.ev.touched = new Set();
+      this.ev.touched.add(this as unknown as OptNode);
+    }
   }
 
   computeInfo(): Merged {
@@ -755,7 +758,8 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
       }
       if (ev.late) {
         if (ev.touched?.has(child)) throw lateConflict(child, ds);
-        (ev.resort ??= new Set()).add(child);
+        if (!ev.resort) ev.resort = new Set();
+        ev.resort.add(child);
       }
       for (const def of ds) child.defs.push(def);
     } else assignDefs(ev, child, ds);
