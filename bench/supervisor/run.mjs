@@ -39,6 +39,7 @@ const opt = (name, fallback) => {
 const RUNS = Number(opt("runs", "1"));
 const LINES = Number(opt("lines", "200000"));
 const ONLY = opt("only", null)?.split(",");
+const SCENARIOS = opt("scenarios", "a,b,c,d").split(",");
 const NODE = process.execPath;
 
 // ---------------------------------------------------------------- peers
@@ -401,6 +402,7 @@ for (const name of names) {
       ["c", shutdown],
       ["d", idleRss],
     ]) {
+      if (!SCENARIOS.includes(key)) continue;
       const dir = mkdtempSync(path.join(tmpdir(), "svbench-"));
       try {
         const res = await fn(peer, dir);

@@ -19,7 +19,6 @@ import { type ProcessStatus, Supervisor } from "./supervisor.js";
 
 /** The plan file the procfile renderer writes beside the Procfile. */
 const PLAN_FILE = "processes.json";
-const STATE_DIR_VAR = "NIX2DREAM_STATE_DIR";
 
 /** Options of {@link local}. */
 export interface LocalManagerOptions {
@@ -136,7 +135,6 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
     output: ctx.stdout,
     color: ctx.color,
     timestamps,
-    env: { [STATE_DIR_VAR]: ctx.stateDir, ...process.env },
   });
   const result = await supervisor.run(ctx.signal);
   if (result.failed.length > 0) {
@@ -175,7 +173,6 @@ async function detach(
   const child = spawn(process.execPath, [daemon, config], {
     detached: true,
     stdio: ["ignore", out, out],
-    env: { [STATE_DIR_VAR]: ctx.stateDir, ...process.env },
   });
   child.unref();
   const deadline = Date.now() + 10_000;

@@ -92,18 +92,6 @@ describe("the local manager", () => {
     expect((result.data as ProcessStatus[])[0]?.state).toBe("stopped");
   });
 
-  it("gives processes NIX2DREAM_STATE_DIR pointing at the state dir", async () => {
-    const dirs = renderDir(
-      planOf([
-        { name: "a", command: nodeScript("console.log('dir=' + process.env.NIX2DREAM_STATE_DIR)") },
-      ]),
-    );
-    const { out, ctx } = context(dirs);
-    const result = await act("up", ctx);
-    expect(result.exitCode).toBe(0);
-    expect(out.text()).toContain(`dir=${dirs.stateDir}`);
-  });
-
   it("returns exit code 1 from `up` and names the failed process", async () => {
     const dirs = renderDir(planOf([{ name: "bad", command: nodeScript("process.exit(2)") }]));
     const { err, ctx } = context(dirs);
