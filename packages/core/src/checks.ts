@@ -125,6 +125,12 @@ export function checkServices(
           option,
           `The option \`${option}\` makes service ${name} wait until ${dep} is healthy, but service ${dep} has no healthcheck. Set \`services.${dep}.healthcheck\` or depend on it being \`started\`.`,
         );
+      } else if (target.replicas === 0) {
+        add(
+          "NO_REPLICAS",
+          option,
+          `The option \`${option}\` makes service ${name} wait for ${dep}, but \`services.${dep}.replicas\` is 0, so ${dep} never runs. Run at least one replica or remove the dependency.`,
+        );
       }
     }
   }
@@ -228,6 +234,31 @@ export function checkServices(
     }
   }
   return problems;
+}
+
+/**
+ * Things that are allowed but probably not meant, as warning messages (deterministic order):
+ * waiting for a service to complete when its restart policy is `always`.
+ */
+export function serviceWarnings(
+  all: Record<string, EvaluatedService>,
+  filesFor: (option: string) => string[],
+): string[] {
+  const warnings: string[] = [];
+  for (const name of Object.keys(all).sort()) {
+    const s = all[name] as EvaluatedService;
+    if (!s.enable) continue;
+    for (const dep of Object.keys(s.dependsOn).sort()) {
+      const target = all[dep];
+      if (s.dependsOn[dep] !== "completed" || !target?.enable) continue;
+      if (target.restart.policy !== "always") continue;
+      const option = `services.${name}.dependsOn.${dep}`;
+      warnings.push(
+        `The option \`${option}\` (${showFiles(filesFor(option))}) waits for ${dep} to complete, but \`services.${dep}.restart.policy\` is \`always\`: ${dep} is restarted each time it exits. Use \`on-failure\` or \`no\` for a one-shot service.`,
+      );
+    }
+  }
+  return warnings;
 }
 
 /** Throws one ModuleError for the problems (the first one's code), or returns when there are none. */

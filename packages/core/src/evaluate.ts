@@ -11,7 +11,7 @@ import {
   type Module,
   ModuleError,
 } from "@nix2dream/modules";
-import { checkServices, throwProblems } from "./checks.js";
+import { checkServices, serviceWarnings, throwProblems } from "./checks.js";
 import type { Manager, Renderer } from "./contracts.js";
 import { type DeploymentDefinition, isManager, isRenderer } from "./define.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
@@ -242,7 +242,7 @@ export function evaluateDeployment(
   }
 
   throwProblems(checkServices(all, filesFor));
-  const { warnings } = checkAssertions(lazy);
+  const warnings = [...serviceWarnings(all, filesFor), ...checkAssertions(lazy).warnings];
 
   const services: Record<string, EvaluatedService> = {};
   for (const name of Object.keys(all).sort()) {

@@ -252,3 +252,26 @@ describe("file references", () => {
     );
   });
 });
+
+describe("replicas and restart policies", () => {
+  it("rejects a dependency on a service that runs no replicas", () => {
+    const e = errorOf({ services: { api: { dependsOn: ["db"] }, db: { replicas: 0 } } });
+    expect(e.code).toBe("NO_REPLICAS");
+    expect(e.message).toContain("`services.db.replicas` is 0");
+  });
+
+  it("warns when waiting for a service to complete that is always restarted", () => {
+    const { warnings, deployment } = evaluateDeployment(
+      {
+        name: "x",
+        services: { api: { dependsOn: { migrate: "completed" } }, migrate: { restart: "always" } },
+      },
+      { file: FILE },
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(
+      "`services.api.dependsOn.migrate` (nix2dream.config.ts) waits for migrate to complete",
+    );
+    expect(deployment.warnings).toEqual(warnings);
+  });
+});
