@@ -131,7 +131,7 @@ export function shortenPaths(message: string, cwd: string): string {
 /** The renderers named (all when `names` is empty). */
 export function selectRenderers(project: Project, names: string[]): Renderer[] {
   if (names.length === 0) return project.renderers;
-  return names.map((name) => {
+  return [...new Set(names)].map((name) => {
     const found = project.renderers.find((r) => r.name === name);
     if (found) return found;
     const registered = project.renderers.map((r) => r.name);

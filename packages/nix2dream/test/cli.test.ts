@@ -111,6 +111,18 @@ describe("nix2dream render", () => {
     expect(existsSync(join(dir, ".nix2dream"))).toBe(false);
   });
 
+  it("writes nothing for any renderer when another one fails", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files(), files({ name: "zz", fail: true })], services: { api: { command: ["x"] } } }`,
+      ),
+    });
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("The renderer `zz` failed");
+    expect(existsSync(join(dir, ".nix2dream"))).toBe(false);
+  });
+
   it("shows the stack trace of a failing renderer with --debug", async () => {
     const dir = await project({
       "nix2dream.config.ts": config(`{ name: "shop", use: [files({ fail: true })], services: {} }`),
