@@ -204,3 +204,39 @@ describe("definition files of plugin options", () => {
     expect(deployment.definitionFiles["renderers.demo.header"]).toEqual([FILE]);
   });
 });
+
+describe("determinism under any module order", () => {
+  it("evaluates to the same JSON for every permutation of the modules", async () => {
+    const fc = await import("fast-check");
+    const modules = [
+      { file: "a.ts", config: { services: { api: { env: { A: "1" }, ports: { http: 8080 } } } } },
+      {
+        file: "b.ts",
+        config: { services: { api: { env: { B: "2" } }, db: { ports: { pg: 5432 } } } },
+      },
+      {
+        file: "c.ts",
+        config: { services: { worker: { dependsOn: ["api", "db"], labels: { z: "1", a: "2" } } } },
+      },
+      {
+        file: "d.ts",
+        config: { services: { db: { volumes: { data: {} }, secrets: { PW: "DB_PW" } } } },
+      },
+    ];
+    const json = (mods: typeof modules) => {
+      const { deployment } = evaluateDeployment(
+        { name: "p", use: [demo()], modules: mods },
+        { file: FILE },
+      );
+      const { definitionFiles: _files, ...rest } = deployment;
+      return JSON.stringify(rest);
+    };
+    const expected = json(modules);
+    fc.assert(
+      fc.property(fc.shuffledSubarray(modules, { minLength: modules.length }), (shuffled) => {
+        expect(json(shuffled)).toBe(expected);
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
