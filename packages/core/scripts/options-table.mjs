@@ -3,7 +3,8 @@
  * Prints the core options as a Markdown table, generated from the option declarations with
  * the engine's `optionsDocs`. With `--write`, replaces the table between the
  * `<!-- options:start -->` / `<!-- options:end -->` markers of the package README.
- * Run after `pnpm --filter @nix2dream/core build`.
+ * Run after `pnpm --filter @nix2dream/core build`; then `pnpm exec biome format --write packages/core/README.md`
+ * (from the repository root) aligns the table as the linter wants it.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -33,7 +34,7 @@ const rows = docs
         ? cell(d.defaultText)
         : "default" in d
           ? code(d.default)
-          : "*required*";
+          : "_required_";
     return `| \`${d.path}\` | ${cell(d.type)} | ${dflt} | ${cell(d.description)} |`;
   });
 const table = ["| option | type | default | description |", "|---|---|---|---|", ...rows].join(
