@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-import { runCli } from "./main.js";
+const argv = process.argv.slice(2);
+// Stack traces (shown with --debug) point into the TypeScript sources rather than dist/; the
+// CLI is imported afterwards because source maps apply only to modules loaded once enabled.
+if (argv.includes("--debug")) process.setSourceMapsEnabled(true);
 
-runCli(process.argv.slice(2)).then(
+const { runCli } = await import("./main.js");
+runCli(argv).then(
   (code) => {
     process.exitCode = code;
   },
