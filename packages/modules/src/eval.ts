@@ -494,6 +494,14 @@ function buildNs(
   for (const name of names) {
     const entries = byName.get(name) as { file: string; v: unknown }[];
     const cloc = [...loc, name];
+    const only = entries.length === 1 ? (entries[0] as { file: string; v: unknown }) : undefined;
+    if (only && isOptionDeclaration(only.v)) {
+      ns.children.set(
+        name,
+        makeOptNode(ev, cloc, mergeDecls(cloc, [{ file: only.file, decl: only.v }])),
+      );
+      continue;
+    }
     const opts: { file: string; decl: OptionDeclaration }[] = [];
     const nss: { file: string; tree: Record<string, unknown> }[] = [];
     for (const e of entries) {
@@ -627,6 +635,9 @@ class OptNodeImpl {
       );
     }
     const v = info.value();
+    // The resolved definitions are only needed again by the options API; recomputing them
+    // there is cheaper than keeping them for every option of every submodule instance.
+    this.info.reset();
     return decl.apply ? decl.apply(v) : v;
   }
 }

@@ -253,6 +253,7 @@ function isStackOverflow(e: unknown): boolean {
 /** A memoized computation of the value at `loc`; re-entering it while it runs is a cycle. */
 export class Thunk<T> {
   private state: 0 | 1 | 2 | 3 = 0;
+  protected keepFn = false;
   private result: T | undefined;
   private error: unknown;
   constructor(
@@ -275,6 +276,14 @@ export class Thunk<T> {
     return this.state === 2;
   }
 
+  /** Forgets a computed result so it is recomputed on next use (to save memory). */
+  reset(): void {
+    if (this.state === 2) {
+      this.state = 0;
+      this.result = undefined;
+    }
+  }
+
   force(): T {
     if (this.state === 2) return this.result as T;
     if (this.state === 3) throw this.error;
@@ -285,7 +294,7 @@ export class Thunk<T> {
       const v = this.compute();
       this.result = v;
       this.state = 2;
-      this.fn = undefined;
+      if (this.fn !== undefined && !this.keepFn) this.fn = undefined;
       return v;
     } catch (e) {
       if (isStackOverflow(e)) {
