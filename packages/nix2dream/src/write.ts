@@ -8,6 +8,7 @@ import {
   lstat,
   mkdir,
   mkdtemp,
+  readdir,
   readFile,
   rename,
   rm,
@@ -174,7 +175,8 @@ export async function writeArtifacts(
   checkArtifactPaths(artifacts, options.owner);
   const sorted = [...artifacts].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   await mkdir(dirname(dir), { recursive: true });
-  const staging = await mkdtemp(join(dirname(dir), `.${basename(dir)}.tmp-`));
+  await removeAbandonedStaging(dir);
+  const staging = await mkdtemp(join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-`));
   try {
     const manifest: Manifest = { version: 1, files: {} };
     for (const artifact of sorted) {
@@ -258,6 +260,36 @@ export async function writeArtifacts(
     return { dir, written: sorted.map((a) => a.path), removed, kept };
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** True when a process with this id exists (signal 0 only checks). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes temporary directories that an interrupted write of `dir` left behind: those whose
+ * writer (the pid in the name) is gone. A concurrent writer's directory is left alone.
+ */
+async function removeAbandonedStaging(dir: string): Promise<void> {
+  const prefix = `.${basename(dir)}.tmp-`;
+  let entries: string[];
+  try {
+    entries = await readdir(dirname(dir));
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split("-")[0]);
+    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    await rm(join(dirname(dir), name), { recursive: true, force: true });
   }
 }
 

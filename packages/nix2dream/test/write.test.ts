@@ -142,3 +142,20 @@ describe("writeArtifacts", () => {
     expect(await readFile(join(dir, "bin/api"), "utf8")).toBe("now a dir");
   });
 });
+
+describe("interrupted writes", () => {
+  it("removes a temporary directory left by a writer that no longer runs", async () => {
+    const parent = join(base, "out", "shop");
+    await mkdir(join(parent, ".procfile.tmp-999999999-abc"), { recursive: true });
+    await writeArtifacts(dir, [{ path: "a", content: "1" }]);
+    expect(await readdir(parent)).toEqual(["procfile"]);
+  });
+
+  it("leaves the temporary directory of a writer that is still running", async () => {
+    const parent = join(base, "out", "shop");
+    const live = `.procfile.tmp-${process.ppid}-abc`;
+    await mkdir(join(parent, live), { recursive: true });
+    await writeArtifacts(dir, [{ path: "a", content: "1" }]);
+    expect((await readdir(parent)).sort()).toEqual([live, "procfile"]);
+  });
+});
