@@ -428,6 +428,13 @@ describe("help and version", () => {
     expect(r.stdout).toContain("greet      say hello");
   });
 
+  it("prints the help when run without a command", async () => {
+    const dir = await project({});
+    const r = cli(dir, []);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("USAGE\n  nix2dream <command> [arguments] [flags]");
+  });
+
   it("prints a command's usage, flags and examples with <command> --help", async () => {
     const dir = await project({});
     const r = cli(dir, ["logs", "--help"]);
