@@ -560,7 +560,7 @@ function makeOptNode(ev: Evaluation, loc: string[], decl: MergedDecl): OptNode {
 class OptNodeImpl {
   readonly kind = "opt";
   defs: RawDef[] = [];
-  readonly info: Thunk<Merged>;
+  #info: Thunk<Merged> | undefined;
   readonly value: Thunk<unknown>;
   #option: OptionInfo | undefined;
   constructor(
@@ -568,8 +568,13 @@ class OptNodeImpl {
     readonly loc: string[],
     readonly decl: MergedDecl,
   ) {
-    this.info = new InfoThunk(this);
     this.value = new ValueThunk(this);
+  }
+
+  /** The resolved definitions, memoized for the options API. */
+  get info(): Thunk<Merged> {
+    if (!this.#info) this.#info = new InfoThunk(this);
+    return this.#info;
   }
 
   get option(): OptionInfo {
@@ -615,7 +620,8 @@ class OptNodeImpl {
     const { decl, loc } = this;
     if (decl.removed !== undefined) throw removedError(loc, decl.removed, this.files());
     if (decl.alias && decl.apply) return decl.apply(undefined);
-    const info = this.info.force();
+    // Inside this value's own thunk, so a cycle through mkIf conditions is still detected.
+    const info = this.#info ? this.#info.force() : this.computeInfo();
     if (decl.readOnly && info.count > 1) {
       throw new ModuleError(
         "READ_ONLY",
@@ -637,7 +643,7 @@ class OptNodeImpl {
     const v = info.value();
     // The resolved definitions are only needed again by the options API; recomputing them
     // there is cheaper than keeping them for every option of every submodule instance.
-    this.info.reset();
+    this.#info?.reset();
     return decl.apply ? decl.apply(v) : v;
   }
 }
