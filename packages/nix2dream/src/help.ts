@@ -174,6 +174,8 @@ export interface ProjectHelp {
   file: string;
   renderers: string[];
   managers: Manager[];
+  /** Set when the config was found but could not be loaded or evaluated. */
+  problem?: string;
 }
 
 /** `nix2dream --help`. */
@@ -214,7 +216,9 @@ export function globalHelp(version: string, s: Styles, project?: ProjectHelp): s
     "  Commands that act on running services (up, down, ps, logs, restart, stop) are carried out",
     "  by a manager from `use`. Colour is used on a terminal unless NO_COLOR is set.",
   ];
-  if (project) {
+  if (project?.problem) {
+    lines.push("", s.bold(`THIS PROJECT (${project.file})`), `  The config ${project.problem}`);
+  } else if (project) {
     lines.push("", s.bold(`THIS PROJECT (${project.file})`));
     lines.push(`  renderers: ${project.renderers.join(", ") || "(none)"}`);
     if (project.managers.length === 0) lines.push("  managers:  (none)");

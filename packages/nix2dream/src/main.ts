@@ -14,7 +14,7 @@ import type {
   RenderResult,
 } from "@nix2dream/core";
 import { optionsDocs, optionsJsonSchema } from "@nix2dream/modules";
-import { CONFIG_NAMES, displayPath } from "./config.js";
+import { CONFIG_NAMES, displayPath, findConfigFile } from "./config.js";
 import { UserError } from "./errors.js";
 import { COMMANDS, type CommandHelp, commandHelp, globalHelp, type ProjectHelp } from "./help.js";
 import { optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
@@ -255,8 +255,15 @@ async function projectForHelp(run: Run): Promise<ProjectHelp | undefined> {
       renderers: p.renderers.map((r) => r.name),
       managers: p.managers,
     };
-  } catch {
-    return undefined;
+  } catch (err) {
+    if (err instanceof UserError && err.code === "CONFIG_NOT_FOUND") return undefined;
+    const file = findConfigFile(run.cwd);
+    return {
+      file: file ? displayPath(file, run.cwd) : String(run.flags.config ?? "config"),
+      renderers: [],
+      managers: [],
+      problem: "could not be loaded; `nix2dream check` says why.",
+    };
   }
 }
 
@@ -288,10 +295,11 @@ function renderWith(renderer: Renderer, project: Project): Rendered {
   try {
     result = renderer.render(project.deployment);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = (err instanceof Error ? err.message : String(err)).trim();
+    const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
     throw new UserError(
       "RENDER_FAILED",
-      `The renderer \`${renderer.name}\` failed: ${message} Nothing was written.`,
+      `The renderer \`${renderer.name}\` failed: ${sentence} Nothing was written.`,
       { cause: err },
     );
   }

@@ -435,6 +435,14 @@ describe("help and version", () => {
     expect(r.stdout).toContain("USAGE\n  nix2dream <command> [arguments] [flags]");
   });
 
+  it("still prints the help when the config is broken, and says so", async () => {
+    const dir = await project({ "nix2dream.config.ts": "export default {,};\n" });
+    const r = cli(dir, ["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("COMMANDS");
+    expect(r.stdout).toContain("The config could not be loaded; `nix2dream check` says why.");
+  });
+
   it("prints a command's usage, flags and examples with <command> --help", async () => {
     const dir = await project({});
     const r = cli(dir, ["logs", "--help"]);
