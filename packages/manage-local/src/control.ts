@@ -150,14 +150,15 @@ export function controlRequest(
 }
 
 /**
- * The last `count` lines of a file (all when `count` is null), as Buffers. Reads backwards in
- * blocks, so a tail of a huge log file stays cheap. A missing file has no lines.
+ * The last `count` lines of a file (all when `count` is null), as Buffers, looking only at its
+ * first `end` bytes when given. Reads backwards in blocks, so a tail of a huge log file stays
+ * cheap. A missing file has no lines.
  */
-export function tailFile(file: string, count: number | null): Buffer[] {
+export function tailFile(file: string, count: number | null, end?: number): Buffer[] {
   if (!existsSync(file)) return [];
   const fd = openSync(file, "r");
   try {
-    const size = fstatSync(fd).size;
+    const size = Math.min(fstatSync(fd).size, end ?? Number.POSITIVE_INFINITY);
     const blocks: Buffer[] = [];
     let pos = size;
     let newlines = 0;
@@ -296,7 +297,7 @@ export class ControlServer {
     }
   }
 
-  #logs(socket: net.Socket, request: Extract<ControlRequest, { cmd: "logs" }>) {
+  async #logs(socket: net.Socket, request: Extract<ControlRequest, { cmd: "logs" }>) {
     const sup = this.#supervisor;
     const names = request.names ?? [];
     const statuses: ProcessStatus[] = sup.status();
@@ -317,18 +318,21 @@ export class ControlServer {
       if (!socket.destroyed)
         socket.write(`${JSON.stringify({ log: encodeLogLine(process, line) })}\n`);
     };
-    // Subscribe before reading the tail, so no line falls between the two (one may repeat).
+    // Subscribe, then read each file only up to what it held at that moment: every line is sent
+    // exactly once, from the file or from the subscription.
     const queued: [string, Buffer[]][] = [];
     let live = false;
     const unsubscribe = request.follow
       ? sup.subscribe(wanted, (process, lines) => {
           if (live) for (const line of lines) send(process, line);
-          else queued.push([process, lines.map((l) => Buffer.from(l))]);
+          else queued.push([process, lines]);
         })
       : null;
+    const offsets = await Promise.all(wanted.map((name) => sup.logFileOffset(name)));
     const tail = request.tail === undefined ? null : request.tail;
-    for (const name of wanted)
-      for (const line of tailFile(sup.logFile(name), tail)) send(name, line);
+    wanted.forEach((name, i) => {
+      for (const line of tailFile(sup.logFile(name), tail, offsets[i])) send(name, line);
+    });
     if (!unsubscribe) return this.#answer(socket, { ok: true });
     for (const [process, lines] of queued) for (const line of lines) send(process, line);
     live = true;

@@ -4,12 +4,15 @@
  */
 
 const NEWLINE = 0x0a;
+const NL = Buffer.from("\n");
 
 /**
- * Splits a byte stream into whole lines. `push` returns the complete lines found so far;
- * the bytes after the last newline wait for the next chunk (or `flush`).
- * A line longer than `maxLineBytes` is emitted in pieces of that size, so one runaway
- * writer cannot exhaust memory.
+ * Cuts a byte stream into blocks of whole lines. `push` returns the bytes of every line
+ * completed by the chunk (each with its newline) as one block, or null; the bytes after the
+ * last newline wait for the next chunk (or `flush`). Working on blocks rather than one object
+ * per line keeps the cost per chunk, not per line. A line that grows beyond `maxLineBytes`
+ * without a newline is emitted as it is, with a newline added, so one runaway writer cannot
+ * exhaust memory.
  */
 export class LineSplitter {
   #pending: Buffer[] = [];
@@ -20,47 +23,71 @@ export class LineSplitter {
     this.#maxLineBytes = maxLineBytes;
   }
 
-  /** Lines (without their newline) completed by `chunk`. */
-  push(chunk: Buffer): Buffer[] {
-    const lines: Buffer[] = [];
-    let start = 0;
-    for (;;) {
-      const nl = chunk.indexOf(NEWLINE, start);
-      if (nl === -1) break;
-      let line = chunk.subarray(start, nl);
-      if (this.#pendingBytes > 0) {
-        this.#pending.push(line);
-        line = Buffer.concat(this.#pending, this.#pendingBytes + line.length);
-        this.#pending = [];
-        this.#pendingBytes = 0;
-      }
-      lines.push(line);
-      start = nl + 1;
-    }
-    if (start < chunk.length) {
-      const rest = chunk.subarray(start);
+  /** The block of lines (newlines included) completed by `chunk`, or null. */
+  push(chunk: Buffer): Buffer | null {
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last === -1) {
       // Copy: the rest is kept across chunks, and a subarray would pin the whole chunk.
-      this.#pending.push(Buffer.from(rest));
-      this.#pendingBytes += rest.length;
-      while (this.#pendingBytes >= this.#maxLineBytes) {
-        const all = Buffer.concat(this.#pending, this.#pendingBytes);
-        lines.push(all.subarray(0, this.#maxLineBytes));
-        const left = all.subarray(this.#maxLineBytes);
-        this.#pending = left.length > 0 ? [left] : [];
-        this.#pendingBytes = left.length;
-      }
+      this.#pending.push(Buffer.from(chunk));
+      this.#pendingBytes += chunk.length;
+      return this.#pendingBytes >= this.#maxLineBytes ? this.flush() : null;
     }
-    return lines;
+    let block = chunk.subarray(0, last + 1);
+    if (this.#pendingBytes > 0) {
+      this.#pending.push(block);
+      block = Buffer.concat(this.#pending, this.#pendingBytes + block.length);
+      this.#pending = [];
+      this.#pendingBytes = 0;
+    }
+    if (last + 1 < chunk.length) {
+      const rest = chunk.subarray(last + 1);
+      this.#pending.push(Buffer.from(rest));
+      this.#pendingBytes = rest.length;
+    }
+    return block;
   }
 
-  /** The partial last line, if any (the stream ended without a newline). */
+  /** The partial last line with a newline added, if any (the stream ended without one). */
   flush(): Buffer | null {
     if (this.#pendingBytes === 0) return null;
-    const line = Buffer.concat(this.#pending, this.#pendingBytes);
+    this.#pending.push(NL);
+    const block = Buffer.concat(this.#pending, this.#pendingBytes + 1);
     this.#pending = [];
     this.#pendingBytes = 0;
-    return line;
+    return block;
   }
+}
+
+/** The lines of a block (each without its newline); the block must end with a newline. */
+export function splitBlock(block: Buffer): Buffer[] {
+  const lines: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const nl = block.indexOf(NEWLINE, start);
+    if (nl === -1) break;
+    lines.push(block.subarray(start, nl));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+/**
+ * A block of lines with `[time ]prefix` before each line, built in one buffer so it is written
+ * in one call: lines from different processes can never interleave inside a line.
+ */
+export function prefixBlock(block: Buffer, prefix: Buffer, time: string | null): Buffer {
+  const head = time === null ? prefix : Buffer.concat([Buffer.from(`${time} `), prefix]);
+  let count = 0;
+  for (let nl = block.indexOf(NEWLINE); nl !== -1; nl = block.indexOf(NEWLINE, nl + 1)) count++;
+  const out = Buffer.allocUnsafe(block.length + count * head.length);
+  let at = 0;
+  let start = 0;
+  for (let nl = block.indexOf(NEWLINE); nl !== -1; nl = block.indexOf(NEWLINE, start)) {
+    at += head.copy(out, at);
+    at += block.copy(out, at, start, nl + 1);
+    start = nl + 1;
+  }
+  return out;
 }
 
 const COLORS = [36, 33, 32, 35, 34, 91, 96, 93, 92, 95, 94] as const;
@@ -87,8 +114,6 @@ export function prefixFor(name: string, width: number, color: boolean): Buffer {
   return Buffer.from(color ? `\x1b[${colorFor(name)}m${label}\x1b[0m` : label);
 }
 
-const NL = Buffer.from("\n");
-
 /**
  * One buffer holding every line, each as `[time ]prefix line\n`, so a batch is written in
  * one call and lines from different processes can never interleave inside a line.
@@ -101,17 +126,6 @@ export function formatLines(lines: Buffer[], prefix: Buffer, time: string | null
     if (stamp) parts.push(stamp);
     parts.push(prefix, line, NL);
     size += (stamp?.length ?? 0) + prefix.length + line.length + 1;
-  }
-  return Buffer.concat(parts, size);
-}
-
-/** Lines joined with a newline after each, for the raw per-process log file. */
-export function rawLines(lines: Buffer[]): Buffer {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for (const line of lines) {
-    parts.push(line, NL);
-    size += line.length + 1;
   }
   return Buffer.concat(parts, size);
 }

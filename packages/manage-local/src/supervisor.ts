@@ -6,7 +6,14 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { PlannedProcess, ProcessPlan } from "@nix2dream/render-procfile";
 import { ControlServer, socketPathFor } from "./control.js";
-import { formatLines, LineSplitter, prefixFor, rawLines, timestamp } from "./lines.js";
+import {
+  formatLines,
+  LineSplitter,
+  prefixBlock,
+  prefixFor,
+  splitBlock,
+  timestamp,
+} from "./lines.js";
 import { groupHasLiveMembers, killGroup, runProbe } from "./probe.js";
 
 /**
@@ -121,6 +128,8 @@ interface Proc {
   probeAbort: AbortController | null;
   prefix: Buffer;
   logFile: WriteStream | null;
+  /** Bytes handed to the log file so far. */
+  logBytes: number;
 }
 
 const SYSTEM = "nix2dream";
@@ -205,6 +214,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       probeAbort: null,
       prefix: prefixFor(plan.name, this.#width, color),
       logFile: null,
+      logBytes: 0,
     }));
     for (const p of this.#procs) {
       this.#byName.set(p.plan.name, p);
@@ -364,6 +374,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return () => this.#subscribers.delete(sub);
   }
 
+  /**
+   * How many bytes of a process's log file hold everything it printed until now; resolves once
+   * those bytes are on disk. With {@link Supervisor.subscribe} first, a reader gets every line
+   * exactly once: the file up to this offset, then the subscription.
+   */
+  logFileOffset(name: string): Promise<number> {
+    const p = this.#byName.get(name);
+    if (!p?.logFile || p.logFile.closed) return Promise.resolve(p?.logBytes ?? 0);
+    const bytes = p.logBytes;
+    const file = p.logFile;
+    return new Promise((resolve) => {
+      // Writes complete in order, so an empty one completes after everything before it.
+      file.write(Buffer.alloc(0), () => resolve(bytes));
+    });
+  }
+
   /** The processes a name means: every replica of a service, or one process by its name. */
   #resolve(name: string): Proc[] {
     const list = this.#byService.get(name);
@@ -519,25 +545,33 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#streams.add(stream);
     if (this.#blockedSinks.size > 0) stream.pause();
     stream.on("data", (chunk: Buffer) => {
-      const lines = splitter.push(chunk);
-      if (lines.length > 0) this.#emitLines(p, lines);
+      const block = splitter.push(chunk);
+      if (block) this.#emitBlock(p, block);
     });
     return new Promise((resolve) => {
       stream.on("close", () => {
         const rest = splitter.flush();
-        if (rest) this.#emitLines(p, [rest]);
+        if (rest) this.#emitBlock(p, rest);
         this.#streams.delete(stream);
         resolve();
       });
     });
   }
 
-  #emitLines(p: Proc, lines: Buffer[]) {
+  /** Writes a block of whole lines (newlines included) to the output, the log file and subscribers. */
+  #emitBlock(p: Proc, block: Buffer) {
     const time = this.#opts.timestamps ? timestamp() : null;
-    if (!this.#output.write(formatLines(lines, p.prefix, time))) this.#backpressure(this.#output);
-    if (p.logFile && !p.logFile.write(rawLines(lines))) this.#backpressure(p.logFile);
+    if (!this.#output.write(prefixBlock(block, p.prefix, time))) this.#backpressure(this.#output);
+    if (p.logFile) {
+      p.logBytes += block.length;
+      if (!p.logFile.write(block)) this.#backpressure(p.logFile);
+    }
+    if (this.#subscribers.size === 0) return;
+    let lines: Buffer[] | null = null;
     for (const sub of this.#subscribers) {
-      if (sub.names === null || sub.names.has(p.plan.name)) sub.fn(p.plan.name, lines);
+      if (sub.names !== null && !sub.names.has(p.plan.name)) continue;
+      lines ??= splitBlock(block);
+      sub.fn(p.plan.name, lines);
     }
   }
 

@@ -10,7 +10,7 @@ import { evaluateDeployment, ref } from "@nix2dream/core";
 import procfile from "@nix2dream/render-procfile";
 import { describe, expect, it } from "vitest";
 import { readPlan } from "../src/index.js";
-import { NODE, supervise, tempDir, waitForStatus } from "./helpers.js";
+import { NODE, supervise, tempDir } from "./helpers.js";
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
