@@ -96,11 +96,11 @@ function moduleErrorToUserError(
     if (suggestion) hint = `Did you mean \`${suggestion}\`?`;
   }
   const message = shortenPaths(err.message, cwd);
+  // The engine's messages name their files; add them only to one that does not.
   const files = err.files.map((f) => displayPath(f, cwd));
-  const missingFiles = files.filter((f) => !message.includes(f));
   const tail =
-    missingFiles.length > 0 && !message.includes(displayPath(err.files[0] ?? "", cwd))
-      ? ` (defined in ${missingFiles.join(", ")})`
+    files.length > 0 && !files.some((f) => message.includes(f))
+      ? ` (defined in ${files.join(", ")})`
       : "";
   return new UserError("CONFIG_INVALID", `${message}${tail}`, {
     ...(hint ? { hint } : {}),
