@@ -437,11 +437,15 @@ function mergeDecls(
           { optionPath: showPath(loc), files: [file] },
         );
       }
+      // Submodule modules declared inline belong to the file that declares the option.
+      const declType = decl.type.withDeclarationFile
+        ? decl.type.withDeclarationFile(file)
+        : decl.type;
       if (typeFile === undefined) {
-        m.type = decl.type;
+        m.type = declType;
         typeFile = file;
       } else {
-        const merged = m.type.mergeType?.(decl.type);
+        const merged = m.type.mergeType?.(declType);
         if (!merged) {
           throw new ModuleError(
             "DECLARATION_CONFLICT",

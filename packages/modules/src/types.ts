@@ -40,6 +40,8 @@ export interface OptionType<T = unknown> {
   mergeType?(other: OptionType): OptionType | undefined;
   /** For submodule types: adds modules (used when declarations of one option merge). */
   extendModules?(modules: SubmoduleModule[]): OptionType<T>;
+  /** The same type whose submodule modules without a file get `file` (the declaring module's). */
+  withDeclarationFile?(file: string): OptionType<T>;
   /** True when merging a single definition returns its value unchanged. */
   readonly simple?: boolean;
   /** Phantom field carrying the value type; never present at run time. */
@@ -69,6 +71,7 @@ export interface OptionTypeSpec<T> {
   nestedTypes?: Record<string, OptionType>;
   mergeType?: (other: OptionType) => OptionType | undefined;
   extendModules?: (modules: SubmoduleModule[]) => OptionType<T>;
+  withDeclarationFile?: (file: string) => OptionType<T>;
   simple?: boolean;
 }
 
@@ -84,6 +87,7 @@ class OptionTypeImpl<T> {
   readonly getSubOptions?: (loc: string[]) => Record<string, unknown> | undefined;
   readonly nestedTypes?: Readonly<Record<string, OptionType>>;
   readonly extendModules?: (modules: SubmoduleModule[]) => OptionType<T>;
+  readonly withDeclarationFile?: (file: string) => OptionType<T>;
   readonly simple?: boolean;
   #zod: z.ZodType | (() => z.ZodType) | undefined;
   #mergeType: ((other: OptionType) => OptionType | undefined) | undefined;
@@ -96,6 +100,7 @@ class OptionTypeImpl<T> {
     if (spec.getSubOptions) this.getSubOptions = spec.getSubOptions;
     if (spec.nestedTypes) this.nestedTypes = spec.nestedTypes;
     if (spec.extendModules) this.extendModules = spec.extendModules;
+    if (spec.withDeclarationFile) this.withDeclarationFile = spec.withDeclarationFile;
     if (spec.simple) this.simple = true;
     this.#zod = spec.zod;
     this.#mergeType = spec.mergeType;
@@ -420,6 +425,26 @@ function mergeElemType(
   };
 }
 
+/** `withDeclarationFile` of a container: rebuilt around its element's, memoized per file. */
+function withFileVia<T>(
+  ctor: (t: OptionType) => OptionType,
+  elem: OptionType,
+): (file: string) => OptionType<T> {
+  let cache: Map<string, OptionType> | undefined;
+  return function (this: OptionType<T>, file: string): OptionType<T> {
+    if (!elem.withDeclarationFile) return this;
+    const inner = elem.withDeclarationFile(file);
+    if (inner === elem) return this;
+    if (!cache) cache = new Map();
+    let t = cache.get(file);
+    if (!t) {
+      t = ctor(inner);
+      cache.set(file, t);
+    }
+    return t as OptionType<T>;
+  };
+}
+
 function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
   const self = { name: "nullOr" };
   return mkOptionType<T | null>({
@@ -444,6 +469,7 @@ function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
     nestedTypes: { elemType: elem },
     simple: elem.simple ?? false,
     mergeType: mergeElemType(self, (t) => nullOr(t), elem),
+    withDeclarationFile: withFileVia((t) => nullOr(t), elem),
   });
 }
 
@@ -517,6 +543,7 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "*"]),
     nestedTypes: { elemType: elem },
     mergeType: mergeElemType(self, (t) => listOf(t), elem),
+    withDeclarationFile: withFileVia((t) => listOf(t), elem),
   });
 }
 
@@ -572,6 +599,7 @@ function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
     nestedTypes: { elemType: elem },
     mergeType: mergeElemType(self, (t) => attrsOf(t), elem),
+    withDeclarationFile: withFileVia((t) => attrsOf(t), elem),
   });
 }
 
@@ -586,6 +614,7 @@ function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
     nestedTypes: { elemType: elem },
     mergeType: mergeElemType(self, (t) => lazyAttrsOf(t), elem),
+    withDeclarationFile: withFileVia((t) => lazyAttrsOf(t), elem),
   });
 }
 
@@ -612,6 +641,7 @@ function functionTo<T>(result: OptionType<T>): OptionType<(...args: unknown[]) =
     getSubOptions: (loc) => result.getSubOptions?.([...loc, "<function body>"]),
     nestedTypes: { elemType: result },
     mergeType: mergeElemType(self, (t) => functionTo(t), result),
+    withDeclarationFile: withFileVia((t) => functionTo(t), result),
   });
 }
 
@@ -639,6 +669,7 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const modules = normalizeSubmodules(spec.modules);
   const specialArgs = spec.specialArgs ?? {};
   const shorthand = spec.shorthandOnlyDefinesConfig ?? false;
+  let withFileCache: Map<string, OptionType<T>> | undefined;
   const t: OptionType<T> = mkOptionType<T>({
     name: "submodule",
     description: spec.description ?? "submodule",
@@ -648,6 +679,20 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
     getSubOptions: (loc) => subOptionsOf(modules, specialArgs, loc),
     extendModules: (more) =>
       submoduleWith<T>({ ...spec, modules: [...modules, ...more], specialArgs }),
+    withDeclarationFile: (file) => {
+      if (modules.every((m) => m.file !== undefined)) return t;
+      if (!withFileCache) withFileCache = new Map();
+      let c = withFileCache.get(file);
+      if (!c) {
+        c = submoduleWith<T>({
+          ...spec,
+          modules: modules.map((m) => (m.file === undefined ? { module: m.module, file } : m)),
+          specialArgs,
+        });
+        withFileCache.set(file, c);
+      }
+      return c;
+    },
     mergeType: (other) => {
       if (other.name !== "submodule" || !("submoduleSpec" in other)) return undefined;
       const o = (other as unknown as { submoduleSpec: Required<SubmoduleWithSpec> }).submoduleSpec;

@@ -121,3 +121,40 @@ describe("optionsJsonSchema", () => {
     expect(() => optionsJsonSchema(r.options)).not.toThrow();
   });
 });
+
+describe("declaration files of submodule options", () => {
+  it("inline submodule modules belong to the file declaring the option", () => {
+    const r = evalModules({
+      modules: [
+        {
+          file: "core/service.ts",
+          options: {
+            s: mkOption({
+              type: types.attrsOf(
+                types.submodule({ options: { a: mkOption({ type: types.int }) } }),
+              ),
+            }),
+          },
+        },
+      ],
+    });
+    const doc = optionsDocs(r.options).find((d) => d.path === "s.<name>.a");
+    expect(doc?.declarations).toEqual(["core/service.ts"]);
+  });
+  it("an undefined sub-option names the declaring file", () => {
+    const r = evalModules({
+      modules: [
+        {
+          file: "core/service.ts",
+          options: {
+            s: mkOption({
+              type: types.submodule({ options: { a: mkOption({ type: types.int }) } }),
+            }),
+          },
+        },
+        { s: {} },
+      ],
+    });
+    expect(() => r.config.s.a).toThrow(/declared in core\/service\.ts/);
+  });
+});
