@@ -104,6 +104,18 @@ describe("control socket", () => {
     expect(sup.status().map((s) => s.state)).toEqual(["stopped", "running"]);
   });
 
+  it("starts a stopped service again on `restart`", async () => {
+    const plan = planOf([{ name: "api" }, { name: "other" }]);
+    const { sup } = supervise(plan);
+    await sup.start();
+    await waitForStatus(sup, "api", (s) => s.state === "running");
+    await controlRequest(sup.stateDir, { cmd: "stop", name: "api" });
+    expect(sup.status()[0]?.state).toBe("stopped");
+    await controlRequest(sup.stateDir, { cmd: "restart", name: "api" });
+    const again = await waitForStatus(sup, "api", (s) => s.state === "running");
+    expect(again.pid).toBeGreaterThan(0);
+  });
+
   it("answers an unknown name with an error that lists the known processes", async () => {
     const plan = planOf([{ name: "api" }]);
     const { sup } = supervise(plan);

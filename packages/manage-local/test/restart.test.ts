@@ -120,4 +120,14 @@ describe("restart policies", () => {
     expect(result.processes.find((p) => p.name === "steady")?.state).toBe("stopped");
     expect(result.failed).toEqual(["crash"]);
   });
+
+  it("reports a command that cannot be found as a failure", async () => {
+    const plan = planOf([{ name: "ghost", command: ["/nonexistent/program", "--flag"] }]);
+    const { sup, out } = supervise(plan);
+    await sup.start();
+    const result = await sup.wait();
+    expect(result.processes[0]?.state).toBe("failed");
+    expect(out.text()).toMatch(/ghost failed: .*ENOENT/);
+    expect(result.exitCode).toBe(1);
+  });
 });
