@@ -40,6 +40,9 @@ export const assertionsModule: Module = {
  * `FAILED_ASSERTIONS` error listing every failed message, else returns the warnings.
  */
 export function checkAssertions(config: unknown): { warnings: string[] } {
+  if (typeof config !== "object" || config === null) {
+    throw new ModuleError("INVALID_MODULE", "checkAssertions expects an evaluated config object.");
+  }
   const c = config as {
     assertions?: { assertion: boolean; message: string }[];
     warnings?: string[];

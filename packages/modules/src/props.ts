@@ -3,6 +3,17 @@
  * definition value. They are plain tagged objects so they survive being passed around.
  */
 
+import { ModuleError } from "./errors.js";
+
+function checkPriority(fn: string, priority: unknown): void {
+  if (typeof priority !== "number" || Number.isNaN(priority)) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `${fn} expects a numeric priority, got ${String(priority)}.`,
+    );
+  }
+}
+
 export const PROP: unique symbol = Symbol.for("nix2dream.modules.property");
 
 /** `mkIf(cond, content)`: content only counts when `cond` (a boolean, or a thunk of one) is true. */
@@ -75,11 +86,15 @@ export function mkIf<T>(cond: boolean | (() => boolean), content: T): IfProp<T> 
 
 /** Several definitions at once; equivalent to writing each in its own module. */
 export function mkMerge<T>(contents: readonly T[]): MergeProp<T> {
+  if (!Array.isArray(contents)) {
+    throw new ModuleError("INVALID_MODULE", "mkMerge expects a list of definitions.");
+  }
   return { [PROP]: "merge", _type: "mkMerge", contents };
 }
 
 /** A definition with an explicit priority; only the lowest number's definitions are merged. */
 export function mkOverride<T>(priority: number, content: T): OverrideProp<T> {
+  checkPriority("mkOverride", priority);
   return { [PROP]: "override", _type: "mkOverride", priority, content };
 }
 
@@ -100,6 +115,7 @@ export function mkOptionDefault<T>(content: T): OverrideProp<T> {
 
 /** Orders list and lines definitions: lower first, stable; plain definitions are 1000. */
 export function mkOrder<T>(priority: number, content: T): OrderProp<T> {
+  checkPriority("mkOrder", priority);
   return { [PROP]: "order", _type: "mkOrder", priority, content };
 }
 

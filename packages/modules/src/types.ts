@@ -374,6 +374,12 @@ const unspecified = mkOptionType<unknown>({
 type Values = readonly (string | number | boolean | null)[];
 
 function enumType<const V extends Values>(values: V): OptionType<V[number]> {
+  if (!Array.isArray(values)) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `types.enum expects a list of values, got ${showValue(values)}.`,
+    );
+  }
   const vs = [...values];
   const t = mkOptionType<V[number]>({
     name: "enum",
@@ -425,6 +431,16 @@ function mergeElemType(
   };
 }
 
+/** Rejects a non-type argument of a type constructor with a clear error (not a TypeError later). */
+function assertType(t: unknown, where: string): void {
+  if (!isOptionType(t)) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `types.${where} expects an option type (\`types.*\` or \`fromZod(...)\`), got ${showValue(t)} (${kindOf(t)}).`,
+    );
+  }
+}
+
 /** `withDeclarationFile` of a container: rebuilt around its element's, memoized per file. */
 function withFileVia<T>(
   ctor: (t: OptionType) => OptionType,
@@ -446,6 +462,7 @@ function withFileVia<T>(
 }
 
 function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
+  assertType(elem, "nullOr");
   const self = { name: "nullOr" };
   return mkOptionType<T | null>({
     name: "nullOr",
@@ -474,6 +491,8 @@ function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
 }
 
 function either<A, B>(a: OptionType<A>, b: OptionType<B>): OptionType<A | B> {
+  assertType(a, "either");
+  assertType(b, "either");
   const t: OptionType<A | B> = mkOptionType<A | B>({
     name: "either",
     description: `${a.description} or ${b.description}`,
@@ -518,6 +537,7 @@ function oneOf<const Ts extends readonly OptionType<unknown>[]>(
 }
 
 function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
+  assertType(elem, "listOf");
   const self = { name: "listOf" };
   return mkOptionType<T[]>({
     name: "listOf",
@@ -589,6 +609,7 @@ export function mergeAttrs(
 }
 
 function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
+  assertType(elem, "attrsOf");
   const self = { name: "attrsOf" };
   return mkOptionType<Record<string, T>>({
     name: "attrsOf",
@@ -604,6 +625,7 @@ function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
 }
 
 function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
+  assertType(elem, "lazyAttrsOf");
   const self = { name: "lazyAttrsOf" };
   return mkOptionType<Record<string, T>>({
     name: "lazyAttrsOf",
@@ -619,6 +641,7 @@ function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
 }
 
 function functionTo<T>(result: OptionType<T>): OptionType<(...args: unknown[]) => T> {
+  assertType(result, "functionTo");
   const self = { name: "functionTo" };
   return mkOptionType<(...args: unknown[]) => T>({
     name: "functionTo",
