@@ -4,16 +4,10 @@
  * the module-system helpers — and the programmatic API of the CLI.
  */
 
-export type * from "@nix2dream/core";
-export {
-  defineManager,
-  defineRenderer,
-  isManager,
-  isRenderer,
-  ModuleError,
-  ref,
-  serviceRef,
-} from "@nix2dream/core";
+// Everything of core (types, `ref`, `defineRenderer`, ...), at runtime and in the types alike:
+// `export type *` would be bundled into the .d.ts as a plain `export *`, promising values that
+// index.js does not have.
+export * from "@nix2dream/core";
 export {
   defineModule,
   mkAfter,
