@@ -876,12 +876,35 @@ function undeclared(ev: Evaluation, loc: string[], defs: RawDef[]): ModuleError 
 // ---------------------------------------------------------------------------------------------
 // config objects
 
+/** Where a config object keeps the value thunks of its options (a hidden, non-enumerable key). */
+const THUNKS: unique symbol = Symbol("nix2dream.modules.thunks");
+
+// One getter function per option name, shared by every config object that has that option:
+// objects of the same shape (every instance of a submodule) then share V8 hidden classes
+// instead of each getting its own, which matters for memory and GC with many instances.
+const sharedGetters = new Map<string, () => unknown>();
+function sharedGetter(name: string): () => unknown {
+  let g = sharedGetters.get(name);
+  if (!g) {
+    g = function (this: { [THUNKS]: Record<string, Thunk<unknown>> }) {
+      return (this[THUNKS][name] as Thunk<unknown>).force();
+    };
+    sharedGetters.set(name, g);
+  }
+  return g;
+}
+
 function buildConfig(ev: Evaluation, ns: NsNode): void {
+  let thunks: Record<string, Thunk<unknown>> | undefined;
   for (const [name, child] of ns.children) {
     if (child.kind === "opt") {
-      const th = child.value;
+      if (!thunks) {
+        thunks = Object.create(null) as Record<string, Thunk<unknown>>;
+        Object.defineProperty(ns.config, THUNKS, { value: thunks, enumerable: false });
+      }
+      thunks[name] = child.value;
       Object.defineProperty(ns.config, name, {
-        get: () => th.force(),
+        get: sharedGetter(name),
         enumerable: true,
         configurable: true,
       });
