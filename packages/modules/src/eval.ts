@@ -72,19 +72,19 @@ function optionsOf(ns: NsNode): Record<string, unknown> {
 export interface MergedDecl {
   type: OptionType;
   declarations: string[];
-  defaultFile?: string;
-  defaultDecl?: OptionDeclaration;
-  defaultIsGetter?: boolean;
-  defaultText?: string;
-  example?: unknown;
+  defaultFile: string | undefined;
+  defaultDecl: OptionDeclaration | undefined;
+  defaultIsGetter: boolean;
+  defaultText: string | undefined;
+  example: unknown;
   hasExample: boolean;
-  description?: string;
+  description: string | undefined;
   readOnly: boolean;
-  apply?: (v: unknown) => unknown;
+  apply: ((v: unknown) => unknown) | undefined;
   internal: boolean;
   visible: boolean | "shallow";
-  removed?: string;
-  alias?: boolean;
+  removed: string | undefined;
+  alias: boolean;
 }
 
 interface OptNode {
@@ -398,13 +398,23 @@ function mergeDecls(
   loc: string[],
   entries: { file: string; decl: OptionDeclaration }[],
 ): MergedDecl {
+  // Every field present from the start: one object shape for all options.
   const m: MergedDecl = {
     type: types.unspecified,
     declarations: [],
+    defaultFile: undefined,
+    defaultDecl: undefined,
+    defaultIsGetter: false,
+    defaultText: undefined,
+    example: undefined,
     hasExample: false,
+    description: undefined,
     readOnly: false,
+    apply: undefined,
     internal: false,
     visible: true,
+    removed: undefined,
+    alias: false,
   };
   let typeFile: string | undefined;
   let applyFile: string | undefined;

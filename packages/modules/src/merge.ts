@@ -102,14 +102,19 @@ export function pushDownAttrs(
   }
   for (const key of Object.keys(value)) {
     const desc = Object.getOwnPropertyDescriptor(value, key) as PropertyDescriptor;
+    // One object shape for every definition (value or getter), for monomorphic access.
     let def: RawDef;
     if (desc.get) {
       const g = desc.get;
-      def = { file, get: wrap ? () => wrap(g.call(value)) : () => g.call(value) };
+      def = {
+        file,
+        value: undefined,
+        get: wrap ? () => wrap(g.call(value)) : () => g.call(value),
+        ord,
+      };
     } else {
-      def = { file, value: wrap ? wrap(desc.value) : desc.value };
+      def = { file, value: wrap ? wrap(desc.value) : desc.value, get: undefined, ord };
     }
-    if (ord !== undefined) def.ord = ord;
     const list = byKey.get(key);
     if (list) list.push(def);
     else byKey.set(key, [def]);
