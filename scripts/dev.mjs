@@ -15,7 +15,10 @@ const pnpmVersion = String(pkg.packageManager).replace(/^pnpm@/, "");
 
 function pnpmCommand() {
   try {
-    const v = execFileSync("pnpm", ["--version"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const v = execFileSync("pnpm", ["--version"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     if (v === pnpmVersion) return ["pnpm"];
   } catch {}
   return ["npx", "--yes", `pnpm@${pnpmVersion}`];
