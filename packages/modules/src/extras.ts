@@ -165,59 +165,78 @@ export function mkRemovedOptionModule(path: string[], replacementInstructions: s
  */
 export function forceDeep<T>(value: T): T {
   const errors: ModuleError[] = [];
-  const seen = new Map<object, unknown>();
-  const walk = (x: unknown, path: string[]): unknown => {
+  // Ancestors (originals and their copies) for cycles, and the keys leading here for messages;
+  // both are stacks, so walking allocates nothing but the copies.
+  const originals: object[] = [];
+  const copies: unknown[] = [];
+  const keys: string[] = [];
+  const fail = (e: unknown, k: string): void => {
+    const path = showPath([...keys, k]);
+    const err =
+      e instanceof ModuleError
+        ? e
+        : new ModuleError(
+            "EVALUATION_ERROR",
+            `Error while evaluating \`${path}\`: ${e instanceof Error ? e.message : String(e)}`,
+            { optionPath: path, cause: e },
+          );
+    if (!errors.includes(err)) errors.push(err);
+  };
+  const walk = (x: unknown): unknown => {
     if (typeof x !== "object" || x === null) return x;
-    const done = seen.get(x);
-    if (done !== undefined) return done;
+    const at = originals.lastIndexOf(x);
+    if (at >= 0) return copies[at];
     if (Array.isArray(x)) {
       const out: unknown[] = [];
-      seen.set(x, out);
-      for (let i = 0; i < x.length; i++) out.push(read(x, String(i), path, out));
+      originals.push(x);
+      copies.push(out);
+      for (let i = 0; i < x.length; i++) {
+        let v: unknown;
+        try {
+          v = x[i];
+        } catch (e) {
+          fail(e, String(i));
+          continue;
+        }
+        keys.push(String(i));
+        out.push(walk(v));
+        keys.pop();
+      }
+      originals.pop();
+      copies.pop();
       return out;
     }
     const proto = Object.getPrototypeOf(x);
     if (proto !== Object.prototype && proto !== null) return x;
     const out: Record<string, unknown> = {};
-    seen.set(x, out);
+    originals.push(x);
+    copies.push(out);
     for (const k of Object.keys(x)) {
-      const v = read(x as Record<string, unknown>, k, path, out);
+      let v: unknown;
+      try {
+        v = (x as Record<string, unknown>)[k];
+      } catch (e) {
+        fail(e, k);
+        continue;
+      }
+      keys.push(k);
+      const c = walk(v);
+      keys.pop();
       // defineProperty, not assignment: a key named "__proto__" must stay a plain key.
-      if (v !== SKIP)
+      if (k === "__proto__")
         Object.defineProperty(out, k, {
-          value: v,
+          value: c,
           enumerable: true,
           writable: true,
           configurable: true,
         });
+      else out[k] = c;
     }
+    originals.pop();
+    copies.pop();
     return out;
   };
-  const SKIP = Symbol("skip");
-  const read = (
-    obj: Record<string, unknown> | unknown[],
-    k: string,
-    path: string[],
-    _out: unknown,
-  ): unknown => {
-    let v: unknown;
-    try {
-      v = (obj as Record<string, unknown>)[k];
-    } catch (e) {
-      const err =
-        e instanceof ModuleError
-          ? e
-          : new ModuleError(
-              "EVALUATION_ERROR",
-              `Error while evaluating \`${showPath([...path, k])}\`: ${e instanceof Error ? e.message : String(e)}`,
-              { optionPath: showPath([...path, k]), cause: e },
-            );
-      if (!errors.includes(err)) errors.push(err);
-      return SKIP;
-    }
-    return walk(v, [...path, k]);
-  };
-  const result = walk(value, []);
+  const result = walk(value);
   if (errors.length === 1) throw errors[0];
   if (errors.length > 1) {
     const first = errors[0] as ModuleError;
