@@ -12,7 +12,6 @@ export type ModuleErrorCode =
   | "FAILED_ASSERTIONS"
   | "INVALID_MODULE"
   | "EVALUATION_ERROR"
-  // biome-ignore lint/complexity/noBannedTypes: keeps the literal union visible in editors while staying open
   | (string & {});
 
 /**

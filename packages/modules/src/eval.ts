@@ -1060,6 +1060,7 @@ export function evalCore(
  * Throws {@link ModuleError} for undeclared options and malformed modules right away; value
  * errors (types, conflicts, cycles) surface when the value is read.
  */
+// biome-ignore lint/suspicious/noExplicitAny: untyped callers get an untyped config, as in the contract
 export function evalModules<C = any>(args: EvalModulesArgs): { config: C; options: any } {
   if (!args || !Array.isArray(args.modules)) {
     throw new ModuleError("INVALID_MODULE", "evalModules needs `{ modules: [...] }`.");

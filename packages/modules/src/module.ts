@@ -6,8 +6,10 @@ import type { OptionType } from "./types.js";
 /** Arguments a function module receives. */
 export interface ModuleArgs {
   /** The final, lazily evaluated config (the fixed point). */
+  // biome-ignore lint/suspicious/noExplicitAny: the config shape is only known to the caller (the public contract says any)
   config: any;
   /** The options tree of this evaluation. */
+  // biome-ignore lint/suspicious/noExplicitAny: the options tree shape is only known to the caller
   options: any;
   /** In a submodule: its attribute name (the `<name>` of `attrsOf submodule`). */
   name?: string;

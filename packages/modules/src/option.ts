@@ -52,6 +52,7 @@ export interface OptionDeclaration<T = unknown> {
 
 /** A (nested) set of option declarations, as in a module's `options`. */
 export interface OptionsTree {
+  // biome-ignore lint/suspicious/noExplicitAny: declarations of any value type nest here
   [name: string]: OptionDeclaration<any> | OptionsTree;
 }
 
