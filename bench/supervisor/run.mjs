@@ -441,7 +441,6 @@ const rows = [
     "(c) shutdown, s",
     "(c) survivors",
     "(d) RSS, MiB",
-    "(d) with helpers, MiB",
   ],
 ];
 for (const [name, r] of Object.entries(results)) {
@@ -454,7 +453,6 @@ for (const [name, r] of Object.entries(results)) {
     `${fmt(r.shutdown, 3)}${mine ? "" : ratio(ours?.shutdown, r.shutdown, false)}`,
     String(r.survivors),
     `${fmt(r.rss, 1)}${mine ? "" : ratio(ours?.rss, r.rss, false)}`,
-    `${fmt(r.tree, 1)}${mine ? "" : ratio(ours?.tree, r.tree, false)}`,
   ]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));

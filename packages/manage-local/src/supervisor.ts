@@ -271,7 +271,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const onAbort = () => void this.shutdown();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      await this.start();
+      if (!signal?.aborted) await this.start();
       if (signal?.aborted) void this.shutdown();
       return await this.wait();
     } finally {
@@ -291,6 +291,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   shutdown(): Promise<void> {
     if (this.#shutdown) return this.#shutdown;
     this.#shutdown = (async () => {
+      if (this.#finishing) return;
       if (!this.#started) {
         this.#started = true;
         this.#finish();
