@@ -135,6 +135,9 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
     output: ctx.stdout,
     color: ctx.color,
     timestamps,
+    // Also when a programmatic caller never aborts ctx.signal: children live in their own process
+    // groups, so without this a Ctrl-C would kill only the supervisor and orphan them.
+    handleSignals: true,
   });
   const result = await supervisor.run(ctx.signal);
   if (result.failed.length > 0) {

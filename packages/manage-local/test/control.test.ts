@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { tailFile } from "../src/control.js";
 import {
   AlreadyRunningError,
   type ControlLogLine,
@@ -204,5 +206,16 @@ describe("control socket", () => {
     await expect(controlRequest(path.join(dir, "state"), { cmd: "ps" })).rejects.toThrow(
       /No `up` is running/,
     );
+  });
+});
+
+describe("tailFile", () => {
+  it("reads the last lines of a file larger than its read block", () => {
+    const file = path.join(tempDir(), "big.log");
+    const lines = Array.from({ length: 50_000 }, (_, i) => `line ${i} ${"p".repeat(i % 50)}`);
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    expect(tailFile(file, 3).map(String)).toEqual(lines.slice(-3));
+    expect(tailFile(file, null)).toHaveLength(50_000);
+    expect(tailFile(path.join(tempDir(), "missing.log"), 10)).toEqual([]);
   });
 });

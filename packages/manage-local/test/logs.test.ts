@@ -136,4 +136,20 @@ describe("log multiplexing", () => {
     }
     for (const id of ids) expect(next.get(id)).toBe(count);
   });
+
+  it("emits a line longer than the line limit as it is, with a newline, instead of holding it", async () => {
+    const plan = planOf([
+      {
+        name: "long",
+        command: nodeScript("process.stdout.write('z'.repeat(2500)); setTimeout(() => {}, 200)"),
+      },
+    ]);
+    const { sup } = supervise(plan, { maxLineBytes: 1000 });
+    await sup.start();
+    await sup.wait();
+    const file = readFileSync(sup.logFile("long"), "utf8");
+    expect(file.replaceAll("\n", "")).toBe("z".repeat(2500));
+    expect(file.split("\n").every((piece) => piece.length <= 2500)).toBe(true);
+    expect(file.endsWith("\n")).toBe(true);
+  });
 });
