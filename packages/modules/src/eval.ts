@@ -401,7 +401,8 @@ function mergeDecls(
   // Every field present from the start: one object shape for all options.
   const m: MergedDecl = {
     type: types.unspecified,
-    declarations: [],
+    // Built at its final size: arrays grown by push keep a much larger backing store.
+    declarations: entries.map((e) => e.file),
     defaultFile: undefined,
     defaultDecl: undefined,
     defaultIsGetter: false,
@@ -418,13 +419,14 @@ function mergeDecls(
   };
   let typeFile: string | undefined;
   let applyFile: string | undefined;
+  let seenCount = 0;
   for (const { file, decl } of entries) {
-    m.declarations.push(file);
+    seenCount++;
     const already = (what: string, other: string | undefined): ModuleError =>
       new ModuleError(
         "DECLARATION_CONFLICT",
         `The option \`${showPath(loc)}\` in ${file} is already declared in ${
-          other ?? showFiles(m.declarations.slice(0, -1))
+          other ?? showFiles(m.declarations.slice(0, seenCount - 1))
         }, and both declarations set ${what}.`,
         { optionPath: showPath(loc), files: [other ?? "", file].filter(Boolean) },
       );
@@ -552,7 +554,7 @@ function buildNs(
               ({ module: { options: n.tree } as Module, file: n.file }) satisfies SubmoduleModule,
           ),
         );
-        decl.declarations.push(...nss.map((n) => n.file));
+        decl.declarations = [...decl.declarations, ...nss.map((n) => n.file)];
       }
       ns.children.set(name, makeOptNode(ev, cloc, decl));
     } else {
@@ -792,7 +794,9 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
         if (!ev.resort) ev.resort = new Set();
         ev.resort.add(child);
       }
-      for (const def of ds) child.defs.push(def);
+      // `ds` is this evaluation's own list; adopt it rather than copying into a grown array.
+      if (child.defs.length === 0) child.defs = ds;
+      else for (const def of ds) child.defs.push(def);
     } else assignDefs(ev, child, ds);
   }
 }
@@ -909,10 +913,15 @@ function buildConfig(ev: Evaluation, ns: NsNode): void {
   for (const [name, child] of ns.children) {
     if (child.kind === "opt") {
       if (!thunks) {
-        thunks = Object.create(null) as Record<string, Thunk<unknown>>;
+        thunks = {};
         Object.defineProperty(ns.config, THUNKS, { value: thunks, enumerable: false });
       }
-      thunks[name] = child.value;
+      Object.defineProperty(thunks, name, {
+        value: child.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       Object.defineProperty(ns.config, name, {
         get: sharedGetter(name),
         enumerable: true,
