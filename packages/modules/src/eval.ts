@@ -621,6 +621,13 @@ class OptNodeImpl {
     const decl = this.decl;
     const dd = decl.defaultDecl;
     if (!dd) return mergeDefinitions(this.loc, decl.type, this.defs);
+    if (!decl.defaultIsGetter && dd.default === HOLE) {
+      throw new ModuleError(
+        "INVALID_MODULE",
+        `The default of the option \`${showPath(this.loc)}\` in ${decl.defaultFile} reads config when its module is called; declarations are read before config exists. Compute it lazily: \`get default() { return config.… }\` (and set \`defaultText\` for the docs).`,
+        { optionPath: showPath(this.loc), files: [decl.defaultFile as string] },
+      );
+    }
     return mergeDefinitions(
       this.loc,
       decl.type,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { evalModules, forceDeep, mkDefault, mkIf, mkOption, types } from "../src/index.js";
+import {
+  defineModule,
+  evalModules,
+  forceDeep,
+  mkDefault,
+  mkIf,
+  mkOption,
+  types,
+} from "../src/index.js";
 import { cfg, err } from "./helpers.js";
 
 const service = types.submodule(({ name }) => ({
@@ -279,5 +287,35 @@ describe("the lazy fixed point", () => {
     ]);
     expect(r.options.a.isDefined).toBe(true);
     expect(r.options.a.value).toEqual([1]);
+  });
+});
+
+describe("defaults that read config", () => {
+  it("an eager default that reads config is a clear INVALID_MODULE error", () => {
+    const e = err(
+      () =>
+        cfg(
+          { options: { a: mkOption({ type: types.int, default: 1 }) } },
+          defineModule("b.ts", ({ config }) => ({
+            options: { b: mkOption({ type: types.int, default: config.a }) },
+          })),
+        ).b,
+    );
+    expect(e.code).toBe("INVALID_MODULE");
+    expect(e.message).toContain("get default()");
+    expect(e.files).toEqual(["b.ts"]);
+  });
+  it("a getter default that reads config works", () => {
+    const r = cfg({ options: { a: mkOption({ type: types.int, default: 1 }) } }, ({ config }) => ({
+      options: {
+        b: mkOption({
+          type: types.int,
+          get default() {
+            return config.a + 1;
+          },
+        }),
+      },
+    }));
+    expect(r.b).toBe(2);
   });
 });
