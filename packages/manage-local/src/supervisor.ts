@@ -599,7 +599,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await sleep(Math.min(probe.interval * 1000, 100), abort.signal);
     while (!abort.signal.aborted && p.gen === gen) {
       const outcome = await runProbe(probe, where);
-      if (abort.signal.aborted || p.gen !== gen) return;
+      // A process being stopped is not judged any more.
+      if (abort.signal.aborted || p.gen !== gen || p.stopRequested || p.livenessKill) return;
       if (outcome.ok) {
         failures = 0;
         if (!p.ready) {
