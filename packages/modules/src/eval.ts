@@ -104,7 +104,21 @@ export const ALIAS: unique symbol = Symbol.for("nix2dream.modules.alias");
 
 let libCache: Record<string, unknown> | undefined;
 function lib(): Record<string, unknown> {
-  if (!libCache) libCache = { ...props, mkOption, types };
+  if (!libCache) {
+    libCache = {
+      mkIf: props.mkIf,
+      mkMerge: props.mkMerge,
+      mkOverride: props.mkOverride,
+      mkDefault: props.mkDefault,
+      mkForce: props.mkForce,
+      mkOptionDefault: props.mkOptionDefault,
+      mkOrder: props.mkOrder,
+      mkBefore: props.mkBefore,
+      mkAfter: props.mkAfter,
+      mkOption,
+      types,
+    };
+  }
   return libCache;
 }
 
