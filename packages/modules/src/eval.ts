@@ -587,18 +587,27 @@ function makeOptNode(ev: Evaluation, loc: string[], decl: MergedDecl): OptNode {
   return node as unknown as OptNode;
 }
 
-class OptNodeImpl {
+/** An option of one evaluation; it is itself the memoized thunk of its value. */
+class OptNodeImpl extends Thunk<unknown> {
   readonly kind = "opt";
   defs: RawDef[] = [];
   #info: Thunk<Merged> | undefined;
-  readonly value: Thunk<unknown>;
   #option: OptionInfo | undefined;
   constructor(
     readonly ev: Evaluation,
-    readonly loc: string[],
+    override readonly loc: string[],
     readonly decl: MergedDecl,
   ) {
-    this.value = new ValueThunk(this);
+    super(loc);
+  }
+
+  /** The value thunk (this node). */
+  get value(): Thunk<unknown> {
+    return this;
+  }
+
+  protected override compute(): unknown {
+    return this.computeValue();
   }
 
   /** The resolved definitions, memoized for the options API. */
@@ -612,7 +621,7 @@ class OptNodeImpl {
     return this.#option;
   }
 
-  files(): string[] {
+  override files(): string[] {
     return uniq(this.defs.length ? this.defs.map((d) => d.file) : this.decl.declarations);
   }
 
@@ -691,18 +700,6 @@ class InfoThunk extends Thunk<Merged> {
   }
   protected override compute(): Merged {
     return this.node.computeInfo();
-  }
-  override files(): string[] {
-    return this.node.files();
-  }
-}
-
-class ValueThunk extends Thunk<unknown> {
-  constructor(private readonly node: OptNodeImpl) {
-    super(node.loc);
-  }
-  protected override compute(): unknown {
-    return this.node.computeValue();
   }
   override files(): string[] {
     return this.node.files();
