@@ -4,6 +4,7 @@ import type { ActionResult, EvaluatedDeployment, ManagerContext } from "@nix2dre
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import { describe, expect, it } from "vitest";
 import local, { controlRequest, NotRunningError, type ProcessStatus } from "../src/index.js";
+import { colorFor } from "../src/lines.js";
 import { nodeScript, planOf, Sink, tempDir } from "./helpers.js";
 
 interface Run {
@@ -210,5 +211,19 @@ describe("the local manager", () => {
     const { out, ctx } = context(dirs, [], { tail: "1" });
     expect((await act("logs", ctx))?.exitCode).toBe(0);
     expect(out.text()).toBe("api | second\n");
+  });
+
+  it("adds timestamps with --timestamps and colours only when the context allows colour", async () => {
+    const dirs = renderDir(planOf([{ name: "api", command: nodeScript("console.log('hi')") }]));
+    const plain = context(dirs, [], { timestamps: true });
+    await act("up", plain.ctx);
+    expect(plain.out.lines()).toContainEqual(
+      expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} api +\| hi$/),
+    );
+    expect(plain.out.text()).not.toContain("\x1b[");
+    const coloured = context(dirs);
+    coloured.ctx.color = true;
+    await act("up", coloured.ctx);
+    expect(coloured.out.text()).toContain(`\x1b[${colorFor("api")}mapi       | \x1b[0mhi\n`);
   });
 });
