@@ -926,7 +926,41 @@ function sharedGetter(name: string): () => unknown {
   return g;
 }
 
+// Property descriptors of config objects whose children are all options, per list of names:
+// every instance of a submodule then gets its getters in one `defineProperties` call.
+const shapeDescriptors = new Map<string, PropertyDescriptorMap>();
+
 function buildConfig(ev: Evaluation, ns: NsNode): void {
+  let allOptions = true;
+  for (const child of ns.children.values()) if (child.kind !== "opt") allOptions = false;
+  if (allOptions && ns.children.size > 0) {
+    const thunks: Record<string, Thunk<unknown>> = {};
+    let key = "";
+    for (const [name, child] of ns.children) {
+      if (name === "__proto__") {
+        Object.defineProperty(thunks, name, {
+          value: (child as OptNode).value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      } else thunks[name] = (child as OptNode).value;
+      key += `${name}\u0000`;
+    }
+    let descriptors = shapeDescriptors.get(key);
+    if (!descriptors) {
+      descriptors = {
+        [THUNKS]: { value: undefined, enumerable: false, writable: true, configurable: true },
+      };
+      for (const name of ns.children.keys()) {
+        descriptors[name] = { get: sharedGetter(name), enumerable: true, configurable: true };
+      }
+      shapeDescriptors.set(key, descriptors);
+    }
+    Object.defineProperties(ns.config, descriptors);
+    (ns.config as Record<symbol, unknown>)[THUNKS] = thunks;
+    return;
+  }
   let thunks: Record<string, Thunk<unknown>> | undefined;
   for (const [name, child] of ns.children) {
     if (child.kind === "opt") {
