@@ -258,7 +258,6 @@ function isStackOverflow(e: unknown): boolean {
 /** A memoized computation of the value at `loc`; re-entering it while it runs is a cycle. */
 export class Thunk<T> {
   private state: 0 | 1 | 2 | 3 = 0;
-  protected keepFn = false;
   private result: T | undefined;
   private error: unknown;
   constructor(
@@ -299,7 +298,7 @@ export class Thunk<T> {
       const v = this.compute();
       this.result = v;
       this.state = 2;
-      if (this.fn !== undefined && !this.keepFn) this.fn = undefined;
+      this.fn = undefined;
       return v;
     } catch (e) {
       if (isStackOverflow(e)) {
