@@ -136,6 +136,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
     return typeof a === "number" && typeof b === "number" && Number.isNaN(a) && Number.isNaN(b);
   }
   if (Array.isArray(a) !== Array.isArray(b)) return false;
+  // Class instances (dates, URLs, ...) are equal only to themselves.
+  if (!Array.isArray(a) && (!isAttrs(a) || !isAttrs(b))) return false;
   if (Array.isArray(a)) {
     const bb = b as unknown[];
     return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));

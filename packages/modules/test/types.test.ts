@@ -190,3 +190,21 @@ describe("composite types", () => {
     expect(() => types.ints.between(3, 1)).toThrow(/lower bound/);
   });
 });
+
+describe("equality of definitions", () => {
+  it("two different dates conflict in anything", () => {
+    expect(err(() => one(types.anything, new Date(0), new Date(1))).code).toBe(
+      "CONFLICTING_DEFINITIONS",
+    );
+  });
+  it("the same instance twice is fine", () => {
+    const d = new Date(0);
+    expect(one(types.anything, d, d)).toBe(d);
+  });
+  it("equal lists of attribute sets are equal", () => {
+    expect(one(types.listOf(types.anything), [{ a: [1] }])).toEqual([{ a: [1] }]);
+    expect(one(fromZod(z.array(z.object({ a: z.number() }))), [{ a: 1 }], [{ a: 1 }])).toEqual([
+      { a: 1 },
+    ]);
+  });
+});
