@@ -4,6 +4,7 @@
  */
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import {
+  defineThunks,
   isAttrs,
   type Merged,
   mergeDefinitions,
@@ -908,74 +909,21 @@ function undeclared(ev: Evaluation, loc: string[], defs: RawDef[]): ModuleError 
 // ---------------------------------------------------------------------------------------------
 // config objects
 
-/** Where a config object keeps the value thunks of its options (a hidden, non-enumerable key). */
-const THUNKS: unique symbol = Symbol("nix2dream.modules.thunks");
-
-// One getter function per option name, shared by every config object that has that option:
-// objects of the same shape (every instance of a submodule) then share V8 hidden classes
-// instead of each getting its own, which matters for memory and GC with many instances.
-const sharedGetters = new Map<string, () => unknown>();
-function sharedGetter(name: string): () => unknown {
-  let g = sharedGetters.get(name);
-  if (!g) {
-    g = function (this: { [THUNKS]: Record<string, Thunk<unknown>> }) {
-      return (this[THUNKS][name] as Thunk<unknown>).force();
-    };
-    sharedGetters.set(name, g);
-  }
-  return g;
-}
-
-// Property descriptors of config objects whose children are all options, per list of names:
-// every instance of a submodule then gets its getters in one `defineProperties` call.
-const shapeDescriptors = new Map<string, PropertyDescriptorMap>();
-
 function buildConfig(ev: Evaluation, ns: NsNode): void {
   let allOptions = true;
   for (const child of ns.children.values()) if (child.kind !== "opt") allOptions = false;
-  if (allOptions && ns.children.size > 0) {
-    const thunks: Record<string, Thunk<unknown>> = {};
-    let key = "";
-    for (const [name, child] of ns.children) {
-      if (name === "__proto__") {
-        Object.defineProperty(thunks, name, {
-          value: (child as OptNode).value,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      } else thunks[name] = (child as OptNode).value;
-      key += `${name}\u0000`;
-    }
-    let descriptors = shapeDescriptors.get(key);
-    if (!descriptors) {
-      descriptors = {
-        [THUNKS]: { value: undefined, enumerable: false, writable: true, configurable: true },
-      };
-      for (const name of ns.children.keys()) {
-        descriptors[name] = { get: sharedGetter(name), enumerable: true, configurable: true };
-      }
-      shapeDescriptors.set(key, descriptors);
-    }
-    Object.defineProperties(ns.config, descriptors);
-    (ns.config as Record<symbol, unknown>)[THUNKS] = thunks;
+  if (allOptions) {
+    defineThunks(
+      ns.config,
+      [...ns.children].map(([name, child]) => [name, (child as OptNode).value] as const),
+    );
     return;
   }
-  let thunks: Record<string, Thunk<unknown>> | undefined;
   for (const [name, child] of ns.children) {
     if (child.kind === "opt") {
-      if (!thunks) {
-        thunks = {};
-        Object.defineProperty(ns.config, THUNKS, { value: thunks, enumerable: false });
-      }
-      Object.defineProperty(thunks, name, {
-        value: child.value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      const th = child.value;
       Object.defineProperty(ns.config, name, {
-        get: sharedGetter(name),
+        get: () => th.force(),
         enumerable: true,
         configurable: true,
       });

@@ -355,17 +355,77 @@ function wrapUserError(t: Thunk<unknown>, e: unknown): ModuleError {
   );
 }
 
-/** Defines `obj[key]` as a lazy, memoized, cycle-checked value. */
-export function defineLazy(
-  obj: Record<string, unknown>,
-  key: string,
-  loc: readonly string[],
-  fn: () => unknown,
-  files?: () => string[],
-): Thunk<unknown> {
-  const th = new Thunk(loc, fn, files);
-  // Kept as a getter: redefining it as a data property is O(size) per key in V8 for objects
-  // with many properties, which made large attribute sets quadratic.
-  Object.defineProperty(obj, key, { get: () => th.force(), enumerable: true, configurable: true });
-  return th;
+/** Where a lazy object keeps the thunks of its values (a hidden, non-enumerable key). */
+export const THUNKS: unique symbol = Symbol("nix2dream.modules.thunks");
+
+// One getter function per property name, shared by every lazy object with that name: objects
+// of the same keys (every instance of a submodule, every `env` with the same variables) then
+// share V8 hidden classes instead of each getting its own, which matters for memory and GC.
+const sharedGetters = new Map<string, () => unknown>();
+function sharedGetter(name: string): () => unknown {
+  let g = sharedGetters.get(name);
+  if (!g) {
+    g = function (this: { [THUNKS]: Record<string, Thunk<unknown>> }) {
+      return (this[THUNKS][name] as Thunk<unknown>).force();
+    };
+    sharedGetters.set(name, g);
+  }
+  return g;
+}
+
+const shapeDescriptors = new Map<string, PropertyDescriptorMap>();
+const MAX_SHAPES = 2000;
+const MAX_SHARED_KEYS = 64;
+
+/**
+ * Defines each `[name, thunk]` as a lazy enumerable property of `obj`, in order. Small key
+ * sets use shared getters and a cached descriptor map; large ones (e.g. 10 000 services) a
+ * getter each, so the shared tables stay bounded.
+ */
+export function defineThunks(
+  obj: object,
+  entries: ReadonlyArray<readonly [string, Thunk<unknown>]>,
+): void {
+  if (entries.length === 0) return;
+  if (entries.length > MAX_SHARED_KEYS) {
+    for (const [name, th] of entries) {
+      Object.defineProperty(obj, name, {
+        get: () => th.force(),
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    return;
+  }
+  const thunks: Record<string, Thunk<unknown>> = {};
+  let key = "";
+  for (const [name, th] of entries) {
+    // defineProperty, not assignment: a key named "__proto__" must stay a plain key.
+    if (name === "__proto__") {
+      Object.defineProperty(thunks, name, {
+        value: th,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else thunks[name] = th;
+    key += `${name}\u0000`;
+  }
+  let descriptors = shapeDescriptors.get(key);
+  if (!descriptors) {
+    descriptors = {
+      [THUNKS]: { value: undefined, enumerable: false, writable: true, configurable: true },
+    };
+    for (const [name] of entries) {
+      Object.defineProperty(descriptors, name, {
+        value: { get: sharedGetter(name), enumerable: true, configurable: true },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    if (shapeDescriptors.size < MAX_SHAPES) shapeDescriptors.set(key, descriptors);
+  }
+  Object.defineProperties(obj, descriptors);
+  (obj as Record<symbol, unknown>)[THUNKS] = thunks;
 }

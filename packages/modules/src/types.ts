@@ -1,7 +1,14 @@
 import { z } from "zod";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
-import { defineLazy, isAttrs, mergeDefinitions, pushDownAttrs, type RawDef } from "./merge.js";
+import {
+  defineThunks,
+  isAttrs,
+  mergeDefinitions,
+  pushDownAttrs,
+  type RawDef,
+  Thunk,
+} from "./merge.js";
 import type { Module, ModuleArgs } from "./module.js";
 import type { InferOptions, OptionsTree } from "./option.js";
 import { optionsToZod } from "./schema.js";
@@ -584,29 +591,34 @@ export function mergeAttrs(
   for (const def of defs) pushDownAttrs(def.value, def.file, byKey, loc);
   const keys = [...byKey.keys()].sort();
   const out: Record<string, unknown> = {};
+  const entries: [string, Thunk<unknown>][] = [];
   for (const k of keys) {
     const kloc = [...loc, k];
     const kdefs = byKey.get(k) as RawDef[];
     if (lazy) {
-      defineLazy(out, k, kloc, () => {
-        const r = mergeDefinitions(kloc, elem, kdefs);
-        if (!r.isDefined) {
-          throw new ModuleError(
-            "UNDEFINED_OPTION",
-            `The option \`${showPath(kloc)}\` is used but not defined (all its definitions in ${showFiles(
-              kdefs.map((d) => d.file),
-            )} are disabled by mkIf).`,
-            { optionPath: showPath(kloc), files: kdefs.map((d) => d.file) },
-          );
-        }
-        return r.value();
-      });
+      entries.push([
+        k,
+        new Thunk(kloc, () => {
+          const r = mergeDefinitions(kloc, elem, kdefs);
+          if (!r.isDefined) {
+            throw new ModuleError(
+              "UNDEFINED_OPTION",
+              `The option \`${showPath(kloc)}\` is used but not defined (all its definitions in ${showFiles(
+                kdefs.map((d) => d.file),
+              )} are disabled by mkIf).`,
+              { optionPath: showPath(kloc), files: kdefs.map((d) => d.file) },
+            );
+          }
+          return r.value();
+        }),
+      ]);
     } else {
       const r = mergeDefinitions(kloc, elem, kdefs);
       if (!r.isDefined) continue;
-      defineLazy(out, k, kloc, () => r.value());
+      entries.push([k, new Thunk(kloc, () => r.value())]);
     }
   }
+  defineThunks(out, entries);
   return out;
 }
 
