@@ -790,7 +790,7 @@ function removedError(loc: string[], instructions: string, files: string[]): Mod
 function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
   const byKey = new Map<string, RawDef[]>();
   for (const d of defs) {
-    const v = forceStructure(ev, d, ns.loc);
+    const v = forceStructure(d, ns.loc);
     pushDownAttrs(v, d.file, byKey, ns.loc, undefined, d.ord);
   }
   for (const [name, ds] of byKey) {
@@ -867,7 +867,7 @@ function recallModule(ev: Evaluation, m: Loaded): RawDef | undefined {
   return configDefOf(o, typeof o.file === "string" ? o.file : m.file);
 }
 
-function forceStructure(_ev: Evaluation, d: RawDef, loc: string[]): unknown {
+function forceStructure(d: RawDef, loc: string[]): unknown {
   try {
     if (d.get !== undefined) {
       const g = d.get;
@@ -963,7 +963,7 @@ function nestDef(rel: string[], def: RawDef): RawDef {
   if (def.get !== undefined) {
     const d = def;
     Object.defineProperty(obj, last, {
-      get: () => forceStructure(undefined as never, d, rel),
+      get: () => forceStructure(d, rel),
       enumerable: true,
     });
   } else obj[last] = def.value;
