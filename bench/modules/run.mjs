@@ -3,6 +3,7 @@
 // completely. Run after building the package:
 //   pnpm --filter @nix2dream/modules build && node bench/modules/run.mjs
 // Each N runs in a fresh child process so the peak RSS is that N's alone.
+// BENCH_SIZES=1000,3000,10000 and BENCH_RUNS=5 (the defaults) choose the sizes and runs per size.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
