@@ -28,6 +28,7 @@ export * from "./entrypoint.js";
 export { type EvaluateOptions, type Evaluation, evaluateDeployment } from "./evaluate.js";
 export { dependencyOrder, findDependencyCycle } from "./graph.js";
 export { definitionFilesOf, diagnostic, publishedHostPort, resolvePort } from "./helpers.js";
+export * from "./nix.js";
 export { deploymentModule } from "./options/deployment.js";
 export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";
 export { coercedTo } from "./options/types.js";

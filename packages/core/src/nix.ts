@@ -1,0 +1,171 @@
+/**
+ * Printing Nix source: string literals that evaluate back to exactly the input, and values
+ * (attribute sets, lists, scalars, raw expressions) as readable, deterministic Nix.
+ * Shared by every renderer that writes Nix (NixOS modules, flakes, `dockerTools` expressions).
+ */
+
+/** Marker key of a raw Nix expression inside data given to {@link toNix}. */
+export const NIX_EXPR_KEY = "__nix2dreamNixExpr";
+
+/** A piece of Nix source that {@link toNix} prints as is (e.g. `pkgs.redis`, `lib.mkForce 3`). */
+export interface NixExpr {
+  readonly [NIX_EXPR_KEY]: string;
+}
+
+/**
+ * Wraps Nix source so {@link toNix} prints it verbatim. A plain object, so it survives deep
+ * merges and module evaluation (usable in override options). The caller vouches that `code` is a
+ * valid Nix expression; it is parenthesised where the grammar needs it.
+ */
+export function nixExpr(code: string): NixExpr {
+  return { [NIX_EXPR_KEY]: code };
+}
+
+/** True when `value` was made by {@link nixExpr}. */
+export function isNixExpr(value: unknown): value is NixExpr {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    !Array.isArray(value) &&
+    typeof (value as Record<string, unknown>)[NIX_EXPR_KEY] === "string" &&
+    Object.keys(value).length === 1
+  );
+}
+
+/** Thrown for a value Nix cannot represent (a NUL byte, a non-finite number, a function). */
+export class NixPrintError extends Error {
+  readonly code = "NIX2DREAM_NIX_PRINT";
+  constructor(message: string) {
+    super(message);
+    this.name = "NixPrintError";
+  }
+}
+
+/**
+ * A double-quoted Nix string literal that evaluates to exactly `value`: `\` and `"` are
+ * backslash-escaped, `${` becomes `\${` (no interpolation), newlines, carriage returns and tabs
+ * become `\n`, `\r`, `\t`. Unicode is kept as is. Throws {@link NixPrintError} for a NUL byte,
+ * which Nix strings cannot hold.
+ */
+export function nixString(value: string): string {
+  if (value.includes("\0")) throw new NixPrintError("A Nix string cannot contain a NUL byte.");
+  let out = '"';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    switch (c) {
+      case "\\":
+        out += "\\\\";
+        break;
+      case '"':
+        out += '\\"';
+        break;
+      case "\n":
+        out += "\\n";
+        break;
+      case "\r":
+        out += "\\r";
+        break;
+      case "\t":
+        out += "\\t";
+        break;
+      case "$":
+        // Only `${` starts an interpolation; a lone `$` (shell `$HOME`, `$$`) stays readable.
+        out += value[i + 1] === "{" ? "\\$" : "$";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return `${out}"`;
+}
+
+const NIX_KEYWORDS = new Set([
+  "assert",
+  "else",
+  "if",
+  "in",
+  "inherit",
+  "let",
+  "or",
+  "rec",
+  "then",
+  "with",
+]);
+const NIX_IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
+
+/** An attribute name as Nix source: bare when it is an identifier, else a string literal. */
+export function nixKey(name: string): string {
+  return NIX_IDENT.test(name) && !NIX_KEYWORDS.has(name) ? name : nixString(name);
+}
+
+/** An attribute path (`["systemd", "services", "my.app"]` → `systemd.services."my.app"`). */
+export function nixAttrPath(path: readonly string[]): string {
+  return path.map(nixKey).join(".");
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Whether an expression may stand as a list element without parentheses. */
+function isSimpleExpr(code: string): boolean {
+  return /^[A-Za-z0-9_'.-]+$/.test(code) && !code.startsWith("-");
+}
+
+/** Options of {@link toNix}. */
+export interface ToNixOptions {
+  /** Indentation of the first line's nesting level, in spaces (default 0). */
+  indent?: number;
+  /** Sort attribute names (default false: insertion order, which callers keep deterministic). */
+  sortKeys?: boolean;
+}
+
+/**
+ * Prints a value as Nix source: objects as attribute sets (`{ a = 1; "b.c" = "x"; }`, names
+ * quoted where needed), arrays as lists, strings through {@link nixString}, integers and finite
+ * numbers, booleans, `null`, and {@link nixExpr} verbatim. `undefined` attributes are left out.
+ * Nested attribute sets with a single attribute are written as paths (`a.b = 1;`) only
+ * where that reads better is left to callers; this prints the full structure.
+ * Throws {@link NixPrintError} for values Nix cannot represent.
+ */
+export function toNix(value: unknown, opts: ToNixOptions = {}): string {
+  return print(value, opts.indent ?? 0, opts.sortKeys ?? false);
+}
+
+function print(value: unknown, indent: number, sort: boolean): string {
+  if (value === null) return "null";
+  if (typeof value === "string") return nixString(value);
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw new NixPrintError(`${value} is not a Nix number.`);
+    if (Number.isInteger(value)) return String(value);
+    // Nix floats need a digit before the point and no exponent.
+    const s = value.toFixed(6).replace(/0+$/, "");
+    return s.endsWith(".") ? `${s}0` : s;
+  }
+  if (typeof value === "bigint") return value.toString();
+  if (isNixExpr(value)) return value[NIX_EXPR_KEY];
+  const pad = " ".repeat(indent + 2);
+  const end = " ".repeat(indent);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return "[ ]";
+    const items = value.map((v) => {
+      const s = print(v, indent + 2, sort);
+      // Function applications and negative numbers must be parenthesised inside a list.
+      const needsParens =
+        (typeof v === "number" && v < 0) || (isNixExpr(v) && !isSimpleExpr(v[NIX_EXPR_KEY]));
+      return needsParens ? `(${s})` : s;
+    });
+    const inline = `[ ${items.join(" ")} ]`;
+    if (!inline.includes("\n") && inline.length + indent <= 80) return inline;
+    return `[\n${items.map((i) => `${pad}${i}`).join("\n")}\n${end}]`;
+  }
+  if (isPlainObject(value)) {
+    const keys = Object.keys(value).filter((k) => value[k] !== undefined);
+    if (sort) keys.sort();
+    if (keys.length === 0) return "{ }";
+    const lines = keys.map((k) => `${pad}${nixKey(k)} = ${print(value[k], indent + 2, sort)};`);
+    return `{\n${lines.join("\n")}\n${end}}`;
+  }
+  throw new NixPrintError(`A ${typeof value} cannot be printed as Nix.`);
+}

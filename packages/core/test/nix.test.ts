@@ -1,0 +1,129 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  isNixExpr,
+  NixPrintError,
+  nixAttrPath,
+  nixExpr,
+  nixKey,
+  nixString,
+  toNix,
+} from "../src/nix.js";
+import { HOSTILE } from "./fixtures/entrypoint/service.js";
+
+/** Evaluates Nix source with the real `nix-instantiate` (Debian `nix-bin`) and returns the JSON value. */
+function evalNix(source: string): unknown {
+  const dir = mkdtempSync(path.join(tmpdir(), "n2d-nix-"));
+  const file = path.join(dir, "value.nix");
+  writeFileSync(file, source);
+  try {
+    return JSON.parse(
+      execFileSync("nix-instantiate", ["--eval", "--strict", "--json", file], { encoding: "utf8" }),
+    );
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new Error(
+        "nix-instantiate is missing: install Debian's nix-bin (apt-get install -y nix-bin)",
+      );
+    }
+    throw err;
+  }
+}
+
+const MORE_HOSTILE = [
+  ...HOSTILE,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a Nix interpolation that must stay literal
+  '${builtins.abort "pwned"}',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: escaped and doubled dollars before a brace
+  "$${x} \\${y} $\\${z} ''${w}",
+  "ends with a dollar $",
+  "ends with a backslash \\",
+  "crlf\r\nline",
+  "unicode: ünïcødé ✓ 🚀 \u2028",
+];
+
+describe("nixString", () => {
+  it("evaluates back to exactly the input for hostile strings", () => {
+    const source = `[ ${MORE_HOSTILE.map(nixString).join(" ")} ]`;
+    expect(evalNix(source)).toEqual(MORE_HOSTILE);
+  });
+
+  it("evaluates back to the input for arbitrary unicode strings", () => {
+    const samples = fc.sample(
+      fc.string({ unit: "binary", maxLength: 40 }).filter((s) => !s.includes("\0")),
+      { numRuns: 200, seed: 6 },
+    );
+    expect(evalNix(`[ ${samples.map(nixString).join(" ")} ]`)).toEqual(samples);
+  });
+
+  it("keeps a lone dollar readable and escapes only an interpolation", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: literal Nix source
+    expect(nixString("$HOME ${HOME}")).toBe('"$HOME \\${HOME}"');
+  });
+
+  it("rejects a NUL byte, which a Nix string cannot hold", () => {
+    expect(() => nixString("a\0b")).toThrow(NixPrintError);
+  });
+});
+
+describe("nixKey and nixAttrPath", () => {
+  it("leaves identifiers bare and quotes everything else, keywords included", () => {
+    expect(nixKey("api")).toBe("api");
+    expect(nixKey("my-app_2'")).toBe("my-app_2'");
+    expect(nixKey("my.app")).toBe('"my.app"');
+    expect(nixKey("2fa")).toBe('"2fa"');
+    expect(nixKey("in")).toBe('"in"');
+    expect(nixKey("")).toBe('""');
+    expect(nixAttrPath(["environment", "etc", "notes/api.json"])).toBe(
+      'environment.etc."notes/api.json"',
+    );
+  });
+});
+
+describe("toNix", () => {
+  it("prints attribute sets with hostile keys and values that evaluate back to the input", () => {
+    const value = {
+      plain: "x",
+      "with.dot": 1,
+      "with space": -2,
+      "${evil}": true,
+      'q"uote': null,
+      let: [1, -1, "two", [], {}],
+      nested: { deeper: { list: MORE_HOSTILE } },
+      float: 0.5,
+    };
+    expect(evalNix(toNix(value))).toEqual(value);
+  });
+
+  it("leaves out undefined attributes", () => {
+    expect(toNix({ a: 1, b: undefined })).toBe("{\n  a = 1;\n}");
+  });
+
+  it("prints raw expressions verbatim and parenthesises applications in lists", () => {
+    const v = { a: nixExpr("builtins.length [ 1 2 ]"), l: [nixExpr("1 + 1"), nixExpr("x.y")] };
+    expect(isNixExpr(v.a)).toBe(true);
+    expect(toNix(v)).toContain("l = [ (1 + 1) x.y ];");
+    expect(evalNix(`let x = { y = 3; }; in ${toNix(v)}`)).toEqual({ a: 2, l: [2, 3] });
+  });
+
+  it("sorts keys on request and otherwise keeps insertion order", () => {
+    expect(toNix({ b: 1, a: 2 }, { sortKeys: true })).toBe("{\n  a = 2;\n  b = 1;\n}");
+    expect(toNix({ b: 1, a: 2 })).toBe("{\n  b = 1;\n  a = 2;\n}");
+  });
+
+  it("breaks long lists over lines and indents nested sets", () => {
+    const long = Array.from({ length: 30 }, (_, i) => `item-${i}`);
+    const out = toNix({ a: { l: long } });
+    expect(out.split("\n")[2]).toBe("    l = [");
+    expect(evalNix(out)).toEqual({ a: { l: long } });
+  });
+
+  it("rejects values Nix cannot represent", () => {
+    expect(() => toNix(Number.NaN)).toThrow(NixPrintError);
+    expect(() => toNix(() => 1)).toThrow(NixPrintError);
+  });
+});
