@@ -29,6 +29,7 @@ export { type EvaluateOptions, type Evaluation, evaluateDeployment } from "./eva
 export { dependencyOrder, findDependencyCycle } from "./graph.js";
 export { definitionFilesOf, diagnostic, publishedHostPort, resolvePort } from "./helpers.js";
 export * from "./nix.js";
+export * from "./oci.js";
 export { deploymentModule } from "./options/deployment.js";
 export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";
 export { coercedTo } from "./options/types.js";
