@@ -171,8 +171,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #done: Promise<SupervisorResult>;
   #resolveDone!: (r: SupervisorResult) => void;
   #onProcessExit = () => this.#killEverything();
+  #signalsSeen = 0;
+  // Counted here, not inferred from a shutdown in progress: a caller (the CLI) may already have
+  // begun a graceful shutdown for this very signal through its AbortSignal.
   #onSignal = () => {
-    if (this.#shutdown) this.#killEverything();
+    this.#signalsSeen += 1;
+    if (this.#signalsSeen > 1) this.#killEverything();
     else void this.shutdown();
   };
 
