@@ -35,3 +35,4 @@ export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";
 export { coercedTo } from "./options/types.js";
 export * from "./refs.js";
 export * from "./shell.js";
+export * from "./systemd.js";
