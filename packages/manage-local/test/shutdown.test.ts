@@ -142,6 +142,49 @@ describe("shutdown", () => {
     expect(process.listenerCount("SIGTERM")).toBe(0);
   });
 
+  it("takes a signal after a graceful shutdown its caller began as the first, not the second", async () => {
+    // The CLI aborts its signal on Ctrl-C and the supervisor sees the same Ctrl-C: one signal,
+    // so the process still gets its grace period instead of SIGKILL.
+    const plan = planOf([
+      {
+        name: "slow",
+        command: nodeScript(
+          `process.on("SIGTERM", () => setTimeout(() => { console.log("graceful"); process.exit(0); }, 300)); console.log("up"); setInterval(() => {}, 1000);`,
+        ),
+        stop: { signal: "SIGTERM", gracePeriod: 10 },
+      },
+    ]);
+    const { sup, out } = supervise(plan, { handleSignals: true });
+    await sup.start();
+    await out.waitFor(/slow +\| up/);
+    void sup.shutdown();
+    process.kill(process.pid, "SIGTERM");
+    const result = await sup.wait();
+    expect(out.text()).toMatch(/slow +\| graceful/);
+    expect(result.processes[0]?.state).toBe("stopped");
+  });
+
+  it("kills everything at once on a second signal", async () => {
+    const plan = planOf([
+      {
+        name: "stubborn",
+        command: nodeScript(
+          `process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000);`,
+        ),
+        stop: { signal: "SIGTERM", gracePeriod: 60 },
+      },
+    ]);
+    const { sup, out } = supervise(plan, { handleSignals: true });
+    await sup.start();
+    await out.waitFor(/stubborn +\| up/);
+    const t0 = Date.now();
+    process.kill(process.pid, "SIGTERM");
+    await new Promise((r) => setTimeout(r, 200));
+    process.kill(process.pid, "SIGTERM");
+    await sup.wait();
+    expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
   it("exits non-zero when a service failed before shutdown", async () => {
     const plan = planOf([{ name: "ok" }, { name: "bad", command: nodeScript("process.exit(1)") }]);
     const { sup } = supervise(plan);
