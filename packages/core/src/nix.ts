@@ -118,6 +118,13 @@ export interface ToNixOptions {
   indent?: number;
   /** Sort attribute names (default false: insertion order, which callers keep deterministic). */
   sortKeys?: boolean;
+  /**
+   * Write an attribute whose value is a set with exactly one attribute as a path
+   * (`networking.firewall.allowedTCPPorts = [ 80 ];`), as people write NixOS modules.
+   */
+  paths?: boolean;
+  /** Write multi-line strings as indented strings where that is exact (default false). */
+  indentedStrings?: boolean;
 }
 
 /**
@@ -129,12 +136,39 @@ export interface ToNixOptions {
  * Throws {@link NixPrintError} for values Nix cannot represent.
  */
 export function toNix(value: unknown, opts: ToNixOptions = {}): string {
-  return print(value, opts.indent ?? 0, opts.sortKeys ?? false);
+  return print(value, opts.indent ?? 0, {
+    sort: opts.sortKeys ?? false,
+    paths: opts.paths ?? false,
+    indented: opts.indentedStrings ?? false,
+  });
 }
 
-function print(value: unknown, indent: number, sort: boolean): string {
+interface PrintOptions {
+  sort: boolean;
+  paths: boolean;
+  indented: boolean;
+}
+
+/** The key path and value of an attribute, following single-attribute sets when `paths` is on. */
+function attrPath(key: string, value: unknown, o: PrintOptions): [string[], unknown] {
+  const path = [key];
+  let v = value;
+  while (o.paths && isPlainObject(v) && !isNixExpr(v)) {
+    const obj = v;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
+    if (keys.length !== 1) break;
+    const only = keys[0] as string;
+    path.push(only);
+    v = obj[only];
+  }
+  return [path, v];
+}
+
+function print(value: unknown, indent: number, o: PrintOptions): string {
   if (value === null) return "null";
-  if (typeof value === "string") return nixString(value);
+  if (typeof value === "string") {
+    return o.indented ? (nixIndentedString(value, indent) ?? nixString(value)) : nixString(value);
+  }
   if (typeof value === "boolean") return value ? "true" : "false";
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new NixPrintError(`${value} is not a Nix number.`);
@@ -150,7 +184,7 @@ function print(value: unknown, indent: number, sort: boolean): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return "[ ]";
     const items = value.map((v) => {
-      const s = print(v, indent + 2, sort);
+      const s = print(v, indent + 2, o);
       // Function applications and negative numbers must be parenthesised inside a list.
       const needsParens =
         (typeof v === "number" && v < 0) || (isNixExpr(v) && !isSimpleExpr(v[NIX_EXPR_KEY]));
@@ -162,10 +196,74 @@ function print(value: unknown, indent: number, sort: boolean): string {
   }
   if (isPlainObject(value)) {
     const keys = Object.keys(value).filter((k) => value[k] !== undefined);
-    if (sort) keys.sort();
+    if (o.sort) keys.sort();
     if (keys.length === 0) return "{ }";
-    const lines = keys.map((k) => `${pad}${nixKey(k)} = ${print(value[k], indent + 2, sort)};`);
+    const lines = keys.map((k) => {
+      const [path, v] = attrPath(k, value[k], o);
+      return `${pad}${nixAttrPath(path)} = ${print(v, indent + 2, o)};`;
+    });
     return `{\n${lines.join("\n")}\n${end}}`;
   }
   throw new NixPrintError(`A ${typeof value} cannot be printed as Nix.`);
+}
+
+/**
+ * An indented string literal (`''` … `''`) that evaluates to exactly `value`, for multi-line
+ * text such as shell scripts, laid out for nesting level `indent` (spaces). Returns undefined
+ * where an indented string cannot carry the value exactly (a single line, carriage returns,
+ * tabs, whitespace-only lines, or text whose every line is indented, which Nix would strip);
+ * use {@link nixString} then.
+ */
+export function nixIndentedString(value: string, indent = 0): string | undefined {
+  if (!value.includes("\n") || /[\r\t\0]/.test(value)) return undefined;
+  const lines = value.split("\n");
+  const last = lines.pop() as string;
+  const content = last === "" ? lines : [...lines, last];
+  // Nix strips whitespace-only lines like indentation, and the common indentation of the rest.
+  if (content.some((l) => l !== "" && /^ +$/.test(l))) return undefined;
+  const nonBlank = content.filter((l) => l !== "");
+  if (nonBlank.length === 0 || nonBlank.every((l) => l.startsWith(" "))) return undefined;
+  const pad = " ".repeat(indent + 2);
+  const escape = (l: string) => {
+    let out = "";
+    for (let i = 0; i < l.length; i++) {
+      const c = l[i] as string;
+      const next = l[i + 1];
+      if (c === "'" && next === "'") {
+        out += "'''";
+        i++;
+      } else if (c === "'" && next === "$" && l[i + 2] === "{") {
+        // A lone quote before the `''${` escape would read as `'''`: escape it too.
+        out += "''\\'";
+      } else if (c === "$" && next === "{") {
+        out += "''${";
+        i++;
+      } else out += c;
+    }
+    return out;
+  };
+  const body = content.map((l) => (l === "" ? "" : `${pad}${escape(l)}`));
+  if (last === "") return `''\n${body.join("\n")}\n${" ".repeat(indent)}''`;
+  if (last.endsWith("'")) return undefined;
+  return `''\n${body.join("\n")}''`;
+}
+
+/**
+ * A Nix string literal joining literal text and interpolated expressions:
+ * `nixInterpolate([nixExpr("lib.getExe pkgs.redis"), " --port 6379"])` is
+ * `"${lib.getExe pkgs.redis} --port 6379"`. Literal parts are escaped as by {@link nixString}.
+ */
+export function nixInterpolate(parts: ReadonlyArray<string | NixExpr>): string {
+  let out = "";
+  parts.forEach((p, i) => {
+    if (typeof p !== "string") {
+      out += `\${${p[NIX_EXPR_KEY]}}`;
+      return;
+    }
+    let body = nixString(p).slice(1, -1);
+    // `$${` is literal text in Nix: a `$` right before an interpolation must be escaped.
+    if (body.endsWith("$") && typeof parts[i + 1] === "object") body = `${body.slice(0, -1)}\\$`;
+    out += body;
+  });
+  return `"${out}"`;
 }

@@ -9,6 +9,8 @@ import {
   NixPrintError,
   nixAttrPath,
   nixExpr,
+  nixIndentedString,
+  nixInterpolate,
   nixKey,
   nixString,
   toNix,
@@ -125,5 +127,71 @@ describe("toNix", () => {
   it("rejects values Nix cannot represent", () => {
     expect(() => toNix(Number.NaN)).toThrow(NixPrintError);
     expect(() => toNix(() => 1)).toThrow(NixPrintError);
+  });
+});
+
+/** Strings from the characters that matter to indented strings and interpolation. */
+const tricky = fc
+  .array(fc.constantFrom("a", "b", " ", "  ", "\n", "'", "''", "$", "{", "}", "\\", "${", "é"), {
+    maxLength: 24,
+  })
+  .map((parts) => parts.join(""));
+
+describe("nixIndentedString", () => {
+  it("evaluates back to exactly the input whenever it accepts a value, at any nesting", () => {
+    const samples = fc.sample(tricky, { numRuns: 2000, seed: 7 });
+    const accepted = samples.filter((s) => nixIndentedString(s, 4) !== undefined);
+    expect(accepted.length).toBeGreaterThan(50);
+    const items = accepted.map((s) => `      ${nixIndentedString(s, 4)}`).join("\n");
+    const source = `{\n  a = {\n    l = [\n${items}\n    ];\n  };\n}`;
+    expect((evalNix(source) as { a: { l: string[] } }).a.l).toEqual(accepted);
+  });
+
+  it("lays out a shell script readably", () => {
+    const script = 'set -e\nif [ -n "${X:-}" ]; then\n  echo \'\'"$X"\nfi\n';
+    const out = nixIndentedString(script, 2) as string;
+    expect(out).toBe(
+      "''\n    set -e\n    if [ -n \"''${X:-}\" ]; then\n      echo '''\"$X\"\n    fi\n  ''",
+    );
+    expect(evalNix(out)).toBe(script);
+  });
+
+  it("declines values an indented string cannot carry exactly", () => {
+    expect(nixIndentedString("one line")).toBeUndefined();
+    expect(nixIndentedString("  all\n  indented\n")).toBeUndefined();
+    expect(nixIndentedString("a\r\nb")).toBeUndefined();
+    expect(nixIndentedString("a\n   \nb")).toBeUndefined();
+  });
+
+  it("is used by toNix for multi-line strings when asked", () => {
+    const v = { script: "echo a\necho b\n", one: "x" };
+    const out = toNix(v, { indentedStrings: true });
+    expect(out).toBe("{\n  script = ''\n    echo a\n    echo b\n  '';\n  one = \"x\";\n}");
+    expect(evalNix(out)).toEqual(v);
+  });
+});
+
+describe("nixInterpolate", () => {
+  it("joins escaped literals and interpolated expressions, evaluating to the expected text", () => {
+    const samples = fc.sample(tricky, { numRuns: 200, seed: 8 });
+    const exprs = samples.map((s) => nixInterpolate([s, nixExpr("x"), s, nixExpr("y.z")]));
+    expect(evalNix(`let x = "X"; y.z = "Z"; in [ ${exprs.join(" ")} ]`)).toEqual(
+      samples.map((s) => `${s}X${s}Z`),
+    );
+  });
+
+  it("escapes a dollar right before an interpolation", () => {
+    expect(nixInterpolate(["a$", nixExpr("x")])).toBe('"a\\$${x}"');
+  });
+});
+
+describe("toNix with paths", () => {
+  it("writes single-attribute sets as attribute paths, as NixOS modules are written", () => {
+    const v = { networking: { firewall: { allowedTCPPorts: [80] } }, users: { a: 1, b: 2 } };
+    const out = toNix(v, { paths: true });
+    expect(out).toBe(
+      "{\n  networking.firewall.allowedTCPPorts = [ 80 ];\n  users = {\n    a = 1;\n    b = 2;\n  };\n}",
+    );
+    expect(evalNix(out)).toEqual(v);
   });
 });
