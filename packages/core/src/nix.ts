@@ -224,7 +224,7 @@ export function nixIndentedString(value: string, indent = 0): string | undefined
   const nonBlank = content.filter((l) => l !== "");
   if (nonBlank.length === 0 || nonBlank.every((l) => l.startsWith(" "))) return undefined;
   const pad = " ".repeat(indent + 2);
-  const escape = (l: string) => {
+  const escapeLine = (l: string) => {
     let out = "";
     for (let i = 0; i < l.length; i++) {
       const c = l[i] as string;
@@ -242,7 +242,7 @@ export function nixIndentedString(value: string, indent = 0): string | undefined
     }
     return out;
   };
-  const body = content.map((l) => (l === "" ? "" : `${pad}${escape(l)}`));
+  const body = content.map((l) => (l === "" ? "" : `${pad}${escapeLine(l)}`));
   if (last === "") return `''\n${body.join("\n")}\n${" ".repeat(indent)}''`;
   if (last.endsWith("'")) return undefined;
   return `''\n${body.join("\n")}''`;

@@ -148,9 +148,11 @@ describe("nixIndentedString", () => {
   });
 
   it("lays out a shell script readably", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell source
     const script = 'set -e\nif [ -n "${X:-}" ]; then\n  echo \'\'"$X"\nfi\n';
     const out = nixIndentedString(script, 2) as string;
     expect(out).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Nix source
       "''\n    set -e\n    if [ -n \"''${X:-}\" ]; then\n      echo '''\"$X\"\n    fi\n  ''",
     );
     expect(evalNix(out)).toBe(script);
