@@ -122,9 +122,8 @@ function runtimeDiagnostics(s: EvaluatedService, report: Reporter): void {
     if (p.expose || p.hostPort !== null) runtime(`ports.${name}`, "Publishing a port");
   }
   for (const [name, v] of Object.entries(s.volumes)) {
-    if (v.persistent || v.size !== null) {
-      runtime(`volumes.${name}`, "Keeping or sizing a volume");
-    }
+    // Whether a volume persists is the runner's choice of mount; only an explicit size is lost.
+    if (v.size !== null) runtime(`volumes.${name}.size`, "Sizing a volume");
   }
 }
 
