@@ -119,8 +119,10 @@ export function unitQuote(value: string): string {
 
 /**
  * Quotes an argv as the value of an Exec line. The program (`argv[0]`) must be an absolute
- * path or a bare name systemd finds in its fixed search path, and must not start with one of
- * the prefix characters `@-:+!`; `prefix` (e.g. `"-"`, `"+"`) is written before it.
+ * path or a bare name systemd finds in its fixed search path; it must not start with one of
+ * the prefix characters `@-:+!` nor hold quotes, backslashes or control characters (systemd
+ * refuses them), and `$` stays as is in it (systemd substitutes variables in arguments only).
+ * `prefix` (e.g. `"-"`, `"+"`) is written before the program.
  * @throws SystemdQuoteError for an empty argv, an unusable program name, or a NUL byte.
  */
 export function execLine(argv: readonly string[], prefix = ""): string {
@@ -128,6 +130,7 @@ export function execLine(argv: readonly string[], prefix = ""): string {
   if (program === undefined || program === "") {
     throw new SystemdQuoteError("An Exec line needs a program.");
   }
+  checkNul(program);
   const plain = splitRaw(program)
     .map((p) => p.text)
     .join("");
@@ -136,15 +139,22 @@ export function execLine(argv: readonly string[], prefix = ""): string {
       `The program ${JSON.stringify(plain)} starts with ${JSON.stringify(plain[0])}, which systemd reads as an Exec prefix; use its absolute path.`,
     );
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (/["'\\\x00-\x1f\x7f]/.test(plain)) {
+    throw new SystemdQuoteError(
+      `The program ${JSON.stringify(plain)} holds a quote, a backslash or a control character, which systemd refuses in an executable name.`,
+    );
+  }
   if (!plain.startsWith("/") && plain.includes("/")) {
     throw new SystemdQuoteError(
       `The program ${JSON.stringify(plain)} is a relative path; systemd needs an absolute path or a bare name found in its search path.`,
     );
   }
-  if (!plain.startsWith("/") && !program.includes(RAW_OPEN) && /\s/.test(plain)) {
-    throw new SystemdQuoteError(`The program name ${JSON.stringify(plain)} contains whitespace.`);
-  }
-  return `${prefix}${argv.map(unitQuote).join(" ")}`;
+  const parts = splitRaw(program);
+  const first = parts.every((p) => p.raw || EXEC_SAFE.test(p.text))
+    ? parts.map((p) => p.text).join("")
+    : `"${parts.map((p) => (p.raw ? p.text : cEscape(p.text, false))).join("")}"`;
+  return `${prefix}${[first, ...argv.slice(1).map(unitQuote)].join(" ")}`;
 }
 
 /**
@@ -170,7 +180,7 @@ export function environmentLine(key: string, value: string): string {
 
 /**
  * Splits an Exec line back into argv as systemd does (specifiers `%%` only, quotes, C escapes,
- * `$$`); for tests and tools. Other specifiers and `$VAR` substitutions are left as written.
+ * `$$` in arguments after the program); for tests and tools. Other specifiers and `$VAR` substitutions are left as written.
  * @throws SystemdQuoteError on an unterminated quote or a bad escape.
  */
 export function parseExecLine(line: string): string[] {
@@ -235,7 +245,7 @@ export function parseExecLine(line: string): string[] {
     }
     if (quote !== null)
       throw new SystemdQuoteError(`Unterminated quote in ${JSON.stringify(line)}.`);
-    argv.push(word.replace(/\$\$/g, "$"));
+    argv.push(argv.length === 0 ? word : word.replace(/\$\$/g, "$"));
   }
   return argv;
 }
@@ -470,7 +480,15 @@ export function systemdServiceOf(
   add(serviceSec, "Restart", r.policy === "no" ? "no" : oneshot ? "on-failure" : r.policy);
   if (r.policy !== "no") {
     add(serviceSec, "RestartSec", systemdTimespan(r.backoff.initial));
-    if (r.backoff.factor !== 1 && r.backoff.max > r.backoff.initial) {
+    // The default backoff is not worth a warning on every service; one the user set is.
+    const userBackoff = Object.keys(deployment.definitionFiles).some(
+      (k) => k === at("restart") || k.startsWith(`${at("restart")}.`),
+    );
+    if (
+      r.backoff.factor !== 1 &&
+      r.backoff.max > r.backoff.initial &&
+      (userBackoff || opts.restartSteps)
+    ) {
       if (opts.restartSteps) {
         const steps = Math.max(
           1,
@@ -514,7 +532,7 @@ export function systemdServiceOf(
     else add(serviceSec, "MemoryMax", mem);
   }
   if (service.resources.cpu !== null) {
-    add(serviceSec, "CPUQuota", `${Math.round(service.resources.cpu * 100)}%%`);
+    add(serviceSec, "CPUQuota", `${Math.round(service.resources.cpu * 100)}%`);
   }
   if (service.replicas !== 1) {
     warn(
@@ -659,18 +677,20 @@ export function systemdServiceOf(
   }
   if (opts.environmentFiles?.length) add(serviceSec, "EnvironmentFile", ...opts.environmentFiles);
 
-  /** An Exec line running `script` in sh (after the secrets prelude), with `args` as "$@". */
+  /**
+   * An Exec line running `script` in sh with `args` as "$@"; user code (`secrets: true`) runs
+   * after the secrets prelude, generated plumbing without it.
+   */
   const shLine = (
     option: string,
     script: string,
-    args: readonly string[] = [],
-    prefix = "",
+    { args = [], secrets = true }: { args?: readonly string[]; secrets?: boolean } = {},
   ): string | null =>
     safely(
       option,
       () => {
-        const body = [...prelude, script].join("\n");
-        return `${prefix}${shell} ${["-ec", body, `n2d-${svc}`, ...args].map(unitQuote).join(" ")}`;
+        const body = [...(secrets ? prelude : []), script].join("\n");
+        return `${shell} ${["-ec", body, `n2d-${svc}`, ...args].map(unitQuote).join(" ")}`;
       },
       null,
     );
@@ -715,6 +735,7 @@ export function systemdServiceOf(
         `chmod ${mode} "$f.n2d-tmp"`,
         'mv -f -- "$f.n2d-tmp" "$f"',
       ].join("\n"),
+      { secrets: false },
     );
     if (line) pre.push(line);
   }
@@ -757,7 +778,7 @@ export function systemdServiceOf(
     const line =
       prelude.length === 0
         ? safely("command", () => execLine(argv), null)
-        : shLine("command", 'exec "$@"', argv);
+        : shLine("command", 'exec "$@"', { args: argv });
     if (line) add(serviceSec, "ExecStart", line);
   }
 
@@ -796,7 +817,7 @@ export function systemdServiceOf(
         `  sleep ${h.interval}`,
         "done",
       ].join("\n");
-      const line = shLine("healthcheck", loop);
+      const line = shLine("healthcheck", loop, { secrets: h.type === "exec" });
       if (line) {
         add(serviceSec, "ExecStartPost", line);
         add(serviceSec, "TimeoutStartSec", systemdTimespan(healthcheckBudget(h)));
