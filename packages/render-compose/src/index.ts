@@ -1,0 +1,50 @@
+/**
+ * `@nix2dream/render-compose`: a nix2dream deployment as a Docker Compose file (Compose
+ * Specification), with a build context per service that has no `package.image`.
+ */
+import { defineRenderer, type EvaluatedDeployment, type Renderer } from "@nix2dream/core";
+import { composeDeploymentModule, composeServiceModule, DEFAULT_BASE_IMAGE } from "./options.js";
+import { type BuildContextFactory, renderCompose } from "./render.js";
+
+export type {
+  ComposeDeploymentOptions,
+  ComposeServiceOptions,
+  ProbeTool,
+} from "./options.js";
+export { composeDeploymentModule, composeServiceModule, DEFAULT_BASE_IMAGE } from "./options.js";
+export type { BuildContext, BuildContextFactory } from "./render.js";
+export {
+  BUILD_DIR,
+  COMPOSE_FILE,
+  composeDuration,
+  ENTRYPOINT_PATH,
+  FILES_DIR,
+  launcherBuildContext,
+  quantityBytes,
+} from "./render.js";
+export { deepMerge, literal, toYaml } from "./yaml.js";
+
+/** Options of the {@link compose} renderer factory. */
+export interface ComposeOptions {
+  /** Default of `renderers.compose.baseImage`: the base of images built for services without `package.image`. */
+  baseImage?: string;
+  /** Makes the build context of a service without `package.image`; default {@link launcherBuildContext}. */
+  buildContext?: BuildContextFactory;
+}
+
+/**
+ * The Docker Compose renderer. `render` writes `compose.yaml`, `build/<svc>/` (a Dockerfile and
+ * the service's launcher) for each service without `package.image`, and `files/<svc>/<path>`
+ * for the files bind-mounted into containers; everything the target cannot express is a
+ * diagnostic. Output is byte-for-byte deterministic.
+ */
+export default function compose(opts: ComposeOptions = {}): Renderer<"compose"> {
+  const buildContext = opts.buildContext;
+  return defineRenderer({
+    name: "compose",
+    serviceModule: composeServiceModule,
+    deploymentModule: composeDeploymentModule(opts.baseImage ?? DEFAULT_BASE_IMAGE),
+    render: (deployment: EvaluatedDeployment) =>
+      renderCompose(deployment, buildContext ? { buildContext } : {}),
+  });
+}

@@ -1,0 +1,44 @@
+/**
+ * YAML for Compose tools. The document is written with the YAML 1.1 schema, which is what
+ * docker-compose v1 (PyYAML) reads: strings such as `no`, `on`, `0755` or `1:30` are quoted so
+ * that they stay strings, and numbers-as-strings stay strings.
+ */
+import { Document } from "yaml";
+
+/** Escapes `$` as `$$` so Compose's interpolation leaves the value as written. */
+export function literal(value: string): string {
+  return value.replaceAll("$", "$$$$");
+}
+
+/** Plain objects (not arrays, not null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Deep-merges `override` into `base` (neither is modified): objects merge key by key, anything
+ * else replaces; a `null` in `override` deletes the key.
+ */
+export function deepMerge(
+  base: Record<string, unknown>,
+  override: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    if (value === null) {
+      delete out[key];
+      continue;
+    }
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+/** The YAML text of `value`, preceded by `header` comment lines. */
+export function toYaml(value: unknown, header: string[] = []): string {
+  const doc = new Document(value, { version: "1.1" });
+  const body = doc.toString({ lineWidth: 0, indentSeq: true });
+  const comments = header.map((l) => (l ? `# ${l}` : "#")).join("\n");
+  return comments ? `${comments}\n${body}` : body;
+}

@@ -1,0 +1,83 @@
+/**
+ * Every rendered compose file against the current Compose Specification schema (npm `dclint`'s
+ * copy, validated with ajv) and against docker-compose 1.29's own `config` command.
+ */
+import { rmSync } from "node:fs";
+import { type DeploymentDefinition, evaluateDeployment } from "@nix2dream/core";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import compose, { COMPOSE_FILE } from "../src/index.js";
+import { manyServices } from "./fixtures/many.js";
+import { HOSTILE, shopDefinition } from "./fixtures/shop.js";
+import { artifact, composeConfig, composeSchemaErrors, writeRender } from "./helpers.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const hostile = {
+  name: "hostile",
+  use: [compose()],
+  services: {
+    "we-ird.name_1": {
+      command: ["sh", "-c", HOSTILE],
+      args: [HOSTILE, "", "-", "--x=$y", "yes", "on", "0x10", "1:30", "~", "null"],
+      env: { A: HOSTILE, YES: "yes", EMPTY: "", NUM: "012", COLON: "a: b", HASH: "# c" },
+      labels: { "a.b": HOSTILE, off: "off" },
+      files: { "/etc/hostile file $x.txt": HOSTILE },
+      workingDir: "/srv/$HOME dir",
+      healthcheck: { command: ["test", "-e", "/etc/hostile file $x.txt"] },
+      ports: { http: 8080 },
+    },
+  },
+} satisfies DeploymentDefinition;
+
+const cases: Array<[string, DeploymentDefinition]> = [
+  ["shop", shopDefinition],
+  ["hostile values", hostile],
+  ["200 services", manyServices(200)],
+];
+
+describe.each(cases)("the %s render", (_label, definition) => {
+  const { deployment } = evaluateDeployment(definition, { file: "nix2dream.config.ts" });
+  const { artifacts } = compose().render(deployment);
+  const text = artifact(artifacts, COMPOSE_FILE);
+
+  it("is valid against the Compose Specification schema", () => {
+    expect(composeSchemaErrors(parse(text, { version: "1.1" }))).toEqual([]);
+  });
+
+  it("is accepted by docker-compose config", () => {
+    const dir = writeRender(artifacts);
+    dirs.push(dir);
+    expect(() => composeConfig(dir)).not.toThrow();
+  });
+
+  it("reads back through docker-compose with every value intact", () => {
+    const dir = writeRender(artifacts);
+    dirs.push(dir);
+    const normalised = parse(composeConfig(dir, false)) as {
+      services: Record<string, { environment?: Record<string, string | null>; labels?: unknown }>;
+    };
+    const ours = parse(text, { version: "1.1" }) as typeof normalised;
+    for (const [name, s] of Object.entries(ours.services)) {
+      expect(normalised.services[name]?.environment ?? {}).toEqual(s.environment ?? {});
+      expect(normalised.services[name]?.labels ?? {}).toEqual(s.labels ?? {});
+    }
+  });
+});
+
+describe("render time", () => {
+  it("renders 200 services in under two seconds", () => {
+    const { deployment } = evaluateDeployment(manyServices(200), { file: "nix2dream.config.ts" });
+    const renderer = compose();
+    renderer.render(deployment);
+    const runs = 5;
+    const start = performance.now();
+    for (let i = 0; i < runs; i++) renderer.render(deployment);
+    const ms = (performance.now() - start) / runs;
+    console.log(`render-compose: 200 services rendered in ${ms.toFixed(1)} ms (mean of ${runs})`);
+    expect(ms).toBeLessThan(2000);
+  });
+});
