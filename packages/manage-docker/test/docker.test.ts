@@ -1,0 +1,251 @@
+/**
+ * The docker manager against the real engine (legacy builder), on an oci render whose base image
+ * is made FROM scratch with Debian's busybox-static (no registry is reachable here).
+ */
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { PassThrough } from "node:stream";
+import {
+  type DeploymentDefinition,
+  evaluateDeployment,
+  type ManagerContext,
+} from "@nix2dream/core";
+import oci, { type ImagesManifest } from "@nix2dream/render-oci";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import docker, { type BuildEvent, buildImages, type ImageRow } from "../src/index.js";
+
+const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
+const BASE = "n2d-oci-busybox:test-manage";
+const EXTRA = `n2d-oci-extra-${RUN_ID}/api:v1`;
+const root = mkdtempSync(join(tmpdir(), "n2d-oci-manage-"));
+const tags = new Set<string>();
+
+function sh(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(argv[0] as string, argv.slice(1), {
+    encoding: "utf8",
+    env: { ...process.env, DOCKER_BUILDKIT: "0", ...env },
+    timeout: 120_000,
+  });
+  if ((r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+    throw new Error(`${argv[0]} is not installed: apt-get install -y docker.io`);
+  }
+  return r;
+}
+
+/** Renders `services` with the oci renderer into a fresh directory, as the CLI would. */
+function renderTo(name: string, services: DeploymentDefinition["services"]): string {
+  const confDir = join(root, `conf-${name}`);
+  mkdirSync(confDir, { recursive: true });
+  writeFileSync(join(confDir, "greeting.txt"), "hello from a source file\n");
+  const r = oci().render(
+    evaluateDeployment(
+      {
+        name,
+        use: [oci()],
+        renderers: { oci: { baseImage: BASE } },
+        services,
+      } as DeploymentDefinition,
+      { root: confDir },
+    ).deployment,
+  );
+  const dir = join(root, `render-${name}`);
+  for (const a of r.artifacts) {
+    const p = join(dir, a.path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, a.content);
+    chmodSync(p, a.mode ?? 0o644);
+    if (a.path === "images.json") {
+      const m = JSON.parse(String(a.content)) as ImagesManifest;
+      for (const img of Object.values(m.images)) for (const t of img.tags) tags.add(t);
+    }
+  }
+  return dir;
+}
+
+function context(artifactsDir: string, args: string[] = [], flags: ManagerContext["flags"] = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (c) => {
+    out += c;
+  });
+  stderr.on("data", (c) => {
+    err += c;
+  });
+  const ctx = {
+    deployment: {} as ManagerContext["deployment"],
+    artifactsDir,
+    stateDir: join(root, "state"),
+    args,
+    flags,
+    stdout,
+    stderr,
+    color: false,
+    signal: new AbortController().signal,
+  } satisfies ManagerContext;
+  return { ctx, out: () => out, err: () => err };
+}
+
+const DEP = `n2d-oci-mgr-${RUN_ID}`;
+let dir = "";
+
+beforeAll(() => {
+  const v = sh(["docker", "version", "--format", "{{.Server.Version}}"]);
+  if (v.status !== 0)
+    throw new Error(
+      `No Docker engine answers (apt-get install -y docker.io; start dockerd): ${v.stderr}`,
+    );
+  const ctxDir = mkdtempSync(join(root, "base-"));
+  if (!existsSync("/bin/busybox"))
+    throw new Error("/bin/busybox is missing: apt-get install -y busybox-static");
+  copyFileSync("/bin/busybox", join(ctxDir, "busybox"));
+  writeFileSync(
+    join(ctxDir, "Dockerfile"),
+    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n',
+  );
+  const b = sh(["docker", "build", "-q", "-t", BASE, ctxDir]);
+  if (b.status !== 0) throw new Error(`building ${BASE} failed: ${b.stderr}`);
+  dir = renderTo(DEP, {
+    api: {
+      command: ["/bin/cat", "/etc/greeting.txt"],
+      files: { "/etc/greeting.txt": { source: "greeting.txt", mode: "0600" } },
+      renderers: { oci: { extraImageTags: ["latest", EXTRA] } },
+    },
+    worker: { command: ["/bin/echo", "working"], labels: { team: 'it\'s "ops"' } },
+    db: { package: { image: "n2d-oci-not-pulled:16" } },
+  });
+}, 120_000);
+
+afterAll(() => {
+  if (tags.size) sh(["docker", "image", "rm", "-f", ...tags]);
+  sh(["docker", "image", "rm", "-f", BASE]);
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("docker manager", () => {
+  it("is the docker manager of the oci render with build and images actions", () => {
+    const m = docker();
+    expect([m.name, m.renderer, Object.keys(m.actions)]).toEqual([
+      "docker",
+      "oci",
+      ["build", "images"],
+    ]);
+  });
+
+  it("builds every image with progress per image, main and extra tags, and labels", async () => {
+    const { ctx, out, err } = context(dir, [], { force: true });
+    const res = await docker().actions.build?.(ctx);
+    expect(err()).toBe("");
+    expect(res?.exitCode).toBe(0);
+    const lines = out().split("\n");
+    expect(lines.filter((l) => l.startsWith("["))).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^\\[1/2\\] api: building ${DEP}-api:[0-9a-f]{12} \\(\\+ ${DEP}-api:latest, ${EXTRA}\\)$`,
+        ),
+      ),
+      expect.stringMatching(/^\[1\/2\] api: built in \d+\.\d\d s, sha256:[0-9a-f]{12}$/),
+      expect.stringMatching(/^\[2\/2\] worker: building /),
+      expect.stringMatching(/^\[2\/2\] worker: built in /),
+    ]);
+    expect(
+      lines.some((l) => /^ {2}api \| Step 1\/\d+ : FROM n2d-oci-busybox:test-manage$/.test(l)),
+    ).toBe(true);
+    const built = res?.data as Array<{
+      service: string;
+      tags: string[];
+      id: string;
+      seconds: number;
+    }>;
+    console.log(
+      `manage-docker: build per image: ${built.map((b) => `${b.service} ${b.seconds.toFixed(2)} s`).join(", ")}`,
+    );
+    const api = built.find((b) => b.service === "api");
+    for (const t of api?.tags ?? []) {
+      expect(sh(["docker", "image", "inspect", "-f", "{{.Id}}", t]).stdout.trim()).toBe(api?.id);
+    }
+    const worker = built.find((b) => b.service === "worker");
+    const wl = JSON.parse(
+      sh(["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", worker?.id ?? ""]).stdout,
+    );
+    expect(wl).toEqual({
+      "org.nix2dream.deployment": DEP,
+      "org.nix2dream.service": "worker",
+      team: 'it\'s "ops"',
+    });
+  }, 120_000);
+
+  it("copies source files into the image without touching the render directory", () => {
+    const m = JSON.parse(sh(["cat", join(dir, "images.json")]).stdout) as ImagesManifest;
+    const r = sh(["docker", "run", "--rm", m.images.api?.tags[0] as string]);
+    expect(r.stdout).toBe("hello from a source file\n");
+    expect(existsSync(join(dir, "api", "sources"))).toBe(false);
+  }, 60_000);
+
+  it("reuses an image whose content tag exists, and rebuilds it with --force", async () => {
+    const events: BuildEvent[] = [];
+    const again = await buildImages({
+      artifactsDir: dir,
+      services: ["worker"],
+      onProgress: (e) => events.push(e),
+    });
+    expect(events.map((e) => e.type)).toEqual(["cached", "done"]);
+    expect(again[0]?.cached).toBe(true);
+    const forced = await buildImages({ artifactsDir: dir, services: ["worker"], force: true });
+    expect(forced[0]?.cached).toBe(false);
+    expect(forced[0]?.id).toBe(again[0]?.id);
+  }, 120_000);
+
+  it("lists the images, external ones included, as a table and as data", async () => {
+    const { ctx, out } = context(dir);
+    const res = await docker().actions.images?.(ctx);
+    expect(res?.exitCode).toBe(0);
+    const rows = res?.data as ImageRow[];
+    expect(rows.map((r) => [r.service, r.kind, r.id !== null])).toEqual([
+      ["api", "built", true],
+      ["api", "built", true],
+      ["api", "built", true],
+      ["worker", "built", true],
+      ["db", "external", false],
+    ]);
+    expect(out().split("\n")[0]).toMatch(/^SERVICE\s+TAG\s+IMAGE ID\s+SIZE\s+KIND$/);
+    expect(out()).toMatch(/\ndb +n2d-oci-not-pulled:16 +\(not built\) +- +external\n$/);
+    const json = context(dir, [], { json: true });
+    await docker().actions.images?.(json.ctx);
+    expect(json.out()).toBe("");
+  }, 60_000);
+
+  it("says clearly when no engine answers", async () => {
+    const { ctx, err } = context(dir);
+    const m = docker({
+      env: { ...process.env, DOCKER_HOST: `unix://${root}/no-such-engine.sock` },
+    });
+    const res = await m.actions.build?.(ctx);
+    expect(res?.exitCode).toBe(1);
+    expect(err()).toMatch(
+      /^No Docker engine answers at unix:\/\/.*no-such-engine\.sock .*Start dockerd/,
+    );
+  });
+
+  it("says to render first when there is no images.json, and names unknown services", async () => {
+    const none = context(join(root, "nowhere"));
+    expect((await docker().actions.build?.(none.ctx))?.exitCode).toBe(1);
+    expect(none.err()).toContain("render the deployment with the oci renderer first");
+    const unknown = context(dir, ["db"]);
+    expect((await docker().actions.build?.(unknown.ctx))?.exitCode).toBe(1);
+    expect(unknown.err()).toBe(
+      "There is no image to build for service db (it runs the ready image n2d-oci-not-pulled:16); images: api, worker.\n",
+    );
+  });
+});
