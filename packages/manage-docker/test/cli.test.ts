@@ -1,0 +1,81 @@
+/**
+ * `nix2dream render oci` then `nix2dream build|images --manager docker` through the real CLI
+ * (packages/nix2dream, built) on the real engine.
+ */
+import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect, it } from "vitest";
+
+const CLI = fileURLToPath(new URL("../../nix2dream/dist/cli.js", import.meta.url));
+const CONFIG = fileURLToPath(new URL("./fixtures/cli/nix2dream.config.ts", import.meta.url));
+const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
+const BASE = `n2d-oci-busybox:cli-${RUN_ID}`;
+const DEPLOYMENT = `n2d-oci-cli-${RUN_ID}`;
+const out = mkdtempSync(join(tmpdir(), "n2d-oci-cli-"));
+const env = { ...process.env, N2D_OCI_BASE: BASE, N2D_OCI_DEPLOYMENT: DEPLOYMENT, NO_COLOR: "1" };
+
+function cli(...args: string[]) {
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: build it first (pnpm exec turbo run build)`);
+  return spawnSync(process.execPath, [CLI, ...args, "--config", CONFIG, "--out", out], {
+    encoding: "utf8",
+    env,
+    timeout: 120_000,
+  });
+}
+
+beforeAll(() => {
+  const dir = mkdtempSync(join(out, "base-"));
+  if (!existsSync("/bin/busybox"))
+    throw new Error("/bin/busybox is missing: apt-get install -y busybox-static");
+  copyFileSync("/bin/busybox", join(dir, "busybox"));
+  writeFileSync(
+    join(dir, "Dockerfile"),
+    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n',
+  );
+  const r = spawnSync("docker", ["build", "-q", "-t", BASE, dir], {
+    encoding: "utf8",
+    env: { ...process.env, DOCKER_BUILDKIT: "0" },
+  });
+  if (r.error)
+    throw new Error(`docker is missing: apt-get install -y docker.io (${r.error.message})`);
+  if (r.status !== 0) throw new Error(`building ${BASE} failed: ${r.stderr}`);
+}, 120_000);
+
+afterAll(() => {
+  const images = spawnSync(
+    "docker",
+    ["image", "ls", "-q", "--filter", `label=org.nix2dream.deployment=${DEPLOYMENT}`],
+    { encoding: "utf8" },
+  )
+    .stdout.split("\n")
+    .filter(Boolean);
+  spawnSync("docker", ["image", "rm", "-f", ...new Set(images), BASE]);
+  rmSync(out, { recursive: true, force: true });
+});
+
+it("renders with the oci renderer, builds with progress, then lists the images as JSON", () => {
+  const render = cli("render", "oci");
+  expect(render.status).toBe(0);
+  const build = cli("build", "--manager", "docker");
+  expect(build.stderr).toBe("");
+  expect(build.status).toBe(0);
+  expect(build.stdout).toMatch(
+    /^\[1\/1\] hello: building n2d-oci-cli-[a-z0-9-]+-hello:[0-9a-f]{12} \(\+ .*:latest\)\n/,
+  );
+  expect(build.stdout).toMatch(/\[1\/1\] hello: built in \d+\.\d\d s, sha256:[0-9a-f]{12}\n$/);
+  const images = cli("images", "--manager", "docker", "--json");
+  expect(images.status).toBe(0);
+  const rows = JSON.parse(images.stdout) as Array<{ tag: string; id: string | null }>;
+  expect(rows.map((r) => r.tag.split(":")[1])).toEqual([
+    expect.stringMatching(/^[0-9a-f]{12}$/),
+    "latest",
+  ]);
+  expect(new Set(rows.map((r) => r.id)).size).toBe(1);
+  expect(rows[0]?.id).toMatch(/^sha256:/);
+  const run = spawnSync("docker", ["run", "--rm", rows[0]?.tag as string], { encoding: "utf8" });
+  expect(run.stdout).toBe("hello\n");
+}, 180_000);
