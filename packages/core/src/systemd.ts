@@ -365,7 +365,7 @@ export function healthcheckBudget(h: NonNullable<EvaluatedService["healthcheck"]
  *   becomes active once its ExecStartPost health probe passes); `completed` → Requires=+After=
  *   on a Type=oneshot RemainAfterExit=yes dependency.
  * - healthcheck: an ExecStartPost= probe loop (exec: the command; http: curl, else wget; tcp:
- *   nc -z, else curl's connect) honouring interval, timeout, retries and startPeriod, with
+ *   curl's connect time on a telnet:// URL, else nc -z) honouring interval, timeout, retries and startPeriod, with
  *   TimeoutStartSec= covering the whole loop.
  * - secrets: required `fromFile` → LoadCredential= and read from `$CREDENTIALS_DIRECTORY` by a
  *   `sh` wrapper; `fromEnv` → PassEnvironment=; optional files read by the wrapper. No secret
@@ -804,7 +804,7 @@ export function systemdServiceOf(
         );
         probe = `if command -v curl >/dev/null 2>&1; then curl -fsS -k -o /dev/null --max-time ${h.timeout} ${url}; else timeout ${h.timeout} wget -q -O /dev/null ${url}; fi`;
       } else {
-        probe = `if command -v nc >/dev/null 2>&1; then nc -z -w ${h.timeout} 127.0.0.1 ${port.port} </dev/null; else [ "$(curl -s -o /dev/null --max-time ${h.timeout} -w '%{time_connect}' telnet://127.0.0.1:${port.port} </dev/null)" != 0.000000 ]; fi`;
+        probe = `if command -v curl >/dev/null 2>&1; then [ "$(curl -s -o /dev/null --max-time ${h.timeout} -w '%{time_connect}' telnet://127.0.0.1:${port.port} </dev/null)" != 0.000000 ]; else nc -z -w ${h.timeout} 127.0.0.1 ${port.port} </dev/null; fi`;
       }
     }
     if (probe !== null) {

@@ -1,0 +1,80 @@
+/**
+ * Hostile values read back by systemd itself: the manager's test mode parses the rendered units
+ * with systemd's own code and dumps argv, environment and settings, which must equal the input.
+ */
+import type { DeploymentDefinition } from "@nix2dream/core";
+import { evaluateDeployment } from "@nix2dream/core";
+import { describe, expect, it } from "vitest";
+import systemd from "../src/index.js";
+import { dumpUnits, settingValues } from "./helpers.js";
+
+const HOSTILE = [
+  "plain",
+  "with space",
+  `it's "quoted"`,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${HOME} is the hostile value
+  "$(rm -rf /) `id` $HOME ${HOME} $$ $",
+  "100% %n %% %t",
+  "back\\slash\\",
+  "line one\nline two\r\n\ttabbed",
+  "ünïcødé ✓ 日本 🚀",
+  ";",
+  "",
+  "-leading-dash",
+  "\\x41 not an escape",
+  "'",
+  '"',
+];
+
+function hostileDeployment() {
+  const definition = {
+    name: "hostile",
+    use: [systemd()],
+    services: {
+      echo: {
+        description: 'echo; it\'s "100%" $HOME `id`\nsecond ✓',
+        command: ["/bin/echo"],
+        args: HOSTILE,
+        env: Object.fromEntries(HOSTILE.map((v, i) => [`V${i}`, v])),
+        workingDir: "/srv/with space/100%",
+        user: "app",
+      },
+    },
+  } satisfies DeploymentDefinition;
+  return evaluateDeployment(definition, { file: "/x/nix2dream.config.ts", root: "/x" }).deployment;
+}
+
+describe("units read back by systemd's own parser (systemd --test --user)", () => {
+  const { artifacts } = systemd().render(hostileDeployment());
+  const dump = dumpUnits(artifacts, "hostile.target");
+  const unit = dump.units["hostile-echo.service"];
+
+  it("loads every rendered unit without a warning", () => {
+    expect(dump.warnings).toEqual([]);
+    expect(Object.keys(dump.units).sort()).toEqual(["hostile-echo.service", "hostile.target"]);
+  });
+
+  it("gives every hostile argument back to the program exactly", () => {
+    // The dump shows argv before `$` substitution, which turns `$$` into `$` at exec time.
+    expect(unit?.exec.ExecStart).toEqual([
+      ["/bin/echo", ...HOSTILE.map((v) => v.split("$").join("$$"))],
+    ]);
+  });
+
+  it("gives every hostile environment value back exactly", () => {
+    const env = settingValues(unit, "Environment");
+    expect(env).toEqual(HOSTILE.map((v, i) => `V${i}=${v}`).sort(byKey));
+  });
+
+  it("keeps percent signs and dollars of the description and working directory literal", () => {
+    expect(settingValues(unit, "Description")).toEqual(['echo; it\'s "100%" $HOME `id` second ✓']);
+    expect(settingValues(unit, "WorkingDirectory")).toEqual(["/srv/with space/100%"]);
+    expect(settingValues(unit, "User")).toEqual(["app"]);
+  });
+});
+
+function byKey(a: string, b: string): number {
+  const ka = a.slice(0, a.indexOf("="));
+  const kb = b.slice(0, b.indexOf("="));
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
