@@ -291,6 +291,13 @@ export function ociBuildContext(
       );
     } else {
       lines.push(`USER ${service.user}${service.group === null ? "" : `:${service.group}`}`);
+      if (Object.keys(service.files).length || Object.keys(service.volumes).length) {
+        report(
+          "warning",
+          "user",
+          `The launcher runs as \`${service.user}\`: the base image must know this user, and the directories of \`files\` and \`volumes\` must exist writable for it (or be mounted so).`,
+        );
+      }
     }
   }
   if (STOP_SIGNAL.test(service.stop.signal)) {

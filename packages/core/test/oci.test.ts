@@ -145,6 +145,19 @@ describe("ociBuildContext", () => {
     expect(bad.diagnostics.map((d) => d.option)).toEqual(["services.api.user"]);
   });
 
+  it("warns that a non-root user needs writable places for files and volumes", () => {
+    const ctx = contextOf(
+      service("api", {
+        command: ["/bin/x"],
+        user: "app",
+        files: { "/etc/a": { text: "x", source: null, mode: "0644" } },
+      }),
+    );
+    expect(ctx.diagnostics.map((d) => [d.severity, d.option])).toEqual([
+      ["warning", "services.api.user"],
+    ]);
+  });
+
   it("exposes each port once with its protocol and sets the stop signal", () => {
     const svc = service("api", {
       command: ["/bin/x"],
