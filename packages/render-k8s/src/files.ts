@@ -14,10 +14,16 @@ interface Named {
 
 /**
  * One object as YAML. YAML 1.1 quoting, because kubectl reads manifests with a YAML 1.1 parser:
- * `yes`, `on`, `0644`, `~` stay strings. No line folding, so long values are byte-exact.
+ * `yes`, `on`, `0644`, `~` stay strings. No line folding and no anchors/aliases: each object
+ * is written out in full.
  */
 export function toYaml(object: unknown): string {
-  return stringify(object, { version: "1.1", lineWidth: 0, minContentWidth: 0 });
+  return stringify(object, {
+    version: "1.1",
+    lineWidth: 0,
+    minContentWidth: 0,
+    aliasDuplicateObjects: false,
+  });
 }
 
 /** Every object as one multi-document YAML stream (`---` between documents). */

@@ -69,3 +69,30 @@ export async function parseStream(text: string): Promise<Array<Record<string, un
   const { parseAllDocuments } = await import("yaml");
   return parseAllDocuments(text).map((d) => d.toJSON() as Record<string, unknown>);
 }
+
+/**
+ * What kubectl reports when decoding `file` into its typed API objects (empty: it decodes).
+ * `set selector --local` decodes each object into its Go type first; it then refuses to change
+ * anything but Services, which is the only message allowed.
+ */
+export function decodeProblems(file: string): string[] {
+  let stderr = "";
+  try {
+    execFileSync("kubectl", ["set", "selector", "--local", "-f", file, "-o", "yaml", "n2d=check"], {
+      stdio: ["ignore", "pipe", "pipe"],
+      encoding: "utf8",
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: string };
+    if (err.code === "ENOENT") {
+      throw new Error(
+        "kubectl is not installed: these tests run the real kubectl client (see scripts/setup.sh).",
+      );
+    }
+    stderr = err.stderr ?? "";
+  }
+  return stderr
+    .split("\n")
+    .map((l) => l.replace(/^error: /, ""))
+    .filter((l) => l && l !== "setting a selector is only supported for Services");
+}
