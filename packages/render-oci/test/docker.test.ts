@@ -3,7 +3,7 @@
  * base image made FROM scratch with Debian's busybox-static (no registry is reachable here).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,8 +48,11 @@ const printer = {
 };
 const volume = (check: string) => ({
   command: ["/bin/sh", "-c", "wc -l < /data/count; ls -A /data"],
-  volumes: { data: { path: "/data", init: "echo init >> count", check } },
+  volumes: {
+    data: { path: "/data", init: "echo init >> count", check, clear: "echo clearing; ls -A" },
+  },
 });
+const HOSTILE_PATH = "/etc/app/it's $(x) `y`/ü n.conf";
 const definition = {
   name: "n2d-oci-test",
   renderers: { oci: { baseImage: BASE } },
@@ -57,6 +60,11 @@ const definition = {
     printer,
     vol: volume("test -s count"),
     badvol: volume("echo checking; exit 3"),
+    filesecret: {
+      command: ["/bin/sh", "-c", 'printf "%s|" "$TOKEN"; cat "$0"', HOSTILE_PATH],
+      secrets: { TOKEN: { fromFile: "/run/secrets/token" } },
+      files: { [HOSTILE_PATH]: { text: "at a hostile path\n" } },
+    },
     sig: {
       command: [
         "/bin/sh",
@@ -153,6 +161,41 @@ describe("rendered images on a real Docker engine", () => {
     const second = once();
     expect(first.stderr).toBe("");
     expect([first.stdout, second.stdout]).toEqual(["1\ncount\n", "1\ncount\n"]);
+  });
+
+  it("runs the volumes' clear scripts and empties them with --clear", () => {
+    expect(run(["docker", "run", "--rm", "-v", `${VOLUME}:/data`, tagOf("vol")]).status).toBe(0);
+    const clear = run(["docker", "run", "--rm", "-v", `${VOLUME}:/data`, tagOf("vol"), "--clear"]);
+    expect(clear.stderr).toBe("");
+    expect(clear.stdout).toBe("clearing\ncount\n");
+    const ls = run([
+      "docker",
+      "run",
+      "--rm",
+      "-v",
+      `${VOLUME}:/data`,
+      tagOf("vol"),
+      "--exec",
+      "ls",
+      "-A",
+      "/data",
+    ]);
+    expect(ls.stdout).toBe("");
+  });
+
+  it("reads a secret from a file mounted at run time and writes a file at a hostile path", () => {
+    const secretDir = mkdtempSync(join(root, "secret-"));
+    writeFileSync(join(secretDir, "token"), `${SECRET}\n\n`);
+    const r = run([
+      "docker",
+      "run",
+      "--rm",
+      "-v",
+      `${join(secretDir, "token")}:/run/secrets/token:ro`,
+      tagOf("filesecret"),
+    ]);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe(`${SECRET}|at a hostile path\n`);
   });
 
   it("stops the start when a volume's check fails", () => {
