@@ -984,7 +984,12 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
       );
       return;
     }
-    out.push(o as KubernetesObject);
+    // The deployment's labels, so that manage-kubectl applies and prunes it with the rest.
+    out.push(
+      deepMerge(o as KubernetesObject, {
+        metadata: { labels: { [LABELS.partOf]: partOf, [LABELS.managedBy]: MANAGED_BY } },
+      }),
+    );
   });
   return { objects: out, diagnostics, namespace };
 }

@@ -684,7 +684,7 @@ describe("escape hatches", () => {
     );
   });
 
-  it("renders extra manifests after the generated objects and reports malformed ones", () => {
+  it("renders extra manifests after the generated objects, labelled as part of the deployment, and reports malformed ones", () => {
     const r = render(
       { a: { package: { image: "a" } } },
       {
@@ -701,7 +701,13 @@ describe("escape hatches", () => {
     expect(r.objects.at(-1)).toEqual({
       apiVersion: "v1",
       kind: "ServiceAccount",
-      metadata: { name: "runner" },
+      metadata: {
+        name: "runner",
+        labels: {
+          "app.kubernetes.io/part-of": "shop",
+          "app.kubernetes.io/managed-by": "nix2dream",
+        },
+      },
     });
     expect(r.diagnostics).toContainEqual(
       expect.objectContaining({ severity: "error", option: "renderers.k8s.manifests" }),
