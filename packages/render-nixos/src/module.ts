@@ -356,9 +356,23 @@ export function nixosModuleFor(
     if (pkg) {
       if (program === "") execStart = [nix.marker(`lib.getExe ${pkg.expr}`), ...s.args];
       else if (program.startsWith("/")) execStart = [program, ...rest, ...s.args];
-      else if (program.includes("/"))
-        execStart = [`${nix.marker(pkg.expr)}/${program}`, ...rest, ...s.args];
-      else
+      else if (/^bin\/[^/]+$/.test(program)) {
+        execStart = [
+          nix.marker(`lib.getExe' ${pkg.expr} ${nixString(program.slice(4))}`),
+          ...rest,
+          ...s.args,
+        ];
+      } else if (program.includes("/") && !/^[A-Za-z0-9_@+:,./=-]+$/.test(program)) {
+        warn(
+          at("command"),
+          `The program path ${JSON.stringify(program)} holds characters an Exec line cannot carry unquoted; the service has no ExecStart.`,
+          "error",
+        );
+      } else if (program.includes("/")) {
+        // A path inside the package; the marker holds no "/", so systemd's checks see a name.
+        const full = nixInterpolate([nixExpr(pkg.expr), `/${program}`]);
+        execStart = [nix.marker(full), ...rest, ...s.args];
+      } else
         execStart = [
           nix.marker(`lib.getExe' ${pkg.expr} ${nixString(program)}`),
           ...rest,
