@@ -195,11 +195,15 @@ describe("docker manager", () => {
 
   it("reuses an image whose content tag exists, and rebuilds it with --force", async () => {
     const events: BuildEvent[] = [];
+    const start = performance.now();
     const again = await buildImages({
       artifactsDir: dir,
       services: ["worker"],
       onProgress: (e) => events.push(e),
     });
+    console.log(
+      `manage-docker: build with an existing content tag: ${(performance.now() - start).toFixed(0)} ms`,
+    );
     expect(events.map((e) => e.type)).toEqual(["cached", "done"]);
     expect(again[0]?.cached).toBe(true);
     const forced = await buildImages({ artifactsDir: dir, services: ["worker"], force: true });
