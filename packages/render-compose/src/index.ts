@@ -17,9 +17,7 @@ export {
   BUILD_DIR,
   COMPOSE_FILE,
   composeDuration,
-  ENTRYPOINT_PATH,
   FILES_DIR,
-  launcherBuildContext,
   quantityBytes,
 } from "./render.js";
 export { deepMerge, literal, toYaml } from "./yaml.js";
@@ -28,7 +26,7 @@ export { deepMerge, literal, toYaml } from "./yaml.js";
 export interface ComposeOptions {
   /** Default of `renderers.compose.baseImage`: the base of images built for services without `package.image`. */
   baseImage?: string;
-  /** Makes the build context of a service without `package.image`; default {@link launcherBuildContext}. */
+  /** Makes the build context of a service without `package.image`; default core's `ociBuildContext` (a Dockerfile and the service's launcher). */
   buildContext?: BuildContextFactory;
 }
 
