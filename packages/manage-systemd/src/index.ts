@@ -1,0 +1,14 @@
+/**
+ * `@nix2dream/manage-systemd`: runs the systemd render with `systemctl` and `journalctl`.
+ */
+export {
+  default,
+  parseShow,
+  psTable,
+  SystemdManagerError,
+  type SystemdManagerModuleOptions,
+  type SystemdManagerOptions,
+  type SystemdScope,
+  systemdManagerModule,
+  type UnitState,
+} from "./manager.js";
