@@ -1,0 +1,88 @@
+/**
+ * The real kubectl client (no cluster can run here): every action's argv goes through real
+ * kubectl against a kubeconfig whose server refuses connections, so kubectl parses every flag
+ * the manager passes (an unknown flag or a bad value fails before any connection) and the
+ * manager must turn the connection failure into its clear message. Also: no kubeconfig at all.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { evaluateDeployment } from "@nix2dream/core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import kubectl from "../src/index.js";
+import { context, run, tempDir } from "./helpers.js";
+import { writeRender } from "./render.js";
+
+vi.mock("@nix2dream/core", async (o) =>
+  (await import("./helpers.js")).builtOrSources(o, "../../core/src/index.ts"),
+);
+vi.mock("@nix2dream/render-k8s", async (o) =>
+  (await import("./helpers.js")).builtOrSources(o, "../../render-k8s/src/index.ts"),
+);
+
+const temps: Array<() => void> = [];
+afterAll(() => {
+  for (const r of temps) r();
+});
+
+let renderDir = "";
+let deployment: ReturnType<typeof evaluateDeployment>["deployment"];
+let kubeconfig = "";
+let home = "";
+beforeAll(() => {
+  const t = tempDir("real");
+  temps.push(t.remove);
+  ({ deployment, renderDir } = writeRender(t.dir));
+  kubeconfig = join(t.dir, "kubeconfig.yaml");
+  // Port 1 on loopback: nothing listens, so the connection is refused at once.
+  writeFileSync(
+    kubeconfig,
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters: [{name: down, cluster: {server: 'https://127.0.0.1:1'}}]",
+      "users: [{name: u, user: {token: t}}]",
+      "contexts: [{name: down, context: {cluster: down, user: u}}, {name: other, context: {cluster: down, user: u}}]",
+      "current-context: down",
+      "",
+    ].join("\n"),
+  );
+  home = join(t.dir, "home");
+});
+
+const NO_CLUSTER =
+  /^No Kubernetes cluster answered for (the current kubeconfig context|context `other`): .*(connection refused|was refused).* Check `kubectl config current-context`/;
+
+const cases: Array<[string, string[], Record<string, string | boolean>]> = [
+  ["apply", [], {}],
+  ["apply", [], { "force-conflicts": true, namespace: "shop", context: "other" }],
+  ["diff", [], {}],
+  ["delete", [], { volumes: true, "delete-namespace": true, timeout: "5s" }],
+  ["status", [], {}],
+  ["status", ["api"], { wait: true, timeout: "5s" }],
+  ["logs", [], { tail: "10", timestamps: true }],
+  ["logs", ["api", "db"], {}],
+];
+
+describe("with the real kubectl and an unreachable cluster", () => {
+  it.each(cases)(
+    "`%s %j %j` passes flags kubectl accepts and ends with the no-cluster message",
+    async (action, args, flags) => {
+      const manager = kubectl({ env: { KUBECONFIG: kubeconfig, HOME: home } });
+      const r = await run(manager.actions[action], context(deployment, renderDir, args, flags));
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).not.toMatch(/unknown flag|invalid argument|Usage:|See 'kubectl/);
+      expect(r.stderr).toMatch(NO_CLUSTER);
+    },
+  );
+});
+
+describe("with the real kubectl and no kubeconfig", () => {
+  it("says that no cluster answered", async () => {
+    const manager = kubectl({ env: { KUBECONFIG: join(home, "missing-kubeconfig"), HOME: home } });
+    const r = await run(manager.actions.apply, context(deployment, renderDir));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(
+      /^No Kubernetes cluster answered for the current kubeconfig context: The connection to the server localhost:8080 was refused/,
+    );
+  });
+});
