@@ -3,8 +3,8 @@
  * `sh` (dash), and the default dependency waits with Debian's busybox (the `busybox:1.36` image's
  * tools: `sh`, `nc`, `wget`) against real local TCP/HTTP servers.
  */
-import { execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
@@ -138,7 +138,7 @@ describe("volume init container", () => {
     temps.push(remove);
     const vol = join(dir, "data");
     mkdirSync(vol);
-    const init = `printf '%s' ${"'" + HOSTILE.replace(/'/g, "'\\''") + "'"} > seeded; echo init >> ../log`;
+    const init = `printf '%s' ${`'${HOSTILE.replace(/'/g, "'\\''")}'`} > seeded; echo init >> ../log`;
     const spec = containerOf(
       {
         db: {
