@@ -19,6 +19,7 @@ const HOSTILE = [
   "plain",
   "with space",
   `it's "quoted"`,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${HOME} is the hostile value
   "$(rm -rf /) `id` $HOME ${HOME} $$",
   "100% %n %%",
   "back\\slash\\",
@@ -105,5 +106,153 @@ describe("systemdServiceOf", () => {
     expect(migrate.service.RemainAfterExit).toEqual(["yes"]);
     const db = systemdServiceOf(d.services.db as never, d, { resolve, execStart: ["postgres"] });
     expect(db.service.ExecStartPost?.length).toBe(1);
+  });
+});
+
+describe("parseExecLine against systemd.service(5)'s documented command lines", () => {
+  it("splits single-quoted words as one argument", () => {
+    expect(parseExecLine("/bin/sh -c 'dmesg | tac'")).toEqual(["/bin/sh", "-c", "dmesg | tac"]);
+  });
+
+  it("reads C escapes inside and outside quotes", () => {
+    expect(parseExecLine('/bin/echo "a\\tb" \\x41\\u00e9 "\\"q\\""')).toEqual([
+      "/bin/echo",
+      "a\tb",
+      "Aé",
+      '"q"',
+    ]);
+  });
+
+  it("turns $$ into $ in arguments, and %% into %", () => {
+    expect(parseExecLine('/bin/echo "$$HOME" 100%%')).toEqual(["/bin/echo", "$HOME", "100%"]);
+  });
+
+  it("rejects an unterminated quote", () => {
+    expect(() => parseExecLine('/bin/echo "open')).toThrow(SystemdQuoteError);
+  });
+});
+
+describe("execLine", () => {
+  it("keeps $ in the program name, where systemd substitutes nothing", () => {
+    const line = execLine(["/opt/a$b/run", "$x"]);
+    expect(line).toBe('"/opt/a$b/run" "$$x"');
+    expect(parseExecLine(line)).toEqual(["/opt/a$b/run", "$x"]);
+  });
+
+  it("refuses quotes and control characters in the program name", () => {
+    expect(() => execLine(['/bin/a"b'])).toThrow(/quote, a backslash or a control character/);
+    expect(() => execLine(["/bin/a\nb"])).toThrow(SystemdQuoteError);
+  });
+
+  it("writes an Exec prefix before the program", () => {
+    expect(execLine(["/bin/true"], "-")).toBe("-/bin/true");
+  });
+});
+
+describe("systemdServiceOf options", () => {
+  const base = () =>
+    evaluate({
+      services: {
+        app: {
+          description: "line one\n  line two",
+          command: ["/bin/app"],
+          files: { "/etc/app.conf": "x=1" },
+          volumes: { data: { path: "/data", init: "touch ok" } },
+          env: { GOOD: "100%" },
+          healthcheck: {
+            command: ["/bin/true"],
+            interval: 2,
+            timeout: 1,
+            retries: 3,
+            startPeriod: 5,
+          },
+        },
+      },
+    });
+
+  it("folds a multi-line description into one line", () => {
+    const d = base();
+    const m = systemdServiceOf(d.services.app as never, d, { resolve, execStart: ["/bin/app"] });
+    expect(m.unit.Description).toEqual(["line one line two"]);
+  });
+
+  it("takes the unit names, shell, file and volume locations from the caller", () => {
+    const d = base();
+    const m = systemdServiceOf(d.services.app as never, d, {
+      resolve,
+      execStart: ["/bin/app"],
+      unitName: (s) => `x-${s}.service`,
+      shell: "/nix/store/sh",
+      filePath: () => null,
+      volumePath: () => "/srv/data",
+    });
+    expect(m.service.StateDirectory).toBeUndefined();
+    expect(m.service.ExecStartPre).toHaveLength(1);
+    expect(m.service.ExecStartPre?.[0]).toMatch(/^\/nix\/store\/sh -ec "d=\/srv\/data\\n/);
+  });
+
+  it("reports an environment name that is not a variable name and escapes % in values", () => {
+    const d = base();
+    // Evaluation already refuses such names; a hand-built deployment may still carry one.
+    const app = d.services.app as NonNullable<typeof d.services.app>;
+    const m = systemdServiceOf({ ...app, env: { ...app.env, "BAD-NAME": "x" } }, d, {
+      resolve,
+      execStart: ["/bin/app"],
+    });
+    expect(m.environment).toEqual({ GOOD: "100%%" });
+    expect(m.diagnostics).toMatchObject([
+      { severity: "error", option: "services.app.env.BAD-NAME" },
+    ]);
+  });
+
+  it("gives the start job time for the whole health loop", () => {
+    const d = base();
+    const m = systemdServiceOf(d.services.app as never, d, { resolve, execStart: ["/bin/app"] });
+    // start period 5 + (retries 3 + 1) × (interval 2 + timeout 1) + 10 s margin
+    expect(m.service.TimeoutStartSec).toEqual(["27s"]);
+  });
+
+  it("reports an empty command and a NUL byte instead of writing a broken line", () => {
+    const d = base();
+    const none = systemdServiceOf(d.services.app as never, d, { resolve, execStart: [] });
+    expect(none.service.ExecStart).toBeUndefined();
+    expect(none.diagnostics.map((x) => x.option)).toContain("services.app.command");
+    const nul = systemdServiceOf(d.services.app as never, d, {
+      resolve,
+      execStart: ["/bin/app", "a\0b"],
+    });
+    expect(nul.service.ExecStart).toBeUndefined();
+    expect(nul.diagnostics.some((x) => /NUL/.test(x.message))).toBe(true);
+  });
+
+  it("reads a secret file that cannot be a credential in the wrapper, never its value in the unit", () => {
+    const d = evaluate({
+      services: {
+        app: { command: ["/bin/app"], secrets: { TOKEN: { fromFile: "/run/my keys/token" } } },
+      },
+    });
+    const m = systemdServiceOf(d.services.app as never, d, { resolve, execStart: ["/bin/app"] });
+    expect(m.service.LoadCredential).toBeUndefined();
+    expect(m.credentials).toEqual([]);
+    expect(m.service.ExecStart?.[0]).toContain("'/run/my keys/token'");
+    expect(m.diagnostics.map((x) => x.option)).toEqual(["services.app.secrets.TOKEN.fromFile"]);
+  });
+
+  it("makes a service one-shot on request and skips its healthcheck with a warning", () => {
+    const d = base();
+    const m = systemdServiceOf(d.services.app as never, d, {
+      resolve,
+      execStart: ["/bin/app"],
+      oneshot: true,
+      dynamicUser: true,
+      wantedBy: ["multi-user.target"],
+      partOf: ["x.target"],
+    });
+    expect(m.service.Type).toEqual(["oneshot"]);
+    expect(m.service.ExecStartPost).toBeUndefined();
+    expect(m.service.DynamicUser).toEqual(["yes"]);
+    expect(m.install.WantedBy).toEqual(["multi-user.target"]);
+    expect(m.unit.PartOf).toEqual(["x.target"]);
+    expect(m.diagnostics.map((x) => x.option)).toContain("services.app.healthcheck");
   });
 });
