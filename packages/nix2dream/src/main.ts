@@ -33,6 +33,25 @@ import {
 import { closest } from "./suggest.js";
 import { checkArtifactPaths, type WriteResult, writeArtifacts } from "./write.js";
 
+/**
+ * Manager actions that act on what is already running or built, from the artifacts already on
+ * disk: the CLI does not render before them (a `down` after editing the config must still see
+ * what `up` started). Every other action (`up`, `build`, `apply`, `diff`, ...) renders the
+ * manager's renderer first.
+ */
+const ACTS_ON_WHAT_RUNS = new Set([
+  "down",
+  "ps",
+  "logs",
+  "restart",
+  "stop",
+  "status",
+  "delete",
+  "images",
+  "ssh",
+  "console",
+]);
+
 /** Where the CLI reads and writes; defaults to this process. */
 export interface CliIO {
   cwd?: string;
@@ -546,7 +565,7 @@ async function managerCommand(
   }
 
   const artifactsDir = rendererDir(project, manager.renderer);
-  if (command === "up") {
+  if (!ACTS_ON_WHAT_RUNS.has(command)) {
     const renderer = rendererOf(manager, project, run.cwd);
     const rendered = renderWith(renderer, project);
     reportDiagnostics(project, [rendered], run);

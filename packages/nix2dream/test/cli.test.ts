@@ -565,6 +565,18 @@ describe("manager commands", () => {
     expect(cli(dir, ["greet"]).stdout).toBe("hello from echo\n");
   });
 
+  it("renders before an action that builds or starts, not before one on what already runs", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    const out = join(dir, ".nix2dream", "shop", "files");
+    for (const action of ["down", "ps", "logs"]) {
+      expect(cli(dir, [action]).code).toBe(0);
+      expect(existsSync(out), `rendered before ${action}`).toBe(false);
+    }
+    const r = cli(dir, ["greet"]);
+    expect(r.stderr).toContain("rendered");
+    expect(existsSync(out)).toBe(true);
+  });
+
   it("asks for --manager when several are registered and none is local", async () => {
     const dir = await project({
       "nix2dream.config.ts": config(
