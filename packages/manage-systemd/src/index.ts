@@ -4,6 +4,7 @@
 export {
   default,
   parseShow,
+  passedVariablesOf,
   psTable,
   SystemdManagerError,
   type SystemdManagerModuleOptions,

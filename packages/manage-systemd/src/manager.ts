@@ -187,6 +187,24 @@ async function systemctl(tools: Tools, scope: SystemdScope, args: string[]): Pro
   return r;
 }
 
+/** Variable names the rendered services take from the manager (`PassEnvironment=`), sorted. */
+export function passedVariablesOf(unitTexts: string[]): string[] {
+  const names = new Set<string>();
+  for (const text of unitTexts) {
+    for (const m of text.matchAll(/^PassEnvironment=(.*)$/gm)) {
+      for (const n of (m[1] ?? "").split(/\s+/))
+        if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(n)) names.add(n);
+    }
+  }
+  return [...names].sort();
+}
+
+function passedVariables(ctx: ManagerContext, services: string[]): string[] {
+  return passedVariablesOf(
+    services.map((u) => readFileSync(path.join(ctx.artifactsDir, u), "utf8")),
+  );
+}
+
 function readLinked(ctx: ManagerContext): string[] {
   try {
     const v = JSON.parse(readFileSync(path.join(ctx.stateDir, LINKED_FILE), "utf8")) as unknown;
@@ -210,6 +228,16 @@ async function up(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promi
   mkdirSync(ctx.stateDir, { recursive: true });
   writeFileSync(path.join(ctx.stateDir, LINKED_FILE), `${JSON.stringify(units, null, 2)}\n`);
   await systemctl(tools, scope, ["daemon-reload"]);
+  // `fromEnv` secrets reach the units through PassEnvironment= from the manager's environment:
+  // hand over the ones set here by name (systemctl reads the values itself; none is in argv).
+  const passed = passedVariables(ctx, services);
+  const present = passed.filter((v) => tools.env[v] !== undefined);
+  if (present.length > 0) await systemctl(tools, scope, ["import-environment", ...present]);
+  for (const v of passed.filter((x) => tools.env[x] === undefined)) {
+    ctx.stderr.write(
+      `Note: ${v} is not set here; services that read a secret from it get it only if the ${scope} manager's environment has it (\`systemctl --${scope} set-environment\`).\n`,
+    );
+  }
   if (flag(ctx, "enable")) await systemctl(tools, scope, ["enable", target]);
   ctx.stdout.write(
     `Starting ${target} (${services.length} service(s)) with systemctl --${scope}; it returns once every service is started and healthy.\n`,

@@ -66,6 +66,20 @@ describe("up", () => {
     expect(calls).toContain("systemctl --user disable shop-db.service");
   });
 
+  it("hands environment secrets to the manager by name only, and notes the missing ones", async () => {
+    const f = fixture({
+      api: { command: ["/bin/true"], secrets: { TOKEN: { fromEnv: "SHOP_TOKEN" } } },
+      db: { command: ["/bin/true"], secrets: { PW: { fromEnv: "SHOP_DB_PW" } } },
+    });
+    const r = await f.run("up", {
+      options: { env: { ...f.env, SHOP_TOKEN: "s3cr3t-value", SHOP_DB_PW: undefined } },
+    });
+    expect(argvs(f)).toContain("systemctl --user import-environment SHOP_TOKEN");
+    expect(readFileSync(f.log, "utf8")).not.toContain("s3cr3t-value");
+    expect(r.stderr).toContain("Note: SHOP_DB_PW is not set here");
+    expect(r.exitCode).toBe(0);
+  });
+
   it("fails with systemctl's own message when the target does not start", async () => {
     const f = fixture();
     f.answers([
