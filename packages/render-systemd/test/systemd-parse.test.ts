@@ -6,6 +6,7 @@ import type { DeploymentDefinition } from "@nix2dream/core";
 import { evaluateDeployment } from "@nix2dream/core";
 import { describe, expect, it } from "vitest";
 import systemd from "../src/index.js";
+import { shop } from "./fixtures/shop.js";
 import { dumpUnits, settingValues } from "./helpers.js";
 
 const HOSTILE = [
@@ -78,3 +79,45 @@ function byKey(a: string, b: string): number {
   const kb = b.slice(0, b.indexOf("="));
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
+
+describe("the shop deployment in systemd's test mode", () => {
+  const { artifacts } = systemd().render(shop());
+  const dump = dumpUnits(artifacts, "shop.target");
+
+  it("loads every unit and the transaction that starts the target without a warning", () => {
+    expect(dump.warnings).toEqual([]);
+    expect(Object.keys(dump.units).sort()).toEqual(artifacts.map((a) => a.path).sort());
+  });
+
+  it("orders each service after what it depends on, and the target after every service", () => {
+    const deps = (unit: string, key: string) =>
+      settingValues(dump.units[unit], key).map((v) => v.split(" ")[0]);
+    expect(deps("shop-api.service", "Requires")).toEqual(
+      expect.arrayContaining(["shop-db.service", "shop-migrate.service"]),
+    );
+    expect(deps("shop-api.service", "After")).toEqual(
+      expect.arrayContaining(["shop-db.service", "shop-migrate.service"]),
+    );
+    // Targets order themselves after the units they want: `start shop.target` waits for all.
+    expect(deps("shop.target", "After")).toEqual(
+      expect.arrayContaining([
+        "shop-api.service",
+        "shop-db.service",
+        "shop-migrate.service",
+        "shop-worker.service",
+      ]),
+    );
+  });
+
+  it("parses the generated scripts into the argv core's parser reads", () => {
+    const api = dump.units["shop-api.service"];
+    expect(api?.exec.ExecStartPre).toHaveLength(2);
+    expect(api?.exec.ExecStartPost?.[0]?.[0]).toBe("/bin/sh");
+    expect(api?.exec.ExecStart?.[0]?.slice(-4)).toEqual([
+      "--config",
+      `${dump.runtimeDir}/shop/api/files/config/app.json`,
+      "--motd",
+      "it's $$(not) `run` 100%\nsecond line ✓",
+    ]);
+  });
+});
