@@ -284,7 +284,21 @@ async function up(s: Session): Promise<ActionResult> {
     `Building images of \`${s.ctx.deployment.name}\` (project ${s.project}, ${s.tool.argv.join(" ")} ${s.tool.version})\n`,
   );
   await compose(s, "building the images", "build");
-  await compose(s, "starting the containers", "up", "-d", "--remove-orphans");
+  try {
+    await compose(s, "starting the containers", "up", "-d", "--remove-orphans");
+  } catch (err) {
+    // Compose itself stops when a dependency gate fails (unhealthy, or a job exiting non-zero):
+    // show what that service said.
+    const failed = (await projectContainers(s.project, s.env)).find(
+      (c) => readiness(c) === "failed",
+    );
+    if (!failed) throw err;
+    await showLogs(s, failed.service);
+    throw new ComposeManagerError(
+      "UNHEALTHY",
+      `Service \`${failed.service}\` failed to start (${describe(failed)}), so Compose did not start what depends on it; its last log lines are above.`,
+    );
+  }
   s.ctx.stderr.write("Waiting until every service is running and healthy\n");
   const rows = await waitReady(s, []);
   const seconds = (Date.now() - start) / 1000;

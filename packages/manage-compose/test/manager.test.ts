@@ -231,4 +231,25 @@ describe("actions on a real engine", () => {
     expect(down?.exitCode, out()).toBe(0);
     expect(await projectContainers(PROJECT)).toEqual([]);
   }, 150_000);
+
+  it("shows the logs of a dependency whose health gate stops Compose's own up", async () => {
+    const gated = {
+      ...failing,
+      services: {
+        ...failing.services,
+        ok: { ...failing.services.ok, dependsOn: { sick: "healthy" } },
+      },
+    } as DeploymentDefinition;
+    const { ctx, out } = rendered(gated);
+    const manager = composeManager();
+    try {
+      const up = await manager.actions.up?.(ctx);
+      expect(up?.exitCode, out()).toBe(1);
+      expect(out()).toContain("Service `sick` failed to start (running, unhealthy)");
+      expect(out()).toContain("sick: cannot find my config");
+    } finally {
+      await manager.actions.down?.({ ...ctx, flags: { volumes: true } });
+    }
+    expect(await projectContainers(PROJECT)).toEqual([]);
+  }, 150_000);
 });
