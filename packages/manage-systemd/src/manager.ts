@@ -257,7 +257,17 @@ async function up(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promi
 async function down(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promise<ActionResult> {
   const { target, services } = renderedUnits(ctx);
   await requireManager(tools, scope);
-  await systemctl(tools, scope, ["stop", target, ...services]);
+  const stop = await run(tools.systemctl, [`--${scope}`, "stop", target, ...services], tools);
+  // Units that were never linked (no `up` yet) are "not loaded": already stopped, not a failure.
+  const notLoaded = stop.stderr
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .every((l) => /not loaded/.test(l));
+  if (stop.code !== 0 && !notLoaded) {
+    throw new SystemdManagerError(
+      `\`systemctl --${scope} stop\` failed (exit ${stop.code}): ${stop.stderr.trim() || "no output"}`,
+    );
+  }
   if (flag(ctx, "volumes", "v")) {
     // StateDirectory= (persistent volumes) and RuntimeDirectory= are removed by systemd itself.
     await systemctl(tools, scope, ["clean", "--what=state", "--what=runtime", ...services]);

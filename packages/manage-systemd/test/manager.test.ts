@@ -117,6 +117,23 @@ describe("down", () => {
     expect(argvs(f).some((c) => c.includes(" clean "))).toBe(false);
   });
 
+  it("treats units that were never loaded as stopped, and reports other failures", async () => {
+    const f = fixture();
+    f.answers([
+      {
+        tool: "systemctl",
+        match: "^--user stop",
+        stderr: "Failed to stop shop.target: Unit shop.target not loaded.\n",
+        code: 5,
+      },
+    ]);
+    expect((await f.run("down")).exitCode).toBe(0);
+    f.answers([{ tool: "systemctl", match: "^--user stop", stderr: "Access denied\n", code: 4 }]);
+    const denied = await f.run("down");
+    expect(denied.exitCode).toBe(1);
+    expect(denied.stderr).toContain("Access denied");
+  });
+
   it("removes state and runtime directories with --volumes and the links with --unlink", async () => {
     const f = fixture();
     await f.run("down", { flags: { volumes: true, unlink: true } });
