@@ -365,8 +365,8 @@ export function healthcheckBudget(h: NonNullable<EvaluatedService["healthcheck"]
  *   becomes active once its ExecStartPost health probe passes); `completed` → Requires=+After=
  *   on a Type=oneshot RemainAfterExit=yes dependency.
  * - healthcheck: an ExecStartPost= probe loop (exec: the command; http: curl, else wget; tcp:
- *   curl's connect time on a telnet:// URL, else nc -z) honouring interval, timeout, retries and startPeriod, with
- *   TimeoutStartSec= covering the whole loop.
+ *   curl's connect time on a telnet:// URL, else nc -z) honouring interval, timeout, retries
+ *   and startPeriod, with TimeoutStartSec= covering the whole loop.
  * - secrets: required `fromFile` → LoadCredential= and read from `$CREDENTIALS_DIRECTORY` by a
  *   `sh` wrapper; `fromEnv` → PassEnvironment=; optional files read by the wrapper. No secret
  *   value is ever in the unit.
@@ -400,7 +400,14 @@ export function systemdServiceOf(
   /** A resolved reference as text for later escaping: literal, or marked raw unit text. */
   const refText = (r: Ref): string => {
     const v = opts.resolve(r);
-    return typeof v === "string" ? v : rawUnitText(v.unit);
+    if (typeof v === "string") return v;
+    try {
+      return rawUnitText(v.unit);
+    } catch (e) {
+      if (!(e instanceof SystemdQuoteError)) throw e;
+      warn("", `A reference resolved to unusable unit text: ${e.message}`, "error");
+      return "";
+    }
   };
   const resolved = (value: string): string =>
     parseRefs(value)

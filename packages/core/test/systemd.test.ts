@@ -238,6 +238,19 @@ describe("systemdServiceOf options", () => {
     expect(m.diagnostics.map((x) => x.option)).toEqual(["services.app.secrets.TOKEN.fromFile"]);
   });
 
+  it("reports a resolver's unit text that is not safe to insert raw", () => {
+    const d = evaluate({
+      services: { app: { command: ["/bin/app"], volumes: { data: { path: "/d" } } } },
+    });
+    const app = d.services.app as NonNullable<typeof d.services.app>;
+    const m = systemdServiceOf({ ...app, env: { DATA: "\uE000volume:app:data\uE001" } }, d, {
+      resolve: () => ({ unit: '%S/a "b"' }),
+      execStart: ["/bin/app"],
+    });
+    expect(m.environment).toEqual({ DATA: "" });
+    expect(m.diagnostics).toMatchObject([{ severity: "error", option: "services.app" }]);
+  });
+
   it("makes a service one-shot on request and skips its healthcheck with a warning", () => {
     const d = base();
     const m = systemdServiceOf(d.services.app as never, d, {
