@@ -16,9 +16,9 @@ import {
   parseExecLine,
   ref,
 } from "@nix2dream/core";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import systemd from "../src/index.js";
-import { artifact, expandSpecifiers, tempDir, unitValues } from "./helpers.js";
+import { artifact, expandSpecifiers, requireTool, tempDir, unitValues } from "./helpers.js";
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -234,6 +234,11 @@ function freePort(): Promise<number> {
 
 describe("ExecStartPost health gate", () => {
   const timing = { interval: 0.2, timeout: 2, retries: 3, startPeriod: 0 };
+  // The http and tcp probes use curl (wget / nc -z only where curl is missing).
+  beforeAll(() => {
+    requireTool("curl", "curl");
+    requireTool("timeout", "coreutils");
+  });
 
   it("waits until the HTTP endpoint answers 2xx, then succeeds", async () => {
     const port = await freePort();
