@@ -245,9 +245,12 @@ async function up(ctx: ManagerContext, opts: NixosVmManagerOptions): Promise<Act
     if (/experimental Nix feature '(flakes|nix-command)' is disabled/.test(r.stderr)) {
       throw FLAKES_DISABLED;
     }
+    const hint = /file 'nixpkgs' was not found in the Nix search path/.test(r.stderr)
+      ? " This Nix has no `<nixpkgs>`: pin one with `renderers.nixos-vm.nixpkgsRev` (default.nix then fetches it), add a channel (`nix-channel --add https://nixos.org/channels/nixos-24.11 nixpkgs && nix-channel --update`), or use flakes."
+      : "";
     throw new NixosVmError(
       "BUILD_FAILED",
-      `Building the VM failed (${r.error?.message ?? `exit ${r.code}`}); the build output is above and in ${buildLog}.`,
+      `Building the VM failed (${r.error?.message ?? `exit ${r.code}`}); the build output is above and in ${buildLog}.${hint}`,
     );
   }
 

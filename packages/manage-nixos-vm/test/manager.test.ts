@@ -268,6 +268,22 @@ describe("Nix itself (real, no fakes)", () => {
     expect(err.text()).toContain("Nix is not installed (`nix-build` is not on PATH).");
   });
 
+  it("evaluates the real default.nix with the real nix-build and explains a missing <nixpkgs>", async () => {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NIX_PATH: "",
+      NIX_CONFIG: "experimental-features = nix-command",
+    };
+    const dirs = renderShop();
+    const { result, err } = await up(dirs, env);
+    expect(result.exitCode).toBe(1);
+    expect(err.text()).toContain("file 'nixpkgs' was not found in the Nix search path");
+    expect(err.text()).toContain(
+      "This Nix has no `<nixpkgs>`: pin one with `renderers.nixos-vm.nixpkgsRev`",
+    );
+  });
+
   it("tells whether flakes are enabled by asking the real nix-instantiate", async () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME };
     expect(await flakesEnabled({ ...env, NIX_CONFIG: "experimental-features = nix-command" })).toBe(
