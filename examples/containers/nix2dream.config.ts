@@ -48,6 +48,10 @@ export default defineDeployment({
         INDEX: web.file("/srv/www/index.html"),
         STORE_URL: `http://${store.addressOf("http")}/starts`,
         GREETING: `it's "quoted", costs $5, runs \`nothing\` and $(nothing)`,
+        // Where each script is (relocated under the state directory locally), for the record.
+        CGI_SCRIPTS: ["starts", "greeting", "token"]
+          .map((s) => web.file(`/srv/www/cgi-bin/${s}`))
+          .join(" "),
       },
       secrets: { API_TOKEN: { fromEnv: "CONTAINERS_API_TOKEN" } },
       files: {

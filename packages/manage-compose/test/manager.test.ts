@@ -4,7 +4,18 @@
  * volumes across down/up, secrets, ports) is `examples/containers/test/containers.test.ts`.
  */
 import { execFileSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -251,5 +262,36 @@ describe("actions on a real engine", () => {
       await manager.actions.down?.({ ...ctx, flags: { volumes: true } });
     }
     expect(await projectContainers(PROJECT)).toEqual([]);
+  }, 150_000);
+
+  it("gives a built service a secret from a file, mounted and read at start, written nowhere", async () => {
+    const value = `pa$$ 'w"o\`rd ✓ ${process.pid}`;
+    const secretFile = join(tmp("n2d-compose-secret-"), "token");
+    writeFileSync(secretFile, `${value}\n`, { mode: 0o600 });
+    const { ctx, out } = rendered({
+      name: PROJECT,
+      use: [compose({ baseImage: BASE_IMAGE }), composeManager({ waitTimeout: 60 })],
+      services: {
+        job: {
+          command: ["sh", "-c", 'printf %s "$TOKEN" | sha256sum'],
+          secrets: { TOKEN: { fromFile: secretFile } },
+          restart: "no",
+        },
+      },
+    });
+    const manager = composeManager();
+    try {
+      const up = await manager.actions.up?.(ctx);
+      expect(up?.exitCode, out()).toBe(0);
+      await manager.actions.logs?.({ ...ctx, args: ["job"] });
+      expect(out()).toContain(createHash("sha256").update(value).digest("hex"));
+      expect(out()).not.toContain(value);
+      const files = readdirSync(ctx.artifactsDir, { recursive: true, encoding: "utf8" })
+        .map((p) => join(ctx.artifactsDir, p))
+        .filter((p) => statSync(p).isFile());
+      for (const f of files) expect(readFileSync(f, "utf8"), f).not.toContain(value);
+    } finally {
+      await manager.actions.down?.({ ...ctx, flags: { volumes: true } });
+    }
   }, 150_000);
 });
