@@ -189,6 +189,14 @@ export function renderSystemd(
         );
       }
     }
+    for (const [name, v] of Object.entries(s.volumes)) {
+      if (v.clear) {
+        warn(
+          `${at}.volumes.${name}.clear`,
+          "systemd has no hook for clearing a volume: the clear script is not run (`down --volumes` with manage-systemd removes the directory with `systemctl clean`).",
+        );
+      }
+    }
     if (d.root === null && s.workingDir !== null && !s.workingDir.startsWith("/")) {
       warn(
         `${at}.workingDir`,

@@ -186,12 +186,13 @@ describe("render-systemd", () => {
         replicas: 3,
         labels: { team: "x" },
         ports: { http: { port: 8080, hostPort: 80 } },
-        volumes: { data: { path: "/d", size: "1Gi" } },
+        volumes: { data: { path: "/d", size: "1Gi", clear: "rm -rf cache" } },
       },
     });
     expect(r.diagnostics.map((d) => [d.severity, d.option])).toEqual([
       ["warning", "services.a.package.image"],
       ["warning", "services.a.ports.http.hostPort"],
+      ["warning", "services.a.volumes.data.clear"],
       ["warning", "services.a.replicas"],
       ["warning", "services.a.labels"],
       ["warning", "services.a.volumes.data.size"],
