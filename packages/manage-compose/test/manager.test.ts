@@ -294,4 +294,42 @@ describe("actions on a real engine", () => {
       await manager.actions.down?.({ ...ctx, flags: { volumes: true } });
     }
   }, 150_000);
+
+  it("runs replicas with the rendered resource limits", async () => {
+    const { ctx, out } = rendered({
+      name: PROJECT,
+      use: [compose({ baseImage: BASE_IMAGE }), composeManager({ waitTimeout: 60 })],
+      services: {
+        worker: {
+          command: ["sleep", "600"],
+          replicas: 2,
+          resources: { cpu: 0.5, memory: "64Mi" },
+          stop: { gracePeriod: 1 },
+        },
+      },
+    });
+    const manager = composeManager();
+    try {
+      const up = await manager.actions.up?.(ctx);
+      expect(up?.exitCode, out()).toBe(0);
+      const rows = await projectContainers(PROJECT);
+      expect(rows.map((r) => [r.service, r.state])).toEqual([
+        ["worker", "running"],
+        ["worker", "running"],
+      ]);
+      const limits = execFileSync(
+        "docker",
+        [
+          "inspect",
+          "--format",
+          "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}",
+          ...rows.map((r) => r.container),
+        ],
+        { encoding: "utf8" },
+      );
+      expect(limits.trim().split("\n")).toEqual(["67108864 500000000", "67108864 500000000"]);
+    } finally {
+      await manager.actions.down?.({ ...ctx, flags: { volumes: true } });
+    }
+  }, 150_000);
 });
