@@ -6,7 +6,9 @@
 #   docker-compose   Compose v1 (Debian's), used when no `docker compose` v2 plugin exists
 #   busybox-static   the only userland of the FROM-scratch test images (no registry is reachable)
 #   nix-bin          `nix-instantiate --parse/--eval` on generated Nix
-# systemd-analyze (for unit files) and kubectl ship with the machine; they are checked below.
+#   systemd          `systemd-analyze verify` and `systemd --test` on generated units
+#   curl             the http/tcp health probes of generated systemd units
+# kubectl ships with the machine; it is checked below.
 # Idempotent: installs only what is missing, starts dockerd only when no engine answers.
 set -euo pipefail
 SUDO=""
@@ -18,7 +20,8 @@ command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx wget || need+=(busybox-static)
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
-command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+{ command -v systemd-analyze >/dev/null 2>&1 && [ -x /lib/systemd/systemd ]; } || need+=(systemd)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
