@@ -1,6 +1,5 @@
 /** Kubernetes objects as files: `all.yaml`, one file per object and `kustomization.yaml`. */
 import type { Artifact } from "@nix2dream/core";
-import { stringify } from "yaml";
 
 /** The multi-document file holding every object. */
 export const ALL_FILE = "all.yaml";
@@ -13,17 +12,81 @@ interface Named {
 }
 
 /**
- * One object as YAML. YAML 1.1 quoting, because kubectl reads manifests with a YAML 1.1 parser:
- * `yes`, `on`, `0644`, `~` stay strings. No line folding and no anchors/aliases: each object
- * is written out in full.
+ * Strings written plain (unquoted): no leading character YAML gives a meaning to, only
+ * characters that are never syntax inside a plain scalar (`:` only when no space or end follows
+ * it), and no word that YAML 1.1 (which
+ * kubectl's parser speaks) reads as a boolean or null. Everything else is double-quoted.
+ */
+const PLAIN = /^[A-Za-z_/][-A-Za-z0-9_./=,@+%: ]*$/;
+const YAML11_WORDS = /^(y|n|yes|no|true|false|on|off|null)$/i;
+/** Characters JSON leaves raw that YAML must see escaped (non-printable or line breaks in YAML 1.1). */
+const YAML_ESCAPE = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g;
+
+function scalar(s: string): string {
+  if (
+    PLAIN.test(s) &&
+    !s.endsWith(" ") &&
+    !s.endsWith(":") &&
+    !s.includes(": ") &&
+    !YAML11_WORDS.test(s)
+  ) {
+    return s;
+  }
+  return JSON.stringify(s).replace(
+    YAML_ESCAPE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+function isCollection(v: unknown): v is object {
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    (Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0)
+  );
+}
+
+function inline(v: unknown): string {
+  if (v === null || v === undefined) return "null";
+  if (typeof v === "string") return scalar(v);
+  if (typeof v === "number") return Number.isFinite(v) ? String(v) : "null";
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (Array.isArray(v)) return "[]";
+  return "{}";
+}
+
+function block(value: object, indent: string, out: string[]): void {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (isCollection(item)) {
+        const start = out.length;
+        block(item, `${indent}  `, out);
+        out[start] = `${indent}- ${(out[start] as string).slice(indent.length + 2)}`;
+      } else out.push(`${indent}- ${inline(item)}`);
+    }
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    if (isCollection(v)) {
+      out.push(`${indent}${scalar(k)}:`);
+      block(v, `${indent}  `, out);
+    } else out.push(`${indent}${scalar(k)}: ${inline(v)}`);
+  }
+}
+
+/**
+ * One object as a YAML document, for kubectl's YAML 1.1 parser as much as for YAML 1.2 ones:
+ * strings are plain only when no YAML version can read them as anything else (`yes`, `on`,
+ * `0644`, `~`, `1e3` are double-quoted), every other string is double-quoted with escapes, so
+ * values (newlines, quotes, `$()`, unicode) come back byte for byte. Block style, two-space
+ * indent, keys in the object's order; no anchors, no folding.
  */
 export function toYaml(object: unknown): string {
-  return stringify(object, {
-    version: "1.1",
-    lineWidth: 0,
-    minContentWidth: 0,
-    aliasDuplicateObjects: false,
-  });
+  if (!isCollection(object)) return `${inline(object)}\n`;
+  const out: string[] = [];
+  block(object, "", out);
+  return `${out.join("\n")}\n`;
 }
 
 /** Every object as one multi-document YAML stream (`---` between documents). */
@@ -54,7 +117,7 @@ export function manifestFiles(objects: readonly Named[]): Artifact[] {
     resources: each.map((a) => a.path),
   };
   return [
-    { path: ALL_FILE, content: toYamlStream(objects) },
+    { path: ALL_FILE, content: each.map((a) => a.content).join("---\n") },
     ...each,
     { path: KUSTOMIZATION_FILE, content: toYaml(kustomization) },
   ];

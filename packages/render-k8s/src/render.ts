@@ -185,17 +185,31 @@ const KIND_ORDER = [
   "Job",
 ];
 
-/** The workload kind `service` is rendered as. */
+/** Names of the services another service waits for with `completed`. */
+function awaitedServices(deployment: Pick<EvaluatedDeployment, "services">): Set<string> {
+  const out = new Set<string>();
+  for (const s of Object.values(deployment.services)) {
+    for (const [dep, condition] of Object.entries(s.dependsOn)) {
+      if (condition === "completed") out.add(dep);
+    }
+  }
+  return out;
+}
+
+/**
+ * The workload kind `service` is rendered as: `renderers.k8s.workload` when set; a Job for a
+ * one-shot service (restart `no`, or another service waits for it with `completed`); a
+ * StatefulSet with persistent volumes; else a Deployment. Pass `awaited` (the services waited
+ * for with `completed`) when calling it for many services.
+ */
 export function workloadKindOf(
   service: EvaluatedService,
   deployment: Pick<EvaluatedDeployment, "services">,
+  awaited: ReadonlySet<string> = awaitedServices(deployment),
 ): WorkloadKind {
   const chosen = service.renderers.k8s?.workload;
   if (chosen) return chosen;
-  const awaited = Object.values(deployment.services).some(
-    (s) => s.dependsOn[service.name] === "completed",
-  );
-  if (service.restart.policy === "no" || awaited) return "Job";
+  if (service.restart.policy === "no" || awaited.has(service.name)) return "Job";
   if (Object.values(service.volumes).some((v) => v.persistent)) return "StatefulSet";
   return "Deployment";
 }
@@ -241,6 +255,7 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
   const defaultSecret =
     dr.defaultSecretName ?? opts.defaultSecretName ?? `${dnsLabel(d.name)}-secrets`;
   const partOf = dnsLabel(d.name);
+  const awaited = awaitedServices(d);
   // Options the user defined (not left at their defaults): every prefix of a defined path.
   const defined = new Set<string>();
   for (const key of Object.keys(d.definitionFiles)) {
@@ -353,7 +368,7 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
       };
     const res = (value: string, option: string) => resolveRefs(value, resolve(option));
 
-    const kind = workloadKindOf(s, d);
+    const kind = workloadKindOf(s, d, awaited);
     const labels: Record<string, string> = {
       [LABELS.name]: objName,
       [LABELS.instance]: partOf,
@@ -749,7 +764,7 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
     for (const [dep, condition] of wait ? deps : []) {
       const t = d.services[dep];
       if (!t || !names.has(dep)) continue;
-      const tKind = workloadKindOf(t, d);
+      const tKind = workloadKindOf(t, d, awaited);
       if (condition === "completed" || tKind === "Job") {
         warn(
           `dependsOn.${dep}`,
