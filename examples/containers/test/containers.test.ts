@@ -190,8 +190,21 @@ describe("examples/containers", () => {
     expect(up.output).toMatch(/All 3 container\(s\) .* are ready/);
 
     // The port answers on 127.0.0.1 and is published there only.
+    // v1 names it <project>_web_1, v2 <project>-web-1: find it by its labels.
+    const webContainer = execFileSync(
+      "docker",
+      [
+        "ps",
+        "-q",
+        "--filter",
+        `label=com.docker.compose.project=${NAME}`,
+        "--filter",
+        "label=com.docker.compose.service=web",
+      ],
+      { encoding: "utf8" },
+    ).trim();
     expect(
-      execFileSync("docker", ["port", `${NAME}_web_1`, "18462"], { encoding: "utf8" }).trim(),
+      execFileSync("docker", ["port", webContainer, "18462"], { encoding: "utf8" }).trim(),
     ).toBe("127.0.0.1:18462");
     // Files are mounted; the web server reaches the store through its reference.
     expect(await get("/index.html")).toBe("<h1>hello from nix2dream</h1>\n");
