@@ -16,6 +16,9 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation, not a template
+const SECRET_REF = "${N2D_TEST_TOKEN}";
+
 const hostile = {
   name: "hostile",
   use: [compose()],
@@ -29,6 +32,14 @@ const hostile = {
       workingDir: "/srv/$HOME dir",
       healthcheck: { command: ["test", "-e", "/etc/hostile file $x.txt"] },
       ports: { http: 8080 },
+    },
+    ready: {
+      package: { image: "busybox:stable" },
+      command: ["echo", HOSTILE],
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${NOPE} must stay literal
+      args: ["$$", "${NOPE}", "no"],
+      env: { B: HOSTILE },
+      secrets: { TOKEN: { fromEnv: "N2D_TEST_TOKEN" } },
     },
   },
 } satisfies DeploymentDefinition;
@@ -51,19 +62,27 @@ describe.each(cases)("the %s render", (_label, definition) => {
   it("is accepted by docker-compose config", () => {
     const dir = writeRender(artifacts);
     dirs.push(dir);
-    expect(() => composeConfig(dir)).not.toThrow();
+    expect(() => composeConfig(dir, true, { N2D_TEST_TOKEN: "x" })).not.toThrow();
   });
 
   it("reads back through docker-compose with every value intact", () => {
     const dir = writeRender(artifacts);
     dirs.push(dir);
-    const normalised = parse(composeConfig(dir, false)) as {
-      services: Record<string, { environment?: Record<string, string | null>; labels?: unknown }>;
+    const normalised = parse(composeConfig(dir, false, { N2D_TEST_TOKEN: "x" })) as {
+      services: Record<
+        string,
+        { environment?: Record<string, string | null>; labels?: unknown; command?: unknown }
+      >;
     };
     const ours = parse(text, { version: "1.1" }) as typeof normalised;
     for (const [name, s] of Object.entries(ours.services)) {
-      expect(normalised.services[name]?.environment ?? {}).toEqual(s.environment ?? {});
+      // The one deliberate interpolation: a renamed secret of a ready image, from the caller's environment.
+      const expected = Object.fromEntries(
+        Object.entries(s.environment ?? {}).map(([k, v]) => [k, v === SECRET_REF ? "x" : v]),
+      );
+      expect(normalised.services[name]?.environment ?? {}).toEqual(expected);
       expect(normalised.services[name]?.labels ?? {}).toEqual(s.labels ?? {});
+      expect(normalised.services[name]?.command).toEqual(s.command);
     }
   });
 });
