@@ -62,7 +62,7 @@ export function stubPkgs(store: string, shell = "/bin/sh"): string {
   const names = ["bash", "curl", "jq", "netcat", "postgresql_16", "nodejs_20", "hello", "redis"];
   return `let
   drv = name: { type = "derivation"; outPath = "${store}/\${name}"; pname = name; meta.mainProgram = name; };
-  text = kind: name: text: "${store}/\${kind}-\${name}:" + builtins.hashString "sha256" text;
+  text = kind: name: text: "${store}/\${kind}-\${name}-" + builtins.hashString "sha256" text;
 in builtins.listToAttrs (map (n: { name = n; value = drv n; }) ${JSON.stringify(names).replaceAll(",", " ")}) // {
   runtimeShell = "${shell}";
   stdenv.hostPlatform.system = "x86_64-linux";

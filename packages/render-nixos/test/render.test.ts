@@ -179,7 +179,7 @@ describe("the systemd mapping on NixOS", () => {
       group: "a",
     });
     expect(config.systemd.services["t-a"].serviceConfig.BindReadOnlyPaths).toMatch(
-      /^\/nix\/store\/stub\/script-t-a-run\.sh:[0-9a-f]{64}:\/opt\/a\/run\.sh$/,
+      /^\/nix\/store\/stub\/script-t-a-run\.sh-[0-9a-f]{64}:\/opt\/a\/run\.sh$/,
     );
   });
 
