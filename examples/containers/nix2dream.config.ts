@@ -47,7 +47,7 @@ export default defineDeployment({
         PORT: web.port("http"),
         INDEX: web.file("/srv/www/index.html"),
         STORE_URL: `http://${store.addressOf("http")}/starts`,
-        GREETING: `it's "quoted", costs $5, runs \`nothing\` and $(nothing)`,
+        GREETING: `it's "quoted", costs $5, runs \`nothing\`, $(nothing) or \${HOME}\nsecond line ✓`,
         // Where each script is (relocated under the state directory locally), for the record.
         CGI_SCRIPTS: ["starts", "greeting", "token"]
           .map((s) => web.file(`/srv/www/cgi-bin/${s}`))

@@ -27,6 +27,8 @@ const WEB = "http://127.0.0.1:18462";
 const BASE_IMAGE = "n2d-compose-busybox:test";
 const NAME = `n2d-compose-e2e-${process.pid}`;
 const TOKEN = `tok'en "$HOME" $(id) \`id\` ✓ ${process.pid}`;
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text the example's env holds
+const GREETING = 'it\'s "quoted", costs $5, runs `nothing`, $(nothing) or ${HOME}\nsecond line ✓';
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 function need(cmd: string, args: string[], pkg: string) {
@@ -175,6 +177,7 @@ describe("examples/containers", () => {
       expect(await get("/index.html")).toBe("<h1>hello from nix2dream</h1>\n");
       expect((await get("/cgi-bin/starts")).trim()).toBe("1");
       expect((await get("/cgi-bin/token")).trim()).toBe(sha256(TOKEN));
+      expect((await get("/cgi-bin/greeting")).trim()).toBe(GREETING);
     } finally {
       child.kill("SIGINT");
     }
@@ -209,9 +212,7 @@ describe("examples/containers", () => {
     // Files are mounted; the web server reaches the store through its reference.
     expect(await get("/index.html")).toBe("<h1>hello from nix2dream</h1>\n");
     expect((await get("/cgi-bin/starts")).trim()).toBe("1");
-    expect((await get("/cgi-bin/greeting")).trim()).toBe(
-      'it\'s "quoted", costs $5, runs `nothing` and $(nothing)',
-    );
+    expect((await get("/cgi-bin/greeting")).trim()).toBe(GREETING);
     // The secret reached the program and is in no rendered file nor in the CLI output.
     expect((await get("/cgi-bin/token")).trim()).toBe(sha256(TOKEN));
     const rendered = filesUnder(join(work, ".nix2dream"));
