@@ -53,7 +53,8 @@ function reason(stderr: string): string {
     .split("\n")
     .map((l) => l.trim())
     .filter((l) => l && !/^[EIW]\d{4} /.test(l));
-  return lines.at(-1) ?? stderr.trim().split("\n").at(-1) ?? "";
+  const last = (lines.at(-1) ?? "").replace(/^error: /, "");
+  return /[.?!]$/.test(last) ? last : `${last}.`;
 }
 
 /**

@@ -140,7 +140,14 @@ function settings(ctx: ManagerContext, opts: KubectlManagerOptions): Settings {
   const m = ctx.deployment.managers.kubectl ?? { kubectl: null, context: null, timeout: null };
   const flag = (name: string) => {
     const v = ctx.flags[name];
-    return typeof v === "string" && v !== "" ? v : null;
+    if (v === true || v === "") {
+      // The CLI passes `--context prod` as a bare flag plus a positional `prod`.
+      throw new KubectlError(
+        "BAD_ARGS",
+        `\`--${name}\` needs a value: write \`--${name}=<value>\`.`,
+      );
+    }
+    return typeof v === "string" ? v : null;
   };
   const context = flag("context") ?? m.context ?? opts.context ?? null;
   return {
@@ -150,7 +157,7 @@ function settings(ctx: ManagerContext, opts: KubectlManagerOptions): Settings {
       env: opts.env,
       signal: ctx.signal,
     },
-    namespace: flag("namespace") ?? flag("n"),
+    namespace: flag("namespace"),
     timeout: flag("timeout") ?? m.timeout ?? opts.timeout ?? "120s",
   };
 }
@@ -281,6 +288,19 @@ async function remove(ctx: ManagerContext, opts: KubectlManagerOptions): Promise
   return { exitCode: failed ? 1 : 0, data: { deleted: gone.map((o) => `${o.kind}/${o.name}`) } };
 }
 
+/** The workloads of a render; throws when `names` (service names) has one that is not there. */
+function workloadsOf(objects: RenderedObject[], names: string[]): RenderedObject[] {
+  const workloads = objects.filter((o) => ["Deployment", "StatefulSet", "Job"].includes(o.kind));
+  const unknown = names.filter((n) => !workloads.some((w) => w.name === dnsLabel(n)));
+  if (unknown.length > 0) {
+    throw new KubectlError(
+      "BAD_ARGS",
+      `No workload named ${unknown.join(", ")} in the render (have ${workloads.map((w) => w.name).join(", ") || "none"}).`,
+    );
+  }
+  return workloads;
+}
+
 /** The state of one workload, as `status` reports it. */
 export interface WorkloadStatus {
   kind: string;
@@ -294,11 +314,9 @@ async function status(ctx: ManagerContext, opts: KubectlManagerOptions): Promise
   const s = settings(ctx, opts);
   const wait = ctx.flags.wait === true || ctx.flags.w === true;
   const wanted = new Set(ctx.args.map(dnsLabel));
-  const workloads = readRender(ctx.artifactsDir).filter(
-    (o) =>
-      ["Deployment", "StatefulSet", "Job"].includes(o.kind) &&
-      (wanted.size === 0 || wanted.has(o.name)),
-  );
+  const all = workloadsOf(readRender(ctx.artifactsDir), ctx.args);
+  const workloads = all.filter((o) => wanted.size === 0 || wanted.has(o.name));
+  if (workloads.length === 0) ctx.stdout.write("The render has no workloads.\n");
   const rows: WorkloadStatus[] = [];
   for (const o of workloads) {
     const args =
@@ -338,17 +356,8 @@ async function status(ctx: ManagerContext, opts: KubectlManagerOptions): Promise
 async function logs(ctx: ManagerContext, opts: KubectlManagerOptions): Promise<ActionResult> {
   const s = settings(ctx, opts);
   const objects = readRender(ctx.artifactsDir);
-  const workloads = objects.filter((o) => ["Deployment", "StatefulSet", "Job"].includes(o.kind));
+  const workloads = workloadsOf(objects, ctx.args);
   const names = ctx.args.length > 0 ? ctx.args.map(dnsLabel) : null;
-  if (names) {
-    const unknown = names.filter((n) => !workloads.some((w) => w.name === n));
-    if (unknown.length > 0) {
-      throw new KubectlError(
-        "BAD_ARGS",
-        `No workload named ${unknown.join(", ")} in the render (have ${workloads.map((w) => w.name).join(", ") || "none"}).`,
-      );
-    }
-  }
   const selector = names
     ? `${LABELS.instance}=${dnsLabel(ctx.deployment.name)},${LABELS.name} in (${names.join(",")})`
     : deploymentSelector(ctx.deployment.name);

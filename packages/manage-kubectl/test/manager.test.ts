@@ -414,3 +414,24 @@ describe("kubectl itself", () => {
     expect(session.calls()[0]?.slice(0, 3)).toEqual(["--context", "from-config", "diff"]);
   });
 });
+
+describe("arguments", () => {
+  it("rejects a value flag given without a value, as the CLI passes `--context prod`", async () => {
+    const { manager, session } = setup();
+    const r = await run(
+      manager.actions.apply,
+      context(deployment, renderDir, ["prod"], { context: true }),
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe("`--context` needs a value: write `--context=<value>`.\n");
+    expect(session.calls()).toEqual([]);
+  });
+
+  it("rejects status for a service that is not in the render", async () => {
+    const { manager, session } = setup();
+    const r = await run(manager.actions.status, context(deployment, renderDir, ["3s"]));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe("No workload named 3s in the render (have api, db, migrate).\n");
+    expect(session.calls()).toEqual([]);
+  });
+});
