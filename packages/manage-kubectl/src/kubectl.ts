@@ -38,6 +38,7 @@ const NO_CLUSTER = [
   /no such host/,
   /i\/o timeout/,
   /context was not found for specified context/,
+  /context ".*" does not exist/,
   /no configuration has been provided/,
   /Missing or incomplete configuration info/,
 ];

@@ -76,6 +76,20 @@ describe("with the real kubectl and an unreachable cluster", () => {
   );
 });
 
+describe("with the real kubectl and an unknown context", () => {
+  it("says that no cluster answered for that context", async () => {
+    const manager = kubectl({ env: { KUBECONFIG: kubeconfig, HOME: home } });
+    const r = await run(
+      manager.actions.status,
+      context(deployment, renderDir, [], { context: "nope" }),
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toBe(
+      'No Kubernetes cluster answered for context `nope`: context "nope" does not exist. Check `kubectl config current-context`, KUBECONFIG, and that the cluster is running; choose another with --context.\n',
+    );
+  });
+});
+
 describe("with the real kubectl and no kubeconfig", () => {
   it("says that no cluster answered", async () => {
     const manager = kubectl({ env: { KUBECONFIG: join(home, "missing-kubeconfig"), HOME: home } });
