@@ -38,7 +38,7 @@ export interface K8sServiceOptions {
   signalViaPreStop: boolean;
   /** Where each secret variable comes from, by variable name (variables of `services.<svc>.secrets`). */
   secrets: Record<string, K8sSecretOptions>;
-  /** Deep-merged into this service's objects, by kind (`Deployment`, `Service`, `ConfigMap`, ...). */
+  /** Deep-merged into this service's objects, by kind (`Deployment`, `Service`, ...) or kind and name (`Service/api-public`). */
   override: Record<string, unknown>;
 }
 
@@ -144,7 +144,7 @@ export const k8sServiceModule = defineModule(import.meta.url, {
       type: types.attrsOf(types.anything),
       default: {},
       description:
-        "Deep-merged into this service's objects, by kind: `{ Deployment: { spec: { ... } } }`. `null` removes a field; lists of named items merge by `name`.",
+        'Deep-merged into this service\'s objects, by kind (`{ Deployment: { spec: { ... } } }`) or by kind and name (`"Service/api-public"`). `null` removes a field; lists of named items merge by `name`.',
     }),
   },
 });

@@ -936,18 +936,21 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
       });
     }
 
-    // Per-service override, by kind.
-    for (const [overrideKind, patch] of Object.entries(k8s.override)) {
-      const targets = mine.filter((o) => o.kind === overrideKind);
-      if (targets.length === 0) {
+    // Per-service override, by kind (`Service`) or by kind and name (`Service/api-public`).
+    for (const [key, patch] of Object.entries(k8s.override)) {
+      const [overrideKind, overrideName] = key.split("/", 2);
+      const matches = (o: GeneratedObject) =>
+        o.kind === overrideKind &&
+        (overrideName === undefined || o.metadata?.name === overrideName);
+      if (!mine.some(matches)) {
         warn(
-          `renderers.k8s.override.${overrideKind}`,
-          `\`${svcName}\` has no ${overrideKind}; this override is not used.`,
+          `renderers.k8s.override.${key}`,
+          `\`${svcName}\` has no ${key}; this override is not used.`,
         );
       }
       for (let i = 0; i < mine.length; i++) {
         const o = mine[i] as GeneratedObject;
-        if (o.kind === overrideKind) mine[i] = deepMerge(o, patch);
+        if (matches(o)) mine[i] = deepMerge(o, patch);
       }
     }
     for (const object of mine) objects.push({ service: svcName, object });

@@ -658,6 +658,28 @@ describe("escape hatches", () => {
     expect(find(objects, "Service", "api").spec.type).toBeUndefined();
   });
 
+  it("deep-merges a per-service override by kind and name into that object only, and reports one that matches nothing", () => {
+    const r = render({
+      api: {
+        package: { image: "a" },
+        ports: { http: { port: 80, expose: true } },
+        renderers: {
+          k8s: {
+            override: {
+              "Service/api-public": { spec: { externalTrafficPolicy: "Local" } },
+              "Job/api": { spec: {} },
+            },
+          },
+        },
+      },
+    });
+    expect(find(r.objects, "Service", "api-public").spec.externalTrafficPolicy).toBe("Local");
+    expect(find(r.objects, "Service", "api").spec.externalTrafficPolicy).toBeUndefined();
+    expect(messages(r)).toContainEqual(
+      "services.api.renderers.k8s.override.Job/api: `api` has no Job/api; this override is not used.",
+    );
+  });
+
   it("deep-merges deployment-wide overrides by kind and by kind/name, and reports one that matches nothing", () => {
     const r = render(
       { a: { package: { image: "a" } }, b: { package: { image: "b" } } },
