@@ -11,15 +11,18 @@ import {
   isNixExpr,
   type NixExpr,
   nixExpr,
+  nixIndentedString,
   nixInterpolate,
   nixKey,
   nixString,
+  parseExecLine,
   publishedHostPort,
   type Ref,
   resolveRefs,
   systemdServiceOf,
   toNix,
   unitEscape,
+  unitQuote,
 } from "@nix2dream/core";
 import type { NixosDeploymentOptions, NixosServiceOptions } from "./options.js";
 
@@ -198,6 +201,34 @@ export function nixosModuleFor(
   };
   const nix = new Interpolations(JSON.stringify([deployment.services, deployment.renderers, dep]));
   const shell = nix.marker("pkgs.runtimeShell");
+  /**
+   * An Exec line `<shell> -ec <script> <name> <args…>` of the shared mapping, rewritten as
+   * `${pkgs.writeShellScript "<name>" ''<script>''} <args…>` so the script reads as shell in the
+   * module. Lines holding a specifier (`%S`, `%t`: only valid on the Exec line itself) stay.
+   */
+  const scriptLine = (unitLine: string, name: string): string => {
+    // %S and %t are /var/lib and /run for system services; any other specifier keeps the line.
+    const line = unitLine.replace(
+      /(^|[^%])((?:%%)*)%([St])/g,
+      (_m, before: string, pairs: string, spec: string) =>
+        `${before}${pairs}${spec === "S" ? "/var/lib" : "/run"}`,
+    );
+    if (!line.startsWith(`${shell} -ec `) || /(^|[^%])(%%)*%[^%]/.test(line)) return unitLine;
+    let argv: string[];
+    try {
+      argv = parseExecLine(line);
+    } catch {
+      return unitLine;
+    }
+    if (argv[0] !== shell || argv[1] !== "-ec" || argv.length < 4) return unitLine;
+    const [, , script = "", , ...rest] = argv;
+    const text = `set -e\n${script}\n`;
+    const literal = nixIndentedString(text, 10) ?? nixString(text);
+    return [
+      nix.marker(`pkgs.writeShellScript ${nixString(name)} ${literal}`),
+      ...rest.map(unitQuote),
+    ].join(" ");
+  };
   const warn = (option: string, message: string, severity: Diagnostic["severity"] = "warning") =>
     diagnostics.push(diagnostic(deployment, { option, message, severity }));
 
@@ -411,6 +442,17 @@ export function nixosModuleFor(
         : [],
     });
     diagnostics.push(...mapped.diagnostics);
+    for (const [key, kind] of [
+      ["ExecStartPre", "pre"],
+      ["ExecStart", "start"],
+      ["ExecStartPost", "post"],
+    ] as const) {
+      const lines = mapped.service[key];
+      if (!lines) continue;
+      mapped.service[key] = lines.map((line, i) =>
+        scriptLine(line, `${unit}-${kind}${lines.length > 1 ? `-${i + 1}` : ""}`),
+      );
+    }
 
     // Volumes appear at their declared path too (a bind mount inside the service's namespace).
     const bind: string[] = [];

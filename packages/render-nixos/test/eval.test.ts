@@ -14,11 +14,12 @@ import {
   nixExpr,
   parseExecLine,
   serviceRef,
+  shellQuote,
 } from "@nix2dream/core";
 import { describe, expect, it } from "vitest";
 import nixos, { nixosModuleFor } from "../src/index.js";
 import { HOSTILE } from "./fixtures/shop.js";
-import { evalModuleConfig, tempDir } from "./nix.js";
+import { evalModuleConfig, materializeScripts, tempDir } from "./nix.js";
 
 interface Unit {
   environment?: Record<string, string>;
@@ -134,8 +135,10 @@ describe("Exec lines run for real", () => {
     const config = evalModuleConfig(file, "hostile", { store }) as unknown as Config;
     const svc = config.systemd.services["hostile-app"] as Unit;
     expect(svc.serviceConfig.LoadCredential).toBe("TOKEN:/run/keys/token");
-    const argv = parseExecLine(svc.serviceConfig.ExecStart as string);
-    expect(argv[0]).toBe("/bin/sh");
+    const argv = parseExecLine(
+      materializeScripts(svc.serviceConfig.ExecStart as string, tempDir("n2d-scripts-")),
+    );
+    expect(argv[0]).toMatch(/\/hostile-app-start$/);
     const creds = tempDir("n2d-creds-");
     writeFileSync(path.join(creds, "TOKEN"), "s3cr3t $(id) 'q'\n");
     const out = execFileSync(argv[0] as string, argv.slice(1), {
@@ -157,7 +160,10 @@ describe("Exec lines run for real", () => {
     });
     const config = evalModuleConfig(file, "hostile", { store }) as unknown as Config;
     const argv = parseExecLine(
-      config.systemd.services["hostile-app"]?.serviceConfig.ExecStart as string,
+      materializeScripts(
+        config.systemd.services["hostile-app"]?.serviceConfig.ExecStart as string,
+        tempDir("n2d-scripts-"),
+      ),
     );
     let stderr = "";
     try {
@@ -203,5 +209,30 @@ describe("Exec lines run for real", () => {
     expect(config.systemd.services["hostile-db"]?.serviceConfig.StateDirectory).toBe(
       "hostile/db/data",
     );
+  });
+});
+
+describe("scripts of Exec lines", () => {
+  it("runs preStart as written, specifier-like text and hostile values included", () => {
+    const value = `${HOSTILE.join("|")} 100%S %t %%`;
+    const { file } = render({
+      services: {
+        app: {
+          command: "/bin/true",
+          preStart: `printf '%s' ${shellQuote(value)}`,
+          secrets: { TOKEN: { fromFile: "/run/keys/token" } },
+        },
+      },
+    });
+    const config = evalModuleConfig(file, "hostile") as unknown as Config;
+    const line = config.systemd.services["hostile-app"]?.serviceConfig.ExecStartPre as string;
+    const argv = parseExecLine(materializeScripts(line, tempDir("n2d-scripts-")));
+    const creds = tempDir("n2d-creds-");
+    writeFileSync(path.join(creds, "TOKEN"), "t");
+    const out = execFileSync(argv[0] as string, argv.slice(1), {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH, CREDENTIALS_DIRECTORY: creds },
+    });
+    expect(out).toBe(value);
   });
 });

@@ -4,7 +4,7 @@
  * NixOS module be evaluated without nixpkgs (none is reachable on the test machines).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
@@ -68,7 +68,35 @@ in builtins.listToAttrs (map (n: { name = n; value = drv n; }) ${JSON.stringify(
   stdenv.hostPlatform.system = "x86_64-linux";
   writeText = text "text";
   writeScript = text "script";
+  writeShellScript = name: text: "STUBSCRIPT" + builtins.toJSON { inherit name text; } + "ENDSTUB";
 }`;
+}
+
+/**
+ * Replaces each stub `pkgs.writeShellScript` result in `line` with a real script file under
+ * `dir` (`#!/bin/sh` + its text, executable), as nixpkgs would build it in the store; the
+ * path written into the line is relative to `root` when given (for `systemd-analyze --root`).
+ */
+export function materializeScripts(line: string, dir: string, root = ""): string {
+  let out = line;
+  for (;;) {
+    const start = out.indexOf("STUBSCRIPT");
+    if (start < 0) return out;
+    let end = out.indexOf("ENDSTUB", start);
+    let script: { name: string; text: string } | undefined;
+    while (end >= 0 && script === undefined) {
+      try {
+        script = JSON.parse(out.slice(start + 10, end));
+      } catch {
+        end = out.indexOf("ENDSTUB", end + 1);
+      }
+    }
+    if (!script || end < 0) throw new Error(`unterminated stub script in ${line}`);
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, script.name);
+    writeFileSync(file, `#!/bin/sh\n${script.text}`, { mode: 0o755 });
+    out = `${out.slice(0, start)}${file.slice(root.length)}${out.slice(end + 7)}`;
+  }
 }
 
 /**

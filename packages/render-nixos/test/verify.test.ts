@@ -14,7 +14,7 @@ import { type DeploymentDefinition, evaluateDeployment, serviceRef } from "@nix2
 import { describe, expect, it } from "vitest";
 import nixos, { nixosModuleFor } from "../src/index.js";
 import { HOSTILE } from "./fixtures/shop.js";
-import { evalModuleConfig, tempDir } from "./nix.js";
+import { evalModuleConfig, materializeScripts, tempDir } from "./nix.js";
 
 interface EvaluatedUnit {
   description?: string;
@@ -78,6 +78,13 @@ function verify(def: Omit<DeploymentDefinition, "name" | "use">) {
   for (const t of STUB_TARGETS) writeFileSync(path.join(libUnits, t), "[Unit]\nDescription=stub\n");
   const names: string[] = [];
   for (const [name, u] of Object.entries(config.systemd.services)) {
+    for (const key of ["ExecStartPre", "ExecStart", "ExecStartPost"]) {
+      const v = u.serviceConfig[key];
+      const scripts = path.join(root, "scripts");
+      if (typeof v === "string") u.serviceConfig[key] = materializeScripts(v, scripts, root);
+      if (Array.isArray(v))
+        u.serviceConfig[key] = v.map((l) => materializeScripts(l, scripts, root));
+    }
     writeFileSync(path.join(units, `${name}.service`), unitText(u));
     names.push(`${name}.service`);
   }
