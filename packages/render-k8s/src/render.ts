@@ -131,6 +131,7 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** A DNS-1123 label made from `name`: lower case, other characters as `-`, at most 63 long. */
 export function dnsLabel(name: string): string {
@@ -439,7 +440,8 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
       name,
       value: res(value, `env.${name}`),
     }));
-    const explicit: Record<string, string> = {};
+    /** Explicit values by Secret name, then key. */
+    const explicit = new Map<string, Record<string, string>>();
     const secretObjectName = `${objName}-secrets`;
     for (const [name, src] of Object.entries(s.secrets)) {
       const o = k8s.secrets[name];
@@ -449,25 +451,32 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
           `\`fromFile\` is read on local targets only; on Kubernetes \`${name}\` comes from a Secret (\`renderers.k8s.secrets.${name}\`).`,
         );
       }
-      if (o?.value != null) {
-        const key = o.key ?? name;
-        if (!CONFIG_KEY.test(key)) {
-          error(
-            `renderers.k8s.secrets.${name}.key`,
-            `The Secret key ${JSON.stringify(key)} may hold letters, digits, \`-\`, \`_\` and \`.\` only.`,
-          );
-          continue;
-        }
-        explicit[key] = o.value;
-        env.push({ name, valueFrom: { secretKeyRef: { name: o.name ?? secretObjectName, key } } });
+      const key = o?.key ?? name;
+      const secretName = o?.name ?? (o?.value != null ? secretObjectName : defaultSecret);
+      if (!CONFIG_KEY.test(key)) {
+        error(
+          `renderers.k8s.secrets.${name}.key`,
+          `The Secret key ${JSON.stringify(key)} may hold letters, digits, \`-\`, \`_\` and \`.\` only; \`${name}\` is not rendered.`,
+        );
         continue;
       }
-      const key = o?.key ?? name;
+      if (!DNS_SUBDOMAIN.test(secretName) || secretName.length > 253) {
+        error(
+          `renderers.k8s.secrets.${name}.name`,
+          `The Secret name ${JSON.stringify(secretName)} is not a Kubernetes object name (lower-case letters, digits, \`-\` and \`.\`); \`${name}\` is not rendered.`,
+        );
+        continue;
+      }
+      if (o?.value != null) {
+        explicit.set(secretName, { ...explicit.get(secretName), [key]: base64(o.value) });
+        env.push({ name, valueFrom: { secretKeyRef: { name: secretName, key } } });
+        continue;
+      }
       env.push({
         name,
         valueFrom: {
           secretKeyRef: {
-            name: o?.name ?? defaultSecret,
+            name: secretName,
             key,
             ...(src.required ? {} : { optional: true }),
           },
@@ -482,19 +491,10 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
         );
       }
     }
-    const explicitNames = new Set(
-      Object.entries(k8s.secrets)
-        .filter(([n, o]) => o.value != null && n in s.secrets)
-        .map(([, o]) => o.name ?? secretObjectName),
-    );
-    if (Object.keys(explicit).length > 0) {
-      for (const secretName of [...explicitNames].sort()) {
-        const data: Record<string, string> = {};
-        for (const [n, o] of Object.entries(k8s.secrets)) {
-          if (o.value == null || !(n in s.secrets) || (o.name ?? secretObjectName) !== secretName)
-            continue;
-          data[o.key ?? n] = base64(o.value);
-        }
+    if (explicit.size > 0) {
+      for (const [secretName, data] of [...explicit].sort(([x], [y]) =>
+        x < y ? -1 : x > y ? 1 : 0,
+      )) {
         mine.push({
           apiVersion: "v1",
           kind: "Secret",

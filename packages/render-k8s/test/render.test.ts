@@ -346,6 +346,46 @@ describe("files and secrets", () => {
     for (const c of configMaps) expect(c).not.toContain(secret.data.INLINE);
   });
 
+  it("rejects Secret names and keys Kubernetes would refuse, naming the option", () => {
+    const r = render({
+      api: {
+        package: { image: "a" },
+        secrets: { A: {}, B: {} },
+        renderers: { k8s: { secrets: { A: { name: "Bad_Name" }, B: { key: "a/b" } } } },
+      },
+    });
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.option)).toEqual([
+      "services.api.renderers.k8s.secrets.A.name",
+      "services.api.renderers.k8s.secrets.B.key",
+    ]);
+    expect(
+      find(r.objects, "Deployment", "api").spec.template.spec.containers[0].env,
+    ).toBeUndefined();
+  });
+
+  it("renders one Secret per name for explicit values, and none for a value it rejects", () => {
+    const r = render({
+      api: {
+        package: { image: "a" },
+        secrets: { A: {}, B: {}, C: {} },
+        renderers: {
+          k8s: {
+            secrets: {
+              A: { value: "1" },
+              B: { value: "2", name: "extra" },
+              C: { value: "3", key: "c/d" },
+            },
+          },
+        },
+      },
+    });
+    const secrets = r.objects.filter((o) => o.kind === "Secret") as Any[];
+    expect(secrets.map((o) => [o.metadata.name, o.data])).toEqual([
+      ["api-secrets", { A: "MQ==" }],
+      ["extra", { B: "Mg==" }],
+    ]);
+  });
+
   it("rejects renderer secret options for variables the service does not declare", () => {
     const r = render({
       api: { package: { image: "a" }, renderers: { k8s: { secrets: { NOPE: { name: "x" } } } } },
