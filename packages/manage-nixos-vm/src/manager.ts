@@ -404,11 +404,15 @@ async function logs(ctx: ManagerContext, opts: NixosVmManagerOptions): Promise<A
   const buf = Buffer.alloc(64 * 1024);
   while (!ctx.signal.aborted) {
     await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 200);
-      ctx.signal.addEventListener("abort", () => {
-        clearTimeout(t);
+      const onAbort = () => {
+        clearTimeout(timer);
         resolve();
-      });
+      };
+      const timer = setTimeout(() => {
+        ctx.signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, 200);
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
     });
     const size = statSync(file).size;
     if (size < offset) offset = 0;
