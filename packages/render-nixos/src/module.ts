@@ -284,6 +284,14 @@ export function nixosModuleFor(
     const bindReadOnly: string[] = [];
     for (const [target, f] of Object.entries(s.files)) {
       const opt = at(`files.${JSON.stringify(target)}`);
+      if (target.split("/").some((seg) => seg === ".." || seg === ".")) {
+        warn(
+          opt,
+          `A file path with \`.\` or \`..\` segments could land outside its place; ${JSON.stringify(target)} is not shipped.`,
+          "error",
+        );
+        continue;
+      }
       if (!target.startsWith("/")) {
         warn(
           opt,

@@ -270,6 +270,16 @@ describe("diagnostics", () => {
     );
   });
 
+  it("refuses file paths with . or .. segments, which could land outside /etc", () => {
+    const { diagnostics, source } = nixosModuleFor(
+      evaluate({ services: { a: { command: "/bin/a", files: { "/etc/../root/x": "x" } } } }),
+    );
+    expect(diagnostics.map((d) => [d.option, d.severity])).toEqual([
+      ['services.a.files."/etc/../root/x"', "error"],
+    ]);
+    expect(source).not.toContain("root/x");
+  });
+
   it("reports an image package, which NixOS does not run", () => {
     const d = nixosModuleFor(evaluate({ services: { a: { package: { image: "redis:7" } } } }));
     expect(d.diagnostics.map((x) => x.option)).toContain("services.a.package.image");
