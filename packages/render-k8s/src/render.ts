@@ -932,7 +932,15 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
         apiVersion: "apps/v1",
         kind: "Deployment",
         metadata: meta(objName),
-        spec: { replicas: s.replicas, selector: { matchLabels: { ...selector } }, template },
+        spec: {
+          replicas: s.replicas,
+          selector: { matchLabels: { ...selector } },
+          // A ReadWriteOnce claim cannot be mounted by the old and the new pod at once.
+          ...(Object.values(s.volumes).some((v) => v.persistent)
+            ? { strategy: { type: "Recreate" } }
+            : {}),
+          template,
+        },
       });
     }
 

@@ -143,7 +143,7 @@ describe("workloads", () => {
     expect(find(objects, "Job", "batch").spec).toMatchObject({ completions: 3, parallelism: 3 });
   });
 
-  it("honours an explicit workload kind", () => {
+  it("honours an explicit workload kind, recreating a Deployment's pods when they hold a claim", () => {
     const { objects } = render({
       db: {
         package: { image: "pg" },
@@ -158,6 +158,7 @@ describe("workloads", () => {
     expect(find(objects, "PersistentVolumeClaim", "db-vol-d").spec.resources.requests.storage).toBe(
       "1Gi",
     );
+    expect(d.spec.strategy).toEqual({ type: "Recreate" });
   });
 
   it("renders non-persistent volumes as emptyDir with the size as sizeLimit", () => {
