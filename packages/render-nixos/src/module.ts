@@ -280,7 +280,6 @@ export function nixosModuleFor(
     const resolveText = (text: string) => resolveRefs(text, resolve);
 
     // Where each file ends up: /etc through environment.etc, elsewhere a store path bound in.
-    const filePlace = new Map<string, string>();
     const bindReadOnly: string[] = [];
     for (const [target, f] of Object.entries(s.files)) {
       const opt = at(`files.${JSON.stringify(target)}`);
@@ -343,7 +342,6 @@ export function nixosModuleFor(
           }
         }
         etc[target.slice(5)] = entry;
-        filePlace.set(target, target);
       } else if (!BIND_SAFE.test(target)) {
         warn(
           opt,
@@ -359,7 +357,6 @@ export function nixosModuleFor(
               : `pkgs.writeText ${nixString(name)} ${nixString(content.text as string)}`
             : sourceExpr;
         bindReadOnly.push(`${nix.marker(store)}:${target}`);
-        filePlace.set(target, target);
         if ((mode & 0o222) !== 0) {
           warn(
             `${opt}.mode`,
