@@ -14,6 +14,27 @@ import { manifestFiles } from "./files.js";
 import { k8sDeploymentModule, k8sServiceModule } from "./options.js";
 import { type K8sOptions, renderObjects } from "./render.js";
 
+export {
+  cpuQuantity,
+  DEFAULT_WAIT_IMAGE,
+  dnsLabel,
+  LABELS,
+  labelsFor,
+  MANAGED_BY,
+  namespaceFor,
+  type ProbeOptions,
+  portName,
+  probeSeconds,
+  probesFor,
+  resourcesFor,
+  securityContextFor,
+  selectorFor,
+  serviceDnsName,
+  WAIT_HTTP_SCRIPT,
+  WAIT_TCP_SCRIPT,
+  type WaitTarget,
+  waitContainerFor,
+} from "./builders.js";
 export { ALL_FILE, KUSTOMIZATION_FILE, manifestFiles, toYaml, toYamlStream } from "./files.js";
 export { deepMerge } from "./merge.js";
 export {
@@ -26,20 +47,13 @@ export {
   type WorkloadKind,
 } from "./options.js";
 export {
-  DEFAULT_WAIT_IMAGE,
-  dnsLabel,
   type GeneratedObject,
   type K8sOptions,
   type K8sRender,
   type KubernetesObject,
-  LABELS,
-  MANAGED_BY,
   PRESTART_SCRIPT,
-  portName,
   renderObjects,
   VOLUME_SCRIPT,
-  WAIT_HTTP_SCRIPT,
-  WAIT_TCP_SCRIPT,
   workloadKindOf,
 } from "./render.js";
 

@@ -24,13 +24,28 @@ import type {
   PersistentVolumeClaim,
   PodSpec,
   PodTemplateSpec,
-  Probe,
   Secret,
   Service,
   Volume,
   VolumeMount,
 } from "kubernetes-types/core/v1.js";
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
+import {
+  DEFAULT_WAIT_IMAGE,
+  dnsLabel,
+  LABELS,
+  labelsFor,
+  MANAGED_BY,
+  namespaceFor,
+  portName,
+  probeSeconds,
+  probesFor,
+  resourcesFor,
+  securityContextFor,
+  selectorFor,
+  serviceDnsName,
+  waitContainerFor,
+} from "./builders.js";
 import { deepMerge } from "./merge.js";
 import type { ExposeAs, K8sDeploymentOptions, K8sServiceOptions, WorkloadKind } from "./options.js";
 
@@ -80,29 +95,12 @@ export interface K8sRender {
   namespace: string;
 }
 
-/** Default image of the init containers that wait for dependencies. */
-export const DEFAULT_WAIT_IMAGE = "busybox:1.36";
-/** Default wait loop for TCP: connects until the dependency's Service answers. */
-export const WAIT_TCP_SCRIPT =
-  'until nc -w 2 "$WAIT_HOST" "$WAIT_PORT" </dev/null >/dev/null 2>&1; do echo "waiting for $WAIT_HOST:$WAIT_PORT"; sleep 2; done';
-/** Default wait loop for HTTP healthchecks: fetches `WAIT_URL` until it succeeds. */
-export const WAIT_HTTP_SCRIPT =
-  'until wget -q -O /dev/null "$WAIT_URL"; do echo "waiting for $WAIT_URL"; sleep 2; done';
 /** Init container script for volumes: `init` when the volume is empty, then `check`. */
 export const VOLUME_SCRIPT =
   'cd -- "$1"; if [ -z "$(ls -A .)" ] && [ -n "$2" ]; then sh -ec "$2"; fi; if [ -n "$3" ]; then sh -ec "$3"; fi';
 /** Runs `preStart` in the container's shell, then `exec`s the program. */
 export const PRESTART_SCRIPT = 'eval "$1"; shift; exec "$@"';
 
-/** Label keys render-k8s puts on every object. */
-export const LABELS = {
-  name: "app.kubernetes.io/name",
-  instance: "app.kubernetes.io/instance",
-  partOf: "app.kubernetes.io/part-of",
-  managedBy: "app.kubernetes.io/managed-by",
-} as const;
-/** Value of `app.kubernetes.io/managed-by`. */
-export const MANAGED_BY = "nix2dream";
 const ANNOTATION_PREFIX = "nix2dream.dev";
 
 const SERVICE_OPTION_DEFAULTS: K8sServiceOptions = {
@@ -132,36 +130,6 @@ const LABEL_KEY =
   /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** A DNS-1123 label made from `name`: lower case, other characters as `-`, at most 63 long. */
-export function dnsLabel(name: string): string {
-  const s = name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 63)
-    .replace(/-+$/, "");
-  return s || "x";
-}
-
-/** A Kubernetes port name (IANA_SVC_NAME: at most 15, lower case, a letter, no `--`) for `name`, or a fallback from the number. */
-export function portName(name: string, port: number): string {
-  const s = name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/-{2,}/g, "-")
-    .replace(/^-+|-+$/g, "");
-  if (s.length > 0 && s.length <= 15 && /[a-z]/.test(s)) return s;
-  return `p${port}`.slice(0, 15);
-}
-
-function cpuQuantity(cpu: number): string {
-  return Number.isInteger(cpu) ? String(cpu) : `${Math.round(cpu * 1000)}m`;
-}
-
-function seconds(n: number): number {
-  return Math.max(1, Math.ceil(n));
-}
 
 function octal(mode: string): number {
   return Number.parseInt(mode, 8);
@@ -288,21 +256,13 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
     taken.set(label, name);
     names.set(name, label);
   }
-  const fqdn = (service: string) =>
-    `${names.get(service) ?? dnsLabel(service)}.${namespace}.svc.cluster.local`;
+  const fqdn = (service: string) => serviceDnsName(service, namespace);
 
   const objects: Array<{ service: string | null; object: GeneratedObject }> = [];
   if (createNamespace) {
     objects.push({
       service: null,
-      object: {
-        apiVersion: "v1",
-        kind: "Namespace",
-        metadata: {
-          name: namespace,
-          labels: { [LABELS.partOf]: partOf, [LABELS.managedBy]: MANAGED_BY },
-        },
-      },
+      object: namespaceFor(d.name, namespace),
     });
   }
 
@@ -370,13 +330,8 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
     const res = (value: string, option: string) => resolveRefs(value, resolve(option));
 
     const kind = workloadKindOf(s, d, awaited);
-    const labels: Record<string, string> = {
-      [LABELS.name]: objName,
-      [LABELS.instance]: partOf,
-      [LABELS.partOf]: partOf,
-      [LABELS.managedBy]: MANAGED_BY,
-    };
-    const selector = { [LABELS.name]: objName, [LABELS.instance]: partOf };
+    const labels: Record<string, string> = labelsFor(d.name, svcName);
+    const selector = selectorFor(d.name, svcName);
     const annotations: Record<string, string> = {};
     for (const [k, v] of Object.entries(s.labels)) {
       if (k in labels) {
@@ -612,22 +567,15 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
     }
 
     // Probes.
-    const probes: Partial<Pick<Container, "readinessProbe" | "livenessProbe" | "startupProbe">> =
-      {};
     const hc: Healthcheck | null = s.healthcheck;
+    const probes = hc
+      ? probesFor(hc, {
+          liveness: k8s.liveness,
+          portName: portNameOf,
+          resolve: (c) => res(c, "healthcheck.command"),
+        })
+      : {};
     if (hc) {
-      const action: Probe =
-        hc.type === "exec"
-          ? { exec: { command: hc.command.map((c) => res(c, "healthcheck.command")) } }
-          : hc.type === "http"
-            ? {
-                httpGet: {
-                  path: hc.path,
-                  port: portNameOf(hc.port),
-                  scheme: hc.scheme === "https" ? "HTTPS" : "HTTP",
-                },
-              }
-            : { tcpSocket: { port: portNameOf(hc.port) } };
       for (const [field, value] of [
         ["interval", hc.interval],
         ["timeout", hc.timeout],
@@ -635,26 +583,8 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
         if (!Number.isInteger(value) || value < 1) {
           warn(
             `healthcheck.${field}`,
-            `Kubernetes probes count whole seconds (at least 1); ${value}s is rendered as ${seconds(value)}s.`,
+            `Kubernetes probes count whole seconds (at least 1); ${value}s is rendered as ${probeSeconds(value)}s.`,
           );
-        }
-      }
-      const timing = {
-        periodSeconds: seconds(hc.interval),
-        timeoutSeconds: seconds(hc.timeout),
-        failureThreshold: Math.max(1, hc.retries),
-      };
-      probes.readinessProbe = { ...action, ...timing };
-      if (k8s.liveness) {
-        probes.livenessProbe = { ...action, ...timing };
-        if (hc.startPeriod > 0) {
-          probes.startupProbe = {
-            ...action,
-            periodSeconds: timing.periodSeconds,
-            timeoutSeconds: timing.timeoutSeconds,
-            failureThreshold:
-              Math.ceil(hc.startPeriod / timing.periodSeconds) + timing.failureThreshold,
-          };
         }
       }
       if (kind === "Job") {
@@ -666,28 +596,19 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
     }
 
     // Resources and security context.
-    const limits: Record<string, string> = {};
-    if (s.resources.cpu !== null) limits.cpu = cpuQuantity(s.resources.cpu);
-    if (s.resources.memory !== null) limits.memory = String(s.resources.memory);
-    const podSecurity: NonNullable<PodSpec["securityContext"]> = {};
-    if (s.user !== null) {
-      if (/^\d+$/.test(s.user)) podSecurity.runAsUser = Number(s.user);
-      else
-        warn(
-          "user",
-          `Kubernetes runs containers as numeric ids only; the user name \`${s.user}\` is not rendered (set a numeric id).`,
-        );
+    const resources = resourcesFor(s.resources);
+    const podSecurity = securityContextFor(s.user, s.group);
+    if (s.user !== null && !/^\d+$/.test(s.user)) {
+      warn(
+        "user",
+        `Kubernetes runs containers as numeric ids only; the user name \`${s.user}\` is not rendered (set a numeric id).`,
+      );
     }
-    if (s.group !== null) {
-      if (/^\d+$/.test(s.group)) {
-        podSecurity.runAsGroup = Number(s.group);
-        podSecurity.fsGroup = Number(s.group);
-      } else {
-        warn(
-          "group",
-          `Kubernetes runs containers with numeric group ids only; the group name \`${s.group}\` is not rendered (set a numeric id).`,
-        );
-      }
+    if (s.group !== null && !/^\d+$/.test(s.group)) {
+      warn(
+        "group",
+        `Kubernetes runs containers with numeric group ids only; the group name \`${s.group}\` is not rendered (set a numeric id).`,
+      );
     }
 
     // Stop.
@@ -787,16 +708,16 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
         t.healthcheck?.type === "http" && condition === "healthy"
           ? `${t.healthcheck.scheme}://${fqdn(dep)}:${port.port}${t.healthcheck.path}`
           : "";
-      initContainers.push({
-        name: `wait-${names.get(dep)}`.slice(0, 63),
-        image: waitImage,
-        command: waitCommand ?? ["/bin/sh", "-c", url ? WAIT_HTTP_SCRIPT : WAIT_TCP_SCRIPT],
-        env: [
-          { name: "WAIT_HOST", value: fqdn(dep) },
-          { name: "WAIT_PORT", value: String(port.port) },
-          { name: "WAIT_URL", value: url },
-        ],
-      });
+      initContainers.push(
+        waitContainerFor({
+          name: `wait-${names.get(dep)}`.slice(0, 63),
+          image: waitImage,
+          command: waitCommand,
+          host: fqdn(dep),
+          port: port.port,
+          url,
+        }),
+      );
     }
 
     // The container.
@@ -834,7 +755,7 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
       }));
     }
     if (mounts.length > 0) container.volumeMounts = mounts;
-    if (Object.keys(limits).length > 0) container.resources = { limits };
+    if (resources) container.resources = resources;
     Object.assign(container, probes);
     if (lifecycle) container.lifecycle = lifecycle;
     for (const c of initContainers) if (c.image === image && env.length > 0 && !c.env) c.env = env;
@@ -842,7 +763,7 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
     const pod = {} as PodSpec;
     if (jobSpec) pod.restartPolicy = jobSpec.restartPolicy;
     pod.terminationGracePeriodSeconds = Math.ceil(s.stop.gracePeriod);
-    if (Object.keys(podSecurity).length > 0) pod.securityContext = podSecurity;
+    if (podSecurity) pod.securityContext = podSecurity;
     if (initContainers.length > 0) pod.initContainers = initContainers;
     pod.containers = [container];
     if (volumes.length > 0) pod.volumes = volumes;
