@@ -1,0 +1,29 @@
+/** The root README's example config is real: `nix2dream check --strict` accepts it as printed. */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect, it } from "vitest";
+
+const example = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(example, "../..");
+
+it("the root README's nix2dream.config.ts evaluates and renders without a diagnostic", () => {
+  const readme = readFileSync(join(root, "README.md"), "utf8");
+  const config = /```ts\n(\/\/ nix2dream\.config\.ts\n[\s\S]*?)```/.exec(readme)?.[1];
+  expect(config, "README.md has a ```ts block starting with // nix2dream.config.ts").toBeTruthy();
+  // Inside the example so `nix2dream` and the plugins resolve from its node_modules.
+  const dir = mkdtempSync(join(example, ".test-run-readme-"));
+  try {
+    writeFileSync(join(dir, "nix2dream.config.ts"), config as string);
+    const r = spawnSync(
+      process.execPath,
+      [join(root, "packages/nix2dream/dist/cli.js"), "check", "--strict"],
+      { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+    );
+    expect(r.stderr + r.stdout).toContain("0 warnings");
+    expect(r.status).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
