@@ -4,6 +4,7 @@
  * the manager passes (an unknown flag or a bad value fails before any connection) and the
  * manager must turn the connection failure into its clear message. Also: no kubeconfig at all.
  */
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { evaluateDeployment } from "@nix2dream/core";
@@ -29,6 +30,13 @@ let deployment: ReturnType<typeof evaluateDeployment>["deployment"];
 let kubeconfig = "";
 let home = "";
 beforeAll(() => {
+  try {
+    execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
+  } catch {
+    throw new Error(
+      "kubectl is not installed: these tests run the real kubectl client, no cluster needed. Install the apt package `kubectl` (Google Cloud SDK apt repository, client 1.32; see scripts/setup.sh).",
+    );
+  }
   const t = tempDir("real");
   temps.push(t.remove);
   ({ deployment, renderDir } = writeRender(t.dir));

@@ -44,7 +44,7 @@ export function kubectl(
     const err = e as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
     if (err.code === "ENOENT") {
       throw new Error(
-        "kubectl is not installed: these tests run the real kubectl client (install it from https://dl.k8s.io, e.g. `scripts/setup.sh`; no cluster is needed).",
+        "kubectl is not installed: these tests run the real kubectl client, no cluster needed. Install the apt package `kubectl` (on these machines it comes from the Google Cloud SDK apt repository, client 1.32; see scripts/setup.sh).",
       );
     }
     throw new Error(`kubectl ${args.join(" ")} failed:\n${err.stderr ?? ""}${err.stdout ?? ""}`);
@@ -86,7 +86,7 @@ export function decodeProblems(file: string): string[] {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === "ENOENT") {
       throw new Error(
-        "kubectl is not installed: these tests run the real kubectl client (see scripts/setup.sh).",
+        "kubectl is not installed: these tests run the real kubectl client, no cluster needed. Install the apt package `kubectl` (Google Cloud SDK apt repository, client 1.32; see scripts/setup.sh).",
       );
     }
     stderr = err.stderr ?? "";
