@@ -649,7 +649,7 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
         );
       }
       const backoffLimit = r.policy === "no" ? 0 : (r.maxRetries ?? 6);
-      if (r.policy !== "no" && r.maxRetries === null) {
+      if (r.policy !== "no" && r.maxRetries === null && defined.has(at("restart"))) {
         warn(
           "restart.maxRetries",
           "A Job's retries are bounded; unlimited retries are rendered as `backoffLimit: 6` (Kubernetes' default).",

@@ -134,6 +134,18 @@ describe("workloads", () => {
     );
   });
 
+  it("gives a Job with the default restart settings Kubernetes' backoffLimit without a warning", () => {
+    const r = render({
+      seed: { package: { image: "s" } },
+      api: { package: { image: "a" }, dependsOn: { seed: "completed" } },
+    });
+    expect(find(r.objects, "Job", "seed").spec).toMatchObject({
+      backoffLimit: 6,
+      template: { spec: { restartPolicy: "OnFailure" } },
+    });
+    expect(r.diagnostics.filter((d) => d.service === "seed")).toEqual([]);
+  });
+
   it("renders replicas as the workload's replicas and as a Job's completions", () => {
     const { objects } = render({
       web: { package: { image: "w" }, replicas: 4 },
