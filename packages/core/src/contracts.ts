@@ -76,6 +76,15 @@ export interface ActionResult {
 /** One action of a manager (`up`, `down`, `ps`, `logs`, `restart`, ...). */
 export type ManagerAction = (ctx: ManagerContext) => Promise<ActionResult>;
 
+/** A flag a manager's actions take (`--context prod`), so the CLI parses its value. */
+export interface ManagerFlag {
+  type: "string" | "boolean";
+  /** One-letter alias; must not clash with the CLI's own (`-c -o -m -f -n -t -d -h -v`). */
+  short?: string;
+  /** One line for `--help`. */
+  description?: string;
+}
+
 /** A manager acts on the artifacts of one renderer. */
 export interface Manager<Name extends string = string> {
   name: Name;
@@ -85,5 +94,10 @@ export interface Manager<Name extends string = string> {
   module?: Module;
   /** Short help per action, shown by `nix2dream --help`. */
   descriptions?: Record<string, string>;
+  /**
+   * Flags with values that the actions take. Flags not declared here still reach the action,
+   * but only as booleans: `--context prod` would be `context: true` and a stray `prod`.
+   */
+  flags?: Record<string, ManagerFlag>;
   actions: Record<string, ManagerAction>;
 }

@@ -141,10 +141,10 @@ function settings(ctx: ManagerContext, opts: KubectlManagerOptions): Settings {
   const flag = (name: string) => {
     const v = ctx.flags[name];
     if (v === true || v === "") {
-      // The CLI passes `--context prod` as a bare flag plus a positional `prod`.
+      // `--context` with no value (the CLI parses the value of a declared flag).
       throw new KubectlError(
         "BAD_ARGS",
-        `\`--${name}\` needs a value: write \`--${name}=<value>\`.`,
+        `\`--${name}\` needs a value: write \`--${name} <value>\`.`,
       );
     }
     return typeof v === "string" ? v : null;
@@ -410,6 +410,11 @@ export default function kubectlManager(opts: KubectlManagerOptions = {}): Manage
     name: "kubectl",
     renderer: "k8s",
     module: kubectlManagerModule,
+    flags: {
+      context: { type: "string", description: "kubeconfig context (default: the current one)" },
+      namespace: { type: "string", description: "namespace (default: the rendered one)" },
+      timeout: { type: "string", description: "how long status --wait waits, e.g. 5m" },
+    },
     descriptions: {
       apply:
         "Server-side apply of the render (field manager nix2dream), pruning what this deployment no longer renders (--no-prune to keep; --force-conflicts).",

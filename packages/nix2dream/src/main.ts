@@ -520,7 +520,7 @@ async function managerCommand(
     allowPositionals: true,
   });
   run.flags = parsed.values as Flags;
-  const args = parsed.positionals.slice(1);
+  let args = parsed.positionals.slice(1);
   for (const key of ["config", "out", "manager", "tail"] as const) {
     if (run.flags[key] === true) {
       throw new UserError("BAD_FLAGS", `The flag --${key} needs a value.`, {
@@ -549,6 +549,25 @@ async function managerCommand(
   } else {
     project = await projectFor(run);
     manager = selectManager(project, run.flags.manager as string | undefined);
+  }
+
+  if (manager.flags) {
+    // Again, now that the manager is known: its own flags take values (`--context prod`).
+    const again = parseArgs({
+      args: argv,
+      options: { ...manager.flags, ...GLOBAL_OPTIONS, ...MANAGER_OPTIONS },
+      strict: false,
+      allowPositionals: true,
+    });
+    run.flags = again.values as Flags;
+    args = again.positionals.slice(1);
+    for (const [name, flag] of Object.entries(manager.flags)) {
+      if (flag.type === "string" && run.flags[name] === true) {
+        throw new UserError("BAD_FLAGS", `The flag --${name} needs a value.`, {
+          hint: `See \`nix2dream ${command} --help\`.`,
+        });
+      }
+    }
   }
 
   const action = manager.actions[command];

@@ -565,6 +565,17 @@ describe("manager commands", () => {
     expect(cli(dir, ["greet"]).stdout).toBe("hello from echo\n");
   });
 
+  it("parses the values of flags a manager declares, in both spellings", async () => {
+    const dir = await project({ "nix2dream.config.ts": basic });
+    expect(cli(dir, ["greet", "--to", "you all", "x"]).stdout).toBe(
+      "hello from echo to you all [x]\n",
+    );
+    expect(cli(dir, ["greet", "--to=you"]).stdout).toBe("hello from echo to you\n");
+    const r = cli(dir, ["greet", "--to"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("The flag --to needs a value.");
+  });
+
   it("renders before an action that builds or starts, not before one on what already runs", async () => {
     const dir = await project({ "nix2dream.config.ts": basic });
     const out = join(dir, ".nix2dream", "shop", "files");
