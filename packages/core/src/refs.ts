@@ -164,3 +164,24 @@ export function describeRef(r: Ref): string {
       return `ref.${r.service}.files[${JSON.stringify(r.path)}]`;
   }
 }
+
+/**
+ * Every reference in a value (strings, arrays and objects walked deeply), in order of
+ * appearance, duplicates kept. For renderers that must act on what a service refers to, e.g.
+ * mount another service's volume where the reference needs it.
+ */
+export function refsIn(value: unknown): Ref[] {
+  const found: Ref[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") {
+      if (!hasRefs(v)) return;
+      for (const p of parseRefs(v)) if (typeof p !== "string") found.push(p);
+    } else if (Array.isArray(v)) {
+      for (const x of v) walk(x);
+    } else if (v !== null && typeof v === "object") {
+      for (const x of Object.values(v)) walk(x);
+    }
+  };
+  walk(value);
+  return found;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evaluateDeployment, ModuleError, parseRefs, ref } from "../src/index.js";
+import { evaluateDeployment, ModuleError, parseRefs, ref, refsIn } from "../src/index.js";
 
 describe("file references", () => {
   it("round-trip a declared path with colons, quotes and spaces", () => {
@@ -33,5 +33,22 @@ describe("file references", () => {
     expect(message).toContain('ref.api.files["/etc/app.json"]');
     expect(message).toContain('service api has no file "/etc/app.json" (files: /etc/api.json)');
     expect(message).toContain("nix2dream.config.ts");
+  });
+});
+
+describe("refsIn", () => {
+  it("finds every reference in nested strings, arrays and objects, in order", () => {
+    const value = {
+      env: { A: `x${ref.db?.host}:${ref.db?.ports.pg}` },
+      args: ["-c", ref.api?.files["/etc/a.json"]],
+      deep: [{ v: ref.db?.volumes.data }],
+      plain: "no refs",
+    };
+    expect(refsIn(value)).toEqual([
+      { service: "db", kind: "host" },
+      { service: "db", kind: "port", port: "pg" },
+      { service: "api", kind: "file", path: "/etc/a.json" },
+      { service: "db", kind: "volume", volume: "data" },
+    ]);
   });
 });

@@ -6,6 +6,7 @@
 import {
   type Artifact,
   type Diagnostic,
+  describeRef,
   diagnostic,
   type EvaluatedDeployment,
   type EvaluatedService,
@@ -13,6 +14,7 @@ import {
   ociBuildContext,
   type Ref,
   type RefResolver,
+  refsIn,
   resolvePort,
   resolveRefs,
 } from "@nix2dream/core";
@@ -411,6 +413,7 @@ export function renderCompose(
         read_only: true,
       });
     }
+    mounts.push(...foreignMounts(service, deployment, mounts, warn, at));
     if (mounts.length > 0) entry.volumes = mounts;
 
     if (service.healthcheck) {
@@ -550,4 +553,56 @@ function healthcheckTest(
     "error",
   );
   return null;
+}
+
+/**
+ * Mounts for what `service` refers to in another service: a reference to another service's
+ * volume or file is a path, and in a container that path exists only if it is mounted there
+ * too. A persistent volume is shared (the same named volume at the same path); a rendered or
+ * source file is bind-mounted again; a tmpfs cannot be shared (an error diagnostic).
+ */
+function foreignMounts(
+  service: EvaluatedService,
+  deployment: EvaluatedDeployment,
+  own: Record<string, unknown>[],
+  warn: (option: string, message: string, severity?: Diagnostic["severity"]) => void,
+  at: (option: string) => string,
+): Record<string, unknown>[] {
+  const taken = new Set(own.map((m) => m.target));
+  const mounts: Record<string, unknown>[] = [];
+  const { healthcheck, env, args, command, preStart, files } = service;
+  for (const r of refsIn({ healthcheck, env, args, command, preStart, files })) {
+    if (r.service === service.name || (r.kind !== "volume" && r.kind !== "file")) continue;
+    const owner = deployment.services[r.service];
+    if (!owner) continue; // core's checks report references to missing services
+    const path = r.kind === "volume" ? owner.volumes[r.volume]?.path : r.path;
+    if (path === undefined || taken.has(literal(path))) continue;
+    if (r.kind === "volume") {
+      const v = owner.volumes[r.volume];
+      if (!v?.persistent) {
+        warn(
+          at("env"),
+          `\`${describeRef(r)}\` is a tmpfs of another container; Compose cannot share it, so the path does not exist here. Make the volume persistent to share it.`,
+          "error",
+        );
+        continue;
+      }
+      mounts.push({ type: "volume", source: `${r.service}_${r.volume}`, target: literal(path) });
+    } else {
+      const f = owner.files[r.path];
+      if (!f || !path.startsWith("/") || path.split("/").includes("..")) continue;
+      const source =
+        f.text !== null
+          ? `./${FILES_DIR}/${r.service}${path}`
+          : (fromRoot(deployment.root, f.source as string) ?? (f.source as string));
+      mounts.push({
+        type: "bind",
+        source: literal(source),
+        target: literal(path),
+        read_only: true,
+      });
+    }
+    taken.add(literal(path));
+  }
+  return mounts;
 }

@@ -1,4 +1,4 @@
-import { type DeploymentDefinition, evaluateDeployment } from "@nix2dream/core";
+import { type DeploymentDefinition, evaluateDeployment, ref } from "@nix2dream/core";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import compose, { COMPOSE_FILE, deepMerge, quantityBytes } from "../src/index.js";
@@ -42,6 +42,57 @@ describe("compose render", () => {
     expect(serviceOf(doc, "migrate").environment).toMatchObject({
       DATABASE_URL: "postgres://app@db:5432/shop",
     });
+  });
+
+  it("mounts another service's persistent volume and file where a reference needs them", () => {
+    const result = renderOf({
+      name: "t",
+      use: [compose()],
+      services: {
+        api: {
+          command: ["true"],
+          volumes: { data: { path: "/var/lib/api", persistent: true } },
+          files: { "/etc/api.json": "{}" },
+        },
+        migrate: {
+          command: ["true"],
+          env: {
+            DATA: `${ref.api?.volumes.data}/db`,
+            CONF: ref.api?.files["/etc/api.json"] ?? "",
+          },
+        },
+      },
+    } as DeploymentDefinition);
+    const doc = parse(artifact(result.artifacts, COMPOSE_FILE), { version: "1.1" }) as Doc;
+    expect(serviceOf(doc, "migrate").volumes).toEqual([
+      {
+        type: "bind",
+        source: "./files/api/etc/api.json",
+        target: "/etc/api.json",
+        read_only: true,
+      },
+      { type: "volume", source: "api_data", target: "/var/lib/api" },
+    ]);
+    expect(serviceOf(doc, "migrate").environment).toMatchObject({
+      DATA: "/var/lib/api/db",
+      CONF: "/etc/api.json",
+    });
+    expect(result.diagnostics.filter((x) => x.severity === "error")).toEqual([]);
+  });
+
+  it("refuses to share another service's tmpfs volume", () => {
+    const result = renderOf({
+      name: "t",
+      use: [compose()],
+      services: {
+        api: { command: ["true"], volumes: { scratch: { path: "/tmp/s", persistent: false } } },
+        worker: { command: ["true"], env: { S: ref.api?.volumes.scratch ?? "" } },
+      },
+    } as DeploymentDefinition);
+    const errors = result.diagnostics.filter((x) => x.severity === "error");
+    expect(errors.map((x) => x.message)).toEqual([
+      expect.stringContaining("`ref.api.volumes.scratch` is a tmpfs of another container"),
+    ]);
   });
 
   it("escapes every $ as $$ so Compose does not interpolate user values", () => {
