@@ -4,10 +4,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Artifact } from "@nix2dream/core";
 import { nixosModuleFor } from "@nix2dream/render-nixos";
+import { evalNix, parseNix, STUB_LIB, tempDir } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import nixosVm, { type VmManifest, vmHostName } from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
-import { evalNix, parseNix, STUB_LIB, tempDir } from "./nix.js";
 
 function write(artifacts: Artifact[]): string {
   const dir = tempDir("n2d-vm-");

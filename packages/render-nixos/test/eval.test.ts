@@ -16,10 +16,10 @@ import {
   serviceRef,
   shellQuote,
 } from "@nix2dream/core";
+import { evalModuleConfig, materializeScripts, tempDir } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import nixos, { nixosModuleFor } from "../src/index.js";
 import { HOSTILE } from "./fixtures/shop.js";
-import { evalModuleConfig, materializeScripts, tempDir } from "./nix.js";
 
 interface Unit {
   environment?: Record<string, string>;

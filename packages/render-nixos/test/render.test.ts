@@ -2,6 +2,7 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { type DeploymentDefinition, evaluateDeployment, parseExecLine } from "@nix2dream/core";
+import { evalModuleConfig, parseNix, tempDir } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import nixos, {
   nixosModuleFileName,
@@ -11,7 +12,6 @@ import nixos, {
   recursiveUpdate,
 } from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
-import { evalModuleConfig, parseNix, tempDir } from "./nix.js";
 
 function evaluate(def: Omit<DeploymentDefinition, "name" | "use">, name = "t") {
   return evaluateDeployment({ name, use: [nixos()], ...def } as DeploymentDefinition, {

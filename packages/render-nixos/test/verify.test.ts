@@ -11,10 +11,10 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { type DeploymentDefinition, evaluateDeployment, serviceRef } from "@nix2dream/core";
+import { evalModuleConfig, materializeScripts, tempDir } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import nixos, { nixosModuleFor } from "../src/index.js";
 import { HOSTILE } from "./fixtures/shop.js";
-import { evalModuleConfig, materializeScripts, tempDir } from "./nix.js";
 
 interface EvaluatedUnit {
   description?: string;
