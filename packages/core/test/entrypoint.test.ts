@@ -11,12 +11,12 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { HOSTILE, serviceFixture, volumeFixture } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvaluatedService } from "../src/deployment.js";
 import { type EntrypointOptions, entrypointScript } from "../src/entrypoint.js";
 import { serviceRef } from "../src/refs.js";
 import { shellQuote } from "../src/shell.js";
-import { HOSTILE, service } from "./fixtures/entrypoint/service.js";
 
 const PRINTER = fileURLToPath(new URL("./fixtures/entrypoint/print-process.mjs", import.meta.url));
 const NODE = process.execPath;
@@ -70,7 +70,7 @@ function run(
 }
 
 const printer = (over: Partial<EvaluatedService> = {}) =>
-  service("pr", { command: [NODE, PRINTER], ...over });
+  serviceFixture("pr", { command: [NODE, PRINTER], ...over });
 
 describe("entrypointScript run mode", () => {
   it("passes every hostile argument to the program byte for byte", () => {
@@ -254,15 +254,7 @@ describe("entrypointScript files", () => {
 });
 
 describe("entrypointScript volumes", () => {
-  const vol = (over = {}) => ({
-    path: "/data",
-    persistent: true,
-    size: null,
-    init: "",
-    check: "",
-    clear: "",
-    ...over,
-  });
+  const vol = (over = {}) => volumeFixture("/data", over);
 
   it("runs init only while the volume is empty, inside the volume", () => {
     const dir = join(mkdtempSync(join(root, "vol-")), "it's data");
@@ -325,7 +317,7 @@ describe("entrypointScript volumes", () => {
 describe("entrypointScript --exec mode", () => {
   it("runs a command with the service's env, secrets and working directory, skipping the program", () => {
     const wd = mkdtempSync(join(root, "exec-"));
-    const svc = service("pr", {
+    const svc = serviceFixture("pr", {
       command: ["false"],
       workingDir: wd,
       env: { A: "a'b", PRINT_ENV: "A,S" },
@@ -365,7 +357,7 @@ describe("entrypointScript under bash", () => {
 describe("entrypointScript diagnostics", () => {
   it("reports what sh cannot express instead of dropping it silently", () => {
     const { diagnostics } = entrypointScript(
-      service("x", {
+      serviceFixture("x", {
         env: { "NOT-A-NAME": "1", NUL: "a\0b" },
         files: { f: { text: "t", source: null, mode: "rw-r--r--" } },
       }),

@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { HOSTILE } from "@nix2dream/testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -15,7 +16,6 @@ import {
   nixString,
   toNix,
 } from "../src/nix.js";
-import { HOSTILE } from "./fixtures/entrypoint/service.js";
 
 /** Evaluates Nix source with the real `nix-instantiate` (Debian `nix-bin`) and returns the JSON value. */
 function evalNix(source: string): unknown {

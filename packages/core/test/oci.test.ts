@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { HOSTILE, serviceFixture } from "@nix2dream/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Diagnostic } from "../src/contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "../src/deployment.js";
@@ -16,7 +17,6 @@ import {
   refReporter,
 } from "../src/oci.js";
 import { type Ref, serviceRef } from "../src/refs.js";
-import { HOSTILE, service } from "./fixtures/entrypoint/service.js";
 
 const PRINTER = fileURLToPath(new URL("./fixtures/entrypoint/print-process.mjs", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "n2d-oci-core-"));
@@ -55,7 +55,7 @@ function instruction(dockerfile: string, name: string): string[] {
 
 describe("ociBuildContext", () => {
   it("writes a Dockerfile and an executable entrypoint.sh with context-relative paths", () => {
-    const ctx = contextOf(service("api", { command: ["/bin/api"] }));
+    const ctx = contextOf(serviceFixture("api", { command: ["/bin/api"] }));
     expect(ctx.artifacts.map((a) => [a.path, a.mode])).toEqual([
       ["Dockerfile", undefined],
       ["entrypoint.sh", 0o755],
@@ -65,7 +65,7 @@ describe("ociBuildContext", () => {
   });
 
   it("ends the Dockerfile with an exec-form ENTRYPOINT that is valid JSON", () => {
-    const df = text(contextOf(service("api", { command: ["/bin/api"] })), "Dockerfile");
+    const df = text(contextOf(serviceFixture("api", { command: ["/bin/api"] })), "Dockerfile");
     const [entry] = instruction(df, "ENTRYPOINT");
     expect(JSON.parse(entry as string)).toEqual(["/bin/sh", OCI_ENTRYPOINT]);
     expect(df.split("\n")[1]).toBe("FROM busybox:test");
@@ -80,7 +80,7 @@ describe("ociBuildContext", () => {
   });
 
   it("never puts env values, secrets or hostile values into the Dockerfile", () => {
-    const svc = service("api", {
+    const svc = serviceFixture("api", {
       command: ["/bin/api", "$(touch /tmp/pwned)"],
       env: Object.fromEntries(HOSTILE.map((h, i) => [`V${i}`, h])),
       secrets: { TOKEN: { fromEnv: null, fromFile: null, required: true } },
@@ -92,7 +92,7 @@ describe("ociBuildContext", () => {
   });
 
   it("reads a secret in the launcher by name only, never by value", () => {
-    const svc = service("api", {
+    const svc = serviceFixture("api", {
       command: ["/bin/api"],
       secrets: { TOKEN: { fromEnv: "API_TOKEN", fromFile: "/run/secrets/token", required: true } },
     });
@@ -102,11 +102,11 @@ describe("ociBuildContext", () => {
   });
 
   it("gives the same hash for the same service and a different one when any content changes", () => {
-    const a = contextOf(service("api", { command: ["/bin/api"], env: { A: "1" } }));
-    const b = contextOf(service("api", { command: ["/bin/api"], env: { A: "1" } }));
-    const c = contextOf(service("api", { command: ["/bin/api"], env: { A: "2" } }));
+    const a = contextOf(serviceFixture("api", { command: ["/bin/api"], env: { A: "1" } }));
+    const b = contextOf(serviceFixture("api", { command: ["/bin/api"], env: { A: "1" } }));
+    const c = contextOf(serviceFixture("api", { command: ["/bin/api"], env: { A: "2" } }));
     const d = contextOf(
-      service("api", { command: ["/bin/api"], env: { A: "1" } }),
+      serviceFixture("api", { command: ["/bin/api"], env: { A: "1" } }),
       undefined,
       "other",
     );
@@ -124,7 +124,7 @@ describe("ociBuildContext", () => {
 
   it("rejects a base image that is not an image reference and builds FROM scratch instead", () => {
     for (const bad of ["busybox\nRUN rm -rf /", "a b", "$(x)", "", "x:`y`", "é"]) {
-      const ctx = contextOf(service("api", { command: ["/bin/api"] }), undefined, bad);
+      const ctx = contextOf(serviceFixture("api", { command: ["/bin/api"] }), undefined, bad);
       expect(text(ctx, "Dockerfile").split("\n")[1]).toBe("FROM scratch");
       expect(ctx.diagnostics).toEqual([
         expect.objectContaining({
@@ -138,16 +138,18 @@ describe("ociBuildContext", () => {
   });
 
   it("sets USER only for plain names and reports a hostile one", () => {
-    const ok = contextOf(service("api", { command: ["/bin/x"], user: "1000", group: "app" }));
+    const ok = contextOf(
+      serviceFixture("api", { command: ["/bin/x"], user: "1000", group: "app" }),
+    );
     expect(instruction(text(ok, "Dockerfile"), "USER")).toEqual(["1000:app"]);
-    const bad = contextOf(service("api", { command: ["/bin/x"], user: "root\nRUN id" }));
+    const bad = contextOf(serviceFixture("api", { command: ["/bin/x"], user: "root\nRUN id" }));
     expect(instruction(text(bad, "Dockerfile"), "USER")).toEqual([]);
     expect(bad.diagnostics.map((d) => d.option)).toEqual(["services.api.user"]);
   });
 
   it("warns that a non-root user needs writable places for files and volumes", () => {
     const ctx = contextOf(
-      service("api", {
+      serviceFixture("api", {
         command: ["/bin/x"],
         user: "app",
         files: { "/etc/a": { text: "x", source: null, mode: "0644" } },
@@ -159,7 +161,7 @@ describe("ociBuildContext", () => {
   });
 
   it("exposes each port once with its protocol and sets the stop signal", () => {
-    const svc = service("api", {
+    const svc = serviceFixture("api", {
       command: ["/bin/x"],
       ports: {
         http: { port: 8080, protocol: "tcp", expose: false, hostPort: null },
@@ -174,7 +176,7 @@ describe("ociBuildContext", () => {
   });
 
   it("lists source files for the build step, resolved against the config directory, and COPYs them", () => {
-    const svc = service("api", {
+    const svc = serviceFixture("api", {
       command: ["/bin/x"],
       files: {
         "/etc/a.conf": { text: null, source: "conf/a b.conf", mode: "0600" },
@@ -196,7 +198,7 @@ describe("ociBuildContext", () => {
   });
 
   it("reports relative file targets and volume paths, which have no place in a container", () => {
-    const svc = service("api", {
+    const svc = serviceFixture("api", {
       command: ["/bin/x"],
       files: { "etc/a": { text: "x", source: null, mode: "0644" } },
       volumes: {
@@ -212,7 +214,7 @@ describe("ociBuildContext", () => {
   it("runs the launcher with real sh: hostile env byte-for-byte, files with mode, secret from env", () => {
     const dir = mkdtempSync(join(root, "run-"));
     const target = join(dir, "etc", "app.conf");
-    const svc = service("api", {
+    const svc = serviceFixture("api", {
       command: [process.execPath, PRINTER],
       args: HOSTILE,
       env: {
@@ -245,7 +247,7 @@ describe("ociBuildContext", () => {
 });
 
 describe("containerRefResolver", () => {
-  const db = service("db", {
+  const db = serviceFixture("db", {
     ports: { pg: { port: 5432, protocol: "tcp", expose: false, hostPort: 15432 } },
     volumes: {
       data: { path: "/var/lib/pg", persistent: true, size: null, init: "", check: "", clear: "" },
@@ -283,7 +285,7 @@ describe("containerRefResolver", () => {
   });
 
   it("resolves references inside a launcher to service names and container ports", () => {
-    const api = service("api", {
+    const api = serviceFixture("api", {
       command: ["/bin/api"],
       env: { URL: `postgres://${serviceRef("db").host}:${serviceRef("db").port("pg")}/x` },
     });

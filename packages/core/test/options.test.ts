@@ -1,4 +1,5 @@
 import { mkDefault, mkForce, mkIf } from "@nix2dream/modules";
+import { serviceFixture } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import {
   type DeploymentDefinition,
@@ -34,35 +35,7 @@ function errorOf(f: () => unknown): ModuleError {
 
 describe("service option defaults", () => {
   it("gives every option of an empty service its default", () => {
-    expect(service()).toEqual({
-      name: "app",
-      enable: true,
-      description: "",
-      package: { nix: null, image: null },
-      command: [],
-      args: [],
-      preStart: "",
-      workingDir: null,
-      user: null,
-      group: null,
-      env: {},
-      secrets: {},
-      files: {},
-      volumes: {},
-      ports: {},
-      healthcheck: null,
-      dependsOn: {},
-      restart: {
-        policy: "on-failure",
-        maxRetries: null,
-        backoff: { initial: 1, factor: 2, max: 30 },
-      },
-      stop: { signal: "SIGTERM", gracePeriod: 10 },
-      resources: { cpu: null, memory: null },
-      replicas: 1,
-      labels: {},
-      renderers: {},
-    });
+    expect(service()).toEqual(serviceFixture("app"));
   });
 
   it("fills a port's defaults", () => {

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { HOSTILE } from "@nix2dream/testkit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { serviceRef } from "../src/refs.js";
@@ -10,7 +11,6 @@ import {
   shellVar,
   shellWord,
 } from "../src/shell.js";
-import { HOSTILE } from "./fixtures/entrypoint/service.js";
 
 /** Runs `sh -c` (dash on Debian) and returns the argv it passes to printf, one per NUL. */
 function shArgv(source: string): string[] {

@@ -15,10 +15,11 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { deploymentFixture, portFixture, serviceFixture, volumeFixture } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import procfile from "../src/index.js";
-import { deployment, HOSTILE, port, refs, service, volume } from "./fixtures/service.js";
 import { shop } from "./fixtures/shop.js";
+import { HOSTILE, refs } from "./fixtures/values.js";
 import { writeArtifacts } from "./helpers.js";
 
 // Core's built package, or its sources while it is not built (see `coreOrSources`).
@@ -71,10 +72,10 @@ describe("ruby foreman", () => {
     const secret = "p4ss 'w' $(rm -rf /) `x`\n✓";
     const fileText = `${HOSTILE.join("\n")}\nhello at ${refs.address("hello", "http")}\n`;
     const common = { HOLD: "1", READY_DIR: ready };
-    const d = deployment(
+    const d = deploymentFixture(
       "demo",
       [
-        service("hello", {
+        serviceFixture("hello", {
           command: [NODE, PRINTER],
           args: HOSTILE,
           env: {
@@ -91,11 +92,11 @@ describe("ruby foreman", () => {
           },
           secrets: { SECRET: { fromEnv: "DEMO_SECRET", fromFile: null, required: true } },
           files: { "conf/it's.txt": { text: fileText, source: null, mode: "0600" } },
-          volumes: { data: volume("/data", { init: "echo seeded > seed" }) },
-          ports: { http: port(7301) },
+          volumes: { data: volumeFixture("/data", { init: "echo seeded > seed" }) },
+          ports: { http: portFixture(7301) },
           replicas: 2,
         }),
-        service("worker-1", {
+        serviceFixture("worker-1", {
           command: [NODE, PRINTER],
           env: {
             ...common,
@@ -103,7 +104,7 @@ describe("ruby foreman", () => {
             PRINT_ENV: "PORT,PS,API",
           },
         }),
-        service("zstop", {
+        serviceFixture("zstop", {
           command: [NODE, WAITER, ready, "3"],
           restart: { policy: "no", maxRetries: null, backoff: { initial: 1, factor: 2, max: 1 } },
         }),
@@ -175,10 +176,10 @@ describe("ruby foreman", () => {
     const ready = join(project, "ready");
     mkdirSync(ready, { recursive: true });
     const renderDir = join(project, "procfile");
-    const d = deployment(
+    const d = deploymentFixture(
       "stubborn",
       [
-        service("stubborn", {
+        serviceFixture("stubborn", {
           command: [
             "sh",
             "-c",
@@ -188,7 +189,7 @@ describe("ruby foreman", () => {
           ],
           stop: { signal: "SIGTERM", gracePeriod: 1 },
         }),
-        service("zstop", {
+        serviceFixture("zstop", {
           command: [NODE, WAITER, ready, "1"],
           stop: { signal: "SIGTERM", gracePeriod: 1 },
         }),

@@ -12,9 +12,10 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { deploymentFixture, portFixture, serviceFixture, volumeFixture } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import procfile, { PLAN_FILE, type PlannedProcess, type ProcessPlan } from "../src/index.js";
-import { deployment, HOSTILE, port, refs, service, volume } from "./fixtures/service.js";
+import { HOSTILE, refs } from "./fixtures/values.js";
 import { writeArtifacts } from "./helpers.js";
 
 // Core's built package, or its sources while it is not built (see `coreOrSources`).
@@ -32,12 +33,12 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const timing = { interval: 1, timeout: 1, retries: 1, startPeriod: 0 };
 
 /** Renders `services` into `<tmp>/<case>/.nix2dream/d/procfile` and returns the plan. */
-function renderTo(name: string, services: Parameters<typeof deployment>[1]) {
+function renderTo(name: string, services: Parameters<typeof deploymentFixture>[1]) {
   const project = join(tmp, name);
   mkdirSync(project, { recursive: true });
   const dir = join(project, ".nix2dream", "d", "procfile");
   const { artifacts, diagnostics } = procfile().render(
-    deployment("d", services, { root: project }),
+    deploymentFixture("d", services, { root: project }),
   );
   writeArtifacts(dir, artifacts);
   const plan: ProcessPlan = JSON.parse(readFileSync(join(dir, PLAN_FILE), "utf8"));
@@ -65,7 +66,7 @@ function runArgv(dir: string, argv: string[], env: Record<string, string> = {}) 
 describe("rendered launchers", () => {
   it("run each replica with the plan's env: PORT, PS, the state dir and hostile values intact", () => {
     const r = renderTo("replicas", [
-      service("api", {
+      serviceFixture("api", {
         command: [NODE, PRINTER],
         args: HOSTILE,
         env: {
@@ -73,8 +74,8 @@ describe("rendered launchers", () => {
           DATA: refs.volume("api", "data"),
           PRINT_ENV: "PORT,PS,MOTD,DATA,NIX2DREAM_STATE_DIR",
         },
-        volumes: { data: volume("/data") },
-        ports: { http: port(8080) },
+        volumes: { data: volumeFixture("/data") },
+        ports: { http: portFixture(8080) },
         replicas: 2,
       }),
     ]);
@@ -101,10 +102,10 @@ describe("rendered launchers", () => {
 
   it("honour NIX2DREAM_STATE_DIR from the environment (manage-local's state dir)", () => {
     const r = renderTo("statedir", [
-      service("a", {
+      serviceFixture("a", {
         command: [NODE, PRINTER],
         env: { DATA: refs.volume("a", "v"), PRINT_ENV: "DATA" },
-        volumes: { v: volume("/v", { init: "touch made" }) },
+        volumes: { v: volumeFixture("/v", { init: "touch made" }) },
       }),
     ]);
     const custom = join(tmp, "custom state 'dir'");
@@ -117,7 +118,7 @@ describe("rendered launchers", () => {
   it("resolve a file reference to where the launcher wrote the file, with hostile paths", () => {
     const path = '/etc/it\'s $(here)/conf: "x".json';
     const r = renderTo("fileref", [
-      service("c", {
+      serviceFixture("c", {
         command: [
           NODE,
           "-e",
@@ -136,10 +137,10 @@ describe("rendered launchers", () => {
 
   it("run exec probes through the exec prefix, inside the service's environment", () => {
     const r = renderTo("probe", [
-      service("w", {
+      serviceFixture("w", {
         command: ["true"],
         secrets: { TOKEN: { fromEnv: "W_TOKEN", fromFile: null, required: true } },
-        volumes: { scratch: volume("/scratch", { persistent: false }) },
+        volumes: { scratch: volumeFixture("/scratch", { persistent: false }) },
         healthcheck: {
           type: "exec",
           command: [
@@ -167,16 +168,16 @@ describe("rendered launchers", () => {
   });
 
   it("pass hostile arguments through --exec untouched", () => {
-    const r = renderTo("exec", [service("a", { command: ["false"] })]);
+    const r = renderTo("exec", [serviceFixture("a", { command: ["false"] })]);
     const out = runArgv(r.dir, [...r.byName("a").execPrefix, NODE, PRINTER, ...HOSTILE]);
     expect(JSON.parse(out.stdout).argv).toEqual(HOSTILE);
   });
 
   it("materialise files per service under the state dir, resolving references", () => {
     const r = renderTo("files", [
-      service("a", {
+      serviceFixture("a", {
         command: ["true"],
-        ports: { p: port(4000) },
+        ports: { p: portFixture(4000) },
         files: {
           "/etc/a/conf": {
             text: `listen ${refs.address("a", "p")}\n${HOSTILE.join("\n")}`,
@@ -194,9 +195,9 @@ describe("rendered launchers", () => {
 
   it("clear volumes only with --clear", () => {
     const r = renderTo("clear", [
-      service("a", {
+      serviceFixture("a", {
         command: ["true"],
-        volumes: { v: volume("/v", { init: "echo x > f", clear: "test -f f" }) },
+        volumes: { v: volumeFixture("/v", { init: "echo x > f", clear: "test -f f" }) },
       }),
     ]);
     const launcher = r.byName("a").command;
@@ -209,7 +210,7 @@ describe("rendered launchers", () => {
 
   it("resolve relative secret files, file sources and working dirs against the config directory", () => {
     const r = renderTo("relative", [
-      service("a", {
+      serviceFixture("a", {
         command: [NODE, PRINTER],
         workingDir: "sub dir",
         env: { PRINT_ENV: "TOKEN" },

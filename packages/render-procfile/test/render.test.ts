@@ -1,7 +1,8 @@
+import { deploymentFixture, portFixture, serviceFixture, volumeFixture } from "@nix2dream/testkit";
 import { describe, expect, it, vi } from "vitest";
 import procfile, { PLAN_FILE, type ProcessPlan } from "../src/index.js";
-import { deployment, port, refs, service, volume } from "./fixtures/service.js";
 import { shop } from "./fixtures/shop.js";
+import { refs } from "./fixtures/values.js";
 import { artifact } from "./helpers.js";
 
 // Core's built package, or its sources while it is not built (see `coreOrSources`).
@@ -9,7 +10,8 @@ vi.mock("@nix2dream/core", async (importOriginal) =>
   (await import("./helpers.js")).coreOrSources(importOriginal),
 );
 
-const render = (...args: Parameters<typeof deployment>) => procfile().render(deployment(...args));
+const render = (...args: Parameters<typeof deploymentFixture>) =>
+  procfile().render(deploymentFixture(...args));
 const planOf = (artifacts: { path: string; content: string | Uint8Array }[]): ProcessPlan =>
   JSON.parse(artifact(artifacts, PLAN_FILE));
 const cmd = { command: ["prog"] };
@@ -21,9 +23,9 @@ describe("procfile()", () => {
 
   it("writes one Procfile line per service, sorted, in foreman's grammar", () => {
     const { artifacts } = render("d", [
-      service("web", cmd),
-      service("a_b-1", cmd),
-      service("Zed", cmd),
+      serviceFixture("web", cmd),
+      serviceFixture("a_b-1", cmd),
+      serviceFixture("Zed", cmd),
     ]);
     const text = artifact(artifacts, "Procfile");
     expect(text).toBe(
@@ -35,14 +37,17 @@ describe("procfile()", () => {
 
   it("skips disabled services", () => {
     const { artifacts } = render("d", [
-      service("on", cmd),
-      service("off", { ...cmd, enable: false }),
+      serviceFixture("on", cmd),
+      serviceFixture("off", { ...cmd, enable: false }),
     ]);
     expect(artifact(artifacts, "Procfile")).toBe("on: sh launchers/on.sh\n");
   });
 
   it("reports service names foreman cannot parse as errors and renders the rest", () => {
-    const { artifacts, diagnostics } = render("d", [service("ok", cmd), service("my.svc", cmd)]);
+    const { artifacts, diagnostics } = render("d", [
+      serviceFixture("ok", cmd),
+      serviceFixture("my.svc", cmd),
+    ]);
     expect(artifact(artifacts, "Procfile")).toBe("ok: sh launchers/ok.sh\n");
     expect(diagnostics).toMatchObject([
       { severity: "error", option: "services.my.svc", service: "my.svc" },
@@ -51,7 +56,11 @@ describe("procfile()", () => {
 
   it("names replicas as foreman does and gives each its own PORT on the primary port", () => {
     const { artifacts } = render("d", [
-      service("api", { ...cmd, ports: { http: port(8080), admin: port(9000) }, replicas: 3 }),
+      serviceFixture("api", {
+        ...cmd,
+        ports: { http: portFixture(8080), admin: portFixture(9000) },
+        replicas: 3,
+      }),
     ]);
     const plan = planOf(artifacts);
     expect(plan.processes.map((p) => [p.name, p.replica, p.env, p.ports])).toEqual([
@@ -64,8 +73,8 @@ describe("procfile()", () => {
 
   it("gives port-less processes foreman's PORT: 5000 + 100 × Procfile position + replica − 1", () => {
     const { artifacts } = render("d", [
-      service("a", { ...cmd, ports: { http: port(7000) } }),
-      service("b", { ...cmd, replicas: 2 }),
+      serviceFixture("a", { ...cmd, ports: { http: portFixture(7000) } }),
+      serviceFixture("b", { ...cmd, replicas: 2 }),
     ]);
     expect(planOf(artifacts).processes.map((p) => [p.name, p.env.PORT])).toEqual([
       ["a", "7000"],
@@ -76,13 +85,13 @@ describe("procfile()", () => {
 
   it("leaves PORT out of the plan when the service sets env.PORT itself", () => {
     const { artifacts } = render("d", [
-      service("a", { ...cmd, env: { PORT: "1" }, ports: { x: port(2) } }),
+      serviceFixture("a", { ...cmd, env: { PORT: "1" }, ports: { x: portFixture(2) } }),
     ]);
     expect(planOf(artifacts).processes[0]?.env).toEqual({ PS: "a.1" });
   });
 
   it("plans the launcher as the command and its --exec mode as the exec prefix", () => {
-    const plan = planOf(render("shop", [service("api", cmd)]).artifacts);
+    const plan = planOf(render("shop", [serviceFixture("api", cmd)]).artifacts);
     expect(plan).toMatchObject({
       version: 1,
       deployment: "shop",
@@ -100,15 +109,15 @@ describe("procfile()", () => {
   it("resolves http and tcp probes to 127.0.0.1 and the replica's port number", () => {
     const timing = { interval: 1, timeout: 2, retries: 3, startPeriod: 4 };
     const { artifacts } = render("d", [
-      service("h", {
+      serviceFixture("h", {
         ...cmd,
-        ports: { web: port(8000) },
+        ports: { web: portFixture(8000) },
         replicas: 2,
         healthcheck: { type: "http", port: "web", path: "/up", scheme: "https", ...timing },
       }),
-      service("t", {
+      serviceFixture("t", {
         ...cmd,
-        ports: { db: port(5432) },
+        ports: { db: portFixture(5432) },
         healthcheck: { type: "tcp", port: "db", ...timing },
       }),
     ]);
@@ -122,18 +131,18 @@ describe("procfile()", () => {
   it("resolves exec probes to plain argv, or to sh -c when a reference lives in the state dir", () => {
     const timing = { interval: 1, timeout: 2, retries: 3, startPeriod: 4 };
     const { artifacts } = render("d", [
-      service("a", {
+      serviceFixture("a", {
         ...cmd,
-        ports: { p: port(1234) },
+        ports: { p: portFixture(1234) },
         healthcheck: {
           type: "exec",
           command: ["check", refs.address("a", "p"), "it's"],
           ...timing,
         },
       }),
-      service("b", {
+      serviceFixture("b", {
         ...cmd,
-        volumes: { v: volume("/v") },
+        volumes: { v: volumeFixture("/v") },
         healthcheck: { type: "exec", command: ["test", "-d", refs.volume("b", "v")], ...timing },
       }),
     ]);
@@ -149,7 +158,7 @@ describe("procfile()", () => {
 
   it("reports a reference to a missing service or port as an error, once each", () => {
     const { diagnostics } = render("d", [
-      service("a", {
+      serviceFixture("a", {
         ...cmd,
         env: { X: refs.host("ghost"), Y: refs.host("ghost"), Z: refs.port("a", "nope") },
       }),
@@ -170,8 +179,8 @@ describe("procfile()", () => {
 
   it("keeps dependencies on rendered services and warns about the others", () => {
     const { artifacts, diagnostics } = render("d", [
-      service("a", cmd),
-      service("b", { ...cmd, dependsOn: { a: "healthy", gone: "started" } }),
+      serviceFixture("a", cmd),
+      serviceFixture("b", { ...cmd, dependsOn: { a: "healthy", gone: "started" } }),
     ]);
     expect(planOf(artifacts).processes[1]?.dependsOn).toEqual({ a: "healthy" });
     expect(diagnostics).toMatchObject([
@@ -181,8 +190,8 @@ describe("procfile()", () => {
 
   it("writes the longest grace period as foreman's stop timeout", () => {
     const { artifacts } = render("d", [
-      service("a", { ...cmd, stop: { signal: "SIGTERM", gracePeriod: 3 } }),
-      service("b", { ...cmd, stop: { signal: "SIGTERM", gracePeriod: 42 } }),
+      serviceFixture("a", { ...cmd, stop: { signal: "SIGTERM", gracePeriod: 3 } }),
+      serviceFixture("b", { ...cmd, stop: { signal: "SIGTERM", gracePeriod: 42 } }),
     ]);
     expect(artifact(artifacts, ".foreman")).toBe(
       "# Defaults for `foreman start` run in this directory; generated by nix2dream.\n" +
@@ -192,7 +201,7 @@ describe("procfile()", () => {
 
   it("names the defining files in diagnostics when the deployment knows them", () => {
     const { diagnostics } = procfile().render(
-      deployment("d", [service("a", { ...cmd, user: "root" })], {
+      deploymentFixture("d", [serviceFixture("a", { ...cmd, user: "root" })], {
         definitionFiles: { "services.a.user": ["/p/nix2dream.config.ts"] },
       }),
     );
@@ -213,7 +222,7 @@ describe("procfile()", () => {
 });
 
 describe("fidelity diagnostics", () => {
-  const cases: [string, Parameters<typeof service>[1], string][] = [
+  const cases: [string, Parameters<typeof serviceFixture>[1], string][] = [
     ["package.image", { package: { nix: null, image: "redis:7" } }, "services.s.package.image"],
     ["package.nix", { package: { nix: "nixpkgs#redis", image: null } }, "services.s.package.nix"],
     ["user", { user: "www" }, "services.s.user"],
@@ -225,8 +234,16 @@ describe("fidelity diagnostics", () => {
       "services.s.resources.memory",
     ],
     ["labels", { labels: { a: "b" } }, "services.s.labels"],
-    ["volume size", { volumes: { v: volume("/v", { size: "1Gi" }) } }, "services.s.volumes.v.size"],
-    ["hostPort", { ports: { p: port(80, { hostPort: 8080 }) } }, "services.s.ports.p.hostPort"],
+    [
+      "volume size",
+      { volumes: { v: volumeFixture("/v", { size: "1Gi" }) } },
+      "services.s.volumes.v.size",
+    ],
+    [
+      "hostPort",
+      { ports: { p: portFixture(80, { hostPort: 8080 }) } },
+      "services.s.ports.p.hostPort",
+    ],
     [
       "files",
       { files: { "/etc/x": { text: "", source: null, mode: "0644" } } },
@@ -235,17 +252,17 @@ describe("fidelity diagnostics", () => {
   ];
 
   it.each(cases)("warns that %s is not applied", (_, over, option) => {
-    const { diagnostics } = render("d", [service("s", { ...cmd, ...over })]);
+    const { diagnostics } = render("d", [serviceFixture("s", { ...cmd, ...over })]);
     expect(diagnostics).toMatchObject([{ severity: "warning", option, service: "s" }]);
   });
 
   it("warns that replicas share volumes and non-primary ports", () => {
     const { diagnostics } = render("d", [
-      service("s", {
+      serviceFixture("s", {
         ...cmd,
         replicas: 2,
-        volumes: { v: volume("/v") },
-        ports: { http: port(80), other: port(81) },
+        volumes: { v: volumeFixture("/v") },
+        ports: { http: portFixture(80), other: portFixture(81) },
       }),
     ]);
     expect(diagnostics.map((d) => d.option)).toEqual([
@@ -257,13 +274,14 @@ describe("fidelity diagnostics", () => {
 
   it("says nothing about a plain service", () => {
     expect(
-      render("d", [service("s", { ...cmd, ports: { p: port(1, { expose: true }) } })]).diagnostics,
+      render("d", [serviceFixture("s", { ...cmd, ports: { p: portFixture(1, { expose: true }) } })])
+        .diagnostics,
     ).toEqual([]);
   });
 
   it("reports a file path that escapes the state directory as an error", () => {
     const { diagnostics } = render("d", [
-      service("s", { ...cmd, files: { "../x": { text: "", source: null, mode: "0644" } } }),
+      serviceFixture("s", { ...cmd, files: { "../x": { text: "", source: null, mode: "0644" } } }),
     ]);
     expect(diagnostics.filter((d) => d.severity === "error").map((d) => d.option)).toEqual([
       'services.s.files."../x"',
@@ -272,7 +290,7 @@ describe("fidelity diagnostics", () => {
 
   it("reports a volume name that cannot be a directory as an error", () => {
     const { artifacts, diagnostics } = render("d", [
-      service("s", { ...cmd, volumes: { "../x": volume("/x") } }),
+      serviceFixture("s", { ...cmd, volumes: { "../x": volumeFixture("/x") } }),
     ]);
     expect(diagnostics.map((d) => [d.severity, d.option])).toEqual([
       ["error", 'services.s.volumes."../x"'],
@@ -281,16 +299,16 @@ describe("fidelity diagnostics", () => {
   });
 
   it("reports what foreman ignores only with { foreman: true }", () => {
-    const s = service("s", {
+    const s = serviceFixture("s", {
       ...cmd,
-      ports: { p: port(1) },
+      ports: { p: portFixture(1) },
       dependsOn: { t: "started" },
       healthcheck: { type: "tcp", port: "p", interval: 1, timeout: 1, retries: 1, startPeriod: 0 },
       stop: { signal: "SIGINT", gracePeriod: 5 },
     });
-    const d = deployment("d", [
+    const d = deploymentFixture("d", [
       s,
-      service("t", {
+      serviceFixture("t", {
         ...cmd,
         restart: { policy: "no", maxRetries: null, backoff: { initial: 1, factor: 2, max: 1 } },
       }),

@@ -1,1 +1,3 @@
+export * from "./fixtures.js";
+export * from "./hostile.js";
 export * from "./nix.js";
