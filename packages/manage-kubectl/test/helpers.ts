@@ -76,17 +76,3 @@ export async function run(
   await new Promise((r) => setImmediate(r));
   return { ...result, stdout: c.out(), stderr: c.err() };
 }
-
-/**
- * `vi.mock` factory for workspace packages: the built package when it exists, else its sources.
- */
-export async function builtOrSources(
-  importOriginal: () => Promise<unknown>,
-  sources: string,
-): Promise<unknown> {
-  try {
-    return await importOriginal();
-  } catch {
-    return await import(/* @vite-ignore */ new URL(sources, import.meta.url).href);
-  }
-}

@@ -14,10 +14,10 @@ import { context, run, tempDir } from "./helpers.js";
 import { writeRender } from "./render.js";
 
 vi.mock("@nix2dream/core", async (o) =>
-  (await import("./helpers.js")).builtOrSources(o, "../../core/src/index.ts"),
+  (await import("@nix2dream/testkit")).builtOrSources(o, "core"),
 );
 vi.mock("@nix2dream/render-k8s", async (o) =>
-  (await import("./helpers.js")).builtOrSources(o, "../../render-k8s/src/index.ts"),
+  (await import("@nix2dream/testkit")).builtOrSources(o, "render-k8s"),
 );
 
 const temps: Array<() => void> = [];

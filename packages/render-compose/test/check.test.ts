@@ -4,12 +4,13 @@
  */
 import { rmSync } from "node:fs";
 import { type DeploymentDefinition, evaluateDeployment } from "@nix2dream/core";
+import { artifact } from "@nix2dream/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import compose, { COMPOSE_FILE } from "../src/index.js";
 import { manyServices } from "./fixtures/many.js";
 import { HOSTILE, shopDefinition } from "./fixtures/shop.js";
-import { artifact, composeConfig, composeSchemaErrors, writeRender } from "./helpers.js";
+import { composeConfig, composeSchemaErrors, writeRender } from "./helpers.js";
 
 const dirs: string[] = [];
 afterAll(() => {

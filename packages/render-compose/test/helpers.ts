@@ -1,28 +1,17 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Artifact } from "@nix2dream/core";
+import { writeArtifacts } from "@nix2dream/testkit";
 import { Ajv } from "ajv";
 
 /** Writes artifacts under a new temporary directory as the CLI would (mode included). */
 export function writeRender(artifacts: Artifact[]): string {
   const dir = mkdtempSync(join(tmpdir(), "n2d-compose-render-"));
-  for (const a of artifacts) {
-    const path = join(dir, a.path);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, a.content);
-    chmodSync(path, a.mode ?? 0o644);
-  }
+  writeArtifacts(dir, artifacts);
   return dir;
-}
-
-/** The text of one artifact; fails when it is missing. */
-export function artifact(artifacts: Artifact[], path: string): string {
-  const a = artifacts.find((x) => x.path === path);
-  if (!a) throw new Error(`no artifact ${path}; have ${artifacts.map((x) => x.path).join(", ")}`);
-  return typeof a.content === "string" ? a.content : new TextDecoder().decode(a.content);
 }
 
 const require = createRequire(import.meta.url);

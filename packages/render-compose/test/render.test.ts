@@ -1,9 +1,9 @@
 import { type DeploymentDefinition, evaluateDeployment, ref } from "@nix2dream/core";
+import { artifact } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import compose, { COMPOSE_FILE, deepMerge, quantityBytes } from "../src/index.js";
 import { HOSTILE, shop, shopDefinition } from "./fixtures/shop.js";
-import { artifact } from "./helpers.js";
 
 type Doc = { services: Record<string, Record<string, unknown>>; [k: string]: unknown };
 const serviceOf = (doc: Doc, name: string): Record<string, unknown> => doc.services[name] ?? {};

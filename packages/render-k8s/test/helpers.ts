@@ -1,24 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import type { Artifact } from "@nix2dream/core";
-
-/** Writes artifacts under `dir` as the composition package would. */
-export function writeArtifacts(dir: string, artifacts: Artifact[]): void {
-  for (const a of artifacts) {
-    const path = join(dir, a.path);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, a.content);
-  }
-}
-
-/** The text of one artifact; fails when it is missing. */
-export function artifact(artifacts: Artifact[], path: string): string {
-  const a = artifacts.find((x) => x.path === path);
-  if (!a) throw new Error(`no artifact ${path}; have ${artifacts.map((x) => x.path).join(", ")}`);
-  return typeof a.content === "string" ? a.content : new TextDecoder().decode(a.content);
-}
+import { join } from "node:path";
 
 /** A fresh temporary directory, removed by the returned function. */
 export function tempDir(prefix: string): { dir: string; remove: () => void } {
@@ -48,19 +31,6 @@ export function kubectl(
       );
     }
     throw new Error(`kubectl ${args.join(" ")} failed:\n${err.stderr ?? ""}${err.stdout ?? ""}`);
-  }
-}
-
-/**
- * `vi.mock("@nix2dream/core", ...)` factory: core's built package when it exists, else its
- * sources. The path is not a literal so that `tsc` does not pull core's sources in.
- */
-export async function coreOrSources(importOriginal: () => Promise<unknown>): Promise<unknown> {
-  try {
-    return await importOriginal();
-  } catch {
-    const sources = new URL("../../core/src/index.ts", import.meta.url).href;
-    return await import(/* @vite-ignore */ sources);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   ref,
   type ServiceDefinition,
 } from "@nix2dream/core";
+import { artifact } from "@nix2dream/testkit";
 import { describe, expect, it, vi } from "vitest";
 import { parse } from "yaml";
 import k8s, {
@@ -14,9 +15,8 @@ import k8s, {
   renderObjects,
 } from "../src/index.js";
 import { everything, SECRET_VALUE } from "./fixtures/everything.js";
-import { artifact } from "./helpers.js";
 
-vi.mock("@nix2dream/core", async (o) => (await import("./helpers.js")).coreOrSources(o));
+vi.mock("@nix2dream/core", async (o) => (await import("@nix2dream/testkit")).coreOrSources(o));
 
 type Obj = GeneratedObject | KubernetesObject;
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into generated objects

@@ -15,7 +15,7 @@ import k8s, { renderObjects } from "../src/index.js";
 import { HOSTILE } from "./fixtures/everything.js";
 import { tempDir } from "./helpers.js";
 
-vi.mock("@nix2dream/core", async (o) => (await import("./helpers.js")).coreOrSources(o));
+vi.mock("@nix2dream/core", async (o) => (await import("@nix2dream/testkit")).coreOrSources(o));
 
 const PRINT = fileURLToPath(new URL("./fixtures/print-argv.mjs", import.meta.url));
 const BUSYBOX = "/bin/busybox";

@@ -9,20 +9,14 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DeploymentDefinition, evaluateDeployment, type RenderResult } from "@nix2dream/core";
+import { artifact, writeArtifacts } from "@nix2dream/testkit";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import k8s from "../src/index.js";
 import { everything, HOSTILE } from "./fixtures/everything.js";
-import {
-  artifact,
-  decodeProblems,
-  kubectl,
-  parseStream,
-  tempDir,
-  writeArtifacts,
-} from "./helpers.js";
+import { decodeProblems, kubectl, parseStream, tempDir } from "./helpers.js";
 import { schemaProblems, unknownFields } from "./validate.js";
 
-vi.mock("@nix2dream/core", async (o) => (await import("./helpers.js")).coreOrSources(o));
+vi.mock("@nix2dream/core", async (o) => (await import("@nix2dream/testkit")).coreOrSources(o));
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/", import.meta.url));
 const exampleNames = readdirSync(EXAMPLES)

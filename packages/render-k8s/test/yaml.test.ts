@@ -1,8 +1,9 @@
+import { writeArtifacts } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { manifestFiles, toYaml, toYamlStream } from "../src/index.js";
 import { HOSTILE } from "./fixtures/everything.js";
-import { decodeProblems, kubectl, tempDir, writeArtifacts } from "./helpers.js";
+import { decodeProblems, kubectl, tempDir } from "./helpers.js";
 
 /** Deterministic pseudo-random strings over an alphabet of everything YAML gives a meaning to. */
 function hostileStrings(count: number, seed = 42): string[] {

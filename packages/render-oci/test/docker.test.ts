@@ -6,17 +6,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HOSTILE } from "@nix2dream/testkit";
+import { artifact, HOSTILE, writeArtifacts } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGES_FILE, type ImagesManifest } from "../src/index.js";
-import {
-  artifact,
-  buildBusyboxBase,
-  render,
-  requireDocker,
-  run,
-  writeArtifacts,
-} from "./helpers.js";
+import { buildBusyboxBase, render, requireDocker, run } from "./helpers.js";
 
 const BASE = "n2d-oci-busybox:test";
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;

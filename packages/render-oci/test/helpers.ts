@@ -1,9 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import {
-  type Artifact,
   type DeploymentDefinition,
   type EvaluatedDeployment,
   evaluateDeployment,
@@ -29,23 +28,6 @@ export function render(
   root = "/srv/shop",
 ): RenderResult {
   return oci(opts).render(evaluate(definition, opts, root));
-}
-
-/** The text of one artifact; fails when it is missing. */
-export function artifact(artifacts: Artifact[], path: string): string {
-  const a = artifacts.find((x) => x.path === path);
-  if (!a) throw new Error(`no artifact ${path}; have ${artifacts.map((x) => x.path).join(", ")}`);
-  return typeof a.content === "string" ? a.content : new TextDecoder().decode(a.content);
-}
-
-/** Writes artifacts under `dir` as the composition package would (mode included). */
-export function writeArtifacts(dir: string, artifacts: Artifact[]): void {
-  for (const a of artifacts) {
-    const path = join(dir, a.path);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, a.content);
-    chmodSync(path, a.mode ?? 0o644);
-  }
 }
 
 /** Runs a command; fails loudly (naming the apt package) when the tool is missing. */

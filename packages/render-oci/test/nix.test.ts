@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { nixExpr } from "@nix2dream/core";
-import { HOSTILE } from "@nix2dream/testkit";
+import { artifact, HOSTILE, writeArtifacts } from "@nix2dream/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { IMAGES_FILE, type ImagesManifest } from "../src/index.js";
-import { artifact, render, run, writeArtifacts } from "./helpers.js";
+import { render, run } from "./helpers.js";
 
 const root = mkdtempSync(join(tmpdir(), "n2d-oci-nix-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -1,9 +1,9 @@
 import { ref } from "@nix2dream/core";
-import { HOSTILE } from "@nix2dream/testkit";
+import { artifact, HOSTILE } from "@nix2dream/testkit";
 import { DockerfileParser } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
 import oci, { IMAGES_FILE, type ImagesManifest } from "../src/index.js";
-import { artifact, evaluate, render } from "./helpers.js";
+import { evaluate, render } from "./helpers.js";
 
 const manifestOf = (r: ReturnType<typeof render>): ImagesManifest =>
   JSON.parse(artifact(r.artifacts, IMAGES_FILE));

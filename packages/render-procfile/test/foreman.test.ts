@@ -15,16 +15,21 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deploymentFixture, portFixture, serviceFixture, volumeFixture } from "@nix2dream/testkit";
+import {
+  deploymentFixture,
+  portFixture,
+  serviceFixture,
+  volumeFixture,
+  writeArtifacts,
+} from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import procfile from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
 import { HOSTILE, refs } from "./fixtures/values.js";
-import { writeArtifacts } from "./helpers.js";
 
-// Core's built package, or its sources while it is not built (see `coreOrSources`).
+// Core's built package, or its sources while it is not built (see testkit's `coreOrSources`).
 vi.mock("@nix2dream/core", async (importOriginal) =>
-  (await import("./helpers.js")).coreOrSources(importOriginal),
+  (await import("@nix2dream/testkit")).coreOrSources(importOriginal),
 );
 
 const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));

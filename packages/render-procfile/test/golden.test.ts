@@ -1,51 +1,19 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { goldenFiles, goldenTests } from "@nix2dream/testkit";
 import { describe, expect, it, vi } from "vitest";
 import procfile from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
-import { artifact } from "./helpers.js";
 
-// Core's built package, or its sources while it is not built (see `coreOrSources`).
+// Core's built package, or its sources while it is not built (see testkit's `coreOrSources`).
 vi.mock("@nix2dream/core", async (importOriginal) =>
-  (await import("./helpers.js")).coreOrSources(importOriginal),
+  (await import("@nix2dream/testkit")).coreOrSources(importOriginal),
 );
 
 /** Expected render of `fixtures/shop.ts`, reviewed like code. `UPDATE_GOLDEN=1` rewrites it. */
-const GOLDEN = fileURLToPath(new URL("./fixtures/golden/shop/", import.meta.url));
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .filter((p) => statSync(join(dir, p)).isFile())
-    .map((p) => relative(dir, join(dir, p)))
-    .sort();
-}
+const GOLDEN = new URL("./fixtures/golden/shop/", import.meta.url);
 
 describe("golden render of the shop deployment", () => {
   const { artifacts, diagnostics } = procfile().render(shop);
-  const expected = new Map(artifacts.map((a) => [a.path, a]));
-  expected.set("diagnostics.json", {
-    path: "diagnostics.json",
-    content: `${JSON.stringify(diagnostics, null, 2)}\n`,
-  });
-
-  if (process.env.UPDATE_GOLDEN) {
-    for (const [path, a] of expected) {
-      mkdirSync(dirname(join(GOLDEN, path)), { recursive: true });
-      writeFileSync(join(GOLDEN, path), a.content);
-    }
-  }
-
-  it("renders exactly the golden set of files", () => {
-    expect(listFiles(GOLDEN)).toEqual([...expected.keys()].sort());
-  });
-
-  it.each([...expected.keys()].sort())("renders %s byte for byte", (path) => {
-    const a = expected.get(path);
-    const content =
-      path === "diagnostics.json" ? (a?.content as string) : artifact(artifacts, path);
-    expect(content).toBe(readFileSync(join(GOLDEN, path), "utf8"));
-  });
+  goldenTests(GOLDEN, goldenFiles(artifacts, diagnostics));
 
   it("marks launchers executable and nothing else", () => {
     const modes = Object.fromEntries(artifacts.map((a) => [a.path, a.mode ?? 0o644]));

@@ -1,13 +1,18 @@
-import { deploymentFixture, portFixture, serviceFixture, volumeFixture } from "@nix2dream/testkit";
+import {
+  artifact,
+  deploymentFixture,
+  portFixture,
+  serviceFixture,
+  volumeFixture,
+} from "@nix2dream/testkit";
 import { describe, expect, it, vi } from "vitest";
 import procfile, { PLAN_FILE, type ProcessPlan } from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
 import { refs } from "./fixtures/values.js";
-import { artifact } from "./helpers.js";
 
-// Core's built package, or its sources while it is not built (see `coreOrSources`).
+// Core's built package, or its sources while it is not built (see testkit's `coreOrSources`).
 vi.mock("@nix2dream/core", async (importOriginal) =>
-  (await import("./helpers.js")).coreOrSources(importOriginal),
+  (await import("@nix2dream/testkit")).coreOrSources(importOriginal),
 );
 
 const render = (...args: Parameters<typeof deploymentFixture>) =>

@@ -38,13 +38,6 @@ function systemdBinary(): string {
   return found;
 }
 
-/** The text of one artifact; fails when it is missing. */
-export function artifact(artifacts: Artifact[], path: string): string {
-  const a = artifacts.find((x) => x.path === path);
-  if (!a) throw new Error(`no artifact ${path}; have ${artifacts.map((x) => x.path).join(", ")}`);
-  return typeof a.content === "string" ? a.content : new TextDecoder().decode(a.content);
-}
-
 /** A temporary directory removed by `cleanup`. */
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `n2d-systemd-${prefix}-`));

@@ -1,7 +1,8 @@
 import { type DeploymentDefinition, evaluateDeployment, serviceRef } from "@nix2dream/core";
+import { artifact } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import systemd, { serviceUnitName, targetUnitName } from "../src/index.js";
-import { artifact, unitValues } from "./helpers.js";
+import { unitValues } from "./helpers.js";
 
 function render(
   services: DeploymentDefinition["services"],

@@ -16,9 +16,10 @@ import {
   parseExecLine,
   ref,
 } from "@nix2dream/core";
+import { artifact } from "@nix2dream/testkit";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import systemd from "../src/index.js";
-import { artifact, expandSpecifiers, requireTool, tempDir, unitValues } from "./helpers.js";
+import { expandSpecifiers, requireTool, tempDir, unitValues } from "./helpers.js";
 
 const cleanups: Array<() => void> = [];
 afterEach(() => {

@@ -60,7 +60,7 @@ export function deploymentFixture(
       services.sort((a, b) => (a.name < b.name ? -1 : 1)).map((s) => [s.name, s]),
     ),
     renderers: {} as EvaluatedDeployment["renderers"],
-    managers: {},
+    managers: {} as EvaluatedDeployment["managers"],
     root: null,
     definitionFiles: {},
     warnings: [],
