@@ -66,15 +66,49 @@ const SERVICE_FIELDS = [
   "renderers",
 ] as const satisfies ReadonlyArray<keyof EvaluatedService>;
 
-/** A deep copy with object keys sorted, so output never depends on module order. */
+/** The fields in sorted order: a service built in this order needs no re-sorting. */
+const SORTED_SERVICE_FIELDS = [...SERVICE_FIELDS].sort();
+
+/**
+ * Sorts object keys deeply, so output never depends on module order. Only for the fresh copies
+ * `forceDeep` returns: arrays and objects whose keys are already in order are updated in place
+ * (copying them again dominated large deployments), others are copied with sorted keys.
+ */
 function sortKeys<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(sortKeys) as T;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = sortKeys(value[i]);
+    return value;
+  }
   if (typeof value !== "object" || value === null) return value;
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  let inOrder = true;
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      inOrder = false;
+      break;
+    }
+  }
+  if (inOrder) {
+    for (const k of keys) {
+      const v = obj[k];
+      const sorted = sortKeys(v);
+      if (sorted === v) continue;
+      if (k === "__proto__")
+        Object.defineProperty(obj, k, {
+          value: sorted,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else obj[k] = sorted;
+    }
+    return value;
+  }
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(value).sort())
-    out[k] = sortKeys((value as Record<string, unknown>)[k]);
+  for (const k of keys.sort()) out[k] = sortKeys(obj[k]);
   return out as T;
 }
 
@@ -237,7 +271,7 @@ export function evaluateDeployment(
   const all: Record<string, EvaluatedService> = {};
   for (const [name, raw] of Object.entries(forced.services)) {
     const s: Record<string, unknown> = {};
-    for (const field of SERVICE_FIELDS) s[field] = raw[field];
+    for (const field of SORTED_SERVICE_FIELDS) s[field] = raw[field];
     all[name] = sortKeys(s) as unknown as EvaluatedService;
   }
 

@@ -46,15 +46,16 @@ const MAX_DEPTH = 32;
 /**
  * Lists every option of an `options` tree (from `evalModules`) for documentation, sorted by
  * path, including the sub-options of submodule types. An option hidden with `visible: false`
- * is listed (with `visible: false`) but its sub-options are not.
+ * is listed (with `visible: false`) but its sub-options are not. Sub-options of an internal
+ * option are internal too.
  */
 export function optionsDocs(options: unknown): OptionDoc[] {
   const out: OptionDoc[] = [];
-  walkDocs(options, out, 0);
+  walkDocs(options, out, 0, false);
   return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-function walkDocs(tree: unknown, out: OptionDoc[], depth: number): void {
+function walkDocs(tree: unknown, out: OptionDoc[], depth: number, internal: boolean): void {
   if (typeof tree !== "object" || tree === null || depth > MAX_DEPTH) return;
   if (isOptionObj(tree)) {
     const o = tree;
@@ -64,7 +65,7 @@ function walkDocs(tree: unknown, out: OptionDoc[], depth: number): void {
       description: o.description ?? "",
       declarations: [...o.declarations],
       readOnly: o.readOnly,
-      internal: o.internal,
+      internal: internal || o.internal,
       visible: o.visible,
     };
     if ((o as { hasDefault?: boolean }).hasDefault) {
@@ -84,11 +85,12 @@ function walkDocs(tree: unknown, out: OptionDoc[], depth: number): void {
       } catch {
         subs = undefined;
       }
-      if (subs) walkDocs(subs, out, depth + 1);
+      if (subs) walkDocs(subs, out, depth + 1, doc.internal);
     }
     return;
   }
-  for (const k of Object.keys(tree)) walkDocs((tree as Record<string, unknown>)[k], out, depth);
+  for (const k of Object.keys(tree))
+    walkDocs((tree as Record<string, unknown>)[k], out, depth, internal);
 }
 
 /** @internal A zod object schema of an options tree (all options optional). */

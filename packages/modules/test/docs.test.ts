@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
+  assertionsModule,
   evalModules,
   fromZod,
   mkOption,
@@ -89,6 +90,16 @@ describe("optionsDocs", () => {
   });
   it("describes the type of a submodule container", () => {
     expect(byPath.services?.type).toBe("attribute set of submodule");
+  });
+  it("marks the sub-options of an internal option internal", () => {
+    const docs = optionsDocs(evalModules({ modules: [assertionsModule] }).options);
+    const flags = Object.fromEntries(docs.map((d) => [d.path, d.internal]));
+    expect(flags).toMatchObject({
+      assertions: true,
+      "assertions.*.assertion": true,
+      "assertions.*.message": true,
+    });
+    expect(byPath["services.<name>.port"]?.internal).toBe(false);
   });
 });
 

@@ -387,207 +387,243 @@ export function serviceOptionsModule(args: {
   return buildServiceModule(args.name ?? "<name>");
 }
 
-function buildServiceModule(service: string) {
+/**
+ * The options of a service that do not depend on its name: built once and shared by every
+ * service, since building option types (zod schemas, submodule types) per service dominated the
+ * evaluation of large deployments.
+ */
+let staticOptions: ReturnType<typeof buildStaticOptions> | undefined;
+
+function buildStaticOptions() {
   return {
+    nameType: fromZod(z.string().regex(nameRe), "service name (letters, digits, `_`, `.`, `-`)"),
+    healthcheckType: types.nullOr(types.submodule(healthcheckModule)),
+    enable: mkOption({
+      type: types.bool,
+      default: true,
+      description: "Whether the service is part of the deployment.",
+    }),
+    description: mkOption({
+      type: types.str,
+      default: "",
+      example: "HTTP API of the shop",
+      description: "What the service is, for people and for targets that show a description.",
+    }),
+    package: mkOption({
+      type: types.submodule(packageModule),
+      default: EMPTY,
+      description:
+        "Where the program comes from: a Nix derivation (`nix`), an OCI image (`image`), or neither (a program on PATH).",
+    }),
+    command: mkOption({
+      type: coercedTo(
+        types.str,
+        (p: string) => [p],
+        fromZod(z.array(z.string()), "list of string"),
+        "list of string (argv), or a string (the program alone)",
+      ),
+      default: [],
+      example: ["node", "server.mjs"],
+      description:
+        "argv of the main program (its first element is the program). A single string is the program alone. Values may contain references.",
+    }),
+    args: mkOption({
+      type: types.listOf(types.str),
+      default: [],
+      example: ["--port", "8080"],
+      description:
+        "Arguments appended to `command`; definitions from several modules are concatenated. Values may contain references.",
+    }),
+    preStart: mkOption({
+      type: types.lines,
+      default: "",
+      example: "mkdir -p ./cache",
+      description: "Shell run before the main program on every start. May contain references.",
+    }),
+    workingDir: mkOption({
+      type: types.nullOr(types.str),
+      default: null,
+      example: "/srv/api",
+      description: "Working directory of the program.",
+    }),
+    user: mkOption({
+      type: types.nullOr(types.str),
+      default: null,
+      example: "api",
+      description: "User to run as, where the target can switch users.",
+    }),
+    group: mkOption({
+      type: types.nullOr(types.str),
+      default: null,
+      example: "api",
+      description: "Group to run as, where the target can switch groups.",
+    }),
+    env: mkOption({
+      type: types.attrsOf(envValueType),
+      default: EMPTY,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the example shows the source a user writes
+      example: { DATABASE_URL: "postgres://${ref.db.host}:${ref.db.ports.pg}/app" },
+      description:
+        "Environment variables. Values may contain references to other services (`ref.db.host`); numbers and booleans become strings.",
+    }),
+    secrets: mkOption({
+      type: types.attrsOf(
+        coercedTo(
+          types.str,
+          (fromEnv: string) => ({ fromEnv }),
+          types.submodule(secretModule),
+          "secret ({ fromEnv, fromFile, required }) or a variable name",
+        ),
+      ),
+      default: EMPTY,
+      example: { DATABASE_PASSWORD: { fromFile: "/run/secrets/db" }, API_KEY: "SHOP_API_KEY" },
+      description:
+        "Environment variables whose values are read at run time from the environment or a file, never written into a rendered file. A string is shorthand for `{ fromEnv: <string> }`; with neither `fromEnv` nor `fromFile` the variable of the same name is read.",
+      apply: (v: Record<string, SecretSource>) =>
+        mapValues(
+          v,
+          (s, key): SecretSource => ({
+            fromEnv: s.fromEnv === null && s.fromFile === null ? key : s.fromEnv,
+            fromFile: s.fromFile,
+            required: s.required,
+          }),
+        ),
+    }),
+    files: mkOption({
+      type: types.attrsOf(
+        coercedTo(
+          types.str,
+          (text: string) => ({ text }),
+          types.submodule(fileModule),
+          "file ({ text | source, mode }) or its text",
+        ),
+      ),
+      default: EMPTY,
+      example: { "/etc/app/config.json": { text: '{"port": 8080}', mode: "0600" } },
+      description:
+        "Config files, by target path. A string is shorthand for `{ text: <string> }`. Text may contain references.",
+      apply: (v: Record<string, ServiceFile>) =>
+        mapValues(v, (f): ServiceFile => ({ text: f.text, source: f.source, mode: f.mode })),
+    }),
+    ports: mkOption({
+      type: types.attrsOf(
+        coercedTo(
+          types.port,
+          (port: number) => ({ port }),
+          types.submodule(portModule),
+          "port ({ port, protocol, expose, hostPort }) or a port number",
+        ),
+      ),
+      default: EMPTY,
+      example: { http: { port: 8080, expose: true } },
+      description:
+        "Ports the service listens on, by name. A number is shorthand for `{ port: <number> }`.",
+      apply: (v: Record<string, ServicePort>) =>
+        mapValues(
+          v,
+          (p): ServicePort => ({
+            port: p.port,
+            protocol: p.protocol,
+            expose: p.expose,
+            hostPort: p.hostPort,
+          }),
+        ),
+    }),
+    dependsOn: mkOption({
+      type: coercedTo(
+        types.listOf(types.str),
+        (names: string[]) =>
+          Object.fromEntries(names.map((n): [string, DependencyCondition] => [n, "started"])),
+        types.attrsOf(types.enum(["started", "healthy", "completed"])),
+        'attribute set of "started", "healthy" or "completed", or a list of service names',
+      ),
+      default: EMPTY,
+      example: { db: "healthy", migrate: "completed" },
+      description:
+        "Services to wait for before starting, with the condition: `started`, `healthy` (its healthcheck passes) or `completed` (exited with 0). A list of names means `started`.",
+    }),
+    restart: mkOption({
+      type: coercedTo(
+        types.enum(["no", "on-failure", "always"]),
+        (policy: string) => ({ policy }),
+        types.submodule(restartModule),
+        'restart settings ({ policy, maxRetries, backoff }) or a policy ("no", "on-failure", "always")',
+      ),
+      default: EMPTY,
+      example: { policy: "always", maxRetries: 10 },
+      description:
+        "Restart policy (`no`, `on-failure`, `always`), max retries and exponential backoff. A string is shorthand for `{ policy: <string> }`.",
+    }),
+    stop: mkOption({
+      type: types.submodule(stopModule),
+      default: EMPTY,
+      description: "How the service is stopped: the signal, then SIGKILL after the grace period.",
+    }),
+    resources: mkOption({
+      type: types.submodule(resourcesModule),
+      default: EMPTY,
+      description: "Resource limits, where the target supports them.",
+    }),
+    replicas: mkOption({
+      type: types.ints.unsigned,
+      default: 1,
+      description: "Number of instances to run.",
+    }),
+    labels: mkOption({
+      type: types.attrsOf(types.str),
+      default: EMPTY,
+      example: { tier: "backend" },
+      description: "Key/value metadata attached to the service where the target has labels.",
+    }),
+  };
+}
+
+function buildServiceModule(service: string) {
+  if (!staticOptions) staticOptions = buildStaticOptions();
+  const o = staticOptions;
+  return {
+    // Declaration order is the docs order: keep it.
     options: {
       name: mkOption({
-        type: fromZod(z.string().regex(nameRe), "service name (letters, digits, `_`, `.`, `-`)"),
+        type: o.nameType,
         default: service,
         defaultText: "the attribute name under `services`",
         readOnly: true,
         description: "Name of the service.",
       }),
-      enable: mkOption({
-        type: types.bool,
-        default: true,
-        description: "Whether the service is part of the deployment.",
-      }),
-      description: mkOption({
-        type: types.str,
-        default: "",
-        example: "HTTP API of the shop",
-        description: "What the service is, for people and for targets that show a description.",
-      }),
-      package: mkOption({
-        type: types.submodule(packageModule),
-        default: EMPTY,
-        description:
-          "Where the program comes from: a Nix derivation (`nix`), an OCI image (`image`), or neither (a program on PATH).",
-      }),
-      command: mkOption({
-        type: coercedTo(
-          types.str,
-          (p: string) => [p],
-          fromZod(z.array(z.string()), "list of string"),
-          "list of string (argv), or a string (the program alone)",
-        ),
-        default: [],
-        example: ["node", "server.mjs"],
-        description:
-          "argv of the main program (its first element is the program). A single string is the program alone. Values may contain references.",
-      }),
-      args: mkOption({
-        type: types.listOf(types.str),
-        default: [],
-        example: ["--port", "8080"],
-        description:
-          "Arguments appended to `command`; definitions from several modules are concatenated. Values may contain references.",
-      }),
-      preStart: mkOption({
-        type: types.lines,
-        default: "",
-        example: "mkdir -p ./cache",
-        description: "Shell run before the main program on every start. May contain references.",
-      }),
-      workingDir: mkOption({
-        type: types.nullOr(types.str),
-        default: null,
-        example: "/srv/api",
-        description: "Working directory of the program.",
-      }),
-      user: mkOption({
-        type: types.nullOr(types.str),
-        default: null,
-        example: "api",
-        description: "User to run as, where the target can switch users.",
-      }),
-      group: mkOption({
-        type: types.nullOr(types.str),
-        default: null,
-        example: "api",
-        description: "Group to run as, where the target can switch groups.",
-      }),
-      env: mkOption({
-        type: types.attrsOf(envValueType),
-        default: EMPTY,
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: the example shows the source a user writes
-        example: { DATABASE_URL: "postgres://${ref.db.host}:${ref.db.ports.pg}/app" },
-        description:
-          "Environment variables. Values may contain references to other services (`ref.db.host`); numbers and booleans become strings.",
-      }),
-      secrets: mkOption({
-        type: types.attrsOf(
-          coercedTo(
-            types.str,
-            (fromEnv: string) => ({ fromEnv }),
-            types.submodule(secretModule),
-            "secret ({ fromEnv, fromFile, required }) or a variable name",
-          ),
-        ),
-        default: EMPTY,
-        example: { DATABASE_PASSWORD: { fromFile: "/run/secrets/db" }, API_KEY: "SHOP_API_KEY" },
-        description:
-          "Environment variables whose values are read at run time from the environment or a file, never written into a rendered file. A string is shorthand for `{ fromEnv: <string> }`; with neither `fromEnv` nor `fromFile` the variable of the same name is read.",
-        apply: (v: Record<string, SecretSource>) =>
-          mapValues(
-            v,
-            (s, key): SecretSource => ({
-              fromEnv: s.fromEnv === null && s.fromFile === null ? key : s.fromEnv,
-              fromFile: s.fromFile,
-              required: s.required,
-            }),
-          ),
-      }),
-      files: mkOption({
-        type: types.attrsOf(
-          coercedTo(
-            types.str,
-            (text: string) => ({ text }),
-            types.submodule(fileModule),
-            "file ({ text | source, mode }) or its text",
-          ),
-        ),
-        default: EMPTY,
-        example: { "/etc/app/config.json": { text: '{"port": 8080}', mode: "0600" } },
-        description:
-          "Config files, by target path. A string is shorthand for `{ text: <string> }`. Text may contain references.",
-        apply: (v: Record<string, ServiceFile>) =>
-          mapValues(v, (f): ServiceFile => ({ text: f.text, source: f.source, mode: f.mode })),
-      }),
+      enable: o.enable,
+      description: o.description,
+      package: o.package,
+      command: o.command,
+      args: o.args,
+      preStart: o.preStart,
+      workingDir: o.workingDir,
+      user: o.user,
+      group: o.group,
+      env: o.env,
+      secrets: o.secrets,
+      files: o.files,
       volumes: mkOption({
         type: types.attrsOf(types.submodule(volumeModule(service))),
         default: EMPTY,
         example: { data: { path: "/var/lib/postgresql", size: "1Gi" } },
         description: "Storage the service keeps, by name, with scripts run on it.",
       }),
-      ports: mkOption({
-        type: types.attrsOf(
-          coercedTo(
-            types.port,
-            (port: number) => ({ port }),
-            types.submodule(portModule),
-            "port ({ port, protocol, expose, hostPort }) or a port number",
-          ),
-        ),
-        default: EMPTY,
-        example: { http: { port: 8080, expose: true } },
-        description:
-          "Ports the service listens on, by name. A number is shorthand for `{ port: <number> }`.",
-        apply: (v: Record<string, ServicePort>) =>
-          mapValues(
-            v,
-            (p): ServicePort => ({
-              port: p.port,
-              protocol: p.protocol,
-              expose: p.expose,
-              hostPort: p.hostPort,
-            }),
-          ),
-      }),
+      ports: o.ports,
       healthcheck: mkOption({
-        type: types.nullOr(types.submodule(healthcheckModule)),
+        type: o.healthcheckType,
         default: null,
         example: { type: "http", port: "http", path: "/healthz", interval: "5s" },
         description:
           "How to tell the service is healthy: `exec` (a command), `http` (a URL on one of its ports) or `tcp` (a port accepts connections), with timing.",
         apply: (v: RawHealthcheck | null) => toHealthcheck(service, v),
       }),
-      dependsOn: mkOption({
-        type: coercedTo(
-          types.listOf(types.str),
-          (names: string[]) =>
-            Object.fromEntries(names.map((n): [string, DependencyCondition] => [n, "started"])),
-          types.attrsOf(types.enum(["started", "healthy", "completed"])),
-          'attribute set of "started", "healthy" or "completed", or a list of service names',
-        ),
-        default: EMPTY,
-        example: { db: "healthy", migrate: "completed" },
-        description:
-          "Services to wait for before starting, with the condition: `started`, `healthy` (its healthcheck passes) or `completed` (exited with 0). A list of names means `started`.",
-      }),
-      restart: mkOption({
-        type: coercedTo(
-          types.enum(["no", "on-failure", "always"]),
-          (policy: string) => ({ policy }),
-          types.submodule(restartModule),
-          'restart settings ({ policy, maxRetries, backoff }) or a policy ("no", "on-failure", "always")',
-        ),
-        default: EMPTY,
-        example: { policy: "always", maxRetries: 10 },
-        description:
-          "Restart policy (`no`, `on-failure`, `always`), max retries and exponential backoff. A string is shorthand for `{ policy: <string> }`.",
-      }),
-      stop: mkOption({
-        type: types.submodule(stopModule),
-        default: EMPTY,
-        description: "How the service is stopped: the signal, then SIGKILL after the grace period.",
-      }),
-      resources: mkOption({
-        type: types.submodule(resourcesModule),
-        default: EMPTY,
-        description: "Resource limits, where the target supports them.",
-      }),
-      replicas: mkOption({
-        type: types.ints.unsigned,
-        default: 1,
-        description: "Number of instances to run.",
-      }),
-      labels: mkOption({
-        type: types.attrsOf(types.str),
-        default: EMPTY,
-        example: { tier: "backend" },
-        description: "Key/value metadata attached to the service where the target has labels.",
-      }),
+      dependsOn: o.dependsOn,
+      restart: o.restart,
+      stop: o.stop,
+      resources: o.resources,
+      replicas: o.replicas,
+      labels: o.labels,
     },
   };
 }
