@@ -14,11 +14,10 @@ import {
   readFileSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { busyboxImage } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const example = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -50,17 +49,7 @@ beforeAll(() => {
   work = mkdtempSync(join(example, ".test-run-"));
   for (const p of ["nix2dream.config.ts", "package.json"]) cpSync(join(example, p), join(work, p));
   // No registry is reachable: the base image is Debian's static busybox on an empty image.
-  const ctx = mkdtempSync(join(tmpdir(), "n2d-compose-base-"));
-  cpSync("/bin/busybox", join(ctx, "busybox"));
-  writeFileSync(
-    join(ctx, "Dockerfile"),
-    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n',
-  );
-  execFileSync("docker", ["build", "-q", "-t", BASE_IMAGE, ctx], {
-    env: { ...process.env, DOCKER_BUILDKIT: "0" },
-    stdio: "ignore",
-  });
-  rmSync(ctx, { recursive: true, force: true });
+  busyboxImage(BASE_IMAGE);
 }, 120_000);
 
 afterAll(() => {

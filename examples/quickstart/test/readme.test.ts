@@ -1,16 +1,18 @@
 /** The root README's example config is real: `nix2dream check --strict` accepts it as printed. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { readmeBlocks } from "@nix2dream/testkit";
 import { expect, it } from "vitest";
 
 const example = join(dirname(fileURLToPath(import.meta.url)), "..");
 const root = join(example, "../..");
 
 it("the root README's nix2dream.config.ts evaluates and renders without a diagnostic", () => {
-  const readme = readFileSync(join(root, "README.md"), "utf8");
-  const config = /```ts\n(\/\/ nix2dream\.config\.ts\n[\s\S]*?)```/.exec(readme)?.[1];
+  const config = readmeBlocks(join(root, "README.md")).find((b) =>
+    b.startsWith("// nix2dream.config.ts\n"),
+  );
   expect(config, "README.md has a ```ts block starting with // nix2dream.config.ts").toBeTruthy();
   // Inside the example so `nix2dream` and the plugins resolve from its node_modules.
   const dir = mkdtempSync(join(example, ".test-run-readme-"));

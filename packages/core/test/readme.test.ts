@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { readmeBlocks } from "@nix2dream/testkit";
 import { afterAll, expect, it, vi } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -10,9 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The first ```ts block of the README's "Usage" section, importing this package's sources. */
 function usageExample(): string {
-  const readme = readFileSync(join(here, "..", "README.md"), "utf8");
-  const usage = readme.slice(readme.indexOf("## Usage"));
-  const block = /```ts\n([\s\S]*?)```/.exec(usage)?.[1];
+  const block = readmeBlocks(join(here, "..", "README.md"), { after: "## Usage" })[0];
   if (!block) throw new Error("README.md has no ts example under ## Usage");
   const src = pathToFileURL(join(here, "..", "src", "index.ts")).href;
   return block.replace('from "@nix2dream/core"', `from ${JSON.stringify(src)}`);

@@ -7,7 +7,6 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
-  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -25,6 +24,7 @@ import {
   type ManagerContext,
 } from "@nix2dream/core";
 import compose from "@nix2dream/render-compose";
+import { busyboxImage } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import composeManager, {
   ComposeManagerError,
@@ -113,16 +113,7 @@ beforeAll(() => {
       throw new Error(`\`${cmd}\` is needed: apt-get install -y ${pkg} (and start dockerd).`);
     }
   }
-  const ctx = tmp("n2d-compose-base-");
-  cpSync("/bin/busybox", join(ctx, "busybox"));
-  writeFileSync(
-    join(ctx, "Dockerfile"),
-    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox", "--install", "-s", "/bin"]\n',
-  );
-  execFileSync("docker", ["build", "-q", "-t", BASE_IMAGE, ctx], {
-    env: { ...process.env, DOCKER_BUILDKIT: "0" },
-    stdio: "ignore",
-  });
+  busyboxImage(BASE_IMAGE);
 }, 120_000);
 
 afterAll(() => {

@@ -3,10 +3,11 @@
  * (packages/nix2dream, built) on the real engine.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { busyboxImage } from "@nix2dream/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 const CLI = fileURLToPath(new URL("../../nix2dream/dist/cli.js", import.meta.url));
@@ -28,21 +29,7 @@ function cli(...args: string[]) {
 }
 
 beforeAll(() => {
-  const dir = mkdtempSync(join(out, "base-"));
-  if (!existsSync("/bin/busybox"))
-    throw new Error("/bin/busybox is missing: apt-get install -y busybox-static");
-  copyFileSync("/bin/busybox", join(dir, "busybox"));
-  writeFileSync(
-    join(dir, "Dockerfile"),
-    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n',
-  );
-  const r = spawnSync("docker", ["build", "-q", "-t", BASE, dir], {
-    encoding: "utf8",
-    env: { ...process.env, DOCKER_BUILDKIT: "0" },
-  });
-  if (r.error)
-    throw new Error(`docker is missing: apt-get install -y docker.io (${r.error.message})`);
-  if (r.status !== 0) throw new Error(`building ${BASE} failed: ${r.stderr}`);
+  busyboxImage(BASE);
 }, 120_000);
 
 afterAll(() => {

@@ -3,24 +3,16 @@
  * is made FROM scratch with Debian's busybox-static (no registry is reachable here).
  */
 import { spawnSync } from "node:child_process";
-import {
-  chmodSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { PassThrough } from "node:stream";
 import {
   type DeploymentDefinition,
   evaluateDeployment,
   type ManagerContext,
 } from "@nix2dream/core";
 import oci, { type ImagesManifest } from "@nix2dream/render-oci";
+import { busyboxImage, managerContext, requireDocker } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import docker, { type BuildEvent, buildImages, type ImageRow } from "../src/index.js";
 
@@ -73,49 +65,16 @@ function renderTo(name: string, services: DeploymentDefinition["services"]): str
 }
 
 function context(artifactsDir: string, args: string[] = [], flags: ManagerContext["flags"] = {}) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (c) => {
-    out += c;
-  });
-  stderr.on("data", (c) => {
-    err += c;
-  });
-  const ctx = {
-    deployment: {} as ManagerContext["deployment"],
-    artifactsDir,
-    stateDir: join(root, "state"),
-    args,
-    flags,
-    stdout,
-    stderr,
-    color: false,
-    signal: new AbortController().signal,
-  } satisfies ManagerContext;
-  return { ctx, out: () => out, err: () => err };
+  const deployment = {} as ManagerContext["deployment"];
+  return managerContext({ deployment, artifactsDir, stateDir: join(root, "state"), args, flags });
 }
 
 const DEP = `n2d-oci-mgr-${RUN_ID}`;
 let dir = "";
 
 beforeAll(() => {
-  const v = sh(["docker", "version", "--format", "{{.Server.Version}}"]);
-  if (v.status !== 0)
-    throw new Error(
-      `No Docker engine answers (apt-get install -y docker.io; start dockerd): ${v.stderr}`,
-    );
-  const ctxDir = mkdtempSync(join(root, "base-"));
-  if (!existsSync("/bin/busybox"))
-    throw new Error("/bin/busybox is missing: apt-get install -y busybox-static");
-  copyFileSync("/bin/busybox", join(ctxDir, "busybox"));
-  writeFileSync(
-    join(ctxDir, "Dockerfile"),
-    'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n',
-  );
-  const b = sh(["docker", "build", "-q", "-t", BASE, ctxDir]);
-  if (b.status !== 0) throw new Error(`building ${BASE} failed: ${b.stderr}`);
+  requireDocker();
+  busyboxImage(BASE);
   dir = renderTo(DEP, {
     api: {
       command: ["/bin/cat", "/etc/greeting.txt"],

@@ -1,9 +1,9 @@
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
-import type { ActionResult, EvaluatedDeployment, ManagerContext } from "@nix2dream/core";
+import type { EvaluatedDeployment, ManagerContext } from "@nix2dream/core";
+import { managerContext, runAction, type TestManagerContext } from "@nix2dream/testkit";
 
 /** The FAKE kubectl (`fixtures/fake-kubectl.mjs`): records argv, replays scripted answers. */
 export const FAKE_KUBECTL = fileURLToPath(new URL("./fixtures/fake-kubectl.mjs", import.meta.url));
@@ -39,40 +39,15 @@ export function fakeSession(dir: string, rules: FakeRule[] = []) {
   };
 }
 
-/** A ManagerContext writing into strings. */
+/** A ManagerContext writing into strings, its state directory beside `artifactsDir`. */
 export function context(
   deployment: EvaluatedDeployment,
   artifactsDir: string,
   args: string[] = [],
   flags: ManagerContext["flags"] = {},
-) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (b) => (out += b));
-  stderr.on("data", (b) => (err += b));
-  const ctx: ManagerContext = {
-    deployment,
-    artifactsDir,
-    stateDir: join(artifactsDir, "..", "state"),
-    args,
-    flags,
-    stdout,
-    stderr,
-    color: false,
-    signal: new AbortController().signal,
-  };
-  return { ctx, out: () => out, err: () => err };
+): TestManagerContext {
+  return managerContext({ deployment, artifactsDir, args, flags });
 }
 
 /** Runs an action and returns its result with what it printed. */
-export async function run(
-  action: ((ctx: ManagerContext) => Promise<ActionResult>) | undefined,
-  c: ReturnType<typeof context>,
-) {
-  if (!action) throw new Error("no such action");
-  const result = await action(c.ctx);
-  await new Promise((r) => setImmediate(r));
-  return { ...result, stdout: c.out(), stderr: c.err() };
-}
+export const run = runAction;

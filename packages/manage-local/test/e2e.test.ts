@@ -4,21 +4,13 @@
  * Needs core and render-procfile built (the root `pnpm test` builds first).
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { evaluateDeployment, ref } from "@nix2dream/core";
 import procfile from "@nix2dream/render-procfile";
+import { freePort } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { readPlan } from "../src/index.js";
 import { NODE, supervise, tempDir } from "./helpers.js";
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("a real procfile render", () => {
   it("runs migrate, then api once healthy, then worker, and stops them all", async () => {

@@ -1,18 +1,10 @@
 import { writeFileSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
+import { freePort } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { nodeScript, planOf, supervise, waitForStatus } from "./helpers.js";
 
 /** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 const timing = { interval: 0.05, timeout: 2, retries: 3, startPeriod: 0 };
 
 describe("probes", () => {

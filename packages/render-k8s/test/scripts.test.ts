@@ -6,10 +6,11 @@
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
-import { createServer, type Server } from "node:net";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { evaluateDeployment } from "@nix2dream/core";
+import { listen } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import k8s, { renderObjects } from "../src/index.js";
 import { HOSTILE } from "./fixtures/everything.js";
@@ -73,12 +74,6 @@ function runBusybox(
       resolve({ code, out });
     });
   });
-}
-
-function listen(server: Server | ReturnType<typeof createHttpServer>): Promise<number> {
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)),
-  );
 }
 
 describe("preStart", () => {

@@ -6,10 +6,10 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { artifact, HOSTILE, writeArtifacts } from "@nix2dream/testkit";
+import { artifact, busyboxImage, HOSTILE, requireDocker, writeArtifacts } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGES_FILE, type ImagesManifest } from "../src/index.js";
-import { buildBusyboxBase, render, requireDocker, run } from "./helpers.js";
+import { render, run } from "./helpers.js";
 
 const BASE = "n2d-oci-busybox:test";
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
@@ -84,7 +84,7 @@ function build(context: string, tag: string, labels: Record<string, string> = {}
 
 beforeAll(() => {
   requireDocker();
-  buildBusyboxBase(BASE);
+  busyboxImage(BASE);
   const r = render(definition);
   expect(r.diagnostics).toEqual([]);
   dir = join(root, "render");

@@ -1,7 +1,4 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   type DeploymentDefinition,
   type EvaluatedDeployment,
@@ -52,37 +49,4 @@ export function run(
     stderr: r.stderr?.toString("utf8") ?? "",
     raw: r.stdout ?? Buffer.alloc(0),
   };
-}
-
-/** Fails loudly when the Docker engine does not answer. */
-export function requireDocker(): void {
-  const r = run(["docker", "version", "--format", "{{.Server.Version}}"]);
-  if (r.status !== 0) {
-    throw new Error(
-      `No Docker engine answers (apt-get install -y docker.io, then start dockerd): ${r.stderr.trim()}`,
-    );
-  }
-}
-
-/**
- * Builds `tag` FROM scratch with Debian's busybox-static (no registry is reachable here) and
- * `/bin/sh` and the applets linked into /bin.
- */
-export function buildBusyboxBase(tag: string): void {
-  const dir = mkdtempSync(join(tmpdir(), "n2d-oci-base-"));
-  try {
-    try {
-      copyFileSync("/bin/busybox", join(dir, "busybox"));
-    } catch {
-      throw new Error("/bin/busybox is missing: apt-get install -y busybox-static");
-    }
-    writeFileSync(
-      join(dir, "Dockerfile"),
-      'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n',
-    );
-    const r = run(["docker", "build", "-q", "-t", tag, dir]);
-    if (r.status !== 0) throw new Error(`building ${tag} failed: ${r.stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -6,7 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { join } from "node:path";
 import {
@@ -16,7 +16,7 @@ import {
   parseExecLine,
   ref,
 } from "@nix2dream/core";
-import { artifact } from "@nix2dream/testkit";
+import { artifact, freePort, listen } from "@nix2dream/testkit";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import systemd from "../src/index.js";
 import { expandSpecifiers, requireTool, tempDir, unitValues } from "./helpers.js";
@@ -218,20 +218,6 @@ describe("secrets", () => {
     expect(r.stdout).toBe(SECRET);
   });
 });
-
-function listen(server: Server | ReturnType<typeof createTcpServer>, port = 0): Promise<number> {
-  return new Promise((resolve) => {
-    server.listen(port, "127.0.0.1", () => {
-      const a = server.address();
-      resolve(typeof a === "object" && a ? a.port : 0);
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  const s = createTcpServer();
-  return listen(s).then((p) => new Promise((resolve) => s.close(() => resolve(p))));
-}
 
 describe("ExecStartPost health gate", () => {
   const timing = { interval: 0.2, timeout: 2, retries: 3, startPeriod: 0 };
