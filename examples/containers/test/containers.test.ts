@@ -17,11 +17,11 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { busyboxImage } from "@nix2dream/testkit";
+import { busyboxImage, CLI } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const example = join(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(example, "../../packages/nix2dream/dist/cli.js");
+const cli = CLI;
 const WEB = "http://127.0.0.1:18462";
 const BASE_IMAGE = "n2d-compose-busybox:test";
 const NAME = `n2d-compose-e2e-${process.pid}`;

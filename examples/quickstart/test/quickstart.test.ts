@@ -6,13 +6,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CLI } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const example = join(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(example, "../../packages/nix2dream/dist/cli.js");
+const cli = CLI;
 const API = "http://127.0.0.1:8787";
 
 let work = "";

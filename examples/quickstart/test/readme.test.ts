@@ -1,9 +1,8 @@
 /** The root README's example config is real: `nix2dream check --strict` accepts it as printed. */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { readmeBlocks } from "@nix2dream/testkit";
+import { readmeBlocks, runCli } from "@nix2dream/testkit";
 import { expect, it } from "vitest";
 
 const example = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -18,11 +17,7 @@ it("the root README's nix2dream.config.ts evaluates and renders without a diagno
   const dir = mkdtempSync(join(example, ".test-run-readme-"));
   try {
     writeFileSync(join(dir, "nix2dream.config.ts"), config as string);
-    const r = spawnSync(
-      process.execPath,
-      [join(root, "packages/nix2dream/dist/cli.js"), "check", "--strict"],
-      { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
-    );
+    const r = runCli(["check", "--strict"], { cwd: dir, env: { NO_COLOR: "1" } });
     expect(r.stderr + r.stdout).toContain("0 warnings");
     expect(r.status).toBe(0);
   } finally {

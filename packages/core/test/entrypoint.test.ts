@@ -4,15 +4,13 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HOSTILE, serviceFixture, volumeFixture } from "@nix2dream/testkit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fileTempDir, HOSTILE, serviceFixture, volumeFixture } from "@nix2dream/testkit";
+import { describe, expect, it } from "vitest";
 import type { EvaluatedService } from "../src/deployment.js";
 import { type EntrypointOptions, entrypointScript } from "../src/entrypoint.js";
 import { serviceRef } from "../src/refs.js";
@@ -20,13 +18,8 @@ import { shellQuote } from "../src/shell.js";
 
 const PRINTER = fileURLToPath(new URL("./fixtures/entrypoint/print-process.mjs", import.meta.url));
 const NODE = process.execPath;
-let root = "";
-beforeAll(() => {
-  root = mkdtempSync(join(tmpdir(), "n2d-entrypoint-"));
-});
+const root = fileTempDir("n2d-entrypoint-");
 let n = 0;
-
-afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const literalRefs: EntrypointOptions["resolve"] = (r) =>
   r.kind === "volume"

@@ -1,10 +1,9 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HOSTILE, serviceFixture } from "@nix2dream/testkit";
-import { afterAll, describe, expect, it } from "vitest";
+import { fileTempDir, HOSTILE, serviceFixture } from "@nix2dream/testkit";
+import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../src/contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "../src/deployment.js";
 import {
@@ -19,8 +18,7 @@ import {
 import { type Ref, serviceRef } from "../src/refs.js";
 
 const PRINTER = fileURLToPath(new URL("./fixtures/entrypoint/print-process.mjs", import.meta.url));
-const root = mkdtempSync(join(tmpdir(), "n2d-oci-core-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = fileTempDir("n2d-oci-core-");
 
 function deploymentOf(...services: EvaluatedService[]): EvaluatedDeployment {
   return {

@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { readmeBlocks } from "@nix2dream/testkit";
-import { afterAll, expect, it, vi } from "vitest";
+import { fileTempDir, readmeBlocks } from "@nix2dream/testkit";
+import { expect, it, vi } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "core-readme-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = fileTempDir("core-readme-");
 
 /** The first ```ts block of the README's "Usage" section, importing this package's sources. */
 function usageExample(): string {

@@ -3,14 +3,13 @@
  * (packages/nix2dream, built) on the real engine.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { busyboxImage } from "@nix2dream/testkit";
+import { busyboxImage, runCli } from "@nix2dream/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
-const CLI = fileURLToPath(new URL("../../nix2dream/dist/cli.js", import.meta.url));
 const CONFIG = fileURLToPath(new URL("./fixtures/cli/nix2dream.config.ts", import.meta.url));
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const BASE = `n2d-oci-busybox:cli-${RUN_ID}`;
@@ -19,13 +18,7 @@ const out = mkdtempSync(join(tmpdir(), "n2d-oci-cli-"));
 const env = { ...process.env, N2D_OCI_BASE: BASE, N2D_OCI_DEPLOYMENT: DEPLOYMENT, NO_COLOR: "1" };
 
 function cli(...args: string[]) {
-  if (!existsSync(CLI))
-    throw new Error(`${CLI} is missing: build it first (pnpm exec turbo run build)`);
-  return spawnSync(process.execPath, [CLI, ...args, "--config", CONFIG, "--out", out], {
-    encoding: "utf8",
-    env,
-    timeout: 120_000,
-  });
+  return runCli([...args, "--config", CONFIG, "--out", out], { env });
 }
 
 beforeAll(() => {

@@ -1,20 +1,19 @@
 import { type SpawnSyncReturns, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CLI, requireCli } from "@nix2dream/testkit";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = resolve(here, "..");
+
 /** The built CLI the tests run, as a user would. */
-export const CLI = join(pkg, "dist", "cli.js");
+export { CLI };
 
 /** Fails early with a clear message when the package has not been built. */
 export function requireBuild(): void {
-  if (!existsSync(CLI)) {
-    throw new Error(`${CLI} is missing: run \`pnpm turbo run build --filter nix2dream...\` first.`);
-  }
+  requireCli();
 }
 
 const created: string[] = [];

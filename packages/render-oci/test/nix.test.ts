@@ -1,14 +1,12 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { nixExpr } from "@nix2dream/core";
-import { artifact, HOSTILE, writeArtifacts } from "@nix2dream/testkit";
-import { afterAll, describe, expect, it } from "vitest";
+import { artifact, fileTempDir, HOSTILE, writeArtifacts } from "@nix2dream/testkit";
+import { describe, expect, it } from "vitest";
 import { IMAGES_FILE, type ImagesManifest } from "../src/index.js";
 import { render, run } from "./helpers.js";
 
-const root = mkdtempSync(join(tmpdir(), "n2d-oci-nix-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const root = fileTempDir("n2d-oci-nix-");
 let n = 0;
 
 /** `pkgs` stand-in for evaluation: no nixpkgs is reachable here, so builders return their arguments. */

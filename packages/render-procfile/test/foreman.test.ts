@@ -3,26 +3,18 @@
  * These tests fail, not skip, when foreman is missing.
  */
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   deploymentFixture,
+  fileTempDir,
   portFixture,
   serviceFixture,
   volumeFixture,
   writeArtifacts,
 } from "@nix2dream/testkit";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import procfile from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
 import { HOSTILE, refs } from "./fixtures/values.js";
@@ -35,11 +27,7 @@ vi.mock("@nix2dream/core", async (importOriginal) =>
 const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));
 const WAITER = fileURLToPath(new URL("./fixtures/wait-for-files.mjs", import.meta.url));
 const NODE = process.execPath;
-let tmp = "";
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), "n2d-foreman-"));
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = fileTempDir("n2d-foreman-");
 
 function foreman(args: string[], cwd: string, env: Record<string, string> = {}) {
   const r = spawnSync("timeout", ["-k", "5", "40", "foreman", ...args], {

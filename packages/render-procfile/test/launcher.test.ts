@@ -1,25 +1,17 @@
 /** The rendered launchers run with real `sh` (dash), the way manage-local runs processes.json. */
 import { spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   deploymentFixture,
+  fileTempDir,
   portFixture,
   serviceFixture,
   volumeFixture,
   writeArtifacts,
 } from "@nix2dream/testkit";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import procfile, { PLAN_FILE, type PlannedProcess, type ProcessPlan } from "../src/index.js";
 import { HOSTILE, refs } from "./fixtures/values.js";
 
@@ -30,11 +22,7 @@ vi.mock("@nix2dream/core", async (importOriginal) =>
 
 const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));
 const NODE = process.execPath;
-let tmp = "";
-beforeAll(() => {
-  tmp = mkdtempSync(join(tmpdir(), "n2d-launcher-"));
-});
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = fileTempDir("n2d-launcher-");
 const timing = { interval: 1, timeout: 1, retries: 1, startPeriod: 0 };
 
 /** Renders `services` into `<tmp>/<case>/.nix2dream/d/procfile` and returns the plan. */

@@ -1,4 +1,5 @@
 export * from "./artifacts.js";
+export * from "./cli.js";
 export * from "./docker.js";
 export * from "./fixtures.js";
 export * from "./golden.js";
@@ -7,4 +8,5 @@ export * from "./manager.js";
 export * from "./net.js";
 export * from "./nix.js";
 export * from "./readme.js";
+export * from "./temp.js";
 export * from "./workspace.js";
