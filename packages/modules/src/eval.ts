@@ -409,6 +409,24 @@ function collect(ev: Evaluation, specs: ModuleSpec[]): Loaded[] {
 // ---------------------------------------------------------------------------------------------
 // declarations
 
+/** The type of one declaration, checked, with its inline submodules given the declaring file. */
+function declaredType(
+  loc: string[],
+  file: string,
+  decl: OptionDeclaration,
+): OptionType | undefined {
+  if (decl.type === undefined) return undefined;
+  if (!isOptionType(decl.type)) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `The option \`${showPath(loc)}\` in ${file} has a \`type\` that is not an option type (use \`types.*\` or \`fromZod\`).`,
+      { optionPath: showPath(loc), files: [file] },
+    );
+  }
+  // Submodule modules declared inline belong to the file that declares the option.
+  return decl.type.withDeclarationFile ? decl.type.withDeclarationFile(file) : decl.type;
+}
+
 function mergeDecls(
   loc: string[],
   entries: { file: string; decl: OptionDeclaration }[],
@@ -456,18 +474,8 @@ function mergeDecls(
       m.apply = decl.apply as (v: unknown) => unknown;
       applyFile = file;
     }
-    if (decl.type !== undefined) {
-      if (!isOptionType(decl.type)) {
-        throw new ModuleError(
-          "INVALID_MODULE",
-          `The option \`${showPath(loc)}\` in ${file} has a \`type\` that is not an option type (use \`types.*\` or \`fromZod\`).`,
-          { optionPath: showPath(loc), files: [file] },
-        );
-      }
-      // Submodule modules declared inline belong to the file that declares the option.
-      const declType = decl.type.withDeclarationFile
-        ? decl.type.withDeclarationFile(file)
-        : decl.type;
+    const declType = declaredType(loc, file, decl);
+    if (declType !== undefined) {
       if (typeFile === undefined) {
         m.type = declType;
         typeFile = file;
@@ -476,7 +484,7 @@ function mergeDecls(
         if (!merged) {
           throw new ModuleError(
             "DECLARATION_CONFLICT",
-            `The option \`${showPath(loc)}\` in ${file} is already declared in ${typeFile} with an incompatible type: \`${m.type.description}\` there, \`${decl.type.description}\` here.`,
+            `The option \`${showPath(loc)}\` in ${file} is already declared in ${typeFile} with an incompatible type: \`${m.type.description}\` there, \`${(decl.type as OptionType).description}\` here.`,
             { optionPath: showPath(loc), files: [typeFile, file] },
           );
         }
@@ -502,6 +510,66 @@ function mergeDecls(
   return m;
 }
 
+/**
+ * The merged declaration of an option declared once (almost every option): read from the
+ * declaration itself instead of copied into a {@link MergedDecl}, since one is kept for every
+ * option of every submodule instance.
+ */
+class SingleDecl implements MergedDecl {
+  readonly type: OptionType;
+  constructor(
+    readonly decl: OptionDeclaration,
+    readonly file: string,
+    loc: string[],
+  ) {
+    this.type = declaredType(loc, file, decl) ?? types.unspecified;
+  }
+  get declarations(): string[] {
+    return [this.file];
+  }
+  get defaultFile(): string | undefined {
+    return Object.hasOwn(this.decl, "default") ? this.file : undefined;
+  }
+  get defaultDecl(): OptionDeclaration | undefined {
+    return Object.hasOwn(this.decl, "default") ? this.decl : undefined;
+  }
+  get defaultIsGetter(): boolean {
+    return Object.getOwnPropertyDescriptor(this.decl, "default")?.get !== undefined;
+  }
+  get defaultText(): string | undefined {
+    return this.decl.defaultText;
+  }
+  get example(): unknown {
+    return Object.hasOwn(this.decl, "example") ? this.decl.example : undefined;
+  }
+  get hasExample(): boolean {
+    return Object.hasOwn(this.decl, "example");
+  }
+  get description(): string | undefined {
+    return this.decl.description;
+  }
+  get readOnly(): boolean {
+    return Boolean(this.decl.readOnly);
+  }
+  get apply(): ((v: unknown) => unknown) | undefined {
+    return this.decl.apply as ((v: unknown) => unknown) | undefined;
+  }
+  get internal(): boolean {
+    return Boolean(this.decl.internal);
+  }
+  get visible(): boolean | "shallow" {
+    const v = this.decl.visible;
+    return v === false ? false : v === "shallow" ? "shallow" : true;
+  }
+  get removed(): string | undefined {
+    const r = (this.decl as unknown as Record<symbol, unknown>)[REMOVED];
+    return typeof r === "string" ? r : undefined;
+  }
+  get alias(): boolean {
+    return (this.decl as unknown as Record<symbol, unknown>)[ALIAS] === true;
+  }
+}
+
 function buildNs(
   ev: Evaluation,
   loc: string[],
@@ -524,13 +592,12 @@ function buildNs(
   }
   for (const name of names) {
     const entries = byName.get(name) as { file: string; v: unknown }[];
-    const cloc = [...loc, name];
+    // concat, not `[...loc, name]`: the spread grows its result by a push, which leaves a
+    // backing store several times larger, kept for as long as the option exists.
+    const cloc = loc.concat(name);
     const only = entries.length === 1 ? (entries[0] as { file: string; v: unknown }) : undefined;
     if (only && isOptionDeclaration(only.v)) {
-      ns.children.set(
-        name,
-        makeOptNode(ev, cloc, mergeDecls(cloc, [{ file: only.file, decl: only.v }])),
-      );
+      ns.children.set(name, makeOptNode(ev, cloc, new SingleDecl(only.v, only.file, cloc)));
       continue;
     }
     const opts: { file: string; decl: OptionDeclaration }[] = [];
@@ -573,7 +640,7 @@ function buildNs(
       }
       ns.children.set(name, makeOptNode(ev, cloc, decl));
     } else {
-      ns.children.set(name, buildNs(ev, cloc, [...rel, name], nss));
+      ns.children.set(name, buildNs(ev, cloc, rel.concat(name), nss));
     }
   }
   return ns;
@@ -797,7 +864,7 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
     const child = ns.children.get(name);
     if (child === undefined) {
       if (ev.freeform) {
-        for (const def of ds) ev.unmatched.push({ rel: [...ns.rel, name], def });
+        for (const def of ds) ev.unmatched.push({ rel: ns.rel.concat(name), def });
         if (!ns.freeformKeys) ns.freeformKeys = new Set();
         ns.freeformKeys.add(name);
         continue;
@@ -813,8 +880,9 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
         if (!ev.resort) ev.resort = new Set();
         ev.resort.add(child);
       }
-      // `ds` is this evaluation's own list; adopt it rather than copying into a grown array.
-      if (child.defs.length === 0) child.defs = ds;
+      // `ds` is this evaluation's own list: adopt it, trimmed (a list grown by push keeps a
+      // backing store of 17 or more slots).
+      if (child.defs.length === 0) child.defs = ds.length > 1 ? ds.slice() : ds;
       else for (const def of ds) child.defs.push(def);
     } else assignDefs(ev, child, ds);
   }
@@ -942,7 +1010,7 @@ function buildConfig(ev: Evaluation, ns: NsNode): void {
 function addFreeformKeys(ev: Evaluation, ns: NsNode): void {
   if (ns.freeformKeys) {
     for (const name of ns.freeformKeys) {
-      const rel = [...ns.rel, name];
+      const rel = ns.rel.concat(name);
       Object.defineProperty(ns.config, name, {
         get: () => {
           let v = (ev.freeformValue as Thunk<unknown>).force();

@@ -557,7 +557,7 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
       const out: T[] = [];
       defs.forEach((def, n) => {
         (def.value as unknown[]).forEach((x, m) => {
-          const eloc = [...loc, `[definition ${n + 1}-entry ${m + 1}]`];
+          const eloc = loc.concat(`[definition ${n + 1}-entry ${m + 1}]`);
           if (elem.simple && !isPropertyLike(x)) {
             if (!elem.check(x)) throw typeMismatch(eloc, elem, { file: def.file, value: x });
             out.push(x as T);
@@ -593,7 +593,8 @@ export function mergeAttrs(
   const out: Record<string, unknown> = {};
   const entries: [string, Thunk<unknown>][] = [];
   for (const k of keys) {
-    const kloc = [...loc, k];
+    // concat: `[...loc, k]` grows by a push and keeps a much larger backing store.
+    const kloc = loc.concat(k);
     const kdefs = byKey.get(k) as RawDef[];
     if (lazy) {
       entries.push([
