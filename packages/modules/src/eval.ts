@@ -5,6 +5,7 @@
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import {
   defineThunks,
+  FnThunk,
   isAttrs,
   type Merged,
   mergeDefinitions,
@@ -657,7 +658,10 @@ function makeOptNode(ev: Evaluation, loc: string[], decl: MergedDecl): OptNode {
 
 /** An option of one evaluation; it is itself the memoized thunk of its value. */
 class OptNodeImpl extends Thunk<unknown> {
-  readonly kind = "opt";
+  /** On the prototype, not in each of the (many) instances. */
+  get kind(): "opt" {
+    return "opt";
+  }
   defs: RawDef[] = [];
   #info: Thunk<Merged> | undefined;
   #option: OptionInfo | undefined;
@@ -1109,7 +1113,7 @@ export function evalCore(
   if (ev.freeform && ev.unmatched.length > 0) {
     const ff = ev.freeform;
     const unmatched = ev.unmatched;
-    ev.freeformValue = new Thunk(
+    ev.freeformValue = new FnThunk(
       prefix,
       () =>
         mergeDefinitions(

@@ -258,22 +258,18 @@ function isStackOverflow(e: unknown): boolean {
 /** A memoized computation of the value at `loc`; re-entering it while it runs is a cycle. */
 export class Thunk<T> {
   private state: 0 | 1 | 2 | 3 = 0;
-  private result: T | undefined;
-  private error: unknown;
-  constructor(
-    readonly loc: readonly string[],
-    private fn?: (() => T) | undefined,
-    private readonly filesFn?: () => string[],
-  ) {}
+  /** The value once computed (state 2), the error once failed (state 3): one slot for both. */
+  private result: unknown;
+  constructor(readonly loc: readonly string[]) {}
 
-  /** What the thunk computes; subclasses override it instead of passing a closure. */
+  /** What the thunk computes (see {@link FnThunk} for a closure). */
   protected compute(): T {
-    return (this.fn as () => T)();
+    throw new Error("Thunk.compute is not implemented");
   }
 
   /** Files to name when this computation fails. */
   files(): string[] {
-    return this.filesFn ? this.filesFn() : [];
+    return [];
   }
 
   get done(): boolean {
@@ -290,7 +286,7 @@ export class Thunk<T> {
 
   force(): T {
     if (this.state === 2) return this.result as T;
-    if (this.state === 3) throw this.error;
+    if (this.state === 3) throw this.result;
     if (this.state === 1) throw cycleError(this as Thunk<unknown>);
     this.state = 1;
     stack.push(this as Thunk<unknown>);
@@ -298,7 +294,6 @@ export class Thunk<T> {
       const v = this.compute();
       this.result = v;
       this.state = 2;
-      this.fn = undefined;
       return v;
     } catch (e) {
       if (isStackOverflow(e)) {
@@ -318,11 +313,30 @@ export class Thunk<T> {
       }
       const err = e instanceof ModuleError ? e : wrapUserError(this as Thunk<unknown>, e);
       this.state = 3;
-      this.error = err;
+      this.result = err;
       throw err;
     } finally {
       stack.pop();
     }
+  }
+}
+
+/** A thunk of a closure; the closure is dropped once it has returned. */
+export class FnThunk<T> extends Thunk<T> {
+  constructor(
+    loc: readonly string[],
+    private fn: (() => T) | undefined,
+    private readonly filesFn?: () => string[],
+  ) {
+    super(loc);
+  }
+  protected override compute(): T {
+    const v = (this.fn as () => T)();
+    this.fn = undefined;
+    return v;
+  }
+  override files(): string[] {
+    return this.filesFn ? this.filesFn() : [];
   }
 }
 

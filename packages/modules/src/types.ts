@@ -3,11 +3,12 @@ import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./
 import { evalSubmodule, subOptionsOf } from "./eval.js";
 import {
   defineThunks,
+  FnThunk,
   isAttrs,
   mergeDefinitions,
   pushDownAttrs,
   type RawDef,
-  Thunk,
+  type Thunk,
 } from "./merge.js";
 import type { Module, ModuleArgs } from "./module.js";
 import type { InferOptions, OptionsTree } from "./option.js";
@@ -599,7 +600,7 @@ export function mergeAttrs(
     if (lazy) {
       entries.push([
         k,
-        new Thunk(kloc, () => {
+        new FnThunk(kloc, () => {
           const r = mergeDefinitions(kloc, elem, kdefs);
           if (!r.isDefined) {
             throw new ModuleError(
@@ -616,7 +617,7 @@ export function mergeAttrs(
     } else {
       const r = mergeDefinitions(kloc, elem, kdefs);
       if (!r.isDefined) continue;
-      entries.push([k, new Thunk(kloc, () => r.value())]);
+      entries.push([k, new FnThunk(kloc, () => r.value())]);
     }
   }
   defineThunks(out, entries);
