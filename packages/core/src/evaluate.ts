@@ -164,7 +164,8 @@ function collectFiles(tree: unknown, prefix: string, out: Record<string, string[
   if (typeof tree !== "object" || tree === null) return;
   if (isOption(tree)) {
     const files = tree.files;
-    if (files.length > 0) out[prefix] = [...files];
+    // `files` is a fresh list on every read: no copy needed.
+    if (files.length > 0) out[prefix] = files;
     if (isSetType(tree.type)) {
       // Attribute-set options (env, ports, ...): which files defined each key.
       let defs: OptionLike["definitionsWithLocations"] = [];
