@@ -4,8 +4,9 @@
  */
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import {
-  defineThunks,
+  defineThunksAt,
   FnThunk,
+  internNames,
   isAttrs,
   type Merged,
   mergeDefinitions,
@@ -54,18 +55,47 @@ interface NsNode {
   kind: "ns";
   loc: string[];
   rel: string[];
-  children: Map<string, NsNode | OptNode>;
+  /**
+   * The children in declaration order: names and nodes side by side (two exact-size arrays
+   * are smaller than a Map, and a config object of only options reads its values from
+   * `nodes` directly, see `defineThunksAt`).
+   */
+  names: string[];
+  nodes: (NsNode | OptNode)[];
+  /** Name → index, built on first lookup in a large namespace. */
+  index?: Map<string, number>;
   config: Record<string, unknown>;
   /** Built on first use: most evaluations (each submodule instance) never read it. */
   optionsObj?: Record<string, unknown>;
   freeformKeys?: Set<string>;
 }
 
+const LINEAR_LOOKUP_MAX = 16;
+
+function childOf(ns: NsNode, name: string): NsNode | OptNode | undefined {
+  const names = ns.names;
+  if (names.length <= LINEAR_LOOKUP_MAX) {
+    const i = names.indexOf(name);
+    return i < 0 ? undefined : ns.nodes[i];
+  }
+  let index = ns.index;
+  if (!index) {
+    index = new Map();
+    for (let i = 0; i < names.length; i++) index.set(names[i] as string, i);
+    ns.index = index;
+  }
+  const i = index.get(name);
+  return i === undefined ? undefined : ns.nodes[i];
+}
+
 function optionsOf(ns: NsNode): Record<string, unknown> {
   if (ns.optionsObj) return ns.optionsObj;
   const o: Record<string, unknown> = {};
-  for (const [name, child] of ns.children)
+  for (let i = 0; i < ns.names.length; i++) {
+    const name = ns.names[i] as string;
+    const child = ns.nodes[i] as NsNode | OptNode;
     o[name] = child.kind === "opt" ? child.option : optionsOf(child);
+  }
   ns.optionsObj = o;
   return o;
 }
@@ -195,18 +225,36 @@ class Evaluation {
   touched: Set<OptNode> | undefined;
   late = false;
   resort: Set<OptNode> | undefined;
-  readonly args: ModuleArgs;
+  #specialArgs: Record<string, unknown> | undefined;
+  #args: ModuleArgs | undefined;
 
   constructor(prefix: string[], specialArgs: Record<string, unknown>) {
     this.prefix = prefix;
-    const makeProxy = (what: "config" | "options") =>
-      new Proxy({ ev: this, what }, ARGS_HANDLER) as unknown;
-    this.args = {
-      lib: lib(),
-      ...specialArgs,
-      config: makeProxy("config"),
-      options: makeProxy("options"),
-    } as ModuleArgs;
+    this.#specialArgs = specialArgs;
+  }
+
+  /**
+   * The arguments of function modules, built on first use (a submodule of plain objects never
+   * needs them) and dropped by {@link release} once every module has been called, so the
+   * evaluation, kept by each of its options, does not keep them too.
+   */
+  get args(): ModuleArgs {
+    if (!this.#args) {
+      const makeProxy = (what: "config" | "options") =>
+        new Proxy({ ev: this, what }, ARGS_HANDLER) as unknown;
+      this.#args = {
+        lib: lib(),
+        ...this.#specialArgs,
+        config: makeProxy("config"),
+        options: makeProxy("options"),
+      } as ModuleArgs;
+    }
+    return this.#args;
+  }
+
+  release(): void {
+    this.#args = undefined;
+    this.#specialArgs = undefined;
   }
 
   target(what: "config" | "options"): Record<string, unknown> {
@@ -577,8 +625,7 @@ function buildNs(
   rel: string[],
   sets: { file: string; tree: Record<string, unknown> }[],
 ): NsNode {
-  const ns: NsNode = { kind: "ns", loc, rel, children: new Map(), config: {} };
-  const names: string[] = [];
+  const collected: string[] = [];
   const byName = new Map<string, { file: string; v: unknown }[]>();
   for (const s of sets) {
     for (const k of Object.keys(s.tree)) {
@@ -586,19 +633,24 @@ function buildNs(
       if (!list) {
         list = [];
         byName.set(k, list);
-        names.push(k);
+        collected.push(k);
       }
       list.push({ file: s.file, v: s.tree[k] });
     }
   }
-  for (const name of names) {
+  // Every instance of a submodule has the same names: they share one copy.
+  const names = internNames(collected);
+  const nodes: (NsNode | OptNode)[] = new Array(names.length);
+  const ns: NsNode = { kind: "ns", loc, rel, names, nodes, config: {} };
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
     const entries = byName.get(name) as { file: string; v: unknown }[];
     // concat, not `[...loc, name]`: the spread grows its result by a push, which leaves a
     // backing store several times larger, kept for as long as the option exists.
     const cloc = loc.concat(name);
     const only = entries.length === 1 ? (entries[0] as { file: string; v: unknown }) : undefined;
     if (only && isOptionDeclaration(only.v)) {
-      ns.children.set(name, makeOptNode(ev, cloc, new SingleDecl(only.v, only.file, cloc)));
+      nodes[i] = makeOptNode(ev, cloc, new SingleDecl(only.v, only.file, cloc));
       continue;
     }
     const opts: { file: string; decl: OptionDeclaration }[] = [];
@@ -639,9 +691,9 @@ function buildNs(
         );
         decl.declarations = [...decl.declarations, ...nss.map((n) => n.file)];
       }
-      ns.children.set(name, makeOptNode(ev, cloc, decl));
+      nodes[i] = makeOptNode(ev, cloc, decl);
     } else {
-      ns.children.set(name, buildNs(ev, cloc, rel.concat(name), nss));
+      nodes[i] = buildNs(ev, cloc, rel.concat(name), nss);
     }
   }
   return ns;
@@ -865,7 +917,7 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
     pushDownAttrs(v, d.file, byKey, ns.loc, undefined, d.ord);
   }
   for (const [name, ds] of byKey) {
-    const child = ns.children.get(name);
+    const child = childOf(ns, name);
     if (child === undefined) {
       if (ev.freeform) {
         for (const def of ds) ev.unmatched.push({ rel: ns.rel.concat(name), def });
@@ -960,7 +1012,7 @@ function forceStructure(d: RawDef, loc: string[]): unknown {
 }
 
 function allPaths(ns: NsNode, out: string[]): string[] {
-  for (const c of ns.children.values()) {
+  for (const c of ns.nodes) {
     out.push(showPath(c.loc));
     if (c.kind === "ns") allPaths(c, out);
   }
@@ -983,15 +1035,15 @@ function undeclared(ev: Evaluation, loc: string[], defs: RawDef[]): ModuleError 
 
 function buildConfig(ev: Evaluation, ns: NsNode): void {
   let allOptions = true;
-  for (const child of ns.children.values()) if (child.kind !== "opt") allOptions = false;
+  for (const child of ns.nodes) if (child.kind !== "opt") allOptions = false;
   if (allOptions) {
-    defineThunks(
-      ns.config,
-      [...ns.children].map(([name, child]) => [name, (child as OptNode).value] as const),
-    );
+    // An option node is its own value thunk.
+    defineThunksAt(ns.config, ns.names, ns.nodes as unknown as Thunk<unknown>[]);
     return;
   }
-  for (const [name, child] of ns.children) {
+  for (let i = 0; i < ns.names.length; i++) {
+    const name = ns.names[i] as string;
+    const child = ns.nodes[i] as NsNode | OptNode;
     if (child.kind === "opt") {
       const th = child.value;
       Object.defineProperty(ns.config, name, {
@@ -1026,7 +1078,7 @@ function addFreeformKeys(ev: Evaluation, ns: NsNode): void {
       });
     }
   }
-  for (const c of ns.children.values()) if (c.kind === "ns") addFreeformKeys(ev, c);
+  for (const c of ns.nodes) if (c.kind === "ns") addFreeformKeys(ev, c);
 }
 
 function nestDef(rel: string[], def: RawDef): RawDef {
@@ -1126,6 +1178,7 @@ export function evalCore(
     addFreeformKeys(ev, ev.root);
   }
   ev.defsComplete = true;
+  ev.release();
   const root = ev.root;
   return {
     config: root.config,

@@ -387,9 +387,126 @@ function sharedGetter(name: string): () => unknown {
   return g;
 }
 
-const shapeDescriptors = new Map<string, PropertyDescriptorMap>();
+// Key sets seen so far, in a trie by key: finding a shape allocates nothing (no key string
+// built per object). A node keeps the descriptor maps of its key set and one shared copy of
+// its names.
+interface ShapeNode {
+  next: Map<string, ShapeNode> | undefined;
+  names: string[] | undefined;
+  byName: PropertyDescriptorMap | undefined;
+  byIndex: PropertyDescriptorMap | undefined;
+}
+const shapes: ShapeNode = {
+  next: undefined,
+  names: undefined,
+  byName: undefined,
+  byIndex: undefined,
+};
+let shapeCount = 0;
 const MAX_SHAPES = 2000;
 const MAX_SHARED_KEYS = 64;
+
+/** The trie node of these keys in this order, or undefined once the trie is full. */
+function shapeOf(names: readonly string[]): ShapeNode | undefined {
+  let node: ShapeNode = shapes;
+  for (const name of names) {
+    let next: ShapeNode | undefined = node.next?.get(name);
+    if (!next) {
+      if (shapeCount >= MAX_SHAPES) return undefined;
+      shapeCount++;
+      next = { next: undefined, names: undefined, byName: undefined, byIndex: undefined };
+      if (!node.next) node.next = new Map();
+      node.next.set(name, next);
+    }
+    node = next;
+  }
+  return node;
+}
+
+function descriptorsOf(
+  names: readonly string[],
+  getter: (name: string, i: number) => () => unknown,
+): PropertyDescriptorMap {
+  const descriptors: PropertyDescriptorMap = {
+    [THUNKS]: { value: undefined, enumerable: false, writable: true, configurable: true },
+  };
+  names.forEach((name, i) => {
+    Object.defineProperty(descriptors, name, {
+      value: { get: getter(name, i), enumerable: true, configurable: true },
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  });
+  return descriptors;
+}
+
+/**
+ * One shared, exact-size copy of a list of keys seen before (every instance of a submodule
+ * has the same option names); the list itself when the table is full. Never mutate the result.
+ */
+export function internNames(names: string[]): string[] {
+  if (names.length === 0 || names.length > MAX_SHARED_KEYS) return names;
+  const node = shapeOf(names);
+  if (!node) return names;
+  if (!node.names) node.names = names.slice();
+  return node.names;
+}
+
+// Getters reading the thunk at an index of `this[THUNKS]`, shared by every lazy object.
+const indexGetters: (() => unknown)[] = [];
+function indexGetter(_name: string, i: number): () => unknown {
+  let g = indexGetters[i];
+  if (!g) {
+    g = function (this: { [THUNKS]: readonly Thunk<unknown>[] }) {
+      return (this[THUNKS][i] as Thunk<unknown>).force();
+    };
+    indexGetters[i] = g;
+  }
+  return g;
+}
+
+/**
+ * Defines `names[i]` as a lazy enumerable property of `obj` forcing `thunks[i]`, in order.
+ * `thunks` is kept as it is (not copied), so it must not change afterwards.
+ */
+export function defineThunksAt(
+  obj: object,
+  names: readonly string[],
+  thunks: readonly Thunk<unknown>[],
+): void {
+  if (names.length === 0) return;
+  if (names.length > MAX_SHARED_KEYS) {
+    names.forEach((name, i) => {
+      const th = thunks[i] as Thunk<unknown>;
+      Object.defineProperty(obj, name, {
+        get: () => th.force(),
+        enumerable: true,
+        configurable: true,
+      });
+    });
+    return;
+  }
+  const node = shapeOf(names);
+  let descriptors = node?.byIndex;
+  if (!descriptors) {
+    descriptors = descriptorsOf(names, indexGetter);
+    if (node) node.byIndex = descriptors;
+  }
+  Object.defineProperties(obj, descriptors);
+  (obj as Record<symbol, unknown>)[THUNKS] = thunks;
+}
+
+function shapeDescriptorsOf(
+  entries: ReadonlyArray<readonly [string, Thunk<unknown>]>,
+): PropertyDescriptorMap {
+  const names = entries.map((e) => e[0]);
+  const node = shapeOf(names);
+  if (node?.byName) return node.byName;
+  const descriptors = descriptorsOf(names, sharedGetter);
+  if (node) node.byName = descriptors;
+  return descriptors;
+}
 
 /**
  * Defines each `[name, thunk]` as a lazy enumerable property of `obj`, in order. Small key
@@ -412,7 +529,6 @@ export function defineThunks(
     return;
   }
   const thunks: Record<string, Thunk<unknown>> = {};
-  let key = "";
   for (const [name, th] of entries) {
     // defineProperty, not assignment: a key named "__proto__" must stay a plain key.
     if (name === "__proto__") {
@@ -423,23 +539,8 @@ export function defineThunks(
         configurable: true,
       });
     } else thunks[name] = th;
-    key += `${name}\u0000`;
   }
-  let descriptors = shapeDescriptors.get(key);
-  if (!descriptors) {
-    descriptors = {
-      [THUNKS]: { value: undefined, enumerable: false, writable: true, configurable: true },
-    };
-    for (const [name] of entries) {
-      Object.defineProperty(descriptors, name, {
-        value: { get: sharedGetter(name), enumerable: true, configurable: true },
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-    if (shapeDescriptors.size < MAX_SHAPES) shapeDescriptors.set(key, descriptors);
-  }
+  const descriptors = shapeDescriptorsOf(entries);
   Object.defineProperties(obj, descriptors);
   (obj as Record<symbol, unknown>)[THUNKS] = thunks;
 }

@@ -813,6 +813,44 @@ function zodLabel(schema: z.ZodType): string {
   return t ? `value matching a zod ${t} schema` : "value matching a zod schema";
 }
 
+/**
+ * Types are immutable, so a type built from the same element type is the same type: a submodule
+ * written as a function builds its option types again for every instance (every service), and
+ * reusing them keeps one copy instead of one per instance.
+ */
+function memoByElem<E extends object, R>(f: (elem: E) => R): (elem: E) => R {
+  const cache = new WeakMap<object, R>();
+  return (elem) => {
+    if (typeof elem !== "object" || elem === null) return f(elem);
+    let t = cache.get(elem);
+    if (t === undefined) {
+      t = f(elem);
+      cache.set(elem, t);
+    }
+    return t;
+  };
+}
+
+const enumCache = new Map<string, OptionType>();
+const MAX_ENUMS = 1000;
+/** `types.enum` of the same (primitive) values, in the same order, is the same type. */
+function enumMemo<const V extends Values>(values: V): OptionType<V[number]> {
+  if (!Array.isArray(values)) return enumType(values);
+  let key = "";
+  for (const v of values) {
+    const k = typeof v;
+    if (v !== null && k !== "string" && k !== "number" && k !== "boolean") return enumType(values);
+    // typeof first: 1 and "1" are different values (strings quoted, so no value can fake a separator).
+    key += `${k}:${k === "string" ? JSON.stringify(v) : String(v)},`;
+  }
+  let t = enumCache.get(key);
+  if (t === undefined) {
+    t = enumType(values) as OptionType;
+    if (enumCache.size < MAX_ENUMS) enumCache.set(key, t);
+  }
+  return t as OptionType<V[number]>;
+}
+
 /** The built-in option types. */
 export const types = {
   str,
@@ -826,13 +864,13 @@ export const types = {
   raw,
   attrs,
   unspecified,
-  enum: enumType,
-  nullOr,
+  enum: enumMemo,
+  nullOr: memoByElem(nullOr) as typeof nullOr,
   either,
   oneOf,
-  listOf,
-  attrsOf,
-  lazyAttrsOf,
+  listOf: memoByElem(listOf) as typeof listOf,
+  attrsOf: memoByElem(attrsOf) as typeof attrsOf,
+  lazyAttrsOf: memoByElem(lazyAttrsOf) as typeof lazyAttrsOf,
   submodule,
   submoduleWith,
   functionTo,
