@@ -218,7 +218,8 @@ class Evaluation {
   tainted = false;
   root!: NsNode;
   freeform: OptionType | undefined;
-  unmatched: { rel: string[]; def: RawDef }[] = [];
+  /** Definitions of undeclared options, for the freeform type (created on first use). */
+  unmatched: { rel: string[]; def: RawDef }[] | undefined;
   freeformValue: Thunk<unknown> | undefined;
   /** While modules that read config at call time are called again: which options were read. */
   recording = false;
@@ -708,13 +709,16 @@ function makeOptNode(ev: Evaluation, loc: string[], decl: MergedDecl): OptNode {
   return node as unknown as OptNode;
 }
 
+const NO_DEFS: RawDef[] = Object.freeze([]) as unknown as RawDef[];
+
 /** An option of one evaluation; it is itself the memoized thunk of its value. */
 class OptNodeImpl extends Thunk<unknown> {
   /** On the prototype, not in each of the (many) instances. */
   get kind(): "opt" {
     return "opt";
   }
-  defs: RawDef[] = [];
+  /** Shared empty list until the first definitions are adopted (assignDefs never pushes to it). */
+  defs: RawDef[] = NO_DEFS;
   #info: Thunk<Merged> | undefined;
   #option: OptionInfo | undefined;
   constructor(
@@ -920,6 +924,7 @@ function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[]): void {
     const child = childOf(ns, name);
     if (child === undefined) {
       if (ev.freeform) {
+        if (!ev.unmatched) ev.unmatched = [];
         for (const def of ds) ev.unmatched.push({ rel: ns.rel.concat(name), def });
         if (!ns.freeformKeys) ns.freeformKeys = new Set();
         ns.freeformKeys.add(name);
@@ -1162,7 +1167,7 @@ export function evalCore(
       ev.late = false;
     }
   }
-  if (ev.freeform && ev.unmatched.length > 0) {
+  if (ev.freeform && ev.unmatched && ev.unmatched.length > 0) {
     const ff = ev.freeform;
     const unmatched = ev.unmatched;
     ev.freeformValue = new FnThunk(
