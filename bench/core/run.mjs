@@ -7,8 +7,8 @@
 //   pnpm exec turbo run build --filter @nix2dream/core && node bench/core/run.mjs
 // Each N runs in a fresh child process so the peak RSS is that N's alone.
 // BENCH_SIZES=100,1000,3000 and BENCH_RUNS=5 (the defaults) choose the sizes and runs per size.
-import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { median, printGrowth, printLoad, printTable, runChildren, timings } from "../lib.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const SIZES = (process.env.BENCH_SIZES ?? "100,1000,3000").split(",").map(Number);
@@ -80,22 +80,17 @@ async function child(n) {
   if (Object.keys(s).length !== expected || s.svc1.env.MODE !== "dev" || s.svc1.replicas !== 1) {
     throw new Error("benchmark produced a wrong deployment");
   }
-  const sorted = [...times].sort((a, b) => a - b);
   process.stdout.write(
     JSON.stringify({
       n,
-      firstMs: times[0],
-      medianMs: sorted[Math.floor(sorted.length / 2)],
-      bestMs: sorted[0],
+      ...timings(times),
       maxRssMiB: rssAfterFirst,
     }),
   );
 }
 
 async function main() {
-  const rows = SIZES.map((n) =>
-    JSON.parse(execFileSync(process.execPath, [here, "--child", String(n)], { encoding: "utf8" })),
-  );
+  const rows = runChildren(here, SIZES);
   const head = [
     "N",
     "first run (ms)",
@@ -104,7 +99,7 @@ async function main() {
     "peak RSS, 1st run (MiB)",
     "median ms / 1000 svc",
   ];
-  const lines = [head];
+  const lines = [];
   for (const r of rows) {
     lines.push([
       String(r.n),
@@ -115,24 +110,9 @@ async function main() {
       ((r.medianMs / r.n) * 1000).toFixed(1),
     ]);
   }
-  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  const fmt = (l) => `| ${l.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  console.log(fmt(lines[0]));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const l of lines.slice(1)) console.log(fmt(l));
-  if (rows.length >= 2) {
-    const a = rows[0];
-    const b = rows[rows.length - 1];
-    const growth = b.medianMs / a.medianMs / (b.n / a.n);
-    console.log(`\ngrowth from N=${a.n} to N=${b.n}: ${growth.toFixed(2)}× linear (1.00 = linear)`);
-  }
-  const os = await import("node:os");
-  console.log(
-    `load average while running: ${os
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(" ")}`,
-  );
+  printTable(head, lines);
+  printGrowth(rows, "medianMs");
+  printLoad();
 }
 
 if (process.argv[2] === "--child") await child(Number(process.argv[3]));

@@ -4,8 +4,8 @@
 //   pnpm --filter @nix2dream/modules build && node bench/modules/run.mjs
 // Each N runs in a fresh child process so the peak RSS is that N's alone.
 // BENCH_SIZES=1000,3000,10000 and BENCH_RUNS=5 (the defaults) choose the sizes and runs per size.
-import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { median, printGrowth, printLoad, printTable, runChildren, timings } from "../lib.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const SIZES = (process.env.BENCH_SIZES ?? "1000,3000,10000").split(",").map(Number);
@@ -124,23 +124,18 @@ async function child(n) {
   ) {
     throw new Error("benchmark produced a wrong config");
   }
-  const sorted = [...times].sort((a, b) => a - b);
   process.stdout.write(
     JSON.stringify({
       n,
-      firstMs: times[0],
-      medianMs: sorted[Math.floor(sorted.length / 2)],
-      bestMs: sorted[0],
-      cpuMs: [...cpu].sort((a, b) => a - b)[Math.floor(cpu.length / 2)],
+      ...timings(times),
+      cpuMs: median(cpu),
       maxRssMiB: rssAfterFirst,
     }),
   );
 }
 
 async function main() {
-  const rows = SIZES.map((n) =>
-    JSON.parse(execFileSync(process.execPath, [here, "--child", String(n)], { encoding: "utf8" })),
-  );
+  const rows = runChildren(here, SIZES);
   const head = [
     "N",
     "first run (ms)",
@@ -153,7 +148,7 @@ async function main() {
     "Nix 2.8 (quoted)",
     "speed-up vs quoted",
   ];
-  const lines = [head];
+  const lines = [];
   for (const r of rows) {
     const quoted = NIX_QUOTED[r.n];
     lines.push([
@@ -169,24 +164,10 @@ async function main() {
       quoted ? `${((quoted * 1000) / r.bestMs).toFixed(1)}×` : "—",
     ]);
   }
-  const widths = head.map((_, i) => Math.max(...lines.map((l) => l[i].length)));
-  const fmt = (l) => `| ${l.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  console.log(fmt(lines[0]));
-  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const l of lines.slice(1)) console.log(fmt(l));
-  if (rows.length >= 2) {
-    const a = rows[0];
-    const b = rows[rows.length - 1];
-    const growth = b.bestMs / a.bestMs / (b.n / a.n);
-    console.log(`\ngrowth from N=${a.n} to N=${b.n}: ${growth.toFixed(2)}× linear (1.00 = linear)`);
-  }
+  printTable(head, lines);
+  printGrowth(rows, "bestMs");
   console.log("Nix numbers are quoted from issue 2 (Nix 2.8, same machine), not measured here.");
-  console.log(
-    `load average while running: ${(await import("node:os"))
-      .loadavg()
-      .map((x) => x.toFixed(2))
-      .join(" ")}`,
-  );
+  printLoad();
 }
 
 if (process.argv[2] === "--child") await child(Number(process.argv[3]));
