@@ -3,7 +3,7 @@
  * runs it under the built-in supervisor; the API answers on 127.0.0.1, the worker reaches it
  * through its reference, data survives a restart, and Ctrl-C (SIGINT) leaves no process behind.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
@@ -52,13 +52,18 @@ function up(): Run {
   return { child, output: () => out, exited };
 }
 
-async function until(what: string, run: Run, test: () => boolean | Promise<boolean>, ms = 30_000) {
+async function until(
+  what: string,
+  output: () => string,
+  test: () => boolean | Promise<boolean>,
+  ms = 30_000,
+) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (await test()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}; output so far:\n${run.output()}`);
+  throw new Error(`timed out waiting for ${what}; output so far:\n${output()}`);
 }
 
 const pidsIn = (text: string) =>
@@ -77,7 +82,7 @@ describe("examples/quickstart under nix2dream up", () => {
     expect(await portFree(8787), "port 8787 must be free for the quickstart").toBe(true);
 
     const first = up();
-    await until("the worker to reach the API", first, () =>
+    await until("the worker to reach the API", first.output, () =>
       /worker\s+\| worker: .* says "hello from nix2dream"/.test(first.output()),
     );
     const log = first.output();
@@ -97,7 +102,7 @@ describe("examples/quickstart under nix2dream up", () => {
 
     // The data volume is persistent: the note is still there after a new `up`.
     const second = up();
-    await until("the API to be healthy again", second, () =>
+    await until("the API to be healthy again", second.output, () =>
       second.output().includes("api is healthy"),
     );
     const body = (await (await fetch(`${API}/notes`)).json()) as { notes: { text: string }[] };
@@ -105,5 +110,50 @@ describe("examples/quickstart under nix2dream up", () => {
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
     expect(pidsIn(second.output()).filter(alive)).toEqual([]);
+  }, 90_000);
+
+  it("runs in the background with up -d; ps --json and logs from other invocations; down stops it all", async () => {
+    expect(await portFree(8787), "port 8787 must be free for the quickstart").toBe(true);
+    const cliRun = (...args: string[]) =>
+      spawnSync(process.execPath, [cli, ...args], {
+        cwd: work,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1" },
+        timeout: 60_000,
+      });
+    const started = cliRun("up", "-d");
+    expect(started.status, started.stderr).toBe(0);
+    const daemon = Number(/Started in the background \(pid (\d+)\)/.exec(started.stdout)?.[1]);
+    expect(daemon).toBeGreaterThan(0);
+    type Row = { name: string; state: string; health: string; pid: number | null };
+    let rows: Row[] = [];
+    const end = Date.now() + 30_000;
+    while (Date.now() < end) {
+      const ps = cliRun("ps", "--json");
+      rows = ps.status === 0 ? (JSON.parse(ps.stdout) as Row[]) : [];
+      if (rows.find((r) => r.name === "worker")?.state === "running") break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(rows.find((r) => r.name === "api")).toMatchObject({
+      state: "running",
+      health: "healthy",
+    });
+    expect(rows.find((r) => r.name === "migrate")).toMatchObject({ state: "exited" });
+    expect((await fetch(`${API}/healthz`)).status).toBe(200);
+    expect(cliRun("logs", "migrate").stdout).toMatch(/migrate: /);
+    const pids = rows.map((r) => r.pid).filter((p): p is number => p !== null);
+
+    const down = cliRun("down");
+    expect(down.status, down.stderr).toBe(0);
+    await until(
+      "the background supervisor to exit",
+      () => down.stdout,
+      () => !alive(daemon),
+    );
+    expect([...pids, daemon].filter(alive)).toEqual([]);
+    expect(await portFree(8787)).toBe(true);
+    const after = cliRun("ps");
+    expect(after.status).toBe(1);
+    expect(after.stderr).toContain("No `up` is running for deployment `quickstart`");
   }, 90_000);
 });
