@@ -36,3 +36,4 @@ export { coercedTo } from "./options/types.js";
 export * from "./refs.js";
 export * from "./shell.js";
 export * from "./systemd.js";
+export * from "./text.js";

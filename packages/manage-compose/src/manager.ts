@@ -4,7 +4,7 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { ActionResult, Manager, ManagerContext } from "@nix2dream/core";
+import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
 import { defineModule, type Module, mkOption, types } from "@nix2dream/modules";
 import {
   ComposeManagerError,
@@ -267,15 +267,7 @@ export function psTable(rows: ContainerStatus[]): string {
     String(r.restarts),
     r.ports.join(", ") || "-",
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
-  return [header, ...cells]
-    .map((row) =>
-      row
-        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return textTable([header, ...cells]);
 }
 
 async function up(s: Session): Promise<ActionResult> {

@@ -2,7 +2,7 @@
  * `@nix2dream/manage-docker`: builds the images of the oci render on the local Docker engine
  * and lists them. The build function is exported for other managers and scripts.
  */
-import type { ActionResult, Manager, ManagerContext } from "@nix2dream/core";
+import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
 import {
   type BuildEvent,
   buildImages,
@@ -65,16 +65,7 @@ export function imagesTable(rows: ImageRow[]): string {
     r.size === null ? "-" : `${(r.size / 1e6).toFixed(1)} MB`,
     r.kind,
   ]);
-  const all = [head, ...body];
-  const widths = head.map((_, i) => Math.max(...all.map((row) => (row[i] as string).length)));
-  return all
-    .map((row) =>
-      row
-        .map((c, i) => c.padEnd(widths[i] as number))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return textTable([head, ...body]);
 }
 
 async function guarded(

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ActionResult, Manager, ManagerContext } from "@nix2dream/core";
+import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import {
   type ControlLogLine,
@@ -217,15 +217,7 @@ export function psTable(rows: ProcessStatus[]): string {
     Object.values(r.ports).join(",") || "-",
     r.reason ?? "",
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
-  return [header, ...cells]
-    .map((row) =>
-      row
-        .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
+  return textTable([header, ...cells]);
 }
 
 async function ps(ctx: ManagerContext): Promise<ActionResult> {

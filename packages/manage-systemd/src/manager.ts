@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { ActionResult, Manager, ManagerContext } from "@nix2dream/core";
+import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
 import { defineModule, mkOption, types } from "@nix2dream/modules";
 import { serviceUnitName, targetUnitName } from "@nix2dream/render-systemd";
 
@@ -347,15 +347,7 @@ export function psTable(states: UnitState[]): string {
       String(s.restarts),
     ]),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length))) ?? [];
-  return `${rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n")}\n`;
+  return `${textTable(rows)}\n`;
 }
 
 async function ps(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promise<ActionResult> {
