@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: every benchmark under bench/, one after the other (never in parallel, so
-// they do not skew each other), after a build. Benchmarks are not tests: they print tables.
+// they do not skew each other). `npm run bench` (scripts/dev.mjs) builds first. Benchmarks are
+// not tests: they print tables.
 //   npm run bench                 all of them
 //   npm run bench -- modules      only bench/modules
 import { spawnSync } from "node:child_process";
@@ -22,7 +23,6 @@ const run = (argv, cwd = root) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 
-run(["npx", "--no-install", "turbo", "run", "build", "--output-logs=errors-only"]);
 for (const name of benches) {
   // A bench with its own package.json installs its peers (from npm) outside the workspace.
   if (

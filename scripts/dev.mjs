@@ -1,9 +1,13 @@
 #!/usr/bin/env node
-// The README's two commands go through here, so a fresh machine with only Node 20 + npm works:
-//   npm start  -> install deps (first run), build, render examples/quickstart, run it with manage-local
-//   npm test   -> install deps (first run), build, run every test
-// pnpm comes from the version pinned in package.json's packageManager: the one on PATH when it
-// matches, else `npx pnpm@<version>` (no global install, no corepack).
+// Every root script goes through here, so a fresh machine with only Node 20 + npm works (no
+// global pnpm, no corepack):
+//   npm start            install (first run), build, render examples/quickstart, run it with manage-local
+//   npm test             install, build, run every test (the tests that need system tools included)
+//   npm run test:fast    the same without the tests tagged as needing docker, foreman, nix,
+//                        systemd or kubectl; says how many it skipped
+//   npm run build | typecheck | lint | format | bench | changeset
+// pnpm is the version pinned in package.json's packageManager: the one on PATH when it matches,
+// else `npx pnpm@<version>`. turbo needs a `pnpm` binary on PATH; under `pnpm exec` it has one.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -13,11 +17,23 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const pnpmVersion = String(pkg.packageManager).replace(/^pnpm@/, "");
 
+/** The tags (see vitest.config.ts) of tests that need a system tool `scripts/setup.sh` installs. */
+const TOOL_TAGS = ["docker", "foreman", "nix", "systemd", "kubectl"];
+
+// Quiet, reproducible tool runs: no telemetry banner, no update notices.
+const env = {
+  ...process.env,
+  TURBO_TELEMETRY_DISABLED: "1",
+  DO_NOT_TRACK: "1",
+  NPM_CONFIG_UPDATE_NOTIFIER: "false",
+};
+
 function pnpmCommand() {
   try {
     const v = execFileSync("pnpm", ["--version"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
+      env,
     }).trim();
     if (v === pnpmVersion) return ["pnpm"];
   } catch {}
@@ -25,7 +41,7 @@ function pnpmCommand() {
 }
 
 function run(argv, opts = {}) {
-  const r = spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: "inherit", ...opts });
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: "inherit", env, ...opts });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -36,23 +52,50 @@ function installIfNeeded(pnpm) {
   run([...pnpm, "install", "--frozen-lockfile"]);
 }
 
-const [task, ...rest] = process.argv.slice(2);
-const pnpm = pnpmCommand();
-installIfNeeded(pnpm);
-run([...pnpm, "exec", "turbo", "run", "build", "--output-logs=errors-only"]);
+const turbo = (pnpm, ...args) => [...pnpm, "exec", "turbo", "run", ...args];
+const build = (pnpm) => run(turbo(pnpm, "build", "--output-logs=errors-only"));
 
-if (task === "test") {
-  run([...pnpm, "exec", "vitest", "run", ...rest]);
-} else if (task === "start") {
+function start(pnpm, args) {
+  build(pnpm);
   // Hand the terminal to the CLI: Ctrl-C reaches the supervisor, which stops every service.
   const child = spawn(
     process.execPath,
-    [join(root, "packages/nix2dream/dist/cli.js"), "up", ...rest],
-    { cwd: join(root, "examples/quickstart"), stdio: "inherit" },
+    [join(root, "packages/nix2dream/dist/cli.js"), "up", ...args],
+    { cwd: join(root, "examples/quickstart"), stdio: "inherit", env },
   );
-  for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => {});
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => {});
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
-} else {
-  console.error(`usage: node scripts/dev.mjs test|start [args…]`);
+}
+
+function test(pnpm, args) {
+  build(pnpm);
+  const fast = args.includes("--fast");
+  const rest = args.filter((a) => a !== "--fast");
+  const filter = fast ? ["--tags-filter", TOOL_TAGS.map((t) => `!${t}`).join(" && ")] : [];
+  run([...pnpm, "exec", "vitest", "run", ...filter, ...rest], {
+    env: { ...env, NIX2DREAM_TEST_FAST: fast ? TOOL_TAGS.join(",") : "" },
+  });
+}
+
+const tasks = {
+  start,
+  test,
+  build: (pnpm) => build(pnpm),
+  typecheck: (pnpm, args) => run(turbo(pnpm, "typecheck", ...args)),
+  lint: (pnpm, args) => run([...pnpm, "exec", "biome", "check", ".", ...args]),
+  format: (pnpm, args) => run([...pnpm, "exec", "biome", "format", "--write", ".", ...args]),
+  bench: (pnpm, args) => {
+    build(pnpm);
+    run([process.execPath, join(root, "bench/run.mjs"), ...args]);
+  },
+  changeset: (pnpm, args) => run([...pnpm, "exec", "changeset", ...args]),
+};
+
+const [task, ...rest] = process.argv.slice(2);
+if (!Object.hasOwn(tasks, task ?? "")) {
+  console.error(`usage: node scripts/dev.mjs ${Object.keys(tasks).join("|")} [args…]`);
   process.exit(1);
 }
+const pnpm = pnpmCommand();
+installIfNeeded(pnpm);
+tasks[task](pnpm, rest);

@@ -3,8 +3,8 @@
 // args, env with cross-service references, ports, a persistent volume, a config file, a
 // healthcheck, dependsOn, restart, resources, labels, a secret), defined by the deployment and by
 // a second module with mkDefault/mkForce, through the whole evaluation (engine, forcing, checks,
-// definition files, sorting). Run after building core:
-//   pnpm exec turbo run build --filter @nix2dream/core && node bench/core/run.mjs
+// definition files, sorting). `npm run bench -- core` builds and runs it; after a build,
+//   node bench/core/run.mjs
 // Each N runs in a fresh child process so the peak RSS is that N's alone.
 // BENCH_SIZES=100,1000,3000 and BENCH_RUNS=5 (the defaults) choose the sizes and runs per size.
 import { fileURLToPath } from "node:url";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark of @nix2dream/modules (issue 2 §6): a generated deployment of N services, forced
-// completely. Run after building the package:
-//   pnpm --filter @nix2dream/modules build && node bench/modules/run.mjs
+// completely. `npm run bench -- modules` builds and runs it; after a build,
+//   node bench/modules/run.mjs
 // Each N runs in a fresh child process so the peak RSS is that N's alone.
 // BENCH_SIZES=1000,3000,10000 and BENCH_RUNS=5 (the defaults) choose the sizes and runs per size.
 import { fileURLToPath } from "node:url";

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Supervisor benchmark: @nix2dream/manage-local side by side with concurrently, node-foreman
-// (nf), ruby foreman and supervisord. Not a test. Run after `pnpm --filter
-// @nix2dream/manage-local build` and `npm install --prefix bench/supervisor`:
+// (nf), ruby foreman and supervisord. Not a test. `npm run bench -- supervisor` builds and
+// runs it; after a build and `npm install --prefix bench/supervisor`:
 //
 //   node bench/supervisor/run.mjs [--runs N] [--only a,b] [--lines N]
 //
@@ -48,7 +48,7 @@ const NODE = process.execPath;
 const peers = {
   "manage-local": {
     available: () => existsSync(path.join(here, "../../packages/manage-local/dist/index.js")),
-    install: "pnpm --filter @nix2dream/manage-local build",
+    install: "npm run build",
     launch(dir, procs) {
       const plan = {
         version: 1,

@@ -9,7 +9,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fileTempDir, HOSTILE, serviceFixture, volumeFixture } from "@nix2dream/testkit";
+import { fileTempDir, HOSTILE, serviceFixture, volumeFixture } from "../../testkit/src/index.js";
 import { describe, expect, it } from "vitest";
 import type { EvaluatedService } from "../src/deployment.js";
 import { type EntrypointOptions, entrypointScript } from "../src/entrypoint.js";

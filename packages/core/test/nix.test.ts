@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { HOSTILE } from "@nix2dream/testkit";
+import { HOSTILE } from "../../testkit/src/index.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {

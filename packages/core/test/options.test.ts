@@ -1,5 +1,5 @@
 import { mkDefault, mkForce, mkIf } from "@nix2dream/modules";
-import { serviceFixture } from "@nix2dream/testkit";
+import { serviceFixture } from "../../testkit/src/index.js";
 import { describe, expect, it } from "vitest";
 import {
   type DeploymentDefinition,

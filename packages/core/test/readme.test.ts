@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { fileTempDir, readmeBlocks } from "@nix2dream/testkit";
+import { fileTempDir, readmeBlocks } from "../../testkit/src/index.js";
 import { expect, it, vi } from "vitest";
 
 const here = dirname(fileURLToPath(import.meta.url));

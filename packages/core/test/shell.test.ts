@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { HOSTILE } from "@nix2dream/testkit";
+import { HOSTILE } from "../../testkit/src/index.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { serviceRef } from "../src/refs.js";

@@ -5,17 +5,10 @@
  */
 import { evaluateDeployment } from "@nix2dream/core";
 import k8s from "@nix2dream/render-k8s";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import kubectl from "../src/index.js";
 import { context, FAKE_KUBECTL, type FakeRule, fakeSession, run, tempDir } from "./helpers.js";
 import { writeRender } from "./render.js";
-
-vi.mock("@nix2dream/core", async (o) =>
-  (await import("@nix2dream/testkit")).builtOrSources(o, "core"),
-);
-vi.mock("@nix2dream/render-k8s", async (o) =>
-  (await import("@nix2dream/testkit")).builtOrSources(o, "render-k8s"),
-);
 
 const temps: Array<() => void> = [];
 afterAll(() => {

@@ -8,17 +8,10 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { evaluateDeployment } from "@nix2dream/core";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import kubectl from "../src/index.js";
 import { context, run, tempDir } from "./helpers.js";
 import { writeRender } from "./render.js";
-
-vi.mock("@nix2dream/core", async (o) =>
-  (await import("@nix2dream/testkit")).builtOrSources(o, "core"),
-);
-vi.mock("@nix2dream/render-k8s", async (o) =>
-  (await import("@nix2dream/testkit")).builtOrSources(o, "render-k8s"),
-);
 
 const temps: Array<() => void> = [];
 afterAll(() => {

@@ -1,10 +1,8 @@
 import { evaluateDeployment } from "@nix2dream/core";
 import { goldenFiles, goldenTests } from "@nix2dream/testkit";
-import { describe, vi } from "vitest";
+import { describe } from "vitest";
 import k8s from "../src/index.js";
 import { everything } from "./fixtures/everything.js";
-
-vi.mock("@nix2dream/core", async (o) => (await import("@nix2dream/testkit")).coreOrSources(o));
 
 /** Expected render of `fixtures/everything.ts`, reviewed like code. `UPDATE_GOLDEN=1` rewrites it. */
 const GOLDEN = new URL("./fixtures/golden/everything/", import.meta.url);

@@ -5,7 +5,7 @@ import {
   type ServiceDefinition,
 } from "@nix2dream/core";
 import { artifact } from "@nix2dream/testkit";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import k8s, {
   deepMerge,
@@ -15,8 +15,6 @@ import k8s, {
   renderObjects,
 } from "../src/index.js";
 import { everything, SECRET_VALUE } from "./fixtures/everything.js";
-
-vi.mock("@nix2dream/core", async (o) => (await import("@nix2dream/testkit")).coreOrSources(o));
 
 type Obj = GeneratedObject | KubernetesObject;
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into generated objects

@@ -11,12 +11,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { evaluateDeployment } from "@nix2dream/core";
 import { listen } from "@nix2dream/testkit";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import k8s, { renderObjects } from "../src/index.js";
 import { HOSTILE } from "./fixtures/everything.js";
 import { tempDir } from "./helpers.js";
-
-vi.mock("@nix2dream/core", async (o) => (await import("@nix2dream/testkit")).coreOrSources(o));
 
 const PRINT = fileURLToPath(new URL("./fixtures/print-argv.mjs", import.meta.url));
 const BUSYBOX = "/bin/busybox";

@@ -10,13 +10,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type DeploymentDefinition, evaluateDeployment, type RenderResult } from "@nix2dream/core";
 import { artifact, writeArtifacts } from "@nix2dream/testkit";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import k8s from "../src/index.js";
 import { everything, HOSTILE } from "./fixtures/everything.js";
 import { decodeProblems, kubectl, parseStream, tempDir } from "./helpers.js";
 import { schemaProblems, unknownFields } from "./validate.js";
-
-vi.mock("@nix2dream/core", async (o) => (await import("@nix2dream/testkit")).coreOrSources(o));
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/", import.meta.url));
 const exampleNames = readdirSync(EXAMPLES)

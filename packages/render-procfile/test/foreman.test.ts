@@ -14,15 +14,10 @@ import {
   volumeFixture,
   writeArtifacts,
 } from "@nix2dream/testkit";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import procfile from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
 import { HOSTILE, refs } from "./fixtures/values.js";
-
-// Core's built package, or its sources while it is not built (see testkit's `coreOrSources`).
-vi.mock("@nix2dream/core", async (importOriginal) =>
-  (await import("@nix2dream/testkit")).coreOrSources(importOriginal),
-);
 
 const PRINTER = fileURLToPath(new URL("./fixtures/print-process.mjs", import.meta.url));
 const WAITER = fileURLToPath(new URL("./fixtures/wait-for-files.mjs", import.meta.url));

@@ -1,12 +1,7 @@
 import { goldenFiles, goldenTests } from "@nix2dream/testkit";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import procfile from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
-
-// Core's built package, or its sources while it is not built (see testkit's `coreOrSources`).
-vi.mock("@nix2dream/core", async (importOriginal) =>
-  (await import("@nix2dream/testkit")).coreOrSources(importOriginal),
-);
 
 /** Expected render of `fixtures/shop.ts`, reviewed like code. `UPDATE_GOLDEN=1` rewrites it. */
 const GOLDEN = new URL("./fixtures/golden/shop/", import.meta.url);

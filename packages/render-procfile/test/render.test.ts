@@ -5,15 +5,10 @@ import {
   serviceFixture,
   volumeFixture,
 } from "@nix2dream/testkit";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import procfile, { PLAN_FILE, type ProcessPlan } from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
 import { refs } from "./fixtures/values.js";
-
-// Core's built package, or its sources while it is not built (see testkit's `coreOrSources`).
-vi.mock("@nix2dream/core", async (importOriginal) =>
-  (await import("@nix2dream/testkit")).coreOrSources(importOriginal),
-);
 
 const render = (...args: Parameters<typeof deploymentFixture>) =>
   procfile().render(deploymentFixture(...args));

@@ -9,4 +9,3 @@ export * from "./net.js";
 export * from "./nix.js";
 export * from "./readme.js";
 export * from "./temp.js";
-export * from "./workspace.js";
