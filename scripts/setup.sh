@@ -1,18 +1,40 @@
 #!/usr/bin/env bash
-# One-time machine setup for the test suite (Debian 12, as root or with sudo): the real
-# consumers the tests check rendered output against.
-#   ruby-foreman     `foreman check` / `foreman start` on rendered Procfiles
-#   docker.io        a real Docker engine for OCI builds and Compose runs (started here)
-#   docker-compose   Compose v1 (Debian's), used when no `docker compose` v2 plugin exists
-#   busybox-static   the only userland of the FROM-scratch test images (no registry is reachable)
-#   nix-bin          `nix-instantiate --parse/--eval` on generated Nix
-#   systemd          `systemd-analyze verify` and `systemd --test` on generated units
-#   curl             the http/tcp health probes of generated systemd units
-# kubectl ships with the machine; it is checked below.
-# Idempotent: installs only what is missing, starts dockerd only when no engine answers.
+# Machine setup for the test suite (Debian 12, as root or with sudo): the real consumers the
+# tests check rendered output against, and a running Docker engine.
+#   ruby-foreman       `foreman check` / `foreman start` on rendered Procfiles
+#   docker.io          a real Docker engine for OCI builds and Compose runs (started here)
+#   docker-compose     Compose v1 (Debian's), used when no `docker compose` v2 plugin exists
+#   busybox-static     the only userland of the FROM-scratch test images (no registry is reachable)
+#   nix-bin            `nix-instantiate --parse/--eval` on generated Nix
+#   systemd            `systemd-analyze verify`, `systemd --test` and a real user manager
+#   curl               the http/tcp health probes of generated systemd units
+#   kubernetes-client  kubectl (`kubectl kustomize`, `kubectl set … --local`), only when no
+#                      kubectl is on PATH (machines of this kind ship a newer one)
+#
+#   ./scripts/setup.sh         install what is missing; start dockerd when no engine answers
+#   ./scripts/setup.sh stop    stop the dockerd that this script started (CI does it at the end)
+#
+# Idempotent. `npm run test:fast` needs none of this: it leaves out the tests tagged as
+# needing these tools.
 set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+PIDFILE=/tmp/nix2dream-dockerd.pid
+LOG=/tmp/nix2dream-dockerd.log
+
+if [ "${1:-}" = "stop" ]; then
+  # Only the dockerd this script started (its pid file), and only while that pid is a dockerd.
+  if [ -f "$PIDFILE" ]; then
+    pid=$(cat "$PIDFILE")
+    if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "dockerd" ]; then
+      echo "setup: stopping dockerd (pid $pid)"
+      $SUDO kill "$pid"
+      for _ in $(seq 100); do [ -d "/proc/$pid" ] || break; sleep 0.2; done
+    fi
+    $SUDO rm -f "$PIDFILE"
+  fi
+  exit 0
+fi
 
 need=()
 command -v foreman >/dev/null 2>&1 || need+=(ruby-foreman)
@@ -22,6 +44,7 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
 { command -v systemd-analyze >/dev/null 2>&1 && [ -x /lib/systemd/systemd ]; } || need+=(systemd)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
@@ -29,17 +52,30 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-# A Docker engine: reuse one that answers, else start Debian's dockerd in the background.
+# A Docker engine: reuse one that answers, else start Debian's dockerd in the background and
+# remember its pid, so that `setup.sh stop` stops exactly that one.
 if ! docker info >/dev/null 2>&1; then
-  echo "setup: starting dockerd (log: /tmp/nix2dream-dockerd.log)"
-  $SUDO sh -c 'nohup dockerd >/tmp/nix2dream-dockerd.log 2>&1 & echo $! >/tmp/nix2dream-dockerd.pid'
+  echo "setup: starting dockerd (log: $LOG)"
+  $SUDO sh -c "nohup dockerd >$LOG 2>&1 & echo \$! >$PIDFILE"
   for _ in $(seq 150); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
-  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see /tmp/nix2dream-dockerd.log" >&2; exit 1; }
+  docker info >/dev/null 2>&1 || { echo "setup: dockerd did not start; see $LOG" >&2; exit 1; }
 fi
 
-echo "setup: foreman $(foreman --version 2>/dev/null || echo MISSING)"
-echo "setup: docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null || echo MISSING)"
-echo "setup: $(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /' || echo 'docker-compose MISSING')"
-echo "setup: $(nix-instantiate --version 2>/dev/null || echo 'nix-instantiate MISSING')"
-echo "setup: $(systemd-analyze --version 2>/dev/null | head -1 || echo 'systemd-analyze MISSING')"
-echo "setup: $(kubectl version --client 2>/dev/null | head -1 || echo 'kubectl MISSING')"
+# One line per tool. Each version is read whole first (no `| head` under pipefail, whose
+# SIGPIPE once made a present tool print as MISSING).
+first_line() { "$@" 2>/dev/null | sed -n 1p || true; }
+report() {
+  local name=$1 version
+  shift
+  version=$(first_line "$@")
+  echo "setup: $name ${version:-MISSING}"
+  [ -n "$version" ]
+}
+ok=true
+report foreman foreman --version || ok=false
+report "docker engine" docker version --format '{{.Server.Version}}' || ok=false
+report docker-compose docker-compose version --short || ok=false
+report nix-instantiate nix-instantiate --version || ok=false
+report systemd-analyze systemd-analyze --version || ok=false
+report kubectl kubectl version --client || ok=false
+$ok || { echo "setup: a tool above is missing" >&2; exit 1; }

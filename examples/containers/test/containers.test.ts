@@ -1,3 +1,4 @@
+// @module-tag docker
 /**
  * One definition, two targets, for real: `nix2dream up` runs the example on this machine with the
  * built-in supervisor (busybox on PATH), and `nix2dream up --manager compose` builds images FROM a
@@ -14,17 +15,19 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { busyboxImage, CLI } from "@nix2dream/testkit";
+import { busyboxImage, CLI, freePort } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const example = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = CLI;
-const WEB = "http://127.0.0.1:18462";
-const BASE_IMAGE = "n2d-compose-busybox:test";
-const NAME = `n2d-compose-e2e-${process.pid}`;
+let WEB = "";
+let webPort = 0;
+const NAME = `n2d-compose-e2e-${process.pid}-${Date.now().toString(36)}`;
+const BASE_IMAGE = `n2d-compose-busybox:${NAME}`;
 const TOKEN = `tok'en "$HOME" $(id) \`id\` ✓ ${process.pid}`;
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal text the example's env holds
 const GREETING = 'it\'s "quoted", costs $5, runs `nothing`, $(nothing) or ${HOME}\nsecond line ✓';
@@ -41,13 +44,26 @@ function need(cmd: string, args: string[], pkg: string) {
 }
 
 let work = "";
-beforeAll(() => {
+beforeAll(async () => {
   need("busybox", ["true"], "busybox-static");
   need("docker", ["info"], "docker.io");
   need("docker-compose", ["version"], "docker-compose");
   // A copy next to the example so `nix2dream` and the plugins resolve from the workspace.
+  // On free ports instead of 18461/18462, so that two runs never collide.
   work = mkdtempSync(join(example, ".test-run-"));
-  for (const p of ["nix2dream.config.ts", "package.json"]) cpSync(join(example, p), join(work, p));
+  cpSync(join(example, "package.json"), join(work, "package.json"));
+  const storePort = await freePort();
+  webPort = await freePort();
+  WEB = `http://127.0.0.1:${webPort}`;
+  const config = readFileSync(join(example, "nix2dream.config.ts"), "utf8");
+  expect(config).toContain("ports: { http: 18461 }");
+  expect(config).toContain("ports: { http: 18462 }");
+  writeFileSync(
+    join(work, "nix2dream.config.ts"),
+    config
+      .replace("ports: { http: 18461 }", `ports: { http: ${storePort} }`)
+      .replace("ports: { http: 18462 }", `ports: { http: ${webPort} }`),
+  );
   // No registry is reachable: the base image is Debian's static busybox on an empty image.
   busyboxImage(BASE_IMAGE);
 }, 120_000);
@@ -196,8 +212,8 @@ describe("examples/containers", () => {
       { encoding: "utf8" },
     ).trim();
     expect(
-      execFileSync("docker", ["port", webContainer, "18462"], { encoding: "utf8" }).trim(),
-    ).toBe("127.0.0.1:18462");
+      execFileSync("docker", ["port", webContainer, String(webPort)], { encoding: "utf8" }).trim(),
+    ).toBe(`127.0.0.1:${webPort}`);
     // Files are mounted; the web server reaches the store through its reference.
     expect(await get("/index.html")).toBe("<h1>hello from nix2dream</h1>\n");
     expect((await get("/cgi-bin/starts")).trim()).toBe("1");

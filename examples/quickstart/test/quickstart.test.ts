@@ -4,24 +4,33 @@
  * through its reference, data survives a restart, and Ctrl-C (SIGINT) leaves no process behind.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CLI } from "@nix2dream/testkit";
+import { CLI, expectLinesInOrder, freePort } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const example = join(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = CLI;
-const API = "http://127.0.0.1:8787";
 
 let work = "";
-beforeAll(() => {
-  // A copy next to the example so `nix2dream` and the plugins resolve from the workspace.
+let port = 0;
+let API = "";
+beforeAll(async () => {
+  // A copy inside the example, so `nix2dream`, the plugins and the `npx nix2dream` bin resolve
+  // from the example's node_modules as they do for a user; on a free port instead of 8787, so
+  // that two runs (or a running `npm start`) never collide.
+  port = await freePort();
+  API = `http://127.0.0.1:${port}`;
   work = mkdtempSync(join(example, ".test-run-"));
-  for (const p of ["nix2dream.config.ts", "app", "package.json"]) {
-    cpSync(join(example, p), join(work, p), { recursive: true });
-  }
+  cpSync(join(example, "app"), join(work, "app"), { recursive: true });
+  const config = readFileSync(join(example, "nix2dream.config.ts"), "utf8");
+  expect(config).toContain("ports: { http: 8787 }");
+  writeFileSync(
+    join(work, "nix2dream.config.ts"),
+    config.replace("ports: { http: 8787 }", `ports: { http: ${port} }`),
+  );
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -79,16 +88,18 @@ const alive = (pid: number) => {
 
 describe("examples/quickstart under nix2dream up", () => {
   it("serves the API, gates the worker on its health, keeps notes across runs and stops cleanly on Ctrl-C", async () => {
-    expect(await portFree(8787), "port 8787 must be free for the quickstart").toBe(true);
-
     const first = up();
     await until("the worker to reach the API", first.output, () =>
       /worker\s+\| worker: .* says "hello from nix2dream"/.test(first.output()),
     );
     const log = first.output();
     // Order: the migration completed before the API started; the API was healthy before the worker.
-    expect(log.indexOf("migrate exited with code 0")).toBeLessThan(log.indexOf("api started"));
-    expect(log.indexOf("api is healthy")).toBeLessThan(log.indexOf("worker started"));
+    expectLinesInOrder(log, [
+      /migrate exited with code 0/,
+      /api started/,
+      /api is healthy/,
+      /worker started/,
+    ]);
 
     const posted = await fetch(`${API}/notes`, { method: "POST", body: "remember me" });
     expect(posted.status).toBe(201);
@@ -98,7 +109,7 @@ describe("examples/quickstart under nix2dream up", () => {
     first.child.kill("SIGINT");
     expect(await first.exited).toBe(0);
     expect(pids.filter(alive)).toEqual([]);
-    expect(await portFree(8787)).toBe(true);
+    expect(await portFree(port)).toBe(true);
 
     // The data volume is persistent: the note is still there after a new `up`.
     const second = up();
@@ -112,10 +123,10 @@ describe("examples/quickstart under nix2dream up", () => {
     expect(pidsIn(second.output()).filter(alive)).toEqual([]);
   }, 90_000);
 
-  it("runs in the background with up -d; ps --json and logs from other invocations; down stops it all", async () => {
-    expect(await portFree(8787), "port 8787 must be free for the quickstart").toBe(true);
+  it("runs in the background with `npx nix2dream up -d`; ps --json and logs from other invocations; down stops it all", async () => {
+    // Exactly the README's `npx nix2dream …`: the bin linked into the example's node_modules.
     const cliRun = (...args: string[]) =>
-      spawnSync(process.execPath, [cli, ...args], {
+      spawnSync("npx", ["--no", "nix2dream", ...args], {
         cwd: work,
         encoding: "utf8",
         env: { ...process.env, NO_COLOR: "1" },
@@ -151,7 +162,7 @@ describe("examples/quickstart under nix2dream up", () => {
       () => !alive(daemon),
     );
     expect([...pids, daemon].filter(alive)).toEqual([]);
-    expect(await portFree(8787)).toBe(true);
+    expect(await portFree(port)).toBe(true);
     const after = cliRun("ps");
     expect(after.status).toBe(1);
     expect(after.stderr).toContain("No `up` is running for deployment `quickstart`");

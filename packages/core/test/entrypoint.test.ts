@@ -9,8 +9,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fileTempDir, HOSTILE, serviceFixture, volumeFixture } from "../../testkit/src/index.js";
 import { describe, expect, it } from "vitest";
+import { fileTempDir, HOSTILE, serviceFixture, volumeFixture } from "../../testkit/src/index.js";
 import type { EvaluatedService } from "../src/deployment.js";
 import { type EntrypointOptions, entrypointScript } from "../src/entrypoint.js";
 import { serviceRef } from "../src/refs.js";

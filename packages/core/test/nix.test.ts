@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { HOSTILE } from "../../testkit/src/index.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { HOSTILE, tempDir } from "../../testkit/src/index.js";
 import {
   isNixExpr,
   NixPrintError,
@@ -19,7 +18,7 @@ import {
 
 /** Evaluates Nix source with the real `nix-instantiate` (Debian `nix-bin`) and returns the JSON value. */
 function evalNix(source: string): unknown {
-  const dir = mkdtempSync(path.join(tmpdir(), "n2d-nix-"));
+  const dir = tempDir("n2d-nix-");
   const file = path.join(dir, "value.nix");
   writeFileSync(file, source);
   try {
@@ -49,12 +48,12 @@ const MORE_HOSTILE = [
 ];
 
 describe("nixString", () => {
-  it("evaluates back to exactly the input for hostile strings", () => {
+  it("evaluates back to exactly the input for hostile strings", { tags: ["nix"] }, () => {
     const source = `[ ${MORE_HOSTILE.map(nixString).join(" ")} ]`;
     expect(evalNix(source)).toEqual(MORE_HOSTILE);
   });
 
-  it("evaluates back to the input for arbitrary unicode strings", () => {
+  it("evaluates back to the input for arbitrary unicode strings", { tags: ["nix"] }, () => {
     const samples = fc.sample(
       fc.string({ unit: "binary", maxLength: 40 }).filter((s) => !s.includes("\0")),
       { numRuns: 200, seed: 6 },
@@ -87,7 +86,9 @@ describe("nixKey and nixAttrPath", () => {
 });
 
 describe("toNix", () => {
-  it("prints attribute sets with hostile keys and values that evaluate back to the input", () => {
+  it("prints attribute sets with hostile keys and values that evaluate back to the input", {
+    tags: ["nix"],
+  }, () => {
     const value = {
       plain: "x",
       "with.dot": 1,
@@ -105,7 +106,9 @@ describe("toNix", () => {
     expect(toNix({ a: 1, b: undefined })).toBe("{\n  a = 1;\n}");
   });
 
-  it("prints raw expressions verbatim and parenthesises applications in lists", () => {
+  it("prints raw expressions verbatim and parenthesises applications in lists", {
+    tags: ["nix"],
+  }, () => {
     const v = { a: nixExpr("builtins.length [ 1 2 ]"), l: [nixExpr("1 + 1"), nixExpr("x.y")] };
     expect(isNixExpr(v.a)).toBe(true);
     expect(toNix(v)).toContain("l = [ (1 + 1) x.y ];");
@@ -117,7 +120,7 @@ describe("toNix", () => {
     expect(toNix({ b: 1, a: 2 })).toBe("{\n  b = 1;\n  a = 2;\n}");
   });
 
-  it("breaks long lists over lines and indents nested sets", () => {
+  it("breaks long lists over lines and indents nested sets", { tags: ["nix"] }, () => {
     const long = Array.from({ length: 30 }, (_, i) => `item-${i}`);
     const out = toNix({ a: { l: long } });
     expect(out.split("\n")[2]).toBe("    l = [");
@@ -138,7 +141,9 @@ const tricky = fc
   .map((parts) => parts.join(""));
 
 describe("nixIndentedString", () => {
-  it("evaluates back to exactly the input whenever it accepts a value, at any nesting", () => {
+  it("evaluates back to exactly the input whenever it accepts a value, at any nesting", {
+    tags: ["nix"],
+  }, () => {
     const samples = fc.sample(tricky, { numRuns: 2000, seed: 7 });
     const accepted = samples.filter((s) => nixIndentedString(s, 4) !== undefined);
     expect(accepted.length).toBeGreaterThan(50);
@@ -147,7 +152,7 @@ describe("nixIndentedString", () => {
     expect((evalNix(source) as { a: { l: string[] } }).a.l).toEqual(accepted);
   });
 
-  it("lays out a shell script readably", () => {
+  it("lays out a shell script readably", { tags: ["nix"] }, () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: shell source
     const script = 'set -e\nif [ -n "${X:-}" ]; then\n  echo \'\'"$X"\nfi\n';
     const out = nixIndentedString(script, 2) as string;
@@ -165,7 +170,7 @@ describe("nixIndentedString", () => {
     expect(nixIndentedString("a\n   \nb")).toBeUndefined();
   });
 
-  it("is used by toNix for multi-line strings when asked", () => {
+  it("is used by toNix for multi-line strings when asked", { tags: ["nix"] }, () => {
     const v = { script: "echo a\necho b\n", one: "x" };
     const out = toNix(v, { indentedStrings: true });
     expect(out).toBe("{\n  script = ''\n    echo a\n    echo b\n  '';\n  one = \"x\";\n}");
@@ -174,7 +179,9 @@ describe("nixIndentedString", () => {
 });
 
 describe("nixInterpolate", () => {
-  it("joins escaped literals and interpolated expressions, evaluating to the expected text", () => {
+  it("joins escaped literals and interpolated expressions, evaluating to the expected text", {
+    tags: ["nix"],
+  }, () => {
     const samples = fc.sample(tricky, { numRuns: 200, seed: 8 });
     const exprs = samples.map((s) => nixInterpolate([s, nixExpr("x"), s, nixExpr("y.z")]));
     expect(evalNix(`let x = "X"; y.z = "Z"; in [ ${exprs.join(" ")} ]`)).toEqual(
@@ -188,7 +195,9 @@ describe("nixInterpolate", () => {
 });
 
 describe("toNix with paths", () => {
-  it("writes single-attribute sets as attribute paths, as NixOS modules are written", () => {
+  it("writes single-attribute sets as attribute paths, as NixOS modules are written", {
+    tags: ["nix"],
+  }, () => {
     const v = { networking: { firewall: { allowedTCPPorts: [80] } }, users: { a: 1, b: 2 } };
     const out = toNix(v, { paths: true });
     expect(out).toBe(

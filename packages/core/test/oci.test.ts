@@ -2,8 +2,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { fileTempDir, HOSTILE, serviceFixture } from "../../testkit/src/index.js";
 import { describe, expect, it } from "vitest";
+import { fileTempDir, HOSTILE, serviceFixture } from "../../testkit/src/index.js";
 import type { Diagnostic } from "../src/contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "../src/deployment.js";
 import {

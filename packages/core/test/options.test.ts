@@ -1,6 +1,6 @@
 import { mkDefault, mkForce, mkIf } from "@nix2dream/modules";
-import { serviceFixture } from "../../testkit/src/index.js";
 import { describe, expect, it } from "vitest";
+import { serviceFixture } from "../../testkit/src/index.js";
 import {
   type DeploymentDefinition,
   type EvaluatedService,

@@ -1,8 +1,8 @@
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { fileTempDir, readmeBlocks } from "../../testkit/src/index.js";
 import { expect, it, vi } from "vitest";
+import { fileTempDir, readmeBlocks } from "../../testkit/src/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = fileTempDir("core-readme-");

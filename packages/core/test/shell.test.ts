@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
-import { HOSTILE } from "../../testkit/src/index.js";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { HOSTILE } from "../../testkit/src/index.js";
 import { serviceRef } from "../src/refs.js";
 import {
   literalValue,

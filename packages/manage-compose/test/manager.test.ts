@@ -1,3 +1,4 @@
+// @module-tag docker
 /**
  * The compose manager's actions against the real tools of this machine: docker-compose (v1, or
  * the v2 plugin where installed) and the local Docker engine. The full example run (health gate,
@@ -37,8 +38,8 @@ import composeManager, {
   readiness,
 } from "../src/index.js";
 
-const BASE_IMAGE = "n2d-compose-busybox:manager-test";
-const PROJECT = `n2d-compose-mgr-${process.pid}`;
+const PROJECT = `n2d-compose-mgr-${process.pid}-${Date.now().toString(36)}`;
+const BASE_IMAGE = `n2d-compose-busybox:${PROJECT}`;
 const dirs: string[] = [];
 
 function tmp(prefix: string): string {

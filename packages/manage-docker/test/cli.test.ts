@@ -1,20 +1,18 @@
+// @module-tag docker
 /**
  * `nix2dream render oci` then `nix2dream build|images --manager docker` through the real CLI
  * (packages/nix2dream, built) on the real engine.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { busyboxImage, runCli } from "@nix2dream/testkit";
+import { busyboxImage, fileTempDir, runCli } from "@nix2dream/testkit";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 const CONFIG = fileURLToPath(new URL("./fixtures/cli/nix2dream.config.ts", import.meta.url));
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
 const BASE = `n2d-oci-busybox:cli-${RUN_ID}`;
 const DEPLOYMENT = `n2d-oci-cli-${RUN_ID}`;
-const out = mkdtempSync(join(tmpdir(), "n2d-oci-cli-"));
+const out = fileTempDir("n2d-oci-cli-");
 const env = { ...process.env, N2D_OCI_BASE: BASE, N2D_OCI_DEPLOYMENT: DEPLOYMENT, NO_COLOR: "1" };
 
 function cli(...args: string[]) {
@@ -34,7 +32,6 @@ afterAll(() => {
     .stdout.split("\n")
     .filter(Boolean);
   spawnSync("docker", ["image", "rm", "-f", ...new Set(images), BASE]);
-  rmSync(out, { recursive: true, force: true });
 });
 
 it("renders with the oci renderer, builds with progress, then lists the images as JSON", () => {

@@ -1,10 +1,10 @@
+// @module-tag docker
 /**
  * The docker manager against the real engine (legacy builder), on an oci render whose base image
  * is made FROM scratch with Debian's busybox-static (no registry is reachable here).
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import {
   type DeploymentDefinition,
@@ -12,14 +12,14 @@ import {
   type ManagerContext,
 } from "@nix2dream/core";
 import oci, { type ImagesManifest } from "@nix2dream/render-oci";
-import { busyboxImage, managerContext, requireDocker } from "@nix2dream/testkit";
+import { busyboxImage, fileTempDir, managerContext, requireDocker } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import docker, { type BuildEvent, buildImages, type ImageRow } from "../src/index.js";
 
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
-const BASE = "n2d-oci-busybox:test-manage";
+const BASE = `n2d-oci-busybox:test-manage-${RUN_ID}`;
 const EXTRA = `n2d-oci-extra-${RUN_ID}/api:v1`;
-const root = mkdtempSync(join(tmpdir(), "n2d-oci-manage-"));
+const root = fileTempDir("n2d-oci-manage-");
 const tags = new Set<string>();
 
 function sh(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -89,7 +89,6 @@ beforeAll(() => {
 afterAll(() => {
   if (tags.size) sh(["docker", "image", "rm", "-f", ...tags]);
   sh(["docker", "image", "rm", "-f", BASE]);
-  rmSync(root, { recursive: true, force: true });
 });
 
 describe("docker manager", () => {
@@ -154,15 +153,11 @@ describe("docker manager", () => {
 
   it("reuses an image whose content tag exists, and rebuilds it with --force", async () => {
     const events: BuildEvent[] = [];
-    const start = performance.now();
     const again = await buildImages({
       artifactsDir: dir,
       services: ["worker"],
       onProgress: (e) => events.push(e),
     });
-    console.log(
-      `manage-docker: build with an existing content tag: ${(performance.now() - start).toFixed(0)} ms`,
-    );
     expect(events.map((e) => e.type)).toEqual(["cached", "done"]);
     expect(again[0]?.cached).toBe(true);
     const forced = await buildImages({ artifactsDir: dir, services: ["worker"], force: true });

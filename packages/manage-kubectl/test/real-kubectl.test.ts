@@ -1,3 +1,4 @@
+// @module-tag kubectl
 /**
  * The real kubectl client (no cluster can run here): every action's argv goes through real
  * kubectl against a kubeconfig whose server refuses connections, so kubectl parses every flag

@@ -1,5 +1,6 @@
 import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { expectInOrder } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { InvalidPlanError, Supervisor } from "../src/index.js";
 import { nodeScript, planOf, recordStates, supervise, waitForStatus } from "./helpers.js";
@@ -14,7 +15,7 @@ describe("dependency order", () => {
     const states = recordStates(sup);
     await sup.start();
     await waitForStatus(sup, "api", (s) => s.state === "running");
-    expect(states.indexOf("db:running")).toBeLessThan(states.indexOf("api:running"));
+    expectInOrder(states, ["db:running", "api:running"]);
   });
 
   it("starts a process with a `healthy` dependency only after the dependency's probe passed", async () => {
@@ -39,8 +40,7 @@ describe("dependency order", () => {
     const api = await waitForStatus(sup, "api", (s) => s.state === "running");
     const db = sup.status().find((s) => s.name === "db");
     expect(db?.health).toBe("healthy");
-    expect(states.indexOf("db:starting")).toBeLessThan(states.indexOf("db:running"));
-    expect(states.indexOf("db:running")).toBeLessThan(states.indexOf("api:running"));
+    expectInOrder(states, ["db:starting", "db:running", "api:running"]);
     expect(api.pid).toBeGreaterThan(0);
   });
 
@@ -53,8 +53,7 @@ describe("dependency order", () => {
     const states = recordStates(sup);
     await sup.start();
     await waitForStatus(sup, "api", (s) => s.state === "running");
-    expect(states.indexOf("migrate:exited")).toBeGreaterThanOrEqual(0);
-    expect(states.indexOf("migrate:exited")).toBeLessThan(states.indexOf("api:running"));
+    expectInOrder(states, ["migrate:exited", "api:running"]);
   });
 
   it("waits for every replica of a dependency", async () => {
@@ -67,7 +66,8 @@ describe("dependency order", () => {
     const states = recordStates(sup);
     await sup.start();
     await waitForStatus(sup, "api", (s) => s.state === "running");
-    expect(states.indexOf("migrate.2:exited")).toBeLessThan(states.indexOf("api:running"));
+    expectInOrder(states, ["migrate:exited", "api:running"]);
+    expectInOrder(states, ["migrate.2:exited", "api:running"]);
   });
 
   it("does not start a process whose `completed` dependency failed, and says why", async () => {

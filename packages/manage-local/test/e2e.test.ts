@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { evaluateDeployment, ref } from "@nix2dream/core";
 import procfile from "@nix2dream/render-procfile";
-import { freePort } from "@nix2dream/testkit";
+import { expectInOrder, freePort } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { readPlan } from "../src/index.js";
 import { NODE, supervise, tempDir } from "./helpers.js";
@@ -61,11 +61,13 @@ describe("a real procfile render", () => {
     });
     await sup.start();
     await out.waitFor(/worker +\| api said ok/);
-    const lines = out.lines();
-    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-    expect(at(/migrate +\| migrated it's "quoted" \$\(not run\)/)).toBeGreaterThanOrEqual(0);
-    expect(at(/migrate exited with code 0/)).toBeLessThan(at(/api started/));
-    expect(at(/api is healthy/)).toBeLessThan(at(/worker started/));
+    expectInOrder(out.lines(), [/migrate +\| migrated it's "quoted" \$\(not run\)/]);
+    expectInOrder(out.lines(), [
+      /migrate exited with code 0/,
+      /api started/,
+      /api is healthy/,
+      /worker started/,
+    ]);
     expect(sup.status().find((s) => s.name === "api")).toMatchObject({
       state: "running",
       health: "healthy",

@@ -22,9 +22,11 @@ import {
   type ManagerContext,
 } from "@nix2dream/core";
 import nixosVm from "@nix2dream/render-nixos-vm";
+import { tempDir as testkitTempDir } from "@nix2dream/testkit";
 
+/** A temporary directory, removed after the test (or the file) — testkit's `tempDir`. */
 export function tempDir(prefix = "n2d-mvm-"): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  return testkitTempDir(prefix);
 }
 
 /** A writable stream that keeps what it got and lets a test wait for a pattern. */

@@ -56,7 +56,9 @@ describe("the nixos-vm manager", () => {
     ]);
   });
 
-  it("builds default.nix with nix-build when flakes are off (real nix-instantiate) and starts the VM in the background", async () => {
+  it("builds default.nix with nix-build when flakes are off (real nix-instantiate) and starts the VM in the background", {
+    tags: ["nix"],
+  }, async () => {
     const dirs = renderShop();
     const nix = fakeNix();
     const { result, out } = await up(dirs, nix.env);
@@ -95,7 +97,7 @@ describe("the nixos-vm manager", () => {
     ]);
   });
 
-  it("refuses to start a second VM of the same deployment", async () => {
+  it("refuses to start a second VM of the same deployment", { tags: ["nix"] }, async () => {
     const dirs = renderShop();
     const nix = fakeNix();
     expect((await up(dirs, nix.env)).result.exitCode).toBe(0);
@@ -104,7 +106,7 @@ describe("the nixos-vm manager", () => {
     expect(second.err.text()).toMatch(/already running \(pid \d+\); stop it with `nix2dream down`/);
   });
 
-  it("reports a failed build and keeps its output in build.log", async () => {
+  it("reports a failed build and keeps its output in build.log", { tags: ["nix"] }, async () => {
     const dirs = renderShop();
     const nix = fakeNix();
     const { result, err } = await up(dirs, { ...nix.env, FAKE_NIX_FAIL: "1" });
@@ -116,7 +118,9 @@ describe("the nixos-vm manager", () => {
     expect(existsSync(path.join(dirs.stateDir, "vm.json"))).toBe(false);
   });
 
-  it("reports a VM that exits at once, pointing at its console log", async () => {
+  it("reports a VM that exits at once, pointing at its console log", {
+    tags: ["nix"],
+  }, async () => {
     const dirs = renderShop();
     const nix = fakeNix();
     const { result, err } = await up(
@@ -151,7 +155,9 @@ describe("the nixos-vm manager", () => {
 });
 
 describe("status, logs, ssh and console", () => {
-  it("reports a stopped VM, then a running one with its ports and the ssh command", async () => {
+  it("reports a stopped VM, then a running one with its ports and the ssh command", {
+    tags: ["nix"],
+  }, async () => {
     const dirs = renderShop();
     const nix = fakeNix();
     const before = context(dirs);
@@ -165,7 +171,7 @@ describe("status, logs, ssh and console", () => {
     expect(after.out.text()).toContain("127.0.0.1:18080");
   });
 
-  it("prints the console log and follows it until aborted", async () => {
+  it("prints the console log and follows it until aborted", { tags: ["nix"] }, async () => {
     const dirs = renderShop();
     const nix = fakeNix();
     await up(dirs, nix.env);
@@ -183,7 +189,7 @@ describe("status, logs, ssh and console", () => {
     expect((await done).exitCode).toBe(0);
   });
 
-  it("rejects a --tail that is not a number", async () => {
+  it("rejects a --tail that is not a number", { tags: ["nix"] }, async () => {
     const dirs = renderShop();
     await up(dirs, fakeNix().env);
     const run = context(dirs, [], { tail: "lots" });
@@ -212,7 +218,9 @@ describe("status, logs, ssh and console", () => {
 });
 
 describe("down", () => {
-  it("stops the VM's whole process group with SIGTERM and forgets it", async () => {
+  it("stops the VM's whole process group with SIGTERM and forgets it", {
+    tags: ["nix"],
+  }, async () => {
     const dirs = renderShop();
     await up(dirs, fakeNix().env);
     const pid = (JSON.parse(read(path.join(dirs.stateDir, "vm.json"))) as { pid: number }).pid;
@@ -225,7 +233,7 @@ describe("down", () => {
     expect(existsSync(path.join(dirs.stateDir, "shop.qcow2"))).toBe(true);
   });
 
-  it("kills a VM that ignores SIGTERM once the timeout has passed", async () => {
+  it("kills a VM that ignores SIGTERM once the timeout has passed", { tags: ["nix"] }, async () => {
     const dirs = renderShop();
     const env = { ...fakeNix().env, FAKE_VM_IGNORE_TERM: "1" };
     await up(dirs, env);
@@ -235,7 +243,7 @@ describe("down", () => {
     expect(run.out.text()).toMatch(/Stopped the VM \(pid \d+\) with SIGKILL after the timeout\./);
   });
 
-  it("removes the VM's disk with --volumes", async () => {
+  it("removes the VM's disk with --volumes", { tags: ["nix"] }, async () => {
     const dirs = renderShop();
     await up(dirs, fakeNix().env);
     await waitUntil(() => existsSync(path.join(dirs.stateDir, "shop.qcow2")), "the disk");
@@ -268,7 +276,9 @@ describe("Nix itself (real, no fakes)", () => {
     expect(err.text()).toContain("Nix is not installed (`nix-build` is not on PATH).");
   });
 
-  it("evaluates the real default.nix with the real nix-build and explains a missing <nixpkgs>", async () => {
+  it("evaluates the real default.nix with the real nix-build and explains a missing <nixpkgs>", {
+    tags: ["nix"],
+  }, async () => {
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
@@ -284,7 +294,9 @@ describe("Nix itself (real, no fakes)", () => {
     );
   });
 
-  it("tells whether flakes are enabled by asking the real nix-instantiate", async () => {
+  it("tells whether flakes are enabled by asking the real nix-instantiate", {
+    tags: ["nix"],
+  }, async () => {
     const env = { PATH: process.env.PATH, HOME: process.env.HOME };
     expect(await flakesEnabled({ ...env, NIX_CONFIG: "experimental-features = nix-command" })).toBe(
       false,
@@ -294,7 +306,9 @@ describe("Nix itself (real, no fakes)", () => {
     ).toBe(true);
   });
 
-  it("says flakes are disabled, and what to do, when --flake is asked of a Nix without them", async () => {
+  it("says flakes are disabled, and what to do, when --flake is asked of a Nix without them", {
+    tags: ["nix"],
+  }, async () => {
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME,

@@ -76,16 +76,14 @@ export function cli(cwd: string, args: string[], env: Record<string, string> = {
 }
 
 /**
- * Runs the built CLI under a pseudo-terminal (util-linux `script`), so stdout and stderr are a
- * TTY; undefined when `script` is not installed.
+ * Runs the built CLI under a pseudo-terminal (util-linux `script`, Debian's bsdutils, part of
+ * every Debian system), so stdout and stderr are a TTY; fails loudly when `script` is missing.
  */
-export function cliOnTty(
-  cwd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): CliResult | undefined {
+export function cliOnTty(cwd: string, args: string[], env: Record<string, string> = {}): CliResult {
   const probe = spawnSync("script", ["--version"], { encoding: "utf8" });
-  if (probe.status !== 0) return undefined;
+  if (probe.status !== 0) {
+    throw new Error("`script` is missing: apt-get install -y bsdutils (util-linux's script)");
+  }
   const command = [process.execPath, CLI, ...args]
     .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
     .join(" ");

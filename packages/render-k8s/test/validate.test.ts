@@ -55,7 +55,9 @@ describe.each(cases)("the render of %s", (_label, renderIt) => {
     expect(objects.flatMap((o) => schemaProblems(o))).toEqual([]);
   });
 
-  it("is built by `kubectl kustomize` into the same objects as all.yaml", async () => {
+  it("is built by `kubectl kustomize` into the same objects as all.yaml", {
+    tags: ["kubectl"],
+  }, async () => {
     const { artifacts } = await renderIt();
     const { dir, remove } = tempDir("kustomize");
     temps.push(remove);
@@ -66,7 +68,7 @@ describe.each(cases)("the render of %s", (_label, renderIt) => {
     expect(built.map(id).sort()).toEqual(all.map(id).sort());
   });
 
-  it("decodes every file into kubectl's typed API objects", async () => {
+  it("decodes every file into kubectl's typed API objects", { tags: ["kubectl"] }, async () => {
     const { artifacts } = await renderIt();
     const { dir, remove } = tempDir("decode");
     temps.push(remove);
@@ -80,7 +82,9 @@ describe.each(cases)("the render of %s", (_label, renderIt) => {
 });
 
 describe("YAML quoting as kubectl reads it", () => {
-  it("keeps hostile and YAML 1.1 look-alike values byte for byte through kubectl's decoder", async () => {
+  it("keeps hostile and YAML 1.1 look-alike values byte for byte through kubectl's decoder", {
+    tags: ["kubectl"],
+  }, async () => {
     const values = [
       "y",
       "n",
@@ -152,7 +156,7 @@ describe("YAML quoting as kubectl reads it", () => {
 });
 
 describe("the schema checks themselves", () => {
-  it("report a file kubectl cannot decode into its typed objects", () => {
+  it("report a file kubectl cannot decode into its typed objects", { tags: ["kubectl"] }, () => {
     const { dir, remove } = tempDir("bad");
     temps.push(remove);
     writeArtifacts(dir, [

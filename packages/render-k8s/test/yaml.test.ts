@@ -107,7 +107,7 @@ describe("YAML output", () => {
     expect(parse(text, { version: "1.1" })).toEqual(object);
   });
 
-  it("is decoded by kubectl into the same strings", () => {
+  it("is decoded by kubectl into the same strings", { tags: ["kubectl"] }, () => {
     const { dir, remove } = tempDir("yaml");
     try {
       const cm = {

@@ -36,6 +36,7 @@ describe("the nixos-vm renderer", () => {
 
   it.each(["configuration.nix", "default.nix", "flake.nix", "nix2dream-shop.nix"])(
     "writes %s so that nix-instantiate parses it",
+    { tags: ["nix"] },
     (file) => {
       expect(() => parseNix(path.join(dir, file))).not.toThrow();
     },
@@ -49,7 +50,9 @@ describe("the nixos-vm renderer", () => {
     expect(text(artifacts, "nix2dream-shop.nix")).toContain("Nice = 5;");
   });
 
-  it("forwards exposed ports from their host port and ssh, with the VM's size and test user", () => {
+  it("forwards exposed ports from their host port and ssh, with the VM's size and test user", {
+    tags: ["nix"],
+  }, () => {
     const config = evalNix(
       `(import ${dir}/configuration.nix { config = { }; lib = ${STUB_LIB}; pkgs = { }; })`,
     ) as Record<string, any>;
@@ -75,7 +78,9 @@ describe("the nixos-vm renderer", () => {
     expect(vm.services.openssh.enable).toBe(true);
   });
 
-  it("defines nixosConfigurations, the VM package and a `nix run .#<deployment>-vm` app in the flake", () => {
+  it("defines nixosConfigurations, the VM package and a `nix run .#<deployment>-vm` app in the flake", {
+    tags: ["nix"],
+  }, () => {
     const out = evalNix(`let
   flake = import ${dir}/flake.nix;
   # STUB nixpkgs input: nixosSystem records its arguments instead of evaluating NixOS.
@@ -103,7 +108,7 @@ in {
     });
   });
 
-  it("builds the same machine without flakes from default.nix", () => {
+  it("builds the same machine without flakes from default.nix", { tags: ["nix"] }, () => {
     // STUB nixpkgs checkout: its nixos/ entry returns what it was called with.
     const stub = tempDir("n2d-nixpkgs-");
     mkdirSync(path.join(stub, "nixos"));
@@ -169,7 +174,7 @@ describe("options", () => {
     expect(text(artifacts, "flake.nix")).toContain('system = "aarch64-linux";');
   });
 
-  it("merges the configuration override into the machine", () => {
+  it("merges the configuration override into the machine", { tags: ["nix"] }, () => {
     const dir = write(
       nixosVm().render(
         shop(

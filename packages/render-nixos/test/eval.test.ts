@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Nix and shell source and hostile values hold literal ${...}
+// @module-tag nix
 /**
  * The generated module evaluated by the real `nix-instantiate` against a STUB `lib`/`pkgs`
  * (no nixpkgs can be fetched here): what NixOS would write into the units is compared with the
@@ -17,7 +18,7 @@ import {
   shellQuote,
 } from "@nix2dream/core";
 import { evalModuleConfig, materializeScripts, tempDir } from "@nix2dream/testkit";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import nixos, { nixosModuleFor } from "../src/index.js";
 import { HOSTILE } from "./fixtures/shop.js";
 
@@ -64,26 +65,32 @@ function fakeProgram(store: string, pkg: string, bin: string): void {
 const hostileEnv = Object.fromEntries(HOSTILE.map((v, i) => [`V${i}`, v]));
 
 describe("the module evaluated with nix-instantiate (stub lib and pkgs)", () => {
-  const { file } = render({
-    services: {
-      app: {
-        package: { nix: "pkgs.hello" },
-        args: HOSTILE,
-        env: hostileEnv,
-        files: { "/etc/app/hostile.txt": `${HOSTILE.join("\n")}\n`, "/etc/app/one": "x" },
-        renderers: {
-          nixos: {
-            override: {
-              serviceConfig: { LimitNOFILE: 4096, Environment: nixExpr('"FROM_NIX=${"1"}"') },
+  // In beforeAll, not the describe body: a body runs even when the file's tag is filtered out.
+  let file: string;
+  let config: Config;
+  let unit: Unit;
+  beforeAll(() => {
+    ({ file } = render({
+      services: {
+        app: {
+          package: { nix: "pkgs.hello" },
+          args: HOSTILE,
+          env: hostileEnv,
+          files: { "/etc/app/hostile.txt": `${HOSTILE.join("\n")}\n`, "/etc/app/one": "x" },
+          renderers: {
+            nixos: {
+              override: {
+                serviceConfig: { LimitNOFILE: 4096, Environment: nixExpr('"FROM_NIX=${"1"}"') },
+              },
             },
           },
         },
       },
-    },
-    renderers: { nixos: { override: { services: { journald: { rateLimitBurst: 0 } } } } },
+      renderers: { nixos: { override: { services: { journald: { rateLimitBurst: 0 } } } } },
+    }));
+    config = evalModuleConfig(file, "hostile") as unknown as Config;
+    unit = config.systemd.services["hostile-app"] as Unit;
   });
-  const config = evalModuleConfig(file, "hostile") as unknown as Config;
-  const unit = config.systemd.services["hostile-app"] as Unit;
 
   it("gives every environment value back, with % doubled for systemd's specifiers", () => {
     const env = unit.environment ?? {};

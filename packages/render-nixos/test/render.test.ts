@@ -38,7 +38,7 @@ describe("the nixos renderer", () => {
     expect(nixosUnitName("shop", "api")).toBe("shop-api");
   });
 
-  it("writes a module that nix-instantiate parses", () => {
+  it("writes a module that nix-instantiate parses", { tags: ["nix"] }, () => {
     const { artifacts } = nixos().render(shop());
     const file = path.join(tempDir(), "nix2dream-shop.nix");
     writeFileSync(file, artifacts[0]?.content as string);
@@ -51,7 +51,9 @@ describe("the nixos renderer", () => {
     expect(a).toBe(b);
   });
 
-  it("quotes a deployment name that is not a Nix identifier in the enable option", () => {
+  it("quotes a deployment name that is not a Nix identifier in the enable option", {
+    tags: ["nix"],
+  }, () => {
     const { config, module } = configOf({ services: { a: { command: "/bin/a" } } }, "my.shop");
     expect(module.source).toContain('options.services.nix2dream."my.shop" = {');
     expect(Object.keys(config.systemd.services)).toEqual(["my.shop-a"]);
@@ -59,7 +61,7 @@ describe("the nixos renderer", () => {
 });
 
 describe("the systemd mapping on NixOS", () => {
-  it("orders and pulls in dependencies by condition", () => {
+  it("orders and pulls in dependencies by condition", { tags: ["nix"] }, () => {
     const { config } = configOf({
       services: {
         db: { command: "/bin/db", ports: { pg: 5432 }, healthcheck: { port: "pg" } },
@@ -79,7 +81,9 @@ describe("the systemd mapping on NixOS", () => {
     expect(config.systemd.services["t-db"].serviceConfig.ExecStartPost).toContain("nc -z");
   });
 
-  it("runs the program from its Nix package with lib.getExe, or getExe' for a named program", () => {
+  it("runs the program from its Nix package with lib.getExe, or getExe' for a named program", {
+    tags: ["nix"],
+  }, () => {
     const { config, module } = configOf({
       services: {
         a: { package: { nix: "nixpkgs#redis" } },
@@ -112,7 +116,9 @@ describe("the systemd mapping on NixOS", () => {
     expect(packageExpr("rm -rf /")).toBeUndefined();
   });
 
-  it("runs a command without a package from the system profile and says so", () => {
+  it("runs a command without a package from the system profile and says so", {
+    tags: ["nix"],
+  }, () => {
     const { config, module } = configOf({ services: { a: { command: ["node", "a.mjs"] } } });
     expect(config.systemd.services["t-a"].serviceConfig.ExecStart).toBe(
       "/run/current-system/sw/bin/node a.mjs",
@@ -120,7 +126,9 @@ describe("the systemd mapping on NixOS", () => {
     expect(module.diagnostics.map((d) => d.option)).toContain("services.a.command");
   });
 
-  it("declares a system user and group for a named user, and uses a dynamic user otherwise", () => {
+  it("declares a system user and group for a named user, and uses a dynamic user otherwise", {
+    tags: ["nix"],
+  }, () => {
     const { config } = configOf({
       services: {
         named: { command: "/bin/x", user: "svc", group: "data" },
@@ -140,7 +148,9 @@ describe("the systemd mapping on NixOS", () => {
     expect(config.systemd.services["t-root"].serviceConfig.User).toBe("root");
   });
 
-  it("keeps volumes in state or runtime directories and binds them at their declared path", () => {
+  it("keeps volumes in state or runtime directories and binds them at their declared path", {
+    tags: ["nix"],
+  }, () => {
     const { config } = configOf({
       services: {
         a: {
@@ -159,7 +169,9 @@ describe("the systemd mapping on NixOS", () => {
     expect(config.systemd.services["t-a"].path).toEqual(["/nix/store/stub/bash"]);
   });
 
-  it("ships /etc files through environment.etc and other files as store paths bound read-only", () => {
+  it("ships /etc files through environment.etc and other files as store paths bound read-only", {
+    tags: ["nix"],
+  }, () => {
     const { config } = configOf({
       services: {
         a: {
@@ -183,7 +195,7 @@ describe("the systemd mapping on NixOS", () => {
     );
   });
 
-  it("opens the firewall for exposed ports only, unless told not to", () => {
+  it("opens the firewall for exposed ports only, unless told not to", { tags: ["nix"] }, () => {
     const services = {
       a: { command: "/bin/a", ports: { web: { port: 80, expose: true }, admin: 81 } },
       b: { command: "/bin/b", ports: { dns: { port: 53, protocol: "udp", expose: true } } },
@@ -195,7 +207,7 @@ describe("the systemd mapping on NixOS", () => {
     expect(closed.config.networking).toBeUndefined();
   });
 
-  it("maps restart, stop and resources onto systemd settings", () => {
+  it("maps restart, stop and resources onto systemd settings", { tags: ["nix"] }, () => {
     const { config } = configOf({
       services: {
         a: {
@@ -220,7 +232,7 @@ describe("the systemd mapping on NixOS", () => {
     expect(a.unitConfig).toEqual({ StartLimitIntervalSec: "infinity", StartLimitBurst: "4" });
   });
 
-  it("reads fromEnv secrets from an environment file outside the store", () => {
+  it("reads fromEnv secrets from an environment file outside the store", { tags: ["nix"] }, () => {
     const { config } = configOf({
       services: {
         a: {
@@ -237,7 +249,9 @@ describe("the systemd mapping on NixOS", () => {
     );
   });
 
-  it("sets wantedBy from the option, and disables a service with no replicas", () => {
+  it("sets wantedBy from the option, and disables a service with no replicas", {
+    tags: ["nix"],
+  }, () => {
     const { config } = configOf({
       services: {
         a: { command: "/bin/a", renderers: { nixos: { wantedBy: ["graphical.target"] } } },

@@ -1,3 +1,5 @@
+// @module-tag nix
+// @module-tag systemd
 /**
  * The units NixOS would write from the generated module, checked by `systemd-analyze verify`
  * (systemd 252 here). No NixOS evaluation can run here, so the unit text is made from the

@@ -1,21 +1,28 @@
+// @module-tag docker
 /**
  * The rendered build contexts built and run on the real Docker engine (legacy builder), with a
  * base image made FROM scratch with Debian's busybox-static (no registry is reachable here).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { artifact, busyboxImage, HOSTILE, requireDocker, writeArtifacts } from "@nix2dream/testkit";
+import {
+  artifact,
+  busyboxImage,
+  fileTempDir,
+  HOSTILE,
+  requireDocker,
+  writeArtifacts,
+} from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { IMAGES_FILE, type ImagesManifest } from "../src/index.js";
 import { render, run } from "./helpers.js";
 
-const BASE = "n2d-oci-busybox:test";
 const RUN_ID = `${process.pid}-${Date.now().toString(36)}`;
+const BASE = `n2d-oci-busybox:test-${RUN_ID}`;
 const VOLUME = `n2d-oci-vol-${RUN_ID}`;
 const CONTAINER = `n2d-oci-sig-${RUN_ID}`;
-const root = mkdtempSync(join(tmpdir(), "n2d-oci-docker-"));
+const root = fileTempDir("n2d-oci-docker-");
 const built = new Set<string>();
 
 const hostileEnv = Object.fromEntries(HOSTILE.map((h, i) => [`V${i}`, h]));
@@ -101,7 +108,6 @@ afterAll(() => {
   run(["docker", "volume", "rm", "-f", VOLUME]);
   if (built.size) run(["docker", "image", "rm", "-f", ...built]);
   run(["docker", "image", "rm", "-f", BASE]);
-  rmSync(root, { recursive: true, force: true });
 });
 
 describe("rendered images on a real Docker engine", () => {
@@ -215,11 +221,10 @@ describe("rendered images on a real Docker engine", () => {
         }
       });
     });
-    const start = performance.now();
+    // The entrypoint forwards the stop signal: the program's own exit code (42, not 137 from a
+    // SIGKILL after the 60 s) and its log line say it got SIGTERM.
     const stop = run(["docker", "stop", "-t", "60", CONTAINER]);
-    const seconds = (performance.now() - start) / 1000;
     expect(stop.status).toBe(0);
-    expect(seconds).toBeLessThan(30);
     const code = run(["docker", "inspect", "-f", "{{.State.ExitCode}}", CONTAINER]);
     expect(code.stdout.trim()).toBe("42");
     expect(run(["docker", "logs", CONTAINER]).stdout).toBe("ready\ngot TERM\n");

@@ -59,7 +59,9 @@ describe("image.nix", () => {
     expect(m.images.api?.nix).toBeNull();
   });
 
-  it("parses and evaluates back to hostile env values and labels byte for byte, secrets left out", () => {
+  it("parses and evaluates back to hostile env values and labels byte for byte, secrets left out", {
+    tags: ["nix"],
+  }, () => {
     const r = render({
       name: "shop",
       services: {
@@ -105,7 +107,9 @@ describe("image.nix", () => {
     expect(`${img.name}:${img.tag}`).toBe(m.images.cache?.tags[0]);
   });
 
-  it("copies source files into the image from a path with hostile characters", () => {
+  it("copies source files into the image from a path with hostile characters", {
+    tags: ["nix"],
+  }, () => {
     const conf = mkdtempSync(join(root, "conf-"));
     mkdirSync(join(conf, "conf"));
     writeFileSync(join(conf, NASTY), "x=1\n");
@@ -131,7 +135,7 @@ describe("image.nix", () => {
     );
   });
 
-  it("deep-merges nixOverride, with nixExpr for raw Nix", () => {
+  it("deep-merges nixOverride, with nixExpr for raw Nix", { tags: ["nix"] }, () => {
     const r = render({
       name: "shop",
       renderers: { oci: { nixOverride: { maxLayers: 50 } } },

@@ -1,3 +1,4 @@
+// @module-tag systemd
 /**
  * Every rendered unit against `systemd-analyze verify` (systemd 252 here). The command exits 0
  * on most mistakes and only prints "ignoring" lines, so these tests fail on any output line.

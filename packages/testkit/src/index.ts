@@ -7,5 +7,6 @@ export * from "./hostile.js";
 export * from "./manager.js";
 export * from "./net.js";
 export * from "./nix.js";
+export * from "./order.js";
 export * from "./readme.js";
 export * from "./temp.js";

@@ -4,14 +4,9 @@
  * NixOS module be evaluated without nixpkgs (none is reachable on the test machines).
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-
-/** A fresh temporary directory. */
-export function tempDir(prefix = "n2d-nixos-"): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
-}
+import { tempDir } from "./temp.js";
 
 function nixInstantiate(args: string[]): string {
   try {

@@ -103,7 +103,9 @@ describe("freePort", () => {
 });
 
 describe("evalNix", () => {
-  it("evaluates Nix strings holding the hostile values back to them (real nix-instantiate)", () => {
+  it("evaluates Nix strings holding the hostile values back to them (real nix-instantiate)", {
+    tags: ["nix"],
+  }, () => {
     // Nix has no escape for other control characters than \n, \r and \t.
     const control = (s: string) =>
       [...s].some((c) => (c < " " && !"\n\r\t".includes(c)) || c === "\x7f");
