@@ -12,6 +12,7 @@ import type {
   ServiceRenderers,
 } from "./deployment.js";
 import type { Duration } from "./duration.js";
+import { checkedRenderResult } from "./render-check.js";
 
 /** A value as a definition: plain, or wrapped in `mkIf`/`mkMerge`/`mkOverride`/`mkDefault`/`mkForce`/`mkOrder`. */
 export type Def<T> = Definable<T>;
@@ -171,13 +172,20 @@ export interface DeploymentDefinition {
 }
 
 /**
- * Declares a renderer with its contract checked; returns it unchanged.
- * `render` must be pure: same deployment in, byte-identical artifacts out.
+ * Declares a renderer with its contract checked. `render` must be pure: same deployment in,
+ * byte-identical artifacts out. The renderer returned is the same but for `render`, whose
+ * result gets core's output checks: a reference left unresolved in an artifact becomes an
+ * error diagnostic naming the renderer, the file and line, and the option.
  */
 export function defineRenderer<const Name extends string>(
   renderer: Renderer<Name>,
 ): Renderer<Name> {
-  return renderer;
+  const render = renderer.render;
+  return {
+    ...renderer,
+    render: (deployment) =>
+      checkedRenderResult(renderer.name, deployment, render.call(renderer, deployment)),
+  };
 }
 
 /** Declares a manager with its contract checked; returns it unchanged. */

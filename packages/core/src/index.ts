@@ -34,6 +34,7 @@ export { deploymentModule } from "./options/deployment.js";
 export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";
 export { coercedTo } from "./options/types.js";
 export * from "./refs.js";
+export { checkedRenderResult, unresolvedRefDiagnostics } from "./render-check.js";
 export * from "./shell.js";
 export * from "./systemd.js";
 export * from "./text.js";

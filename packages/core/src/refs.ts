@@ -165,6 +165,32 @@ export function describeRef(r: Ref): string {
   }
 }
 
+// A token left in generated text, raw or as the `\uE000…\uE001` escape that YAML and JSON
+// writers produce for private-use characters.
+const LEFTOVER_RE = /(?:\uE000|\\u[eE]000)([^\uE000\uE001\\\n]*?)(?:\uE001|\\u[eE]001)/g;
+
+/**
+ * References left unresolved in generated text, raw or escaped (`\uE000host:db\uE001`), each
+ * with the 1-based line it is on. A renderer's output must contain none: core turns each into
+ * an error diagnostic (see `unresolvedRefDiagnostics`).
+ */
+export function unresolvedRefsIn(text: string): Array<{ ref: Ref; line: number }> {
+  if (!text.includes(OPEN) && !/\\u[eE]000/.test(text)) return [];
+  const found: Array<{ ref: Ref; line: number }> = [];
+  for (const m of text.matchAll(LEFTOVER_RE)) {
+    const r = decode(m[1] ?? "");
+    if (!r) continue;
+    const line = text.slice(0, m.index).split("\n").length;
+    found.push({ ref: r, line });
+  }
+  return found;
+}
+
+/** The token of a reference, as `ref.*` produces it (for finding where it was defined). */
+export function refToken(r: Ref): string {
+  return encode(r);
+}
+
 /**
  * Every reference in a value (strings, arrays and objects walked deeply), in order of
  * appearance, duplicates kept. For renderers that must act on what a service refers to, e.g.

@@ -13,6 +13,7 @@ import type {
   Renderer,
   RenderResult,
 } from "@nix2dream/core";
+import { checkedRenderResult } from "@nix2dream/core";
 import { optionsDocs, optionsJsonSchema } from "@nix2dream/modules";
 import { CONFIG_NAMES, displayPath, findConfigFile } from "./config.js";
 import { UserError } from "./errors.js";
@@ -329,6 +330,8 @@ function renderWith(renderer: Renderer, project: Project): Rendered {
     );
   }
   checkArtifactPaths(result.artifacts, renderer.name);
+  // Core's output checks, for renderers not made with defineRenderer (applied once either way).
+  result = checkedRenderResult(renderer.name, project.deployment, result);
   return {
     renderer,
     result: { artifacts: result.artifacts, diagnostics: result.diagnostics ?? [] },

@@ -419,7 +419,7 @@ export function renderCompose(
     if (service.healthcheck) {
       const tools =
         so.probeTools ?? (readyImage === null ? (d.baseImageTools as ProbeTool[]) : null);
-      const test = healthcheckTest(service, service.healthcheck, tools, readyImage, warn);
+      const test = healthcheckTest(service, service.healthcheck, tools, readyImage, warn, value);
       if (test) {
         entry.healthcheck = {
           test,
@@ -507,9 +507,11 @@ function healthcheckTest(
   tools: ProbeTool[] | null,
   readyImage: string | null,
   warn: (option: string, message: string, severity?: Diagnostic["severity"]) => void,
+  value: (v: string) => string,
 ): string[] | null {
   const option = `services.${service.name}.healthcheck`;
-  if (h.type === "exec") return ["CMD", ...h.command.map(literal)];
+  // References resolved as everywhere else: a raw token would make the check fail forever.
+  if (h.type === "exec") return ["CMD", ...h.command.map(value)];
   const port = resolvePort(service, h.port).port;
   const where = readyImage === null ? "the base image" : `the image ${JSON.stringify(readyImage)}`;
   const unknown = () =>

@@ -3,7 +3,7 @@
  * copy, validated with ajv) and against docker-compose 1.29's own `config` command.
  */
 import { rmSync } from "node:fs";
-import { type DeploymentDefinition, evaluateDeployment } from "@nix2dream/core";
+import { type DeploymentDefinition, evaluateDeployment, ref } from "@nix2dream/core";
 import { artifact } from "@nix2dream/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -19,6 +19,7 @@ afterAll(() => {
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose interpolation, not a template
 const SECRET_REF = "${N2D_TEST_TOKEN}";
+const CONTROLS = "a\x7fb\x80c\x85d\x9fe\u2028f\u2029g";
 
 const hostile = {
   name: "hostile",
@@ -27,7 +28,17 @@ const hostile = {
     "we-ird.name_1": {
       command: ["sh", "-c", HOSTILE],
       args: [HOSTILE, "", "-", "--x=$y", "yes", "on", "0x10", "1:30", "~", "null"],
-      env: { A: HOSTILE, YES: "yes", EMPTY: "", NUM: "012", COLON: "a: b", HASH: "# c" },
+      env: {
+        A: HOSTILE,
+        YES: "yes",
+        EMPTY: "",
+        NUM: "012",
+        COLON: "a: b",
+        HASH: "# c",
+        // DEL, C1 controls (NEL among them) and the Unicode line/paragraph separators: written
+        // raw, docker-compose refuses the file and YAML 1.1 readers fold them into spaces.
+        CONTROLS: CONTROLS,
+      },
       labels: { "a.b": HOSTILE, off: "off" },
       files: { "/etc/hostile file $x.txt": HOSTILE },
       workingDir: "/srv/$HOME dir",
@@ -41,9 +52,36 @@ const hostile = {
       args: ["$$", "${NOPE}", "no"],
       env: { B: HOSTILE },
       secrets: { TOKEN: { fromEnv: "N2D_TEST_TOKEN" } },
+      // A reference in an exec healthcheck is resolved like everywhere else.
+      healthcheck: { command: ["ping", "-c", "1", ref["we-ird.name_1"]?.host ?? ""] },
     },
   },
 } satisfies DeploymentDefinition;
+
+describe("the hostile render's special values", () => {
+  const { deployment } = evaluateDeployment(hostile, { file: "nix2dream.config.ts" });
+  const { artifacts, diagnostics } = compose().render(deployment);
+  const ours = parse(artifact(artifacts, COMPOSE_FILE), { version: "1.1" }) as {
+    services: Record<string, { environment: Record<string, string>; healthcheck: { test: string[] } }>;
+  };
+
+  it("resolves references in an exec healthcheck (no raw token reaches the container)", () => {
+    expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    expect(ours.services.ready?.healthcheck.test).toEqual(["CMD", "ping", "-c", "1", "we-ird.name_1"]);
+  });
+
+  it("writes DEL, C1 controls and U+2028/U+2029 escaped, so readers get them back exactly", () => {
+    expect(artifact(artifacts, COMPOSE_FILE)).not.toMatch(/[\x7f-\x9f\u2028\u2029]/);
+    expect(ours.services["we-ird.name_1"]?.environment.CONTROLS).toBe(CONTROLS);
+  });
+
+  it("reads back the same through docker-compose", { tags: ["docker"] }, () => {
+    const dir = writeRender(artifacts);
+    dirs.push(dir);
+    const back = parse(composeConfig(dir, false, { N2D_TEST_TOKEN: "x" })) as typeof ours;
+    expect(back.services["we-ird.name_1"]?.environment.CONTROLS).toBe(CONTROLS);
+  });
+});
 
 const cases: Array<[string, DeploymentDefinition]> = [
   ["shop", shopDefinition],

@@ -6,7 +6,7 @@
  *   every process the tests start) and, at the end, fails the run if something was left in it,
  *   listing what, before removing it. Concurrent runs never share temporary files.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,6 +51,9 @@ export default function setup(): () => void {
   }
   const previous = process.env.TMPDIR;
   const runTmp = mkdtempSync(join(tmpdir(), "n2d-run-"));
+  // As open as /tmp itself: programs the tests start may run as other users (systemd's test
+  // mode refuses a private parent directory).
+  chmodSync(runTmp, 0o1777);
   process.env.TMPDIR = runTmp;
   return () => {
     if (previous === undefined) delete process.env.TMPDIR;
