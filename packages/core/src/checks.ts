@@ -77,6 +77,34 @@ function brokenReason(r: Ref, all: Record<string, EvaluatedService>): string | n
   return null;
 }
 
+// A NUL byte, or a UTF-16 surrogate without its pair: no target can carry either (argv,
+// environment and files are C strings or UTF-8 text).
+const UNWRITABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** `[option path, what is wrong]` for every string (value or key) under `value` no target can carry. */
+function unwritableStrings(value: unknown, path: string): Array<[string, string]> {
+  const why = (s: string) => {
+    const m = UNWRITABLE.exec(s);
+    if (!m) return null;
+    if (m[0] === "\0") return "a NUL byte";
+    const code = m[0].charCodeAt(0).toString(16);
+    return `a lone UTF-16 surrogate (\\u${code}), which is not a character and has no UTF-8 form`;
+  };
+  if (typeof value === "string") {
+    const w = why(value);
+    return w ? [[path, w]] : [];
+  }
+  if (value === null || typeof value !== "object") return [];
+  const found: Array<[string, string]> = [];
+  for (const [k, v] of Object.entries(value)) {
+    const at = Array.isArray(value) ? path : `${path}.${k}`;
+    const w = Array.isArray(value) ? null : why(k);
+    if (w) found.push([at, `${w} in its name`]);
+    found.push(...unwritableStrings(v, at));
+  }
+  return found;
+}
+
 /**
  * Runs every core check over the services (`all` includes disabled ones; only enabled
  * services are checked). `filesFor(option)` gives the files that defined an option.
@@ -100,6 +128,13 @@ export function checkServices(
   );
 
   for (const [name, s] of Object.entries(enabled)) {
+    for (const [option, what] of unwritableStrings(s, `services.${name}`)) {
+      add(
+        "UNWRITABLE_VALUE",
+        option,
+        `The option \`${option}\` holds ${what}: no target can carry it (programs get their arguments, environment and files as C strings and UTF-8 text). Remove it from the value.`,
+      );
+    }
     for (const [dep, condition] of Object.entries(s.dependsOn).sort(([a], [b]) =>
       a.localeCompare(b),
     )) {

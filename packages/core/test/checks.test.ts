@@ -275,3 +275,21 @@ describe("replicas and restart policies", () => {
     expect(deployment.warnings).toEqual(warnings);
   });
 });
+
+describe("values no target can carry", () => {
+  it("rejects a NUL byte in any string, naming the option and the file", () => {
+    const e = errorOf({ services: { api: { args: ["ok", "a\0b"] } } });
+    expect(e.code).toBe("UNWRITABLE_VALUE");
+    expect(e.message).toContain("The option `services.api.args` holds a NUL byte");
+    expect(e.files).toEqual([FILE]);
+  });
+
+  it("rejects a lone UTF-16 surrogate in a value or a key, keeping well-formed pairs", () => {
+    const e = errorOf({ services: { api: { env: { A: "x\ud800y", OK: "emoji 😀" } } } });
+    expect(e.message).toContain("`services.api.env.A` holds a lone UTF-16 surrogate (\\ud800)");
+    expect(e.message).not.toContain("env.OK");
+    const k = errorOf({ services: { api: { files: { "/etc/\udc00": "x" } } } });
+    expect(k.message).toContain("surrogate (\\udc00), which is not a character");
+    expect(k.message).toContain("in its name");
+  });
+});
