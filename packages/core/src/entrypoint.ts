@@ -272,12 +272,21 @@ export function entrypointScript(
     out.push(`mkdir -p -- ${dir}`);
     if (!v.persistent && options.emptyEphemeralVolumes) out.push(`n2d_empty ${dir}`);
     if (v.init) {
+      // A mark beside the volume while its init runs: an init that was interrupted (Ctrl-C,
+      // down, a crash) leaves it, and the next start empties the volume and runs init again
+      // instead of taking a half-made volume for a ready one. Beside, not inside: programs such
+      // as initdb insist on an empty directory.
       out.push(
+        `n2d_m=${dir}'.n2d-init'`,
+        `if [ -e "$n2d_m" ]; then n2d_empty ${dir}; fi`,
         `if [ -z "$(ls -A -- ${dir})" ]; then`,
+        `  : >"$n2d_m"`,
         `  if ! (cd -- ${dir} && exec sh -ec ${script(v.init, `volumes.${name}.init`)} sh); then`,
         `    n2d_empty ${dir}`,
+        `    rm -f -- "$n2d_m"`,
         `    n2d_fail ${shellQuote(`volume ${name}: init failed (the volume was emptied so the next start retries)`)}`,
         "  fi",
+        `  rm -f -- "$n2d_m"`,
         "fi",
       );
     }

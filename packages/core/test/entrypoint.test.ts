@@ -28,6 +28,7 @@ const literalRefs: EntrypointOptions["resolve"] = (r) =>
 
 interface Run {
   status: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   script: string;
@@ -54,6 +55,7 @@ function run(
   });
   return {
     status: r.status,
+    signal: r.signal,
     stdout: r.stdout,
     stderr: r.stderr,
     script,
@@ -269,6 +271,21 @@ describe("entrypointScript volumes", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("volume data: init failed");
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("runs init again when an earlier init was interrupted (a half-made volume is not ready)", () => {
+    const base = mkdtempSync(join(root, "vol-"));
+    const dir = join(base, "data");
+    const [flag, log] = [join(base, "interrupted-once"), join(base, "runs")];
+    // The first init is killed half way, launcher included, as Ctrl-C or a crash would.
+    const init = `echo run >> '${log}'; touch half; if [ ! -e '${flag}' ]; then : > '${flag}'; kill -KILL $PPID $$; fi; touch done`;
+    const svc = printer({ volumes: { data: vol({ path: dir, init }) } });
+    expect(run(svc).signal).toBe("SIGKILL");
+    expect(readdirSync(dir)).toEqual(["half"]);
+    expect(run(svc).status).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(["done", "half"]);
+    expect(readFileSync(log, "utf8")).toBe("run\nrun\n");
+    expect(readdirSync(base).sort()).toEqual(["data", "interrupted-once", "runs"]);
   });
 
   it("stops the start when check fails", () => {
