@@ -51,6 +51,7 @@ export {
   type K8sOptions,
   type K8sRender,
   type KubernetesObject,
+  kubeletLiteral,
   PRESTART_SCRIPT,
   renderObjects,
   VOLUME_SCRIPT,

@@ -764,8 +764,8 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
     if (jobSpec) pod.restartPolicy = jobSpec.restartPolicy;
     pod.terminationGracePeriodSeconds = Math.ceil(s.stop.gracePeriod);
     if (podSecurity) pod.securityContext = podSecurity;
-    if (initContainers.length > 0) pod.initContainers = initContainers;
-    pod.containers = [container];
+    if (initContainers.length > 0) pod.initContainers = initContainers.map(forKubelet);
+    pod.containers = [forKubelet(container)];
     if (volumes.length > 0) pod.volumes = volumes;
     const template: PodTemplateSpec = {
       metadata: {
@@ -938,4 +938,26 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
     );
   });
   return { objects: out, diagnostics, namespace };
+}
+
+/**
+ * `value` as kubelet must receive it to pass it on unchanged: kubelet expands `$(VAR)` in a
+ * container's command, args and env values and turns `$$` into `$`, so every `$` is doubled
+ * (`sh -c 'kill -TERM $$'` would otherwise arrive as `kill -TERM $`).
+ */
+export function kubeletLiteral(value: string): string {
+  return value.replaceAll("$", "$$$$");
+}
+
+/** A container whose command, args and env values kubelet will pass on exactly as written. */
+function forKubelet(c: Container): Container {
+  const out: Container = { ...c };
+  if (c.command) out.command = c.command.map(kubeletLiteral);
+  if (c.args) out.args = c.args.map(kubeletLiteral);
+  if (c.env) {
+    out.env = c.env.map((e) =>
+      e.value === undefined ? e : { ...e, value: kubeletLiteral(e.value) },
+    );
+  }
+  return out;
 }

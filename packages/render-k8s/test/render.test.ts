@@ -15,6 +15,7 @@ import k8s, {
   renderObjects,
 } from "../src/index.js";
 import { everything, SECRET_VALUE } from "./fixtures/everything.js";
+import { kubeletView } from "./kubelet.js";
 
 type Obj = GeneratedObject | KubernetesObject;
 // biome-ignore lint/suspicious/noExplicitAny: tests read deep into generated objects
@@ -547,7 +548,8 @@ describe("pod settings", () => {
         preStart: "mkdir -p /run/a",
       },
     });
-    expect(find(objects, "Deployment", "a").spec.template.spec.containers[0].command).toEqual([
+    const container = find(objects, "Deployment", "a").spec.template.spec.containers[0];
+    expect(kubeletView(container).command).toEqual([
       "/bin/sh",
       "-ec",
       'eval "$1"; shift; exec "$@"',

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import k8s, { renderObjects } from "../src/index.js";
 import { HOSTILE } from "./fixtures/everything.js";
 import { tempDir } from "./helpers.js";
+import { kubeletView } from "./kubelet.js";
 
 const PRINT = fileURLToPath(new URL("./fixtures/print-argv.mjs", import.meta.url));
 const BUSYBOX = "/bin/busybox";
@@ -91,7 +92,7 @@ describe("preStart", () => {
       "Deployment",
       "a",
     );
-    const [cmd, ...args] = spec.containers[0].command as string[];
+    const [cmd, ...args] = kubeletView(spec.containers[0]).command as string[];
     expect(cmd).toBe("/bin/sh");
     const out = execFileSync("sh", args, { encoding: "utf8", env: { PATH: process.env.PATH } });
     expect(JSON.parse(out)).toEqual({
@@ -113,7 +114,7 @@ describe("preStart", () => {
       "Deployment",
       "a",
     );
-    const [, ...args] = spec.containers[0].command as string[];
+    const [, ...args] = kubeletView(spec.containers[0]).command as string[];
     const r = (() => {
       try {
         return execFileSync("sh", args, { encoding: "utf8" });
@@ -149,7 +150,7 @@ describe("volume init container", () => {
       "StatefulSet",
       "db",
     );
-    const [cmd, ...args] = spec.initContainers[0].command as string[];
+    const [cmd, ...args] = kubeletView(spec.initContainers[0]).command as string[];
     expect(cmd).toBe("/bin/sh");
     execFileSync("sh", args);
     execFileSync("sh", args);
@@ -170,7 +171,7 @@ describe("volume init container", () => {
       "StatefulSet",
       "db",
     );
-    const [, ...args] = spec.initContainers[0].command as string[];
+    const [, ...args] = kubeletView(spec.initContainers[0]).command as string[];
     expect(() => execFileSync("sh", args, { stdio: "ignore" })).toThrow();
   });
 });
@@ -188,7 +189,7 @@ describe("dependency waits with busybox", () => {
         "Deployment",
         "api",
       );
-      const wait = spec.initContainers[0];
+      const wait = kubeletView(spec.initContainers[0]);
       const server = createServer((s) => s.end());
       const port = await listen(server);
       server.close();
@@ -228,7 +229,7 @@ describe("dependency waits with busybox", () => {
         "Deployment",
         "api",
       );
-      const wait = spec.initContainers[0];
+      const wait = kubeletView(spec.initContainers[0]);
       let hits = 0;
       const server = createHttpServer((req, res) => {
         hits++;

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import k8s from "../src/index.js";
 import { everything, HOSTILE } from "./fixtures/everything.js";
 import { decodeProblems, kubectl, parseStream, tempDir } from "./helpers.js";
+import { kubeletView } from "./kubelet.js";
 import { schemaProblems, unknownFields } from "./validate.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../../examples/", import.meta.url));
@@ -143,7 +144,8 @@ describe("YAML quoting as kubectl reads it", () => {
         "N2D_CHECK=1",
       ]),
     );
-    const c = out.spec.template.spec.containers[0];
+    // What kubectl decoded, as the program then gets it from kubelet.
+    const c = kubeletView(out.spec.template.spec.containers[0]);
     expect(c.image).toBe("y");
     expect(c.args).toEqual(values);
     const decoded = Object.fromEntries(
