@@ -1,0 +1,160 @@
+/** @module-tag docker */
+/**
+ * The swarm manager against a real single-node swarm on this machine's Docker engine (Debian's
+ * dockerd): images built FROM scratch with Debian's static busybox, stacks deployed, updated,
+ * rolled back and removed for real. The swarm is initialised here (and left again) only when
+ * the engine is not in one already. Everything is named with this run's prefix and removed.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { DeploymentDefinition } from "@nix2dream/core";
+import compose from "@nix2dream/render-compose";
+import { busyboxImage, fileTempDir, readmeExample, requireDocker, runAction } from "@nix2dream/testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import swarmManager, { STACK_LABEL, serviceTasks, stackServices, type TaskState } from "../src/index.js";
+import { rendered } from "./helpers.js";
+
+const PREFIX = `n2d-swarm-${process.pid}`;
+const BASE_IMAGE = `${PREFIX}-busybox:test`;
+const dir = fileTempDir("n2d-swarm-e2e-");
+let initialisedHere = false;
+let n = 0;
+
+function sh(args: string[]): string {
+  return execFileSync("docker", args, { encoding: "utf8" });
+}
+
+function ids(args: string[]): string[] {
+  return sh(args).split(/\s+/).filter(Boolean);
+}
+
+/** A fresh stack name and working directory per test. */
+function fresh(): { name: string; dir: string } {
+  n += 1;
+  return { name: `${PREFIX}-${n}`, dir: join(dir, String(n)) };
+}
+
+/** What the stack still has on the engine: services, networks, configs, secrets, containers. */
+function leftovers(stack: string): string[] {
+  const f = `label=${STACK_LABEL}=${stack}`;
+  return [
+    ...ids(["service", "ls", "-q", "--filter", f]),
+    ...ids(["network", "ls", "-q", "--filter", f]),
+    ...ids(["config", "ls", "-q", "--filter", f]),
+    ...ids(["secret", "ls", "-q", "--filter", f]),
+    ...ids(["ps", "-aq", "--filter", f]),
+  ];
+}
+
+beforeAll(() => {
+  requireDocker();
+  const state = sh(["info", "--format", "{{.Swarm.LocalNodeState}}"]).trim();
+  if (state !== "active") {
+    sh(["swarm", "init", "--advertise-addr", "127.0.0.1"]);
+    initialisedHere = true;
+  }
+  busyboxImage(BASE_IMAGE);
+}, 120_000);
+
+afterAll(() => {
+  const quiet = (args: string[]) => spawnSync("docker", args, { stdio: "ignore" });
+  for (const line of sh(["stack", "ls", "--format", "{{.Name}}"]).split("\n")) {
+    if (line.startsWith(PREFIX)) quiet(["stack", "rm", line]);
+  }
+  // Stack networks go only after their tasks; wait for them before leaving the swarm.
+  for (let i = 0; i < 120; i++) {
+    if (ids(["network", "ls", "-q", "--filter", "name=" + PREFIX]).length === 0) break;
+    spawnSync("sleep", ["0.25"]);
+  }
+  for (const kind of ["config", "secret"]) {
+    const left = ids([kind, "ls", "-q", "--filter", `name=${PREFIX}`]);
+    if (left.length) quiet([kind, "rm", ...left]);
+  }
+  const volumes = ids(["volume", "ls", "-q", "--filter", `name=${PREFIX}`]);
+  if (volumes.length) quiet(["volume", "rm", "-f", ...volumes]);
+  const images = ids(["images", "-q", "--filter", `reference=${PREFIX}*`]);
+  if (images.length) quiet(["rmi", "-f", ...new Set(images)]);
+  if (initialisedHere) quiet(["swarm", "leave", "--force"]);
+}, 120_000);
+
+function use(opts: Parameters<typeof swarmManager>[0] = {}) {
+  return [compose({ baseImage: BASE_IMAGE }), swarmManager({ waitTimeout: 90, ...opts })];
+}
+
+/** Tasks of a stack's service that were ever created, oldest first. */
+async function history(stack: string, service: string): Promise<TaskState[]> {
+  const services = (await stackServices(stack, process.env)).filter((s) => s.service === service);
+  return (await serviceTasks(services, process.env)).sort((a, b) =>
+    a.createdAt.localeCompare(b.createdAt),
+  );
+}
+
+describe("a stack on a real single-node swarm", () => {
+  it("converges replicas, reaches them by name over dnsrr, passes a secret, and down leaves nothing", async () => {
+    const t = fresh();
+    const value = `s3cr'et "$(x)" ${process.pid}`;
+    const secretFile = join(dir, `${t.name}-token`);
+    writeFileSync(secretFile, value);
+    const c = rendered(
+      {
+        name: t.name,
+        use: use(),
+        services: {
+          web: {
+            command: ["busybox", "httpd", "-f", "-p", "8081", "-h", "/srv/www"],
+            files: { "/srv/www/index.html": "hello from swarm\n" },
+            ports: { http: { port: 8081, hostPort: null } },
+            healthcheck: { port: "http", path: "/index.html", interval: 1, startPeriod: 0 },
+            replicas: 2,
+            stop: { gracePeriod: 1 },
+          },
+          client: {
+            command: [
+              "sh",
+              "-c",
+              'printf "%s" "$TOKEN" | sha256sum; while :; do wget -q -O - http://web:8081/index.html; sleep 1; done',
+            ],
+            secrets: { TOKEN: { fromFile: secretFile } },
+            dependsOn: { web: "healthy" },
+            stop: { gracePeriod: 1 },
+          },
+        },
+      },
+      t.dir,
+      BASE_IMAGE,
+    );
+    const manager = swarmManager();
+    const up = await runAction(manager.actions.up, c);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stdout).toContain(`All 2 service(s) of stack ${t.name} converged`);
+    expect(up.stderr).toContain("Swarm ignores `dependsOn` (web: healthy)");
+
+    const ps = await runAction(manager.actions.ps, { ...c, ctx: { ...c.ctx, flags: { json: true } } });
+    const tasks = ps.data as TaskState[];
+    expect(tasks.filter((x) => x.name.startsWith(`${t.name}_web.`)).map((x) => x.state)).toEqual([
+      "running",
+      "running",
+    ]);
+    const status = await runAction(manager.actions.status, c);
+    expect(status.exitCode, status.stdout).toBe(0);
+
+    // The client reaches the replicas through the service name (dnsrr), and read the secret.
+    const hash = createHash("sha256").update(value).digest("hex");
+    for (let i = 0; i < 60; i++) {
+      const logs = await runAction(manager.actions.logs, { ...c, ctx: { ...c.ctx, args: ["client"] } });
+      if (logs.stdout.includes("hello from swarm") && logs.stdout.includes(hash)) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const logs = await runAction(manager.actions.logs, { ...c, ctx: { ...c.ctx, args: ["client"] } });
+    expect(logs.stdout).toContain("hello from swarm");
+    expect(logs.stdout).toContain(hash);
+    expect(ids(["secret", "ls", "-q", "--filter", `label=${STACK_LABEL}=${t.name}`])).toHaveLength(1);
+    expect(ids(["config", "ls", "-q", "--filter", `label=${STACK_LABEL}=${t.name}`])).toHaveLength(1);
+
+    const down = await runAction(manager.actions.down, c);
+    expect(down.exitCode, down.stderr).toBe(0);
+    expect(leftovers(t.name)).toEqual([]);
+  }, 180_000);
+});
