@@ -258,11 +258,16 @@ export async function serviceTasks(
 /** Whether a service is where its spec says, still moving, or stuck, and why. */
 export interface Convergence {
   state: "converged" | "waiting" | "failed";
-  /** `2/2 running`, `update rolled back: …`, `task failed: …`. */
+  /** `2/2 running`, `the update failed and was rolled back (…)`, `task failed: …`. */
   reason: string;
 }
 
-const UPDATE_FAILED = new Set(["paused", "rollback_completed", "rollback_paused"]);
+const UPDATE_FAILED_TEXT: Record<string, string> = {
+  paused: "the update paused",
+  rollback_completed: "the update failed and was rolled back",
+  rollback_paused: "the update failed and its rollback paused",
+};
+const UPDATE_FAILED = new Set(Object.keys(UPDATE_FAILED_TEXT));
 
 /**
  * Judges one service. `before` is its update status before this deploy (a stale rollback of an
@@ -279,10 +284,9 @@ export function convergenceOf(
 ): Convergence {
   const update = s.update && s.update.startedAt !== before ? s.update : null;
   if (update && UPDATE_FAILED.has(update.state)) {
-    return {
-      state: "failed",
-      reason: `update ${update.state.replace("_", " ")}: ${update.message}`,
-    };
+    const what = UPDATE_FAILED_TEXT[update.state] ?? update.state;
+    const why = update.message && update.message !== what ? ` (${update.message})` : "";
+    return { state: "failed", reason: `${what}${why}` };
   }
   const rejected = fresh.find((t) => t.state === "rejected");
   if (rejected) return { state: "failed", reason: `task rejected: ${rejected.error}` };

@@ -11,9 +11,20 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DeploymentDefinition } from "@nix2dream/core";
 import compose from "@nix2dream/render-compose";
-import { busyboxImage, fileTempDir, readmeExample, requireDocker, runAction } from "@nix2dream/testkit";
+import {
+  busyboxImage,
+  fileTempDir,
+  readmeExample,
+  requireDocker,
+  runAction,
+} from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import swarmManager, { STACK_LABEL, serviceTasks, stackServices, type TaskState } from "../src/index.js";
+import swarmManager, {
+  STACK_LABEL,
+  serviceTasks,
+  stackServices,
+  type TaskState,
+} from "../src/index.js";
 import { rendered } from "./helpers.js";
 
 const PREFIX = `n2d-swarm-${process.pid}`;
@@ -74,8 +85,11 @@ afterAll(() => {
   }
   const volumes = ids(["volume", "ls", "-q", "--filter", `name=${PREFIX}`]);
   if (volumes.length) quiet(["volume", "rm", "-f", ...volumes]);
-  const images = ids(["images", "-q", "--filter", `reference=${PREFIX}*`]);
-  if (images.length) quiet(["rmi", "-f", ...new Set(images)]);
+  // By name, not id: the built images are children of the base image.
+  const images = sh(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+    .split("\n")
+    .filter((r) => r.startsWith(PREFIX));
+  if (images.length) quiet(["rmi", ...images]);
   if (initialisedHere) quiet(["swarm", "leave", "--force"]);
 }, 120_000);
 
@@ -131,7 +145,10 @@ describe("a stack on a real single-node swarm", () => {
     expect(up.stdout).toContain(`All 2 service(s) of stack ${t.name} converged`);
     expect(up.stderr).toContain("Swarm ignores `dependsOn` (web: healthy)");
 
-    const ps = await runAction(manager.actions.ps, { ...c, ctx: { ...c.ctx, flags: { json: true } } });
+    const ps = await runAction(manager.actions.ps, {
+      ...c,
+      ctx: { ...c.ctx, flags: { json: true } },
+    });
     const tasks = ps.data as TaskState[];
     expect(tasks.filter((x) => x.name.startsWith(`${t.name}_web.`)).map((x) => x.state)).toEqual([
       "running",
@@ -143,18 +160,134 @@ describe("a stack on a real single-node swarm", () => {
     // The client reaches the replicas through the service name (dnsrr), and read the secret.
     const hash = createHash("sha256").update(value).digest("hex");
     for (let i = 0; i < 60; i++) {
-      const logs = await runAction(manager.actions.logs, { ...c, ctx: { ...c.ctx, args: ["client"] } });
+      const logs = await runAction(manager.actions.logs, {
+        ...c,
+        ctx: { ...c.ctx, args: ["client"] },
+      });
       if (logs.stdout.includes("hello from swarm") && logs.stdout.includes(hash)) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    const logs = await runAction(manager.actions.logs, { ...c, ctx: { ...c.ctx, args: ["client"] } });
+    const logs = await runAction(manager.actions.logs, {
+      ...c,
+      ctx: { ...c.ctx, args: ["client"] },
+    });
     expect(logs.stdout).toContain("hello from swarm");
     expect(logs.stdout).toContain(hash);
-    expect(ids(["secret", "ls", "-q", "--filter", `label=${STACK_LABEL}=${t.name}`])).toHaveLength(1);
-    expect(ids(["config", "ls", "-q", "--filter", `label=${STACK_LABEL}=${t.name}`])).toHaveLength(1);
+    expect(ids(["secret", "ls", "-q", "--filter", `label=${STACK_LABEL}=${t.name}`])).toHaveLength(
+      1,
+    );
+    expect(ids(["config", "ls", "-q", "--filter", `label=${STACK_LABEL}=${t.name}`])).toHaveLength(
+      1,
+    );
 
     const down = await runAction(manager.actions.down, c);
     expect(down.exitCode, down.stderr).toBe(0);
     expect(leftovers(t.name)).toEqual([]);
   }, 180_000);
+
+  it("rolls a changed file out as a new config, replacing the tasks one at a time, and restart does the same", async () => {
+    const t = fresh();
+    const definition = (page: string): DeploymentDefinition => ({
+      name: t.name,
+      use: use(),
+      managers: { swarm: { update: { monitor: 0.5 } } },
+      services: {
+        web: {
+          command: ["busybox", "httpd", "-f", "-p", "8081", "-h", "/srv/www"],
+          files: { "/srv/www/index.html": page },
+          ports: { http: { port: 8081, hostPort: null } },
+          healthcheck: { port: "http", path: "/index.html", interval: 0.5, startPeriod: 0 },
+          replicas: 3,
+          stop: { gracePeriod: 1 },
+        },
+      },
+    });
+    const manager = swarmManager();
+    const v1 = rendered(definition("v1\n"), t.dir, BASE_IMAGE);
+    expect((await runAction(manager.actions.up, v1)).exitCode, v1.err()).toBe(0);
+    const first = new Set((await history(t.name, "web")).map((x) => x.id));
+
+    const v2 = rendered(definition("v2\n"), t.dir, BASE_IMAGE);
+    const up = await runAction(manager.actions.up, v2);
+    expect(up.exitCode, up.stderr).toBe(0);
+    const replaced = (await history(t.name, "web")).filter((x) => !first.has(x.id));
+    expect(replaced.map((x) => x.state)).toEqual(["running", "running", "running"]);
+    // One at a time: each new task was created only after the one before it was running.
+    for (let i = 1; i < replaced.length; i++) {
+      expect(replaced[i]?.createdAt >= (replaced[i - 1]?.since ?? "")).toBe(true);
+    }
+    // The old config is gone, the new one is mounted.
+    const configs = sh([
+      "config",
+      "ls",
+      "--format",
+      "{{.Name}}",
+      "--filter",
+      `label=${STACK_LABEL}=${t.name}`,
+    ]);
+    expect(configs.trim().split("\n")).toHaveLength(1);
+    const container = ids(["ps", "-q", "--filter", `label=${STACK_LABEL}=${t.name}`])[0] ?? "";
+    expect(sh(["exec", container, "cat", "/srv/www/index.html"])).toBe("v2\n");
+
+    const before = new Set((await history(t.name, "web")).map((x) => x.id));
+    const restart = await runAction(manager.actions.restart, {
+      ...v2,
+      ctx: { ...v2.ctx, args: ["web"] },
+    });
+    expect(restart.exitCode, restart.stderr).toBe(0);
+    const restarted = (await history(t.name, "web")).filter((x) => !before.has(x.id));
+    expect(restarted.map((x) => x.state)).toEqual(["running", "running", "running"]);
+    for (let i = 1; i < restarted.length; i++) {
+      expect(restarted[i]?.createdAt >= (restarted[i - 1]?.since ?? "")).toBe(true);
+    }
+    expect((await runAction(manager.actions.down, v2)).exitCode).toBe(0);
+    expect(leftovers(t.name)).toEqual([]);
+  }, 240_000);
+
+  it("lets a failing healthcheck stop an update: Swarm rolls back and up fails with the reason", async () => {
+    const t = fresh();
+    const definition = (healthy: string): DeploymentDefinition => ({
+      name: t.name,
+      use: use(),
+      managers: { swarm: { update: { monitor: 1 } } },
+      services: {
+        api: {
+          command: ["sh", "-c", 'echo "api healthy=$HEALTHY"; exec sleep 600'],
+          env: { HEALTHY: healthy },
+          healthcheck: {
+            command: ["sh", "-c", 'test "$HEALTHY" = yes'],
+            interval: 0.5,
+            retries: 2,
+            startPeriod: 0,
+          },
+          replicas: 2,
+          stop: { gracePeriod: 1 },
+        },
+      },
+    });
+    const manager = swarmManager();
+    const good = rendered(definition("yes"), t.dir, BASE_IMAGE);
+    expect((await runAction(manager.actions.up, good)).exitCode, good.err()).toBe(0);
+    const bad = rendered(definition("no"), t.dir, BASE_IMAGE);
+    const up = await runAction(manager.actions.up, bad);
+    expect(up.exitCode).toBe(1);
+    expect(up.stderr).toMatch(
+      /Service `api` did not converge: the update failed and was rolled back/,
+    );
+    expect(up.stderr).toContain("api healthy=no");
+    // The tasks that run are the previous, healthy spec's.
+    const running = ids(["ps", "-q", "--filter", `label=${STACK_LABEL}=${t.name}`]);
+    expect(running).toHaveLength(2);
+    for (const id of running) {
+      expect(
+        sh(["inspect", "--format", "{{.State.Health.Status}} {{json .Config.Env}}", id]),
+      ).toMatch(/^healthy .*"HEALTHY=yes"/);
+    }
+    // What runs is not what was deployed last: status says so.
+    const status = await runAction(manager.actions.status, bad);
+    expect(status.exitCode, status.stdout).toBe(1);
+    expect(status.stdout).toContain("failed: the update failed and was rolled back");
+    expect((await runAction(manager.actions.down, bad)).exitCode).toBe(0);
+    expect(leftovers(t.name)).toEqual([]);
+  }, 240_000);
 });
