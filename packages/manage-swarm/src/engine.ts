@@ -283,6 +283,12 @@ export function convergenceOf(
   before: string | null,
 ): Convergence {
   const update = s.update && s.update.startedAt !== before ? s.update : null;
+  const current = tasks.filter((t) => t.desired === "running" || t.desired === "ready");
+  const running = current.filter((t) => t.state === "running").length;
+  // Swarm calls a rollback completed once it has started the old tasks: let them come up first.
+  if (update?.state === "rollback_completed" && running < s.replicas) {
+    return { state: "waiting", reason: `rolling back, ${running}/${s.replicas} running` };
+  }
   if (update && UPDATE_FAILED.has(update.state)) {
     const what = UPDATE_FAILED_TEXT[update.state] ?? update.state;
     const why = update.message && update.message !== what ? ` (${update.message})` : "";
@@ -297,8 +303,6 @@ export function convergenceOf(
   if (s.restart === "none" && failed.length > 0) {
     return { state: "failed", reason: `task failed: ${failed[0]?.error}` };
   }
-  const current = tasks.filter((t) => t.desired === "running" || t.desired === "ready");
-  const running = current.filter((t) => t.state === "running").length;
   const done = s.restart === "none" ? tasks.filter((t) => t.state === "complete").length : 0;
   const moving =
     update !== null && (update.state === "updating" || update.state === "rollback_started");

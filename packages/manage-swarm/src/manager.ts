@@ -5,7 +5,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
+import {
+  type ActionResult,
+  definitionFilesOf,
+  type Manager,
+  type ManagerContext,
+  textTable,
+} from "@nix2dream/core";
 import { parse, stringify } from "yaml";
 import {
   type Convergence,
@@ -69,6 +75,12 @@ function settingsOf(ctx: ManagerContext, opts: SwarmManagerOptions): SwarmManage
   );
 }
 
+/** ` (defined in a.ts, b.ts)` for an option, or nothing when its files are unknown. */
+function definedIn(ctx: ManagerContext, option: string): string {
+  const files = definitionFilesOf(ctx.deployment, option);
+  return files.length > 0 ? ` (defined in ${files.join(", ")})` : "";
+}
+
 async function session(ctx: ManagerContext, opts: SwarmManagerOptions): Promise<Session> {
   const file = path.join(ctx.artifactsDir, COMPOSE_FILE);
   if (!existsSync(file)) {
@@ -79,15 +91,15 @@ async function session(ctx: ManagerContext, opts: SwarmManagerOptions): Promise<
   }
   // The classic builder works with every engine; a value in the environment wins.
   const env: NodeJS.ProcessEnv = { DOCKER_BUILDKIT: "0", ...process.env };
-  const swarm = await checkSwarm(env);
   const settings = settingsOf(ctx, opts);
   const unknown = Object.keys(settings.services).filter((n) => !(n in ctx.deployment.services));
   if (unknown.length > 0) {
     throw new SwarmManagerError(
       "UNKNOWN_SERVICE",
-      `\`managers.swarm.services\` names ${unknown.map((n) => `\`${n}\``).join(", ")}, which ${unknown.length > 1 ? "are not services" : "is not a service"} of \`${ctx.deployment.name}\` (services: ${Object.keys(ctx.deployment.services).join(", ")}). Fix the name or remove the entry.`,
+      `\`managers.swarm.services\` names ${unknown.map((n) => `\`${n}\``).join(", ")}, which ${unknown.length > 1 ? "are not services" : "is not a service"} of \`${ctx.deployment.name}\` (services: ${Object.keys(ctx.deployment.services).join(", ")}). Fix the name or remove the entry${definedIn(ctx, `managers.swarm.services.${unknown[0]}`)}.`,
     );
   }
+  const swarm = await checkSwarm(env);
   const stack = stackNameOf(settings.stackName ?? ctx.deployment.name);
   return { ctx, stack, env, settings, swarm };
 }

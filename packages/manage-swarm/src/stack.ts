@@ -130,32 +130,43 @@ function restartPolicyOf(name: string, entry: Entry, input: StackInput): Entry |
 }
 
 /** `127.0.0.1:8080:80/tcp`, `127.0.0.1::80/tcp`, `8080:80` → the long syntax in host mode. */
-function portOf(spec: unknown): { port: Entry; loopback: boolean } | null {
-  if (typeof spec !== "string")
-    return spec && typeof spec === "object" ? { port: spec as Entry, loopback: false } : null;
+function portOf(spec: unknown): Entry | null {
+  if (typeof spec !== "string") return spec && typeof spec === "object" ? (spec as Entry) : null;
   const [main = "", protocol = "tcp"] = spec.split("/");
   const parts = main.split(":");
   const target = Number(parts.pop());
   const published = parts.pop();
-  const ip = parts.pop();
   const port: Entry = { target, protocol, mode: "host" };
   if (published) port.published = Number(published);
-  return { port, loopback: ip === "127.0.0.1" || ip === "::1" };
+  return port;
 }
 
-function portsOf(name: string, entry: Entry, warn: Warn): Entry[] | null {
-  if (!Array.isArray(entry.ports)) return null;
+/**
+ * Ports published by Swarm: only those with `expose: true`, in host mode (the routing mesh's
+ * ingress mode needs IPVS and the VIP endpoint mode). Swarm cannot publish on 127.0.0.1, so
+ * a port the render publishes on loopback only (not exposed) stays on the stack network; one
+ * with an explicit `hostPort` but no `expose` gets a warning.
+ */
+function portsOf(name: string, entry: Entry, input: StackInput, warn: Warn): Entry[] {
+  const service = input.deployment.services[name];
   const out: Entry[] = [];
-  for (const spec of entry.ports) {
-    const p = portOf(spec);
-    if (!p) continue;
-    if (p.loopback) {
-      warn(
-        `services.${name}.ports`,
-        `Port ${String(p.port.target)} is published on every interface of each node that runs a task of \`${name}\`: Swarm cannot publish on 127.0.0.1 only. Firewall it, or leave it unpublished (other services reach it over the stack network anyway).`,
-      );
+  for (const spec of Array.isArray(entry.ports) ? entry.ports : []) {
+    const port = portOf(spec);
+    if (!port) continue;
+    const [key, declared] =
+      Object.entries(service?.ports ?? {}).find(
+        ([, p]) => p.port === port.target && p.protocol === port.protocol,
+      ) ?? [];
+    if (declared && !declared.expose) {
+      if (declared.hostPort !== null) {
+        warn(
+          `services.${name}.ports.${key}.hostPort`,
+          `Not published: Swarm publishes a port on every interface of the node, never on 127.0.0.1 only, so only ports with \`expose: true\` are published. Set \`services.${name}.ports.${key}.expose\` to publish it; other services reach it over the stack network either way.`,
+        );
+      }
+      continue;
     }
-    out.push(p.port);
+    out.push(port);
   }
   return out;
 }
@@ -300,8 +311,9 @@ export function stackFileOf(compose: Entry, input: StackInput): StackFile {
     const build = buildOf(name, entry, input);
     if (build) builds.push(build);
     envWarnings(name, entry, warn);
-    const ports = portsOf(name, entry, warn);
-    if (ports) entry.ports = ports;
+    const ports = portsOf(name, entry, input, warn);
+    if (ports.length > 0) entry.ports = ports;
+    else delete entry.ports;
     const mounts = mountsOf(name, entry, input, configs, warn);
     if (mounts.volumes.length > 0) entry.volumes = mounts.volumes;
     else delete entry.volumes;

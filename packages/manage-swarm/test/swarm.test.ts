@@ -7,9 +7,9 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { DeploymentDefinition } from "@nix2dream/core";
+import { type DeploymentDefinition, ref } from "@nix2dream/core";
 import compose from "@nix2dream/render-compose";
 import {
   busyboxImage,
@@ -75,8 +75,12 @@ afterAll(() => {
     if (line.startsWith(PREFIX)) quiet(["stack", "rm", line]);
   }
   // Stack networks go only after their tasks; wait for them before leaving the swarm.
-  for (let i = 0; i < 120; i++) {
-    if (ids(["network", "ls", "-q", "--filter", "name=" + PREFIX]).length === 0) break;
+  for (let i = 0; i < 240; i++) {
+    const left = [
+      ...ids(["network", "ls", "-q", "--filter", `name=${PREFIX}`]),
+      ...ids(["ps", "-aq", "--filter", `name=${PREFIX}`]),
+    ];
+    if (left.length === 0) break;
     spawnSync("sleep", ["0.25"]);
   }
   for (const kind of ["config", "secret"]) {
@@ -89,7 +93,7 @@ afterAll(() => {
   const images = sh(["images", "--format", "{{.Repository}}:{{.Tag}}"])
     .split("\n")
     .filter((r) => r.startsWith(PREFIX));
-  if (images.length) quiet(["rmi", ...images]);
+  if (images.length) quiet(["rmi", "-f", ...images]);
   if (initialisedHere) quiet(["swarm", "leave", "--force"]);
 }, 120_000);
 
@@ -103,6 +107,19 @@ async function history(stack: string, service: string): Promise<TaskState[]> {
   return (await serviceTasks(services, process.env)).sort((a, b) =>
     a.createdAt.localeCompare(b.createdAt),
   );
+}
+
+/**
+ * Tasks (oldest first) created before the task created just before them was running: with an
+ * update parallelism of 1 there are none.
+ */
+function startedBeforeTurn(tasks: TaskState[]): string[] {
+  return tasks.slice(1).flatMap((t, i) => {
+    const previous = tasks[i] as TaskState;
+    return t.createdAt < previous.since
+      ? [`${t.name} created ${t.createdAt}, ${previous.name} running ${previous.since}`]
+      : [];
+  });
 }
 
 describe("a stack on a real single-node swarm", () => {
@@ -213,9 +230,7 @@ describe("a stack on a real single-node swarm", () => {
     const replaced = (await history(t.name, "web")).filter((x) => !first.has(x.id));
     expect(replaced.map((x) => x.state)).toEqual(["running", "running", "running"]);
     // One at a time: each new task was created only after the one before it was running.
-    for (let i = 1; i < replaced.length; i++) {
-      expect(replaced[i]?.createdAt >= (replaced[i - 1]?.since ?? "")).toBe(true);
-    }
+    expect(startedBeforeTurn(replaced)).toEqual([]);
     // The old config is gone, the new one is mounted.
     const configs = sh([
       "config",
@@ -237,9 +252,7 @@ describe("a stack on a real single-node swarm", () => {
     expect(restart.exitCode, restart.stderr).toBe(0);
     const restarted = (await history(t.name, "web")).filter((x) => !before.has(x.id));
     expect(restarted.map((x) => x.state)).toEqual(["running", "running", "running"]);
-    for (let i = 1; i < restarted.length; i++) {
-      expect(restarted[i]?.createdAt >= (restarted[i - 1]?.since ?? "")).toBe(true);
-    }
+    expect(startedBeforeTurn(restarted)).toEqual([]);
     expect((await runAction(manager.actions.down, v2)).exitCode).toBe(0);
     expect(leftovers(t.name)).toEqual([]);
   }, 240_000);
@@ -290,4 +303,58 @@ describe("a stack on a real single-node swarm", () => {
     expect((await runAction(manager.actions.down, bad)).exitCode).toBe(0);
     expect(leftovers(t.name)).toEqual([]);
   }, 240_000);
+
+  it("runs the README example: deploys, converges, updates and tears down", async () => {
+    const t = fresh();
+    const definition = readmeExample(new URL("../README.md", import.meta.url), {
+      ref,
+      compose: () => compose({ baseImage: BASE_IMAGE }),
+      swarm: swarmManager,
+    }) as DeploymentDefinition & { services: Record<string, { files?: object }> };
+    mkdirSync(join(t.dir, "secrets"), { recursive: true });
+    writeFileSync(join(t.dir, "secrets", "token"), "twelve bytes");
+    const manager = swarmManager();
+    const v1 = rendered({ ...definition, name: t.name }, t.dir, BASE_IMAGE);
+    const up = await runAction(manager.actions.up, v1);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(await waitForLogs(v1, "shopper", ["token: 12 bytes", "<h1>shop v1</h1>"])).toBe(true);
+
+    const web = definition.services.web ?? {};
+    const v2 = rendered(
+      {
+        ...definition,
+        name: t.name,
+        services: {
+          ...definition.services,
+          web: { ...web, files: { "/srv/www/index.html": "<h1>shop v2</h1>\n" } },
+        },
+      } as DeploymentDefinition,
+      t.dir,
+      BASE_IMAGE,
+    );
+    const update = await runAction(manager.actions.up, v2);
+    expect(update.exitCode, update.stderr).toBe(0);
+    expect(await waitForLogs(v2, "shopper", ["<h1>shop v2</h1>"])).toBe(true);
+
+    expect((await runAction(manager.actions.down, v2)).exitCode).toBe(0);
+    expect(leftovers(t.name)).toEqual([]);
+  }, 240_000);
 });
+
+/** Whether the logs of `service` show every one of `texts` within 30 s. */
+async function waitForLogs(
+  c: ReturnType<typeof rendered>,
+  service: string,
+  texts: string[],
+): Promise<boolean> {
+  const manager = swarmManager();
+  for (let i = 0; i < 60; i++) {
+    const logs = await runAction(manager.actions.logs, {
+      ...c,
+      ctx: { ...c.ctx, args: [service] },
+    });
+    if (texts.every((x) => logs.stdout.includes(x))) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return false;
+}
