@@ -66,7 +66,7 @@ function settingsOf(ctx: ManagerContext, opts: SwarmManagerOptions): SwarmManage
       stackName: opts.stackName ?? null,
       waitTimeout: opts.waitTimeout ?? 180,
       endpointMode: opts.endpointMode ?? "dnsrr",
-      placement: { constraints: [], spread: [] },
+      placement: { constraints: [], spread: [], maxPerNode: null },
       update: DEFAULT_UPDATE,
       rollback: DEFAULT_ROLLBACK,
       registry: opts.registry ?? null,

@@ -28,6 +28,8 @@ export interface Placement {
   constraints: string[];
   /** Spread tasks evenly over the values of these node labels (`node.labels.zone`). */
   spread: string[];
+  /** At most this many tasks of a service on one node; null: no limit. */
+  maxPerNode: number | null;
 }
 
 /** `managers.swarm.services.<svc>`: per-service swarm settings; null fields take the deployment's. */
@@ -120,6 +122,13 @@ function placementModule(): Module {
         example: ["node.labels.zone"],
         description:
           "Node labels to spread the tasks over evenly (`deploy.placement.preferences`).",
+      }),
+      maxPerNode: mkOption({
+        type: types.nullOr(types.ints.positive),
+        default: null,
+        example: 1,
+        description:
+          "At most this many tasks of the service on one node (`deploy.placement.max_replicas_per_node`); the service's own value wins.",
       }),
     },
   });

@@ -75,7 +75,7 @@ function policyOf(p: UpdatePolicy): Entry {
 
 const NO_SERVICE_SETTINGS: SwarmServiceSettings = {
   endpointMode: null,
-  placement: { constraints: [], spread: [] },
+  placement: { constraints: [], spread: [], maxPerNode: null },
   update: null,
   rollback: null,
 };
@@ -104,11 +104,12 @@ function deployOf(name: string, entry: Entry, input: StackInput): Entry {
 function placementOf(all: Placement, own: Placement): Entry | null {
   const constraints = [...all.constraints, ...own.constraints];
   const spread = [...all.spread, ...own.spread];
-  if (constraints.length === 0 && spread.length === 0) return null;
+  const maxPerNode = own.maxPerNode ?? all.maxPerNode;
   const out: Entry = {};
   if (constraints.length > 0) out.constraints = constraints;
   if (spread.length > 0) out.preferences = spread.map((s) => ({ spread: s }));
-  return out;
+  if (maxPerNode !== null) out.max_replicas_per_node = maxPerNode;
+  return Object.keys(out).length > 0 ? out : null;
 }
 
 /** Swarm ignores `restart:`; the same policy as `deploy.restart_policy`. */

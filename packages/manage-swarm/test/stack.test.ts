@@ -109,7 +109,10 @@ describe("the stack file", () => {
           placement: { constraints: ["node.role == manager"] },
           update: { parallelism: 2, delay: 1.5, order: "start-first" },
           services: {
-            api: { endpointMode: "vip", placement: { spread: ["node.labels.zone"] } },
+            api: {
+              endpointMode: "vip",
+              placement: { spread: ["node.labels.zone"], maxPerNode: 1 },
+            },
           },
         },
       },
@@ -141,6 +144,7 @@ describe("the stack file", () => {
       placement: {
         constraints: ["node.role == manager"],
         preferences: [{ spread: "node.labels.zone" }],
+        max_replicas_per_node: 1,
       },
     });
     expect(deployOf(s, "web").endpoint_mode).toBe("dnsrr");

@@ -26,6 +26,7 @@ import swarmManager, {
   type TaskState,
 } from "../src/index.js";
 import { rendered } from "./helpers.js";
+import { type SecondNode, startSecondNode } from "./node.js";
 
 const PREFIX = `n2d-swarm-${process.pid}`;
 const BASE_IMAGE = `${PREFIX}-busybox:test`;
@@ -339,6 +340,118 @@ describe("a stack on a real single-node swarm", () => {
     expect((await runAction(manager.actions.down, v2)).exitCode).toBe(0);
     expect(leftovers(t.name)).toEqual([]);
   }, 240_000);
+});
+
+describe("a stack on two swarm nodes (a second dockerd in its own network namespace)", () => {
+  let node: SecondNode;
+  let nodeId = "";
+
+  beforeAll(async () => {
+    node = await startSecondNode(join(dir, "node2"), process.pid);
+    let addr = sh(["info", "--format", "{{.Swarm.NodeAddr}}"]).trim();
+    if (initialisedHere) {
+      // Made here for one node on 127.0.0.1, which the other namespace cannot reach.
+      sh(["swarm", "leave", "--force"]);
+      sh(["swarm", "init", "--advertise-addr", node.managerAddr]);
+      addr = node.managerAddr;
+    } else if (addr.startsWith("127.")) {
+      throw new Error(
+        `This engine was already in a swarm advertised on ${addr}, which a second node cannot reach; run the tests on an engine that is not in a swarm.`,
+      );
+    }
+    const token = sh(["swarm", "join-token", "-q", "worker"]).trim();
+    node.docker(["swarm", "join", "--advertise-addr", node.addr, "--token", token, `${addr}:2377`]);
+    nodeId = node.docker(["info", "--format", "{{.Swarm.NodeID}}"]).trim();
+    // No registry: the base image is copied to the second engine as a registry would serve it.
+    node.docker(
+      ["load", "-q"],
+      execFileSync("docker", ["save", BASE_IMAGE], { maxBuffer: 1 << 28 }),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    if (nodeId) spawnSync("docker", ["node", "rm", "--force", nodeId], { stdio: "ignore" });
+  }, 120_000);
+
+  it("spreads a service over both nodes, and a client on one reaches the replica on the other", async () => {
+    const t = fresh();
+    const c = rendered(
+      {
+        name: t.name,
+        use: use(),
+        managers: {
+          swarm: {
+            services: {
+              web: { placement: { maxPerNode: 1 } },
+              client: { placement: { constraints: ["node.role == manager"] } },
+            },
+          },
+        },
+        services: {
+          web: {
+            package: { image: BASE_IMAGE },
+            command: ["sh", "-c", "mkdir -p /w && hostname > /w/id && exec httpd -f -p 8081 -h /w"],
+            ports: { http: { port: 8081, hostPort: null } },
+            replicas: 2,
+            stop: { gracePeriod: 1 },
+          },
+          client: {
+            package: { image: BASE_IMAGE },
+            command: ["sh", "-c", 'while :; do wget -q -O - "http://$WEB/id"; sleep 0.5; done'],
+            env: { WEB: ref.web?.address.http ?? "" },
+            stop: { gracePeriod: 1 },
+          },
+        },
+      },
+      t.dir,
+      BASE_IMAGE,
+    );
+    const manager = swarmManager();
+    const up = await runAction(manager.actions.up, c);
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stderr).toContain("2 node(s)");
+    const web = (await history(t.name, "web")).filter((x) => x.desired === "running");
+    expect(new Set(web.map((x) => x.node)).size).toBe(2);
+    const hostnames = web.map((x) =>
+      sh(["inspect", "--type", "task", "--format", "{{.Status.ContainerStatus.ContainerID}}", x.id])
+        .trim()
+        .slice(0, 12),
+    );
+    expect(await waitForLogs(c, "client", hostnames)).toBe(true);
+
+    expect((await runAction(manager.actions.down, c)).exitCode).toBe(0);
+    expect(leftovers(t.name)).toEqual([]);
+    expect(node.docker(["ps", "-aq", "--filter", `label=${STACK_LABEL}=${t.name}`]).trim()).toBe(
+      "",
+    );
+  }, 180_000);
+
+  it("warns that built images exist on this node only, and up fails on the node without them", async () => {
+    const t = fresh();
+    const c = rendered(
+      {
+        name: t.name,
+        use: use(),
+        managers: { swarm: { services: { web: { placement: { maxPerNode: 1 } } } } },
+        services: { web: { command: ["sleep", "600"], replicas: 2, stop: { gracePeriod: 1 } } },
+      },
+      t.dir,
+      BASE_IMAGE,
+    );
+    const manager = swarmManager();
+    try {
+      const up = await runAction(manager.actions.up, c);
+      expect(up.exitCode).toBe(1);
+      expect(up.stderr).toContain(
+        "the swarm has 2 nodes, but the images built for web exist on this node only",
+      );
+      expect(up.stderr).toMatch(/Service `web` did not converge: task rejected: .*No such image/);
+    } finally {
+      await runAction(manager.actions.down, c);
+    }
+    expect(leftovers(t.name)).toEqual([]);
+  }, 180_000);
 });
 
 /** Whether the logs of `service` show every one of `texts` within 30 s. */
