@@ -8,6 +8,7 @@
 #   nix-bin          `nix-instantiate --parse/--eval` on generated Nix
 #   systemd          `systemd-analyze verify` and `systemd --test` on generated units
 #   curl             the http/tcp health probes of generated systemd units
+#   iproute2         `ip netns` for the second swarm node of manage-swarm's tests (run as root)
 # kubectl ships with the machine; it is checked below.
 # Idempotent: installs only what is missing, starts dockerd only when no engine answers.
 set -euo pipefail
@@ -22,6 +23,7 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
 { command -v systemd-analyze >/dev/null 2>&1 && [ -x /lib/systemd/systemd ]; } || need+=(systemd)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
