@@ -22,7 +22,12 @@ export interface SecondNode {
 }
 
 function run(cmd: string, args: string[], input?: Buffer): string {
-  return execFileSync(cmd, args, { encoding: "utf8", input, maxBuffer: 1 << 28 });
+  return execFileSync(cmd, args, {
+    encoding: "utf8",
+    input,
+    maxBuffer: 1 << 28,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
 }
 
 async function until(what: string, check: () => boolean, seconds = 30): Promise<void> {

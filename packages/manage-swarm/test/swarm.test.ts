@@ -345,9 +345,29 @@ describe("a stack on a real single-node swarm", () => {
 describe("a stack on two swarm nodes (a second dockerd in its own network namespace)", () => {
   let node: SecondNode;
   let nodeId = "";
+  const asked: { alone?: string; worker?: string } = {};
+
+  /** What `status` says when DOCKER_HOST points at the second engine. */
+  async function statusOnSecondNode(): Promise<string> {
+    const c = rendered(
+      { name: `${PREFIX}-node2`, use: use(), services: { a: { command: ["true"] } } },
+      join(dir, "node2-status"),
+      BASE_IMAGE,
+    );
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = node.host;
+    try {
+      const r = await runAction(swarmManager().actions.status, c);
+      return `exit ${r.exitCode}: ${r.stderr}`;
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+  }
 
   beforeAll(async () => {
     node = await startSecondNode(join(dir, "node2"), process.pid);
+    asked.alone = await statusOnSecondNode();
     let addr = sh(["info", "--format", "{{.Swarm.NodeAddr}}"]).trim();
     if (initialisedHere) {
       // Made here for one node on 127.0.0.1, which the other namespace cannot reach.
@@ -362,6 +382,7 @@ describe("a stack on two swarm nodes (a second dockerd in its own network namesp
     const token = sh(["swarm", "join-token", "-q", "worker"]).trim();
     node.docker(["swarm", "join", "--advertise-addr", node.addr, "--token", token, `${addr}:2377`]);
     nodeId = node.docker(["info", "--format", "{{.Swarm.NodeID}}"]).trim();
+    asked.worker = await statusOnSecondNode();
     // No registry: the base image is copied to the second engine as a registry would serve it.
     node.docker(
       ["load", "-q"],
@@ -373,6 +394,15 @@ describe("a stack on two swarm nodes (a second dockerd in its own network namesp
     await node?.stop();
     if (nodeId) spawnSync("docker", ["node", "rm", "--force", nodeId], { stdio: "ignore" });
   }, 120_000);
+
+  it("says how to make a swarm when the engine is in none, and to use a manager on a worker", () => {
+    expect(asked.alone).toMatch(
+      /^exit 1: The Docker engine \S+ is not part of a swarm \(state: inactive\)\. Make it one with `docker swarm init`/,
+    );
+    expect(asked.worker).toMatch(
+      /^exit 1: This Docker engine is a swarm worker; stacks are deployed through a manager node\./,
+    );
+  });
 
   it("spreads a service over both nodes, and a client on one reaches the replica on the other", async () => {
     const t = fresh();
