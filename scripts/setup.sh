@@ -8,6 +8,7 @@
 #   nix-bin            `nix-instantiate --parse/--eval` on generated Nix
 #   systemd            `systemd-analyze verify`, `systemd --test` and a real user manager
 #   curl               the http/tcp health probes of generated systemd units
+#   iproute2           `ip netns` for the second swarm node of manage-swarm's tests (as root)
 #   kubectl            `kubectl kustomize`, `kubectl set … --local` and the manager's argv checks
 #                      need kubectl >= 1.27 (tested with 1.32; Debian 12's kubernetes-client
 #                      is 1.20 and fails them). Machines of this kind ship 1.32; elsewhere this
@@ -47,6 +48,7 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
 { command -v systemd-analyze >/dev/null 2>&1 && [ -x /lib/systemd/systemd ]; } || need+=(systemd)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # kubectl's minor version (0 when there is none), read whole: no pipe into head (see below).
 kubectl_minor() {
   local json
