@@ -183,6 +183,14 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
   let maxGrace = 0;
   const referenced = referencedFiles(d);
 
+  // Services another service waits for with `completed`: jobs, meant to exit.
+  const awaitedJobs = new Set(
+    services.flatMap((x) =>
+      Object.entries(x.dependsOn)
+        .filter(([, condition]) => condition === "completed")
+        .map(([dep]) => dep),
+    ),
+  );
   services.forEach((s, index) => {
     const name = s.name;
     const resolve = resolverFor(name);
@@ -191,7 +199,7 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
     formation.push(`${name}=${s.replicas}`);
     maxGrace = Math.max(maxGrace, s.stop.gracePeriod);
 
-    fidelity(s, warn, opts, referenced);
+    fidelity(s, warn, opts, referenced, awaitedJobs);
 
     // Relative paths are relative to the config file's directory, when the deployment has one.
     const fromRoot = (p: string): ResolvedRef => {
@@ -378,6 +386,7 @@ function fidelity(
   warn: (service: string, option: string, message: string) => void,
   opts: ProcfileOptions,
   referenced: ReadonlySet<string>,
+  awaitedJobs: ReadonlySet<string>,
 ): void {
   const n = s.name;
   if (s.package.image !== null) {
@@ -468,6 +477,12 @@ function fidelity(
     );
   }
   if (!opts.foreman) return;
+  if (awaitedJobs.has(n))
+    warn(
+      n,
+      "restart",
+      "This service is a job (others wait for it to complete), and foreman stops every process as soon as one exits: when the job finishes, foreman stops the whole deployment. Run it with manage-local (`nix2dream up`), or run the job on its own before `foreman start`.",
+    );
   if (Object.keys(s.dependsOn).length)
     warn(
       n,

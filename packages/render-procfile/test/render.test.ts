@@ -325,4 +325,20 @@ describe("fidelity diagnostics", () => {
       "services.s.stop.signal",
     ]);
   });
+
+  it("warns with { foreman: true } that a job others wait for stops everything when it exits", () => {
+    const d = deploymentFixture("d", [
+      serviceFixture("api", { ...cmd, dependsOn: { migrate: "completed" } }),
+      serviceFixture("migrate", {
+        ...cmd,
+        restart: { policy: "no", maxRetries: null, backoff: { initial: 1, factor: 2, max: 1 } },
+      }),
+    ]);
+    expect(procfile().render(d).diagnostics).toEqual([]);
+    const job = procfile({ foreman: true })
+      .render(d)
+      .diagnostics.find((x) => x.service === "migrate");
+    expect(job?.option).toBe("services.migrate.restart");
+    expect(job?.message).toMatch(/foreman stops every process as soon as one exits/);
+  });
 });
