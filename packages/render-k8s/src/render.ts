@@ -296,9 +296,12 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
           }
           return "";
         }
+        // A service reaches itself inside its own pod on localhost: its Service routes only to
+        // ready pods, so a readiness probe through it could never pass.
+        const host = r.service === svcName ? "127.0.0.1" : fqdn(r.service);
         switch (r.kind) {
           case "host":
-            return fqdn(r.service);
+            return host;
           case "port":
           case "address": {
             const p = target.ports[r.port];
@@ -306,7 +309,7 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
               error(option, `\`${describeRef(r)}\` cannot be resolved: no such port.`);
               return "";
             }
-            return r.kind === "port" ? String(p.port) : `${fqdn(r.service)}:${p.port}`;
+            return r.kind === "port" ? String(p.port) : `${host}:${p.port}`;
           }
           case "volume": {
             const v = target.volumes[r.volume];

@@ -50,13 +50,7 @@ describe("values through kubelet's $(VAR) expansion", () => {
 
   it("gives the program its command and args exactly as written", () => {
     const api = pod("api").containers[0] as Ctr;
-    expect(asKubeletRuns(api).argv).toEqual([
-      "/bin/sh",
-      "-c",
-      SCRIPT,
-      ...HOSTILE,
-      ...DOLLARS,
-    ]);
+    expect(asKubeletRuns(api).argv).toEqual(["/bin/sh", "-c", SCRIPT, ...HOSTILE, ...DOLLARS]);
   });
 
   it("gives the program its env values exactly as written, $(A) included", () => {
@@ -76,5 +70,53 @@ describe("values through kubelet's $(VAR) expansion", () => {
     for (const s of [...HOSTILE, ...DOLLARS]) {
       expect(kubeletExpand(kubeletLiteral(s), new Map([["A", "x"]]))).toBe(s);
     }
+  });
+});
+
+describe("a service's references to itself", () => {
+  it("resolve to localhost inside its own pod (its Service routes only to ready pods)", () => {
+    const { deployment } = evaluateDeployment(
+      {
+        name: "shop",
+        use: [k8s()],
+        services: {
+          db: {
+            command: ["postgres"],
+            ports: { pg: 5432 },
+            healthcheck: {
+              command: ["pg_isready", "-h", ref.db?.host ?? "", "-p", ref.db?.ports.pg ?? ""],
+            },
+            env: { SELF: `${ref.db?.address.pg}` },
+          },
+          api: { command: ["api"], env: { DB: `${ref.db?.address.pg}` } },
+        },
+      },
+      { file: "nix2dream.config.ts" },
+    );
+    const objects = renderObjects(deployment).objects as Array<{
+      kind: string;
+      metadata: { name: string };
+      spec?: {
+        template?: {
+          spec: { containers: Array<Ctr & { readinessProbe?: { exec?: { command: string[] } } }> };
+        };
+      };
+    }>;
+    const container = (name: string) =>
+      objects.find((o) => o.metadata.name === name && o.spec?.template)?.spec?.template?.spec
+        .containers[0];
+    const db = container("db");
+    expect(db?.readinessProbe?.exec?.command).toEqual([
+      "pg_isready",
+      "-h",
+      "127.0.0.1",
+      "-p",
+      "5432",
+    ]);
+    expect(asKubeletRuns(db as Ctr).env.SELF).toBe("127.0.0.1:5432");
+    // Other services still go through db's Service.
+    expect(asKubeletRuns(container("api") as Ctr).env.DB).toMatch(
+      /^db\.shop\.svc\.cluster\.local:5432$/,
+    );
   });
 });
