@@ -589,6 +589,14 @@ export function systemdServiceOf(
       );
     } else if (/[\r\n]/.test(plain)) {
       warn("workingDir", "WorkingDirectory= cannot hold a newline; it is left out.", "error");
+    } else if (/^\s|\s$|\\$/.test(plain)) {
+      // systemd strips the whitespace around a value and joins a line ending in `\` with the
+      // next one: the unit would change directory somewhere else, or lose its next setting.
+      warn(
+        "workingDir",
+        `WorkingDirectory= cannot start or end with whitespace or end with a backslash (systemd would strip the one and join the next line on the other): \`${JSON.stringify(plain)}\` is left out.`,
+        "error",
+      );
     } else {
       add(
         serviceSec,

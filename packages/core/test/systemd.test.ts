@@ -170,6 +170,23 @@ describe("systemdServiceOf options", () => {
       },
     });
 
+  it("refuses a working directory systemd would cut or join with the next line", () => {
+    for (const workingDir of ["/srv/app ", " /srv/app", "/srv/app\\"]) {
+      const d = evaluate({ services: { app: { command: ["/bin/app"], workingDir } } });
+      const m = systemdServiceOf(d.services.app as never, d, { resolve, execStart: ["/bin/app"] });
+      expect(m.service.WorkingDirectory).toBeUndefined();
+      expect(m.diagnostics.map((x) => [x.severity, x.option])).toContainEqual([
+        "error",
+        "services.app.workingDir",
+      ]);
+    }
+    const ok = evaluate({
+      services: { app: { command: ["/bin/app"], workingDir: "/srv/a b\\c" } },
+    });
+    const m = systemdServiceOf(ok.services.app as never, ok, { resolve, execStart: ["/bin/app"] });
+    expect(m.service.WorkingDirectory).toEqual(["/srv/a b\\c"]);
+  });
+
   it("folds a multi-line description into one line", () => {
     const d = base();
     const m = systemdServiceOf(d.services.app as never, d, { resolve, execStart: ["/bin/app"] });
