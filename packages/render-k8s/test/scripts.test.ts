@@ -179,7 +179,7 @@ describe("volume init container", () => {
 describe("dependency waits with busybox", () => {
   it(
     "the TCP wait returns once the dependency's port accepts connections",
-    { tags: ["docker"] },
+    { tags: ["docker"], timeout: 90_000 },
     async () => {
       const spec = containerOf(
         {
@@ -210,12 +210,11 @@ describe("dependency waits with busybox", () => {
       expect(code).toBe(0);
       expect(out).toContain(`waiting for 127.0.0.1:${port}`);
     },
-    90_000,
   );
 
   it(
     "the HTTP wait returns once the healthcheck URL answers 2xx",
-    { tags: ["docker"] },
+    { tags: ["docker"], timeout: 90_000 },
     async () => {
       const spec = containerOf(
         {
@@ -251,6 +250,5 @@ describe("dependency waits with busybox", () => {
       expect(hits).toBe(2);
       expect(out).toContain("waiting for http://127.0.0.1:");
     },
-    90_000,
   );
 });
