@@ -25,7 +25,10 @@ describe.each(["quickstart", "containers"])("examples/%s", (name) => {
   });
 
   it("runs `npx nix2dream --version` with the workspace's CLI, never one from the registry", () => {
-    const r = spawnSync("npx", ["--no", "--", "nix2dream", "--version"], { cwd: dir, encoding: "utf8" });
+    const r = spawnSync("npx", ["--no", "--", "nix2dream", "--version"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(version);
   });

@@ -117,9 +117,9 @@ describe("docker manager", () => {
       expect.stringMatching(/^\[2\/2\] worker: building /),
       expect.stringMatching(/^\[2\/2\] worker: built in /),
     ]);
-    expect(
-      lines.some((l) => /^ {2}api \| Step 1\/\d+ : FROM (.*)$/.exec(l)?.[1] === BASE),
-    ).toBe(true);
+    expect(lines.some((l) => /^ {2}api \| Step 1\/\d+ : FROM (.*)$/.exec(l)?.[1] === BASE)).toBe(
+      true,
+    );
     const built = res?.data as Array<{
       service: string;
       tags: string[];

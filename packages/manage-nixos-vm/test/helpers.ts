@@ -4,15 +4,7 @@
  * built or booted here: `nix-build`, `nix` and the VM start script are fakes that record their
  * argv, and say so in their first line. `nix-instantiate` is the real one unless a test fakes it.
  */
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import {

@@ -62,12 +62,21 @@ describe("the hostile render's special values", () => {
   const { deployment } = evaluateDeployment(hostile, { file: "nix2dream.config.ts" });
   const { artifacts, diagnostics } = compose().render(deployment);
   const ours = parse(artifact(artifacts, COMPOSE_FILE), { version: "1.1" }) as {
-    services: Record<string, { environment: Record<string, string>; healthcheck: { test: string[] } }>;
+    services: Record<
+      string,
+      { environment: Record<string, string>; healthcheck: { test: string[] } }
+    >;
   };
 
   it("resolves references in an exec healthcheck (no raw token reaches the container)", () => {
     expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
-    expect(ours.services.ready?.healthcheck.test).toEqual(["CMD", "ping", "-c", "1", "we-ird.name_1"]);
+    expect(ours.services.ready?.healthcheck.test).toEqual([
+      "CMD",
+      "ping",
+      "-c",
+      "1",
+      "we-ird.name_1",
+    ]);
   });
 
   it("writes DEL, C1 controls and U+2028/U+2029 escaped, so readers get them back exactly", () => {

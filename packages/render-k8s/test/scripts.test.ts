@@ -177,78 +177,76 @@ describe("volume init container", () => {
 });
 
 describe("dependency waits with busybox", () => {
-  it(
-    "the TCP wait returns once the dependency's port accepts connections",
-    { tags: ["docker"], timeout: 90_000 },
-    async () => {
-      const spec = containerOf(
-        {
-          db: { package: { image: "pg" }, ports: { pg: 5432 } },
-          api: { package: { image: "a" }, dependsOn: ["db"] },
-        },
-        "Deployment",
-        "api",
-      );
-      const wait = kubeletView(spec.initContainers[0]);
-      const server = createServer((s) => s.end());
-      const port = await listen(server);
-      server.close();
-      // The port is closed now: the loop must keep waiting until the server is back.
-      let sawWaiting: () => void = () => {};
-      const waiting = new Promise<void>((r) => {
-        sawWaiting = r;
-      });
-      const env = { WAIT_HOST: "127.0.0.1", WAIT_PORT: String(port), WAIT_URL: "" };
-      const run = runBusybox(wait.command, env, 60_000, (o) => {
-        if (o.includes("waiting for")) sawWaiting();
-      });
-      await waiting;
-      const again = createServer((s) => s.end());
-      await new Promise<void>((r) => again.listen(port, "127.0.0.1", () => r()));
-      const { code, out } = await run;
-      again.close();
-      expect(code).toBe(0);
-      expect(out).toContain(`waiting for 127.0.0.1:${port}`);
-    },
-  );
+  it("the TCP wait returns once the dependency's port accepts connections", {
+    tags: ["docker"],
+    timeout: 90_000,
+  }, async () => {
+    const spec = containerOf(
+      {
+        db: { package: { image: "pg" }, ports: { pg: 5432 } },
+        api: { package: { image: "a" }, dependsOn: ["db"] },
+      },
+      "Deployment",
+      "api",
+    );
+    const wait = kubeletView(spec.initContainers[0]);
+    const server = createServer((s) => s.end());
+    const port = await listen(server);
+    server.close();
+    // The port is closed now: the loop must keep waiting until the server is back.
+    let sawWaiting: () => void = () => {};
+    const waiting = new Promise<void>((r) => {
+      sawWaiting = r;
+    });
+    const env = { WAIT_HOST: "127.0.0.1", WAIT_PORT: String(port), WAIT_URL: "" };
+    const run = runBusybox(wait.command, env, 60_000, (o) => {
+      if (o.includes("waiting for")) sawWaiting();
+    });
+    await waiting;
+    const again = createServer((s) => s.end());
+    await new Promise<void>((r) => again.listen(port, "127.0.0.1", () => r()));
+    const { code, out } = await run;
+    again.close();
+    expect(code).toBe(0);
+    expect(out).toContain(`waiting for 127.0.0.1:${port}`);
+  });
 
-  it(
-    "the HTTP wait returns once the healthcheck URL answers 2xx",
-    { tags: ["docker"], timeout: 90_000 },
-    async () => {
-      const spec = containerOf(
-        {
-          web: {
-            package: { image: "w" },
-            ports: { http: 80 },
-            healthcheck: { port: "http", path: "/ready" },
-          },
-          api: { package: { image: "a" }, dependsOn: { web: "healthy" } },
+  it("the HTTP wait returns once the healthcheck URL answers 2xx", {
+    tags: ["docker"],
+    timeout: 90_000,
+  }, async () => {
+    const spec = containerOf(
+      {
+        web: {
+          package: { image: "w" },
+          ports: { http: 80 },
+          healthcheck: { port: "http", path: "/ready" },
         },
-        "Deployment",
-        "api",
-      );
-      const wait = kubeletView(spec.initContainers[0]);
-      let hits = 0;
-      const server = createHttpServer((req, res) => {
-        hits++;
-        res.statusCode = req.url === "/ready" && hits > 1 ? 200 : 503;
-        res.end();
-      });
-      const port = await listen(server);
-      const { code, out } = await runBusybox(
-        wait.command,
-        {
-          WAIT_HOST: "127.0.0.1",
-          WAIT_PORT: String(port),
-          WAIT_URL: `http://127.0.0.1:${port}/ready`,
-        },
-        60_000,
-      );
-      server.close();
-      expect(code).toBe(0);
-      expect(hits).toBe(2);
-      expect(out).toContain("waiting for http://127.0.0.1:");
-    },
-  );
+        api: { package: { image: "a" }, dependsOn: { web: "healthy" } },
+      },
+      "Deployment",
+      "api",
+    );
+    const wait = kubeletView(spec.initContainers[0]);
+    let hits = 0;
+    const server = createHttpServer((req, res) => {
+      hits++;
+      res.statusCode = req.url === "/ready" && hits > 1 ? 200 : 503;
+      res.end();
+    });
+    const port = await listen(server);
+    const { code, out } = await runBusybox(
+      wait.command,
+      {
+        WAIT_HOST: "127.0.0.1",
+        WAIT_PORT: String(port),
+        WAIT_URL: `http://127.0.0.1:${port}/ready`,
+      },
+      60_000,
+    );
+    server.close();
+    expect(code).toBe(0);
+    expect(hits).toBe(2);
+    expect(out).toContain("waiting for http://127.0.0.1:");
+  });
 });
