@@ -15,6 +15,7 @@ import {
   tailFile,
 } from "./control.js";
 import { formatLines, prefixFor } from "./lines.js";
+import { findLeftovers, type RecordedProcess, stopLeftovers } from "./record.js";
 import { type ProcessStatus, Supervisor } from "./supervisor.js";
 
 /** The plan file the procfile renderer writes beside the Procfile. */
@@ -103,6 +104,12 @@ async function ask(
 
 function notRunning(ctx: ManagerContext): string {
   return `No \`up\` is running for deployment \`${ctx.deployment.name}\` (no supervisor answers on ${socketPathFor(ctx.stateDir)}). Start it with \`nix2dream up\`.`;
+}
+
+/** What `ps` says when the supervisor died and left processes running. */
+function leftoversLine(ctx: ManagerContext, leftovers: RecordedProcess[]): string {
+  const names = leftovers.map((p) => `${p.name} (pid ${p.pid})`).join(", ");
+  return `No \`up\` is running for deployment \`${ctx.deployment.name}\`, but its supervisor died and left ${leftovers.length} process(es) running: ${names}. \`nix2dream down\` stops them; \`nix2dream up\` stops them before it starts anything.`;
 }
 
 /** `name (port) → 127.0.0.1:N` lines for every process that listens somewhere. */
@@ -226,7 +233,10 @@ async function ps(ctx: ManagerContext): Promise<ActionResult> {
     rows = (await ask(ctx, { cmd: "ps" })) as ProcessStatus[];
   } catch (err) {
     if (err instanceof NotRunningError) {
-      ctx.stderr.write(`${notRunning(ctx)}\n`);
+      const leftovers = findLeftovers(ctx.stateDir);
+      ctx.stderr.write(
+        `${leftovers.length > 0 ? leftoversLine(ctx, leftovers) : notRunning(ctx)}\n`,
+      );
       return { exitCode: 1, data: [] };
     }
     throw err;
@@ -318,6 +328,13 @@ async function down(ctx: ManagerContext): Promise<ActionResult> {
     return { exitCode: 0, data: rows };
   } catch (err) {
     if (!(err instanceof NotRunningError)) throw err;
+    const leftovers = findLeftovers(ctx.stateDir);
+    if (leftovers.length > 0) {
+      await stopLeftovers(leftovers);
+      const names = leftovers.map((p) => `${p.name} (pid ${p.pid})`).join(", ");
+      ctx.stdout.write(`Stopped what a supervisor that died left running: ${names}.\n`);
+      return { exitCode: 0, data: [] };
+    }
     ctx.stdout.write(
       `Nothing to stop: no \`up\` is running for deployment \`${ctx.deployment.name}\`.\n`,
     );

@@ -15,6 +15,7 @@ import {
   timestamp,
 } from "./lines.js";
 import { groupHasLiveMembers, killGroup, runProbe } from "./probe.js";
+import { acquireLock, findLeftovers, RunRecord, stopLeftovers, Watchdog } from "./record.js";
 
 /**
  * Where a process is in its life:
@@ -164,6 +165,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #subscribers = new Set<{ names: Set<string> | null; fn: LineSubscriber }>();
   readonly #reaps = new Set<Promise<void>>();
   #control: ControlServer | null = null;
+  #record: RunRecord | null = null;
+  #watchdog: Watchdog | null = null;
+  #releaseLock: (() => void) | null = null;
+  #claimed: Promise<void> | null = null;
   #started = false;
   #shutdown: Promise<void> | null = null;
   #busy = 0;
@@ -243,12 +248,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async start(): Promise<void> {
     if (this.#started) throw new Error("This supervisor was already started.");
+    await this.claim();
     this.#started = true;
-    mkdirSync(path.join(this.stateDir, "logs"), { recursive: true });
-    if (this.#opts.control ?? true) {
-      this.#control = new ControlServer(this, this.socketPath);
-      await this.#control.listen();
-    }
     if (this.#opts.logFiles ?? true) {
       for (const p of this.#procs) {
         p.logFile = createWriteStream(this.logFile(p.plan.name), { flags: "w" });
@@ -263,6 +264,48 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       process.on("SIGTERM", this.#onSignal);
     }
     this.#schedule();
+  }
+
+  /**
+   * Makes this supervisor the only one of its state dir before anything starts: takes the lock
+   * (rejects with `AlreadyRunningError` when another supervisor holds it), stops what a
+   * supervisor that died left running (from `<state>/supervisor.json`), starts the watchdog
+   * and listens on the control socket. {@link Supervisor.start} calls it when not done yet.
+   */
+  claim(): Promise<void> {
+    this.#claimed ??= this.#claim();
+    return this.#claimed;
+  }
+
+  async #claim(): Promise<void> {
+    mkdirSync(path.join(this.stateDir, "logs"), { recursive: true });
+    this.#releaseLock = acquireLock(this.stateDir);
+    try {
+      const leftovers = findLeftovers(this.stateDir);
+      if (leftovers.length > 0) {
+        const list = leftovers.map((p) => `${p.name} (pid ${p.pid})`).join(", ");
+        this.#say(`stopping what a supervisor that died left running: ${list}`);
+        await stopLeftovers(leftovers);
+      }
+      this.#record = new RunRecord(this.stateDir);
+      const grace = Math.max(0, ...this.#procs.map((p) => p.plan.stop.gracePeriod));
+      this.#watchdog = new Watchdog(grace);
+      if (this.#opts.control ?? true) {
+        this.#control = new ControlServer(this, this.socketPath);
+        await this.#control.listen();
+      }
+    } catch (err) {
+      this.#unclaim();
+      throw err;
+    }
+  }
+
+  /** Ends the watchdog, removes the record and releases the lock: nothing of ours runs any more. */
+  #unclaim() {
+    this.#watchdog?.close();
+    this.#record?.clear();
+    this.#releaseLock?.();
+    this.#releaseLock = null;
   }
 
   /** Resolves when the run is over: every process stopped or finished, output flushed. */
@@ -515,6 +558,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     p.child = child;
     p.pid = child.pid ?? null;
+    if (p.pid !== null) {
+      const signal = stopSignal(p);
+      this.#record?.add({
+        name: p.plan.name,
+        pid: p.pid,
+        stopSignal: signal,
+        gracePeriod: p.plan.stop.gracePeriod,
+      });
+      this.#watchdog?.watch(p.pid, signal);
+    }
     let resolveExit!: () => void;
     p.exited = new Promise((resolve) => {
       resolveExit = resolve;
@@ -708,10 +761,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Stop signal to what is left of a group, grace period, then SIGKILL. */
   async #reapGroup(pgid: number, p: Proc) {
-    if (!groupHasLiveMembers(pgid)) return;
-    killGroup(pgid, stopSignal(p));
-    await waitGroupGone(pgid, Date.now() + p.plan.stop.gracePeriod * 1000);
-    if (groupHasLiveMembers(pgid)) killGroup(pgid, "SIGKILL");
+    if (groupHasLiveMembers(pgid)) {
+      killGroup(pgid, stopSignal(p));
+      await waitGroupGone(pgid, Date.now() + p.plan.stop.gracePeriod * 1000);
+      if (groupHasLiveMembers(pgid)) killGroup(pgid, "SIGKILL");
+    }
+    this.#groupGone(pgid, p);
+  }
+
+  /** Takes a group that is gone off the record and the watchdog's list. */
+  #groupGone(pgid: number, p: Proc) {
+    this.#record?.remove(pgid);
+    this.#watchdog?.forget(pgid, stopSignal(p));
   }
 
   /** Brings a process to rest: cancels a pending restart, or terminates the running one. */
@@ -766,6 +827,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       killGroup(pgid, "SIGKILL");
     }
     await exited;
+    if (p.stopRequested) this.#groupGone(pgid, p);
   }
 
   #checkDone() {
@@ -805,6 +867,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         ),
       );
       await this.#control?.close();
+      this.#unclaim();
       process.off("exit", this.#onProcessExit);
       process.off("SIGINT", this.#onSignal);
       process.off("SIGTERM", this.#onSignal);
