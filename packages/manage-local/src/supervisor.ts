@@ -87,7 +87,7 @@ export interface SupervisorOptions {
   control?: boolean;
   /** Write per-process log files. Default true. */
   logFiles?: boolean;
-  /** Stop everything on SIGINT/SIGTERM of this process (a second signal kills at once). Default false. */
+  /** Stop everything on SIGINT/SIGTERM/SIGHUP of this process (a second signal kills at once). Default false. */
   handleSignals?: boolean;
   /** Longest line kept whole; longer ones are emitted in pieces. Default 16 MiB. */
   maxLineBytes?: number;
@@ -262,6 +262,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.#opts.handleSignals) {
       process.on("SIGINT", this.#onSignal);
       process.on("SIGTERM", this.#onSignal);
+      // A closed terminal or a dropped ssh session: stop as for Ctrl-C rather than die at once.
+      process.on("SIGHUP", this.#onSignal);
     }
     this.#schedule();
   }
@@ -871,6 +873,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       process.off("exit", this.#onProcessExit);
       process.off("SIGINT", this.#onSignal);
       process.off("SIGTERM", this.#onSignal);
+      process.off("SIGHUP", this.#onSignal);
       const processes = this.status();
       const failed = processes
         .filter((s) => s.state === "failed" || s.state === "blocked")
