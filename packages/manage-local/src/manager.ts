@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
@@ -134,7 +135,6 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
   if (addr.length > 0) header.push("Addresses:", ...addr);
   if (flag(ctx, "detach", "d")) return detach(ctx, plan, timestamps, header);
   header.push("Press Ctrl-C to stop.");
-  ctx.stdout.write(`${header.join("\n")}\n`);
   const supervisor = new Supervisor({
     plan,
     renderDir: ctx.artifactsDir,
@@ -146,6 +146,9 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
     // groups, so without this a Ctrl-C would kill only the supervisor and orphan them.
     handleSignals: true,
   });
+  // The lock first: a refused `up` says only why.
+  await supervisor.claim();
+  ctx.stdout.write(`${header.join("\n")}\n`);
   const result = await supervisor.run(ctx.signal);
   if (result.failed.length > 0) {
     ctx.stderr.write(`Failed: ${result.failed.join(", ")} (see \`nix2dream logs\`).\n`);
@@ -174,7 +177,8 @@ async function detach(
     throw new ActionError(`\`up --detach\` needs the built package (${daemon} is missing).`);
   mkdirSync(ctx.stateDir, { recursive: true });
   const outFile = path.join(ctx.stateDir, "supervisor.log");
-  const out = openSync(outFile, "w");
+  // Appended: a second `up` that loses the race must not wipe the running one's log.
+  const out = openSync(outFile, "a");
   const config = JSON.stringify({
     renderDir: ctx.artifactsDir,
     stateDir: ctx.stateDir,
@@ -182,26 +186,45 @@ async function detach(
   });
   const child = spawn(process.execPath, [daemon, config], {
     detached: true,
-    stdio: ["ignore", out, out],
+    stdio: ["ignore", out, out, "pipe"],
   });
+  closeSync(out);
+  const verdict = await daemonVerdict(child);
   child.unref();
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await controlRequest(ctx.stateDir, { cmd: "ps" });
-      break;
-    } catch (err) {
-      if (!(err instanceof NotRunningError) || Date.now() > deadline) {
-        throw new ActionError(`The background supervisor did not start; see ${outFile}.`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  if (verdict !== "ok") {
+    throw new ActionError(verdict ?? `The background supervisor did not start; see ${outFile}.`);
   }
   header.push(
     `Started in the background (pid ${child.pid}); supervisor output: ${outFile}. Stop it with \`nix2dream down\`.`,
   );
   ctx.stdout.write(`${header.join("\n")}\n`);
   return { exitCode: 0 };
+}
+
+/**
+ * The daemon's first line on its descriptor 3: `ok`, or why it did not start; null when it
+ * exited (or 10 s passed) without a word.
+ */
+function daemonVerdict(child: ChildProcess): Promise<string | null> {
+  return new Promise((resolve) => {
+    const channel = child.stdio[3] as Readable | null | undefined;
+    let text = "";
+    const timer = setTimeout(() => done(null), 10_000);
+    function done(verdict: string | null) {
+      clearTimeout(timer);
+      channel?.destroy();
+      child.off("exit", onExit);
+      resolve(verdict);
+    }
+    const onExit = () => setTimeout(() => done(text.trim() || null), 50);
+    channel?.setEncoding("utf8");
+    channel?.on("data", (d: string) => {
+      text += d;
+      if (text.includes("\n")) done(text.slice(0, text.indexOf("\n")));
+    });
+    channel?.on("error", () => undefined);
+    child.on("exit", onExit);
+  });
 }
 
 function formatUptime(s: number | null): string {
