@@ -47,7 +47,7 @@ export interface ProcessStatus {
   health: ProcessHealth;
   /** Process (and process group) id while it runs. */
   pid: number | null;
-  /** Restarts so far, by policy, liveness failure or `restart`. */
+  /** Restarts so far, by policy, liveness failure or `restart` (all of them; `maxRetries` counts only those in a row). */
   restarts: number;
   /** Seconds since the current run started, while it runs. */
   uptime: number | null;
@@ -89,6 +89,11 @@ export interface SupervisorOptions {
   logFiles?: boolean;
   /** Stop everything on SIGINT/SIGTERM/SIGHUP of this process (a second signal kills at once). Default false. */
   handleSignals?: boolean;
+  /**
+   * Seconds a run must last to count as stable: it resets the failures in a row that
+   * `restart.maxRetries` and the backoff count. Default 10.
+   */
+  stableRun?: number;
   /** Longest line kept whole; longer ones are emitted in pieces. Default 16 MiB. */
   maxLineBytes?: number;
 }
@@ -112,7 +117,7 @@ interface Proc {
   /** Incremented on every spawn; callbacks of older runs are ignored. */
   gen: number;
   restarts: number;
-  /** Failures in a row, for the backoff exponent. */
+  /** Automatic restarts since the last stable run or operator `restart`: the backoff exponent, and what `maxRetries` limits. */
   consecutive: number;
   startedAt: number | null;
   exitCode: number | null;
@@ -135,8 +140,8 @@ interface Proc {
 
 const SYSTEM = "nix2dream";
 const TERMINAL: ReadonlySet<ProcessState> = new Set(["exited", "failed", "blocked", "stopped"]);
-/** A run that lasted this long resets the backoff. */
-const STABLE_RUN_MS = 10_000;
+/** Default of {@link SupervisorOptions.stableRun}. */
+const STABLE_RUN_SECONDS = 10;
 
 /**
  * Runs a process plan on this machine: starts processes in dependency order, probes them,
@@ -724,8 +729,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const wantRestart = policy === "always" || (policy === "on-failure" && failed);
     const max = p.plan.restart.maxRetries;
     const health = p.plan.probe ? "starting" : "none";
-    if (wantRestart && !this.#shutdown && (max === null || p.restarts < max)) {
-      if (ranFor >= STABLE_RUN_MS) p.consecutive = 0;
+    if (ranFor >= (this.#opts.stableRun ?? STABLE_RUN_SECONDS) * 1000) p.consecutive = 0;
+    if (wantRestart && !this.#shutdown && (max === null || p.consecutive < max)) {
       const { initial, factor, max: cap } = p.plan.restart.backoff;
       const delay = Math.max(0, Math.min(initial * factor ** p.consecutive, cap));
       p.consecutive++;
@@ -742,7 +747,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     if (failed) {
       const reason =
-        wantRestart && max !== null ? `${what}; gave up after ${p.restarts} restart(s)` : what;
+        wantRestart && max !== null
+          ? `${what}; gave up after ${p.consecutive} restart(s) in a row`
+          : what;
       this.#setState(p, "failed", reason, health);
       this.#say(`${p.plan.name} failed: ${reason}`);
     } else {
