@@ -132,6 +132,8 @@ interface Proc {
   exited: Promise<void> | null;
   closed: Promise<void> | null;
   probeAbort: AbortController | null;
+  /** Why the last probe attempt failed (null after a success): shown to what waits for it. */
+  lastProbeFailure: string | null;
   prefix: Buffer;
   logFile: WriteStream | null;
   /** Bytes handed to the log file so far. */
@@ -226,6 +228,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       exited: null,
       closed: null,
       probeAbort: null,
+      lastProbeFailure: null,
       prefix: prefixFor(plan.name, this.#width, color),
       logFile: null,
       logBytes: 0,
@@ -471,7 +474,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         live && p.startedAt !== null ? Math.round((Date.now() - p.startedAt) / 100) / 10 : null,
       exitCode: p.exitCode,
       signal: p.signal,
-      reason: p.reason,
+      reason: p.reason ?? (p.state === "waiting" ? this.#waitReason(p) : null),
       ports: { ...p.plan.ports },
     };
   }
@@ -510,6 +513,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
     }
     this.#checkDone();
+  }
+
+  /** What a waiting process waits for: its first unmet dependency, with its last probe failure. */
+  #waitReason(p: Proc): string | null {
+    for (const [service, condition] of Object.entries(p.plan.dependsOn)) {
+      for (const r of this.#byService.get(service) ?? []) {
+        if (condition === "started" && !r.spawned) return `waiting for \`${r.plan.name}\` to start`;
+        if (condition === "completed" && !r.completed)
+          return `waiting for \`${r.plan.name}\` to complete`;
+        if (condition === "healthy" && !r.ready) {
+          const last = r.lastProbeFailure ? ` (last probe: ${r.lastProbeFailure})` : "";
+          return `waiting for \`${r.plan.name}\` to be healthy${last}`;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Says which waiting processes a process that is not healthy holds back, and why. */
+  #sayWhoWaits(p: Proc) {
+    const waiting = this.#procs.filter(
+      (q) => q.state === "waiting" && q.plan.dependsOn[p.plan.service] === "healthy",
+    );
+    if (waiting.length === 0) return;
+    const names = waiting.map((q) => q.plan.name).join(", ");
+    this.#say(
+      `${names} ${waiting.length === 1 ? "waits" : "wait"} for \`${p.plan.name}\` to be healthy (last probe: ${p.lastProbeFailure})`,
+    );
   }
 
   /** "go", "wait", or why the dependencies can never be met. */
@@ -667,6 +698,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       if (abort.signal.aborted || p.gen !== gen || p.stopRequested || p.livenessKill) return;
       if (outcome.ok) {
         failures = 0;
+        p.lastProbeFailure = null;
         if (!p.ready) {
           p.ready = true;
           this.#setState(p, "running", null, "healthy");
@@ -677,11 +709,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           this.#say(`${p.plan.name} is healthy again`);
         }
       } else {
+        p.lastProbeFailure = outcome.detail;
         const inStartPeriod = !p.ready && Date.now() - began < probe.startPeriod * 1000;
         if (!inStartPeriod) failures++;
         if (failures >= retries && p.health !== "unhealthy") {
           const why = `${probe.type} probe failed ${failures} time(s): ${outcome.detail}`;
           this.#setState(p, p.state, why, "unhealthy");
+          if (!p.ready) this.#sayWhoWaits(p);
           if (p.plan.restart.policy === "no") {
             this.#say(`${p.plan.name} is unhealthy (${why}); restart policy "no" keeps it running`);
           } else {
