@@ -184,6 +184,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #resolveDone!: (r: SupervisorResult) => void;
   #onProcessExit = () => this.#killEverything();
   #signalsSeen = 0;
+  /** The output cannot be written any more (its reader is gone: `up | head`, a closed terminal). */
+  #outputGone = false;
+  #onOutputError = (err: NodeJS.ErrnoException) => {
+    if (this.#outputGone) return;
+    this.#outputGone = true;
+    // Whatever waited for the output to drain must not wait forever.
+    if (this.#blockedSinks.delete(this.#output) && this.#blockedSinks.size === 0) {
+      for (const s of this.#streams) s.resume();
+    }
+    this.emit("message", `the output is gone (${err.code ?? err.message}); stopping all processes`);
+    void this.shutdown();
+  };
   // Counted here, not inferred from a shutdown in progress: a caller (the CLI) may already have
   // begun a graceful shutdown for this very signal through its AbortSignal.
   #onSignal = () => {
@@ -200,6 +212,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.stateDir = path.resolve(opts.stateDir);
     this.socketPath = socketPathFor(this.stateDir);
     this.#output = opts.output ?? process.stdout;
+    // EPIPE and EIO come as 'error' events; unhandled, they would end the process with a stack
+    // trace and leave the processes to the exit handler's SIGKILL.
+    this.#output.on("error", this.#onOutputError);
     validatePlan(opts.plan);
     this.#width = Math.max(SYSTEM.length, ...opts.plan.processes.map((p) => p.name.length));
     const color = opts.color ?? false;
@@ -489,7 +504,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Writes a supervisor line to the output. */
   #say(message: string) {
     const time = this.#opts.timestamps ? timestamp() : null;
-    this.#output.write(formatLines([Buffer.from(message)], this.#systemPrefix, time));
+    if (!this.#outputGone) {
+      this.#output.write(formatLines([Buffer.from(message)], this.#systemPrefix, time));
+    }
     this.emit("message", message);
   }
 
@@ -657,7 +674,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Writes a block of whole lines (newlines included) to the output, the log file and subscribers. */
   #emitBlock(p: Proc, block: Buffer) {
     const time = this.#opts.timestamps ? timestamp() : null;
-    if (!this.#output.write(prefixBlock(block, p.prefix, time))) this.#backpressure(this.#output);
+    if (!this.#outputGone && !this.#output.write(prefixBlock(block, p.prefix, time))) {
+      this.#backpressure(this.#output);
+    }
     if (p.logFile) {
       p.logBytes += block.length;
       if (!p.logFile.write(block)) this.#backpressure(p.logFile);
@@ -915,6 +934,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       process.off("SIGINT", this.#onSignal);
       process.off("SIGTERM", this.#onSignal);
       process.off("SIGHUP", this.#onSignal);
+      // A gone output keeps its listener: writes still in flight fail later, harmlessly.
+      if (!this.#outputGone) this.#output.off("error", this.#onOutputError);
       const processes = this.status();
       const failed = processes
         .filter((s) => s.state === "failed" || s.state === "blocked")
