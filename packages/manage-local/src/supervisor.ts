@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { closeSync, createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -14,6 +14,7 @@ import {
   splitBlock,
   timestamp,
 } from "./lines.js";
+import { FifoPool, type PipeEnds, readEnd } from "./pipes.js";
 import { groupHasLiveMembers, killGroup, runProbe } from "./probe.js";
 import { acquireLock, findLeftovers, RunRecord, stopLeftovers, Watchdog } from "./record.js";
 
@@ -174,6 +175,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #control: ControlServer | null = null;
   #record: RunRecord | null = null;
   #watchdog: Watchdog | null = null;
+  #fifos: FifoPool | null = null;
   #releaseLock: (() => void) | null = null;
   #claimed: Promise<void> | null = null;
   #started = false;
@@ -315,6 +317,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#record = new RunRecord(this.stateDir);
       const grace = Math.max(0, ...this.#procs.map((p) => p.plan.stop.gracePeriod));
       this.#watchdog = new Watchdog(grace);
+      this.#fifos = new FifoPool(this.stateDir);
+      this.#fifos.fill(this.#procs.length * 2);
       if (this.#opts.control ?? true) {
         this.#control = new ControlServer(this, this.socketPath);
         await this.#control.listen();
@@ -327,6 +331,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Ends the watchdog, removes the record and releases the lock: nothing of ours runs any more. */
   #unclaim() {
+    this.#fifos?.close();
     this.#watchdog?.close();
     this.#record?.clear();
     this.#releaseLock?.();
@@ -599,17 +604,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     p.spawned = true;
     p.startedAt = Date.now();
     let child: ChildProcess;
+    const pipes = this.#childPipes();
     try {
       child = spawn(file ?? "", args, {
         cwd: this.renderDir,
         env: this.#env(p),
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["ignore", pipes?.[0].write ?? "pipe", pipes?.[1].write ?? "pipe"],
       });
     } catch (err) {
+      for (const end of pipes ?? []) closeSync(end.read);
       this.#setState(p, "starting", null);
       this.#onExit(p, gen, null, null, (err as Error).message);
       return;
+    } finally {
+      // The child has its own copies; ours would keep the pipes open after it exits.
+      for (const end of pipes ?? []) closeSync(end.write);
     }
     p.child = child;
     p.pid = child.pid ?? null;
@@ -627,7 +637,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     p.exited = new Promise((resolve) => {
       resolveExit = resolve;
     });
-    const closed = [this.#pipe(p, child.stdout), this.#pipe(p, child.stderr)];
+    const closed = pipes
+      ? pipes.map((end) => this.#pipe(p, readEnd(end.read)))
+      : [this.#pipe(p, child.stdout), this.#pipe(p, child.stderr)];
     p.closed = Promise.all(closed).then(() => undefined);
     let over = false;
     child.on("error", (err) => {
@@ -650,6 +662,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#setState(p, "running", null, "none");
       this.#say(`${p.plan.name} started (pid ${p.pid})`);
     }
+  }
+
+  /** Real pipes for a child's stdout and stderr, or null to use Node's (socketpairs). */
+  #childPipes(): [PipeEnds, PipeEnds] | null {
+    const out = this.#fifos?.pipe();
+    if (!out) return null;
+    const err = this.#fifos?.pipe();
+    if (err) return [out, err];
+    closeSync(out.read);
+    closeSync(out.write);
+    return null;
   }
 
   #pipe(p: Proc, stream: Readable | null): Promise<void> {
