@@ -4,7 +4,7 @@ import { closeSync, createWriteStream, mkdirSync, type WriteStream } from "node:
 import { constants as osConstants } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { PlannedProcess, ProcessPlan } from "@nix2dream/render-procfile";
+import type { PlannedProbe, PlannedProcess, ProcessPlan } from "@nix2dream/render-procfile";
 import { ControlServer, socketPathFor } from "./control.js";
 import {
   formatLines,
@@ -15,6 +15,7 @@ import {
   timestamp,
 } from "./lines.js";
 import { FifoPool, type PipeEnds, readEnd } from "./pipes.js";
+import { describeHolder, portHolder, portOwnedByGroup } from "./ports.js";
 import { groupHasLiveMembers, killGroup, runProbe } from "./probe.js";
 import { acquireLock, findLeftovers, RunRecord, stopLeftovers, Watchdog } from "./record.js";
 
@@ -603,6 +604,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     p.ready = !p.plan.probe;
     p.spawned = true;
     p.startedAt = Date.now();
+    const clash = portClash(p.plan.ports);
+    if (clash) {
+      this.#setState(p, "starting", null);
+      this.#onExit(p, gen, null, null, clash);
+      return;
+    }
     let child: ChildProcess;
     const pipes = this.#childPipes();
     try {
@@ -735,7 +742,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const where = { cwd: this.renderDir, env: this.#env(p), execPrefix: p.plan.execPrefix };
     await sleep(Math.min(probe.interval * 1000, 100), abort.signal);
     while (!abort.signal.aborted && p.gen === gen) {
-      const outcome = await runProbe(probe, where);
+      let outcome = await runProbe(probe, where);
+      // Until it is ready, an answer only counts when the process itself gave it.
+      if (outcome.ok && !p.ready && p.pid !== null)
+        outcome = answeredBy(probe, p.pid, p.plan.name) ?? outcome;
       // A process being stopped is not judged any more.
       if (abort.signal.aborted || p.gen !== gen || p.stopRequested || p.livenessKill) return;
       if (outcome.ok) {
@@ -1021,6 +1031,34 @@ function stopSignal(p: Proc): NodeJS.Signals {
   const sig = p.plan.stop.signal.toUpperCase();
   const name = (sig.startsWith("SIG") ? sig : `SIG${sig}`) as NodeJS.Signals;
   return name in osConstants.signals ? name : "SIGTERM";
+}
+
+/** Why a process cannot start because one of its ports is taken, or null. */
+function portClash(ports: Record<string, number>): string | null {
+  for (const [name, port] of Object.entries(ports)) {
+    const holder = portHolder(port);
+    if (holder === "free") continue;
+    const who = holder === "unknown" ? "another process" : describeHolder(holder);
+    return `cannot start: port ${port} (${name}) is already in use by ${who}`;
+  }
+  return null;
+}
+
+/** A failed outcome when a tcp/http probe's port on this machine is held by another process. */
+function answeredBy(probe: PlannedProbe, pgid: number, name: string) {
+  if (probe.type === "exec" || !isLocalHost(probe.host)) return null;
+  const owner = portOwnedByGroup(probe.port, pgid);
+  if (owner === null || owner === true) return null;
+  return {
+    ok: false,
+    detail: `port ${probe.port} answers, but ${describeHolder(owner)} holds it, not ${name}`,
+  };
+}
+
+function isLocalHost(host: string): boolean {
+  return (
+    ["127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""].includes(host) || host.startsWith("127.")
+  );
 }
 
 function describeExit(p: { exitCode: number | null; signal: string | null }): string {
