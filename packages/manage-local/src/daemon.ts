@@ -6,8 +6,8 @@
  * `ok` once this supervisor holds the deployment's lock and serves its control socket, or the
  * reason it could not (another `up` runs). The launcher then exits 0 or 1 with that line.
  */
-import { closeSync, writeSync } from "node:fs";
-import { readPlan } from "./manager.js";
+import { closeSync, writeFileSync, writeSync } from "node:fs";
+import { lastRunFile, readPlan } from "./manager.js";
 import { Supervisor } from "./supervisor.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as {
@@ -41,4 +41,10 @@ try {
 }
 tellLauncher("ok");
 const result = await supervisor.run();
+try {
+  // What `up --wait` reads when every process finished before it looked again.
+  writeFileSync(lastRunFile(config.stateDir), `${JSON.stringify(result.processes)}\n`);
+} catch {
+  // Not worth failing the exit for.
+}
 process.exit(result.exitCode);

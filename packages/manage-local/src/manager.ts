@@ -1,9 +1,15 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
+import {
+  type ActionResult,
+  type Manager,
+  type ManagerContext,
+  parseDuration,
+  textTable,
+} from "@nix2dream/core";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import {
   type ControlLogLine,
@@ -28,6 +34,20 @@ export interface LocalManagerOptions {
   timestamps?: boolean;
   /** Lines of each log shown by `logs` before following; `null` for all. Default 100. */
   tail?: number | null;
+}
+
+/** Where the background supervisor leaves the final status of its processes when its run ends. */
+export function lastRunFile(stateDir: string): string {
+  return path.join(stateDir, "last-run.json");
+}
+
+/** The final status the background supervisor left, or null. */
+function lastRun(stateDir: string): ProcessStatus[] | null {
+  try {
+    return JSON.parse(readFileSync(lastRunFile(stateDir), "utf8")) as ProcessStatus[];
+  } catch {
+    return null;
+  }
 }
 
 /** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
@@ -133,6 +153,11 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
   ];
   const addr = addresses(plan);
   if (addr.length > 0) header.push("Addresses:", ...addr);
+  if (flag(ctx, "wait")) {
+    const timeout = waitTimeout(ctx);
+    const started = await detach(ctx, plan, timestamps, header);
+    return started.exitCode === 0 ? waitUntilSettled(ctx, timeout) : started;
+  }
   if (flag(ctx, "detach", "d")) return detach(ctx, plan, timestamps, header);
   header.push("Press Ctrl-C to stop.");
   const supervisor = new Supervisor({
@@ -177,6 +202,7 @@ async function detach(
     throw new ActionError(`\`up --detach\` needs the built package (${daemon} is missing).`);
   mkdirSync(ctx.stateDir, { recursive: true });
   const outFile = path.join(ctx.stateDir, "supervisor.log");
+  rmSync(lastRunFile(ctx.stateDir), { force: true });
   // Appended: a second `up` that loses the race must not wipe the running one's log.
   const out = openSync(outFile, "a");
   const config = JSON.stringify({
@@ -225,6 +251,68 @@ function daemonVerdict(child: ChildProcess): Promise<string | null> {
     channel?.on("error", () => undefined);
     child.on("exit", onExit);
   });
+}
+
+/** Seconds `up --wait` waits: `--wait-timeout` (seconds or a duration like `2m`), default 60. */
+function waitTimeout(ctx: ManagerContext): number {
+  const value = flag(ctx, "wait-timeout");
+  if (typeof value !== "string") return 60;
+  try {
+    return parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+  } catch {
+    throw new ActionError(
+      `\`--wait-timeout\` takes seconds or a duration such as \`90s\` or \`2m\`, not \`${value}\`.`,
+    );
+  }
+}
+
+/** Where a process stands for `up --wait`: done (ready or completed), pending, or failed. */
+function settledState(s: ProcessStatus): "ready" | "pending" | "failed" {
+  if (s.state === "failed" || s.state === "blocked") return "failed";
+  if (s.state === "exited") return s.exitCode === 0 ? "ready" : "failed";
+  if (s.state === "stopped") return "ready";
+  if (s.state === "running" && s.health !== "starting" && s.health !== "unhealthy") return "ready";
+  return "pending";
+}
+
+/**
+ * `up --wait`: polls the background supervisor until every process is running (and healthy
+ * when it has a probe) or completed; exit 1 with the reason when one fails or time runs out.
+ * The supervisor keeps running either way, as `docker compose up --wait` leaves its containers.
+ */
+async function waitUntilSettled(
+  ctx: ManagerContext,
+  timeoutSeconds: number,
+): Promise<ActionResult> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    let rows: ProcessStatus[];
+    try {
+      rows = (await ask(ctx, { cmd: "ps" })) as ProcessStatus[];
+    } catch (err) {
+      // Every process finished and the supervisor with them: judge their final status.
+      const last = err instanceof NotRunningError ? lastRun(ctx.stateDir) : null;
+      if (!last) throw err;
+      rows = last;
+    }
+    const failed = rows.filter((r) => settledState(r) === "failed");
+    if (failed.length > 0) {
+      const why = failed.map((r) => `${r.name} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
+      ctx.stderr.write(`Not every process came up: ${why.join("; ")}. See \`nix2dream logs\`.\n`);
+      return { exitCode: 1, data: rows };
+    }
+    const pending = rows.filter((r) => settledState(r) === "pending");
+    if (pending.length === 0) {
+      ctx.stdout.write(`Every process is up (${rows.length}).\n`);
+      return { exitCode: 0, data: rows };
+    }
+    if (Date.now() >= deadline || ctx.signal.aborted) {
+      const why = pending.map((r) => `${r.name} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
+      ctx.stderr.write(`Timed out after ${timeoutSeconds}s waiting for: ${why.join("; ")}.\n`);
+      return { exitCode: 1, data: rows };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function formatUptime(s: number | null): string {
@@ -374,8 +462,14 @@ export default function local(opts: LocalManagerOptions = {}): Manager<"local"> 
   return {
     name: "local",
     renderer: "procfile",
+    flags: {
+      "wait-timeout": {
+        type: "string",
+        description: "how long `up --wait` waits for every process to be ready (default 60s)",
+      },
+    },
     descriptions: {
-      up: "Run every process in the foreground with the built-in supervisor (Ctrl-C stops; -d runs it in the background; -t adds timestamps).",
+      up: "Run every process in the foreground with the built-in supervisor (Ctrl-C stops; -d runs it in the background; --wait also waits until every process is healthy or completed; -t adds timestamps).",
       down: "Stop every process of a running `up`, in reverse dependency order.",
       ps: "Show each process: state, health, pid, restarts, uptime, ports (--json for data).",
       logs: "Show the logs of every process or of the named ones (--follow/-f to keep streaming, --tail N).",

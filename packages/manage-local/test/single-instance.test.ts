@@ -30,7 +30,7 @@ describe("a second `up` of the same deployment", () => {
     const codes = await Promise.all(runs.map((r) => r.exited));
     await until("the record", () => readRecord(path.join(dir, "state"))?.processes.length === 1);
     remember(dir);
-    expect(codes.sort()).toEqual([0, 1]);
+    expect([...codes].sort()).toEqual([0, 1]);
     const loser = runs[codes.indexOf(1)] ?? runs[0];
     const winner = runs.find((r) => r !== loser);
     expect(winner?.stdout()).toMatch(/Started in the background \(pid \d+\)/);
