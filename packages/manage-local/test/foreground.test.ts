@@ -57,11 +57,11 @@ describe("a foreground `up`", () => {
 
   it("stops everything gracefully, without a stack trace, when its output's reader goes away (`up | head`)", async () => {
     const plan = twoServices();
-    plan.processes.push({
+    plan.processes.push(
       ...planOf([
         { name: "chatty", command: ["sh", "-c", "while :; do echo tick; sleep 0.02; done"] },
-      ]).processes[0]!,
-    });
+      ]).processes,
+    );
     const dir = renderDirOf(plan);
     const { up, groups } = await foregroundUp(dir);
     up.child.stdout?.destroy(); // as `head` does once it has its lines

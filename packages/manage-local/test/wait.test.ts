@@ -50,7 +50,7 @@ describe("up --wait", () => {
     );
     const run = await upWait(dir);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/Started in the background[^]*Every process is up \(3\)\./);
+    expect(run.stdout).toMatch(/Started in the background[\s\S]*Every process is up \(3\)\./);
     const ps = contextOf(dir, { json: true });
     const rows = (await act("ps", ps.ctx)).data as {
       name: string;
