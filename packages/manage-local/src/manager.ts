@@ -1,5 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
@@ -24,6 +33,9 @@ import {
 import { formatLines, prefixFor } from "./lines.js";
 import { findLeftovers, type RecordedProcess, stopLeftovers } from "./record.js";
 import { type ProcessStatus, Supervisor } from "./supervisor.js";
+
+/** `supervisor.log` larger than this becomes `supervisor.log.1` at the next `up -d`. */
+const SUPERVISOR_LOG_MAX_BYTES = 10 * 1024 * 1024;
 
 /** The plan file the procfile renderer writes beside the Procfile. */
 const PLAN_FILE = "processes.json";
@@ -203,6 +215,10 @@ async function detach(
   mkdirSync(ctx.stateDir, { recursive: true });
   const outFile = path.join(ctx.stateDir, "supervisor.log");
   rmSync(lastRunFile(ctx.stateDir), { force: true });
+  // The background supervisor writes this file directly: rotate it here, between runs.
+  if (existsSync(outFile) && statSync(outFile).size > SUPERVISOR_LOG_MAX_BYTES) {
+    renameSync(outFile, `${outFile}.1`);
+  }
   // Appended: a second `up` that loses the race must not wipe the running one's log.
   const out = openSync(outFile, "a");
   const config = JSON.stringify({

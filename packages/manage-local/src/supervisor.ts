@@ -1,6 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { closeSync, createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  type WriteStream,
+} from "node:fs";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -89,6 +97,12 @@ export interface SupervisorOptions {
   control?: boolean;
   /** Write per-process log files. Default true. */
   logFiles?: boolean;
+  /**
+   * Size-based rotation of the per-process log files: once `<process>.log` holds `maxBytes`,
+   * it becomes `<process>.log.1` (older ones shift up to `.<keep>`, the oldest is dropped) and
+   * a new file begins, always at a line boundary. Default 10 MiB, 3 kept.
+   */
+  logRotation?: { maxBytes: number; keep: number };
   /** Stop everything on SIGINT/SIGTERM/SIGHUP of this process (a second signal kills at once). Default false. */
   handleSignals?: boolean;
   /**
@@ -144,6 +158,8 @@ interface Proc {
 
 const SYSTEM = "nix2dream";
 const TERMINAL: ReadonlySet<ProcessState> = new Set(["exited", "failed", "blocked", "stopped"]);
+/** Default of {@link SupervisorOptions.logRotation}. */
+const DEFAULT_ROTATION = { maxBytes: 10 * 1024 * 1024, keep: 3 };
 /** Default of {@link SupervisorOptions.stableRun}. */
 const STABLE_RUN_SECONDS = 10;
 
@@ -262,6 +278,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
+  #openLog(p: Proc) {
+    p.logFile = createWriteStream(this.logFile(p.plan.name), { flags: "w" });
+    p.logBytes = 0;
+    p.logFile.on("error", (err) =>
+      this.#say(`cannot write ${p.plan.name}'s log file: ${err.message}`),
+    );
+  }
+
+  /** Shifts `<process>.log` to `.1` (and `.1` to `.2`…) and starts a new file. */
+  #rotateLog(p: Proc) {
+    const { keep } = this.#opts.logRotation ?? DEFAULT_ROTATION;
+    const file = this.logFile(p.plan.name);
+    // Writes still queued on the old stream land in the renamed file: same inode.
+    p.logFile?.end();
+    try {
+      if (keep < 1) rmSync(file, { force: true });
+      for (let i = keep - 1; i >= 1; i--) {
+        if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+      }
+      if (keep >= 1) renameSync(file, `${file}.1`);
+    } catch (err) {
+      this.#say(`cannot rotate ${p.plan.name}'s log file: ${(err as Error).message}`);
+    }
+    this.#openLog(p);
+  }
+
   /** Path of a process's log file. */
   logFile(name: string): string {
     return path.join(this.stateDir, "logs", `${name}.log`);
@@ -277,12 +319,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await this.claim();
     this.#started = true;
     if (this.#opts.logFiles ?? true) {
-      for (const p of this.#procs) {
-        p.logFile = createWriteStream(this.logFile(p.plan.name), { flags: "w" });
-        p.logFile.on("error", (err) =>
-          this.#say(`cannot write ${p.plan.name}'s log file: ${err.message}`),
-        );
-      }
+      for (const p of this.#procs) this.#openLog(p);
     }
     process.on("exit", this.#onProcessExit);
     if (this.#opts.handleSignals) {
@@ -710,6 +747,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (p.logFile) {
       p.logBytes += block.length;
       if (!p.logFile.write(block)) this.#backpressure(p.logFile);
+      const { maxBytes } = this.#opts.logRotation ?? DEFAULT_ROTATION;
+      // Not while the file holds the children back: its drain would never come once ended.
+      if (p.logBytes >= maxBytes && !this.#blockedSinks.has(p.logFile)) this.#rotateLog(p);
     }
     if (this.#subscribers.size === 0) return;
     let lines: Buffer[] | null = null;
