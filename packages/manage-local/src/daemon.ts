@@ -7,7 +7,7 @@
  * reason it could not (another `up` runs). The launcher then exits 0 or 1 with that line.
  */
 import { closeSync, writeFileSync, writeSync } from "node:fs";
-import { lastRunFile, readPlan } from "./manager.js";
+import { lastRunFile, readPlan } from "./plan.js";
 import { Supervisor } from "./supervisor.js";
 
 const config = JSON.parse(process.argv[2] ?? "{}") as {

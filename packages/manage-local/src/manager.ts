@@ -31,14 +31,12 @@ import {
   tailFile,
 } from "./control.js";
 import { formatLines, prefixFor } from "./lines.js";
+import { ActionError, lastRunFile, readPlan } from "./plan.js";
 import { findLeftovers, type RecordedProcess, stopLeftovers } from "./record.js";
 import { type ProcessStatus, Supervisor } from "./supervisor.js";
 
 /** `supervisor.log` larger than this becomes `supervisor.log.1` at the next `up -d`. */
 const SUPERVISOR_LOG_MAX_BYTES = 10 * 1024 * 1024;
-
-/** The plan file the procfile renderer writes beside the Procfile. */
-const PLAN_FILE = "processes.json";
 
 /** Options of {@link local}. */
 export interface LocalManagerOptions {
@@ -48,11 +46,6 @@ export interface LocalManagerOptions {
   tail?: number | null;
 }
 
-/** Where the background supervisor leaves the final status of its processes when its run ends. */
-export function lastRunFile(stateDir: string): string {
-  return path.join(stateDir, "last-run.json");
-}
-
 /** The final status the background supervisor left, or null. */
 function lastRun(stateDir: string): ProcessStatus[] | null {
   try {
@@ -60,34 +53,6 @@ function lastRun(stateDir: string): ProcessStatus[] | null {
   } catch {
     return null;
   }
-}
-
-/** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
-class ActionError extends Error {}
-
-/**
- * Reads and checks `processes.json` from a procfile render directory.
- * Throws with a message that says how to produce it when it is missing.
- */
-export function readPlan(renderDir: string): ProcessPlan {
-  const file = path.join(renderDir, PLAN_FILE);
-  if (!existsSync(file)) {
-    throw new ActionError(
-      `There is no process plan at ${file}. Render the deployment first (\`nix2dream render procfile\`), then run \`nix2dream up\` again.`,
-    );
-  }
-  let plan: ProcessPlan;
-  try {
-    plan = JSON.parse(readFileSync(file, "utf8")) as ProcessPlan;
-  } catch (err) {
-    throw new ActionError(`The process plan ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (plan.version !== 1 || !Array.isArray(plan.processes)) {
-    throw new ActionError(
-      `The process plan ${file} has version ${JSON.stringify(plan.version)}; this manage-local reads version 1. Upgrade @nix2dream/manage-local or @nix2dream/render-procfile so they match.`,
-    );
-  }
-  return plan;
 }
 
 function flag(ctx: ManagerContext, ...names: string[]): string | boolean | undefined {
