@@ -41,6 +41,7 @@ const LINES = Number(opt("lines", "200000"));
 const ONLY = opt("only", null)?.split(",");
 const SCENARIOS = opt("scenarios", "a,b,c,d").split(",");
 const NODE = process.execPath;
+const repo = path.join(here, "../..");
 
 // ---------------------------------------------------------------- peers
 
@@ -75,6 +76,40 @@ const peers = {
         dir,
         path.join(dir, "state"),
       ];
+    },
+  },
+  // What `nix2dream up -d` leaves running: the background supervisor, which loads only the
+  // supervisor and the plan (no config loader, module system or core).
+  "up -d supervisor": {
+    available: () => existsSync(path.join(repo, "packages/manage-local/dist/daemon.js")),
+    install: "npm run build",
+    launch(dir, procs) {
+      const [node, , planFile, renderDir, stateDir] = peers["manage-local"].launch(dir, procs);
+      void planFile;
+      const config = JSON.stringify({ renderDir, stateDir, timestamps: false });
+      return [node, path.join(repo, "packages/manage-local/dist/daemon.js"), config];
+    },
+  },
+  // The path users run: the CLI loads nix2dream.config.ts, renders the Procfile and runs the
+  // same supervisor in its own process (config loader and module system included).
+  "nix2dream up": {
+    available: () => existsSync(path.join(repo, "packages/nix2dream/dist/cli.js")),
+    install: "npm run build",
+    launch(dir, procs) {
+      const pkg = (name) => JSON.stringify(path.join(repo, "packages", name, "dist/index.js"));
+      const services = procs.map(
+        ([name, cmd]) =>
+          `${JSON.stringify(name)}: { command: ["sh", "-c", ${JSON.stringify(cmd)}], restart: "no", stop: { gracePeriod: "5s" } }`,
+      );
+      writeFileSync(
+        path.join(dir, "nix2dream.config.ts"),
+        `import local from ${pkg("manage-local")};
+import procfile from ${pkg("render-procfile")};
+import { defineDeployment } from ${pkg("nix2dream")};
+export default defineDeployment({ name: "bench", use: [procfile(), local()], services: { ${services.join(",\n")} } });
+`,
+      );
+      return [NODE, path.join(repo, "packages/nix2dream/bin/nix2dream.js"), "up"];
     },
   },
   concurrently: {

@@ -12,7 +12,8 @@ export {
   NotRunningError,
   socketPathFor,
 } from "./control.js";
-export { default, type LocalManagerOptions, psTable, readPlan } from "./manager.js";
+export { default, type LocalManagerOptions, psTable } from "./manager.js";
+export { readPlan } from "./plan.js";
 export {
   InvalidPlanError,
   type ProcessHealth,

@@ -1,8 +1,24 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
+import {
+  type ActionResult,
+  type Manager,
+  type ManagerContext,
+  parseDuration,
+  textTable,
+} from "@nix2dream/core";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import {
   type ControlLogLine,
@@ -15,10 +31,12 @@ import {
   tailFile,
 } from "./control.js";
 import { formatLines, prefixFor } from "./lines.js";
+import { ActionError, lastRunFile, readPlan } from "./plan.js";
+import { findLeftovers, type RecordedProcess, stopLeftovers } from "./record.js";
 import { type ProcessStatus, Supervisor } from "./supervisor.js";
 
-/** The plan file the procfile renderer writes beside the Procfile. */
-const PLAN_FILE = "processes.json";
+/** `supervisor.log` larger than this becomes `supervisor.log.1` at the next `up -d`. */
+const SUPERVISOR_LOG_MAX_BYTES = 10 * 1024 * 1024;
 
 /** Options of {@link local}. */
 export interface LocalManagerOptions {
@@ -28,32 +46,13 @@ export interface LocalManagerOptions {
   tail?: number | null;
 }
 
-/** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
-class ActionError extends Error {}
-
-/**
- * Reads and checks `processes.json` from a procfile render directory.
- * Throws with a message that says how to produce it when it is missing.
- */
-export function readPlan(renderDir: string): ProcessPlan {
-  const file = path.join(renderDir, PLAN_FILE);
-  if (!existsSync(file)) {
-    throw new ActionError(
-      `There is no process plan at ${file}. Render the deployment first (\`nix2dream render procfile\`), then run \`nix2dream up\` again.`,
-    );
-  }
-  let plan: ProcessPlan;
+/** The final status the background supervisor left, or null. */
+function lastRun(stateDir: string): ProcessStatus[] | null {
   try {
-    plan = JSON.parse(readFileSync(file, "utf8")) as ProcessPlan;
-  } catch (err) {
-    throw new ActionError(`The process plan ${file} is not valid JSON: ${(err as Error).message}`);
+    return JSON.parse(readFileSync(lastRunFile(stateDir), "utf8")) as ProcessStatus[];
+  } catch {
+    return null;
   }
-  if (plan.version !== 1 || !Array.isArray(plan.processes)) {
-    throw new ActionError(
-      `The process plan ${file} has version ${JSON.stringify(plan.version)}; this manage-local reads version 1. Upgrade @nix2dream/manage-local or @nix2dream/render-procfile so they match.`,
-    );
-  }
-  return plan;
 }
 
 function flag(ctx: ManagerContext, ...names: string[]): string | boolean | undefined {
@@ -105,6 +104,12 @@ function notRunning(ctx: ManagerContext): string {
   return `No \`up\` is running for deployment \`${ctx.deployment.name}\` (no supervisor answers on ${socketPathFor(ctx.stateDir)}). Start it with \`nix2dream up\`.`;
 }
 
+/** What `ps` says when the supervisor died and left processes running. */
+function leftoversLine(ctx: ManagerContext, leftovers: RecordedProcess[]): string {
+  const names = leftovers.map((p) => `${p.name} (pid ${p.pid})`).join(", ");
+  return `No \`up\` is running for deployment \`${ctx.deployment.name}\`, but its supervisor died and left ${leftovers.length} process(es) running: ${names}. \`nix2dream down\` stops them; \`nix2dream up\` stops them before it starts anything.`;
+}
+
 /** `name (port) → 127.0.0.1:N` lines for every process that listens somewhere. */
 function addresses(plan: ProcessPlan): string[] {
   const out: string[] = [];
@@ -125,9 +130,13 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
   ];
   const addr = addresses(plan);
   if (addr.length > 0) header.push("Addresses:", ...addr);
+  if (flag(ctx, "wait")) {
+    const timeout = waitTimeout(ctx);
+    const started = await detach(ctx, plan, timestamps, header);
+    return started.exitCode === 0 ? waitUntilSettled(ctx, timeout) : started;
+  }
   if (flag(ctx, "detach", "d")) return detach(ctx, plan, timestamps, header);
   header.push("Press Ctrl-C to stop.");
-  ctx.stdout.write(`${header.join("\n")}\n`);
   const supervisor = new Supervisor({
     plan,
     renderDir: ctx.artifactsDir,
@@ -139,6 +148,9 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
     // groups, so without this a Ctrl-C would kill only the supervisor and orphan them.
     handleSignals: true,
   });
+  // The lock first: a refused `up` says only why.
+  await supervisor.claim();
+  ctx.stdout.write(`${header.join("\n")}\n`);
   const result = await supervisor.run(ctx.signal);
   if (result.failed.length > 0) {
     ctx.stderr.write(`Failed: ${result.failed.join(", ")} (see \`nix2dream logs\`).\n`);
@@ -167,7 +179,13 @@ async function detach(
     throw new ActionError(`\`up --detach\` needs the built package (${daemon} is missing).`);
   mkdirSync(ctx.stateDir, { recursive: true });
   const outFile = path.join(ctx.stateDir, "supervisor.log");
-  const out = openSync(outFile, "w");
+  rmSync(lastRunFile(ctx.stateDir), { force: true });
+  // The background supervisor writes this file directly: rotate it here, between runs.
+  if (existsSync(outFile) && statSync(outFile).size > SUPERVISOR_LOG_MAX_BYTES) {
+    renameSync(outFile, `${outFile}.1`);
+  }
+  // Appended: a second `up` that loses the race must not wipe the running one's log.
+  const out = openSync(outFile, "a");
   const config = JSON.stringify({
     renderDir: ctx.artifactsDir,
     stateDir: ctx.stateDir,
@@ -175,26 +193,107 @@ async function detach(
   });
   const child = spawn(process.execPath, [daemon, config], {
     detached: true,
-    stdio: ["ignore", out, out],
+    stdio: ["ignore", out, out, "pipe"],
   });
+  closeSync(out);
+  const verdict = await daemonVerdict(child);
   child.unref();
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      await controlRequest(ctx.stateDir, { cmd: "ps" });
-      break;
-    } catch (err) {
-      if (!(err instanceof NotRunningError) || Date.now() > deadline) {
-        throw new ActionError(`The background supervisor did not start; see ${outFile}.`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  if (verdict !== "ok") {
+    throw new ActionError(verdict ?? `The background supervisor did not start; see ${outFile}.`);
   }
   header.push(
     `Started in the background (pid ${child.pid}); supervisor output: ${outFile}. Stop it with \`nix2dream down\`.`,
   );
   ctx.stdout.write(`${header.join("\n")}\n`);
   return { exitCode: 0 };
+}
+
+/**
+ * The daemon's first line on its descriptor 3: `ok`, or why it did not start; null when it
+ * exited (or 10 s passed) without a word.
+ */
+function daemonVerdict(child: ChildProcess): Promise<string | null> {
+  return new Promise((resolve) => {
+    const channel = child.stdio[3] as Readable | null | undefined;
+    let text = "";
+    const timer = setTimeout(() => done(null), 10_000);
+    function done(verdict: string | null) {
+      clearTimeout(timer);
+      channel?.destroy();
+      child.off("exit", onExit);
+      resolve(verdict);
+    }
+    const onExit = () => setTimeout(() => done(text.trim() || null), 50);
+    channel?.setEncoding("utf8");
+    channel?.on("data", (d: string) => {
+      text += d;
+      if (text.includes("\n")) done(text.slice(0, text.indexOf("\n")));
+    });
+    channel?.on("error", () => undefined);
+    child.on("exit", onExit);
+  });
+}
+
+/** Seconds `up --wait` waits: `--wait-timeout` (seconds or a duration like `2m`), default 60. */
+function waitTimeout(ctx: ManagerContext): number {
+  const value = flag(ctx, "wait-timeout");
+  if (typeof value !== "string") return 60;
+  try {
+    return parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+  } catch {
+    throw new ActionError(
+      `\`--wait-timeout\` takes seconds or a duration such as \`90s\` or \`2m\`, not \`${value}\`.`,
+    );
+  }
+}
+
+/** Where a process stands for `up --wait`: done (ready or completed), pending, or failed. */
+function settledState(s: ProcessStatus): "ready" | "pending" | "failed" {
+  if (s.state === "failed" || s.state === "blocked") return "failed";
+  if (s.state === "exited") return s.exitCode === 0 ? "ready" : "failed";
+  if (s.state === "stopped") return "ready";
+  if (s.state === "running" && s.health !== "starting" && s.health !== "unhealthy") return "ready";
+  return "pending";
+}
+
+/**
+ * `up --wait`: polls the background supervisor until every process is running (and healthy
+ * when it has a probe) or completed; exit 1 with the reason when one fails or time runs out.
+ * The supervisor keeps running either way, as `docker compose up --wait` leaves its containers.
+ */
+async function waitUntilSettled(
+  ctx: ManagerContext,
+  timeoutSeconds: number,
+): Promise<ActionResult> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    let rows: ProcessStatus[];
+    try {
+      rows = (await ask(ctx, { cmd: "ps" })) as ProcessStatus[];
+    } catch (err) {
+      // Every process finished and the supervisor with them: judge their final status.
+      const last = err instanceof NotRunningError ? lastRun(ctx.stateDir) : null;
+      if (!last) throw err;
+      rows = last;
+    }
+    const failed = rows.filter((r) => settledState(r) === "failed");
+    if (failed.length > 0) {
+      const why = failed.map((r) => `${r.name} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
+      ctx.stderr.write(`Not every process came up: ${why.join("; ")}. See \`nix2dream logs\`.\n`);
+      return { exitCode: 1, data: rows };
+    }
+    const pending = rows.filter((r) => settledState(r) === "pending");
+    if (pending.length === 0) {
+      ctx.stdout.write(`Every process is up (${rows.length}).\n`);
+      return { exitCode: 0, data: rows };
+    }
+    if (Date.now() >= deadline || ctx.signal.aborted) {
+      const why = pending.map((r) => `${r.name} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
+      ctx.stderr.write(`Timed out after ${timeoutSeconds}s waiting for: ${why.join("; ")}.\n`);
+      return { exitCode: 1, data: rows };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 function formatUptime(s: number | null): string {
@@ -226,7 +325,10 @@ async function ps(ctx: ManagerContext): Promise<ActionResult> {
     rows = (await ask(ctx, { cmd: "ps" })) as ProcessStatus[];
   } catch (err) {
     if (err instanceof NotRunningError) {
-      ctx.stderr.write(`${notRunning(ctx)}\n`);
+      const leftovers = findLeftovers(ctx.stateDir);
+      ctx.stderr.write(
+        `${leftovers.length > 0 ? leftoversLine(ctx, leftovers) : notRunning(ctx)}\n`,
+      );
       return { exitCode: 1, data: [] };
     }
     throw err;
@@ -318,6 +420,13 @@ async function down(ctx: ManagerContext): Promise<ActionResult> {
     return { exitCode: 0, data: rows };
   } catch (err) {
     if (!(err instanceof NotRunningError)) throw err;
+    const leftovers = findLeftovers(ctx.stateDir);
+    if (leftovers.length > 0) {
+      await stopLeftovers(leftovers);
+      const names = leftovers.map((p) => `${p.name} (pid ${p.pid})`).join(", ");
+      ctx.stdout.write(`Stopped what a supervisor that died left running: ${names}.\n`);
+      return { exitCode: 0, data: [] };
+    }
     ctx.stdout.write(
       `Nothing to stop: no \`up\` is running for deployment \`${ctx.deployment.name}\`.\n`,
     );
@@ -334,8 +443,14 @@ export default function local(opts: LocalManagerOptions = {}): Manager<"local"> 
   return {
     name: "local",
     renderer: "procfile",
+    flags: {
+      "wait-timeout": {
+        type: "string",
+        description: "how long `up --wait` waits for every process to be ready (default 60s)",
+      },
+    },
     descriptions: {
-      up: "Run every process in the foreground with the built-in supervisor (Ctrl-C stops; -d runs it in the background; -t adds timestamps).",
+      up: "Run every process in the foreground with the built-in supervisor (Ctrl-C stops; -d runs it in the background; --wait also waits until every process is healthy or completed; -t adds timestamps).",
       down: "Stop every process of a running `up`, in reverse dependency order.",
       ps: "Show each process: state, health, pid, restarts, uptime, ports (--json for data).",
       logs: "Show the logs of every process or of the named ones (--follow/-f to keep streaming, --tail N).",

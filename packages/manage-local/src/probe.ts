@@ -1,7 +1,5 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import http from "node:http";
-import https from "node:https";
 import net from "node:net";
 import type { PlannedProbe } from "@nix2dream/render-procfile";
 
@@ -65,9 +63,10 @@ function execProbe(argv: string[], where: ProbeEnvironment, timeoutMs: number) {
   });
 }
 
-function httpProbe(probe: Extract<PlannedProbe, { type: "http" }>, timeoutMs: number) {
+async function httpProbe(probe: Extract<PlannedProbe, { type: "http" }>, timeoutMs: number) {
+  // Loaded on first use: a supervisor without http probes stays lighter (TLS above all).
+  const mod = probe.scheme === "https" ? await import("node:https") : await import("node:http");
   return new Promise<ProbeOutcome>((resolve) => {
-    const mod = probe.scheme === "https" ? https : http;
     const req = mod.get(
       {
         host: probe.host,

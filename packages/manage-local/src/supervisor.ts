@@ -1,10 +1,18 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import {
+  closeSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  type WriteStream,
+} from "node:fs";
 import { constants as osConstants } from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import type { PlannedProcess, ProcessPlan } from "@nix2dream/render-procfile";
+import type { PlannedProbe, PlannedProcess, ProcessPlan } from "@nix2dream/render-procfile";
 import { ControlServer, socketPathFor } from "./control.js";
 import {
   formatLines,
@@ -14,7 +22,10 @@ import {
   splitBlock,
   timestamp,
 } from "./lines.js";
+import { FifoPool, type PipeEnds, readEnd } from "./pipes.js";
+import { describeHolder, portHolder, portOwnedByGroup } from "./ports.js";
 import { groupHasLiveMembers, killGroup, runProbe } from "./probe.js";
+import { acquireLock, findLeftovers, RunRecord, stopLeftovers, Watchdog } from "./record.js";
 
 /**
  * Where a process is in its life:
@@ -46,7 +57,7 @@ export interface ProcessStatus {
   health: ProcessHealth;
   /** Process (and process group) id while it runs. */
   pid: number | null;
-  /** Restarts so far, by policy, liveness failure or `restart`. */
+  /** Restarts so far, by policy, liveness failure or `restart` (all of them; `maxRetries` counts only those in a row). */
   restarts: number;
   /** Seconds since the current run started, while it runs. */
   uptime: number | null;
@@ -86,8 +97,19 @@ export interface SupervisorOptions {
   control?: boolean;
   /** Write per-process log files. Default true. */
   logFiles?: boolean;
-  /** Stop everything on SIGINT/SIGTERM of this process (a second signal kills at once). Default false. */
+  /**
+   * Size-based rotation of the per-process log files: once `<process>.log` holds `maxBytes`,
+   * it becomes `<process>.log.1` (older ones shift up to `.<keep>`, the oldest is dropped) and
+   * a new file begins, always at a line boundary. Default 10 MiB, 3 kept.
+   */
+  logRotation?: { maxBytes: number; keep: number };
+  /** Stop everything on SIGINT/SIGTERM/SIGHUP of this process (a second signal kills at once). Default false. */
   handleSignals?: boolean;
+  /**
+   * Seconds a run must last to count as stable: it resets the failures in a row that
+   * `restart.maxRetries` and the backoff count. Default 10.
+   */
+  stableRun?: number;
   /** Longest line kept whole; longer ones are emitted in pieces. Default 16 MiB. */
   maxLineBytes?: number;
 }
@@ -111,7 +133,7 @@ interface Proc {
   /** Incremented on every spawn; callbacks of older runs are ignored. */
   gen: number;
   restarts: number;
-  /** Failures in a row, for the backoff exponent. */
+  /** Automatic restarts since the last stable run or operator `restart`: the backoff exponent, and what `maxRetries` limits. */
   consecutive: number;
   startedAt: number | null;
   exitCode: number | null;
@@ -126,6 +148,8 @@ interface Proc {
   exited: Promise<void> | null;
   closed: Promise<void> | null;
   probeAbort: AbortController | null;
+  /** Why the last probe attempt failed (null after a success): shown to what waits for it. */
+  lastProbeFailure: string | null;
   prefix: Buffer;
   logFile: WriteStream | null;
   /** Bytes handed to the log file so far. */
@@ -134,8 +158,10 @@ interface Proc {
 
 const SYSTEM = "nix2dream";
 const TERMINAL: ReadonlySet<ProcessState> = new Set(["exited", "failed", "blocked", "stopped"]);
-/** A run that lasted this long resets the backoff. */
-const STABLE_RUN_MS = 10_000;
+/** Default of {@link SupervisorOptions.logRotation}. */
+const DEFAULT_ROTATION = { maxBytes: 10 * 1024 * 1024, keep: 3 };
+/** Default of {@link SupervisorOptions.stableRun}. */
+const STABLE_RUN_SECONDS = 10;
 
 /**
  * Runs a process plan on this machine: starts processes in dependency order, probes them,
@@ -164,6 +190,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #subscribers = new Set<{ names: Set<string> | null; fn: LineSubscriber }>();
   readonly #reaps = new Set<Promise<void>>();
   #control: ControlServer | null = null;
+  #record: RunRecord | null = null;
+  #watchdog: Watchdog | null = null;
+  #fifos: FifoPool | null = null;
+  #releaseLock: (() => void) | null = null;
+  #claimed: Promise<void> | null = null;
   #started = false;
   #shutdown: Promise<void> | null = null;
   #busy = 0;
@@ -172,6 +203,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #resolveDone!: (r: SupervisorResult) => void;
   #onProcessExit = () => this.#killEverything();
   #signalsSeen = 0;
+  /** The output cannot be written any more (its reader is gone: `up | head`, a closed terminal). */
+  #outputGone = false;
+  #onOutputError = (err: NodeJS.ErrnoException) => {
+    if (this.#outputGone) return;
+    this.#outputGone = true;
+    // Whatever waited for the output to drain must not wait forever.
+    if (this.#blockedSinks.delete(this.#output) && this.#blockedSinks.size === 0) {
+      for (const s of this.#streams) s.resume();
+    }
+    this.emit("message", `the output is gone (${err.code ?? err.message}); stopping all processes`);
+    void this.shutdown();
+  };
   // Counted here, not inferred from a shutdown in progress: a caller (the CLI) may already have
   // begun a graceful shutdown for this very signal through its AbortSignal.
   #onSignal = () => {
@@ -188,6 +231,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.stateDir = path.resolve(opts.stateDir);
     this.socketPath = socketPathFor(this.stateDir);
     this.#output = opts.output ?? process.stdout;
+    // EPIPE and EIO come as 'error' events; unhandled, they would end the process with a stack
+    // trace and leave the processes to the exit handler's SIGKILL.
+    this.#output.on("error", this.#onOutputError);
     validatePlan(opts.plan);
     this.#width = Math.max(SYSTEM.length, ...opts.plan.processes.map((p) => p.name.length));
     const color = opts.color ?? false;
@@ -216,6 +262,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       exited: null,
       closed: null,
       probeAbort: null,
+      lastProbeFailure: null,
       prefix: prefixFor(plan.name, this.#width, color),
       logFile: null,
       logBytes: 0,
@@ -231,6 +278,32 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
+  #openLog(p: Proc) {
+    p.logFile = createWriteStream(this.logFile(p.plan.name), { flags: "w" });
+    p.logBytes = 0;
+    p.logFile.on("error", (err) =>
+      this.#say(`cannot write ${p.plan.name}'s log file: ${err.message}`),
+    );
+  }
+
+  /** Shifts `<process>.log` to `.1` (and `.1` to `.2`…) and starts a new file. */
+  #rotateLog(p: Proc) {
+    const { keep } = this.#opts.logRotation ?? DEFAULT_ROTATION;
+    const file = this.logFile(p.plan.name);
+    // Writes still queued on the old stream land in the renamed file: same inode.
+    p.logFile?.end();
+    try {
+      if (keep < 1) rmSync(file, { force: true });
+      for (let i = keep - 1; i >= 1; i--) {
+        if (existsSync(`${file}.${i}`)) renameSync(`${file}.${i}`, `${file}.${i + 1}`);
+      }
+      if (keep >= 1) renameSync(file, `${file}.1`);
+    } catch (err) {
+      this.#say(`cannot rotate ${p.plan.name}'s log file: ${(err as Error).message}`);
+    }
+    this.#openLog(p);
+  }
+
   /** Path of a process's log file. */
   logFile(name: string): string {
     return path.join(this.stateDir, "logs", `${name}.log`);
@@ -243,26 +316,64 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    */
   async start(): Promise<void> {
     if (this.#started) throw new Error("This supervisor was already started.");
+    await this.claim();
     this.#started = true;
-    mkdirSync(path.join(this.stateDir, "logs"), { recursive: true });
-    if (this.#opts.control ?? true) {
-      this.#control = new ControlServer(this, this.socketPath);
-      await this.#control.listen();
-    }
     if (this.#opts.logFiles ?? true) {
-      for (const p of this.#procs) {
-        p.logFile = createWriteStream(this.logFile(p.plan.name), { flags: "w" });
-        p.logFile.on("error", (err) =>
-          this.#say(`cannot write ${p.plan.name}'s log file: ${err.message}`),
-        );
-      }
+      for (const p of this.#procs) this.#openLog(p);
     }
     process.on("exit", this.#onProcessExit);
     if (this.#opts.handleSignals) {
       process.on("SIGINT", this.#onSignal);
       process.on("SIGTERM", this.#onSignal);
+      // A closed terminal or a dropped ssh session: stop as for Ctrl-C rather than die at once.
+      process.on("SIGHUP", this.#onSignal);
     }
     this.#schedule();
+  }
+
+  /**
+   * Makes this supervisor the only one of its state dir before anything starts: takes the lock
+   * (rejects with `AlreadyRunningError` when another supervisor holds it), stops what a
+   * supervisor that died left running (from `<state>/supervisor.json`), starts the watchdog
+   * and listens on the control socket. {@link Supervisor.start} calls it when not done yet.
+   */
+  claim(): Promise<void> {
+    this.#claimed ??= this.#claim();
+    return this.#claimed;
+  }
+
+  async #claim(): Promise<void> {
+    mkdirSync(path.join(this.stateDir, "logs"), { recursive: true });
+    this.#releaseLock = acquireLock(this.stateDir);
+    try {
+      const leftovers = findLeftovers(this.stateDir);
+      if (leftovers.length > 0) {
+        const list = leftovers.map((p) => `${p.name} (pid ${p.pid})`).join(", ");
+        this.#say(`stopping what a supervisor that died left running: ${list}`);
+        await stopLeftovers(leftovers);
+      }
+      this.#record = new RunRecord(this.stateDir);
+      const grace = Math.max(0, ...this.#procs.map((p) => p.plan.stop.gracePeriod));
+      this.#watchdog = new Watchdog(grace);
+      this.#fifos = new FifoPool(this.stateDir);
+      this.#fifos.fill(this.#procs.length * 2);
+      if (this.#opts.control ?? true) {
+        this.#control = new ControlServer(this, this.socketPath);
+        await this.#control.listen();
+      }
+    } catch (err) {
+      this.#unclaim();
+      throw err;
+    }
+  }
+
+  /** Ends the watchdog, removes the record and releases the lock: nothing of ours runs any more. */
+  #unclaim() {
+    this.#fifos?.close();
+    this.#watchdog?.close();
+    this.#record?.clear();
+    this.#releaseLock?.();
+    this.#releaseLock = null;
   }
 
   /** Resolves when the run is over: every process stopped or finished, output flushed. */
@@ -421,7 +532,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         live && p.startedAt !== null ? Math.round((Date.now() - p.startedAt) / 100) / 10 : null,
       exitCode: p.exitCode,
       signal: p.signal,
-      reason: p.reason,
+      reason: p.reason ?? (p.state === "waiting" ? this.#waitReason(p) : null),
       ports: { ...p.plan.ports },
     };
   }
@@ -436,7 +547,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Writes a supervisor line to the output. */
   #say(message: string) {
     const time = this.#opts.timestamps ? timestamp() : null;
-    this.#output.write(formatLines([Buffer.from(message)], this.#systemPrefix, time));
+    if (!this.#outputGone) {
+      this.#output.write(formatLines([Buffer.from(message)], this.#systemPrefix, time));
+    }
     this.emit("message", message);
   }
 
@@ -460,6 +573,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       }
     }
     this.#checkDone();
+  }
+
+  /** What a waiting process waits for: its first unmet dependency, with its last probe failure. */
+  #waitReason(p: Proc): string | null {
+    for (const [service, condition] of Object.entries(p.plan.dependsOn)) {
+      for (const r of this.#byService.get(service) ?? []) {
+        if (condition === "started" && !r.spawned) return `waiting for \`${r.plan.name}\` to start`;
+        if (condition === "completed" && !r.completed)
+          return `waiting for \`${r.plan.name}\` to complete`;
+        if (condition === "healthy" && !r.ready) {
+          const last = r.lastProbeFailure ? ` (last probe: ${r.lastProbeFailure})` : "";
+          return `waiting for \`${r.plan.name}\` to be healthy${last}`;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Says which waiting processes a process that is not healthy holds back, and why. */
+  #sayWhoWaits(p: Proc) {
+    const waiting = this.#procs.filter(
+      (q) => q.state === "waiting" && q.plan.dependsOn[p.plan.service] === "healthy",
+    );
+    if (waiting.length === 0) return;
+    const names = waiting.map((q) => q.plan.name).join(", ");
+    this.#say(
+      `${names} ${waiting.length === 1 ? "waits" : "wait"} for \`${p.plan.name}\` to be healthy (last probe: ${p.lastProbeFailure})`,
+    );
   }
 
   /** "go", "wait", or why the dependencies can never be met. */
@@ -500,26 +641,49 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     p.ready = !p.plan.probe;
     p.spawned = true;
     p.startedAt = Date.now();
+    const clash = portClash(p.plan.ports);
+    if (clash) {
+      this.#setState(p, "starting", null);
+      this.#onExit(p, gen, null, null, clash);
+      return;
+    }
     let child: ChildProcess;
+    const pipes = this.#childPipes();
     try {
       child = spawn(file ?? "", args, {
         cwd: this.renderDir,
         env: this.#env(p),
         detached: true,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["ignore", pipes?.[0].write ?? "pipe", pipes?.[1].write ?? "pipe"],
       });
     } catch (err) {
+      for (const end of pipes ?? []) closeSync(end.read);
       this.#setState(p, "starting", null);
       this.#onExit(p, gen, null, null, (err as Error).message);
       return;
+    } finally {
+      // The child has its own copies; ours would keep the pipes open after it exits.
+      for (const end of pipes ?? []) closeSync(end.write);
     }
     p.child = child;
     p.pid = child.pid ?? null;
+    if (p.pid !== null) {
+      const signal = stopSignal(p);
+      this.#record?.add({
+        name: p.plan.name,
+        pid: p.pid,
+        stopSignal: signal,
+        gracePeriod: p.plan.stop.gracePeriod,
+      });
+      this.#watchdog?.watch(p.pid, signal);
+    }
     let resolveExit!: () => void;
     p.exited = new Promise((resolve) => {
       resolveExit = resolve;
     });
-    const closed = [this.#pipe(p, child.stdout), this.#pipe(p, child.stderr)];
+    const closed = pipes
+      ? pipes.map((end) => this.#pipe(p, readEnd(end.read)))
+      : [this.#pipe(p, child.stdout), this.#pipe(p, child.stderr)];
     p.closed = Promise.all(closed).then(() => undefined);
     let over = false;
     child.on("error", (err) => {
@@ -544,6 +708,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
   }
 
+  /** Real pipes for a child's stdout and stderr, or null to use Node's (socketpairs). */
+  #childPipes(): [PipeEnds, PipeEnds] | null {
+    const out = this.#fifos?.pipe();
+    if (!out) return null;
+    const err = this.#fifos?.pipe();
+    if (err) return [out, err];
+    closeSync(out.read);
+    closeSync(out.write);
+    return null;
+  }
+
   #pipe(p: Proc, stream: Readable | null): Promise<void> {
     if (!stream) return Promise.resolve();
     const splitter = new LineSplitter(this.#opts.maxLineBytes ?? 16 * 1024 * 1024);
@@ -566,10 +741,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Writes a block of whole lines (newlines included) to the output, the log file and subscribers. */
   #emitBlock(p: Proc, block: Buffer) {
     const time = this.#opts.timestamps ? timestamp() : null;
-    if (!this.#output.write(prefixBlock(block, p.prefix, time))) this.#backpressure(this.#output);
+    if (!this.#outputGone && !this.#output.write(prefixBlock(block, p.prefix, time))) {
+      this.#backpressure(this.#output);
+    }
     if (p.logFile) {
       p.logBytes += block.length;
       if (!p.logFile.write(block)) this.#backpressure(p.logFile);
+      const { maxBytes } = this.#opts.logRotation ?? DEFAULT_ROTATION;
+      // Not while the file holds the children back: its drain would never come once ended.
+      if (p.logBytes >= maxBytes && !this.#blockedSinks.has(p.logFile)) this.#rotateLog(p);
     }
     if (this.#subscribers.size === 0) return;
     let lines: Buffer[] | null = null;
@@ -602,11 +782,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const where = { cwd: this.renderDir, env: this.#env(p), execPrefix: p.plan.execPrefix };
     await sleep(Math.min(probe.interval * 1000, 100), abort.signal);
     while (!abort.signal.aborted && p.gen === gen) {
-      const outcome = await runProbe(probe, where);
+      let outcome = await runProbe(probe, where);
+      // Until it is ready, an answer only counts when the process itself gave it.
+      if (outcome.ok && !p.ready && p.pid !== null)
+        outcome = answeredBy(probe, p.pid, p.plan.name) ?? outcome;
       // A process being stopped is not judged any more.
       if (abort.signal.aborted || p.gen !== gen || p.stopRequested || p.livenessKill) return;
       if (outcome.ok) {
         failures = 0;
+        p.lastProbeFailure = null;
         if (!p.ready) {
           p.ready = true;
           this.#setState(p, "running", null, "healthy");
@@ -617,11 +801,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           this.#say(`${p.plan.name} is healthy again`);
         }
       } else {
+        p.lastProbeFailure = outcome.detail;
         const inStartPeriod = !p.ready && Date.now() - began < probe.startPeriod * 1000;
         if (!inStartPeriod) failures++;
         if (failures >= retries && p.health !== "unhealthy") {
           const why = `${probe.type} probe failed ${failures} time(s): ${outcome.detail}`;
           this.#setState(p, p.state, why, "unhealthy");
+          if (!p.ready) this.#sayWhoWaits(p);
           if (p.plan.restart.policy === "no") {
             this.#say(`${p.plan.name} is unhealthy (${why}); restart policy "no" keeps it running`);
           } else {
@@ -669,8 +855,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const wantRestart = policy === "always" || (policy === "on-failure" && failed);
     const max = p.plan.restart.maxRetries;
     const health = p.plan.probe ? "starting" : "none";
-    if (wantRestart && !this.#shutdown && (max === null || p.restarts < max)) {
-      if (ranFor >= STABLE_RUN_MS) p.consecutive = 0;
+    if (ranFor >= (this.#opts.stableRun ?? STABLE_RUN_SECONDS) * 1000) p.consecutive = 0;
+    if (wantRestart && !this.#shutdown && (max === null || p.consecutive < max)) {
       const { initial, factor, max: cap } = p.plan.restart.backoff;
       const delay = Math.max(0, Math.min(initial * factor ** p.consecutive, cap));
       p.consecutive++;
@@ -687,7 +873,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     if (failed) {
       const reason =
-        wantRestart && max !== null ? `${what}; gave up after ${p.restarts} restart(s)` : what;
+        wantRestart && max !== null
+          ? `${what}; gave up after ${p.consecutive} restart(s) in a row`
+          : what;
       this.#setState(p, "failed", reason, health);
       this.#say(`${p.plan.name} failed: ${reason}`);
     } else {
@@ -708,10 +896,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Stop signal to what is left of a group, grace period, then SIGKILL. */
   async #reapGroup(pgid: number, p: Proc) {
-    if (!groupHasLiveMembers(pgid)) return;
-    killGroup(pgid, stopSignal(p));
-    await waitGroupGone(pgid, Date.now() + p.plan.stop.gracePeriod * 1000);
-    if (groupHasLiveMembers(pgid)) killGroup(pgid, "SIGKILL");
+    if (groupHasLiveMembers(pgid)) {
+      killGroup(pgid, stopSignal(p));
+      await waitGroupGone(pgid, Date.now() + p.plan.stop.gracePeriod * 1000);
+      if (groupHasLiveMembers(pgid)) killGroup(pgid, "SIGKILL");
+    }
+    this.#groupGone(pgid, p);
+  }
+
+  /** Takes a group that is gone off the record and the watchdog's list. */
+  #groupGone(pgid: number, p: Proc) {
+    this.#record?.remove(pgid);
+    this.#watchdog?.forget(pgid, stopSignal(p));
   }
 
   /** Brings a process to rest: cancels a pending restart, or terminates the running one. */
@@ -766,6 +962,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       killGroup(pgid, "SIGKILL");
     }
     await exited;
+    if (p.stopRequested) this.#groupGone(pgid, p);
   }
 
   #checkDone() {
@@ -805,9 +1002,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         ),
       );
       await this.#control?.close();
+      this.#unclaim();
       process.off("exit", this.#onProcessExit);
       process.off("SIGINT", this.#onSignal);
       process.off("SIGTERM", this.#onSignal);
+      process.off("SIGHUP", this.#onSignal);
+      // A gone output keeps its listener: writes still in flight fail later, harmlessly.
+      if (!this.#outputGone) this.#output.off("error", this.#onOutputError);
       const processes = this.status();
       const failed = processes
         .filter((s) => s.state === "failed" || s.state === "blocked")
@@ -870,6 +1071,34 @@ function stopSignal(p: Proc): NodeJS.Signals {
   const sig = p.plan.stop.signal.toUpperCase();
   const name = (sig.startsWith("SIG") ? sig : `SIG${sig}`) as NodeJS.Signals;
   return name in osConstants.signals ? name : "SIGTERM";
+}
+
+/** Why a process cannot start because one of its ports is taken, or null. */
+function portClash(ports: Record<string, number>): string | null {
+  for (const [name, port] of Object.entries(ports)) {
+    const holder = portHolder(port);
+    if (holder === "free") continue;
+    const who = holder === "unknown" ? "another process" : describeHolder(holder);
+    return `cannot start: port ${port} (${name}) is already in use by ${who}`;
+  }
+  return null;
+}
+
+/** A failed outcome when a tcp/http probe's port on this machine is held by another process. */
+function answeredBy(probe: PlannedProbe, pgid: number, name: string) {
+  if (probe.type === "exec" || !isLocalHost(probe.host)) return null;
+  const owner = portOwnedByGroup(probe.port, pgid);
+  if (owner === null || owner === true) return null;
+  return {
+    ok: false,
+    detail: `port ${probe.port} answers, but ${describeHolder(owner)} holds it, not ${name}`,
+  };
+}
+
+function isLocalHost(host: string): boolean {
+  return (
+    ["127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""].includes(host) || host.startsWith("127.")
+  );
 }
 
 function describeExit(p: { exitCode: number | null; signal: string | null }): string {

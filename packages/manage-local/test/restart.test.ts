@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { nodeScript, planOf, supervise, waitForStatus } from "./helpers.js";
 
@@ -19,7 +21,7 @@ describe("restart policies", () => {
     const s = result.processes[0];
     expect(s?.state).toBe("failed");
     expect(s?.restarts).toBe(3);
-    expect(s?.reason).toBe("exited with code 2; gave up after 3 restart(s)");
+    expect(s?.reason).toBe("exited with code 2; gave up after 3 restart(s) in a row");
     expect(out.text().match(/crash started/g)).toHaveLength(4);
     expect(result.exitCode).toBe(1);
   });
@@ -129,5 +131,48 @@ describe("restart policies", () => {
     expect(result.processes[0]?.state).toBe("failed");
     expect(out.text()).toMatch(/ghost failed: .*ENOENT/);
     expect(result.exitCode).toBe(1);
+  });
+
+  it("does not count operator restarts against maxRetries, and they reset the count", async () => {
+    // Runs until the file `crash` exists, then exits 1 (at once from then on).
+    const plan = planOf([
+      {
+        name: "web",
+        command: ["sh", "-c", "echo up; while [ ! -e crash ]; do sleep 0.05; done; exit 1"],
+        restart: { policy: "on-failure", maxRetries: 1, backoff: backoff(0.02, 2, 1) },
+      },
+    ]);
+    const { sup, out, dir } = supervise(plan);
+    await sup.start();
+    await out.waitFor(/web +\| up/);
+    await sup.restart("web");
+    await sup.restart("web");
+    writeFileSync(path.join(dir, "crash"), "");
+    const s = await waitForStatus(sup, "web", (x) => x.state === "failed");
+    // 2 by the operator, then 1 automatic restart after the crash before giving up.
+    expect(s.restarts).toBe(3);
+    expect(s.reason).toBe("exited with code 1; gave up after 1 restart(s) in a row");
+  });
+
+  it("resets the failures in a row after a stable run", async () => {
+    // Each run lasts 0.6 s, longer than the stable period (0.3 s): it is never given up on.
+    const plan = planOf([
+      {
+        name: "flaky",
+        command: ["sh", "-c", "sleep 0.6; exit 1"],
+        restart: { policy: "on-failure", maxRetries: 1, backoff: backoff(0.02, 2, 1) },
+      },
+      {
+        name: "crash",
+        command: ["sh", "-c", "exit 1"],
+        restart: { policy: "on-failure", maxRetries: 1, backoff: backoff(0.02, 2, 1) },
+      },
+    ]);
+    const { sup } = supervise(plan, { stableRun: 0.3 });
+    await sup.start();
+    await waitForStatus(sup, "crash", (x) => x.state === "failed");
+    const s = await waitForStatus(sup, "flaky", (x) => x.restarts >= 3);
+    expect(s.state).not.toBe("failed");
+    expect(sup.status().find((x) => x.name === "crash")?.restarts).toBe(1);
   });
 });

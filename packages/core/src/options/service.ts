@@ -311,7 +311,8 @@ const restartModule = defineModule(import.meta.url, {
       default: SERVICE_DEFAULTS.restart.maxRetries,
       defaultText: "null (unlimited)",
       example: 5,
-      description: "Give up after this many restarts in a row; null is unlimited.",
+      description:
+        "Give up after this many automatic restarts in a row: a run that lasts long enough (the built-in supervisor: 10 s) resets the count, and restarts an operator asks for do not count; null is unlimited.",
     }),
     backoff: mkOption({
       type: types.submodule({
