@@ -13,25 +13,18 @@ import type {
   Renderer,
   RenderResult,
 } from "@nix2dream/core";
-import { optionsDocs, optionsJsonSchema } from "@nix2dream/modules";
 import { CONFIG_NAMES, displayPath, findConfigFile } from "./config.js";
-import { UserError } from "./errors.js";
+import { isModuleError, shortenPaths, UserError } from "./errors.js";
 import { COMMANDS, type CommandHelp, commandHelp, globalHelp, type ProjectHelp } from "./help.js";
 import { optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
 import { colorAllowed, formatDiagnostic, type Styles, styles } from "./output.js";
-import {
-  evaluate,
-  isModuleError,
-  loadProject,
-  type Project,
-  rendererDir,
-  selectManager,
-  selectRenderers,
-  shortenPaths,
-  stateDir,
-} from "./project.js";
+import type { Project } from "./project.js";
 import { closest } from "./suggest.js";
 import { checkArtifactPaths, type WriteResult, writeArtifacts } from "./write.js";
+
+// What only some commands need is imported by them (the module engine, zod, the config loader,
+// the options docs), so that `--version` and `--help` start as fast as node itself.
+const projectModule = () => import("./project.js");
 
 /**
  * Manager actions that act on what is already running or built, from the artifacts already on
@@ -180,7 +173,12 @@ async function dispatch(argv: string[], positionals: string[], run: Run): Promis
     return 0;
   }
   const command = positionals[0];
-  if (command === undefined || (command === "help" && positionals.length === 1)) {
+  if (command === undefined) {
+    // `--help` (or no command) never loads the config: it must answer at once, anywhere.
+    run.stdout.write(globalHelp(version(), run.out, projectPointer(run)));
+    return 0;
+  }
+  if (command === "help" && positionals.length === 1) {
     run.stdout.write(globalHelp(version(), run.out, await projectForHelp(run)));
     return 0;
   }
@@ -258,6 +256,7 @@ function unknownCommand(command: string, managerActions: string[]): UserError {
 }
 
 async function projectFor(run: Run): Promise<Project> {
+  const { loadProject } = await projectModule();
   return loadProject({
     cwd: run.cwd,
     configFile: run.flags.config as string | undefined,
@@ -265,7 +264,21 @@ async function projectFor(run: Run): Promise<Project> {
   });
 }
 
-/** The config as `--help` describes it; never fails (help must work with a broken config). */
+/** Where the config is, for `--help`, which does not load it; undefined outside a project. */
+function projectPointer(run: Run): ProjectHelp | undefined {
+  const file = run.flags.config
+    ? resolve(run.cwd, String(run.flags.config))
+    : findConfigFile(run.cwd);
+  if (!file) return undefined;
+  return {
+    file: displayPath(file, run.cwd),
+    renderers: [],
+    managers: [],
+    note: "`nix2dream help` lists its renderers, managers and their actions.",
+  };
+}
+
+/** The config as `nix2dream help` describes it; never fails (help must work with a broken config). */
 async function projectForHelp(run: Run): Promise<ProjectHelp | undefined> {
   try {
     const p = await projectFor(run);
@@ -290,6 +303,7 @@ async function projectForHelp(run: Run): Promise<ProjectHelp | undefined> {
 async function managerHelp(action: string, run: Run): Promise<string> {
   try {
     const project = await projectFor(run);
+    const { selectManager } = await projectModule();
     const manager = selectManager(project, run.flags.manager as string | undefined);
     const description = manager.descriptions?.[action];
     if (!manager.actions[action]) {
@@ -367,6 +381,7 @@ function reportDiagnostics(project: Project, rendered: Rendered[], run: Run): vo
 
 async function renderCommand(names: string[], run: Run): Promise<number> {
   const project = await projectFor(run);
+  const { rendererDir, selectRenderers } = await projectModule();
   const selected = selectRenderers(project, names);
   const rendered = selected.map((r) => renderWith(r, project));
   reportDiagnostics(project, rendered, run);
@@ -486,8 +501,10 @@ async function optionsCommand(run: Run): Promise<number> {
     run.stderr.write(
       `${run.err.dim(`note: no ${CONFIG_NAMES[0]} found; listing the core options only.`)}\n`,
     );
+    const { evaluate } = await projectModule();
     options = evaluate({ name: "example" } as DeploymentDefinition, undefined, run.cwd).options;
   }
+  const { optionsDocs, optionsJsonSchema } = await import("@nix2dream/modules");
   if (run.flags.schema === true) {
     run.stdout.write(`${JSON.stringify(optionsJsonSchema(options), null, 2)}\n`);
     return 0;
@@ -531,6 +548,7 @@ async function managerCommand(
 
   let project: Project;
   let manager: Manager;
+  const { rendererDir, selectManager, stateDir } = await projectModule();
   if (!spec) {
     // Not a built-in command: maybe an extra action of the manager.
     try {
