@@ -7,7 +7,8 @@
 // Then `nix2dream render` with all seven renderers on BENCH_CLI_SIZE services, wall time of the
 // whole process (median of BENCH_RUNS), beside a bare `node -e 0` measured in the same run.
 //   npm run bench -- render          builds and runs it; after a build: node bench/render/run.mjs
-// BENCH_SIZES=100,1000,5000, BENCH_RUNS=3, BENCH_CLI_SIZE=1000 (the defaults).
+// BENCH_SIZES=100,1000,5000, BENCH_RUNS=3, BENCH_CLI_SIZE=1000 (the defaults); BENCH_CLI_SIZE=0
+// skips the CLI run.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,14 +22,16 @@ const root = join(dirname(here), "..", "..");
 const SIZES = (process.env.BENCH_SIZES ?? "100,1000,5000").split(",").map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CLI_SIZE = Number(process.env.BENCH_CLI_SIZE ?? 1000);
-const RENDERERS = ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"];
+const ALL = ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"];
+// BENCH_RENDERERS=compose,k8s times only those (all seven are still in `use` for the CLI run).
+const RENDERERS = process.env.BENCH_RENDERERS?.split(",") ?? ALL;
 const dist = (pkg) => join(root, "packages", pkg, "dist", "index.js");
 
 async function child(n) {
   const { evaluateDeployment, ref } = await import(dist("core"));
   const { mkDefault, mkForce } = await import(dist("modules"));
   const use = [];
-  for (const r of RENDERERS) use.push((await import(dist(`render-${r}`))).default());
+  for (const r of ALL) use.push((await import(dist(`render-${r}`))).default());
   const t0 = performance.now();
   const { deployment } = evaluateDeployment(
     realisticDefinition(n, { ref, mkDefault, mkForce }, use),
@@ -39,7 +42,7 @@ async function child(n) {
     throw new Error("benchmark produced a wrong deployment");
   }
   const renders = {};
-  for (const renderer of use) {
+  for (const renderer of use.filter((r) => RENDERERS.includes(r.name))) {
     const times = [];
     let bytes = 0;
     renderer.render(deployment); // warm-up, so the JIT has seen the code at every size
@@ -57,7 +60,7 @@ async function child(n) {
 
 /** The config of a project with `n` realistic services and all seven renderers. */
 function configSource(n) {
-  const imports = RENDERERS.map(
+  const imports = ALL.map(
     (r, i) => `import r${i} from ${JSON.stringify(pathToFileURL(dist(`render-${r}`)).href)};`,
   );
   return [
@@ -65,7 +68,7 @@ function configSource(n) {
     `import { mkDefault, mkForce } from ${JSON.stringify(pathToFileURL(dist("modules")).href)};`,
     `import { realisticDefinition } from ${JSON.stringify(pathToFileURL(join(root, "bench/realistic.mjs")).href)};`,
     ...imports,
-    `export default realisticDefinition(${n}, { ref, mkDefault, mkForce }, [${RENDERERS.map((_, i) => `r${i}()`).join(", ")}]);`,
+    `export default realisticDefinition(${n}, { ref, mkDefault, mkForce }, [${ALL.map((_, i) => `r${i}()`).join(", ")}]);`,
     "",
   ].join("\n");
 }
@@ -116,9 +119,10 @@ function main() {
     `render() medians of ${RUNS} runs; linear growth from N=${first.n} to N=${last.n} is ${last.n / first.n}×\n`,
   );
   printTable(head, lines);
+  if (CLI_SIZE === 0) return printLoad();
   const { nodeMs, renderMs } = cliRender();
   console.log(
-    `\n\`nix2dream render\`, all ${RENDERERS.length} renderers, ${CLI_SIZE} services (median wall of ${RUNS}):`,
+    `\n\`nix2dream render\`, all ${ALL.length} renderers, ${CLI_SIZE} services (median wall of ${RUNS}):`,
   );
   printTable(
     ["command", "wall (ms)", "× node -e 0"],
