@@ -345,11 +345,66 @@ export interface SystemdService {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * What the systemd mapping asks of the whole deployment for each service, computed once per
+ * deployment rather than by a scan per service (which made rendering quadratic).
+ */
+interface DeploymentIndex {
+  /** Services some enabled service waits for to complete. */
+  oneshot: Set<string>;
+  /** Services whose `restart` (or an option under it) some file defines. */
+  userRestart: Set<string>;
+}
+
+// Keyed by the deployment's `services` and `definitionFiles` objects: an evaluated deployment is
+// read-only, and a caller that builds a new one gets a new index.
+const oneshotIndex = new WeakMap<EvaluatedDeployment["services"], Set<string>>();
+const restartIndex = new WeakMap<EvaluatedDeployment["definitionFiles"], Set<string>>();
+
+function deploymentIndex(deployment: EvaluatedDeployment): DeploymentIndex {
+  let oneshot = oneshotIndex.get(deployment.services);
+  if (!oneshot) {
+    oneshot = new Set();
+    for (const s of Object.values(deployment.services)) {
+      if (!s.enable) continue;
+      for (const [name, condition] of Object.entries(s.dependsOn)) {
+        if (condition === "completed") oneshot.add(name);
+      }
+    }
+    oneshotIndex.set(deployment.services, oneshot);
+  }
+  let userRestart = restartIndex.get(deployment.definitionFiles);
+  if (!userRestart) {
+    userRestart = servicesDefiningRestart(Object.keys(deployment.definitionFiles));
+    restartIndex.set(deployment.definitionFiles, userRestart);
+  }
+  return { oneshot, userRestart };
+}
+
+/**
+ * Every `<svc>` such that an option `services.<svc>.restart` or `services.<svc>.restart.…` is
+ * among `keys`. A service name may hold dots, so every `.restart` in a key is a candidate end.
+ */
+function servicesDefiningRestart(keys: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  const prefix = "services.";
+  for (const key of keys) {
+    if (!key.startsWith(prefix)) continue;
+    for (
+      let i = key.indexOf(".restart", prefix.length);
+      i >= 0;
+      i = key.indexOf(".restart", i + 1)
+    ) {
+      const end = i + ".restart".length;
+      if (end === key.length || key[end] === ".") out.add(key.slice(prefix.length, i));
+    }
+  }
+  return out;
+}
+
 /** True when some enabled service waits for `name` to complete. */
 export function isOneshotService(deployment: EvaluatedDeployment, name: string): boolean {
-  return Object.values(deployment.services).some(
-    (s) => s.enable && s.dependsOn[name] === "completed",
-  );
+  return deploymentIndex(deployment).oneshot.has(name);
 }
 
 /** Seconds a healthcheck loop may take before it gives up: the start period, then retries. */
@@ -488,9 +543,7 @@ export function systemdServiceOf(
   if (r.policy !== "no") {
     add(serviceSec, "RestartSec", systemdTimespan(r.backoff.initial));
     // The default backoff is not worth a warning on every service; one the user set is.
-    const userBackoff = Object.keys(deployment.definitionFiles).some(
-      (k) => k === at("restart") || k.startsWith(`${at("restart")}.`),
-    );
+    const userBackoff = deploymentIndex(deployment).userRestart.has(svc);
     if (
       r.backoff.factor !== 1 &&
       r.backoff.max > r.backoff.initial &&

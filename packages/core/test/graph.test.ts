@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   dependencyOrder,
@@ -39,6 +40,35 @@ describe("dependencyOrder", () => {
       "c",
       "b",
     ]);
+  });
+
+  it("is the alphabetical-first topological order on any acyclic graph", () => {
+    // The definition itself: repeatedly take the smallest service whose dependencies are placed.
+    const reference = (edges: Record<string, string[]>): string[] => {
+      const order: string[] = [];
+      const left = new Set(Object.keys(edges));
+      while (left.size > 0) {
+        const ready = [...left]
+          .filter((n) => (edges[n] ?? []).every((d) => !left.has(d) || d === n))
+          .sort();
+        order.push(ready[0] as string);
+        left.delete(ready[0] as string);
+      }
+      return order;
+    };
+    // Edges only to names later in the list: acyclic; names shuffled so order is not given.
+    const dag = fc
+      .uniqueArray(fc.stringMatching(/^[a-e][a-z0-9]{0,2}$/), { minLength: 1, maxLength: 12 })
+      .chain((names) =>
+        fc
+          .tuple(...names.map((_, i) => fc.subarray(names.slice(i + 1))))
+          .map((deps) => Object.fromEntries(names.map((n, i) => [n, deps[i] ?? []]))),
+      );
+    fc.assert(
+      fc.property(dag, (edges) => {
+        expect(dependencyOrder({ services: graph(edges) as never })).toEqual(reference(edges));
+      }),
+    );
   });
 
   it("throws DEPENDENCY_CYCLE on a cycle", () => {

@@ -107,6 +107,26 @@ describe("systemdServiceOf", () => {
     const db = systemdServiceOf(d.services.db as never, d, { resolve, execStart: ["postgres"] });
     expect(db.service.ExecStartPost?.length).toBe(1);
   });
+
+  it("warns about backoff only for services whose restart a file defines, dotted names too", () => {
+    const d = evaluate({
+      services: {
+        "a.restart": { command: ["a"] },
+        a: { command: ["a"], restart: { policy: "always" } },
+        "b.restart.x": { command: ["b"], restart: { backoff: { max: 60 } } },
+        c: { command: ["c"] },
+      },
+    });
+    const backoffWarned = (name: string) =>
+      systemdServiceOf(d.services[name] as never, d, {
+        resolve,
+        execStart: ["x"],
+      }).diagnostics.some((x) => x.option === `services.${name}.restart.backoff`);
+    expect(backoffWarned("a")).toBe(true);
+    expect(backoffWarned("a.restart")).toBe(false);
+    expect(backoffWarned("b.restart.x")).toBe(true);
+    expect(backoffWarned("c")).toBe(false);
+  });
 });
 
 describe("parseExecLine against systemd.service(5)'s documented command lines", () => {

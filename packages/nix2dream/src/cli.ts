@@ -4,14 +4,21 @@ const argv = process.argv.slice(2);
 // CLI is imported afterwards because source maps apply only to modules loaded once enabled.
 if (argv.includes("--debug")) process.setSourceMapsEnabled(true);
 
-const { runCli } = await import("./main.js");
-runCli(argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    // runCli reports its own errors; this is the last resort for a bug in the reporter itself.
-    process.stderr.write(`nix2dream: internal error: ${String(err)}\n`);
-    process.exitCode = 1;
-  },
-);
+// `--version` alone answers before anything else is loaded.
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v")) {
+  const { readFileSync } = await import("node:fs");
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  process.stdout.write(`${pkg.version}\n`);
+} else {
+  const { runCli } = await import("./main.js");
+  runCli(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      // runCli reports its own errors; this is the last resort for a bug in the reporter itself.
+      process.stderr.write(`nix2dream: internal error: ${String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -2,9 +2,11 @@
  * Finding and loading `nix2dream.config.ts` (or `.mts`, `.js`, `.mjs`) without a build step.
  */
 import { existsSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { createRequire } from "node:module";
+import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { createJiti } from "jiti";
+import type { createJiti as CreateJiti } from "jiti";
 import { UserError } from "./errors.js";
 
 /** File names searched for, in order, in each directory from the working directory upwards. */
@@ -50,6 +52,30 @@ export interface LoadConfigOptions {
   configFile?: string;
 }
 
+/**
+ * Where the compiled config is cached, outside the user's source tree:
+ * `$NIX2DREAM_CACHE_DIR` when set (`off` disables the cache), else `node_modules/.cache/nix2dream`
+ * in the nearest `node_modules` above the config, else `$XDG_CACHE_HOME/nix2dream` (default
+ * `~/.cache/nix2dream`). Entries are checked against the source's content hash, so an edited
+ * config (or an edited file it imports) is compiled again.
+ */
+export function configCacheDir(
+  configFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | false {
+  const explicit = env.NIX2DREAM_CACHE_DIR;
+  if (explicit === "off") return false;
+  if (explicit) return resolve(explicit);
+  for (let dir = dirname(configFile); ; dir = dirname(dir)) {
+    const modules = join(dir, "node_modules");
+    if (basename(dir) !== "node_modules" && existsSync(modules)) {
+      return join(modules, ".cache", "nix2dream");
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "nix2dream");
+}
+
 /** `path` relative to `cwd` when that is shorter and stays inside it. */
 export function displayPath(path: string, cwd: string = process.cwd()): string {
   const rel = relative(cwd, path);
@@ -73,7 +99,8 @@ function firstLine(err: unknown): string {
 
 /**
  * Loads the config: the file given by `configFile`, or the nearest one found by
- * {@link findConfigFile}. TypeScript is compiled on the fly (jiti), so no build step is needed.
+ * {@link findConfigFile}. TypeScript is compiled on the fly (jiti), so no build step is needed;
+ * the compiled code is cached in {@link configCacheDir}.
  *
  * @throws {UserError} `CONFIG_NOT_FOUND` (listing the names searched) or `CONFIG_LOAD_FAILED`
  * (naming the file and, when known, the line) when the module throws or does not parse.
@@ -103,8 +130,14 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     file = found;
   }
 
+  // Loaded here, not at the top: commands that never read the config do not pay for it. Through
+  // require: imported from ESM, node would first scan jiti's 190 KB CommonJS bundle for exports.
+  const { createJiti } = createRequire(import.meta.url)("jiti") as {
+    createJiti: typeof CreateJiti;
+  };
   const jiti = createJiti(import.meta.url, {
-    fsCache: false, // no cache files in the user's project
+    // Compiling TypeScript is most of a cold start: cached by content, never beside the sources.
+    fsCache: configCacheDir(file),
     moduleCache: false, // a long-lived process reloading the config sees its changes
     interopDefault: true,
   });

@@ -34,3 +34,24 @@ export class UserError extends Error {
     this.hint = options?.hint;
   }
 }
+
+/**
+ * True for a `ModuleError` of @nix2dream/modules, told by its shape so that reporting an error
+ * does not load the module engine (a config may also bring its own copy of the class).
+ */
+export function isModuleError(
+  err: unknown,
+): err is Error & { code: string; files: string[]; optionPath?: string } {
+  return (
+    err instanceof Error &&
+    err.name === "ModuleError" &&
+    typeof (err as { code?: unknown }).code === "string" &&
+    Array.isArray((err as { files?: unknown }).files)
+  );
+}
+
+/** Replaces absolute paths under `cwd` in a message by relative ones. */
+export function shortenPaths(message: string, cwd: string): string {
+  const prefix = cwd.endsWith("/") ? cwd : `${cwd}/`;
+  return message.split(prefix).join("");
+}

@@ -176,9 +176,11 @@ export interface ProjectHelp {
   managers: Manager[];
   /** Set when the config was found but could not be loaded or evaluated. */
   problem?: string;
+  /** Set when the config was not loaded (`--help`): said instead of the lists. */
+  note?: string;
 }
 
-/** `nix2dream --help`. */
+/** `nix2dream --help` and `nix2dream help` (which adds the project's renderers and managers). */
 export function globalHelp(version: string, s: Styles, project?: ProjectHelp): string {
   const lines = [
     `${s.bold("nix2dream")} ${version} — define services once as typed modules; render and run them anywhere.`,
@@ -218,6 +220,8 @@ export function globalHelp(version: string, s: Styles, project?: ProjectHelp): s
   ];
   if (project?.problem) {
     lines.push("", s.bold(`THIS PROJECT (${project.file})`), `  The config ${project.problem}`);
+  } else if (project?.note) {
+    lines.push("", s.bold(`THIS PROJECT (${project.file})`), `  ${project.note}`);
   } else if (project) {
     lines.push("", s.bold(`THIS PROJECT (${project.file})`));
     lines.push(`  renderers: ${project.renderers.join(", ") || "(none)"}`);

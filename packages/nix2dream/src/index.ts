@@ -24,6 +24,7 @@ export {
 } from "@nix2dream/modules";
 export {
   CONFIG_NAMES,
+  configCacheDir,
   findConfigFile,
   type LoadConfigOptions,
   type LoadedConfig,

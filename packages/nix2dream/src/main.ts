@@ -13,26 +13,18 @@ import type {
   Renderer,
   RenderResult,
 } from "@nix2dream/core";
-import { checkedRenderResult } from "@nix2dream/core";
-import { optionsDocs, optionsJsonSchema } from "@nix2dream/modules";
 import { CONFIG_NAMES, displayPath, findConfigFile } from "./config.js";
-import { UserError } from "./errors.js";
+import { isModuleError, shortenPaths, UserError } from "./errors.js";
 import { COMMANDS, type CommandHelp, commandHelp, globalHelp, type ProjectHelp } from "./help.js";
 import { optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
 import { colorAllowed, formatDiagnostic, type Styles, styles } from "./output.js";
-import {
-  evaluate,
-  isModuleError,
-  loadProject,
-  type Project,
-  rendererDir,
-  selectManager,
-  selectRenderers,
-  shortenPaths,
-  stateDir,
-} from "./project.js";
+import type { Project } from "./project.js";
 import { closest } from "./suggest.js";
 import { checkArtifactPaths, type WriteResult, writeArtifacts } from "./write.js";
+
+// What only some commands need is imported by them (the module engine, zod, the config loader,
+// the options docs), so that `--version` and `--help` start as fast as node itself.
+const projectModule = () => import("./project.js");
 
 /**
  * Manager actions that act on what is already running or built, from the artifacts already on
@@ -181,7 +173,12 @@ async function dispatch(argv: string[], positionals: string[], run: Run): Promis
     return 0;
   }
   const command = positionals[0];
-  if (command === undefined || (command === "help" && positionals.length === 1)) {
+  if (command === undefined) {
+    // `--help` (or no command) never loads the config: it must answer at once, anywhere.
+    run.stdout.write(globalHelp(version(), run.out, projectPointer(run)));
+    return 0;
+  }
+  if (command === "help" && positionals.length === 1) {
     run.stdout.write(globalHelp(version(), run.out, await projectForHelp(run)));
     return 0;
   }
@@ -259,6 +256,7 @@ function unknownCommand(command: string, managerActions: string[]): UserError {
 }
 
 async function projectFor(run: Run): Promise<Project> {
+  const { loadProject } = await projectModule();
   return loadProject({
     cwd: run.cwd,
     configFile: run.flags.config as string | undefined,
@@ -266,7 +264,21 @@ async function projectFor(run: Run): Promise<Project> {
   });
 }
 
-/** The config as `--help` describes it; never fails (help must work with a broken config). */
+/** Where the config is, for `--help`, which does not load it; undefined outside a project. */
+function projectPointer(run: Run): ProjectHelp | undefined {
+  const file = run.flags.config
+    ? resolve(run.cwd, String(run.flags.config))
+    : findConfigFile(run.cwd);
+  if (!file) return undefined;
+  return {
+    file: displayPath(file, run.cwd),
+    renderers: [],
+    managers: [],
+    note: "`nix2dream help` lists its renderers, managers and their actions.",
+  };
+}
+
+/** The config as `nix2dream help` describes it; never fails (help must work with a broken config). */
 async function projectForHelp(run: Run): Promise<ProjectHelp | undefined> {
   try {
     const p = await projectFor(run);
@@ -291,6 +303,7 @@ async function projectForHelp(run: Run): Promise<ProjectHelp | undefined> {
 async function managerHelp(action: string, run: Run): Promise<string> {
   try {
     const project = await projectFor(run);
+    const { selectManager } = await projectModule();
     const manager = selectManager(project, run.flags.manager as string | undefined);
     const description = manager.descriptions?.[action];
     if (!manager.actions[action]) {
@@ -310,7 +323,10 @@ interface Rendered {
   result: RenderResult;
 }
 
-function renderWith(renderer: Renderer, project: Project): Rendered {
+/** Core's output checks (`checkedRenderResult`), passed in: core loads with the project. */
+type Check = (renderer: string, deployment: Project["deployment"], r: RenderResult) => RenderResult;
+
+function renderWith(renderer: Renderer, project: Project, check: Check): Rendered {
   let result: RenderResult;
   try {
     result = renderer.render(project.deployment);
@@ -331,7 +347,7 @@ function renderWith(renderer: Renderer, project: Project): Rendered {
   }
   checkArtifactPaths(result.artifacts, renderer.name);
   // Core's output checks, for renderers not made with defineRenderer (applied once either way).
-  result = checkedRenderResult(renderer.name, project.deployment, result);
+  result = check(renderer.name, project.deployment, result);
   return {
     renderer,
     result: { artifacts: result.artifacts, diagnostics: result.diagnostics ?? [] },
@@ -370,8 +386,9 @@ function reportDiagnostics(project: Project, rendered: Rendered[], run: Run): vo
 
 async function renderCommand(names: string[], run: Run): Promise<number> {
   const project = await projectFor(run);
+  const { checkedRenderResult, rendererDir, selectRenderers } = await projectModule();
   const selected = selectRenderers(project, names);
-  const rendered = selected.map((r) => renderWith(r, project));
+  const rendered = selected.map((r) => renderWith(r, project, checkedRenderResult));
   reportDiagnostics(project, rendered, run);
   const written: Array<{ renderer: string; write: WriteResult; diagnostics: Diagnostic[] }> = [];
   for (const { renderer, result } of rendered) {
@@ -428,7 +445,8 @@ function printWrite(
 async function checkCommand(run: Run): Promise<number> {
   const project = await projectFor(run);
   for (const m of project.managers) rendererOf(m, project, run.cwd);
-  const rendered = project.renderers.map((r) => renderWith(r, project));
+  const { checkedRenderResult } = await projectModule();
+  const rendered = project.renderers.map((r) => renderWith(r, project, checkedRenderResult));
   const summary = {
     ok: true,
     deployment: project.deployment.name,
@@ -489,8 +507,10 @@ async function optionsCommand(run: Run): Promise<number> {
     run.stderr.write(
       `${run.err.dim(`note: no ${CONFIG_NAMES[0]} found; listing the core options only.`)}\n`,
     );
+    const { evaluate } = await projectModule();
     options = evaluate({ name: "example" } as DeploymentDefinition, undefined, run.cwd).options;
   }
+  const { optionsDocs, optionsJsonSchema } = await import("@nix2dream/modules");
   if (run.flags.schema === true) {
     run.stdout.write(`${JSON.stringify(optionsJsonSchema(options), null, 2)}\n`);
     return 0;
@@ -534,6 +554,7 @@ async function managerCommand(
 
   let project: Project;
   let manager: Manager;
+  const { rendererDir, selectManager, stateDir } = await projectModule();
   if (!spec) {
     // Not a built-in command: maybe an extra action of the manager.
     try {
@@ -589,7 +610,7 @@ async function managerCommand(
   const artifactsDir = rendererDir(project, manager.renderer);
   if (!ACTS_ON_WHAT_RUNS.has(command)) {
     const renderer = rendererOf(manager, project, run.cwd);
-    const rendered = renderWith(renderer, project);
+    const rendered = renderWith(renderer, project, (await projectModule()).checkedRenderResult);
     reportDiagnostics(project, [rendered], run);
     const w = await writeArtifacts(artifactsDir, rendered.result.artifacts, {
       owner: renderer.name,

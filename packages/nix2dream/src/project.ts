@@ -7,12 +7,17 @@ import {
   type EvaluatedDeployment,
   evaluateDeployment,
   type Manager,
-  ModuleError,
+  type ModuleError,
   type Renderer,
 } from "@nix2dream/core";
 import { optionsDocs } from "@nix2dream/modules";
 import { displayPath, type LoadedConfig, loadConfig } from "./config.js";
-import { UserError } from "./errors.js";
+import { isModuleError, shortenPaths, UserError } from "./errors.js";
+
+/** Core's output checks on a render result, for the CLI (core loads with the project). */
+export { checkedRenderResult } from "@nix2dream/core";
+export { isModuleError, shortenPaths };
+
 import { closest, closestOption } from "./suggest.js";
 
 /** An evaluated config and the directories derived from it. */
@@ -71,22 +76,8 @@ export function evaluate(
   }
 }
 
-/**
- * True for a module-system error. Checked by shape as well as by class: the config is loaded
- * through jiti, so modules it imports may carry their own copy of the `ModuleError` class.
- */
-export function isModuleError(err: unknown): err is ModuleError {
-  if (err instanceof ModuleError) return true;
-  return (
-    err instanceof Error &&
-    err.name === "ModuleError" &&
-    typeof (err as { code?: unknown }).code === "string" &&
-    Array.isArray((err as { files?: unknown }).files)
-  );
-}
-
 function moduleErrorToUserError(
-  err: ModuleError,
+  err: Pick<ModuleError, "code" | "message" | "files" | "optionPath">,
   definition: DeploymentDefinition,
   cwd: string,
 ): UserError {
@@ -120,12 +111,6 @@ function suggestOption(path: string, definition: DeploymentDefinition): string |
   } catch {
     return undefined;
   }
-}
-
-/** Replaces absolute paths under `cwd` in a message by relative ones. */
-export function shortenPaths(message: string, cwd: string): string {
-  const prefix = cwd.endsWith("/") ? cwd : `${cwd}/`;
-  return message.split(prefix).join("");
 }
 
 /** The renderers named (all when `names` is empty). */

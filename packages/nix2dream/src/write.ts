@@ -144,7 +144,9 @@ async function lstatOrNull(path: string) {
   try {
     return await lstat(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    // ENOTDIR: a parent is a file, so nothing is at `path` (the parent is checked on its own).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return null;
     throw err;
   }
 }
@@ -157,13 +159,62 @@ async function fileHash(path: string): Promise<string | null> {
   }
 }
 
+/** How many file-system calls {@link writeArtifacts} keeps in flight at once. */
+const CONCURRENCY = 32;
+
+/** Runs `f` on every item, at most `limit` at a time; resolves when all are done. */
+async function eachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  f: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await f(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Every proper parent directory of the artifact paths (`a/b/c` → `a`, `a/b`), sorted. */
+function parentsOf(paths: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const path of paths) {
+    for (let i = path.indexOf("/"); i >= 0; i = path.indexOf("/", i + 1)) out.add(path.slice(0, i));
+  }
+  return [...out].sort();
+}
+
+/** Writes every artifact (content, then mode) under `staging` and returns the manifest. */
+async function stage(staging: string, sorted: readonly Artifact[]): Promise<Manifest> {
+  const manifest: Manifest = { version: 1, files: {} };
+  for (const artifact of sorted) {
+    const mode = artifact.mode ?? DEFAULT_MODE;
+    manifest.files[artifact.path] = { sha256: sha256(artifact.content), mode: modeString(mode) };
+  }
+  // The directories first (outermost first, so no two calls create the same one), then the files.
+  const dirs = parentsOf(sorted.map((a) => a.path));
+  const depths = [...new Set(dirs.map((d) => d.split("/").length))].sort((a, b) => a - b);
+  for (const depth of depths) {
+    const level = dirs.filter((d) => d.split("/").length === depth);
+    await eachLimit(level, CONCURRENCY, (d) => mkdir(join(staging, d)).then(() => undefined));
+  }
+  await eachLimit(sorted, CONCURRENCY, async (artifact) => {
+    const staged = join(staging, artifact.path);
+    await writeFile(staged, artifact.content);
+    await chmod(staged, artifact.mode ?? DEFAULT_MODE); // writeFile's mode is filtered by the umask
+  });
+  await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
 /**
  * Writes `artifacts` into `dir` as one set. Every file is first written to a temporary directory
  * beside `dir` (same filesystem) and then renamed into place, so a failure while writing leaves
  * the previous render untouched. A manifest (`.nix2dream-manifest.json`: relative paths, sha256,
  * mode) records what was written; files the previous manifest lists that this render no longer
  * produces are removed, unless they were changed since. Files nix2dream did not write are never
- * touched. Modes come from `Artifact.mode` (default `0o644`).
+ * touched. Modes come from `Artifact.mode` (default `0o644`). File-system calls run concurrently
+ * (up to 32 at a time) within each step; the steps stay in this order.
  *
  * @throws {UserError} `ARTIFACT_PATH` when a path is absolute, escapes `dir`, or collides.
  */
@@ -178,64 +229,28 @@ export async function writeArtifacts(
   await removeAbandonedStaging(dir);
   const staging = await mkdtemp(join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-`));
   try {
-    const manifest: Manifest = { version: 1, files: {} };
-    for (const artifact of sorted) {
-      const staged = join(staging, artifact.path);
-      const mode = artifact.mode ?? DEFAULT_MODE;
-      await mkdir(dirname(staged), { recursive: true });
-      await writeFile(staged, artifact.content);
-      await chmod(staged, mode); // writeFile's mode is filtered by the umask
-      manifest.files[artifact.path] = { sha256: sha256(artifact.content), mode: modeString(mode) };
-    }
-    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
-    await writeFile(join(staging, MANIFEST_FILE), manifestText);
-
+    const manifest = await stage(staging, sorted);
     await mkdir(dir, { recursive: true });
     const previous = await readManifest(dir);
     const stale = Object.keys(previous.files)
       .filter((p) => !(p in manifest.files))
       .sort();
-    const removed: string[] = [];
-    const kept: string[] = [];
+    const removed = new Set<string>();
+    const kept = new Set<string>();
     const removeIfUnchanged = async (path: string) => {
       const target = join(dir, path);
       const st = await lstatOrNull(target);
       if (!st) return;
       if (st.isFile() && (await fileHash(target)) === previous.files[path]?.sha256) {
         await unlink(target);
-        removed.push(path);
+        removed.add(path);
       } else {
-        kept.push(path);
+        kept.add(path);
       }
     };
 
-    // Check every target before the first rename: parents must be real directories inside
-    // `dir` (a symlinked parent could point anywhere), targets must not be directories.
-    for (const artifact of sorted) {
-      const segments = artifact.path.split("/");
-      for (let i = 1; i < segments.length; i++) {
-        const parent = segments.slice(0, i).join("/");
-        const st = await lstatOrNull(join(dir, parent));
-        if (!st || st.isDirectory()) continue;
-        if (stale.includes(parent) && st.isFile()) {
-          await removeIfUnchanged(parent); // an old file now in the way of a new directory
-          if (!(await lstatOrNull(join(dir, parent)))) continue;
-        }
-        throw new UserError(
-          "ARTIFACT_PATH",
-          `Cannot write \`${artifact.path}\` into ${dir}: \`${parent}\` exists and is not a directory. Nothing was written.`,
-        );
-      }
-      const st = await lstatOrNull(join(dir, artifact.path));
-      if (st?.isDirectory()) {
-        throw new UserError(
-          "ARTIFACT_PATH",
-          `Cannot write \`${artifact.path}\` into ${dir}: a directory is in the way. Nothing was written.`,
-        );
-      }
-    }
-
-    for (const artifact of sorted) {
+    await checkTargets(dir, sorted, new Set(stale), removeIfUnchanged);
+    await eachLimit(sorted, CONCURRENCY, async (artifact) => {
       const target = join(dir, artifact.path);
       const entry = manifest.files[artifact.path] as ManifestEntry;
       const st = await lstatOrNull(target);
@@ -244,22 +259,60 @@ export async function writeArtifacts(
         modeString(st.mode) === entry.mode &&
         (await fileHash(target)) === entry.sha256
       ) {
-        continue; // identical: keep the file (and its mtime) as it is
+        return; // identical: keep the file (and its mtime) as it is
       }
       await mkdir(dirname(target), { recursive: true });
       await rename(join(staging, artifact.path), target);
-    }
+    });
     await rename(join(staging, MANIFEST_FILE), join(dir, MANIFEST_FILE));
 
-    for (const path of stale) {
-      if (removed.includes(path) || kept.includes(path)) continue;
-      await removeIfUnchanged(path);
-    }
-    for (const path of removed) await removeEmptyParents(dir, path);
+    const left = stale.filter((path) => !removed.has(path) && !kept.has(path));
+    await eachLimit(left, CONCURRENCY, removeIfUnchanged);
+    const gone = [...removed].sort();
+    for (const path of gone) await removeEmptyParents(dir, path);
 
-    return { dir, written: sorted.map((a) => a.path), removed, kept };
+    return { dir, written: sorted.map((a) => a.path), removed: gone, kept: [...kept].sort() };
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Checks every target before the first rename: parents must be real directories inside `dir`
+ * (a symlinked parent could point anywhere), targets must not be directories. A stale file of
+ * the previous render in the way of a new directory is removed (when unchanged).
+ */
+async function checkTargets(
+  dir: string,
+  sorted: readonly Artifact[],
+  stale: ReadonlySet<string>,
+  removeIfUnchanged: (path: string) => Promise<void>,
+): Promise<void> {
+  const parents = parentsOf(sorted.map((a) => a.path));
+  const stats = new Map<string, Awaited<ReturnType<typeof lstatOrNull>>>();
+  await eachLimit([...parents, ...sorted.map((a) => a.path)], CONCURRENCY, async (path) => {
+    stats.set(path, await lstatOrNull(join(dir, path)));
+  });
+  for (const parent of parents) {
+    const st = stats.get(parent);
+    if (!st || st.isDirectory()) continue;
+    if (stale.has(parent) && st.isFile()) {
+      await removeIfUnchanged(parent); // an old file now in the way of a new directory
+      if (!(await lstatOrNull(join(dir, parent)))) continue;
+    }
+    const artifact = sorted.find((a) => a.path.startsWith(`${parent}/`)) as Artifact;
+    throw new UserError(
+      "ARTIFACT_PATH",
+      `Cannot write \`${artifact.path}\` into ${dir}: \`${parent}\` exists and is not a directory. Nothing was written.`,
+    );
+  }
+  for (const artifact of sorted) {
+    if (stats.get(artifact.path)?.isDirectory()) {
+      throw new UserError(
+        "ARTIFACT_PATH",
+        `Cannot write \`${artifact.path}\` into ${dir}: a directory is in the way. Nothing was written.`,
+      );
+    }
   }
 }
 

@@ -421,11 +421,21 @@ describe("help and version", () => {
     expect(r.stdout).toContain("EXAMPLES");
   });
 
-  it("shows the renderers and managers of the project in --help", async () => {
+  it("shows the renderers and managers of the project in `help`", async () => {
     const dir = await project({ "nix2dream.config.ts": basic });
-    const r = cli(dir, ["--help"]);
+    const r = cli(dir, ["help"]);
     expect(r.stdout).toContain("renderers: files");
     expect(r.stdout).toContain("greet      say hello");
+  });
+
+  it("names the project in --help without loading its config", async () => {
+    // A config that would throw when loaded: --help must not notice.
+    const dir = await project({ "nix2dream.config.ts": 'throw new Error("loaded");\n' });
+    const r = cli(dir, ["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("THIS PROJECT (nix2dream.config.ts)");
+    expect(r.stdout).toContain("`nix2dream help` lists its renderers, managers and their actions.");
+    expect(r.stdout).not.toContain("could not be loaded");
   });
 
   it("prints the help when run without a command", async () => {
@@ -437,7 +447,7 @@ describe("help and version", () => {
 
   it("still prints the help when the config is broken, and says so", async () => {
     const dir = await project({ "nix2dream.config.ts": "export default {,};\n" });
-    const r = cli(dir, ["--help"]);
+    const r = cli(dir, ["help"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("COMMANDS");
     expect(r.stdout).toContain("The config could not be loaded; `nix2dream check` says why.");

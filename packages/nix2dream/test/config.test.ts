@@ -1,14 +1,19 @@
-import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { findConfigFile, loadConfig } from "../src/config.js";
+import { configCacheDir, findConfigFile, loadConfig } from "../src/config.js";
 
 let root: string;
+const savedCacheDir = process.env.NIX2DREAM_CACHE_DIR;
 beforeEach(async () => {
   root = await realpath(await mkdtemp(join(tmpdir(), "nix2dream-config-")));
+  // The compiled configs of these tests go under `root`, removed with it.
+  process.env.NIX2DREAM_CACHE_DIR = join(root, "cache");
 });
 afterEach(async () => {
+  if (savedCacheDir === undefined) delete process.env.NIX2DREAM_CACHE_DIR;
+  else process.env.NIX2DREAM_CACHE_DIR = savedCacheDir;
   await rm(root, { recursive: true, force: true });
 });
 
@@ -79,6 +84,27 @@ describe("loadConfig", () => {
     await expect(loadConfig({ cwd: root, configFile: "nope.ts" })).rejects.toThrow(
       /nope\.ts \(from --config\) does not exist/,
     );
+  });
+});
+
+describe("the compiled-config cache", () => {
+  it("is in the nearest node_modules/.cache, else the user's cache directory", async () => {
+    const file = join(root, "app", "nix2dream.config.ts");
+    expect(configCacheDir(file, { XDG_CACHE_HOME: "/xdg" })).toBe("/xdg/nix2dream");
+    await mkdir(join(root, "node_modules"), { recursive: true });
+    expect(configCacheDir(file, {})).toBe(join(root, "node_modules", ".cache", "nix2dream"));
+    expect(configCacheDir(file, { NIX2DREAM_CACHE_DIR: "/c" })).toBe("/c");
+    expect(configCacheDir(file, { NIX2DREAM_CACHE_DIR: "off" })).toBe(false);
+  });
+
+  it("keeps compiled code out of the sources and recompiles an edited config", async () => {
+    const file = join(root, "nix2dream.config.ts");
+    await writeFile(file, 'const n: string = "one";\nexport default { name: n };\n');
+    expect((await loadConfig({ cwd: root })).value).toEqual({ name: "one" });
+    expect((await readdir(join(root, "cache"))).length).toBeGreaterThan(0);
+    expect((await readdir(root)).sort()).toEqual(["cache", "nix2dream.config.ts"]);
+    await writeFile(file, 'const n: string = "two";\nexport default { name: n };\n');
+    expect((await loadConfig({ cwd: root })).value).toEqual({ name: "two" });
   });
 });
 

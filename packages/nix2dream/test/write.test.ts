@@ -48,6 +48,31 @@ describe("writeArtifacts", () => {
     });
   });
 
+  it("writes and replaces many files in nested directories, concurrently, as one set", async () => {
+    // More files than calls in flight, several levels deep, so the steps overlap.
+    const set = (version: string, count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        path: `d${i % 7}/e${i % 3}/f${i}.txt`,
+        content: `${version} ${i}\n`,
+        mode: i % 2 ? 0o755 : 0o600,
+      }));
+    await writeArtifacts(dir, set("one", 200));
+    const result = await writeArtifacts(dir, set("two", 150));
+    expect(result.written).toHaveLength(150);
+    expect(result.removed).toEqual(
+      set("one", 200)
+        .slice(150)
+        .map((a) => a.path)
+        .sort(),
+    );
+    for (const a of set("two", 150)) {
+      expect(await readFile(join(dir, a.path), "utf8")).toBe(a.content);
+      expect((await stat(join(dir, a.path))).mode & 0o777).toBe(a.mode);
+    }
+    expect(Object.keys((await readManifest(dir)).files)).toHaveLength(150);
+    expect((await readdir(join(dir, ".."))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+
   it("removes a stale file it wrote before, and the directory that held it", async () => {
     await writeArtifacts(dir, [
       { path: "keep", content: "1" },

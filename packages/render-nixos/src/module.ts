@@ -111,6 +111,8 @@ export function recursiveUpdate(
 class Interpolations {
   private readonly stem: string;
   private readonly exprs: string[] = [];
+  // Index of each expression in `exprs`: a lookup per marker, not a scan (one per service).
+  private readonly indexOf = new Map<string, number>();
   constructor(userText: string) {
     let stem = "NIX2DREAMEXPR";
     while (userText.includes(stem)) stem += "Q";
@@ -118,8 +120,11 @@ class Interpolations {
   }
   /** A marker standing for the Nix expression `code` inside a string. */
   marker(code: string): string {
-    let i = this.exprs.indexOf(code);
-    if (i < 0) i = this.exprs.push(code) - 1;
+    let i = this.indexOf.get(code);
+    if (i === undefined) {
+      i = this.exprs.push(code) - 1;
+      this.indexOf.set(code, i);
+    }
     return `${this.stem}${i}x`;
   }
   /** A string as Nix data: unchanged, or a `nixExpr` interpolating the expressions it marks. */

@@ -135,6 +135,8 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
     }
     services.push(s);
   }
+  // Looked up once per reference and dependency: a set, not a scan of every service.
+  const rendered = new Set(services);
 
   const resolverFor = (from: string): RefResolver => {
     const seen = new Set<string>();
@@ -148,7 +150,7 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
     };
     return (r) => {
       const target = d.services[r.service];
-      if (!target || !services.includes(target)) {
+      if (!target || !rendered.has(target)) {
         return missing(r, `service \`${r.service}\` is not in the rendered deployment`);
       }
       switch (r.kind) {
@@ -273,7 +275,7 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
     const dependsOn: PlannedProcess["dependsOn"] = {};
     for (const [dep, condition] of Object.entries(s.dependsOn)) {
       const target = d.services[dep];
-      if (target && services.includes(target)) dependsOn[dep] = condition;
+      if (target && rendered.has(target)) dependsOn[dep] = condition;
       else
         warn(
           name,
