@@ -276,6 +276,11 @@ export class Thunk<T> {
     return this.state === 2;
   }
 
+  /** Whether the computation has been started (or finished, or failed). */
+  get started(): boolean {
+    return this.state !== 0;
+  }
+
   /** Forgets a computed result so it is recomputed on next use (to save memory). */
   reset(): void {
     if (this.state === 2) {

@@ -1,6 +1,7 @@
 import { isAbsolute, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OptionsTree } from "./option.js";
+import type { IfProp, MergeProp, OrderProp, OverrideProp } from "./props.js";
 import type { OptionType } from "./types.js";
 
 /** Arguments a function module receives. */
@@ -32,8 +33,22 @@ export interface ModuleObject {
   [shorthand: string]: unknown;
 }
 
-/** A module: an object, or a function of {@link ModuleArgs} returning one. */
-export type Module = ModuleObject | ((args: ModuleArgs) => ModuleObject);
+/**
+ * A module that is a property around config — `mkIf(cond, { … })`, `mkForce({ … })`,
+ * `mkMerge([…])` — is config, the property pushed down onto each definition (as in NixOS).
+ */
+export type ConfigProperty = IfProp | MergeProp | OverrideProp | OrderProp;
+
+/**
+ * A module: an object, a config property, or a function of {@link ModuleArgs} returning one.
+ * A function module is given the arguments it reads: `config`, `options`, `lib`, `name` (in a
+ * submodule), `specialArgs`, then `_module.args`; reading one nobody provides is a
+ * `MISSING_ARGUMENT` error (test for an optional one with `"x" in args`).
+ */
+export type Module =
+  | ModuleObject
+  | ConfigProperty
+  | ((args: ModuleArgs) => ModuleObject | ConfigProperty);
 
 export const RESERVED_KEYS = new Set([
   "key",
