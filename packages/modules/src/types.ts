@@ -802,15 +802,20 @@ function submodule<const M extends Module>(
   return submoduleWith<SubmoduleValue<M>>({ modules: mods, shorthandOnlyDefinesConfig: true });
 }
 
-/** A type-mismatch error for `def` against `type` at `loc`. */
-export function typeMismatch(loc: string[], type: OptionType, def: Definition): ModuleError {
-  const extra = type.explain?.(def.value);
+/** A type-mismatch error for `def` (or every rejected definition) against `type` at `loc`. */
+export function typeMismatch(
+  loc: string[],
+  type: OptionType,
+  def: Definition | readonly Definition[],
+): ModuleError {
+  const defs = Array.isArray(def) ? (def as readonly Definition[]) : [def as Definition];
+  const first = defs[0] as Definition;
+  const extra = defs.length === 1 ? type.explain?.(first.value) : undefined;
+  const got = defs.map((d) => `${showValue(d.value)} (${kindOf(d.value)}) in ${d.file}`).join(", ");
   return new ModuleError(
     "TYPE_MISMATCH",
-    `The option \`${showPath(loc)}\` has a value of the wrong type: expected ${type.description}, got ${showValue(
-      def.value,
-    )} (${kindOf(def.value)}) in ${def.file}${extra ? `; ${extra}` : "."}`,
-    { optionPath: showPath(loc), files: [def.file] },
+    `The option \`${showPath(loc)}\` has a value of the wrong type: expected ${type.description}, got ${got}${extra ? `; ${extra}` : "."}`,
+    { optionPath: showPath(loc), files: defs.map((d) => d.file) },
   );
 }
 
