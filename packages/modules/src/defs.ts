@@ -279,7 +279,8 @@ function shownDefinition(d: RawDef, loc: string[]): string {
   try {
     return showValue(forceStructure(d, loc));
   } catch (e) {
-    return `<a value that throws: ${e instanceof Error ? e.message : String(e)}>`;
+    const cause = e instanceof ModuleError && e.cause !== undefined ? e.cause : e;
+    return `<a value that throws: ${cause instanceof Error ? cause.message : String(cause)}>`;
   }
 }
 

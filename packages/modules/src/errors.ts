@@ -45,10 +45,13 @@ export class ModuleError extends Error {
 
 const SIMPLE_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 
+/** Placeholders in option paths: `<name>` (attrsOf), `<function body>` (functionTo). */
+const PLACEHOLDER = /^<[a-z ]+>$/;
+
 /** Renders an option path like Nix's `showOption`: `services."my.app".port`. */
 export function showPath(loc: readonly string[]): string {
   return loc
-    .map((p) => (SIMPLE_NAME.test(p) || p === "<name>" || p === "*" ? p : JSON.stringify(p)))
+    .map((p) => (SIMPLE_NAME.test(p) || PLACEHOLDER.test(p) || p === "*" ? p : JSON.stringify(p)))
     .join(".");
 }
 

@@ -21,12 +21,17 @@ export interface ModuleArgs {
 
 /** A module as an object. Keys other than the reserved ones are config (the Nix shorthand). */
 export interface ModuleObject {
-  /** Deduplication key; modules with equal keys are imported once. */
-  key?: string;
+  /**
+   * Deduplication key; modules with equal keys are imported once (a number is its string).
+   * Without one, a module with its own `file` is imported once per identity and any other
+   * module counts wherever it is imported (as Nix keys anonymous modules by position).
+   */
+  key?: string | number;
   /** The file this module lives in, used in every message about its declarations and definitions. */
   file?: string;
   imports?: Module[];
-  disabledModules?: Array<string | Module>;
+  /** Modules to leave out, by module value, by key, or by file (also relative to `specialArgs.modulesPath`). */
+  disabledModules?: Array<string | number | Module>;
   options?: OptionsTree;
   config?: unknown;
   freeformType?: OptionType;

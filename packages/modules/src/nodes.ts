@@ -197,7 +197,9 @@ export class OptNodeImpl extends Thunk<unknown> {
    * by the same module's second call (`next`), unless the option has been used already.
    */
   replaceDeclaration(old: object, next: object): void {
-    if (this.started || this.#info || this.#option) return;
+    // Its value or definitions were computed with the first declaration: keep it. (An `options`
+    // record alone reads nothing of the declaration until one of its fields is read.)
+    if (this.started || this.#info) return;
     this.#src.replace(old as OptionDeclaration, next as OptionDeclaration);
   }
 
