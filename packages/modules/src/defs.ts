@@ -211,7 +211,7 @@ function checkSameImports(file: string, first: unknown[], second: unknown[]): vo
   if (first.length === second.length && first.every((m, i) => m === second[i])) return;
   throw new ModuleError(
     "INFINITE_RECURSION",
-    `The imports of the module in ${file} depend on config or on an argument from \`_module.args\` (they differ between its call before config exists and its call after; Nix: infinite recursion). Import modules unconditionally and put the condition in their config (\`mkIf\`).`,
+    `The imports of the module in ${file} depend on config or on an argument from \`_module.args\`: they differ between its call before config exists and its call after (Nix: infinite recursion). Import the same module values on every call — defined outside the module function, not built in it — and put conditions in their config (\`mkIf\`).`,
     { files: [file] },
   );
 }
