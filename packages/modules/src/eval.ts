@@ -360,9 +360,12 @@ export function evalCore(
  * `config` is lazy: each option is computed on first read (use {@link forceDeep} to force all).
  * Throws {@link ModuleError} for undeclared options, malformed modules and missing module
  * arguments right away; value errors (types, conflicts, cycles) surface when the value is read.
+ * `type` (not enumerable) is the submodule type of these modules, to declare an option with.
  */
 // biome-ignore lint/suspicious/noExplicitAny: untyped callers get an untyped config, as in the contract
-export function evalModules<C = any>(args: EvalModulesArgs): { config: C; options: any } {
+export function evalModules<C = any>(
+  args: EvalModulesArgs,
+): { config: C; options: any; type: OptionType } {
   if (!args || !Array.isArray(args.modules)) {
     throw new ModuleError("INVALID_MODULE", "evalModules needs `{ modules: [...] }`.");
   }
@@ -378,8 +381,13 @@ export function evalModules<C = any>(args: EvalModulesArgs): { config: C; option
     {
       options: { get: () => r.options, enumerable: true },
       _type: { value: "configuration", enumerable: false },
+      type: {
+        get: () =>
+          types.submoduleWith({ modules: args.modules, specialArgs: args.specialArgs ?? {} }),
+        enumerable: false,
+      },
     },
-  ) as { config: C; options: unknown };
+  ) as { config: C; options: unknown; type: OptionType };
 }
 
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */

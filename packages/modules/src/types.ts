@@ -956,6 +956,24 @@ function sized(bits: number, signed: boolean): OptionType<number> {
   return t;
 }
 
+/**
+ * A module kept as a value, to be imported elsewhere (NixOS `deferredModule`): definitions merge
+ * into one module importing each, located as `<file>, via option <path>` in messages.
+ */
+const deferredModule: OptionType<Module> = mkOptionType<Module>({
+  name: "deferredModule",
+  description: "module",
+  zod: z.any(),
+  check: (v) => isAttrs(v) || typeof v === "function",
+  merge: (loc, defs) => ({
+    imports: defs.map((d) => ({
+      file: `${d.file}, via option ${showPath(loc)}`,
+      imports: [d.value as Module],
+    })),
+  }),
+  mergeType: (other) => (other.name === "deferredModule" ? deferredModule : undefined),
+});
+
 /** The built-in option types. */
 export const types = {
   str,
@@ -978,6 +996,7 @@ export const types = {
   lazyAttrsOf: memoByElem(lazyAttrsOf) as typeof lazyAttrsOf,
   submodule,
   submoduleWith,
+  deferredModule,
   functionTo,
   coercedTo,
   nonEmptyListOf,

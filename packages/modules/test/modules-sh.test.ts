@@ -363,8 +363,32 @@ describe("modules.sh: submoduleWith", () => {
       "submodule",
     );
   });
+  it("the type of an evaluation declares a submodule option (evalModules(…).type)", () => {
+    expect(value("submodule.inner", f.declareSubmoduleViaEvalModules)).toBe(true);
+    expect(value("submodule.outer", f.declareSubmoduleViaEvalModules)).toBe(true);
+    expect(evaluate(f.declareSubmoduleViaEvalModules).options.submodule.type.description).toBe(
+      "submodule",
+    );
+  });
   it("the file of a definition reaches the submodule's options", () =>
     expect(value("submodule.internalFiles", f.submoduleFiles)).toEqual(["the-file.ts"]));
+});
+
+describe("modules.sh: deferredModule", () => {
+  it("the default module is merged into every node", () =>
+    expect(value("nodes.foo.settingsDict.c", f.deferredModule)).toBe("beta"));
+  it("an error in the default module names the file it was defined in, via the option", () => {
+    const e = failure("nodes.foo.bottom", f.deferredModule);
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.message).toContain(
+      'got "bogus" (a string) in the-file-that-contains-the-bad-config.ts, via option default',
+    );
+  });
+  it("a deferred module that is not a module names its file, via the option", () => {
+    const e = failure("result", f.deferredModuleError);
+    expect(e.message).toContain(`${file("deferred-module-error.ts")}, via option deferred`);
+    expect(e.message).toContain("not a module object");
+  });
 });
 
 describe("modules.sh: definitions conditional on option existence", () => {
