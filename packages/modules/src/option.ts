@@ -65,7 +65,9 @@ export type InferOptions<O> = {
       : unknown;
 };
 
-const SOURCE: unique symbol = Symbol("nix2dream.modules.optionSource");
+// Global (Symbol.for), as the brand: a plugin may bring its own copy of this package, and the
+// engine must read the declarations that copy's mkOption made.
+const SOURCE: unique symbol = Symbol.for("nix2dream.modules.optionSource");
 
 /**
  * What `mkOption` returns: the caller's object behind getters, so no field is read (no getter of
@@ -129,7 +131,8 @@ export function mkOption<T, R>(decl: MkOptionArgs<T, R> = {}): OptionDeclaration
 /** Whether the declaration sets `field` at all (`default: undefined` counts), without reading it. */
 export function declares(decl: OptionDeclaration, field: keyof MkOptionArgs<unknown>): boolean {
   const source = (decl as unknown as OptionDecl)[SOURCE];
-  return source !== undefined && Object.hasOwn(source, field);
+  // A declaration from an older copy of this package has its fields as its own.
+  return Object.hasOwn(source ?? decl, field);
 }
 
 export function isOptionDeclaration(v: unknown): v is OptionDeclaration {

@@ -163,3 +163,21 @@ describe("readOnly", () => {
     expect(e.code).toBe("READ_ONLY");
   });
 });
+
+describe("declarations made by another copy of this package", () => {
+  // A plugin may bring its own copy of @nix2dream/modules (the CLI loads configs with jiti).
+  it("a declaration from the built copy keeps its default", async () => {
+    const other = await import("../dist/index.js");
+    const decl = other.mkOption({ type: other.types.str, default: "# header" });
+    expect(cfg({ options: { header: decl } }).header).toBe("# header");
+  });
+  it("a declaration with its fields as its own (an older copy) keeps its default", () => {
+    const older = {
+      _type: "option",
+      [Symbol.for("nix2dream.modules.option")]: true,
+      type: types.str,
+      default: "# header",
+    };
+    expect(cfg({ options: { header: older as never } }).header).toBe("# header");
+  });
+});
