@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HOLE } from "./args.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
 import {
@@ -743,7 +744,12 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
     description: spec.description ?? "submodule",
     zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"])),
     check: (v) => isAttrs(v) || typeof v === "function",
-    merge: (loc, defs) => evalSubmodule(modules, specialArgs, shorthand, loc, defs) as T,
+    merge: (loc, defs) => {
+      // Built by a module's first call, before config existed, and used before its second
+      // call replaced it: say so rather than take the placeholder for `true`.
+      if ((shorthand as unknown) === HOLE) throw placeholderInType(loc);
+      return evalSubmodule(modules, specialArgs, shorthand, loc, defs) as T;
+    },
     // As NixOS: `{}`, not evaluated through the submodule's options.
     emptyValue: EMPTY_ATTRS,
     getSubOptions: (loc) => subOptionsOf(modules, specialArgs, loc),
@@ -800,6 +806,14 @@ function submodule<const M extends Module>(
 ): OptionType<SubmoduleValue<M>> {
   const mods = (Array.isArray(module) ? module : [module]) as Module[];
   return submoduleWith<SubmoduleValue<M>>({ modules: mods, shorthandOnlyDefinesConfig: true });
+}
+
+function placeholderInType(loc: string[]): ModuleError {
+  return new ModuleError(
+    "INVALID_MODULE",
+    `The submodule type of \`${showPath(loc)}\` was built from config read when its module was called, and \`${showPath(loc)}\` is read while modules are still being called again. Build the type lazily: \`get type() { return types.submoduleWith({ … }) }\`.`,
+    { optionPath: showPath(loc) },
+  );
 }
 
 /** A type-mismatch error for `def` (or every rejected definition) against `type` at `loc`. */

@@ -239,3 +239,23 @@ describe("gap 10: missing features", () => {
     expect(forceDeep(cfg(assertionsModule)).assertions).toEqual([]);
   });
 });
+
+describe("gap 9, when the placeholder would be used", () => {
+  it("a submodule type built from config at call time and used during the second calls fails clearly", () => {
+    const m: Module = ({ config }) => ({
+      options: {
+        sub: mkOption({
+          type: types.submoduleWith({ modules: [], shorthandOnlyDefinesConfig: config.flag }),
+          default: {},
+        }),
+        flag: mkOption({ type: types.bool, default: false }),
+        copy: mkOption({ default: null }),
+      },
+      // Reads `sub` while this module is called the second time, before its declarations are replaced.
+      config: { copy: Object.keys(config.sub).length },
+    });
+    const e = err(() => cfg(m));
+    expect(e.code).toBe("INVALID_MODULE");
+    expect(e.message).toContain("get type()");
+  });
+});
