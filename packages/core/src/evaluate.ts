@@ -145,7 +145,7 @@ function splitPlugins(
 interface OptionLike {
   _type: "option";
   path: string;
-  files: string[];
+  definitionFiles: string[];
   type: { name: string; nestedTypes?: Record<string, { name: string }> };
   definitionsWithLocations: Array<{ file: string; value: unknown }>;
 }
@@ -163,8 +163,9 @@ function isOption(v: unknown): v is OptionLike {
 function collectFiles(tree: unknown, prefix: string, out: Record<string, string[]>): void {
   if (typeof tree !== "object" || tree === null) return;
   if (isOption(tree)) {
-    const files = tree.files;
-    // `files` is a fresh list on every read: no copy needed.
+    // Every defining file, winning or not (`files` has only the winning ones, as NixOS).
+    const files = tree.definitionFiles;
+    // A fresh list on every read: no copy needed.
     if (files.length > 0) out[prefix] = files;
     if (isSetType(tree.type)) {
       // Attribute-set options (env, ports, ...): which files defined each key.

@@ -45,10 +45,13 @@ export class ModuleError extends Error {
 
 const SIMPLE_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 
+/** Placeholders in option paths: `<name>` (attrsOf), `<function body>` (functionTo). */
+const PLACEHOLDER = /^<[a-z ]+>$/;
+
 /** Renders an option path like Nix's `showOption`: `services."my.app".port`. */
 export function showPath(loc: readonly string[]): string {
   return loc
-    .map((p) => (SIMPLE_NAME.test(p) || p === "<name>" || p === "*" ? p : JSON.stringify(p)))
+    .map((p) => (SIMPLE_NAME.test(p) || PLACEHOLDER.test(p) || p === "*" ? p : JSON.stringify(p)))
     .join(".");
 }
 
@@ -138,6 +141,23 @@ export function editDistance(a: string, b: string): number {
     }
   }
   return prev[b.length] as number;
+}
+
+/**
+ * Every candidate close enough to `name` to be a likely typo, closest first (for "did you
+ * mean"). Close means within a third of the last path segment's length (at least 2) edits.
+ */
+export function closeMatches(name: string, candidates: Iterable<string>): string[] {
+  const last = name.slice(name.lastIndexOf(".") + 1);
+  const limit = Math.max(2, Math.floor(last.length / 3));
+  const lname = name.toLowerCase();
+  const found: { c: string; d: number }[] = [];
+  for (const c of candidates) {
+    const d = editDistance(lname, c.toLowerCase());
+    if (d <= limit) found.push({ c, d });
+  }
+  found.sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : a.c > b.c ? 1 : 0));
+  return found.map((f) => f.c);
 }
 
 /** The closest candidate to `name`, if it is close enough to be a likely typo. */

@@ -147,7 +147,12 @@ export function mkAliasOptionModule(from: string[], to: string[]): Module {
   return doRename(from, to, false, true);
 }
 
-/** Declares `path` as removed: defining it is a `REMOVED_OPTION` error carrying the instructions. */
+/**
+ * Declares `path` as removed (NixOS `mkRemovedOptionModule`): a definition of it is a failed
+ * assertion (see {@link checkAssertions}; {@link assertionsModule} is imported) whose message
+ * names the defining files and carries `replacementInstructions`; reading the option is a
+ * `REMOVED_OPTION` error. Nothing else about the evaluation changes.
+ */
 export function mkRemovedOptionModule(path: string[], replacementInstructions: string): Module {
   const decl = mkOption({
     visible: false,
@@ -155,7 +160,25 @@ export function mkRemovedOptionModule(path: string[], replacementInstructions: s
     description: `Removed. ${replacementInstructions}`,
   });
   Object.defineProperty(decl, REMOVED, { value: replacementInstructions, enumerable: false });
-  return { options: setAttrByPath(path, { value: decl }) as ModuleObject["options"] };
+  return ({ options }: ModuleArgs): ModuleObject => {
+    const opt = () => getAttrByPath(options, path) as OptionView;
+    return {
+      imports: [assertionsModule],
+      options: setAttrByPath(path, { value: decl }) as ModuleObject["options"],
+      config: {
+        assertions: [
+          {
+            get assertion() {
+              return !opt().isDefined;
+            },
+            get message() {
+              return `The option definition \`${showPath(path)}\` in ${showFiles(opt().files)} no longer has any effect; please remove it.\n${replacementInstructions}`;
+            },
+          },
+        ],
+      },
+    };
+  };
 }
 
 /**

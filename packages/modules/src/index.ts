@@ -12,7 +12,13 @@ export {
   mkRemovedOptionModule,
   mkRenamedOptionModule,
 } from "./extras.js";
-export { defineModule, type Module, type ModuleArgs, type ModuleObject } from "./module.js";
+export {
+  type ConfigProperty,
+  defineModule,
+  type Module,
+  type ModuleArgs,
+  type ModuleObject,
+} from "./module.js";
 export {
   type DefinitionOf,
   defineOptions,

@@ -201,10 +201,31 @@ class MergedImpl implements Merged {
   }
   value(): unknown {
     const { type, defsFinal, loc } = this;
-    for (const d of defsFinal) if (!type.check(d.value)) throw typeMismatch(loc, type, d);
+    for (const d of defsFinal) {
+      // As NixOS, name every rejected definition, not only the first.
+      if (!type.check(d.value))
+        throw typeMismatch(
+          loc,
+          type,
+          defsFinal.filter((x) => !type.check(x.value)),
+        );
+    }
     if (type.simple && defsFinal.length === 1) return (defsFinal[0] as Definition).value;
-    return type.merge(loc, defsFinal);
+    if (defsFinal.length === 1) return type.merge(loc, defsFinal);
+    try {
+      return type.merge(loc, defsFinal);
+    } catch (e) {
+      throw withPriority(e, loc, this.highestPrio);
+    }
   }
+}
+
+/** Adds the winning priority, and how to choose, to a conflict between definitions at `loc`. */
+function withPriority(e: unknown, loc: readonly string[], priority: number): unknown {
+  if (!(e instanceof ModuleError) || e.code !== "CONFLICTING_DEFINITIONS") return e;
+  if (e.optionPath !== showPath(loc)) return e;
+  e.message += ` They all have priority ${priority} (a plain definition is 100); give one another priority to choose it, e.g. mkForce (50) or mkDefault (1000).`;
+  return e;
 }
 
 /**
@@ -274,6 +295,11 @@ export class Thunk<T> {
 
   get done(): boolean {
     return this.state === 2;
+  }
+
+  /** Whether the computation has been started (or finished, or failed). */
+  get started(): boolean {
+    return this.state !== 0;
   }
 
   /** Forgets a computed result so it is recomputed on next use (to save memory). */

@@ -1,6 +1,7 @@
 import { isAbsolute, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OptionsTree } from "./option.js";
+import type { IfProp, MergeProp, OrderProp, OverrideProp } from "./props.js";
 import type { OptionType } from "./types.js";
 
 /** Arguments a function module receives. */
@@ -20,20 +21,39 @@ export interface ModuleArgs {
 
 /** A module as an object. Keys other than the reserved ones are config (the Nix shorthand). */
 export interface ModuleObject {
-  /** Deduplication key; modules with equal keys are imported once. */
-  key?: string;
+  /**
+   * Deduplication key; modules with equal keys are imported once (a number is its string).
+   * Without one, a module with its own `file` is imported once per identity and any other
+   * module counts wherever it is imported (as Nix keys anonymous modules by position).
+   */
+  key?: string | number;
   /** The file this module lives in, used in every message about its declarations and definitions. */
   file?: string;
   imports?: Module[];
-  disabledModules?: Array<string | Module>;
+  /** Modules to leave out, by module value, by key, or by file (also relative to `specialArgs.modulesPath`). */
+  disabledModules?: Array<string | number | Module>;
   options?: OptionsTree;
   config?: unknown;
   freeformType?: OptionType;
   [shorthand: string]: unknown;
 }
 
-/** A module: an object, or a function of {@link ModuleArgs} returning one. */
-export type Module = ModuleObject | ((args: ModuleArgs) => ModuleObject);
+/**
+ * A module that is a property around config — `mkIf(cond, { … })`, `mkForce({ … })`,
+ * `mkMerge([…])` — is config, the property pushed down onto each definition (as in NixOS).
+ */
+export type ConfigProperty = IfProp | MergeProp | OverrideProp | OrderProp;
+
+/**
+ * A module: an object, a config property, or a function of {@link ModuleArgs} returning one.
+ * A function module is given the arguments it reads: `config`, `options`, `lib`, `name` (in a
+ * submodule), `specialArgs`, then `_module.args`; reading one nobody provides is a
+ * `MISSING_ARGUMENT` error (test for an optional one with `"x" in args`).
+ */
+export type Module =
+  | ModuleObject
+  | ConfigProperty
+  | ((args: ModuleArgs) => ModuleObject | ConfigProperty);
 
 export const RESERVED_KEYS = new Set([
   "key",

@@ -65,9 +65,58 @@ export type InferOptions<O> = {
       : unknown;
 };
 
+// Global (Symbol.for), as the brand: a plugin may bring its own copy of this package, and the
+// engine must read the declarations that copy's mkOption made.
+const SOURCE: unique symbol = Symbol.for("nix2dream.modules.optionSource");
+
+/**
+ * What `mkOption` returns: the caller's object behind getters, so no field is read (no getter of
+ * the caller's runs) until something uses it. The engine reads a declaration's fields only when
+ * the option is used, as Nix does.
+ */
+class OptionDecl {
+  readonly [SOURCE]: MkOptionArgs<unknown>;
+  constructor(source: MkOptionArgs<unknown>) {
+    this[SOURCE] = source;
+  }
+  get type(): OptionType<unknown> | undefined {
+    return this[SOURCE].type;
+  }
+  get default(): unknown {
+    return this[SOURCE].default;
+  }
+  get defaultText(): string | undefined {
+    return this[SOURCE].defaultText;
+  }
+  get example(): unknown {
+    return this[SOURCE].example;
+  }
+  get description(): string | undefined {
+    return this[SOURCE].description;
+  }
+  get readOnly(): boolean | undefined {
+    return this[SOURCE].readOnly;
+  }
+  get apply(): ((value: never) => unknown) | undefined {
+    return this[SOURCE].apply as ((value: never) => unknown) | undefined;
+  }
+  get internal(): boolean | undefined {
+    return this[SOURCE].internal;
+  }
+  get visible(): boolean | "shallow" | undefined {
+    return this[SOURCE].visible;
+  }
+}
+Object.defineProperties(OptionDecl.prototype, {
+  _type: { value: "option" },
+  [OPTION_BRAND]: { value: true },
+});
+
 /**
  * Declares an option. The config type is inferred from `type` (and `apply`):
- * `mkOption({ type: types.port, default: 80 })` is an `OptionDeclaration<number>`.
+ * `mkOption({ type: types.port, default: 80 })` is an `OptionDeclaration<number>`. Fields may be
+ * getters (`get default() { return config.x }`, `get type() { … }`): each is read only when the
+ * option is used.
  */
 export function mkOption<T, R>(
   decl: MkOptionArgs<T, R> & { apply: (value: T) => R },
@@ -76,18 +125,14 @@ export function mkOption<T = unknown>(
   decl?: Omit<MkOptionArgs<T, T>, "apply">,
 ): OptionDeclaration<T>;
 export function mkOption<T, R>(decl: MkOptionArgs<T, R> = {}): OptionDeclaration<R> {
-  // Fast path: plain fields are copied. A `default` getter (computed from other options)
-  // must stay lazy, so then every field is copied by descriptor.
-  const d = Object.getOwnPropertyDescriptor(decl, "default");
-  if (d?.get === undefined)
-    return { _type: "option", [OPTION_BRAND]: true, ...decl } as unknown as OptionDeclaration<R>;
-  const out: Record<string | symbol, unknown> = { _type: "option", [OPTION_BRAND]: true };
-  for (const k of Reflect.ownKeys(decl)) {
-    const kd = Object.getOwnPropertyDescriptor(decl, k) as PropertyDescriptor;
-    if (kd.get) Object.defineProperty(out, k, kd);
-    else out[k] = kd.value;
-  }
-  return out as unknown as OptionDeclaration<R>;
+  return new OptionDecl(decl as MkOptionArgs<unknown>) as unknown as OptionDeclaration<R>;
+}
+
+/** Whether the declaration sets `field` at all (`default: undefined` counts), without reading it. */
+export function declares(decl: OptionDeclaration, field: keyof MkOptionArgs<unknown>): boolean {
+  const source = (decl as unknown as OptionDecl)[SOURCE];
+  // A declaration from an older copy of this package has its fields as its own.
+  return Object.hasOwn(source ?? decl, field);
 }
 
 export function isOptionDeclaration(v: unknown): v is OptionDeclaration {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HOLE } from "./args.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
 import {
@@ -52,6 +53,12 @@ export interface OptionType<T = unknown> {
   withDeclarationFile?(file: string): OptionType<T>;
   /** True when merging a single definition returns its value unchanged. */
   readonly simple?: boolean;
+  /**
+   * The value of a `lazyAttrsOf` entry whose definitions are all disabled (`mkIf false`), as
+   * NixOS's `emptyValue`: `[]` for lists, `{}` for attribute sets and submodules, `null` for
+   * `nullOr`. Absent when the type has none (the entry is then used but not defined).
+   */
+  readonly emptyValue?: { readonly value: unknown };
   /** Phantom field carrying the value type; never present at run time. */
   readonly __value?: T;
   readonly [TYPE_BRAND]: true;
@@ -81,9 +88,15 @@ export interface OptionTypeSpec<T> {
   extendModules?: (modules: SubmoduleModule[]) => OptionType<T>;
   withDeclarationFile?: (file: string) => OptionType<T>;
   simple?: boolean;
+  emptyValue?: { readonly value: unknown };
 }
 
 const acceptAll = () => true;
+
+// Shared, frozen: an empty value is never built per use.
+const EMPTY_LIST = { value: Object.freeze([]) };
+const EMPTY_ATTRS = { value: Object.freeze({}) };
+const EMPTY_NULL = { value: null };
 
 class OptionTypeImpl<T> {
   readonly [TYPE_BRAND] = true as const;
@@ -97,6 +110,7 @@ class OptionTypeImpl<T> {
   readonly extendModules?: (modules: SubmoduleModule[]) => OptionType<T>;
   readonly withDeclarationFile?: (file: string) => OptionType<T>;
   readonly simple?: boolean;
+  readonly emptyValue?: { readonly value: unknown };
   #zod: z.ZodType | (() => z.ZodType) | undefined;
   #mergeType: ((other: OptionType) => OptionType | undefined) | undefined;
   constructor(spec: OptionTypeSpec<T>) {
@@ -110,6 +124,7 @@ class OptionTypeImpl<T> {
     if (spec.extendModules) this.extendModules = spec.extendModules;
     if (spec.withDeclarationFile) this.withDeclarationFile = spec.withDeclarationFile;
     if (spec.simple) this.simple = true;
+    if (spec.emptyValue) this.emptyValue = spec.emptyValue;
     this.#zod = spec.zod;
     this.#mergeType = spec.mergeType;
   }
@@ -330,6 +345,15 @@ function mergeAnything(loc: string[], defs: Definition[]): unknown {
     }
   }
   if (kind === "set") return mergeAttrs(loc, anything, defs, false);
+  if (kind === "list" && defs.length > 1) {
+    throw new ModuleError(
+      "CONFLICTING_DEFINITIONS",
+      `The option \`${showPath(loc)}\` has conflicting definitions (\`anything\` does not concatenate lists; use \`listOf\`): ${defs
+        .map((d) => `${showValue(d.value)} in ${d.file}`)
+        .join(", ")}.`,
+      { optionPath: showPath(loc), files: defs.map((d) => d.file) },
+    );
+  }
   if (kind === "function") {
     return (...args: unknown[]) =>
       mergeAnything(
@@ -355,6 +379,7 @@ const attrs = mkOptionType<Record<string, unknown>>({
   description: "attribute set",
   zod: z.record(z.string(), z.any()),
   check: isAttrs,
+  emptyValue: EMPTY_ATTRS,
   merge: (_loc, defs) => {
     const out: Record<string, unknown> = {};
     for (const d of defs) {
@@ -494,6 +519,7 @@ function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
     },
     getSubOptions: (loc) => elem.getSubOptions?.(loc),
     nestedTypes: { elemType: elem },
+    emptyValue: EMPTY_NULL,
     simple: elem.simple ?? false,
     mergeType: mergeElemType(self, (t) => nullOr(t), elem),
     withDeclarationFile: withFileVia((t) => nullOr(t), elem),
@@ -572,6 +598,7 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
     },
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "*"]),
     nestedTypes: { elemType: elem },
+    emptyValue: EMPTY_LIST,
     mergeType: mergeElemType(self, (t) => listOf(t), elem),
     withDeclarationFile: withFileVia((t) => listOf(t), elem),
   });
@@ -603,6 +630,7 @@ export function mergeAttrs(
         new FnThunk(kloc, () => {
           const r = mergeDefinitions(kloc, elem, kdefs);
           if (!r.isDefined) {
+            if (elem.emptyValue) return elem.emptyValue.value;
             throw new ModuleError(
               "UNDEFINED_OPTION",
               `The option \`${showPath(kloc)}\` is used but not defined (all its definitions in ${showFiles(
@@ -635,6 +663,7 @@ function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
     merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, false) as Record<string, T>,
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
     nestedTypes: { elemType: elem },
+    emptyValue: EMPTY_ATTRS,
     mergeType: mergeElemType(self, (t) => attrsOf(t), elem),
     withDeclarationFile: withFileVia((t) => attrsOf(t), elem),
   });
@@ -651,6 +680,7 @@ function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
     merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, true) as Record<string, T>,
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
     nestedTypes: { elemType: elem },
+    emptyValue: EMPTY_ATTRS,
     mergeType: mergeElemType(self, (t) => lazyAttrsOf(t), elem),
     withDeclarationFile: withFileVia((t) => lazyAttrsOf(t), elem),
   });
@@ -714,7 +744,14 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
     description: spec.description ?? "submodule",
     zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"])),
     check: (v) => isAttrs(v) || typeof v === "function",
-    merge: (loc, defs) => evalSubmodule(modules, specialArgs, shorthand, loc, defs) as T,
+    merge: (loc, defs) => {
+      // Built by a module's first call, before config existed, and used before its second
+      // call replaced it: say so rather than take the placeholder for `true`.
+      if ((shorthand as unknown) === HOLE) throw placeholderInType(loc);
+      return evalSubmodule(modules, specialArgs, shorthand, loc, defs) as T;
+    },
+    // As NixOS: `{}`, not evaluated through the submodule's options.
+    emptyValue: EMPTY_ATTRS,
     getSubOptions: (loc) => subOptionsOf(modules, specialArgs, loc),
     extendModules: (more) =>
       submoduleWith<T>({ ...spec, modules: [...modules, ...more], specialArgs }),
@@ -771,15 +808,28 @@ function submodule<const M extends Module>(
   return submoduleWith<SubmoduleValue<M>>({ modules: mods, shorthandOnlyDefinesConfig: true });
 }
 
-/** A type-mismatch error for `def` against `type` at `loc`. */
-export function typeMismatch(loc: string[], type: OptionType, def: Definition): ModuleError {
-  const extra = type.explain?.(def.value);
+function placeholderInType(loc: string[]): ModuleError {
+  return new ModuleError(
+    "INVALID_MODULE",
+    `The submodule type of \`${showPath(loc)}\` was built from config read when its module was called, and \`${showPath(loc)}\` is read while modules are still being called again. Build the type lazily: \`get type() { return types.submoduleWith({ … }) }\`.`,
+    { optionPath: showPath(loc) },
+  );
+}
+
+/** A type-mismatch error for `def` (or every rejected definition) against `type` at `loc`. */
+export function typeMismatch(
+  loc: string[],
+  type: OptionType,
+  def: Definition | readonly Definition[],
+): ModuleError {
+  const defs = Array.isArray(def) ? (def as readonly Definition[]) : [def as Definition];
+  const first = defs[0] as Definition;
+  const extra = defs.length === 1 ? type.explain?.(first.value) : undefined;
+  const got = defs.map((d) => `${showValue(d.value)} (${kindOf(d.value)}) in ${d.file}`).join(", ");
   return new ModuleError(
     "TYPE_MISMATCH",
-    `The option \`${showPath(loc)}\` has a value of the wrong type: expected ${type.description}, got ${showValue(
-      def.value,
-    )} (${kindOf(def.value)}) in ${def.file}${extra ? `; ${extra}` : "."}`,
-    { optionPath: showPath(loc), files: [def.file] },
+    `The option \`${showPath(loc)}\` has a value of the wrong type: expected ${type.description}, got ${got}${extra ? `; ${extra}` : "."}`,
+    { optionPath: showPath(loc), files: defs.map((d) => d.file) },
   );
 }
 
@@ -851,6 +901,93 @@ function enumMemo<const V extends Values>(values: V): OptionType<V[number]> {
   return t as OptionType<V[number]>;
 }
 
+/**
+ * Values of `to`, or of `from` converted with `coerce` (NixOS `coercedTo`): a definition that
+ * `from` accepts is converted before `to` checks and merges it.
+ */
+function coercedTo<A, B>(
+  from: OptionType<A>,
+  coerce: (value: A) => B,
+  to: OptionType<B>,
+): OptionType<B> {
+  assertType(from, "coercedTo");
+  assertType(to, "coercedTo");
+  if (from.extendModules) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `types.coercedTo: the type converted from must not be a submodule (it is ${from.description}).`,
+    );
+  }
+  const converted = (v: unknown): unknown => (from.check(v) ? coerce(v as A) : v);
+  return mkOptionType<B>({
+    name: "coercedTo",
+    description: `${to.description} or ${from.description} convertible to it`,
+    zod: () => z.union([to.zod, from.zod]),
+    check: (v) => (from.check(v) && to.check(coerce(v as A))) || to.check(v),
+    merge: (loc, defs) =>
+      to.merge(
+        loc,
+        defs.map((d) => ({ file: d.file, value: converted(d.value) })),
+      ),
+    getSubOptions: (loc) => to.getSubOptions?.(loc),
+    nestedTypes: { coercedType: from, finalType: to },
+    ...(to.emptyValue ? { emptyValue: to.emptyValue } : {}),
+  });
+}
+
+/** A list with at least one element in every definition; no empty value. */
+function nonEmptyListOf<T>(elem: OptionType<T>): OptionType<T[]> {
+  const list = types.listOf(elem);
+  return mkOptionType<T[]>({
+    name: "nonEmptyListOf",
+    description: `non-empty ${list.description}`,
+    zod: () => z.array(elem.zod).min(1),
+    check: (v) => Array.isArray(v) && v.length > 0,
+    merge: list.merge,
+    getSubOptions: (loc) => list.getSubOptions?.(loc),
+    nestedTypes: { elemType: elem },
+  });
+}
+
+/** Booleans merged with "or": true when any definition is true. */
+const boolByOr = mkOptionType<boolean>({
+  name: "boolByOr",
+  description: "boolean (merged using or)",
+  zod: z.boolean(),
+  check: (v) => typeof v === "boolean",
+  merge: (_loc, defs) => defs.some((d) => d.value === true),
+});
+
+function sized(bits: number, signed: boolean): OptionType<number> {
+  const lo = signed ? -(2 ** (bits - 1)) : 0;
+  const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  const t = between(
+    lo,
+    hi,
+    `${bits} bit ${signed ? "signed" : "unsigned"} integer; between ${lo} and ${hi} (both inclusive)`,
+  );
+  (t as { name: string }).name = `${signed ? "signedInt" : "unsignedInt"}${bits}`;
+  return t;
+}
+
+/**
+ * A module kept as a value, to be imported elsewhere (NixOS `deferredModule`): definitions merge
+ * into one module importing each, located as `<file>, via option <path>` in messages.
+ */
+const deferredModule: OptionType<Module> = mkOptionType<Module>({
+  name: "deferredModule",
+  description: "module",
+  zod: z.any(),
+  check: (v) => isAttrs(v) || typeof v === "function",
+  merge: (loc, defs) => ({
+    imports: defs.map((d) => ({
+      file: `${d.file}, via option ${showPath(loc)}`,
+      imports: [d.value as Module],
+    })),
+  }),
+  mergeType: (other) => (other.name === "deferredModule" ? deferredModule : undefined),
+});
+
 /** The built-in option types. */
 export const types = {
   str,
@@ -873,8 +1010,22 @@ export const types = {
   lazyAttrsOf: memoByElem(lazyAttrsOf) as typeof lazyAttrsOf,
   submodule,
   submoduleWith,
+  deferredModule,
   functionTo,
-  ints: { between: (lo: number, hi: number) => between(lo, hi), unsigned, positive },
+  coercedTo,
+  nonEmptyListOf,
+  boolByOr,
+  ints: {
+    between: (lo: number, hi: number) => between(lo, hi),
+    unsigned,
+    positive,
+    s8: sized(8, true),
+    u8: sized(8, false),
+    s16: sized(16, true),
+    u16: sized(16, false),
+    s32: sized(32, true),
+    u32: sized(32, false),
+  },
 };
 
 export { showFiles };

@@ -26,23 +26,25 @@ describe("option declarations", () => {
     expect(r.options.x.declarations.sort()).toEqual(["a.ts", "b.ts"]);
     expect(r.options.x.description).toBe("X.");
   });
-  it("two defaults for one option are a DECLARATION_CONFLICT naming both files", () => {
-    const e = err(() =>
-      cfg(
-        { file: "a.ts", options: { x: mkOption({ type: types.int, default: 1 }) } },
-        { file: "b.ts", options: { x: mkOption({ type: types.int, default: 2 }) } },
-      ),
+  it("two defaults for one option are a DECLARATION_CONFLICT naming both files, when it is used", () => {
+    const e = err(
+      () =>
+        cfg(
+          { file: "a.ts", options: { x: mkOption({ type: types.int, default: 1 }) } },
+          { file: "b.ts", options: { x: mkOption({ type: types.int, default: 2 }) } },
+        ).x,
     );
     expect(e.code).toBe("DECLARATION_CONFLICT");
     expect(e.message).toContain("a.ts");
     expect(e.message).toContain("b.ts");
   });
-  it("incompatible types are a DECLARATION_CONFLICT", () => {
-    const e = err(() =>
-      cfg(
-        { file: "a.ts", options: { x: mkOption({ type: types.int }) } },
-        { file: "b.ts", options: { x: mkOption({ type: types.str }) } },
-      ),
+  it("incompatible types are a DECLARATION_CONFLICT when the option is used", () => {
+    const e = err(
+      () =>
+        cfg(
+          { file: "a.ts", options: { x: mkOption({ type: types.int }) } },
+          { file: "b.ts", options: { x: mkOption({ type: types.str }) } },
+        ).x,
     );
     expect(e.code).toBe("DECLARATION_CONFLICT");
     expect(e.message).toContain("`x`");
@@ -99,13 +101,14 @@ describe("option declarations", () => {
     );
     expect(r.s).toEqual({ a: 1, b: 2 });
   });
-  it("a namespace under a non-submodule option is a DECLARATION_CONFLICT", () => {
+  it("a namespace under a non-submodule option is a DECLARATION_CONFLICT when the option is used", () => {
     expect(
-      err(() =>
-        cfg(
-          { options: { s: mkOption({ type: types.int }) } },
-          { options: { s: { b: mkOption({}) } } },
-        ),
+      err(
+        () =>
+          cfg(
+            { options: { s: mkOption({ type: types.int }) } },
+            { options: { s: { b: mkOption({}) } } },
+          ).s,
       ).code,
     ).toBe("DECLARATION_CONFLICT");
   });
@@ -158,5 +161,25 @@ describe("readOnly", () => {
         ).x,
     );
     expect(e.code).toBe("READ_ONLY");
+  });
+});
+
+describe("declarations made by another copy of this package", () => {
+  // A plugin may bring its own copy of @nix2dream/modules (the CLI loads configs with jiti).
+  it("a declaration from the built copy keeps its default", async () => {
+    const other = await import("../dist/index.js");
+    const decl = other.mkOption({ type: other.types.str, default: "# header" });
+    // Its declaration type is the other copy's (another unique brand symbol type).
+    const header = decl as unknown as ReturnType<typeof mkOption>;
+    expect(cfg({ options: { header } }).header).toBe("# header");
+  });
+  it("a declaration with its fields as its own (an older copy) keeps its default", () => {
+    const older = {
+      _type: "option",
+      [Symbol.for("nix2dream.modules.option")]: true,
+      type: types.str,
+      default: "# header",
+    };
+    expect(cfg({ options: { header: older as never } }).header).toBe("# header");
   });
 });

@@ -14,7 +14,7 @@ const decl = {
 };
 
 describe("error messages", () => {
-  it("conflicting definitions list every file with its value", () => {
+  it("conflicting definitions list every file with its value and the priority they share", () => {
     const e = err(
       () =>
         cfg(
@@ -26,7 +26,7 @@ describe("error messages", () => {
     expect(e).toBeInstanceOf(ModuleError);
     expect(e.code).toBe("CONFLICTING_DEFINITIONS");
     expect(e.message).toBe(
-      "The option `services.api.port` has conflicting definitions: 8080 in nix2dream.config.ts, 9090 in modules/api.ts.",
+      "The option `services.api.port` has conflicting definitions: 8080 in nix2dream.config.ts, 9090 in modules/api.ts. They all have priority 100 (a plain definition is 100); give one another priority to choose it, e.g. mkForce (50) or mkDefault (1000).",
     );
     expect(e.optionPath).toBe("services.api.port");
     expect(e.files).toEqual(["nix2dream.config.ts", "modules/api.ts"]);
@@ -49,6 +49,20 @@ describe("error messages", () => {
   it("an undeclared option far from any name has no suggestion", () => {
     const e = err(() => cfg(decl, { file: "x.ts", zzzzzzzz: 1 }));
     expect(e.message).not.toContain("Did you mean");
+  });
+  it("a type error names every rejected definition", () => {
+    const e = err(
+      () =>
+        cfg(
+          { options: { n: mkOption({ type: types.listOf(types.int) }) } },
+          { file: "a.ts", n: 1 },
+          { file: "b.ts", n: [2] },
+          { file: "c.ts", n: "x" },
+        ).n,
+    );
+    // In definition order (later modules first, as NixOS).
+    expect(e.message).toContain('got "x" (a string) in c.ts, 1 (an integer) in a.ts.');
+    expect(e.files).toEqual(["c.ts", "a.ts"]);
   });
   it("a type error names the path, expected type, value and file", () => {
     const e = err(

@@ -110,13 +110,16 @@ describe("renamed, aliased and removed options", () => {
     expect(r.new.port).toBe(9);
     expect(r.warnings).toEqual([]);
   });
-  it("defining a removed option is REMOVED_OPTION with the instructions", () => {
-    const e = err(() =>
-      cfg(mkRemovedOptionModule(["legacy"], "Use `services.x` instead."), {
-        file: "c.ts",
-        legacy: 1,
-      }),
-    );
+  it("defining a removed option fails its assertion with the instructions; reading it is REMOVED_OPTION", () => {
+    const c = cfg(mkRemovedOptionModule(["legacy"], "Use `services.x` instead."), {
+      file: "c.ts",
+      legacy: 1,
+    });
+    const failed = err(() => checkAssertions(c));
+    expect(failed.code).toBe("FAILED_ASSERTIONS");
+    expect(failed.message).toContain("Use `services.x` instead.");
+    expect(failed.message).toContain("c.ts");
+    const e = err(() => c.legacy);
     expect(e.code).toBe("REMOVED_OPTION");
     expect(e.message).toContain("Use `services.x` instead.");
     expect(e.message).toContain("c.ts");

@@ -28,8 +28,8 @@ describe("module structure", () => {
     expect(seen).toEqual(["config", "lib", "options", "pkgs"]);
   });
   it("specialArgs reach imported function modules", () => {
-    const r = cfg(list, { imports: [({ tag }: any) => ({ xs: [tag] })] } as Module);
-    expect(() => r.xs).toThrow();
+    const e = err(() => cfg(list, { imports: [({ tag }: any) => ({ xs: [tag] })] } as Module));
+    expect(e.code).toBe("MISSING_ARGUMENT");
     const r2 = evalModules({
       modules: [list, { imports: [({ tag }: any) => ({ xs: [tag] })] }],
       specialArgs: { tag: "t" },
@@ -39,9 +39,18 @@ describe("module structure", () => {
   it("imports are followed", () => {
     expect(cfg(list, { imports: [{ imports: [{ xs: ["deep"] }] }] }).xs).toEqual(["deep"]);
   });
-  it("the same module object imported twice counts once", () => {
-    const m = { xs: ["once"] };
+  it("the same anonymous module imported three times counts three times (keyed by position)", () => {
+    const m = { xs: ["x"] };
+    expect(cfg(list, { imports: [m, m] }, { imports: [m] }).xs).toEqual(["x", "x", "x"]);
+  });
+  it("a module with its own file (a module file) imported twice counts once", () => {
+    const m = defineModule("m.ts", { xs: ["once"] });
     expect(cfg(list, { imports: [m, m] }, { imports: [m] }).xs).toEqual(["once"]);
+  });
+  it("an anonymous import cycle terminates", () => {
+    const a: any = { xs: ["a"] };
+    a.imports = [{ imports: [a] }];
+    expect(cfg(list, a).xs).toEqual(["a"]);
   });
   it("modules with the same key count once", () => {
     expect(cfg(list, { key: "k", xs: ["a"] }, { key: "k", xs: ["b"] }).xs).toEqual(["a"]);

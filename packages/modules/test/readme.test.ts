@@ -79,7 +79,7 @@ describe("README worked example", () => {
     } catch (e) {
       expect(e).toBeInstanceOf(ModuleError);
       expect((e as ModuleError).message).toBe(
-        "The option `services.api.prot` does not exist (defined in nix2dream.config.ts). Did you mean `services.api.port`?",
+        "The option `services.api.prot` does not exist (defined in nix2dream.config.ts as 80). Did you mean `services.api.port`?",
       );
     }
   });

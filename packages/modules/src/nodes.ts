@@ -1,0 +1,425 @@
+/**
+ * The option tree of one evaluation: namespaces, options (each its own memoized value thunk),
+ * the `options` objects users read, and the lazy `config` objects.
+ */
+import {
+  type DeclEntry,
+  DeclList,
+  defaultOf,
+  type MergedDecl,
+  type NestEntry,
+  SingleDecl,
+} from "./decls.js";
+import { kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import {
+  defineThunksAt,
+  internNames,
+  isAttrs,
+  type Merged,
+  mergeDefinitions,
+  type RawDef,
+  Thunk,
+} from "./merge.js";
+import { isOptionDeclaration, type OptionDeclaration } from "./option.js";
+import { type Definition, isOptionType, type OptionType } from "./types.js";
+
+/** What option nodes need from their evaluation. */
+export interface NodeHost {
+  defsComplete: boolean;
+  recording: boolean;
+  touched: Set<OptNode> | undefined;
+}
+
+export interface NsNode {
+  kind: "ns";
+  loc: string[];
+  rel: string[];
+  /**
+   * The children in declaration order: names and nodes side by side (two exact-size arrays
+   * are smaller than a Map, and a config object of only options reads its values from
+   * `nodes` directly, see `defineThunksAt`).
+   */
+  names: string[];
+  nodes: (NsNode | OptNode)[];
+  /** Name → index, built on first lookup in a large namespace. */
+  index?: Map<string, number>;
+  config: Record<string, unknown>;
+  /** Built on first use: most evaluations (each submodule instance) never read it. */
+  optionsObj?: Record<string, unknown>;
+  freeformKeys?: Set<string>;
+}
+
+export type OptNode = OptNodeImpl;
+
+const LINEAR_LOOKUP_MAX = 16;
+
+export function childOf(ns: NsNode, name: string): NsNode | OptNode | undefined {
+  const names = ns.names;
+  if (names.length <= LINEAR_LOOKUP_MAX) {
+    const i = names.indexOf(name);
+    return i < 0 ? undefined : ns.nodes[i];
+  }
+  let index = ns.index;
+  if (!index) {
+    index = new Map();
+    for (let i = 0; i < names.length; i++) index.set(names[i] as string, i);
+    ns.index = index;
+  }
+  const i = index.get(name);
+  return i === undefined ? undefined : ns.nodes[i];
+}
+
+/** The `options` object of a namespace: option records and nested namespaces. */
+export function optionsOf(ns: NsNode): Record<string, unknown> {
+  if (ns.optionsObj) return ns.optionsObj;
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < ns.names.length; i++) {
+    const name = ns.names[i] as string;
+    const child = ns.nodes[i] as NsNode | OptNode;
+    o[name] = child.kind === "opt" ? child.option : optionsOf(child);
+  }
+  ns.optionsObj = o;
+  return o;
+}
+
+export function uniq(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+type Entry = { file: string; v: unknown };
+
+function notADeclaration(loc: string[], e: Entry): ModuleError {
+  const tag = isAttrs(e.v) ? (e.v as { _type?: unknown })._type : undefined;
+  const got =
+    typeof tag === "string"
+      ? `an object of type "${tag}"`
+      : `${showValue(e.v)} (${kindOf(e.v)})${isOptionType(e.v) ? ", an option type" : ""}`;
+  return new ModuleError(
+    "INVALID_MODULE",
+    `The declaration of \`${showPath(loc)}\` in ${e.file} is ${got}; expected \`mkOption({...})\` or an object of options.${
+      isOptionType(e.v) ? " Wrap the type: `mkOption({ type })`." : ""
+    }`,
+    { optionPath: showPath(loc), files: [e.file] },
+  );
+}
+
+function isOptionSet(v: unknown): v is Record<string, unknown> {
+  return isAttrs(v) && typeof (v as { _type?: unknown })._type !== "string";
+}
+
+/** Builds the namespace at `loc` from the option trees of every module (`sets`). */
+export function buildNs(
+  ev: NodeHost,
+  loc: string[],
+  rel: string[],
+  sets: { file: string; tree: Record<string, unknown> }[],
+): NsNode {
+  const collected: string[] = [];
+  const byName = new Map<string, Entry[]>();
+  for (const s of sets) {
+    for (const k of Object.keys(s.tree)) {
+      let list = byName.get(k);
+      if (!list) {
+        list = [];
+        byName.set(k, list);
+        collected.push(k);
+      }
+      list.push({ file: s.file, v: s.tree[k] });
+    }
+  }
+  // Every instance of a submodule has the same names: they share one copy.
+  const names = internNames(collected);
+  const nodes: (NsNode | OptNode)[] = new Array(names.length);
+  const ns: NsNode = { kind: "ns", loc, rel, names, nodes, config: {} };
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const entries = byName.get(name) as Entry[];
+    // concat, not `[...loc, name]`: the spread grows its result by a push, which leaves a
+    // backing store several times larger, kept for as long as the option exists.
+    const cloc = loc.concat(name);
+    const only = entries.length === 1 ? (entries[0] as Entry) : undefined;
+    if (only && isOptionDeclaration(only.v)) {
+      nodes[i] = new OptNodeImpl(ev, cloc, new SingleDecl(only.v, only.file, cloc));
+      continue;
+    }
+    const opts: DeclEntry[] = [];
+    const nss: NestEntry[] = [];
+    for (const e of entries) {
+      if (isOptionDeclaration(e.v)) opts.push({ file: e.file, decl: e.v });
+      else if (isOptionSet(e.v)) nss.push({ file: e.file, tree: e.v });
+      else throw notADeclaration(cloc, e);
+    }
+    nodes[i] =
+      opts.length > 0
+        ? new OptNodeImpl(ev, cloc, new DeclList(cloc, opts, nss))
+        : buildNs(ev, cloc, rel.concat(name), nss);
+  }
+  return ns;
+}
+
+const NO_DEFS: RawDef[] = Object.freeze([]) as unknown as RawDef[];
+
+/** An option of one evaluation; it is itself the memoized thunk of its value. */
+export class OptNodeImpl extends Thunk<unknown> {
+  /** On the prototype, not in each of the (many) instances. */
+  get kind(): "opt" {
+    return "opt";
+  }
+  /** Shared empty list until the first definitions are adopted (assignDefs never pushes to it). */
+  defs: RawDef[] = NO_DEFS;
+  #info: Thunk<Merged> | undefined;
+  #option: OptionInfo | undefined;
+  /** The declarations, merged on first use (see decls.ts). */
+  #src: SingleDecl | DeclList;
+  constructor(
+    readonly ev: NodeHost,
+    override readonly loc: string[],
+    src: SingleDecl | DeclList,
+  ) {
+    super(loc);
+    this.#src = src;
+  }
+
+  /** The merged declaration; merging fails here, when the option is used, not before. */
+  get decl(): MergedDecl {
+    const s = this.#src;
+    return s instanceof SingleDecl ? s : s.merged;
+  }
+
+  /** The declaring files, without merging the declarations. */
+  get declarationFiles(): string[] {
+    const s = this.#src;
+    return s instanceof SingleDecl ? [s.file] : s.files;
+  }
+
+  /**
+   * Replaces a declaration (`old`, an option declaration or a set of options under this option)
+   * by the same module's second call (`next`), unless the option has been used already.
+   */
+  replaceDeclaration(old: object, next: object): void {
+    // Its value or definitions were computed with the first declaration: keep it. (An `options`
+    // record alone reads nothing of the declaration until one of its fields is read.)
+    if (this.started || this.#info) return;
+    this.#src.replace(old as OptionDeclaration, next as OptionDeclaration);
+  }
+
+  /** The value thunk (this node). */
+  get value(): Thunk<unknown> {
+    return this;
+  }
+
+  protected override compute(): unknown {
+    return this.computeValue();
+  }
+
+  /** The resolved definitions, memoized for the options API. */
+  get info(): Thunk<Merged> {
+    if (!this.#info) this.#info = new InfoThunk(this);
+    return this.#info;
+  }
+
+  get option(): OptionInfo {
+    if (!this.#option) this.#option = new OptionInfo(this);
+    return this.#option;
+  }
+
+  override files(): string[] {
+    return uniq(this.defs.length ? this.defs.map((d) => d.file) : this.declarationFiles);
+  }
+
+  guard(): void {
+    if (!this.ev.defsComplete) {
+      throw new ModuleError(
+        "INFINITE_RECURSION",
+        `The option \`${showPath(this.loc)}\` was read while definitions were being collected (in a module's \`config\` getter or shorthand); its value may depend on those definitions. Read it lazily: in a getter on a definition value, or in \`mkIf(() => ...)\`.`,
+        { optionPath: showPath(this.loc), files: this.declarationFiles },
+      );
+    }
+    if (this.ev.recording) {
+      if (!this.ev.touched) this.ev.touched = new Set();
+      this.ev.touched.add(this);
+    }
+  }
+
+  computeInfo(): Merged {
+    this.guard();
+    const decl = this.decl;
+    const dd = decl.defaultDecl;
+    if (!dd) return mergeDefinitions(this.loc, decl.type, this.defs);
+    const file = decl.defaultFile as string;
+    const loc = this.loc;
+    return mergeDefinitions(loc, decl.type, this.defs, {
+      file,
+      get: () => defaultOf(loc, file, dd),
+    });
+  }
+
+  computeValue(): unknown {
+    this.guard();
+    const { decl, loc } = this;
+    if (decl.removed !== undefined) throw removedError(loc, decl.removed, this.files());
+    if (decl.alias && decl.apply) return decl.apply(undefined);
+    // Inside this value's own thunk, so a cycle through mkIf conditions is still detected.
+    const info = this.#info ? this.#info.force() : this.computeInfo();
+    if (decl.readOnly && info.count > 1) {
+      throw new ModuleError(
+        "READ_ONLY",
+        `The option \`${showPath(loc)}\` is read-only, but it is set ${info.count} times: ${info.all
+          .map((d) => `${showValue(d.value)} in ${d.file}`)
+          .join(", ")}.`,
+        { optionPath: showPath(loc), files: info.all.map((d) => d.file) },
+      );
+    }
+    if (!info.isDefined) {
+      throw new ModuleError(
+        "UNDEFINED_OPTION",
+        `The option \`${showPath(loc)}\` is used but not defined (declared in ${showFiles(
+          decl.declarations,
+        )}); define it, or give its declaration a default.`,
+        { optionPath: showPath(loc), files: decl.declarations },
+      );
+    }
+    const v = info.value();
+    // The resolved definitions are only needed again by the options API; recomputing them
+    // there is cheaper than keeping them for every option of every submodule instance.
+    this.#info?.reset();
+    return decl.apply ? decl.apply(v) : v;
+  }
+}
+
+class InfoThunk extends Thunk<Merged> {
+  constructor(private readonly node: OptNodeImpl) {
+    super(node.loc);
+  }
+  protected override compute(): Merged {
+    return this.node.computeInfo();
+  }
+  override files(): string[] {
+    return this.node.files();
+  }
+}
+
+/**
+ * One option in the `options` tree of an evaluation: its declaration (type, docs fields,
+ * declaring files) and its definitions, winning priority and value — each read lazily, so
+ * reading one field of an option never touches another option.
+ */
+export class OptionInfo {
+  readonly _type = "option";
+  readonly loc: string[];
+  readonly #node: OptNodeImpl;
+  constructor(node: OptNodeImpl) {
+    this.#node = node;
+    this.loc = node.loc;
+  }
+  /** Full path, e.g. `services.api.port`. */
+  get path(): string {
+    return showPath(this.loc);
+  }
+  get type(): OptionType {
+    return this.#node.decl.type;
+  }
+  get declarations(): string[] {
+    return this.#node.decl.declarations;
+  }
+  get readOnly(): boolean {
+    return this.#node.decl.readOnly;
+  }
+  get internal(): boolean {
+    return this.#node.decl.internal;
+  }
+  get visible(): boolean | "shallow" {
+    return this.#node.decl.visible;
+  }
+  get description(): string | undefined {
+    return this.#node.decl.description;
+  }
+  get defaultText(): string | undefined {
+    return this.#node.decl.defaultText;
+  }
+  get hasDefault(): boolean {
+    return this.#node.decl.defaultDecl !== undefined;
+  }
+  get hasExample(): boolean {
+    return this.#node.decl.hasExample;
+  }
+  get example(): unknown {
+    return this.#node.decl.example;
+  }
+  /** The declared default (not the merged value); `undefined` when there is none. */
+  get default(): unknown {
+    return this.#node.decl.defaultDecl?.default;
+  }
+  /** Values of the winning definitions (the default among them when it wins). */
+  get definitions(): unknown[] {
+    return this.#node.info.force().defsFinal.map((x) => x.value);
+  }
+  /** The winning definitions with their files. */
+  get definitionsWithLocations(): Definition[] {
+    return this.#node.info.force().defsFinal;
+  }
+  /** The files of the winning definitions (as NixOS: after priorities; the declaring file when the default wins). */
+  get files(): string[] {
+    return uniq(this.#node.info.force().defsFinal.map((x) => x.file));
+  }
+  /**
+   * Every file with a definition of the option, winning or not, not counting the declaration's
+   * default (what `files` listed before it followed NixOS).
+   */
+  get definitionFiles(): string[] {
+    return uniq(this.#node.defs.map((d) => d.file));
+  }
+  /** The winning priority (lower wins); `Infinity` when nothing defines it. */
+  get highestPrio(): number {
+    return this.#node.info.force().highestPrio;
+  }
+  /** Whether any definition (or the default) applies. */
+  get isDefined(): boolean {
+    return this.#node.info.force().isDefined;
+  }
+  /** The option's final value (same as reading it from `config`). */
+  get value(): unknown {
+    return this.#node.value.force();
+  }
+}
+
+export function removedError(loc: string[], instructions: string, files: string[]): ModuleError {
+  return new ModuleError(
+    "REMOVED_OPTION",
+    `The option \`${showPath(loc)}\` can no longer be used since it has been removed${
+      files.length ? ` (defined in ${showFiles(files)})` : ""
+    }. ${instructions}`.trim(),
+    { optionPath: showPath(loc), files },
+  );
+}
+
+/** Defines the lazy config properties of a namespace and of every namespace under it. */
+export function buildConfig(ns: NsNode): void {
+  let allOptions = true;
+  for (const child of ns.nodes) if (child.kind !== "opt") allOptions = false;
+  if (allOptions) {
+    // An option node is its own value thunk.
+    defineThunksAt(ns.config, ns.names, ns.nodes as unknown as Thunk<unknown>[]);
+    return;
+  }
+  for (let i = 0; i < ns.names.length; i++) {
+    const name = ns.names[i] as string;
+    const child = ns.nodes[i] as NsNode | OptNode;
+    if (child.kind === "opt") {
+      const th = child.value;
+      Object.defineProperty(ns.config, name, {
+        get: () => th.force(),
+        enumerable: true,
+        configurable: true,
+      });
+    } else {
+      buildConfig(child);
+      Object.defineProperty(ns.config, name, {
+        value: child.config,
+        enumerable: true,
+        writable: false,
+        configurable: true,
+      });
+    }
+  }
+}
