@@ -1,4 +1,5 @@
 export { type Module, ModuleError, type ModuleErrorCode } from "@nix2dream/modules";
+export { type CommandResult, type RunOptions, runCommand } from "./command.js";
 export type * from "./contracts.js";
 export {
   type DeepDefinition,

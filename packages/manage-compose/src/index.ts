@@ -14,11 +14,8 @@ export {
   readiness,
 } from "./manager.js";
 export {
-  type CommandResult,
   ComposeManagerError,
   type ComposeTool,
   checkEngine,
   findCompose,
-  type RunOptions,
-  runCommand,
 } from "./tool.js";

@@ -4,15 +4,15 @@
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
-import { defineModule, type Module, mkOption, types } from "@nix2dream/modules";
 import {
-  ComposeManagerError,
-  type ComposeTool,
-  checkEngine,
-  findCompose,
+  type ActionResult,
+  type Manager,
+  type ManagerContext,
   runCommand,
-} from "./tool.js";
+  textTable,
+} from "@nix2dream/core";
+import { defineModule, type Module, mkOption, types } from "@nix2dream/modules";
+import { ComposeManagerError, type ComposeTool, checkEngine, findCompose } from "./tool.js";
 
 /** Name of the compose file the compose renderer writes. */
 const COMPOSE_FILE = "compose.yaml";

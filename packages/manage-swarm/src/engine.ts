@@ -2,59 +2,11 @@
  * Talking to the Docker engine of a swarm manager node: running `docker`, reading the stack's
  * services and tasks, and judging whether a service has converged.
  */
-import { spawn } from "node:child_process";
+import { type CommandResult, runCommand } from "@nix2dream/core";
 import { SwarmManagerError } from "./errors.js";
 
 /** Label `docker stack deploy` puts on every service, network, config, secret and task container. */
 export const STACK_LABEL = "com.docker.stack.namespace";
-
-/** What a finished command printed. */
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Options of {@link runCommand}. */
-export interface RunOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Copy the command's stdout / stderr here while it runs. */
-  stdout?: NodeJS.WritableStream;
-  stderr?: NodeJS.WritableStream;
-  signal?: AbortSignal;
-}
-
-/** Runs a command; never rejects for a non-zero exit (`code` tells), rejects when it cannot start. */
-export function runCommand(argv: string[], options: RunOptions = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    const [cmd, ...args] = argv;
-    if (!cmd) return reject(new Error("empty command"));
-    const child = spawn(cmd, args, {
-      env: options.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => {
-      stdout += d.toString("utf8");
-      options.stdout?.write(d);
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      stderr += d.toString("utf8");
-      options.stderr?.write(d);
-    });
-    const onAbort = () => child.kill("SIGTERM");
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (err) => {
-      options.signal?.removeEventListener("abort", onAbort);
-      reject(err);
-    });
-    child.on("close", (code, signal) => {
-      options.signal?.removeEventListener("abort", onAbort);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-  });
-}
 
 /** Runs `docker …` and returns its stdout; a non-zero exit is a {@link SwarmManagerError}. */
 export async function docker(args: string[], env: NodeJS.ProcessEnv): Promise<string> {

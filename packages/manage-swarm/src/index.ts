@@ -3,12 +3,9 @@
  * up (build, stack deploy, wait until converged), down, ps, status, logs, restart (rolling).
  */
 export {
-  type CommandResult,
   type Convergence,
   checkSwarm,
   convergenceOf,
-  type RunOptions,
-  runCommand,
   type ServiceState,
   STACK_LABEL,
   type SwarmInfo,

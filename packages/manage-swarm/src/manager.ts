@@ -10,6 +10,7 @@ import {
   definitionFilesOf,
   type Manager,
   type ManagerContext,
+  runCommand,
   textTable,
 } from "@nix2dream/core";
 import { parse, stringify } from "yaml";
@@ -18,7 +19,6 @@ import {
   checkSwarm,
   convergenceOf,
   docker,
-  runCommand,
   type ServiceState,
   STACK_LABEL,
   type SwarmInfo,
