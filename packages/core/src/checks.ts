@@ -127,6 +127,14 @@ export function checkServices(
       .map((n) => [n, all[n] as EvaluatedService]),
   );
 
+  for (const name of Object.keys(all).sort()) {
+    if (NAME_RE.test(name) && name.length <= 63) continue;
+    add(
+      "INVALID_NAME",
+      `services.${name}`,
+      `The service name ${JSON.stringify(name)} is not one every target can carry: use at most 63 letters, digits, \`_\`, \`.\` and \`-\`, starting with a letter or digit (it becomes a host name, a unit name and a file name).`,
+    );
+  }
   for (const [name, s] of Object.entries(enabled)) {
     for (const [option, what] of unwritableStrings(s, `services.${name}`)) {
       add(

@@ -293,3 +293,21 @@ describe("values no target can carry", () => {
     expect(k.message).toContain("in its name");
   });
 });
+
+describe("service names", () => {
+  it("rejects a name longer than 63 characters, which not every target can carry", () => {
+    const long = "a".repeat(64);
+    const e = errorOf({ services: { [long]: { command: ["x"] } } });
+    expect(e.code).toBe("INVALID_NAME");
+    expect(e.message).toContain(`The service name "${long}" is not one every target can carry`);
+    expect(e.message).toContain("at most 63");
+    expect(e.files).toEqual([FILE]);
+    expect(errorOf({ services: { "a b": { command: ["x"] } } }).message).toContain('"a b"');
+    expect(() =>
+      evaluateDeployment(
+        { name: "shop", services: { ["b".repeat(63)]: { command: ["x"] } } },
+        { file: FILE },
+      ),
+    ).not.toThrow();
+  });
+});

@@ -54,7 +54,6 @@ function durationOption(defaultSeconds: number, description: string) {
 /** `default: {}` for sets and submodules (in a submodule every sub-option takes its own default). */
 const EMPTY = {} as never;
 
-const nameRe = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const signalType = fromZod(z.string().regex(/^SIG[A-Z0-9+-]+$/), "signal name (e.g. SIGTERM)");
 const modeType = fromZod(z.string().regex(/^0?[0-7]{3}$/), 'octal file mode (e.g. "0644")');
 const quantityType = fromZod(
@@ -397,7 +396,9 @@ let staticOptions: ReturnType<typeof buildStaticOptions> | undefined;
 
 function buildStaticOptions() {
   return {
-    nameType: fromZod(z.string().regex(nameRe), "service name (letters, digits, `_`, `.`, `-`)"),
+    // The name is the attribute name under `services`; its form is checked with the file that
+    // defined the service (checks.ts), not here, where the only file is core's own default.
+    nameType: types.str,
     healthcheckType: types.nullOr(types.submodule(healthcheckModule)),
     enable: mkOption({
       type: types.bool,
