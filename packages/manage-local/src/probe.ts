@@ -8,6 +8,9 @@ export interface ProbeEnvironment {
   cwd: string;
   env: NodeJS.ProcessEnv;
   execPrefix: string[];
+  /** The service's user and group, when the supervisor switches to them. */
+  uid?: number;
+  gid?: number;
 }
 
 /** The outcome of one probe attempt; `detail` says why it failed. */
@@ -36,6 +39,7 @@ function execProbe(argv: string[], where: ProbeEnvironment, timeoutMs: number) {
     const child = spawn(file, args, {
       cwd: where.cwd,
       env: where.env,
+      ...(where.uid === undefined ? {} : { uid: where.uid, gid: where.gid }),
       stdio: "ignore",
       detached: true,
     });

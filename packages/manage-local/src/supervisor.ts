@@ -4,6 +4,7 @@ import {
   closeSync,
   createWriteStream,
   existsSync,
+  fchownSync,
   mkdirSync,
   renameSync,
   rmSync,
@@ -26,6 +27,14 @@ import { FifoPool, type PipeEnds, readEnd } from "./pipes.js";
 import { describeHolder, portHolder, portOwnedByGroup } from "./ports.js";
 import { groupHasLiveMembers, killGroup, runProbe } from "./probe.js";
 import { acquireLock, findLeftovers, RunRecord, stopLeftovers, Watchdog } from "./record.js";
+import {
+  canSwitchUsers,
+  launcherStateRoot,
+  lookupRunAs,
+  notSwitchedNote,
+  prepareStateFor,
+  type RunAs,
+} from "./users.js";
 
 /**
  * Where a process is in its life:
@@ -151,6 +160,8 @@ interface Proc {
   /** Why the last probe attempt failed (null after a success): shown to what waits for it. */
   lastProbeFailure: string | null;
   prefix: Buffer;
+  /** Who the process runs as, when its service sets `user` and the supervisor is root. */
+  runAs: RunAs | null;
   logFile: WriteStream | null;
   /** Bytes handed to the log file so far. */
   logBytes: number;
@@ -264,6 +275,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       probeAbort: null,
       lastProbeFailure: null,
       prefix: prefixFor(plan.name, this.#width, color),
+      runAs: null,
       logFile: null,
       logBytes: 0,
     }));
@@ -357,6 +369,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#watchdog = new Watchdog(grace);
       this.#fifos = new FifoPool(this.stateDir);
       this.#fifos.fill(this.#procs.length * 2);
+      this.#prepareUsers();
       if (this.#opts.control ?? true) {
         this.#control = new ControlServer(this, this.socketPath);
         await this.#control.listen();
@@ -364,6 +377,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     } catch (err) {
       this.#unclaim();
       throw err;
+    }
+  }
+
+  /**
+   * Resolves each process's `user` and hands it its state directory (root only); refuses a user
+   * the machine does not have. Not root, says once per service that `user` is not applied.
+   */
+  #prepareUsers() {
+    const switching = canSwitchUsers();
+    const said = new Set<string>();
+    const env = this.#opts.env ?? process.env;
+    for (const p of this.#procs) {
+      const { user, service } = p.plan;
+      if (user === undefined) continue;
+      const first = !said.has(service);
+      said.add(service);
+      if (!switching) {
+        if (first) this.#say(notSwitchedNote(p.plan));
+        continue;
+      }
+      p.runAs = lookupRunAs(service, user, p.plan.group);
+      if (!first) continue;
+      prepareStateFor(p.plan, p.runAs, {
+        renderDir: this.renderDir,
+        stateRoot: launcherStateRoot(this.renderDir, env),
+        launcher: p.plan.command[1] ?? "",
+      });
+      this.#say(`${service} runs as ${p.runAs.user} (uid ${p.runAs.uid}, gid ${p.runAs.gid})`);
     }
   }
 
@@ -628,7 +669,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #env(p: Proc): NodeJS.ProcessEnv {
-    return { ...(this.#opts.env ?? process.env), ...p.plan.env };
+    const base = this.#opts.env ?? process.env;
+    if (!p.runAs) return { ...base, ...p.plan.env };
+    // As runuser and systemd's User= do: the user's own HOME, USER and LOGNAME.
+    const { user, home } = p.runAs;
+    return { ...base, HOME: home, USER: user, LOGNAME: user, ...p.plan.env };
+  }
+
+  /** spawn() options that run a process as its service's user (none when it has none). */
+  #identity(p: Proc): { uid?: number; gid?: number } {
+    return p.runAs ? { uid: p.runAs.uid, gid: p.runAs.gid } : {};
   }
 
   #spawn(p: Proc) {
@@ -650,9 +700,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     let child: ChildProcess;
     const pipes = this.#childPipes();
     try {
+      // The user must be able to reopen its stdout/stderr (/dev/stdout) by path.
+      if (p.runAs) for (const end of pipes ?? []) fchownSync(end.write, p.runAs.uid, p.runAs.gid);
       child = spawn(file ?? "", args, {
         cwd: this.renderDir,
         env: this.#env(p),
+        ...this.#identity(p),
         detached: true,
         stdio: ["ignore", pipes?.[0].write ?? "pipe", pipes?.[1].write ?? "pipe"],
       });
@@ -779,7 +832,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const began = Date.now();
     const retries = Math.max(1, probe.retries);
     let failures = 0;
-    const where = { cwd: this.renderDir, env: this.#env(p), execPrefix: p.plan.execPrefix };
+    const where = {
+      cwd: this.renderDir,
+      env: this.#env(p),
+      execPrefix: p.plan.execPrefix,
+      ...this.#identity(p),
+    };
     await sleep(Math.min(probe.interval * 1000, 100), abort.signal);
     while (!abort.signal.aborted && p.gen === gen) {
       let outcome = await runProbe(probe, where);

@@ -38,6 +38,13 @@ export interface PlannedProcess {
   stop: StopSettings;
   /** Port name → port number this replica listens on. */
   ports: Record<string, number>;
+  /**
+   * The service's `user` (a name or uid), absent when unset: manage-local runs the process as
+   * this user when it runs as root. foreman ignores it.
+   */
+  user?: string;
+  /** The service's `group` (a name or gid), absent when unset; applied together with `user`. */
+  group?: string;
 }
 
 export interface ProcessPlan {

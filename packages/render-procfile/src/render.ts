@@ -306,6 +306,8 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
         restart: s.restart,
         stop: s.stop,
         ports,
+        ...(s.user === null ? {} : { user: s.user }),
+        ...(s.group === null ? {} : { group: s.group }),
       });
     }
   });
@@ -406,13 +408,13 @@ function fidelity(
     );
   }
   if (s.user !== null)
-    warn(n, "user", "Local processes run as the user who starts them; `user` is not applied.");
-  if (s.group !== null)
     warn(
       n,
-      "group",
-      "Local processes run with the group of the user who starts them; `group` is not applied.",
+      "user",
+      `manage-local runs the service as \`${s.user}\` only when it runs as root (its state directory is then owned by that user); otherwise, and under foreman, it runs as the user who starts it.`,
     );
+  if (s.group !== null && s.user === null)
+    warn(n, "group", "`group` is applied only together with `user`; it is not applied.");
   if (s.resources.cpu !== null)
     warn(
       n,
