@@ -21,8 +21,9 @@ export function requireDocker(): void {
  * here): `/bin/busybox` with its applets linked into `/bin`, so `/bin/sh` exists. Uses the legacy
  * builder (`DOCKER_BUILDKIT=0`); fails loudly naming the apt package when busybox or docker is
  * missing. The caller owns the tag (prefix it) and removes the image after its tests.
+ * `extra` lines are appended to the Dockerfile (e.g. `RUN` lines that add a user).
  */
-export function busyboxImage(tag: string): void {
+export function busyboxImage(tag: string, extra: string[] = []): void {
   if (!existsSync("/bin/busybox")) {
     throw new Error("/bin/busybox is missing: apt-get install -y busybox-static");
   }
@@ -31,7 +32,13 @@ export function busyboxImage(tag: string): void {
     copyFileSync("/bin/busybox", join(dir, "busybox"));
     writeFileSync(
       join(dir, "Dockerfile"),
-      'FROM scratch\nCOPY busybox /bin/busybox\nRUN ["/bin/busybox","--install","-s","/bin"]\n',
+      [
+        "FROM scratch",
+        "COPY busybox /bin/busybox",
+        'RUN ["/bin/busybox","--install","-s","/bin"]',
+        ...extra,
+        "",
+      ].join("\n"),
     );
     const r = spawnSync("docker", ["build", "-q", "-t", tag, dir], {
       encoding: "utf8",
