@@ -9,4 +9,5 @@ export * from "./net.js";
 export * from "./nix.js";
 export * from "./order.js";
 export * from "./readme.js";
+export * from "./systemd.js";
 export * from "./temp.js";

@@ -3,9 +3,13 @@
  * `/lib/systemd/systemd --user` as root in a private mount namespace with a tmpfs on
  * /run/systemd, in a cgroup of its own, with every directory it uses inside a test directory.
  * `systemctl --user` (run with {@link UserManager.env}) drives it like any user manager.
+ * What it lacks: a journal (the units' output is lost, `journalctl --user` finds nothing) and a
+ * D-Bus session bus (verbs that need one fail: `systemctl --user clean` says "Failed to connect
+ * to bus"; with a dbus-daemon, systemd does not register on it without a dbus.service unit).
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import {
+  chmodSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -33,6 +37,8 @@ export interface UserManager {
   systemctl: (...args: string[]) => { status: number; stdout: string; stderr: string };
   /** Pids still in the manager's cgroup tree (the manager included while it runs). */
   processes: () => number[];
+  /** Pids of what the units run: the tree without the manager. */
+  unitProcesses: () => number[];
   /** Stops every unit and the manager, kills what is left, removes its cgroups. */
   stop: () => Promise<void>;
 }
@@ -133,9 +139,12 @@ export async function startUserManager(
   const runtimeDir = join(dir, "run");
   const configHome = join(dir, "config");
   const targets = join(dir, "targets");
-  for (const d of [runtimeDir, join(configHome, "systemd", "user"), targets, join(dir, "home")]) {
-    mkdirSync(d, { recursive: true, mode: 0o700 });
+  mkdirSync(runtimeDir, { recursive: true, mode: 0o700 });
+  // Open to others: a unit with User= (the manager runs as root here) must reach StateDirectory=.
+  for (const d of [join(configHome, "systemd", "user"), targets, join(dir, "home")]) {
+    mkdirSync(d, { recursive: true, mode: 0o755 });
   }
+  chmodSync(dir, 0o755);
   for (const [name, text] of Object.entries(TARGETS)) writeFileSync(join(targets, name), text);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -172,18 +181,16 @@ export async function startUserManager(
   };
   const roots = () => hierarchies().map((h) => join(h, cgroup));
   const processes = () => pidsIn(roots().flatMap(cgroupsUnder));
+  const unitProcesses = () => processes().filter((p) => p !== child.pid);
   const stop = async () => {
     if (!exited) {
       // exit.target stops every unit (each conflicts with shutdown.target). systemd 252 then
       // stays in its event loop instead of exiting (seen here, with or without SuccessAction=),
       // so once only the manager is left it is killed: it is ours, by pid.
       systemctl("exit");
-      await until(
-        "the units to stop",
-        () => processes().every((p) => p === child.pid),
-        60_000,
-        log,
-      ).catch(() => undefined);
+      await until("the units to stop", () => unitProcesses().length === 0, 60_000, log).catch(
+        () => undefined,
+      );
       child.kill("SIGKILL");
       await until("the user manager to end", () => exited, 10_000, log);
     }
@@ -212,5 +219,15 @@ export async function startUserManager(
     await stop();
     throw err;
   }
-  return { pid: child.pid ?? 0, env, configHome, runtimeDir, log, systemctl, processes, stop };
+  return {
+    pid: child.pid ?? 0,
+    env,
+    configHome,
+    runtimeDir,
+    log,
+    systemctl,
+    processes,
+    unitProcesses,
+    stop,
+  };
 }
