@@ -90,8 +90,9 @@ export class Fixture {
       ...extra,
     } as DeploymentDefinition;
     const { deployment } = evaluateDeployment(definition, {
-      file: "/x/nix2dream.config.ts",
-      root: "/x",
+      // A directory that exists: the units' WorkingDirectory= under a real manager.
+      file: join(this.dir, "nix2dream.config.ts"),
+      root: this.dir,
     });
     rmSync(this.artifactsDir, { recursive: true, force: true });
     mkdirSync(this.artifactsDir, { recursive: true });
