@@ -10,6 +10,7 @@ const TOOLS = {
   nix: "nix-instantiate (nix-bin)",
   systemd: "systemd-analyze or a systemd user manager (systemd)",
   kubectl: "the kubectl client",
+  servers: "Debian's postgresql, redis-server and nginx-light, run on loopback",
 };
 
 export default defineConfig({

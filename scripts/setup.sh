@@ -9,6 +9,8 @@
 #   systemd            `systemd-analyze verify`, `systemd --test` and a real user manager
 #   curl               the http/tcp health probes of generated systemd units
 #   iproute2           `ip netns` for the second swarm node of manage-swarm's tests (as root)
+#   postgresql, redis-server, nginx-light
+#                      a real stack of Debian servers run by manage-local on loopback (tag `servers`)
 #   kubectl            `kubectl kustomize`, `kubectl set … --local` and the manager's argv checks
 #                      need kubectl >= 1.27 (tested with 1.32; Debian 12's kubernetes-client
 #                      is 1.20 and fails them). Machines of this kind ship 1.32; elsewhere this
@@ -49,6 +51,9 @@ command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
 { command -v systemd-analyze >/dev/null 2>&1 && [ -x /lib/systemd/systemd ]; } || need+=(systemd)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 # kubectl's minor version (0 when there is none), read whole: no pipe into head (see below).
 kubectl_minor() {
   local json
