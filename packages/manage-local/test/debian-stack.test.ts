@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { evaluateDeployment, serviceRef } from "@nix2dream/core";
+import { type DeploymentDefinition, evaluateDeployment, serviceRef } from "@nix2dream/core";
 import procfile from "@nix2dream/render-procfile";
 import { freePort, writeArtifacts } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
@@ -26,7 +26,7 @@ function need(file: string, pkg: string) {
   if (r.status !== 0) throw new Error(`${file} is missing: apt-get install -y ${pkg}`);
 }
 
-function stack(ports: { pg: number; redis: number; http: number }) {
+function stack(ports: { pg: number; redis: number; http: number }): DeploymentDefinition {
   const psql = [
     "psql",
     "-h",

@@ -14,7 +14,7 @@
  * - `web` waits for `api` to have started and serves a CGI that asks `api`; an exec
  *   healthcheck that reaches `api` through a reference.
  */
-import { type DeploymentDefinition, serviceRef } from "@nix2dream/core";
+import { type DeploymentDefinition, type ServiceDefinition, serviceRef } from "@nix2dream/core";
 import { expect } from "vitest";
 
 /** Env values that break naive quoting, by variable name; `api` must receive them byte for byte. */
@@ -54,7 +54,7 @@ const db = serviceRef("db");
 const api = serviceRef("api");
 const web = serviceRef("web");
 
-function seedService(): NonNullable<DeploymentDefinition["services"]>[string] {
+function seedService(): ServiceDefinition {
   return {
     description: "A one-shot job: appends a line to its volume on every run",
     command: ["sh", "-c", 'echo seeded >> "$1/seed.txt"', "sh"],
@@ -64,7 +64,7 @@ function seedService(): NonNullable<DeploymentDefinition["services"]>[string] {
   };
 }
 
-function dbService(port: number): NonNullable<DeploymentDefinition["services"]>[string] {
+function dbService(port: number): ServiceDefinition {
   return {
     description: "Runs as nobody; counts its starts in a persistent volume and serves it",
     command: [
@@ -82,7 +82,7 @@ function dbService(port: number): NonNullable<DeploymentDefinition["services"]>[
   };
 }
 
-function apiService(port: number): NonNullable<DeploymentDefinition["services"]>[string] {
+function apiService(port: number): ServiceDefinition {
   const hostile = Object.keys(REFERENCE_ENV);
   return {
     description: "Waits for seed and db; serves what it received",
@@ -130,7 +130,7 @@ function apiService(port: number): NonNullable<DeploymentDefinition["services"]>
   };
 }
 
-function webService(port: number): NonNullable<DeploymentDefinition["services"]>[string] {
+function webService(port: number): ServiceDefinition {
   return {
     description: "Waits for api to start; asks it through a reference",
     command: ["sh", "-c", 'exec busybox httpd -f -p "$PORT" -h "$(dirname "$INDEX")"'],
