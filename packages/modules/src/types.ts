@@ -1,4 +1,5 @@
-import { z } from "zod";
+import type { z } from "zod";
+import { zod } from "./zod.js";
 import { HOLE } from "./args.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
@@ -131,7 +132,7 @@ class OptionTypeImpl<T> {
   get zod(): z.ZodType {
     let z0 = this.#zod;
     if (typeof z0 === "function") z0 = z0();
-    if (z0 === undefined) z0 = z.any();
+    if (z0 === undefined) z0 = zod().any();
     this.#zod = z0;
     return z0;
   }
@@ -236,7 +237,7 @@ function describeNested(word: string, t: OptionType): string {
 const str = mkOptionType<string>({
   name: "str",
   description: "string",
-  zod: z.string(),
+  zod: () => zod().string(),
   check: (v) => typeof v === "string",
   simple: true,
 });
@@ -244,7 +245,7 @@ const str = mkOptionType<string>({
 const path = mkOptionType<string>({
   name: "path",
   description: "path (string)",
-  zod: z.string(),
+  zod: () => zod().string(),
   check: (v) => typeof v === "string" && v.length > 0,
   simple: true,
 });
@@ -252,7 +253,7 @@ const path = mkOptionType<string>({
 const lines = mkOptionType<string>({
   name: "lines",
   description: 'strings concatenated with "\\n"',
-  zod: z.string(),
+  zod: () => zod().string(),
   check: (v) => typeof v === "string",
   merge: (_loc, defs) => defs.map((d) => d.value as string).join("\n"),
   simple: true,
@@ -261,7 +262,7 @@ const lines = mkOptionType<string>({
 const int = mkOptionType<number>({
   name: "int",
   description: "signed integer",
-  zod: z.number().int(),
+  zod: () => zod().number().int(),
   check: (v) => typeof v === "number" && Number.isInteger(v),
   simple: true,
 });
@@ -269,7 +270,7 @@ const int = mkOptionType<number>({
 const float = mkOptionType<number>({
   name: "float",
   description: "floating point number",
-  zod: z.number(),
+  zod: () => zod().number(),
   check: (v) => typeof v === "number" && !Number.isNaN(v),
   simple: true,
 });
@@ -277,7 +278,7 @@ const float = mkOptionType<number>({
 const bool = mkOptionType<boolean>({
   name: "bool",
   description: "boolean",
-  zod: z.boolean(),
+  zod: () => zod().boolean(),
   check: (v) => typeof v === "boolean",
   simple: true,
 });
@@ -292,7 +293,7 @@ function between(lo: number, hi: number, description?: string): OptionType<numbe
   return mkOptionType<number>({
     name: "intBetween",
     description: description ?? `integer between ${lo} and ${hi} (both inclusive)`,
-    zod: z.number().int().min(lo).max(hi),
+    zod: () => zod().number().int().min(lo).max(hi),
     check: (v) => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi,
     simple: true,
   });
@@ -301,7 +302,7 @@ function between(lo: number, hi: number, description?: string): OptionType<numbe
 const unsigned = mkOptionType<number>({
   name: "unsignedInt",
   description: "unsigned integer, meaning >=0",
-  zod: z.number().int().min(0),
+  zod: () => zod().number().int().min(0),
   check: (v) => typeof v === "number" && Number.isInteger(v) && v >= 0,
   simple: true,
 });
@@ -309,7 +310,7 @@ const unsigned = mkOptionType<number>({
 const positive = mkOptionType<number>({
   name: "positiveInt",
   description: "positive integer, meaning >0",
-  zod: z.number().int().min(1),
+  zod: () => zod().number().int().min(1),
   check: (v) => typeof v === "number" && Number.isInteger(v) && v > 0,
   simple: true,
 });
@@ -320,7 +321,7 @@ const port = between(0, 65535, "16 bit unsigned integer; between 0 and 65535 (bo
 const anything: OptionType<unknown> = mkOptionType<unknown>({
   name: "anything",
   description: "anything",
-  zod: z.any(),
+  zod: () => zod().any(),
   merge: (loc, defs) => mergeAnything(loc, defs),
 });
 
@@ -370,14 +371,14 @@ function mergeAnything(loc: string[], defs: Definition[]): unknown {
 const raw = mkOptionType<unknown>({
   name: "raw",
   description: "raw value",
-  zod: z.any(),
+  zod: () => zod().any(),
   merge: mergeOneOption,
 });
 
 const attrs = mkOptionType<Record<string, unknown>>({
   name: "attrs",
   description: "attribute set",
-  zod: z.record(z.string(), z.any()),
+  zod: () => zod().record(zod().string(), zod().any()),
   check: isAttrs,
   emptyValue: EMPTY_ATTRS,
   merge: (_loc, defs) => {
@@ -399,7 +400,7 @@ const attrs = mkOptionType<Record<string, unknown>>({
 const unspecified = mkOptionType<unknown>({
   name: "unspecified",
   description: "unspecified value",
-  zod: z.any(),
+  zod: () => zod().any(),
   merge: mergeDefaultOption,
 });
 
@@ -423,12 +424,12 @@ function enumType<const V extends Values>(values: V): OptionType<V[number]> {
         ? "impossible (empty enum)"
         : `one of ${vs.map((v) => JSON.stringify(v)).join(", ")}`,
     zod: () => {
-      if (vs.length === 0) return z.never();
-      if (vs.every((v) => typeof v === "string")) return z.enum(vs as [string, ...string[]]);
-      const lits = vs.map((v) => z.literal(v as string));
+      if (vs.length === 0) return zod().never();
+      if (vs.every((v) => typeof v === "string")) return zod().enum(vs as [string, ...string[]]);
+      const lits = vs.map((v) => zod().literal(v as string));
       return lits.length === 1
         ? (lits[0] as z.ZodType)
-        : z.union(lits as unknown as [z.ZodType, z.ZodType]);
+        : zod().union(lits as unknown as [z.ZodType, z.ZodType]);
     },
     check: (v) => vs.includes(v as V[number]),
     explain: (v) => {
@@ -532,7 +533,7 @@ function either<A, B>(a: OptionType<A>, b: OptionType<B>): OptionType<A | B> {
   const t: OptionType<A | B> = mkOptionType<A | B>({
     name: "either",
     description: `${a.description} or ${b.description}`,
-    zod: () => z.union([a.zod, b.zod]),
+    zod: () => zod().union([a.zod, b.zod]),
     check: (v) => a.check(v) || b.check(v),
     merge: (loc, defs) => {
       if (defs.every((d) => a.check(d.value))) return a.merge(loc, defs);
@@ -578,7 +579,7 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
   return mkOptionType<T[]>({
     name: "listOf",
     description: describeNested("list of", elem),
-    zod: () => z.array(elem.zod),
+    zod: () => zod().array(elem.zod),
     check: Array.isArray,
     merge: (loc, defs) => {
       const out: T[] = [];
@@ -658,7 +659,7 @@ function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
   return mkOptionType<Record<string, T>>({
     name: "attrsOf",
     description: describeNested("attribute set of", elem),
-    zod: () => z.record(z.string(), elem.zod),
+    zod: () => zod().record(zod().string(), elem.zod),
     check: isAttrs,
     merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, false) as Record<string, T>,
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
@@ -675,7 +676,7 @@ function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
   return mkOptionType<Record<string, T>>({
     name: "lazyAttrsOf",
     description: describeNested("lazy attribute set of", elem),
-    zod: () => z.record(z.string(), elem.zod),
+    zod: () => zod().record(zod().string(), elem.zod),
     check: isAttrs,
     merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, true) as Record<string, T>,
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
@@ -692,7 +693,7 @@ function functionTo<T>(result: OptionType<T>): OptionType<(...args: unknown[]) =
   return mkOptionType<(...args: unknown[]) => T>({
     name: "functionTo",
     description: `function that evaluates to a(n) ${result.description}`,
-    zod: () => z.custom<(...args: unknown[]) => T>((v) => typeof v === "function"),
+    zod: () => zod().custom<(...args: unknown[]) => T>((v) => typeof v === "function"),
     check: (v) => typeof v === "function",
     merge:
       (loc, defs) =>
@@ -922,7 +923,7 @@ function coercedTo<A, B>(
   return mkOptionType<B>({
     name: "coercedTo",
     description: `${to.description} or ${from.description} convertible to it`,
-    zod: () => z.union([to.zod, from.zod]),
+    zod: () => zod().union([to.zod, from.zod]),
     check: (v) => (from.check(v) && to.check(coerce(v as A))) || to.check(v),
     merge: (loc, defs) =>
       to.merge(
@@ -941,7 +942,7 @@ function nonEmptyListOf<T>(elem: OptionType<T>): OptionType<T[]> {
   return mkOptionType<T[]>({
     name: "nonEmptyListOf",
     description: `non-empty ${list.description}`,
-    zod: () => z.array(elem.zod).min(1),
+    zod: () => zod().array(elem.zod).min(1),
     check: (v) => Array.isArray(v) && v.length > 0,
     merge: list.merge,
     getSubOptions: (loc) => list.getSubOptions?.(loc),
@@ -953,7 +954,7 @@ function nonEmptyListOf<T>(elem: OptionType<T>): OptionType<T[]> {
 const boolByOr = mkOptionType<boolean>({
   name: "boolByOr",
   description: "boolean (merged using or)",
-  zod: z.boolean(),
+  zod: () => zod().boolean(),
   check: (v) => typeof v === "boolean",
   merge: (_loc, defs) => defs.some((d) => d.value === true),
 });
@@ -977,7 +978,7 @@ function sized(bits: number, signed: boolean): OptionType<number> {
 const deferredModule: OptionType<Module> = mkOptionType<Module>({
   name: "deferredModule",
   description: "module",
-  zod: z.any(),
+  zod: () => zod().any(),
   check: (v) => isAttrs(v) || typeof v === "function",
   merge: (loc, defs) => ({
     imports: defs.map((d) => ({
