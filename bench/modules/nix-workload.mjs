@@ -354,7 +354,9 @@ async function main() {
   }
 }
 
-if (process.argv[2] === "--child")
+if (process.argv[1] !== here) {
+  // imported (by a profiling script): nothing runs
+} else if (process.argv[2] === "--child")
   await child(Number(process.argv[3]), process.argv[4], Number(process.argv[5]));
 else if (process.argv[2] === "--write")
   writeNixWorkload(workloadSpec(Number(process.argv[3])), process.argv[4]);

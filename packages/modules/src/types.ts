@@ -299,6 +299,21 @@ function between(lo: number, hi: number, description?: string): OptionType<numbe
   });
 }
 
+const betweenCache = new Map<string, OptionType<number>>();
+/**
+ * `ints.between` of the same bounds is the same type: a submodule declared by a function builds
+ * its types once per instance, and an instance should not pay for a new type each time.
+ */
+function betweenMemo(lo: number, hi: number): OptionType<number> {
+  const key = `${lo},${hi}`;
+  let t = betweenCache.get(key);
+  if (t === undefined) {
+    t = between(lo, hi);
+    if (betweenCache.size < MAX_ENUMS) betweenCache.set(key, t);
+  }
+  return t;
+}
+
 const unsigned = mkOptionType<number>({
   name: "unsignedInt",
   description: "unsigned integer, meaning >=0",
@@ -1017,7 +1032,7 @@ export const types = {
   nonEmptyListOf,
   boolByOr,
   ints: {
-    between: (lo: number, hi: number) => between(lo, hi),
+    between: betweenMemo,
     unsigned,
     positive,
     s8: sized(8, true),
