@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { zod } from "./zod.js";
 import { HOLE } from "./args.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { attrTag } from "./attrtag.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
 import {
   defineThunks,
@@ -1018,6 +1019,7 @@ export const types = {
   attrs,
   unspecified,
   enum: enumMemo,
+  attrTag,
   nullOr: memoByElem(nullOr) as typeof nullOr,
   either,
   oneOf,

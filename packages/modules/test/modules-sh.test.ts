@@ -3,7 +3,7 @@
 // package's API (test/fixtures/modules-sh.ts) and the expected value or the facts of the
 // expected error. The cases left out, and why, are listed in README.md ("Ported from nixpkgs").
 import { describe, expect, it } from "vitest";
-import { evalModules, forceDeep, type Module, type ModuleError } from "../src/index.js";
+import { evalModules, forceDeep, type Module, type ModuleError, optionsDocs } from "../src/index.js";
 import * as f from "./fixtures/modules-sh.js";
 import { err } from "./helpers.js";
 
@@ -650,4 +650,51 @@ describe("modules.sh: anonymous modules", () => {
     expect(value("once.raw", f.mergeModuleWithKey)).toBe("pear"));
   it("an anonymous module imported twice counts twice", () =>
     expect(value("twice.raw", f.mergeModuleWithKey)).toBe("pear\npear"));
+});
+
+describe("modules.sh: types.attrTag", () => {
+  it("tagged values read back as one-attribute sets, also with tags joined from two declarations", () => {
+    expect(value("okChecks", f.typesAttrTag)).toBe(true);
+  });
+  for (const name of [
+    "syntaxError",
+    "syntaxError2",
+    "syntaxError3",
+    "syntaxError4",
+    "mergeError",
+    "badTagError",
+  ]) {
+    it(`intStrings.${name} is not an attribute-tagged union (its values are not read)`, () => {
+      const e = failure(`intStrings.${name}`, f.typesAttrTag);
+      expect(e.code).toBe("TYPE_MISMATCH");
+      expect(e.optionPath).toBe(`intStrings.${name}`);
+      expect(e.message).toContain("attribute-tagged union");
+      expect(e.message).not.toContain("do not eval");
+    });
+  }
+  it("a wrong value under a valid tag names the tag's option and its type", () => {
+    const e = failure("intStrings.badTagTypeError.left", f.typesAttrTag);
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.optionPath).toBe("intStrings.badTagTypeError.left");
+    expect(e.message).toContain("signed integer");
+  });
+  it("a wrong value in a nested attrTag names the nested path", () => {
+    const e = failure("nested.right.left", f.typesAttrTag);
+    expect(e.optionPath).toBe("nested.right.left");
+    expect(e.message).toContain("signed integer");
+  });
+  it("a tag that is a bare type, not an option, is an error naming the tag", () => {
+    const e = failure("opt.int", f.typesAttrTagWrongDecl);
+    expect(e.message).toContain(
+      "In attrTag, each tag value must be an option, but tag int was a bare type, not wrapped in mkOption",
+    );
+  });
+  it("the tags' options are documented under the option (submodule tags included)", () => {
+    const docs = optionsDocs(evaluate(f.typesAttrTag).options);
+    const byPath = Object.fromEntries(docs.map((d) => [d.path, d]));
+    expect(byPath["submodules.<name>.foo.bar"]?.type).toBe("signed integer");
+    expect(byPath["submodules.<name>.qux"]?.type).toBe("string");
+    expect(byPath["submodules.<name>.qux"]?.description).toBe("A qux for when you want no foo");
+    expect(byPath["submodules.<name>.qux"]?.readOnly).toBe(false);
+  });
 });
