@@ -5,8 +5,12 @@
 export { ModuleError, type ModuleErrorCode } from "./errors.js";
 export { type EvalModulesArgs, evalModules, OptionInfo } from "./eval.js";
 export {
+  type AttrWithPrio,
   assertionsModule,
   checkAssertions,
+  type DoRenameArgs,
+  doRename,
+  mergeAttrDefinitionsWithPrio,
   forceDeep,
   mkAliasOptionModule,
   mkRemovedOptionModule,

@@ -698,3 +698,22 @@ describe("modules.sh: types.attrTag", () => {
     expect(byPath["submodules.<name>.qux"]?.readOnly).toBe(false);
   });
 });
+
+describe("modules.sh: doRename with a condition", () => {
+  it("with the legacy enable set, the legacy option's definition goes to the new instance", () => {
+    expect(value("result", f.doRenameCondition, f.doRenameConditionEnable)).toBe(true);
+  });
+  it("without it, no instance exists and the legacy option is not defined", () => {
+    expect(value("result", f.doRenameCondition, f.doRenameConditionNoEnable)).toBe(true);
+  });
+  it("a migrated configuration reads the new instance through the legacy option", () => {
+    expect(value("result", f.doRenameCondition, f.doRenameConditionMigrated)).toBe(true);
+  });
+});
+
+describe("modules.sh: mergeAttrDefinitionsWithPrio", () => {
+  it("gives each attribute its winning priority without reading values", () => {
+    // mkDefault is 1000, a plain definition 100, mkForce 50 (nixpkgs lib/modules.nix).
+    expect(value("result", f.testMergeAttrDefinitionsWithPrio)).toEqual([1000, 100, 50]);
+  });
+});
