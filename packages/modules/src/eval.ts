@@ -42,6 +42,11 @@ export interface EvalModulesArgs {
   specialArgs?: Record<string, unknown>;
   /** Option path prefix of this evaluation, used in messages. */
   prefix?: string[];
+  /**
+   * The class of configuration these modules make (e.g. `"nixos"`): a module declaring another
+   * `_class` is rejected, naming the module and both classes. Without one, any class is accepted.
+   */
+  class?: string;
 }
 
 let libCache: Record<string, unknown> | undefined;
@@ -152,13 +157,16 @@ export class Evaluation implements ArgsHost, NodeHost {
   /** Module arguments from `_module.args` read so far (a later definition of one is a cycle). */
   argsRead: Set<string> | undefined;
   readonly modulesPath: string | undefined;
+  /** The class modules must have (when they declare one), see {@link EvalModulesArgs.class}. */
+  readonly moduleClass: string | undefined;
   #argValues: Map<string, unknown> | undefined;
   #internal: NsNode | undefined;
   #specialArgs: Record<string, unknown> | undefined;
   #base: Record<string, unknown> | undefined;
 
-  constructor(prefix: string[], specialArgs: Record<string, unknown>) {
+  constructor(prefix: string[], specialArgs: Record<string, unknown>, moduleClass?: string) {
     this.prefix = prefix;
+    this.moduleClass = moduleClass;
     this.#specialArgs = specialArgs;
     const mp = specialArgs.modulesPath;
     this.modulesPath = typeof mp === "string" ? mp.replace(/\/+$/, "") : undefined;
@@ -310,8 +318,9 @@ export function evalCore(
   specialArgs: Record<string, unknown>,
   prefix: string[],
   mode: "top" | "sub" | "decls",
+  moduleClass?: string,
 ): { config: Record<string, unknown>; options: Record<string, unknown> } {
-  const ev = new Evaluation(prefix, specialArgs);
+  const ev = new Evaluation(prefix, specialArgs, moduleClass);
   const mods = collect(ev, specs, ev.modulesPath);
   mergeFreeformTypes(ev, mods);
   ev.root = buildNs(
@@ -365,7 +374,7 @@ export function evalCore(
 // biome-ignore lint/suspicious/noExplicitAny: untyped callers get an untyped config, as in the contract
 export function evalModules<C = any>(
   args: EvalModulesArgs,
-): { config: C; options: any; type: OptionType } {
+): { config: C; options: any; type: OptionType; class: string | undefined } {
   if (!args || !Array.isArray(args.modules)) {
     throw new ModuleError("INVALID_MODULE", "evalModules needs `{ modules: [...] }`.");
   }
@@ -374,20 +383,25 @@ export function evalModules<C = any>(
     args.specialArgs ?? {},
     args.prefix ?? [],
     "top",
+    args.class,
   );
   // `_type`: an evaluated configuration is not a module; importing one is an error that says so.
   return Object.defineProperties(
-    { config: r.config as C },
+    { config: r.config as C, class: args.class },
     {
       options: { get: () => r.options, enumerable: true },
       _type: { value: "configuration", enumerable: false },
       type: {
         get: () =>
-          types.submoduleWith({ modules: args.modules, specialArgs: args.specialArgs ?? {} }),
+          types.submoduleWith({
+            modules: args.modules,
+            specialArgs: args.specialArgs ?? {},
+            ...(args.class === undefined ? {} : { class: args.class }),
+          }),
         enumerable: false,
       },
     },
-  ) as { config: C; options: unknown; type: OptionType };
+  ) as { config: C; options: unknown; type: OptionType; class: string | undefined };
 }
 
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */
@@ -397,6 +411,7 @@ export function evalSubmodule(
   shorthandOnlyDefinesConfig: boolean,
   loc: string[],
   defs: Definition[],
+  moduleClass?: string,
 ): Record<string, unknown> {
   const specs: ModuleSpec[] = modules.map((m) => ({ module: m.module, file: m.file }));
   for (const d of defs) {
@@ -404,7 +419,8 @@ export function evalSubmodule(
       specs.push({ module: { config: d.value }, file: d.file });
     else specs.push({ module: d.value, file: d.file });
   }
-  return evalCore(specs, { ...specialArgs, name: loc[loc.length - 1] }, loc, "sub").config;
+  const args = { ...specialArgs, name: loc[loc.length - 1] };
+  return evalCore(specs, args, loc, "sub", moduleClass).config;
 }
 
 /** @internal The options tree of a submodule type, for docs and schemas. */
@@ -412,11 +428,13 @@ export function subOptionsOf(
   modules: SubmoduleModule[],
   specialArgs: Record<string, unknown>,
   loc: string[],
+  moduleClass?: string,
 ): Record<string, unknown> {
   return evalCore(
     modules.map((m) => ({ module: m.module, file: m.file })),
     { ...specialArgs, name: loc[loc.length - 1] ?? "<name>" },
     loc,
     "decls",
+    moduleClass,
   ).options;
 }

@@ -1,8 +1,8 @@
 import { ModuleError, showFiles, showPath } from "./errors.js";
-import { forceRaw, type Merged, mergeDefinitions, pushDownAttrs, type RawDef } from "./merge.js";
-import { type OptionInfo, RAW_DEFINITIONS } from "./nodes.js";
 import { ALIAS, REMOVED } from "./eval.js";
+import { forceRaw, type Merged, mergeDefinitions, pushDownAttrs, type RawDef } from "./merge.js";
 import type { Module, ModuleArgs, ModuleObject } from "./module.js";
+import { type OptionInfo, RAW_DEFINITIONS } from "./nodes.js";
 import { mkOption } from "./option.js";
 import { mkIf, mkLocated, mkMerge, mkOverride } from "./props.js";
 import { type Definition, mkOptionType, types } from "./types.js";

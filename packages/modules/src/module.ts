@@ -35,6 +35,11 @@ export interface ModuleObject {
   options?: OptionsTree;
   config?: unknown;
   freeformType?: OptionType;
+  /**
+   * The class of configuration this module is for (e.g. `"nixos"`); importing it into an
+   * evaluation of another class is an error. Absent: any class.
+   */
+  _class?: string;
   [shorthand: string]: unknown;
 }
 
@@ -64,6 +69,7 @@ export const RESERVED_KEYS = new Set([
   "config",
   "freeformType",
   "_type",
+  "_class",
 ]);
 
 /** Turns a path or `file:` URL (e.g. `import.meta.url`) into a path relative to the cwd when inside it. */

@@ -1,7 +1,7 @@
 import type { z } from "zod";
-import { zod } from "./zod.js";
 import { showPath } from "./errors.js";
 import type { OptionType } from "./types.js";
+import { zod } from "./zod.js";
 
 /** One entry of {@link optionsDocs}. */
 export interface OptionDoc {

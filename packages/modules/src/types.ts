@@ -1,8 +1,7 @@
 import type { z } from "zod";
-import { zod } from "./zod.js";
 import { HOLE } from "./args.js";
-import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { attrTag } from "./attrtag.js";
+import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
 import {
   defineThunks,
@@ -16,6 +15,7 @@ import {
 import type { Module, ModuleArgs } from "./module.js";
 import type { InferOptions, OptionsTree } from "./option.js";
 import { optionsToZod } from "./schema.js";
+import { zod } from "./zod.js";
 
 /** One definition of an option after `mkIf`/`mkMerge`/priorities were resolved. */
 export interface Definition {
@@ -738,6 +738,8 @@ export interface SubmoduleWithSpec {
   /** When true (as for `types.submodule`), a definition that is an object is all config. */
   shorthandOnlyDefinesConfig?: boolean;
   description?: string;
+  /** The class of the submodule's modules (see `EvalModulesArgs.class`). */
+  class?: string;
 }
 
 function normalizeSubmodules(mods: ReadonlyArray<Module | SubmoduleModule>): SubmoduleModule[] {
@@ -755,21 +757,22 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const modules = normalizeSubmodules(spec.modules);
   const specialArgs = spec.specialArgs ?? {};
   const shorthand = spec.shorthandOnlyDefinesConfig ?? false;
+  const cls = spec.class;
   let withFileCache: Map<string, OptionType<T>> | undefined;
   const t: OptionType<T> = mkOptionType<T>({
     name: "submodule",
     description: spec.description ?? "submodule",
-    zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"])),
+    zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"], cls)),
     check: (v) => isAttrs(v) || typeof v === "function",
     merge: (loc, defs) => {
       // Built by a module's first call, before config existed, and used before its second
       // call replaced it: say so rather than take the placeholder for `true`.
       if ((shorthand as unknown) === HOLE) throw placeholderInType(loc);
-      return evalSubmodule(modules, specialArgs, shorthand, loc, defs) as T;
+      return evalSubmodule(modules, specialArgs, shorthand, loc, defs, cls) as T;
     },
     // As NixOS: `{}`, not evaluated through the submodule's options.
     emptyValue: EMPTY_ATTRS,
-    getSubOptions: (loc) => subOptionsOf(modules, specialArgs, loc),
+    getSubOptions: (loc) => subOptionsOf(modules, specialArgs, loc, cls),
     extendModules: (more) =>
       submoduleWith<T>({ ...spec, modules: [...modules, ...more], specialArgs }),
     withDeclarationFile: (file) => {
@@ -790,16 +793,24 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
       if (other.name !== "submodule" || !("submoduleSpec" in other)) return undefined;
       const o = (other as unknown as { submoduleSpec: Required<SubmoduleWithSpec> }).submoduleSpec;
       if ((o.shorthandOnlyDefinesConfig ?? false) !== shorthand) return undefined;
+      if (cls !== undefined && o.class !== undefined && cls !== o.class) {
+        const [a, b] = [cls, o.class].sort();
+        throw new ModuleError(
+          "DECLARATION_CONFLICT",
+          `A submoduleWith option is declared multiple times with conflicting class values "${a}" and "${b}".`,
+        );
+      }
       return submoduleWith<T>({
         modules: [...modules, ...normalizeSubmodules(o.modules)],
         specialArgs: { ...specialArgs, ...o.specialArgs },
         shorthandOnlyDefinesConfig: shorthand,
         ...(spec.description ? { description: spec.description } : {}),
+        ...((cls ?? o.class) === undefined ? {} : { class: cls ?? o.class }),
       });
     },
   });
   Object.defineProperty(t, "submoduleSpec", {
-    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand },
+    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand, class: cls },
     enumerable: false,
   });
   return t;

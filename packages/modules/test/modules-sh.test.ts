@@ -3,7 +3,13 @@
 // package's API (test/fixtures/modules-sh.ts) and the expected value or the facts of the
 // expected error. The cases left out, and why, are listed in README.md ("Ported from nixpkgs").
 import { describe, expect, it } from "vitest";
-import { evalModules, forceDeep, type Module, type ModuleError, optionsDocs } from "../src/index.js";
+import {
+  evalModules,
+  forceDeep,
+  type Module,
+  type ModuleError,
+  optionsDocs,
+} from "../src/index.js";
 import * as f from "./fixtures/modules-sh.js";
 import { err } from "./helpers.js";
 
@@ -715,5 +721,51 @@ describe("modules.sh: mergeAttrDefinitionsWithPrio", () => {
   it("gives each attribute its winning priority without reading values", () => {
     // mkDefault is 1000, a plain definition 100, mkForce 50 (nixpkgs lib/modules.nix).
     expect(value("result", f.testMergeAttrDefinitionsWithPrio)).toEqual([1000, 100, 50]);
+  });
+});
+
+describe("modules.sh: module classes", () => {
+  it("an evaluation of a class accepts a module of that class", () => {
+    const r = evalModules({ class: "nixos", modules: [f.moduleClassIsNixos] });
+    expect(forceDeep(r.config)).toEqual({});
+    expect(r.class).toBe("nixos");
+  });
+  it("a module of another class is rejected, naming the module and both classes", () => {
+    const e = err(() =>
+      evalModules({ class: "nixos", modules: [f.moduleClassIsNixos, f.moduleClassIsDarwin] }),
+    );
+    expect(e.code).toBe("INVALID_MODULE");
+    expect(e.message).toContain(
+      `The module ${file("module-class-is-darwin.ts")} was imported into nixos instead of darwin.`,
+    );
+  });
+  it("an inline module is named by its own file", () => {
+    const e = err(() =>
+      evalModules({ class: "nixos", modules: [f.moduleClassIsNixos, f.darwinModuleOfFlake] }),
+    );
+    expect(e.message).toContain(
+      "The module foo.ts#darwinModules.default was imported into nixos instead of darwin.",
+    );
+  });
+  it("a submodule of a class accepts a definition of that class", () => {
+    expect(forceDeep(value("sub.nixosOk", f.classCheck))).toEqual({});
+  });
+  it("a submodule of a class rejects an imported module of another class", () => {
+    const e = failure("sub.nixosFail", f.classCheck);
+    expect(e.message).toContain(
+      `The module ${file("module-class-is-darwin.ts")} was imported into nixos instead of darwin.`,
+    );
+  });
+  it("two declarations of a submodule option with different classes conflict", () => {
+    const e = failure("sub.mergeFail", f.classCheck);
+    expect(e.code).toBe("DECLARATION_CONFLICT");
+    expect(e.message).toContain(
+      'A submoduleWith option is declared multiple times with conflicting class values "darwin" and "nixos".',
+    );
+  });
+  it("without a class, modules of any class are accepted", () => {
+    const r = evalModules({ modules: [f.moduleClassIsNixos, f.moduleClassIsDarwin] });
+    expect(forceDeep(r.config)).toEqual({});
+    expect(r.class).toBeUndefined();
   });
 });
