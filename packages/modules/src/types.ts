@@ -2,6 +2,7 @@ import type { z } from "zod";
 import { HOLE } from "./args.js";
 import { attrTag } from "./attrtag.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { mergedDeclaredType } from "./decls.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
 import {
   defineThunks,
@@ -1016,6 +1017,19 @@ const deferredModule: OptionType<Module> = mkOptionType<Module>({
   mergeType: (other) => (other.name === "deferredModule" ? deferredModule : undefined),
 });
 
+/**
+ * `types.optionType`: a value that is itself an option type, e.g. to let modules contribute to
+ * the type of another option. Several definitions merge as several declarations of one option
+ * would (submodule types join their modules; incompatible types are a declaration conflict).
+ */
+const optionType = mkOptionType<OptionType>({
+  name: "optionType",
+  description: "option type",
+  check: (v) => isOptionType(v),
+  merge: (loc, defs) =>
+    defs.length === 1 ? ((defs[0] as Definition).value as OptionType) : mergedDeclaredType(loc, defs),
+});
+
 /** The built-in option types. */
 export const types = {
   str,
@@ -1031,6 +1045,7 @@ export const types = {
   unspecified,
   enum: enumMemo,
   attrTag,
+  optionType,
   nullOr: memoByElem(nullOr) as typeof nullOr,
   either,
   oneOf,

@@ -769,3 +769,23 @@ describe("modules.sh: module classes", () => {
     expect(r.class).toBeUndefined();
   });
 });
+
+describe("modules.sh: types.optionType", () => {
+  it("two submodule types defined for one option type merge: a default of one", () => {
+    expect(value("theOption.int", f.optionTypeMerging)).toBe(10);
+  });
+  it("two submodule types defined for one option type merge: a definition of the other", () => {
+    expect(value("theOption.str", f.optionTypeMerging)).toBe("hello");
+  });
+  it("a conflict inside merged submodule types names the file of each declaration", () => {
+    const e = failure("theOption.nested", f.optionTypeFile);
+    expect(e.code).toBe("DECLARATION_CONFLICT");
+    // NixOS names other.nix first; the facts are the same: both files, already declared.
+    expect(e.message).toMatch(
+      new RegExp(
+        `The option \`theOption\\.nested\` in (other\\.ts|${file("optionTypeFile.ts")}) is already declared in (other\\.ts|${file("optionTypeFile.ts")})`,
+      ),
+    );
+    expect(e.files).toEqual(expect.arrayContaining(["other.ts", file("optionTypeFile.ts")]));
+  });
+});
