@@ -1,8 +1,8 @@
 import type { z } from "zod";
 import { HOLE } from "./args.js";
 import { attrTag } from "./attrtag.js";
-import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { mergedDeclaredType } from "./decls.js";
+import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
 import {
   defineThunks,
@@ -307,6 +307,8 @@ const betweenCache = new Map<string, OptionType<number>>();
  * its types once per instance, and an instance should not pay for a new type each time.
  */
 function betweenMemo(lo: number, hi: number): OptionType<number> {
+  if ((lo as unknown) === HOLE || (hi as unknown) === HOLE)
+    return builtFromPlaceholder("ints.between") as OptionType<number>;
   const key = `${lo},${hi}`;
   let t = betweenCache.get(key);
   if (t === undefined) {
@@ -434,6 +436,7 @@ function enumType<const V extends Values>(values: V): OptionType<V[number]> {
     );
   }
   const vs = [...values];
+  if (vs.includes(HOLE)) return builtFromPlaceholder("enum") as OptionType<V[number]>;
   const t = mkOptionType<V[number]>({
     name: "enum",
     description:
@@ -837,6 +840,28 @@ function submodule<const M extends Module>(
   return submoduleWith<SubmoduleValue<M>>({ modules: mods, shorthandOnlyDefinesConfig: true });
 }
 
+/**
+ * A type whose arguments were read from config while its module was being called (config did
+ * not exist yet). The module is called again and its declaration replaced; this type is only
+ * used when the option is read before that, and then fails naming the option, instead of
+ * checking values against a placeholder.
+ */
+function builtFromPlaceholder(ctor: string): OptionType {
+  return mkOptionType<never>({
+    name: ctor,
+    description: `${ctor} (built from config before config existed)`,
+    // Accept every definition so that merge, which knows the option, reports the problem.
+    check: () => true,
+    merge: (loc) => {
+      throw new ModuleError(
+        "INVALID_MODULE",
+        `The type of \`${showPath(loc)}\` (types.${ctor}) was built from config read when its module was called, and \`${showPath(loc)}\` is read while modules are still being called again. Build the type lazily: \`get type() { return types.${ctor}(…) }\`.`,
+        { optionPath: showPath(loc) },
+      );
+    },
+  });
+}
+
 function placeholderInType(loc: string[]): ModuleError {
   return new ModuleError(
     "INVALID_MODULE",
@@ -1027,7 +1052,9 @@ const optionType = mkOptionType<OptionType>({
   description: "option type",
   check: (v) => isOptionType(v),
   merge: (loc, defs) =>
-    defs.length === 1 ? ((defs[0] as Definition).value as OptionType) : mergedDeclaredType(loc, defs),
+    defs.length === 1
+      ? ((defs[0] as Definition).value as OptionType)
+      : mergedDeclaredType(loc, defs),
 });
 
 /** The built-in option types. */
