@@ -33,6 +33,11 @@ export {
   type OptionsTree,
 } from "./option.js";
 export {
+  type LiteralExpression,
+  type MkPackageOptionArgs,
+  mkPackageOption,
+} from "./package.js";
+export {
   type Definable,
   mkAfter,
   mkBefore,
@@ -51,6 +56,7 @@ export {
   mkOptionType,
   type OptionType,
   type OptionTypeSpec,
+  type PackageValue,
   type SubmoduleWithSpec,
   types,
 } from "./types.js";

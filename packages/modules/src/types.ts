@@ -1057,6 +1057,21 @@ const optionType = mkOptionType<OptionType>({
       : mergedDeclaredType(loc, defs),
 });
 
+/** A package value: a derivation-like object, or a path (a store path). */
+export type PackageValue = { type: "derivation"; [attr: string]: unknown } | string;
+
+/**
+ * `types.package` (NixOS): a derivation-like object (`type: "derivation"`, as Nix represents a
+ * package) or an absolute path. See `mkPackageOption`.
+ */
+const packageType = mkOptionType<PackageValue>({
+  name: "package",
+  description: "package",
+  check: (v) =>
+    (isAttrs(v) && v.type === "derivation") || (typeof v === "string" && v.startsWith("/")),
+  merge: (loc, defs) => mergeEqualOption(loc, defs),
+});
+
 /** The built-in option types. */
 export const types = {
   str,
@@ -1073,6 +1088,7 @@ export const types = {
   enum: enumMemo,
   attrTag,
   optionType,
+  package: packageType,
   nullOr: memoByElem(nullOr) as typeof nullOr,
   either,
   oneOf,

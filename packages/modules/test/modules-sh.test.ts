@@ -789,3 +789,60 @@ describe("modules.sh: types.optionType", () => {
     expect(e.files).toEqual(expect.arrayContaining(["other.ts", file("optionTypeFile.ts")]));
   });
 });
+
+describe("modules.sh: mkPackageOption", () => {
+  const options = () => evaluate(f.declareMkPackageOption).options;
+  it("the default is the package named after the option's package", () => {
+    expect(value("package.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("a default given as a path of attributes", () => {
+    expect(value("namedPackage.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("a default given as one attribute name", () => {
+    expect(value("namedPackageSingletonDefault.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("the description names the package as given", () => {
+    expect(options().namedPackage.description).toMatch(/Hello/);
+  });
+  it("the package named by a path", () => {
+    expect(value("pathPackage.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("an example written as Nix code is shown as that code", () => {
+    expect(options().packageWithExample.example.text).toBe(
+      "pkgs.hello.override { stdenv = pkgs.clangStdenv; }",
+    );
+  });
+  it("an example given as a path is shown as the attribute of pkgs", () => {
+    expect(options().packageWithPathExample.example.text).toBe("pkgs.hello");
+  });
+  it("an extra description is appended", () => {
+    expect(options().packageWithExtraDescription.description).toMatch(
+      /Example extra description\./,
+    );
+  });
+  it("without a default, reading the option says it has no value", () => {
+    const e = failure("undefinedPackage", f.declareMkPackageOption);
+    expect(e.code).toBe("UNDEFINED_OPTION");
+    expect(e.optionPath).toBe("undefinedPackage");
+  });
+  it("a nullable package without a default is null", () => {
+    expect(value("nullablePackage", f.declareMkPackageOption)).toBeNull();
+  });
+  it("a nullable package's type is null or package", () => {
+    expect(options().nullablePackageWithDefault.type.description).toBe("null or package");
+  });
+  it("pkgsText is how the default is written", () => {
+    expect(options().packageWithPkgsText.defaultText).toBe("myPkgs.hello");
+  });
+  it("the default comes from the package set given", () => {
+    expect(options().packageFromOtherSet.default.pname).toBe("hello-other");
+  });
+  it("attribute names that are not identifiers are quoted in the default text", () => {
+    expect(options().packageInvalidIdentifier.defaultText).toBe('pkgs."123"."with\\"quote".hello');
+    expect(value("packageInvalidIdentifier.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("a default missing from the package set fails when read, naming the attribute", () => {
+    const e = failure("packageMissing", f.declareMkPackageOption);
+    expect(e.message).toContain("pkgs.goodbye cannot be found in pkgs");
+  });
+});
