@@ -163,6 +163,8 @@ export class Evaluation implements ArgsHost, NodeHost {
   #internal: NsNode | undefined;
   #specialArgs: Record<string, unknown> | undefined;
   #base: Record<string, unknown> | undefined;
+  /** The modules of this evaluation, for `moduleType` and `extendModules` (dropped by release). */
+  specs: ModuleSpec[] | undefined;
 
   constructor(prefix: string[], specialArgs: Record<string, unknown>, moduleClass?: string) {
     this.prefix = prefix;
@@ -181,12 +183,20 @@ export class Evaluation implements ArgsHost, NodeHost {
     if (!this.#base) {
       const makeProxy = (what: "config" | "options") =>
         new Proxy({ ev: this, what }, CONFIG_HANDLER) as unknown;
-      this.#base = {
+      const base: Record<string, unknown> = {
         lib: lib(),
         ...this.#specialArgs,
         config: makeProxy("config"),
         options: makeProxy("options"),
       };
+      defineExtensionArgs(
+        base,
+        this.specs ?? [],
+        this.#specialArgs ?? {},
+        this.prefix,
+        this.moduleClass,
+      );
+      this.#base = base;
     }
     return this.#base;
   }
@@ -198,6 +208,7 @@ export class Evaluation implements ArgsHost, NodeHost {
   release(): void {
     this.#base = undefined;
     this.#specialArgs = undefined;
+    this.specs = undefined;
   }
 
   target(what: "config" | "options"): Record<string, unknown> {
@@ -261,6 +272,62 @@ export class Evaluation implements ArgsHost, NodeHost {
   }
 }
 
+/** What {@link evalModules} returns. */
+export interface EvaluatedModules<C> {
+  config: C;
+  // biome-ignore lint/suspicious/noExplicitAny: options of any shape are read by path
+  options: any;
+  /** The submodule type of these modules (not enumerable), to declare an option with. */
+  type: OptionType;
+  /** The class given to evalModules, if any. */
+  class: string | undefined;
+  /** The same evaluation with more modules (or special arguments, or another prefix). */
+  extendModules(more?: ExtendModulesArgs): EvaluatedModules<C>;
+}
+
+/** Arguments of `extendModules` (NixOS): more modules, more special arguments, another prefix. */
+export interface ExtendModulesArgs {
+  modules?: Module[];
+  specialArgs?: Record<string, unknown>;
+  prefix?: string[];
+}
+
+/**
+ * The module arguments `moduleType` (the submodule type of this evaluation's modules, its
+ * definitions included) and `extendModules` (this evaluation again with more modules), as NixOS
+ * gives them. Getters: built only when a module asks for them.
+ */
+function defineExtensionArgs(
+  base: Record<string, unknown>,
+  specs: ModuleSpec[],
+  specialArgs: Record<string, unknown>,
+  prefix: string[],
+  moduleClass: string | undefined,
+): void {
+  const submodules = () => specs.map((s) => ({ module: s.module as Module, file: s.file }));
+  Object.defineProperty(base, "moduleType", {
+    get: () =>
+      types.submoduleWith({
+        modules: submodules(),
+        specialArgs,
+        ...(moduleClass === undefined ? {} : { class: moduleClass }),
+      }),
+    enumerable: true,
+    configurable: true,
+  });
+  Object.defineProperty(base, "extendModules", {
+    value: (more: ExtendModulesArgs = {}) =>
+      evalSpecs(
+        [...specs, ...(more.modules ?? []).map((m) => ({ module: m }))],
+        { ...specialArgs, ...more.specialArgs },
+        more.prefix ?? prefix,
+        moduleClass,
+      ),
+    enumerable: true,
+    configurable: true,
+  });
+}
+
 /** Where a root `config`/`options` object keeps its evaluation, for the shared `_module` getters. */
 const EVALUATION: unique symbol = Symbol("nix2dream.modules.evaluation");
 
@@ -321,6 +388,7 @@ export function evalCore(
   moduleClass?: string,
 ): { config: Record<string, unknown>; options: Record<string, unknown> } {
   const ev = new Evaluation(prefix, specialArgs, moduleClass);
+  ev.specs = specs;
   const mods = collect(ev, specs, ev.modulesPath);
   mergeFreeformTypes(ev, mods);
   ev.root = buildNs(
@@ -372,36 +440,53 @@ export function evalCore(
  * `type` (not enumerable) is the submodule type of these modules, to declare an option with.
  */
 // biome-ignore lint/suspicious/noExplicitAny: untyped callers get an untyped config, as in the contract
-export function evalModules<C = any>(
-  args: EvalModulesArgs,
-): { config: C; options: any; type: OptionType; class: string | undefined } {
+export function evalModules<C = any>(args: EvalModulesArgs): EvaluatedModules<C> {
   if (!args || !Array.isArray(args.modules)) {
     throw new ModuleError("INVALID_MODULE", "evalModules needs `{ modules: [...] }`.");
   }
-  const r = evalCore(
+  return evalSpecs(
     args.modules.map((m) => ({ module: m })),
     args.specialArgs ?? {},
     args.prefix ?? [],
-    "top",
     args.class,
-  );
+  ) as EvaluatedModules<C>;
+}
+
+/** {@link evalModules} of module specs (a module with the file to name when it has none). */
+function evalSpecs(
+  specs: ModuleSpec[],
+  specialArgs: Record<string, unknown>,
+  prefix: string[],
+  moduleClass: string | undefined,
+): EvaluatedModules<unknown> {
+  const r = evalCore(specs, specialArgs, prefix, "top", moduleClass);
   // `_type`: an evaluated configuration is not a module; importing one is an error that says so.
   return Object.defineProperties(
-    { config: r.config as C, class: args.class },
+    { config: r.config, class: moduleClass },
     {
       options: { get: () => r.options, enumerable: true },
       _type: { value: "configuration", enumerable: false },
       type: {
         get: () =>
           types.submoduleWith({
-            modules: args.modules,
-            specialArgs: args.specialArgs ?? {},
-            ...(args.class === undefined ? {} : { class: args.class }),
+            modules: specs.map((s) => ({ module: s.module as Module, file: s.file })),
+            specialArgs,
+            ...(moduleClass === undefined ? {} : { class: moduleClass }),
           }),
         enumerable: false,
       },
+      extendModules: {
+        value: (more: ExtendModulesArgs = {}) =>
+          evalSpecs(
+            [...specs, ...(more.modules ?? []).map((m) => ({ module: m }))],
+            { ...specialArgs, ...more.specialArgs },
+            more.prefix ?? prefix,
+            moduleClass,
+          ),
+        enumerable: false,
+      },
     },
-  ) as { config: C; options: unknown; type: OptionType; class: string | undefined };
+  ) as EvaluatedModules<unknown>;
 }
 
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */

@@ -3,7 +3,13 @@
  * point) for TypeScript. See README.md for a worked example.
  */
 export { ModuleError, type ModuleErrorCode } from "./errors.js";
-export { type EvalModulesArgs, evalModules, OptionInfo } from "./eval.js";
+export {
+  type EvalModulesArgs,
+  type EvaluatedModules,
+  type ExtendModulesArgs,
+  evalModules,
+  OptionInfo,
+} from "./eval.js";
 export {
   type AttrWithPrio,
   assertionsModule,

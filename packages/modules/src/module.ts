@@ -16,6 +16,14 @@ export interface ModuleArgs {
   name?: string;
   /** The module-system helpers (`mkIf`, `types`, ...). */
   lib?: unknown;
+  /** The submodule type of this evaluation's modules (definitions included), e.g. for variants. */
+  moduleType?: OptionType;
+  /** This evaluation again with more modules; its `type` declares an option of that kind. */
+  extendModules?: (more?: {
+    modules?: Module[];
+    specialArgs?: Record<string, unknown>;
+    prefix?: string[];
+  }) => { type: OptionType; config: unknown };
   [specialArg: string]: unknown;
 }
 

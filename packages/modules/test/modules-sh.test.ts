@@ -846,3 +846,23 @@ describe("modules.sh: mkPackageOption", () => {
     expect(e.message).toContain("pkgs.goodbye cannot be found in pkgs");
   });
 });
+
+describe("modules.sh: moduleType and extendModules", () => {
+  it("a variant evaluates every module again with its own definitions", () => {
+    expect(value("resultFoo", f.declareVariants, f.defineVariant)).toBe("a b");
+  });
+  it("a variant of a variant adds its definitions to its parent's", () => {
+    expect(value("resultFooBar", f.declareVariants, f.defineVariant)).toBe("a b y z");
+  });
+  it("a variant of the same name nests", () => {
+    expect(value("resultFooFoo", f.declareVariants, f.defineVariant)).toBe("a b c");
+  });
+  it("extendModules in a submodule keeps the submodule's anonymous imports (nixpkgs issue 168767)", () => {
+    expect(value("sub.specialisation.value", f.extendModules168767Imports)).toBe(1);
+  });
+  it("evalModules(...).extendModules adds modules to an evaluation", () => {
+    const base = evaluate(f.declareEnable);
+    expect(base.config.enable).toBe(false);
+    expect(base.extendModules({ modules: [{ enable: true }] }).config.enable).toBe(true);
+  });
+});
