@@ -183,20 +183,23 @@ export class Evaluation implements ArgsHost, NodeHost {
     if (!this.#base) {
       const makeProxy = (what: "config" | "options") =>
         new Proxy({ ev: this, what }, CONFIG_HANDLER) as unknown;
-      const base: Record<string, unknown> = {
-        lib: lib(),
-        ...this.#specialArgs,
-        config: makeProxy("config"),
-        options: makeProxy("options"),
-      };
-      defineExtensionArgs(
-        base,
+      const ext = extensionArgs(
         this.specs ?? [],
         this.#specialArgs ?? {},
         this.prefix,
         this.moduleClass,
       );
-      this.#base = base;
+      this.#base = {
+        lib: lib(),
+        ...this.#specialArgs,
+        config: makeProxy("config"),
+        options: makeProxy("options"),
+        // A getter of its own: spreading `ext` would build the type now.
+        get moduleType() {
+          return ext.moduleType();
+        },
+        extendModules: ext.extendModules,
+      };
     }
     return this.#base;
   }
@@ -295,37 +298,29 @@ export interface ExtendModulesArgs {
 /**
  * The module arguments `moduleType` (the submodule type of this evaluation's modules, its
  * definitions included) and `extendModules` (this evaluation again with more modules), as NixOS
- * gives them. Getters: built only when a module asks for them.
+ * gives them; the type is built only when a module reads it.
  */
-function defineExtensionArgs(
-  base: Record<string, unknown>,
+function extensionArgs(
   specs: ModuleSpec[],
   specialArgs: Record<string, unknown>,
   prefix: string[],
   moduleClass: string | undefined,
-): void {
-  const submodules = () => specs.map((s) => ({ module: s.module as Module, file: s.file }));
-  Object.defineProperty(base, "moduleType", {
-    get: () =>
+): { moduleType: () => OptionType; extendModules: (more?: ExtendModulesArgs) => unknown } {
+  return {
+    moduleType: () =>
       types.submoduleWith({
-        modules: submodules(),
+        modules: specs.map((s) => ({ module: s.module as Module, file: s.file })),
         specialArgs,
         ...(moduleClass === undefined ? {} : { class: moduleClass }),
       }),
-    enumerable: true,
-    configurable: true,
-  });
-  Object.defineProperty(base, "extendModules", {
-    value: (more: ExtendModulesArgs = {}) =>
+    extendModules: (more: ExtendModulesArgs = {}) =>
       evalSpecs(
         [...specs, ...(more.modules ?? []).map((m) => ({ module: m }))],
         { ...specialArgs, ...more.specialArgs },
         more.prefix ?? prefix,
         moduleClass,
       ),
-    enumerable: true,
-    configurable: true,
-  });
+  };
 }
 
 /** Where a root `config`/`options` object keeps its evaluation, for the shared `_module` getters. */
