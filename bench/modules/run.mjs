@@ -4,6 +4,10 @@
 //   node bench/modules/run.mjs
 // Each N runs in a fresh child process so the peak RSS is that N's alone.
 // BENCH_SIZES=1000,3000,10000 and BENCH_RUNS=5 (the defaults) choose the sizes and runs per size.
+// Then bench/modules/nix-workload.mjs: the workload that also exists as Nix modules, whole process
+// against Nix (BENCH_NIX_SIZES=1000,10000).
+import { execFileSync } from "node:child_process";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { median, printGrowth, printLoad, printTable, runChildren, timings } from "../lib.mjs";
 
@@ -168,6 +172,8 @@ async function main() {
   printGrowth(rows, "bestMs");
   console.log("Nix numbers are quoted from issue 2 (Nix 2.8, same machine), not measured here.");
   printLoad();
+  console.log("\nThe workload also written as Nix modules (bench/modules/nix-workload.mjs):");
+  execFileSync(process.execPath, [join(dirname(here), "nix-workload.mjs")], { stdio: "inherit" });
 }
 
 if (process.argv[2] === "--child") await child(Number(process.argv[3]));

@@ -48,6 +48,8 @@ export interface Loaded {
 /** What collection needs from the evaluation. */
 export interface CollectHost {
   tainted: boolean;
+  /** The class modules must have when they declare one. */
+  readonly moduleClass: string | undefined;
   /** The arguments object for a call of the function module in `file`. */
   argsFor(file: string): ModuleArgs;
 }
@@ -146,6 +148,23 @@ function readStructure(loaded: Loaded, o: Record<string, unknown>): void {
   }
 }
 
+/** Rejects a module whose `_class` is not the evaluation's class. */
+function checkClass(file: string, o: Record<string, unknown>, expected: string | undefined): void {
+  const declared = o._class;
+  if (declared === undefined) return;
+  if (typeof declared !== "string")
+    throw invalid(
+      file,
+      `The \`_class\` of the module in ${file} must be a string, got ${showValue(declared)}.`,
+    );
+  if (expected !== undefined && declared !== expected) {
+    throw invalid(
+      file,
+      `The module ${file} was imported into ${expected} instead of ${declared}. It declares \`_class: "${declared}"\`, and this evaluation expects class "${expected}": import it into a ${declared} evaluation, or leave it out.`,
+    );
+  }
+}
+
 /** The `imports` list of a module object (checked). */
 export function importsOf(o: Record<string, unknown>, file: string): unknown[] {
   if (o.imports === undefined) return [];
@@ -207,6 +226,7 @@ class Collector {
     const retFile = o.file;
     if (typeof retFile === "string") loaded.file = retFile;
     readStructure(loaded, o);
+    checkClass(loaded.file, o, this.host.moduleClass);
     if (loaded.disabled.length > 0) this.anyDisabled = true;
     if (!loaded.recall) {
       const def = configDefOf(o, loaded.file);

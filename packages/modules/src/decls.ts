@@ -6,8 +6,14 @@
 import { HOLE } from "./args.js";
 import { kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import type { Module } from "./module.js";
-import { declares, type OptionDeclaration } from "./option.js";
-import { isOptionType, type OptionType, type SubmoduleModule, types } from "./types.js";
+import { declares, mkOption, type OptionDeclaration } from "./option.js";
+import {
+  type Definition,
+  isOptionType,
+  type OptionType,
+  type SubmoduleModule,
+  types,
+} from "./types.js";
 
 /** Marks an option declaration as removed (see `mkRemovedOptionModule`). */
 export const REMOVED: unique symbol = Symbol.for("nix2dream.modules.removed");
@@ -72,6 +78,18 @@ function declaredType(
   }
   // Submodule modules declared inline belong to the file that declares the option.
   return t.withDeclarationFile ? t.withDeclarationFile(file) : t;
+}
+
+/**
+ * @internal The type of an option declared once per definition of `types.optionType`, each with
+ * that definition's type, merged as declarations are (submodules joined, each inline submodule
+ * module located in the file of its definition).
+ */
+export function mergedDeclaredType(loc: string[], defs: readonly Definition[]): OptionType {
+  return mergeDecls(
+    loc,
+    defs.map((d) => ({ file: d.file, decl: mkOption({ type: d.value as OptionType }) })),
+  ).type;
 }
 
 /** The default of a declaration, read when the option is evaluated. */

@@ -42,6 +42,11 @@ export interface EvalModulesArgs {
   specialArgs?: Record<string, unknown>;
   /** Option path prefix of this evaluation, used in messages. */
   prefix?: string[];
+  /**
+   * The class of configuration these modules make (e.g. `"nixos"`): a module declaring another
+   * `_class` is rejected, naming the module and both classes. Without one, any class is accepted.
+   */
+  class?: string;
 }
 
 let libCache: Record<string, unknown> | undefined;
@@ -152,13 +157,18 @@ export class Evaluation implements ArgsHost, NodeHost {
   /** Module arguments from `_module.args` read so far (a later definition of one is a cycle). */
   argsRead: Set<string> | undefined;
   readonly modulesPath: string | undefined;
+  /** The class modules must have (when they declare one), see {@link EvalModulesArgs.class}. */
+  readonly moduleClass: string | undefined;
   #argValues: Map<string, unknown> | undefined;
   #internal: NsNode | undefined;
   #specialArgs: Record<string, unknown> | undefined;
   #base: Record<string, unknown> | undefined;
+  /** The modules of this evaluation, for `moduleType` and `extendModules` (dropped by release). */
+  specs: ModuleSpec[] | undefined;
 
-  constructor(prefix: string[], specialArgs: Record<string, unknown>) {
+  constructor(prefix: string[], specialArgs: Record<string, unknown>, moduleClass?: string) {
     this.prefix = prefix;
+    this.moduleClass = moduleClass;
     this.#specialArgs = specialArgs;
     const mp = specialArgs.modulesPath;
     this.modulesPath = typeof mp === "string" ? mp.replace(/\/+$/, "") : undefined;
@@ -173,11 +183,22 @@ export class Evaluation implements ArgsHost, NodeHost {
     if (!this.#base) {
       const makeProxy = (what: "config" | "options") =>
         new Proxy({ ev: this, what }, CONFIG_HANDLER) as unknown;
+      const ext = extensionArgs(
+        this.specs ?? [],
+        this.#specialArgs ?? {},
+        this.prefix,
+        this.moduleClass,
+      );
       this.#base = {
         lib: lib(),
         ...this.#specialArgs,
         config: makeProxy("config"),
         options: makeProxy("options"),
+        // A getter of its own: spreading `ext` would build the type now.
+        get moduleType() {
+          return ext.moduleType();
+        },
+        extendModules: ext.extendModules,
       };
     }
     return this.#base;
@@ -190,6 +211,7 @@ export class Evaluation implements ArgsHost, NodeHost {
   release(): void {
     this.#base = undefined;
     this.#specialArgs = undefined;
+    this.specs = undefined;
   }
 
   target(what: "config" | "options"): Record<string, unknown> {
@@ -253,6 +275,54 @@ export class Evaluation implements ArgsHost, NodeHost {
   }
 }
 
+/** What {@link evalModules} returns. */
+export interface EvaluatedModules<C> {
+  config: C;
+  // biome-ignore lint/suspicious/noExplicitAny: options of any shape are read by path
+  options: any;
+  /** The submodule type of these modules (not enumerable), to declare an option with. */
+  type: OptionType;
+  /** The class given to evalModules, if any. */
+  class: string | undefined;
+  /** The same evaluation with more modules (or special arguments, or another prefix). */
+  extendModules(more?: ExtendModulesArgs): EvaluatedModules<C>;
+}
+
+/** Arguments of `extendModules` (NixOS): more modules, more special arguments, another prefix. */
+export interface ExtendModulesArgs {
+  modules?: Module[];
+  specialArgs?: Record<string, unknown>;
+  prefix?: string[];
+}
+
+/**
+ * The module arguments `moduleType` (the submodule type of this evaluation's modules, its
+ * definitions included) and `extendModules` (this evaluation again with more modules), as NixOS
+ * gives them; the type is built only when a module reads it.
+ */
+function extensionArgs(
+  specs: ModuleSpec[],
+  specialArgs: Record<string, unknown>,
+  prefix: string[],
+  moduleClass: string | undefined,
+): { moduleType: () => OptionType; extendModules: (more?: ExtendModulesArgs) => unknown } {
+  return {
+    moduleType: () =>
+      types.submoduleWith({
+        modules: specs.map((s) => ({ module: s.module as Module, file: s.file })),
+        specialArgs,
+        ...(moduleClass === undefined ? {} : { class: moduleClass }),
+      }),
+    extendModules: (more: ExtendModulesArgs = {}) =>
+      evalSpecs(
+        [...specs, ...(more.modules ?? []).map((m) => ({ module: m }))],
+        { ...specialArgs, ...more.specialArgs },
+        more.prefix ?? prefix,
+        moduleClass,
+      ),
+  };
+}
+
 /** Where a root `config`/`options` object keeps its evaluation, for the shared `_module` getters. */
 const EVALUATION: unique symbol = Symbol("nix2dream.modules.evaluation");
 
@@ -310,8 +380,10 @@ export function evalCore(
   specialArgs: Record<string, unknown>,
   prefix: string[],
   mode: "top" | "sub" | "decls",
+  moduleClass?: string,
 ): { config: Record<string, unknown>; options: Record<string, unknown> } {
-  const ev = new Evaluation(prefix, specialArgs);
+  const ev = new Evaluation(prefix, specialArgs, moduleClass);
+  ev.specs = specs;
   const mods = collect(ev, specs, ev.modulesPath);
   mergeFreeformTypes(ev, mods);
   ev.root = buildNs(
@@ -363,31 +435,53 @@ export function evalCore(
  * `type` (not enumerable) is the submodule type of these modules, to declare an option with.
  */
 // biome-ignore lint/suspicious/noExplicitAny: untyped callers get an untyped config, as in the contract
-export function evalModules<C = any>(
-  args: EvalModulesArgs,
-): { config: C; options: any; type: OptionType } {
+export function evalModules<C = any>(args: EvalModulesArgs): EvaluatedModules<C> {
   if (!args || !Array.isArray(args.modules)) {
     throw new ModuleError("INVALID_MODULE", "evalModules needs `{ modules: [...] }`.");
   }
-  const r = evalCore(
+  return evalSpecs(
     args.modules.map((m) => ({ module: m })),
     args.specialArgs ?? {},
     args.prefix ?? [],
-    "top",
-  );
+    args.class,
+  ) as EvaluatedModules<C>;
+}
+
+/** {@link evalModules} of module specs (a module with the file to name when it has none). */
+function evalSpecs(
+  specs: ModuleSpec[],
+  specialArgs: Record<string, unknown>,
+  prefix: string[],
+  moduleClass: string | undefined,
+): EvaluatedModules<unknown> {
+  const r = evalCore(specs, specialArgs, prefix, "top", moduleClass);
   // `_type`: an evaluated configuration is not a module; importing one is an error that says so.
   return Object.defineProperties(
-    { config: r.config as C },
+    { config: r.config, class: moduleClass },
     {
       options: { get: () => r.options, enumerable: true },
       _type: { value: "configuration", enumerable: false },
       type: {
         get: () =>
-          types.submoduleWith({ modules: args.modules, specialArgs: args.specialArgs ?? {} }),
+          types.submoduleWith({
+            modules: specs.map((s) => ({ module: s.module as Module, file: s.file })),
+            specialArgs,
+            ...(moduleClass === undefined ? {} : { class: moduleClass }),
+          }),
+        enumerable: false,
+      },
+      extendModules: {
+        value: (more: ExtendModulesArgs = {}) =>
+          evalSpecs(
+            [...specs, ...(more.modules ?? []).map((m) => ({ module: m }))],
+            { ...specialArgs, ...more.specialArgs },
+            more.prefix ?? prefix,
+            moduleClass,
+          ),
         enumerable: false,
       },
     },
-  ) as { config: C; options: unknown; type: OptionType };
+  ) as EvaluatedModules<unknown>;
 }
 
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */
@@ -397,6 +491,7 @@ export function evalSubmodule(
   shorthandOnlyDefinesConfig: boolean,
   loc: string[],
   defs: Definition[],
+  moduleClass?: string,
 ): Record<string, unknown> {
   const specs: ModuleSpec[] = modules.map((m) => ({ module: m.module, file: m.file }));
   for (const d of defs) {
@@ -404,7 +499,8 @@ export function evalSubmodule(
       specs.push({ module: { config: d.value }, file: d.file });
     else specs.push({ module: d.value, file: d.file });
   }
-  return evalCore(specs, { ...specialArgs, name: loc[loc.length - 1] }, loc, "sub").config;
+  const args = { ...specialArgs, name: loc[loc.length - 1] };
+  return evalCore(specs, args, loc, "sub", moduleClass).config;
 }
 
 /** @internal The options tree of a submodule type, for docs and schemas. */
@@ -412,11 +508,13 @@ export function subOptionsOf(
   modules: SubmoduleModule[],
   specialArgs: Record<string, unknown>,
   loc: string[],
+  moduleClass?: string,
 ): Record<string, unknown> {
   return evalCore(
     modules.map((m) => ({ module: m.module, file: m.file })),
     { ...specialArgs, name: loc[loc.length - 1] ?? "<name>" },
     loc,
     "decls",
+    moduleClass,
   ).options;
 }

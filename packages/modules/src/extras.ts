@@ -1,6 +1,8 @@
 import { ModuleError, showFiles, showPath } from "./errors.js";
 import { ALIAS, REMOVED } from "./eval.js";
+import { forceRaw, type Merged, mergeDefinitions, pushDownAttrs, type RawDef } from "./merge.js";
 import type { Module, ModuleArgs, ModuleObject } from "./module.js";
+import { type OptionInfo, RAW_DEFINITIONS } from "./nodes.js";
 import { mkOption } from "./option.js";
 import { mkIf, mkLocated, mkMerge, mkOverride } from "./props.js";
 import { type Definition, mkOptionType, types } from "./types.js";
@@ -88,7 +90,39 @@ interface OptionView {
   definitionsWithLocations: Definition[];
 }
 
-function doRename(from: string[], to: string[], warn: boolean, visible: boolean): Module {
+/** Arguments of {@link doRename}, as NixOS' `lib.doRename`. */
+export interface DoRenameArgs {
+  /** The old option path. */
+  from: string[];
+  /** The option path its definitions go to. */
+  to: string[];
+  /** Whether the old option is shown in documentation. */
+  visible: boolean;
+  /** Whether a definition of the old option adds a warning (when `warnings` is declared). */
+  warn: boolean;
+  /** Applied to the value of `to` when the old option is read (default: the value as is). */
+  use?: (value: unknown) => unknown;
+  /** Whether the definitions keep their priority (default `true`); else they count as plain. */
+  withPriority?: boolean;
+  /**
+   * Whether the renaming applies (default `true`); a thunk may read config. When false, the
+   * old option's definitions go nowhere and add no warning.
+   */
+  condition?: boolean | (() => boolean);
+}
+
+/**
+ * Declares `from` as an alias of `to` (NixOS `lib.doRename`): definitions of `from` become
+ * definitions of `to` (with their priority unless `withPriority` is false), reading `from`
+ * gives `use` of `to`'s value, and a warning is added when `warn`. With a `condition`, all of
+ * that applies only while the condition holds (e.g. a legacy instance that exists only when
+ * its old `enable` is set).
+ */
+export function doRename(args: DoRenameArgs): Module {
+  const { from, to, warn, visible } = args;
+  const use = args.use ?? ((v: unknown) => v);
+  const withPriority = args.withPriority ?? true;
+  const condition = args.condition ?? true;
   const aliasType = mkOptionType<unknown>({
     name: "alias",
     description: `alias of \`${showPath(to)}\``,
@@ -101,7 +135,7 @@ function doRename(from: string[], to: string[], warn: boolean, visible: boolean)
           type: aliasType,
           visible,
           description: `Alias of \`${showPath(to)}\`.`,
-          apply: () => getAttrByPath(config, to),
+          apply: () => use(getAttrByPath(config, to)),
         }),
         ALIAS,
         { value: true, enumerable: false },
@@ -111,13 +145,13 @@ function doRename(from: string[], to: string[], warn: boolean, visible: boolean)
       const fromOpt = getAttrByPath(options, from) as OptionView;
       const parts: unknown[] = [
         setAttrByPath(to, {
-          get: () =>
-            fromOpt.isDefined
-              ? mkOverride(
-                  fromOpt.highestPrio,
-                  mkMerge(fromOpt.definitionsWithLocations.map((d) => mkLocated(d.file, d.value))),
-                )
-              : mkMerge([]),
+          get: () => {
+            if (!fromOpt.isDefined) return mkMerge([]);
+            const defs = mkMerge(
+              fromOpt.definitionsWithLocations.map((d) => mkLocated(d.file, d.value)),
+            );
+            return withPriority ? mkOverride(fromOpt.highestPrio, defs) : defs;
+          },
         }),
       ];
       if (warn && getAttrByPath(options, ["warnings"]) !== undefined) {
@@ -129,7 +163,7 @@ function doRename(from: string[], to: string[], warn: boolean, visible: boolean)
           },
         });
       }
-      return mkMerge(parts);
+      return condition === true ? mkMerge(parts) : mkIf(condition, mkMerge(parts));
     },
   });
 }
@@ -139,12 +173,12 @@ function doRename(from: string[], to: string[], warn: boolean, visible: boolean)
  * reading `from` gives `to`'s value, and a warning is added to `warnings` when declared.
  */
 export function mkRenamedOptionModule(from: string[], to: string[]): Module {
-  return doRename(from, to, true, false);
+  return doRename({ from, to, warn: true, visible: false });
 }
 
 /** Like {@link mkRenamedOptionModule} but silent and documented: `from` is a permanent alias. */
 export function mkAliasOptionModule(from: string[], to: string[]): Module {
-  return doRename(from, to, false, true);
+  return doRename({ from, to, warn: false, visible: true });
 }
 
 /**
@@ -179,6 +213,52 @@ export function mkRemovedOptionModule(path: string[], replacementInstructions: s
       },
     };
   };
+}
+
+/** One attribute of {@link mergeAttrDefinitionsWithPrio}: its merged value and winning priority. */
+export interface AttrWithPrio {
+  readonly value: unknown;
+  readonly highestPrio: number;
+}
+
+/**
+ * The definitions of an `attrsOf`/`lazyAttrsOf` option merged attribute by attribute, each with
+ * the priority that won for it (NixOS `lib.modules.mergeAttrDefinitionsWithPrio`), e.g. to carry
+ * an attribute over to another option with the priority it was defined with. Lazy: an
+ * attribute's definitions are read when its entry is, its value when `value` is.
+ */
+export function mergeAttrDefinitionsWithPrio(option: OptionInfo): Record<string, AttrWithPrio> {
+  const type = option.type;
+  const elem = type.nestedTypes?.elemType;
+  if ((type.name !== "attrsOf" && type.name !== "lazyAttrsOf") || !elem) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `mergeAttrDefinitionsWithPrio needs an option of type attrsOf or lazyAttrsOf; \`${showPath(option.loc)}\` is ${type.description}.`,
+      { optionPath: showPath(option.loc) },
+    );
+  }
+  const byKey = new Map<string, RawDef[]>();
+  for (const d of option[RAW_DEFINITIONS]) pushDownAttrs(forceRaw(d), d.file, byKey, option.loc);
+  const out: Record<string, AttrWithPrio> = {};
+  for (const [key, defs] of byKey) {
+    let merged: Merged | undefined;
+    const get = () => {
+      merged ??= mergeDefinitions(option.loc.concat(key), elem, defs);
+      return merged;
+    };
+    Object.defineProperty(out, key, {
+      value: {
+        get value() {
+          return get().value();
+        },
+        get highestPrio() {
+          return get().highestPrio;
+        },
+      },
+      enumerable: true,
+    });
+  }
+  return out;
 }
 
 /**

@@ -3,11 +3,21 @@
  * point) for TypeScript. See README.md for a worked example.
  */
 export { ModuleError, type ModuleErrorCode } from "./errors.js";
-export { type EvalModulesArgs, evalModules, OptionInfo } from "./eval.js";
 export {
+  type EvalModulesArgs,
+  type EvaluatedModules,
+  type ExtendModulesArgs,
+  evalModules,
+  OptionInfo,
+} from "./eval.js";
+export {
+  type AttrWithPrio,
   assertionsModule,
   checkAssertions,
+  type DoRenameArgs,
+  doRename,
   forceDeep,
+  mergeAttrDefinitionsWithPrio,
   mkAliasOptionModule,
   mkRemovedOptionModule,
   mkRenamedOptionModule,
@@ -29,6 +39,11 @@ export {
   type OptionsTree,
 } from "./option.js";
 export {
+  type LiteralExpression,
+  type MkPackageOptionArgs,
+  mkPackageOption,
+} from "./package.js";
+export {
   type Definable,
   mkAfter,
   mkBefore,
@@ -47,6 +62,7 @@ export {
   mkOptionType,
   type OptionType,
   type OptionTypeSpec,
+  type PackageValue,
   type SubmoduleWithSpec,
   types,
 } from "./types.js";

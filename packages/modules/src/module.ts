@@ -16,6 +16,14 @@ export interface ModuleArgs {
   name?: string;
   /** The module-system helpers (`mkIf`, `types`, ...). */
   lib?: unknown;
+  /** The submodule type of this evaluation's modules (definitions included), e.g. for variants. */
+  moduleType?: OptionType;
+  /** This evaluation again with more modules; its `type` declares an option of that kind. */
+  extendModules?: (more?: {
+    modules?: Module[];
+    specialArgs?: Record<string, unknown>;
+    prefix?: string[];
+  }) => { type: OptionType; config: unknown };
   [specialArg: string]: unknown;
 }
 
@@ -35,6 +43,11 @@ export interface ModuleObject {
   options?: OptionsTree;
   config?: unknown;
   freeformType?: OptionType;
+  /**
+   * The class of configuration this module is for (e.g. `"nixos"`); importing it into an
+   * evaluation of another class is an error. Absent: any class.
+   */
+  _class?: string;
   [shorthand: string]: unknown;
 }
 
@@ -64,6 +77,7 @@ export const RESERVED_KEYS = new Set([
   "config",
   "freeformType",
   "_type",
+  "_class",
 ]);
 
 /** Turns a path or `file:` URL (e.g. `import.meta.url`) into a path relative to the cwd when inside it. */

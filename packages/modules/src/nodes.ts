@@ -157,6 +157,9 @@ export function buildNs(
   return ns;
 }
 
+/** @internal Key of an option's definitions as written, on {@link OptionInfo}. */
+export const RAW_DEFINITIONS: unique symbol = Symbol("nix2dream.modules.rawDefinitions");
+
 const NO_DEFS: RawDef[] = Object.freeze([]) as unknown as RawDef[];
 
 /** An option of one evaluation; it is itself the memoized thunk of its value. */
@@ -306,6 +309,10 @@ class InfoThunk extends Thunk<Merged> {
  */
 export class OptionInfo {
   readonly _type = "option";
+  /** @internal The definitions as written (properties not discharged), not counting the default. */
+  get [RAW_DEFINITIONS](): readonly RawDef[] {
+    return this.#node.defs;
+  }
   readonly loc: string[];
   readonly #node: OptNodeImpl;
   constructor(node: OptNodeImpl) {

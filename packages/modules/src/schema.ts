@@ -1,6 +1,7 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { showPath } from "./errors.js";
 import type { OptionType } from "./types.js";
+import { zod } from "./zod.js";
 
 /** One entry of {@link optionsDocs}. */
 export interface OptionDoc {
@@ -115,7 +116,7 @@ export function optionsToZod(tree: unknown): z.ZodType {
     for (const k of Object.keys(tree))
       shape[k] = optionsToZod((tree as Record<string, unknown>)[k]);
   }
-  return z.object(shape).optional();
+  return zod().object(shape).optional();
 }
 
 function isJsonValue(v: unknown, depth: number): boolean {
@@ -135,8 +136,8 @@ function isJsonValue(v: unknown, depth: number): boolean {
  */
 export function optionsJsonSchema(options: unknown): Record<string, unknown> {
   let schema = optionsToZod(options);
-  if (schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
-  return z.toJSONSchema(schema, {
+  if (schema instanceof zod().ZodOptional) schema = schema.unwrap() as z.ZodType;
+  return zod().toJSONSchema(schema, {
     target: "draft-2020-12",
     unrepresentable: "any",
     io: "input",

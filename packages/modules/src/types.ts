@@ -1,5 +1,7 @@
-import { z } from "zod";
+import type { z } from "zod";
 import { HOLE } from "./args.js";
+import { attrTag } from "./attrtag.js";
+import { mergedDeclaredType } from "./decls.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf } from "./eval.js";
 import {
@@ -14,6 +16,7 @@ import {
 import type { Module, ModuleArgs } from "./module.js";
 import type { InferOptions, OptionsTree } from "./option.js";
 import { optionsToZod } from "./schema.js";
+import { zod } from "./zod.js";
 
 /** One definition of an option after `mkIf`/`mkMerge`/priorities were resolved. */
 export interface Definition {
@@ -131,7 +134,7 @@ class OptionTypeImpl<T> {
   get zod(): z.ZodType {
     let z0 = this.#zod;
     if (typeof z0 === "function") z0 = z0();
-    if (z0 === undefined) z0 = z.any();
+    if (z0 === undefined) z0 = zod().any();
     this.#zod = z0;
     return z0;
   }
@@ -236,7 +239,7 @@ function describeNested(word: string, t: OptionType): string {
 const str = mkOptionType<string>({
   name: "str",
   description: "string",
-  zod: z.string(),
+  zod: () => zod().string(),
   check: (v) => typeof v === "string",
   simple: true,
 });
@@ -244,7 +247,7 @@ const str = mkOptionType<string>({
 const path = mkOptionType<string>({
   name: "path",
   description: "path (string)",
-  zod: z.string(),
+  zod: () => zod().string(),
   check: (v) => typeof v === "string" && v.length > 0,
   simple: true,
 });
@@ -252,7 +255,7 @@ const path = mkOptionType<string>({
 const lines = mkOptionType<string>({
   name: "lines",
   description: 'strings concatenated with "\\n"',
-  zod: z.string(),
+  zod: () => zod().string(),
   check: (v) => typeof v === "string",
   merge: (_loc, defs) => defs.map((d) => d.value as string).join("\n"),
   simple: true,
@@ -261,7 +264,7 @@ const lines = mkOptionType<string>({
 const int = mkOptionType<number>({
   name: "int",
   description: "signed integer",
-  zod: z.number().int(),
+  zod: () => zod().number().int(),
   check: (v) => typeof v === "number" && Number.isInteger(v),
   simple: true,
 });
@@ -269,7 +272,7 @@ const int = mkOptionType<number>({
 const float = mkOptionType<number>({
   name: "float",
   description: "floating point number",
-  zod: z.number(),
+  zod: () => zod().number(),
   check: (v) => typeof v === "number" && !Number.isNaN(v),
   simple: true,
 });
@@ -277,7 +280,7 @@ const float = mkOptionType<number>({
 const bool = mkOptionType<boolean>({
   name: "bool",
   description: "boolean",
-  zod: z.boolean(),
+  zod: () => zod().boolean(),
   check: (v) => typeof v === "boolean",
   simple: true,
 });
@@ -292,16 +295,33 @@ function between(lo: number, hi: number, description?: string): OptionType<numbe
   return mkOptionType<number>({
     name: "intBetween",
     description: description ?? `integer between ${lo} and ${hi} (both inclusive)`,
-    zod: z.number().int().min(lo).max(hi),
+    zod: () => zod().number().int().min(lo).max(hi),
     check: (v) => typeof v === "number" && Number.isInteger(v) && v >= lo && v <= hi,
     simple: true,
   });
 }
 
+const betweenCache = new Map<string, OptionType<number>>();
+/**
+ * `ints.between` of the same bounds is the same type: a submodule declared by a function builds
+ * its types once per instance, and an instance should not pay for a new type each time.
+ */
+function betweenMemo(lo: number, hi: number): OptionType<number> {
+  if ((lo as unknown) === HOLE || (hi as unknown) === HOLE)
+    return builtFromPlaceholder("ints.between") as OptionType<number>;
+  const key = `${lo},${hi}`;
+  let t = betweenCache.get(key);
+  if (t === undefined) {
+    t = between(lo, hi);
+    if (betweenCache.size < MAX_ENUMS) betweenCache.set(key, t);
+  }
+  return t;
+}
+
 const unsigned = mkOptionType<number>({
   name: "unsignedInt",
   description: "unsigned integer, meaning >=0",
-  zod: z.number().int().min(0),
+  zod: () => zod().number().int().min(0),
   check: (v) => typeof v === "number" && Number.isInteger(v) && v >= 0,
   simple: true,
 });
@@ -309,7 +329,7 @@ const unsigned = mkOptionType<number>({
 const positive = mkOptionType<number>({
   name: "positiveInt",
   description: "positive integer, meaning >0",
-  zod: z.number().int().min(1),
+  zod: () => zod().number().int().min(1),
   check: (v) => typeof v === "number" && Number.isInteger(v) && v > 0,
   simple: true,
 });
@@ -320,7 +340,7 @@ const port = between(0, 65535, "16 bit unsigned integer; between 0 and 65535 (bo
 const anything: OptionType<unknown> = mkOptionType<unknown>({
   name: "anything",
   description: "anything",
-  zod: z.any(),
+  zod: () => zod().any(),
   merge: (loc, defs) => mergeAnything(loc, defs),
 });
 
@@ -370,14 +390,14 @@ function mergeAnything(loc: string[], defs: Definition[]): unknown {
 const raw = mkOptionType<unknown>({
   name: "raw",
   description: "raw value",
-  zod: z.any(),
+  zod: () => zod().any(),
   merge: mergeOneOption,
 });
 
 const attrs = mkOptionType<Record<string, unknown>>({
   name: "attrs",
   description: "attribute set",
-  zod: z.record(z.string(), z.any()),
+  zod: () => zod().record(zod().string(), zod().any()),
   check: isAttrs,
   emptyValue: EMPTY_ATTRS,
   merge: (_loc, defs) => {
@@ -399,7 +419,7 @@ const attrs = mkOptionType<Record<string, unknown>>({
 const unspecified = mkOptionType<unknown>({
   name: "unspecified",
   description: "unspecified value",
-  zod: z.any(),
+  zod: () => zod().any(),
   merge: mergeDefaultOption,
 });
 
@@ -416,6 +436,7 @@ function enumType<const V extends Values>(values: V): OptionType<V[number]> {
     );
   }
   const vs = [...values];
+  if (vs.includes(HOLE)) return builtFromPlaceholder("enum") as OptionType<V[number]>;
   const t = mkOptionType<V[number]>({
     name: "enum",
     description:
@@ -423,12 +444,12 @@ function enumType<const V extends Values>(values: V): OptionType<V[number]> {
         ? "impossible (empty enum)"
         : `one of ${vs.map((v) => JSON.stringify(v)).join(", ")}`,
     zod: () => {
-      if (vs.length === 0) return z.never();
-      if (vs.every((v) => typeof v === "string")) return z.enum(vs as [string, ...string[]]);
-      const lits = vs.map((v) => z.literal(v as string));
+      if (vs.length === 0) return zod().never();
+      if (vs.every((v) => typeof v === "string")) return zod().enum(vs as [string, ...string[]]);
+      const lits = vs.map((v) => zod().literal(v as string));
       return lits.length === 1
         ? (lits[0] as z.ZodType)
-        : z.union(lits as unknown as [z.ZodType, z.ZodType]);
+        : zod().union(lits as unknown as [z.ZodType, z.ZodType]);
     },
     check: (v) => vs.includes(v as V[number]),
     explain: (v) => {
@@ -532,7 +553,7 @@ function either<A, B>(a: OptionType<A>, b: OptionType<B>): OptionType<A | B> {
   const t: OptionType<A | B> = mkOptionType<A | B>({
     name: "either",
     description: `${a.description} or ${b.description}`,
-    zod: () => z.union([a.zod, b.zod]),
+    zod: () => zod().union([a.zod, b.zod]),
     check: (v) => a.check(v) || b.check(v),
     merge: (loc, defs) => {
       if (defs.every((d) => a.check(d.value))) return a.merge(loc, defs);
@@ -578,7 +599,7 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
   return mkOptionType<T[]>({
     name: "listOf",
     description: describeNested("list of", elem),
-    zod: () => z.array(elem.zod),
+    zod: () => zod().array(elem.zod),
     check: Array.isArray,
     merge: (loc, defs) => {
       const out: T[] = [];
@@ -658,7 +679,7 @@ function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
   return mkOptionType<Record<string, T>>({
     name: "attrsOf",
     description: describeNested("attribute set of", elem),
-    zod: () => z.record(z.string(), elem.zod),
+    zod: () => zod().record(zod().string(), elem.zod),
     check: isAttrs,
     merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, false) as Record<string, T>,
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
@@ -675,7 +696,7 @@ function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
   return mkOptionType<Record<string, T>>({
     name: "lazyAttrsOf",
     description: describeNested("lazy attribute set of", elem),
-    zod: () => z.record(z.string(), elem.zod),
+    zod: () => zod().record(zod().string(), elem.zod),
     check: isAttrs,
     merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, true) as Record<string, T>,
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "<name>"]),
@@ -692,7 +713,7 @@ function functionTo<T>(result: OptionType<T>): OptionType<(...args: unknown[]) =
   return mkOptionType<(...args: unknown[]) => T>({
     name: "functionTo",
     description: `function that evaluates to a(n) ${result.description}`,
-    zod: () => z.custom<(...args: unknown[]) => T>((v) => typeof v === "function"),
+    zod: () => zod().custom<(...args: unknown[]) => T>((v) => typeof v === "function"),
     check: (v) => typeof v === "function",
     merge:
       (loc, defs) =>
@@ -721,6 +742,8 @@ export interface SubmoduleWithSpec {
   /** When true (as for `types.submodule`), a definition that is an object is all config. */
   shorthandOnlyDefinesConfig?: boolean;
   description?: string;
+  /** The class of the submodule's modules (see `EvalModulesArgs.class`). */
+  class?: string;
 }
 
 function normalizeSubmodules(mods: ReadonlyArray<Module | SubmoduleModule>): SubmoduleModule[] {
@@ -738,21 +761,22 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const modules = normalizeSubmodules(spec.modules);
   const specialArgs = spec.specialArgs ?? {};
   const shorthand = spec.shorthandOnlyDefinesConfig ?? false;
+  const cls = spec.class;
   let withFileCache: Map<string, OptionType<T>> | undefined;
   const t: OptionType<T> = mkOptionType<T>({
     name: "submodule",
     description: spec.description ?? "submodule",
-    zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"])),
+    zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"], cls)),
     check: (v) => isAttrs(v) || typeof v === "function",
     merge: (loc, defs) => {
       // Built by a module's first call, before config existed, and used before its second
       // call replaced it: say so rather than take the placeholder for `true`.
       if ((shorthand as unknown) === HOLE) throw placeholderInType(loc);
-      return evalSubmodule(modules, specialArgs, shorthand, loc, defs) as T;
+      return evalSubmodule(modules, specialArgs, shorthand, loc, defs, cls) as T;
     },
     // As NixOS: `{}`, not evaluated through the submodule's options.
     emptyValue: EMPTY_ATTRS,
-    getSubOptions: (loc) => subOptionsOf(modules, specialArgs, loc),
+    getSubOptions: (loc) => subOptionsOf(modules, specialArgs, loc, cls),
     extendModules: (more) =>
       submoduleWith<T>({ ...spec, modules: [...modules, ...more], specialArgs }),
     withDeclarationFile: (file) => {
@@ -773,16 +797,24 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
       if (other.name !== "submodule" || !("submoduleSpec" in other)) return undefined;
       const o = (other as unknown as { submoduleSpec: Required<SubmoduleWithSpec> }).submoduleSpec;
       if ((o.shorthandOnlyDefinesConfig ?? false) !== shorthand) return undefined;
+      if (cls !== undefined && o.class !== undefined && cls !== o.class) {
+        const [a, b] = [cls, o.class].sort();
+        throw new ModuleError(
+          "DECLARATION_CONFLICT",
+          `A submoduleWith option is declared multiple times with conflicting class values "${a}" and "${b}".`,
+        );
+      }
       return submoduleWith<T>({
         modules: [...modules, ...normalizeSubmodules(o.modules)],
         specialArgs: { ...specialArgs, ...o.specialArgs },
         shorthandOnlyDefinesConfig: shorthand,
         ...(spec.description ? { description: spec.description } : {}),
+        ...((cls ?? o.class) === undefined ? {} : { class: cls ?? o.class }),
       });
     },
   });
   Object.defineProperty(t, "submoduleSpec", {
-    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand },
+    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand, class: cls },
     enumerable: false,
   });
   return t;
@@ -806,6 +838,28 @@ function submodule<const M extends Module>(
 ): OptionType<SubmoduleValue<M>> {
   const mods = (Array.isArray(module) ? module : [module]) as Module[];
   return submoduleWith<SubmoduleValue<M>>({ modules: mods, shorthandOnlyDefinesConfig: true });
+}
+
+/**
+ * A type whose arguments were read from config while its module was being called (config did
+ * not exist yet). The module is called again and its declaration replaced; this type is only
+ * used when the option is read before that, and then fails naming the option, instead of
+ * checking values against a placeholder.
+ */
+function builtFromPlaceholder(ctor: string): OptionType {
+  return mkOptionType<never>({
+    name: ctor,
+    description: `${ctor} (built from config before config existed)`,
+    // Accept every definition so that merge, which knows the option, reports the problem.
+    check: () => true,
+    merge: (loc) => {
+      throw new ModuleError(
+        "INVALID_MODULE",
+        `The type of \`${showPath(loc)}\` (types.${ctor}) was built from config read when its module was called, and \`${showPath(loc)}\` is read while modules are still being called again. Build the type lazily: \`get type() { return types.${ctor}(…) }\`.`,
+        { optionPath: showPath(loc) },
+      );
+    },
+  });
 }
 
 function placeholderInType(loc: string[]): ModuleError {
@@ -922,7 +976,7 @@ function coercedTo<A, B>(
   return mkOptionType<B>({
     name: "coercedTo",
     description: `${to.description} or ${from.description} convertible to it`,
-    zod: () => z.union([to.zod, from.zod]),
+    zod: () => zod().union([to.zod, from.zod]),
     check: (v) => (from.check(v) && to.check(coerce(v as A))) || to.check(v),
     merge: (loc, defs) =>
       to.merge(
@@ -941,7 +995,7 @@ function nonEmptyListOf<T>(elem: OptionType<T>): OptionType<T[]> {
   return mkOptionType<T[]>({
     name: "nonEmptyListOf",
     description: `non-empty ${list.description}`,
-    zod: () => z.array(elem.zod).min(1),
+    zod: () => zod().array(elem.zod).min(1),
     check: (v) => Array.isArray(v) && v.length > 0,
     merge: list.merge,
     getSubOptions: (loc) => list.getSubOptions?.(loc),
@@ -953,7 +1007,7 @@ function nonEmptyListOf<T>(elem: OptionType<T>): OptionType<T[]> {
 const boolByOr = mkOptionType<boolean>({
   name: "boolByOr",
   description: "boolean (merged using or)",
-  zod: z.boolean(),
+  zod: () => zod().boolean(),
   check: (v) => typeof v === "boolean",
   merge: (_loc, defs) => defs.some((d) => d.value === true),
 });
@@ -977,7 +1031,7 @@ function sized(bits: number, signed: boolean): OptionType<number> {
 const deferredModule: OptionType<Module> = mkOptionType<Module>({
   name: "deferredModule",
   description: "module",
-  zod: z.any(),
+  zod: () => zod().any(),
   check: (v) => isAttrs(v) || typeof v === "function",
   merge: (loc, defs) => ({
     imports: defs.map((d) => ({
@@ -986,6 +1040,36 @@ const deferredModule: OptionType<Module> = mkOptionType<Module>({
     })),
   }),
   mergeType: (other) => (other.name === "deferredModule" ? deferredModule : undefined),
+});
+
+/**
+ * `types.optionType`: a value that is itself an option type, e.g. to let modules contribute to
+ * the type of another option. Several definitions merge as several declarations of one option
+ * would (submodule types join their modules; incompatible types are a declaration conflict).
+ */
+const optionType = mkOptionType<OptionType>({
+  name: "optionType",
+  description: "option type",
+  check: (v) => isOptionType(v),
+  merge: (loc, defs) =>
+    defs.length === 1
+      ? ((defs[0] as Definition).value as OptionType)
+      : mergedDeclaredType(loc, defs),
+});
+
+/** A package value: a derivation-like object, or a path (a store path). */
+export type PackageValue = { type: "derivation"; [attr: string]: unknown } | string;
+
+/**
+ * `types.package` (NixOS): a derivation-like object (`type: "derivation"`, as Nix represents a
+ * package) or an absolute path. See `mkPackageOption`.
+ */
+const packageType = mkOptionType<PackageValue>({
+  name: "package",
+  description: "package",
+  check: (v) =>
+    (isAttrs(v) && v.type === "derivation") || (typeof v === "string" && v.startsWith("/")),
+  merge: (loc, defs) => mergeEqualOption(loc, defs),
 });
 
 /** The built-in option types. */
@@ -1002,6 +1086,9 @@ export const types = {
   attrs,
   unspecified,
   enum: enumMemo,
+  attrTag,
+  optionType,
+  package: packageType,
   nullOr: memoByElem(nullOr) as typeof nullOr,
   either,
   oneOf,
@@ -1016,7 +1103,7 @@ export const types = {
   nonEmptyListOf,
   boolByOr,
   ints: {
-    between: (lo: number, hi: number) => between(lo, hi),
+    between: betweenMemo,
     unsigned,
     positive,
     s8: sized(8, true),

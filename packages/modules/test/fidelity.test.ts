@@ -12,6 +12,7 @@ import {
   mkIf,
   mkOption,
   mkRemovedOptionModule,
+  type OptionType,
   types,
 } from "../src/index.js";
 import { cfg, err } from "./helpers.js";
@@ -241,6 +242,48 @@ describe("gap 10: missing features", () => {
 });
 
 describe("gap 9, when the placeholder would be used", () => {
+  const cases = [
+    {
+      what: "enum values",
+      first: "a",
+      value: "b",
+      typeOf: (first: never) => types.enum([first, "b"]),
+    },
+    {
+      what: "ints.between bounds",
+      first: 1,
+      value: 5,
+      typeOf: (first: never) => types.ints.between(first, 10),
+    },
+  ];
+  for (const { what, first, value, typeOf } of cases) {
+    it(`a type whose ${what} were read from config at call time fails clearly when used early`, () => {
+      const m: Module = ({ config }) => ({
+        options: {
+          mode: mkOption({ type: typeOf(config.first as never) as OptionType, default: value }),
+          first: mkOption({ default: first }),
+          copy: mkOption({ default: null }),
+        },
+        // Reads `mode` while this module is called the second time, before its declarations are replaced.
+        config: { copy: config.mode },
+      });
+      const e = err(() => cfg(m));
+      expect(e.code).toBe("INVALID_MODULE");
+      expect(e.optionPath).toBe("mode");
+      expect(e.message).toContain("get type()");
+    });
+  }
+  it("the same type read from config works once config exists (the second call's declaration)", () => {
+    const m: Module = ({ config }) => ({
+      options: {
+        mode: mkOption({ type: types.enum([config.first as string, "b"]), default: "b" }),
+        first: mkOption({ default: "a" }),
+      },
+    });
+    const c = cfg(m, { mode: "a" });
+    expect(c.mode).toBe("a");
+    expect(err(() => cfg(m, { mode: "c" }).mode).code).toBe("TYPE_MISMATCH");
+  });
   it("a submodule type built from config at call time and used during the second calls fails clearly", () => {
     const m: Module = ({ config }) => ({
       options: {

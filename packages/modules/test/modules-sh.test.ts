@@ -3,7 +3,13 @@
 // package's API (test/fixtures/modules-sh.ts) and the expected value or the facts of the
 // expected error. The cases left out, and why, are listed in README.md ("Ported from nixpkgs").
 import { describe, expect, it } from "vitest";
-import { evalModules, forceDeep, type Module, type ModuleError } from "../src/index.js";
+import {
+  evalModules,
+  forceDeep,
+  type Module,
+  type ModuleError,
+  optionsDocs,
+} from "../src/index.js";
 import * as f from "./fixtures/modules-sh.js";
 import { err } from "./helpers.js";
 
@@ -650,4 +656,213 @@ describe("modules.sh: anonymous modules", () => {
     expect(value("once.raw", f.mergeModuleWithKey)).toBe("pear"));
   it("an anonymous module imported twice counts twice", () =>
     expect(value("twice.raw", f.mergeModuleWithKey)).toBe("pear\npear"));
+});
+
+describe("modules.sh: types.attrTag", () => {
+  it("tagged values read back as one-attribute sets, also with tags joined from two declarations", () => {
+    expect(value("okChecks", f.typesAttrTag)).toBe(true);
+  });
+  for (const name of [
+    "syntaxError",
+    "syntaxError2",
+    "syntaxError3",
+    "syntaxError4",
+    "mergeError",
+    "badTagError",
+  ]) {
+    it(`intStrings.${name} is not an attribute-tagged union (its values are not read)`, () => {
+      const e = failure(`intStrings.${name}`, f.typesAttrTag);
+      expect(e.code).toBe("TYPE_MISMATCH");
+      expect(e.optionPath).toBe(`intStrings.${name}`);
+      expect(e.message).toContain("attribute-tagged union");
+      expect(e.message).not.toContain("do not eval");
+    });
+  }
+  it("a wrong value under a valid tag names the tag's option and its type", () => {
+    const e = failure("intStrings.badTagTypeError.left", f.typesAttrTag);
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.optionPath).toBe("intStrings.badTagTypeError.left");
+    expect(e.message).toContain("signed integer");
+  });
+  it("a wrong value in a nested attrTag names the nested path", () => {
+    const e = failure("nested.right.left", f.typesAttrTag);
+    expect(e.optionPath).toBe("nested.right.left");
+    expect(e.message).toContain("signed integer");
+  });
+  it("a tag that is a bare type, not an option, is an error naming the tag", () => {
+    const e = failure("opt.int", f.typesAttrTagWrongDecl);
+    expect(e.message).toContain(
+      "In attrTag, each tag value must be an option, but tag int was a bare type, not wrapped in mkOption",
+    );
+  });
+  it("the tags' options are documented under the option (submodule tags included)", () => {
+    const docs = optionsDocs(evaluate(f.typesAttrTag).options);
+    const byPath = Object.fromEntries(docs.map((d) => [d.path, d]));
+    expect(byPath["submodules.<name>.foo.bar"]?.type).toBe("signed integer");
+    expect(byPath["submodules.<name>.qux"]?.type).toBe("string");
+    expect(byPath["submodules.<name>.qux"]?.description).toBe("A qux for when you want no foo");
+    expect(byPath["submodules.<name>.qux"]?.readOnly).toBe(false);
+  });
+});
+
+describe("modules.sh: doRename with a condition", () => {
+  it("with the legacy enable set, the legacy option's definition goes to the new instance", () => {
+    expect(value("result", f.doRenameCondition, f.doRenameConditionEnable)).toBe(true);
+  });
+  it("without it, no instance exists and the legacy option is not defined", () => {
+    expect(value("result", f.doRenameCondition, f.doRenameConditionNoEnable)).toBe(true);
+  });
+  it("a migrated configuration reads the new instance through the legacy option", () => {
+    expect(value("result", f.doRenameCondition, f.doRenameConditionMigrated)).toBe(true);
+  });
+});
+
+describe("modules.sh: mergeAttrDefinitionsWithPrio", () => {
+  it("gives each attribute its winning priority without reading values", () => {
+    // mkDefault is 1000, a plain definition 100, mkForce 50 (nixpkgs lib/modules.nix).
+    expect(value("result", f.testMergeAttrDefinitionsWithPrio)).toEqual([1000, 100, 50]);
+  });
+});
+
+describe("modules.sh: module classes", () => {
+  it("an evaluation of a class accepts a module of that class", () => {
+    const r = evalModules({ class: "nixos", modules: [f.moduleClassIsNixos] });
+    expect(forceDeep(r.config)).toEqual({});
+    expect(r.class).toBe("nixos");
+  });
+  it("a module of another class is rejected, naming the module and both classes", () => {
+    const e = err(() =>
+      evalModules({ class: "nixos", modules: [f.moduleClassIsNixos, f.moduleClassIsDarwin] }),
+    );
+    expect(e.code).toBe("INVALID_MODULE");
+    expect(e.message).toContain(
+      `The module ${file("module-class-is-darwin.ts")} was imported into nixos instead of darwin.`,
+    );
+  });
+  it("an inline module is named by its own file", () => {
+    const e = err(() =>
+      evalModules({ class: "nixos", modules: [f.moduleClassIsNixos, f.darwinModuleOfFlake] }),
+    );
+    expect(e.message).toContain(
+      "The module foo.ts#darwinModules.default was imported into nixos instead of darwin.",
+    );
+  });
+  it("a submodule of a class accepts a definition of that class", () => {
+    expect(forceDeep(value("sub.nixosOk", f.classCheck))).toEqual({});
+  });
+  it("a submodule of a class rejects an imported module of another class", () => {
+    const e = failure("sub.nixosFail", f.classCheck);
+    expect(e.message).toContain(
+      `The module ${file("module-class-is-darwin.ts")} was imported into nixos instead of darwin.`,
+    );
+  });
+  it("two declarations of a submodule option with different classes conflict", () => {
+    const e = failure("sub.mergeFail", f.classCheck);
+    expect(e.code).toBe("DECLARATION_CONFLICT");
+    expect(e.message).toContain(
+      'A submoduleWith option is declared multiple times with conflicting class values "darwin" and "nixos".',
+    );
+  });
+  it("without a class, modules of any class are accepted", () => {
+    const r = evalModules({ modules: [f.moduleClassIsNixos, f.moduleClassIsDarwin] });
+    expect(forceDeep(r.config)).toEqual({});
+    expect(r.class).toBeUndefined();
+  });
+});
+
+describe("modules.sh: types.optionType", () => {
+  it("two submodule types defined for one option type merge: a default of one", () => {
+    expect(value("theOption.int", f.optionTypeMerging)).toBe(10);
+  });
+  it("two submodule types defined for one option type merge: a definition of the other", () => {
+    expect(value("theOption.str", f.optionTypeMerging)).toBe("hello");
+  });
+  it("a conflict inside merged submodule types names the file of each declaration", () => {
+    const e = failure("theOption.nested", f.optionTypeFile);
+    expect(e.code).toBe("DECLARATION_CONFLICT");
+    // NixOS names other.nix first; the facts are the same: both files, already declared.
+    expect(e.message).toMatch(
+      new RegExp(
+        `The option \`theOption\\.nested\` in (other\\.ts|${file("optionTypeFile.ts")}) is already declared in (other\\.ts|${file("optionTypeFile.ts")})`,
+      ),
+    );
+    expect(e.files).toEqual(expect.arrayContaining(["other.ts", file("optionTypeFile.ts")]));
+  });
+});
+
+describe("modules.sh: mkPackageOption", () => {
+  const options = () => evaluate(f.declareMkPackageOption).options;
+  it("the default is the package named after the option's package", () => {
+    expect(value("package.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("a default given as a path of attributes", () => {
+    expect(value("namedPackage.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("a default given as one attribute name", () => {
+    expect(value("namedPackageSingletonDefault.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("the description names the package as given", () => {
+    expect(options().namedPackage.description).toMatch(/Hello/);
+  });
+  it("the package named by a path", () => {
+    expect(value("pathPackage.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("an example written as Nix code is shown as that code", () => {
+    expect(options().packageWithExample.example.text).toBe(
+      "pkgs.hello.override { stdenv = pkgs.clangStdenv; }",
+    );
+  });
+  it("an example given as a path is shown as the attribute of pkgs", () => {
+    expect(options().packageWithPathExample.example.text).toBe("pkgs.hello");
+  });
+  it("an extra description is appended", () => {
+    expect(options().packageWithExtraDescription.description).toMatch(
+      /Example extra description\./,
+    );
+  });
+  it("without a default, reading the option says it has no value", () => {
+    const e = failure("undefinedPackage", f.declareMkPackageOption);
+    expect(e.code).toBe("UNDEFINED_OPTION");
+    expect(e.optionPath).toBe("undefinedPackage");
+  });
+  it("a nullable package without a default is null", () => {
+    expect(value("nullablePackage", f.declareMkPackageOption)).toBeNull();
+  });
+  it("a nullable package's type is null or package", () => {
+    expect(options().nullablePackageWithDefault.type.description).toBe("null or package");
+  });
+  it("pkgsText is how the default is written", () => {
+    expect(options().packageWithPkgsText.defaultText).toBe("myPkgs.hello");
+  });
+  it("the default comes from the package set given", () => {
+    expect(options().packageFromOtherSet.default.pname).toBe("hello-other");
+  });
+  it("attribute names that are not identifiers are quoted in the default text", () => {
+    expect(options().packageInvalidIdentifier.defaultText).toBe('pkgs."123"."with\\"quote".hello');
+    expect(value("packageInvalidIdentifier.pname", f.declareMkPackageOption)).toBe("hello");
+  });
+  it("a default missing from the package set fails when read, naming the attribute", () => {
+    const e = failure("packageMissing", f.declareMkPackageOption);
+    expect(e.message).toContain("pkgs.goodbye cannot be found in pkgs");
+  });
+});
+
+describe("modules.sh: moduleType and extendModules", () => {
+  it("a variant evaluates every module again with its own definitions", () => {
+    expect(value("resultFoo", f.declareVariants, f.defineVariant)).toBe("a b");
+  });
+  it("a variant of a variant adds its definitions to its parent's", () => {
+    expect(value("resultFooBar", f.declareVariants, f.defineVariant)).toBe("a b y z");
+  });
+  it("a variant of the same name nests", () => {
+    expect(value("resultFooFoo", f.declareVariants, f.defineVariant)).toBe("a b c");
+  });
+  it("extendModules in a submodule keeps the submodule's anonymous imports (nixpkgs issue 168767)", () => {
+    expect(value("sub.specialisation.value", f.extendModules168767Imports)).toBe(1);
+  });
+  it("evalModules(...).extendModules adds modules to an evaluation", () => {
+    const base = evaluate(f.declareEnable);
+    expect(base.config.enable).toBe(false);
+    expect(base.extendModules({ modules: [{ enable: true }] }).config.enable).toBe(true);
+  });
 });

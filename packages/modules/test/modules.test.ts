@@ -14,7 +14,7 @@ describe("module structure", () => {
   it("a module with config puts definitions there", () => {
     expect(cfg(list, { config: { xs: ["a"] } }).xs).toEqual(["a"]);
   });
-  it("a function module receives config, options, lib and specialArgs", () => {
+  it("a function module receives config, options, lib, moduleType, extendModules and specialArgs", () => {
     let seen: string[] = [];
     evalModules({
       modules: [
@@ -25,7 +25,7 @@ describe("module structure", () => {
       ],
       specialArgs: { pkgs: 1 },
     });
-    expect(seen).toEqual(["config", "lib", "options", "pkgs"]);
+    expect(seen).toEqual(["config", "extendModules", "lib", "moduleType", "options", "pkgs"]);
   });
   it("specialArgs reach imported function modules", () => {
     const e = err(() => cfg(list, { imports: [({ tag }: any) => ({ xs: [tag] })] } as Module));
