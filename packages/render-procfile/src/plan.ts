@@ -38,6 +38,16 @@ export interface PlannedProcess {
   stop: StopSettings;
   /** Port name → port number this replica listens on. */
   ports: Record<string, number>;
+  /** Files whose change restarts the process under `up --watch`; absent or null: none. */
+  watch?: PlannedWatch | null;
+}
+
+/** A service's `watch` resolved for this machine: absolute paths, debounce in seconds. */
+export interface PlannedWatch {
+  paths: string[];
+  /** Globs relative to each watched directory (`node_modules`, `**\/*.log`). */
+  ignore: string[];
+  debounce: number;
 }
 
 export interface ProcessPlan {
