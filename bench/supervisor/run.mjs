@@ -10,7 +10,8 @@
 //       (missing, split or interleaved lines all count as lost)
 //   (b) time until 50 children have printed "ready"
 //   (c) shutdown time after SIGTERM with 20 children that each have a grandchild, and survivors
-//   (d) RSS of the supervisor process, idle, with 20 children
+//   (d) RSS of the supervisor process, idle, with 20 children (and with the helper processes it
+//       keeps, such as manage-local's watchdog `sh`; the children's own processes are not counted)
 import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -78,6 +79,16 @@ const peers = {
       ];
     },
   },
+  // The floor: node with 20 pipes and nothing else (see bare-node.mjs). No Node supervisor
+  // can idle below it.
+  "bare node": {
+    available: () => true,
+    install: "",
+    launch(dir, procs) {
+      const [node, , planFile] = peers["manage-local"].launch(dir, procs);
+      return [node, path.join(here, "bare-node.mjs"), planFile];
+    },
+  },
   // What `nix2dream up -d` leaves running: the background supervisor, which loads only the
   // supervisor and the plan (no config loader, module system or core).
   "up -d supervisor": {
@@ -90,8 +101,8 @@ const peers = {
       return [node, path.join(repo, "packages/manage-local/dist/daemon.js"), config];
     },
   },
-  // The path users run: the CLI loads nix2dream.config.ts, renders the Procfile and runs the
-  // same supervisor in its own process (config loader and module system included).
+  // The path users run: the CLI loads nix2dream.config.ts and renders the Procfile in a
+  // short-lived child, then supervises in the process started here (the hand-off).
   "nix2dream up": {
     available: () => existsSync(path.join(repo, "packages/nix2dream/dist/cli.js")),
     install: "npm run build",
@@ -476,6 +487,7 @@ const rows = [
     "(c) shutdown, s",
     "(c) survivors",
     "(d) RSS, MiB",
+    "(d) with helpers, MiB",
   ],
 ];
 for (const [name, r] of Object.entries(results)) {
@@ -488,6 +500,7 @@ for (const [name, r] of Object.entries(results)) {
     `${fmt(r.shutdown, 3)}${mine ? "" : ratio(ours?.shutdown, r.shutdown, false)}`,
     String(r.survivors),
     `${fmt(r.rss, 1)}${mine ? "" : ratio(ours?.rss, r.rss, false)}`,
+    fmt(r.tree, 1),
   ]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
