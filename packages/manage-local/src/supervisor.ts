@@ -115,8 +115,10 @@ export interface SupervisorOptions {
   /** Longest line kept whole; longer ones are emitted in pieces. Default 16 MiB. */
   maxLineBytes?: number;
   /**
-   * Watch each process's `watch` paths (`up --watch`) and restart its service when a file there
-   * changes (debounced; ignore globs left out). Default false.
+   * `up --watch`: watch each process's `watch` paths and restart its service when a file there
+   * changes (debounced; ignore globs left out), and keep running when every process has
+   * finished, for a new plan ({@link Supervisor.applyPlan}) to start them again; the run ends
+   * on a signal, `down` or {@link Supervisor.shutdown}. Default false.
    */
   watch?: boolean;
 }
@@ -206,6 +208,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #watchers = new Map<string, PathWatcher>();
   /** {@link Supervisor.applyPlan} is stopping what changed: hold the scheduler back. */
   #applying = false;
+  /** Under `watch`, said that everything has finished (once until something starts again). */
+  #idleSaid = false;
   readonly #systemPrefix: Buffer;
   readonly #streams = new Set<Readable>();
   readonly #blockedSinks = new Set<NodeJS.WritableStream>();
@@ -793,6 +797,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #spawn(p: Proc) {
     const gen = ++p.gen;
+    this.#idleSaid = false;
+    p.definition = this.#definitionOf(p.plan);
     const [file, ...args] = p.plan.command;
     p.stopRequested = false;
     p.livenessKill = false;
@@ -1129,6 +1135,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!this.#started || this.#finishing || this.#busy > 0) return;
     if (this.#reaps.size > 0) return;
     if (!this.#procs.every((p) => TERMINAL.has(p.state))) return;
+    if (this.#opts.watch && this.#shutdown === null) {
+      // `up --watch`: an edit may bring them back; only a signal or `down` ends the run.
+      if (!this.#idleSaid && this.#procs.length > 0) {
+        this.#say("every process has finished; waiting for changes (Ctrl-C to stop)");
+      }
+      this.#idleSaid = true;
+      return;
+    }
     if (this.#shutdown === null && this.#procs.length > 0) {
       this.#say("every process has finished");
     }

@@ -85,7 +85,10 @@ describe("`nix2dream up` in the foreground", () => {
     expect(lock.split(" ")[0]).toBe(String(pid));
     expect(readRecord(stateOf(dir))?.pid).toBe(pid);
     const services = Object.values(pids(dir));
-    expect(childrenOf(pid, "node").filter((p) => !services.includes(p))).toEqual([]);
+    // The child that loaded the config exits on its own once it has handed over.
+    await until("the CLI child to be gone", () =>
+      childrenOf(pid, "node").every((p) => services.includes(p)),
+    );
     expect(run.stdout()).toMatch(/^Running 2 process\(es\) of `shop`/);
     expect(run.stderr()).toMatch(/rendered procfile/);
     run.child.kill("SIGINT");

@@ -95,9 +95,11 @@ describe("applying a new plan", () => {
       { name: "migrate", command: ["sh", "-c", "exit 3"] },
       { name: "api", command: say("api-1"), dependsOn: { migrate: "completed" } },
     ]);
-    const { sup, out } = supervise(broken);
+    // `watch`: the run does not end when every process has finished, waiting for a new plan.
+    const { sup, out } = supervise(broken, { watch: true });
     await sup.start();
     await waitForStatus(sup, "api", (s) => s.state === "blocked");
+    await out.waitFor(/every process has finished; waiting for changes/);
     const fixed = planOf([
       { name: "migrate", command: ["sh", "-c", "exit 0"] },
       { name: "api", command: say("api-1"), dependsOn: { migrate: "completed" } },

@@ -34,7 +34,7 @@ interface HandOffModule {
 const CONFIG_DEBOUNCE_MS = 200;
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
-/** Runs the CLI (`cli` with `argv`) in a child process; resolves when it ends. */
+/** Runs the CLI (`cli` with `argv`) in a child process; resolves when it hands over or ends. */
 function runChild(cli: string, argv: string[], onSpawn: (c: ChildProcess) => void) {
   return new Promise<ChildOutcome>((resolve) => {
     const child = spawn(process.execPath, [...process.execArgv, cli, ...argv], {
@@ -46,10 +46,25 @@ function runChild(cli: string, argv: string[], onSpawn: (c: ChildProcess) => voi
     onSpawn(child);
     const outcome: ChildOutcome = { code: 1, handoff: null, watch: null };
     let text = "";
+    const read = () => {
+      let end = text.indexOf("\n");
+      while (end !== -1) {
+        const line = text.slice(0, end);
+        text = text.slice(end + 1);
+        end = text.indexOf("\n");
+        if (!line.trim()) continue;
+        const message = JSON.parse(line) as Partial<ChildOutcome>;
+        if (message.watch) outcome.watch = message.watch;
+        if (message.handoff) outcome.handoff = message.handoff;
+      }
+      // The child has nothing left to do once it handed over: go on without waiting for its exit.
+      if (outcome.handoff) resolve({ ...outcome, code: 0 });
+    };
     const channel = child.stdio[3] as Readable;
     channel.setEncoding("utf8");
     channel.on("data", (d: string) => {
       text += d;
+      read();
     });
     channel.on("error", () => undefined);
     child.on("error", (err) => {
@@ -57,12 +72,7 @@ function runChild(cli: string, argv: string[], onSpawn: (c: ChildProcess) => voi
       resolve(outcome);
     });
     child.on("close", (code, signal) => {
-      for (const line of text.split("\n")) {
-        if (!line.trim()) continue;
-        const message = JSON.parse(line) as Partial<ChildOutcome>;
-        if (message.handoff) outcome.handoff = message.handoff;
-        if (message.watch) outcome.watch = message.watch;
-      }
+      read();
       outcome.code = code ?? 128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15);
       resolve(outcome);
     });
