@@ -99,7 +99,7 @@ describe("`nix2dream up` in the foreground", () => {
     ["SIGINT", "Ctrl-C"],
     ["SIGHUP", "the terminal closed"],
     ["SIGTERM", "kill"],
-  ] as const)("stops everything gracefully on %s (%s) and exits 0", async (signal) => {
+  ] as const)("stops everything gracefully on %s (%s) and exits 0", async (signal, _why) => {
     const dir = project(TWO);
     const run = await bothUp(dir);
     const groups = Object.values(pids(dir));
