@@ -37,7 +37,9 @@ const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 /** Runs the CLI (`cli` with `argv`) in a child process; resolves when it hands over or ends. */
 function runChild(cli: string, argv: string[], onSpawn: (c: ChildProcess) => void) {
   return new Promise<ChildOutcome>((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, cli, ...argv], {
+    // Node's own flags pass on, except the debugger's: its port is the launcher's.
+    const nodeFlags = process.execArgv.filter((f) => !f.startsWith("--inspect"));
+    const child = spawn(process.execPath, [...nodeFlags, cli, ...argv], {
       stdio: ["inherit", "inherit", "inherit", "pipe"],
       env: { ...process.env, NIX2DREAM_HANDOFF_FD: "3" },
       // Its own process group: a Ctrl-C reaches the launcher only, which passes it on once.
