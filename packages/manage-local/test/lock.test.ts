@@ -3,13 +3,14 @@
  * respect to other `up`s (they serialise on `supervisor.lock.takeover`).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { AlreadyRunningError } from "../src/index.js";
 import { removeAbandonedFifos } from "../src/pipes.js";
 import { acquireLock } from "../src/record.js";
-import { tempDir } from "./helpers.js";
+import { planOf, supervise, tempDir } from "./helpers.js";
+import { act, contextOf } from "./real.js";
 
 /** A lock file left by a supervisor that died (a pid that has exited). */
 function staleLock(dir: string): string {
@@ -53,7 +54,31 @@ describe("a stale lock", () => {
   });
 });
 
+/** A FIFO as a supervisor makes them, by a maker that is gone. */
+function abandonedFifo(stateDir: string): string {
+  mkdirSync(stateDir, { recursive: true });
+  const fifo = path.join(stateDir, `.pipe-${spawnSync("true").pid}-7`);
+  expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
+  return fifo;
+}
+
 describe("FIFOs left by a supervisor that was killed", () => {
+  it("are removed by the next `up` when it claims the state dir", async () => {
+    const { sup, dir } = supervise(planOf([{ name: "web" }]));
+    const fifo = abandonedFifo(path.join(dir, "state"));
+    await sup.claim();
+    expect(existsSync(fifo)).toBe(false);
+  });
+
+  it("are removed by `down` when no supervisor runs", async () => {
+    const dir = tempDir();
+    const { ctx, out } = contextOf(dir);
+    const fifo = abandonedFifo(ctx.stateDir);
+    expect((await act("down", ctx)).exitCode).toBe(0);
+    expect(out.text()).toMatch(/Nothing to stop/);
+    expect(existsSync(fifo)).toBe(false);
+  });
+
   it("are removed when the next supervisor claims the state dir; a live maker's are kept", async () => {
     const dir = tempDir();
     const dead = spawnSync("true").pid;
