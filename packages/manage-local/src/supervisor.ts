@@ -215,6 +215,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   readonly #blockedSinks = new Set<NodeJS.WritableStream>();
   readonly #subscribers = new Set<{ names: Set<string> | null; fn: LineSubscriber }>();
   readonly #reaps = new Set<Promise<void>>();
+  /** Log streams ended but perhaps not yet flushed (rotated, or of removed processes). */
+  readonly #endingLogs = new Set<Promise<void>>();
   #control: ControlServer | null = null;
   #record: RunRecord | null = null;
   #watchdog: Watchdog | null = null;
@@ -343,12 +345,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
+  /**
+   * Ends a log stream; the run waits for it before it is over, so the lines still queued on a
+   * rotated or removed process's stream reach the disk before the supervisor exits.
+   */
+  #endLog(file: WriteStream | null) {
+    if (!file) return;
+    const ended = new Promise<void>((resolve) => {
+      file.end(resolve);
+      file.once("error", () => resolve());
+    }).finally(() => this.#endingLogs.delete(ended));
+    this.#endingLogs.add(ended);
+  }
+
   /** Shifts `<process>.log` to `.1` (and `.1` to `.2`…) and starts a new file. */
   #rotateLog(p: Proc) {
     const { keep } = this.#opts.logRotation ?? DEFAULT_ROTATION;
     const file = this.logFile(p.plan.name);
     // Writes still queued on the old stream land in the renamed file: same inode.
-    p.logFile?.end();
+    this.#endLog(p.logFile);
     try {
       if (keep < 1) rmSync(file, { force: true });
       for (let i = keep - 1; i >= 1; i--) {
@@ -563,7 +578,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#applying = true;
     try {
       await this.#stopDependentsFirst([...removed, ...changed]);
-      for (const p of removed) p.logFile?.end();
+      for (const p of removed) this.#endLog(p.logFile);
       for (const p of changed) this.#renew(p, next.get(p.plan.name) as PlannedProcess);
       const kept = new Map(
         this.#procs.filter((p) => !removed.includes(p)).map((p) => [p.plan.name, p]),
@@ -1166,15 +1181,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         }),
       ]);
       clearTimeout(timer);
-      await Promise.all(
-        this.#procs.map(
-          (p) =>
-            new Promise<void>((resolve) => {
-              if (!p.logFile) return resolve();
-              p.logFile.end(resolve);
-            }),
-        ),
-      );
+      for (const p of this.#procs) this.#endLog(p.logFile);
+      await Promise.all(this.#endingLogs);
       await this.#control?.close();
       this.#closeWatchers();
       this.#unclaim();
