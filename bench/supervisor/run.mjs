@@ -10,7 +10,8 @@
 //       (missing, split or interleaved lines all count as lost)
 //   (b) time until 50 children have printed "ready"
 //   (c) shutdown time after SIGTERM with 20 children that each have a grandchild, and survivors
-//   (d) RSS of the supervisor process, idle, with 20 children
+//   (d) RSS of the supervisor process, idle, with 20 children (and with the helper processes it
+//       keeps, such as manage-local's watchdog `sh`; the children's own processes are not counted)
 import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
@@ -78,6 +79,16 @@ const peers = {
       ];
     },
   },
+  // The floor: node with 20 pipes and nothing else (see bare-node.mjs). No Node supervisor
+  // can idle below it.
+  "bare node": {
+    available: () => true,
+    install: "",
+    launch(dir, procs) {
+      const [node, , planFile] = peers["manage-local"].launch(dir, procs);
+      return [node, path.join(here, "bare-node.mjs"), planFile];
+    },
+  },
   // What `nix2dream up -d` leaves running: the background supervisor, which loads only the
   // supervisor and the plan (no config loader, module system or core).
   "up -d supervisor": {
@@ -90,8 +101,8 @@ const peers = {
       return [node, path.join(repo, "packages/manage-local/dist/daemon.js"), config];
     },
   },
-  // The path users run: the CLI loads nix2dream.config.ts, renders the Procfile and runs the
-  // same supervisor in its own process (config loader and module system included).
+  // The path users run: the CLI loads nix2dream.config.ts and renders the Procfile in a
+  // short-lived child, then supervises in the process started here (the hand-off).
   "nix2dream up": {
     available: () => existsSync(path.join(repo, "packages/nix2dream/dist/cli.js")),
     install: "npm run build",
@@ -423,38 +434,44 @@ const median = (xs) => {
 
 const names = Object.keys(peers).filter((n) => !ONLY || ONLY.includes(n));
 const results = {};
+const runsOf = {};
+const loadAtStart = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 for (const name of names) {
-  const peer = peers[name];
-  if (!peer.available()) {
-    console.error(`skipping ${name}: not installed (${peer.install})`);
-    continue;
-  }
-  const runs = { a: [], b: [], c: [], d: [] };
-  for (let r = 0; r < RUNS; r++) {
-    for (const [key, fn] of [
-      ["a", throughput],
-      ["b", readiness],
-      ["c", shutdown],
-      ["d", idleRss],
-    ]) {
-      if (!SCENARIOS.includes(key)) continue;
+  if (peers[name].available()) runsOf[name] = { a: [], b: [], c: [], d: [] };
+  else console.error(`skipping ${name}: not installed (${peers[name].install})`);
+}
+// Runs outermost, peers inside: on a shared machine whose load drifts, every peer sees each
+// phase of it, so the ratios stay fair even when the absolute figures move.
+for (let r = 0; r < RUNS; r++) {
+  for (const [key, fn] of [
+    ["a", throughput],
+    ["b", readiness],
+    ["c", shutdown],
+    ["d", idleRss],
+  ]) {
+    if (!SCENARIOS.includes(key)) continue;
+    for (const name of Object.keys(runsOf)) {
       const dir = mkdtempSync(path.join(tmpdir(), "svbench-"));
       try {
-        const res = await fn(peer, dir);
-        runs[key].push(res);
+        const res = await fn(peers[name], dir);
+        runsOf[name][key].push(res);
         console.error(`${name} ${key} run ${r + 1}: ${JSON.stringify(res)}`);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     }
   }
+}
+/** The largest value, or NaN for a scenario that did not run. */
+const most = (xs) => (xs.length === 0 ? Number.NaN : Math.max(...xs));
+for (const [name, runs] of Object.entries(runsOf)) {
   results[name] = {
     linesPerSec: median(runs.a.map((x) => x.linesPerSec)),
-    lost: Math.max(...runs.a.map((x) => x.lost)),
-    corrupt: Math.max(...runs.a.map((x) => x.corrupt)),
+    lost: most(runs.a.map((x) => x.lost)),
+    corrupt: most(runs.a.map((x) => x.corrupt)),
     ready: median(runs.b.map((x) => x.seconds)),
     shutdown: median(runs.c.map((x) => x.seconds)),
-    survivors: Math.max(...runs.c.map((x) => x.survivors)),
+    survivors: most(runs.c.map((x) => x.survivors)),
     rss: median(runs.d.map((x) => x.mainMiB)),
     tree: median(runs.d.map((x) => x.treeMiB)),
   };
@@ -476,18 +493,20 @@ const rows = [
     "(c) shutdown, s",
     "(c) survivors",
     "(d) RSS, MiB",
+    "(d) with helpers, MiB",
   ],
 ];
 for (const [name, r] of Object.entries(results)) {
   const mine = name === "manage-local";
   rows.push([
     name,
-    `${Math.round(r.linesPerSec).toLocaleString("en")}${mine ? "" : ratio(ours?.linesPerSec, r.linesPerSec, true)}`,
-    `${r.lost}${r.corrupt ? ` (+${r.corrupt} corrupt)` : ""}`,
+    `${Number.isNaN(r.linesPerSec) ? "n/a" : Math.round(r.linesPerSec).toLocaleString("en")}${mine ? "" : ratio(ours?.linesPerSec, r.linesPerSec, true)}`,
+    Number.isNaN(r.lost) ? "n/a" : `${r.lost}${r.corrupt ? ` (+${r.corrupt} corrupt)` : ""}`,
     `${fmt(r.ready, 3)}${mine ? "" : ratio(ours?.ready, r.ready, false)}`,
     `${fmt(r.shutdown, 3)}${mine ? "" : ratio(ours?.shutdown, r.shutdown, false)}`,
-    String(r.survivors),
+    Number.isNaN(r.survivors) ? "n/a" : String(r.survivors),
     `${fmt(r.rss, 1)}${mine ? "" : ratio(ours?.rss, r.rss, false)}`,
+    fmt(r.tree, 1),
   ]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
@@ -500,7 +519,7 @@ console.log(
     readFileSync("/proc/cpuinfo", "utf8")
       .split("\n")
       .filter((l) => l.startsWith("processor")).length
-  } CPUs.`,
+  } CPUs; load average ${loadAtStart} at the start, ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")} at the end.`,
 );
 mkdirSync(path.join(here, "results"), { recursive: true });
 writeFileSync(path.join(here, "results", "latest.json"), `${JSON.stringify(results, null, 2)}\n`);

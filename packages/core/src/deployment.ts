@@ -104,6 +104,16 @@ export interface StopSettings {
   gracePeriod: number;
 }
 
+/** Files whose change restarts a service under `up --watch`. */
+export interface WatchSettings {
+  /** Files or directories, relative to the config file's directory (or absolute). */
+  paths: string[];
+  /** Globs of changes to ignore inside watched directories. */
+  ignore: string[];
+  /** Seconds of quiet after the last change before the restart. */
+  debounce: number;
+}
+
 /** Resource limits; null where unset. */
 export interface Resources {
   /** CPUs, e.g. 0.5. */
@@ -137,6 +147,7 @@ export interface EvaluatedService {
   dependsOn: Record<string, DependencyCondition>;
   restart: RestartSettings;
   stop: StopSettings;
+  watch: WatchSettings;
   resources: Resources;
   replicas: number;
   labels: Record<string, string>;

@@ -60,6 +60,7 @@ const SERVICE_FIELDS = [
   "dependsOn",
   "restart",
   "stop",
+  "watch",
   "resources",
   "replicas",
   "labels",

@@ -566,7 +566,11 @@ export function systemdServiceOf(
     if (r.maxRetries === null) {
       add(unit, "StartLimitIntervalSec", "0");
     } else {
-      add(unit, "StartLimitIntervalSec", "infinity");
+      // systemd limits starts within a window, not failures in a row: the window holds
+      // maxRetries + 1 quick failures (each shorter than the 10 s stable run, plus the longest
+      // backoff); a longer stable run lets it pass. render-systemd's README says the difference.
+      const window = (r.maxRetries + 1) * 10 + r.maxRetries * r.backoff.max;
+      add(unit, "StartLimitIntervalSec", systemdTimespan(window));
       add(unit, "StartLimitBurst", String(r.maxRetries + 1));
     }
   }

@@ -16,6 +16,7 @@ export { default, type LocalManagerOptions, psTable } from "./manager.js";
 export { readPlan } from "./plan.js";
 export {
   InvalidPlanError,
+  type PlanChange,
   type ProcessHealth,
   type ProcessState,
   type ProcessStatus,

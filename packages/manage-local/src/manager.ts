@@ -8,6 +8,7 @@ import {
   renameSync,
   rmSync,
   statSync,
+  writeSync,
 } from "node:fs";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -30,10 +31,12 @@ import {
   socketPathFor,
   tailFile,
 } from "./control.js";
+import { type ForegroundConfig, superviseForeground } from "./foreground.js";
 import { formatLines, prefixFor } from "./lines.js";
+import { removeAbandonedFifos } from "./pipes.js";
 import { ActionError, lastRunFile, readPlan } from "./plan.js";
 import { findLeftovers, type RecordedProcess, stopLeftovers } from "./record.js";
-import { type ProcessStatus, Supervisor } from "./supervisor.js";
+import type { ProcessStatus } from "./supervisor.js";
 
 /** `supervisor.log` larger than this becomes `supervisor.log.1` at the next `up -d`. */
 const SUPERVISOR_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -130,6 +133,11 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
   ];
   const addr = addresses(plan);
   if (addr.length > 0) header.push("Addresses:", ...addr);
+  if (flag(ctx, "watch") && (flag(ctx, "wait") || flag(ctx, "detach", "d"))) {
+    throw new ActionError(
+      "`up --watch` runs in the foreground (it follows your edits while you look at the output); it cannot be combined with `-d` or `--wait`.",
+    );
+  }
   if (flag(ctx, "wait")) {
     const timeout = waitTimeout(ctx);
     const started = await detach(ctx, plan, timestamps, header);
@@ -137,25 +145,36 @@ async function up(ctx: ManagerContext, opts: LocalManagerOptions): Promise<Actio
   }
   if (flag(ctx, "detach", "d")) return detach(ctx, plan, timestamps, header);
   header.push("Press Ctrl-C to stop.");
-  const supervisor = new Supervisor({
-    plan,
+  const config: ForegroundConfig = {
     renderDir: ctx.artifactsDir,
     stateDir: ctx.stateDir,
-    output: ctx.stdout,
-    color: ctx.color,
     timestamps,
-    // Also when a programmatic caller never aborts ctx.signal: children live in their own process
-    // groups, so without this a Ctrl-C would kill only the supervisor and orphan them.
-    handleSignals: true,
-  });
-  // The lock first: a refused `up` says only why.
-  await supervisor.claim();
-  ctx.stdout.write(`${header.join("\n")}\n`);
-  const result = await supervisor.run(ctx.signal);
-  if (result.failed.length > 0) {
-    ctx.stderr.write(`Failed: ${result.failed.join(", ")} (see \`nix2dream logs\`).\n`);
-  }
+    color: ctx.color,
+    header,
+    watch: Boolean(flag(ctx, "watch")),
+  };
+  if (handOff(config)) return { exitCode: 0 };
+  const result = await superviseForeground(config, ctx);
   return { exitCode: result.exitCode, data: result.processes };
+}
+
+/**
+ * Hands the foreground supervision to the `nix2dream` launcher that started this process
+ * (`NIX2DREAM_HANDOFF_FD`, see the nix2dream README): it runs `dist/foreground.js` itself, so
+ * the process that stays running never holds the config loader or the module system. False
+ * when there is no launcher to hand over to (a programmatic run): supervise here then.
+ */
+function handOff(config: ForegroundConfig): boolean {
+  const fd = Number(process.env.NIX2DREAM_HANDOFF_FD);
+  if (!Number.isInteger(fd) || fd < 3) return false;
+  const module = path.join(path.dirname(fileURLToPath(import.meta.url)), "foreground.js");
+  if (!existsSync(module)) return false;
+  try {
+    writeSync(fd, `${JSON.stringify({ handoff: { module, config } })}\n`);
+    return true;
+  } catch {
+    return false; // the launcher is gone or the descriptor is not its channel
+  }
 }
 
 /** Runs the supervisor in a background process and returns once its control socket answers. */
@@ -420,6 +439,7 @@ async function down(ctx: ManagerContext): Promise<ActionResult> {
     return { exitCode: 0, data: rows };
   } catch (err) {
     if (!(err instanceof NotRunningError)) throw err;
+    removeAbandonedFifos(ctx.stateDir);
     const leftovers = findLeftovers(ctx.stateDir);
     if (leftovers.length > 0) {
       await stopLeftovers(leftovers);

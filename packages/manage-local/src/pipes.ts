@@ -6,7 +6,7 @@
  * its stdout or stderr, the supervisor reads the other end as a stream.
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, openSync, unlinkSync } from "node:fs";
+import { closeSync, constants, openSync, readdirSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 
@@ -68,6 +68,36 @@ export class FifoPool {
   /** Removes the FIFOs made but not used. */
   close() {
     for (const f of this.#free.splice(0)) unlinkQuietly(f);
+  }
+}
+
+/**
+ * Removes the FIFOs that a supervisor killed before it could clean up left in `dir` (those
+ * whose maker is no longer running). Returns how many were removed.
+ */
+export function removeAbandonedFifos(dir: string): number {
+  let removed = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of entries) {
+    const maker = /^\.pipe-(\d+)-\d+$/.exec(name)?.[1];
+    if (maker === undefined || isAlive(Number(maker))) continue;
+    unlinkQuietly(path.join(dir, name));
+    removed++;
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

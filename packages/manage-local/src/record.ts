@@ -11,6 +11,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  statSync,
   unlinkSync,
   writeFileSync,
   writeSync,
@@ -168,8 +169,8 @@ export class RunRecord {
 /**
  * Takes the single-instance lock of a state dir: `<stateDir>/supervisor.lock`, created
  * exclusively and holding the owner's pid and start time. A lock whose owner is gone is taken
- * over. Returns the function that releases it; throws {@link AlreadyRunningError} when a live
- * supervisor holds it.
+ * over (see {@link breakStaleLock}). Returns the function that releases it; throws
+ * {@link AlreadyRunningError} when a live supervisor holds it.
  */
 export function acquireLock(stateDir: string): () => void {
   const file = path.join(stateDir, LOCK);
@@ -189,29 +190,71 @@ export function acquireLock(stateDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
-    let holder = "";
-    try {
-      holder = readFileSync(file, "utf8");
-    } catch {
-      continue; // released in between
-    }
-    const [pid, start] = holder.trim().split(" ");
-    const owner = Number(pid);
-    if (
-      attempt > 2 ||
-      (owner > 0 && isSameProcess(owner, start === "-" ? null : (start ?? null)))
-    ) {
+    const holder = liveHolder(file);
+    if (holder === "gone") continue; // released in between
+    if (holder !== null) {
       throw new AlreadyRunningError(
-        `Another \`up\` (pid ${owner}) is already running for this deployment; stop it with \`nix2dream down\` first.`,
+        `Another \`up\` (pid ${holder}) is already running for this deployment; stop it with \`nix2dream down\` first.`,
       );
     }
-    // The owner died without releasing it.
-    try {
-      unlinkSync(file);
-    } catch {
-      // Another invocation removed it first; try again.
+    if (attempt > 20) {
+      throw new AlreadyRunningError(
+        "Another `up` of this deployment is taking over the lock of a supervisor that died; run `nix2dream ps` to see which one runs.",
+      );
     }
+    breakStaleLock(file);
   }
+}
+
+/** The pid holding a lock file while it lives; null when it is dead; "gone" when there is no file. */
+function liveHolder(file: string): number | null | "gone" {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return "gone";
+  }
+  const [pid, start] = text.trim().split(" ");
+  const owner = Number(pid);
+  return owner > 0 && isSameProcess(owner, start === "-" ? null : (start ?? null)) ? owner : null;
+}
+
+/**
+ * Removes a lock whose owner died, atomically with respect to other invocations doing the same:
+ * reading the stale lock and removing it happen under `<lock>.takeover`, created exclusively,
+ * so an invocation that comes second finds the winner's fresh lock, not the stale one, and
+ * leaves it alone. A takeover file older than a few seconds is from an invocation that died
+ * holding it (it holds it for microseconds) and is removed.
+ */
+function breakStaleLock(file: string) {
+  const takeover = `${file}.takeover`;
+  let fd: number;
+  try {
+    fd = openSync(takeover, "wx", 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    try {
+      if (Date.now() - statSync(takeover).mtimeMs > TAKEOVER_STALE_MS) unlinkSync(takeover);
+    } catch {
+      // Released meanwhile.
+    }
+    waitBriefly();
+    return;
+  }
+  try {
+    if (liveHolder(file) === null) unlinkSync(file);
+  } finally {
+    closeSync(fd);
+    unlinkSync(takeover);
+  }
+}
+
+/** How old a takeover file must be to be considered abandoned. */
+const TAKEOVER_STALE_MS = 5000;
+
+/** A few milliseconds, synchronously, while another invocation takes a stale lock over. */
+function waitBriefly() {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
 }
 
 // The watchdog reads `+<pgid>:<SIGNAL>` and `-<pgid>:<SIGNAL>` lines from the supervisor. End

@@ -6,6 +6,7 @@ import {
   existsSync,
   fchownSync,
   mkdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   type WriteStream,
@@ -23,7 +24,7 @@ import {
   splitBlock,
   timestamp,
 } from "./lines.js";
-import { FifoPool, type PipeEnds, readEnd } from "./pipes.js";
+import { FifoPool, type PipeEnds, readEnd, removeAbandonedFifos } from "./pipes.js";
 import { describeHolder, portHolder, portOwnedByGroup } from "./ports.js";
 import { groupHasLiveMembers, killGroup, runProbe } from "./probe.js";
 import { acquireLock, findLeftovers, RunRecord, stopLeftovers, Watchdog } from "./record.js";
@@ -35,6 +36,7 @@ import {
   prepareStateFor,
   type RunAs,
 } from "./users.js";
+import { PathWatcher } from "./watch.js";
 
 /**
  * Where a process is in its life:
@@ -121,6 +123,21 @@ export interface SupervisorOptions {
   stableRun?: number;
   /** Longest line kept whole; longer ones are emitted in pieces. Default 16 MiB. */
   maxLineBytes?: number;
+  /**
+   * `up --watch`: watch each process's `watch` paths and restart its service when a file there
+   * changes (debounced; ignore globs left out), and keep running when every process has
+   * finished, for a new plan ({@link Supervisor.applyPlan}) to start them again; the run ends
+   * on a signal, `down` or {@link Supervisor.shutdown}. Default false.
+   */
+  watch?: boolean;
+}
+
+/** What {@link Supervisor.applyPlan} did, by process name. */
+export interface PlanChange {
+  added: string[];
+  removed: string[];
+  /** Restarted because their planned definition changed. */
+  changed: string[];
 }
 
 /** Events of a {@link Supervisor}. */
@@ -165,6 +182,8 @@ interface Proc {
   logFile: WriteStream | null;
   /** Bytes handed to the log file so far. */
   logBytes: number;
+  /** The planned definition and the render's scripts it runs, when it was planned: what `applyPlan` compares. */
+  definition: string;
 }
 
 const SYSTEM = "nix2dream";
@@ -184,22 +203,31 @@ const STABLE_RUN_SECONDS = 10;
  * The run ends when every process is in a final state or after {@link Supervisor.shutdown}.
  */
 export class Supervisor extends EventEmitter<SupervisorEvents> {
-  readonly plan: ProcessPlan;
+  /** The plan being run; {@link Supervisor.applyPlan} replaces it. */
+  plan: ProcessPlan;
   readonly renderDir: string;
   readonly stateDir: string;
   /** Path of the control socket (when `control` is on). */
   readonly socketPath: string;
   readonly #opts: SupervisorOptions;
   readonly #output: NodeJS.WritableStream;
-  readonly #procs: Proc[];
+  #procs: Proc[];
   readonly #byName = new Map<string, Proc>();
   readonly #byService = new Map<string, Proc[]>();
   readonly #width: number;
+  readonly #color: boolean;
+  readonly #watchers = new Map<string, PathWatcher>();
+  /** {@link Supervisor.applyPlan} is stopping what changed: hold the scheduler back. */
+  #applying = false;
+  /** Under `watch`, said that everything has finished (once until something starts again). */
+  #idleSaid = false;
   readonly #systemPrefix: Buffer;
   readonly #streams = new Set<Readable>();
   readonly #blockedSinks = new Set<NodeJS.WritableStream>();
   readonly #subscribers = new Set<{ names: Set<string> | null; fn: LineSubscriber }>();
   readonly #reaps = new Set<Promise<void>>();
+  /** Log streams ended but perhaps not yet flushed (rotated, or of removed processes). */
+  readonly #endingLogs = new Set<Promise<void>>();
   #control: ControlServer | null = null;
   #record: RunRecord | null = null;
   #watchdog: Watchdog | null = null;
@@ -251,7 +279,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#systemPrefix = Buffer.from(
       color ? `\x1b[1m${SYSTEM.padEnd(this.#width)} | \x1b[0m` : `${SYSTEM.padEnd(this.#width)} | `,
     );
-    this.#procs = opts.plan.processes.map((plan) => ({
+    this.#color = color;
+    this.#procs = opts.plan.processes.map((plan) => this.#newProc(plan));
+    this.#index();
+    this.#done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+  }
+
+  /** A process of the plan, before its first start. */
+  #newProc(plan: PlannedProcess): Proc {
+    return {
       plan,
       state: "waiting",
       health: plan.probe ? "starting" : "none",
@@ -274,20 +312,41 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       closed: null,
       probeAbort: null,
       lastProbeFailure: null,
-      prefix: prefixFor(plan.name, this.#width, color),
+      prefix: prefixFor(plan.name, Math.max(this.#width, plan.name.length), this.#color),
       runAs: null,
       logFile: null,
       logBytes: 0,
-    }));
+      definition: this.#definitionOf(plan),
+    };
+  }
+
+  /**
+   * A process's whole definition: its plan entry plus the render's files its command runs (the
+   * launcher script holds the environment, files and the program's argv).
+   */
+  #definitionOf(plan: PlannedProcess): string {
+    const scripts = plan.command.map((arg) => {
+      const file = path.resolve(this.renderDir, arg);
+      if (!file.startsWith(`${this.renderDir}${path.sep}`)) return "";
+      try {
+        return readFileSync(file, "utf8");
+      } catch {
+        return "";
+      }
+    });
+    return JSON.stringify([plan, scripts]);
+  }
+
+  /** Rebuilds the lookups by process and by service name. */
+  #index() {
+    this.#byName.clear();
+    this.#byService.clear();
     for (const p of this.#procs) {
       this.#byName.set(p.plan.name, p);
       const list = this.#byService.get(p.plan.service) ?? [];
       list.push(p);
       this.#byService.set(p.plan.service, list);
     }
-    this.#done = new Promise((resolve) => {
-      this.#resolveDone = resolve;
-    });
   }
 
   #openLog(p: Proc) {
@@ -298,12 +357,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
+  /**
+   * Ends a log stream; the run waits for it before it is over, so the lines still queued on a
+   * rotated or removed process's stream reach the disk before the supervisor exits.
+   */
+  #endLog(file: WriteStream | null) {
+    if (!file) return;
+    const ended = new Promise<void>((resolve) => {
+      file.end(resolve);
+      file.once("error", () => resolve());
+    }).finally(() => this.#endingLogs.delete(ended));
+    this.#endingLogs.add(ended);
+  }
+
   /** Shifts `<process>.log` to `.1` (and `.1` to `.2`…) and starts a new file. */
   #rotateLog(p: Proc) {
     const { keep } = this.#opts.logRotation ?? DEFAULT_ROTATION;
     const file = this.logFile(p.plan.name);
     // Writes still queued on the old stream land in the renamed file: same inode.
-    p.logFile?.end();
+    this.#endLog(p.logFile);
     try {
       if (keep < 1) rmSync(file, { force: true });
       for (let i = keep - 1; i >= 1; i--) {
@@ -340,6 +412,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       // A closed terminal or a dropped ssh session: stop as for Ctrl-C rather than die at once.
       process.on("SIGHUP", this.#onSignal);
     }
+    this.#syncWatchers();
     this.#schedule();
   }
 
@@ -367,6 +440,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#record = new RunRecord(this.stateDir);
       const grace = Math.max(0, ...this.#procs.map((p) => p.plan.stop.gracePeriod));
       this.#watchdog = new Watchdog(grace);
+      removeAbandonedFifos(this.stateDir);
       this.#fifos = new FifoPool(this.stateDir);
       this.#fifos.fill(this.#procs.length * 2);
       this.#prepareUsers();
@@ -384,11 +458,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
    * Resolves each process's `user` and hands it its state directory (root only); refuses a user
    * the machine does not have. Not root, says once per service that `user` is not applied.
    */
-  #prepareUsers() {
+  #prepareUsers(procs: readonly Proc[] = this.#procs) {
     const switching = canSwitchUsers();
     const said = new Set<string>();
     const env = this.#opts.env ?? process.env;
-    for (const p of this.#procs) {
+    for (const p of procs) {
       const { user, service } = p.plan;
       if (user === undefined) continue;
       const first = !said.has(service);
@@ -454,20 +528,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         return;
       }
       this.#say("stopping all processes");
+      this.#closeWatchers();
       for (const p of this.#procs) {
         if (p.state === "waiting") this.#setState(p, "stopped", "not started: shutting down");
       }
-      const stops = new Map<Proc, Promise<void>>();
-      const stopOf = (p: Proc): Promise<void> => {
-        let s = stops.get(p);
-        if (!s) {
-          const dependents = this.#procs.filter((q) => p.plan.service in q.plan.dependsOn);
-          s = Promise.all(dependents.map(stopOf)).then(() => this.#stopProcess(p));
-          stops.set(p, s);
-        }
-        return s;
-      };
-      await Promise.all(this.#procs.map(stopOf));
+      await this.#stopDependentsFirst(this.#procs);
       this.#checkDone();
     })();
     return this.#shutdown;
@@ -515,6 +580,124 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     this.#schedule();
     return targets.map((p) => this.#statusOf(p));
+  }
+
+  /** Stops `targets`, each only after those of them that depend on it. */
+  async #stopDependentsFirst(targets: Proc[]): Promise<void> {
+    const stops = new Map<Proc, Promise<void>>();
+    const stopOf = (p: Proc): Promise<void> => {
+      let s = stops.get(p);
+      if (!s) {
+        const dependents = targets.filter((q) => q !== p && p.plan.service in q.plan.dependsOn);
+        s = Promise.all(dependents.map(stopOf)).then(() => this.#stopProcess(p));
+        stops.set(p, s);
+      }
+      return s;
+    };
+    await Promise.all(targets.map(stopOf));
+  }
+
+  /**
+   * Runs a new plan of the same deployment without touching what did not change: processes
+   * whose planned definition changed are stopped (dependents first) and started again in
+   * dependency order, removed ones are stopped, added ones start when their dependencies allow;
+   * a process blocked by a dependency gets another chance. Throws {@link InvalidPlanError},
+   * with nothing changed, when the new plan cannot run.
+   */
+  async applyPlan(plan: ProcessPlan): Promise<PlanChange> {
+    validatePlan(plan);
+    const none: PlanChange = { added: [], removed: [], changed: [] };
+    if (this.#shutdown || this.#finishing || !this.#started) return none;
+    const next = new Map(plan.processes.map((p) => [p.name, p]));
+    const removed = this.#procs.filter((p) => !next.has(p.plan.name));
+    const changed = this.#procs.filter((p) => {
+      const planned = next.get(p.plan.name);
+      return planned !== undefined && this.#definitionOf(planned) !== p.definition;
+    });
+    const added = plan.processes.filter((p) => !this.#byName.has(p.name)).map((p) => p.name);
+    this.#busy++;
+    this.#applying = true;
+    try {
+      await this.#stopDependentsFirst([...removed, ...changed]);
+      for (const p of removed) this.#endLog(p.logFile);
+      for (const p of changed) this.#renew(p, next.get(p.plan.name) as PlannedProcess);
+      const kept = new Map(
+        this.#procs.filter((p) => !removed.includes(p)).map((p) => [p.plan.name, p]),
+      );
+      this.#procs = plan.processes.map((planned) => {
+        const old = kept.get(planned.name);
+        if (old) return old;
+        const p = this.#newProc(planned);
+        if (this.#opts.logFiles ?? true) this.#openLog(p);
+        return p;
+      });
+      this.#index();
+      this.plan = plan;
+      // Added processes and changed ones (their `user` may be new) get their user resolved.
+      this.#prepareUsers(
+        this.#procs.filter((p) => changed.includes(p) || added.includes(p.plan.name)),
+      );
+      for (const p of this.#procs) if (p.state === "blocked") this.#setState(p, "waiting", null);
+    } finally {
+      this.#applying = false;
+      this.#busy--;
+    }
+    const change = {
+      added,
+      removed: removed.map((p) => p.plan.name),
+      changed: changed.map((p) => p.plan.name),
+    };
+    this.#say(`new plan: ${describeChange(change)}`);
+    this.#syncWatchers();
+    this.#schedule();
+    return change;
+  }
+
+  /** A process that will start again under its new definition. */
+  #renew(p: Proc, planned: PlannedProcess) {
+    if (p.spawned) p.restarts++;
+    p.plan = planned;
+    p.runAs = null;
+    p.definition = this.#definitionOf(planned);
+    p.consecutive = 0;
+    p.spawned = false;
+    p.completed = false;
+    p.ready = false;
+    p.lastProbeFailure = null;
+    this.#setState(p, "waiting", null, planned.probe ? "starting" : "none");
+  }
+
+  /** Watches what each service's `watch` names (under `watch: true`), replacing earlier watchers. */
+  #syncWatchers() {
+    this.#closeWatchers();
+    if (!this.#opts.watch || this.#shutdown) return;
+    for (const [service, procs] of this.#byService) {
+      const spec = procs[0]?.plan.watch;
+      if (!spec || spec.paths.length === 0) continue;
+      const watcher = new PathWatcher(
+        spec,
+        (files) => void this.#restartForChange(service, files),
+        (message) => this.#say(`${service}: ${message}`),
+      );
+      this.#watchers.set(service, watcher);
+    }
+  }
+
+  #closeWatchers() {
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
+  }
+
+  async #restartForChange(service: string, files: string[]) {
+    if (this.#shutdown || !this.#byService.has(service)) return;
+    const shown = files.slice(0, 3).map((f) => path.relative(process.cwd(), f) || f);
+    const more = files.length > 3 ? ` and ${files.length - 3} more` : "";
+    this.#say(`${service}: ${shown.join(", ")}${more} changed`);
+    try {
+      await this.restart(service);
+    } catch {
+      // Removed by a new plan meanwhile.
+    }
   }
 
   /**
@@ -596,6 +779,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Starts what can start, blocks what never can, and notices when everything is over. */
   #schedule() {
+    if (this.#applying) return;
     if (this.#shutdown || !this.#started) return this.#checkDone();
     let changed = true;
     while (changed) {
@@ -683,6 +867,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   #spawn(p: Proc) {
     const gen = ++p.gen;
+    this.#idleSaid = false;
+    p.definition = this.#definitionOf(p.plan);
     const [file, ...args] = p.plan.command;
     p.stopRequested = false;
     p.livenessKill = false;
@@ -1027,6 +1213,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (!this.#started || this.#finishing || this.#busy > 0) return;
     if (this.#reaps.size > 0) return;
     if (!this.#procs.every((p) => TERMINAL.has(p.state))) return;
+    if (this.#opts.watch && this.#shutdown === null) {
+      // `up --watch`: an edit may bring them back; only a signal or `down` ends the run.
+      if (!this.#idleSaid && this.#procs.length > 0) {
+        this.#say("every process has finished; waiting for changes (Ctrl-C to stop)");
+      }
+      this.#idleSaid = true;
+      return;
+    }
     if (this.#shutdown === null && this.#procs.length > 0) {
       this.#say("every process has finished");
     }
@@ -1050,16 +1244,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         }),
       ]);
       clearTimeout(timer);
-      await Promise.all(
-        this.#procs.map(
-          (p) =>
-            new Promise<void>((resolve) => {
-              if (!p.logFile) return resolve();
-              p.logFile.end(resolve);
-            }),
-        ),
-      );
+      for (const p of this.#procs) this.#endLog(p.logFile);
+      await Promise.all(this.#endingLogs);
       await this.#control?.close();
+      this.#closeWatchers();
       this.#unclaim();
       process.off("exit", this.#onProcessExit);
       process.off("SIGINT", this.#onSignal);
@@ -1157,6 +1345,15 @@ function isLocalHost(host: string): boolean {
   return (
     ["127.0.0.1", "localhost", "::1", "0.0.0.0", "::", ""].includes(host) || host.startsWith("127.")
   );
+}
+
+function describeChange(c: PlanChange): string {
+  const parts = [
+    c.changed.length > 0 ? `restarted ${c.changed.join(", ")}` : "",
+    c.added.length > 0 ? `added ${c.added.join(", ")}` : "",
+    c.removed.length > 0 ? `removed ${c.removed.join(", ")}` : "",
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join("; ") : "nothing changed";
 }
 
 function describeExit(p: { exitCode: number | null; signal: string | null }): string {

@@ -78,12 +78,13 @@ export function childrenOf(parent: number, comm: string): number[] {
 }
 
 /** A process started with its stdout and stderr collected; `exited` resolves with its exit code. */
-export function started(argv: string[], opts: { stdout?: "pipe" | "ignore" } = {}) {
+export function started(argv: string[], opts: { stdout?: "pipe" | "ignore"; cwd?: string } = {}) {
   let out = "";
   let err = "";
   const [file = "", ...args] = argv;
   const child: ChildProcess = spawn(file, args, {
     stdio: ["ignore", opts.stdout ?? "pipe", "pipe"],
+    cwd: opts.cwd,
     env: { ...process.env, NO_COLOR: "1" },
   });
   child.stdout?.on("data", (d) => (out += d));

@@ -98,10 +98,16 @@ export const COMMANDS: CommandHelp[] = [
     flags: [
       { flag: "-d, --detach", description: "Run in the background (when the manager can)" },
       { flag: "-t, --timestamps", description: "Prefix log lines with the time" },
+      {
+        flag: "--watch",
+        description:
+          "Follow edits: apply a changed config, restarting only what changed (built-in supervisor)",
+      },
       MANAGER_FLAG,
     ],
     examples: [
       ["nix2dream up", "run with the default manager"],
+      ["nix2dream up --watch", "run, and follow edits of the config and of `watch` paths"],
       ["nix2dream up --manager compose", "run with docker compose"],
     ],
     manager: true,

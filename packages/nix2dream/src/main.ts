@@ -1,7 +1,7 @@
 /**
  * The `nix2dream` command line: argument parsing, dispatch, and error reporting.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
@@ -15,11 +15,13 @@ import type {
 } from "@nix2dream/core";
 import { CONFIG_NAMES, displayPath, findConfigFile } from "./config.js";
 import { isModuleError, shortenPaths, UserError } from "./errors.js";
+import { GLOBAL_OPTIONS, MANAGER_OPTIONS } from "./flags.js";
 import { COMMANDS, type CommandHelp, commandHelp, globalHelp, type ProjectHelp } from "./help.js";
 import { optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
 import { colorAllowed, formatDiagnostic, type Styles, styles } from "./output.js";
 import type { Project } from "./project.js";
 import { closest } from "./suggest.js";
+import { watchedFiles } from "./watched-files.js";
 import { checkArtifactPaths, type WriteResult, writeArtifacts } from "./write.js";
 
 // What only some commands need is imported by them (the module engine, zod, the config loader,
@@ -58,30 +60,8 @@ export interface CliIO {
   signal?: AbortSignal;
 }
 
-const GLOBAL_OPTIONS = {
-  config: { type: "string", short: "c" },
-  out: { type: "string", short: "o" },
-  manager: { type: "string", short: "m" },
-  json: { type: "boolean" },
-  strict: { type: "boolean" },
-  debug: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-  version: { type: "boolean", short: "v" },
-} as const;
-
 const COMMAND_OPTIONS = {
   options: { markdown: { type: "boolean" }, schema: { type: "boolean" } },
-} as const;
-
-/**
- * Flags of manager actions that the CLI parses itself, so that `--tail 50` keeps its value and
- * `-f` means `--follow`. Every other flag passes through to the action as given.
- */
-const MANAGER_OPTIONS = {
-  follow: { type: "boolean", short: "f" },
-  tail: { type: "string", short: "n" },
-  timestamps: { type: "boolean", short: "t" },
-  detach: { type: "boolean", short: "d" },
 } as const;
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -623,6 +603,7 @@ async function managerCommand(
     }
   }
 
+  if (command === "up" && run.flags.watch === true) tellLauncherWhatToWatch(project);
   const state = stateDir(project, manager.name);
   await mkdir(state, { recursive: true });
   const controller = new AbortController();
@@ -646,6 +627,20 @@ async function managerCommand(
     return typeof result?.exitCode === "number" ? result.exitCode : 0;
   } finally {
     cleanup();
+  }
+}
+
+/**
+ * `up --watch` under the launcher (`launcher.ts`): the config and its local modules, which the
+ * launcher watches to run the CLI again when they change. Nothing without a launcher.
+ */
+function tellLauncherWhatToWatch(project: Project): void {
+  const fd = Number(process.env.NIX2DREAM_HANDOFF_FD);
+  if (!Number.isInteger(fd) || fd < 3) return;
+  try {
+    writeSync(fd, `${JSON.stringify({ watch: watchedFiles(project.config.file) })}\n`);
+  } catch {
+    // The launcher is gone: nothing will watch.
   }
 }
 

@@ -229,7 +229,7 @@ describe("the systemd mapping on NixOS", () => {
       MemoryMax: "1G",
       CPUQuota: "50%",
     });
-    expect(a.unitConfig).toEqual({ StartLimitIntervalSec: "infinity", StartLimitBurst: "4" });
+    expect(a.unitConfig).toEqual({ StartLimitIntervalSec: "88s", StartLimitBurst: "4" });
   });
 
   it("reads fromEnv secrets from an environment file outside the store", { tags: ["nix"] }, () => {

@@ -5,7 +5,7 @@
 import { defineRenderer, type EvaluatedDeployment, type Renderer } from "@nix2dream/core";
 import { type ProcfileOptions, renderProcfile } from "./render.js";
 
-export type { PlannedProbe, PlannedProcess, ProcessPlan } from "./plan.js";
+export type { PlannedProbe, PlannedProcess, PlannedWatch, ProcessPlan } from "./plan.js";
 export { PLAN_FILE, PLAN_VERSION } from "./plan.js";
 export type { ProcfileOptions } from "./render.js";
 export { LAUNCHERS_DIR, PROCFILE } from "./render.js";

@@ -45,6 +45,16 @@ export interface PlannedProcess {
   user?: string;
   /** The service's `group` (a name or gid), absent when unset; applied together with `user`. */
   group?: string;
+  /** Files whose change restarts the process under `up --watch`; absent or null: none. */
+  watch?: PlannedWatch | null;
+}
+
+/** A service's `watch` resolved for this machine: absolute paths, debounce in seconds. */
+export interface PlannedWatch {
+  paths: string[];
+  /** Globs relative to each watched directory (`node_modules`, `**\/*.log`). */
+  ignore: string[];
+  debounce: number;
 }
 
 export interface ProcessPlan {

@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { Artifact, RenderResult } from "@nix2dream/core";
 import {
   type Diagnostic,
@@ -20,6 +21,7 @@ import {
   PLAN_VERSION,
   type PlannedProbe,
   type PlannedProcess,
+  type PlannedWatch,
   type ProcessPlan,
 } from "./plan.js";
 
@@ -308,6 +310,7 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
         ports,
         ...(s.user === null ? {} : { user: s.user }),
         ...(s.group === null ? {} : { group: s.group }),
+        ...watchOf(s, d.root),
       });
     }
   });
@@ -511,4 +514,13 @@ function fidelity(
       "stop.signal",
       `foreman always sends SIGTERM; \`${s.stop.signal}\` is honoured only by manage-local.`,
     );
+}
+
+/** The plan's `watch` entry: paths made absolute against the config's directory; none when empty. */
+function watchOf(s: EvaluatedService, root: string | null): { watch?: PlannedWatch } {
+  // Older evaluations (and hand-written ones in tests) have no `watch` at all.
+  const w = s.watch as EvaluatedService["watch"] | undefined;
+  if (!w || w.paths.length === 0) return {};
+  const paths = w.paths.map((p) => (root ? path.resolve(root, p) : p));
+  return { watch: { paths, ignore: [...w.ignore], debounce: w.debounce } };
 }

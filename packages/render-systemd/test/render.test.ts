@@ -67,7 +67,8 @@ describe("render-systemd", () => {
     expect(unitValues(a, "Service", "Restart")).toEqual(["always"]);
     expect(unitValues(a, "Service", "RestartSec")).toEqual(["2s"]);
     expect(unitValues(a, "Unit", "StartLimitBurst")).toEqual(["5"]);
-    expect(unitValues(a, "Unit", "StartLimitIntervalSec")).toEqual(["infinity"]);
+    // 5 starts of under 10 s each, with up to 2 s of backoff between them.
+    expect(unitValues(a, "Unit", "StartLimitIntervalSec")).toEqual(["58s"]);
     expect(unitValues(a, "Service", "KillSignal")).toEqual(["SIGINT"]);
     expect(unitValues(a, "Service", "TimeoutStopSec")).toEqual(["90s"]);
     expect(unitValues(a, "Service", "CPUQuota")).toEqual(["25%"]);

@@ -40,6 +40,7 @@ export function serviceFixture(
       backoff: { initial: 1, factor: 2, max: 30 },
     },
     stop: { signal: "SIGTERM", gracePeriod: 10 },
+    watch: { paths: [], ignore: [], debounce: 0.3 },
     resources: { cpu: null, memory: null },
     replicas: 1,
     labels: {},

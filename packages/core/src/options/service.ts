@@ -349,6 +349,29 @@ const stopModule = defineModule(import.meta.url, {
   },
 });
 
+const watchModule = defineModule(import.meta.url, {
+  options: {
+    paths: mkOption({
+      type: types.listOf(types.str),
+      default: [],
+      example: ["src", "package.json"],
+      description:
+        "Files or directories (relative to the config file's directory) whose change restarts the service under `nix2dream up --watch`. Directories are watched recursively.",
+    }),
+    ignore: mkOption({
+      type: types.listOf(types.str),
+      default: [],
+      example: ["node_modules", "**/*.log"],
+      description:
+        "Globs of changes to ignore inside the watched directories: `**` crosses directories, `*` does not; a glob without `/` matches any path segment.",
+    }),
+    debounce: durationOption(
+      0.3,
+      "Quiet time after the last change before the restart, so a burst of writes restarts once.",
+    ),
+  },
+});
+
 const resourcesModule = defineModule(import.meta.url, {
   options: {
     cpu: mkOption({
@@ -561,6 +584,12 @@ function buildStaticOptions() {
       default: EMPTY,
       description: "How the service is stopped: the signal, then SIGKILL after the grace period.",
     }),
+    watch: mkOption({
+      type: types.submodule(watchModule),
+      default: EMPTY,
+      description:
+        "Files whose change restarts the service during `nix2dream up --watch` (the built-in supervisor), like Compose's `develop.watch` and nodemon.",
+    }),
     resources: mkOption({
       type: types.submodule(resourcesModule),
       default: EMPTY,
@@ -623,6 +652,7 @@ function buildServiceModule(service: string) {
       dependsOn: o.dependsOn,
       restart: o.restart,
       stop: o.stop,
+      watch: o.watch,
       resources: o.resources,
       replicas: o.replicas,
       labels: o.labels,
