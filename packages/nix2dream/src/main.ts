@@ -71,6 +71,8 @@ const GLOBAL_OPTIONS = {
 
 const COMMAND_OPTIONS = {
   options: { markdown: { type: "boolean" }, schema: { type: "boolean" } },
+  import: { file: { type: "string", short: "f", multiple: true }, force: { type: "boolean" } },
+  graph: { format: { type: "string" } },
 } as const;
 
 /**
@@ -211,6 +213,13 @@ async function dispatch(argv: string[], positionals: string[], run: Run): Promis
     case "options":
       noArgs(spec, args);
       return optionsCommand(run);
+    case "import":
+      return (await import("./commands/import.js")).importCommand(args, run);
+    case "graph": {
+      noArgs(spec, args);
+      const project = await projectFor(run);
+      return (await import("./commands/graph.js")).graphCommand(project, run);
+    }
     default:
       throw unknownCommand(command, []);
   }
