@@ -73,7 +73,8 @@ function readComposeFile(path: string): Mapping {
   }
   let doc: unknown;
   try {
-    doc = parse(text, { merge: true, maxAliasCount: 10_000 });
+    // YAML 1.1, as Compose reads it: `0440` is octal, `no` is false.
+    doc = parse(text, { version: "1.1", merge: true, maxAliasCount: 10_000 });
   } catch (err) {
     const message = (err as Error).message.split("\n")[0];
     throw new UserError("IMPORT_INPUT", `${path} is not valid YAML: ${message}`);

@@ -129,12 +129,10 @@ function addPort(
       i.ctx.changed(null, "ports", `services.${i.name}.ports`, `host IP ${published.hostIp} of port ${port} is not kept: an exposed port is published on every interface.`);
     }
     if (published.published === null) {
-      def.entries[0]?.comment.push("Compose published this port on a random host port; here the host port is the port itself.");
+      i.ctx.changed(null, "ports", `services.${i.name}.ports`, `port ${port} was published on a random host port; here the host port is the port itself.`);
     }
-  } else {
-    def.entries[0]?.comment.push("From `expose:` (reachable by the other services).");
   }
-  ports.set(name, def.size === 1 ? port : def);
+  ports.set(name, def.size === 1 ? port : def, published ? [] : ["From `expose:`."]);
 }
 
 /** `image`, or `build` (the image Compose builds, kept for the compose target). */

@@ -58,7 +58,13 @@ export function importProcfile(file: string, configDir: string): ImportedConfig 
     consts.set("dotenv", env, [`The variables of ${relative(configDir, envPath)}, which foreman gives every process.`]);
   }
   entries.forEach((entry, index) => {
-    services.set(entry.name, serviceOf(entry, base + 100 * index, consts.size > 0));
+    const out = serviceOf(entry, base + 100 * index, consts.size > 0);
+    if (index === 0) {
+      out.entries.find((e) => e.key === "ports")?.comment.push(
+        `foreman's PORT: ${base} for the first process type${basePort !== undefined ? " (PORT in .env)" : ""}, 100 more for each next one.`,
+      );
+    }
+    services.set(entry.name, out);
   });
   ctx.usesRef = true;
   return configSource({
@@ -86,9 +92,7 @@ function serviceOf(entry: ProcfileEntry, port: number, hasShared: boolean): TsOb
   if (hasShared) env.set("...", new TsCode("dotenv"));
   env.set("PORT", new TsCode(`\`\${${portRef}}\``));
   out.set("env", env);
-  out.set("ports", new TsObject().set("http", port), [
-    "foreman's convention: 5000 (or PORT from .env) for the first process type, 100 more for each next one.",
-  ]);
+  out.set("ports", new TsObject().set("http", port));
   return out;
 }
 
