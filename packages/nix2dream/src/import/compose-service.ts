@@ -326,6 +326,9 @@ export function deployOf(i: ServiceInput): void {
   const deploy: Mapping = isMapping(i.svc.deploy) ? i.svc.deploy : {};
   const replicas = deploy.replicas ?? i.svc.scale;
   if (replicas !== undefined) i.out.set("replicas", Number(replicas));
+  if (Number(replicas) > 1 && Array.isArray(i.svc.ports) && i.svc.ports.length > 0) {
+    i.ctx.changed(i.out, "replicas", at(i, "ports"), `${Number(replicas)} replicas cannot share a host port: the compose render publishes each replica on a free host port.`);
+  }
   const limits = isMapping(deploy.resources) && isMapping(deploy.resources.limits) ? deploy.resources.limits : {};
   const cpus = limits.cpus ?? i.svc.cpus;
   const memory = limits.memory ?? i.svc.mem_limit;
