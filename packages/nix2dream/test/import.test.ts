@@ -235,7 +235,9 @@ describe("importing a Procfile", () => {
     const r = n2d(project, ["import"]);
     expect(r.code, r.stderr).toBe(0);
     const source = readFileSync(join(project, "nix2dream.config.ts"), "utf8");
-    expect(source).toContain('command: ["busybox", "httpd", "-f", "-p", `${ref.web.ports.http}`, "-h", "./public"]');
+    expect(source).toContain('command: ["node", "api.mjs", "--port", `${ref.api.ports.http}`]');
+    expect(source).toContain('command: ["node", "web.mjs"]');
+    expect(source).toContain(`command: ["/bin/sh", "-c", "sh -c 'while true; do echo \\"tick $WORK_QUEUE\\"; sleep 1; done'"]`);
     expect(source).toMatch(/web: \{[\s\S]*?ports: \{ http: 5000 \}/);
     expect(source).toMatch(/api: \{[\s\S]*?ports: \{ http: 5100 \}/);
     expect(source).toMatch(/worker: \{[\s\S]*?ports: \{ http: 5200 \}/);
