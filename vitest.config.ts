@@ -10,6 +10,7 @@ const TOOLS = {
   nix: "nix-instantiate (nix-bin)",
   systemd: "systemd-analyze or a systemd user manager (systemd)",
   kubectl: "the kubectl client",
+  graphviz: "Graphviz's dot (graphviz)",
 };
 
 export default defineConfig({

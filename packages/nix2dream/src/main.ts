@@ -215,11 +215,9 @@ async function dispatch(argv: string[], positionals: string[], run: Run): Promis
       return optionsCommand(run);
     case "import":
       return (await import("./commands/import.js")).importCommand(args, run);
-    case "graph": {
+    case "graph":
       noArgs(spec, args);
-      const project = await projectFor(run);
-      return (await import("./commands/graph.js")).graphCommand(project, run);
-    }
+      return (await import("./commands/graph.js")).graphCommand(() => projectFor(run), run);
     default:
       throw unknownCommand(command, []);
   }

@@ -112,6 +112,11 @@ export function dotString(s: string): string {
   return `"${s.replace(/[\\"]/g, "\\$&").replace(/\r?\n|\r/g, "\\n")}"`;
 }
 
+/** A label: Graphviz reads `&...;` entities in every label, so `&` is written `&amp;`. */
+function dotLabel(s: string): string {
+  return dotString(s.replaceAll("&", "&amp;"));
+}
+
 /** A Graphviz digraph: solid edges for dependsOn (labelled with the condition), dashed for references. */
 export function toDot(g: DeploymentGraph): string {
   const lines = [
@@ -122,12 +127,12 @@ export function toDot(g: DeploymentGraph): string {
   ];
   for (const n of g.nodes) {
     const label = [n.name, n.detail, n.ports.join(" ")].filter(Boolean).join("\n");
-    lines.push(`  ${dotString(n.name)} [label=${dotString(label)}];`);
+    lines.push(`  ${dotString(n.name)} [label=${dotLabel(label)}];`);
   }
   for (const e of g.edges) {
     const style = e.kind === "dependsOn" ? "solid" : "dashed";
     const label = e.kind === "ref" ? `ref ${e.label}` : e.label;
-    lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)} [label=${dotString(label)}, style=${style}];`);
+    lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)} [label=${dotLabel(label)}, style=${style}];`);
   }
   lines.push("}");
   return `${lines.join("\n")}\n`;
