@@ -98,7 +98,11 @@ export const COMMANDS: CommandHelp[] = [
       "Several Compose files (given in order, or with -f) merge as Compose merges them, with the .env beside the first one interpolated as Compose does. A Procfile is read with the .env beside it, as foreman does, and each process type gets foreman's PORT. Whatever has no nix2dream form stays in the generated file, commented out with the reason, and is listed here; --strict fails on it. Without a file, looks for compose.yaml (and compose.override.yaml), docker-compose.yml, then Procfile. An existing config is never replaced without --force.",
     flags: [
       { flag: "-f, --file <file>", description: "An input file (repeat to merge Compose files)" },
-      { flag: "-o, --out <file>", description: "Where to write the config (default: nix2dream.config.ts beside the input; - for stdout)" },
+      {
+        flag: "-o, --out <file>",
+        description:
+          "Where to write the config (default: nix2dream.config.ts beside the input; - for stdout)",
+      },
       { flag: "--force", description: "Replace an existing config" },
     ],
     examples: [
@@ -113,10 +117,7 @@ export const COMMANDS: CommandHelp[] = [
     summary: "Draw the services, their dependencies and references",
     details:
       "Solid arrows: dependsOn, labelled with the condition; dashed arrows: references (ref.db.host...). Mermaid pastes into a README; dot feeds Graphviz; svg is laid out by Graphviz compiled to WebAssembly, so no system tool is needed.",
-    flags: [
-      { flag: "--format <format>", description: "mermaid (default), dot or svg" },
-      JSON_FLAG,
-    ],
+    flags: [{ flag: "--format <format>", description: "mermaid (default), dot or svg" }, JSON_FLAG],
     examples: [
       ["nix2dream graph", "Mermaid, for a README"],
       ["nix2dream graph --format svg > deployment.svg", "a picture"],

@@ -40,7 +40,8 @@ const EDGES = [
   { from: "web.front-1", to: "api", kind: "dependsOn", label: "started" },
   { from: "web.front-1", to: "api", kind: "ref", label: "ref address.http" },
 ];
-const sortEdges = (e: typeof EDGES) => [...e].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+const sortEdges = (e: typeof EDGES) =>
+  [...e].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 function shop(): string {
   const dir = importProject(null);
@@ -61,7 +62,12 @@ function parseMermaid(text: string) {
     if (node) nodes.set(node[1] as string, decode(node[2] as string));
     else if (edge) {
       const name = (id: string) => /^<b>(.*?)<\/b>/.exec(nodes.get(id) ?? "")?.[1] ?? `?${id}`;
-      edges.push({ from: name(edge[1] as string), to: name(edge[4] as string), kind: edge[2] === "-->" ? "dependsOn" : "ref", label: decode(edge[3] as string) });
+      edges.push({
+        from: name(edge[1] as string),
+        to: name(edge[4] as string),
+        kind: edge[2] === "-->" ? "dependsOn" : "ref",
+        label: decode(edge[3] as string),
+      });
     } else throw new Error(`not a node or an edge: ${line}`);
   }
   return { nodes: [...nodes.values()], edges };
@@ -72,7 +78,12 @@ describe("nix2dream graph", () => {
     const r = n2d(shop(), ["graph"]);
     expect(r.code, r.stderr).toBe(0);
     const { nodes, edges } = parseMermaid(r.stdout);
-    expect(nodes.map((n) => /^<b>(.*?)<\/b>/.exec(n)?.[1])).toEqual(["api", "db", "migrate", "web.front-1"]);
+    expect(nodes.map((n) => /^<b>(.*?)<\/b>/.exec(n)?.[1])).toEqual([
+      "api",
+      "db",
+      "migrate",
+      "web.front-1",
+    ]);
     expect(nodes[0]).toContain(ODD);
     expect(sortEdges(edges)).toEqual(sortEdges(EDGES));
   });
@@ -80,16 +91,28 @@ describe("nix2dream graph", () => {
   it("gives the same graph as data with --json", () => {
     const r = n2d(shop(), ["graph", "--json"]);
     const g = JSON.parse(r.stdout);
-    expect(g.nodes.map((n: { name: string }) => n.name)).toEqual(["api", "db", "migrate", "web.front-1"]);
+    expect(g.nodes.map((n: { name: string }) => n.name)).toEqual([
+      "api",
+      "db",
+      "migrate",
+      "web.front-1",
+    ]);
     expect(g.nodes[0].detail).toBe(ODD);
-    const labelled = g.edges.map((e: (typeof EDGES)[number]) => ({ ...e, label: e.kind === "ref" ? `ref ${e.label}` : e.label }));
+    const labelled = g.edges.map((e: (typeof EDGES)[number]) => ({
+      ...e,
+      label: e.kind === "ref" ? `ref ${e.label}` : e.label,
+    }));
     expect(sortEdges(labelled)).toEqual(sortEdges(EDGES));
   });
 
-  it("prints DOT that Graphviz reads back with the same nodes, labels and edges", { tags: ["graphviz"] }, () => {
+  it("prints DOT that Graphviz reads back with the same nodes, labels and edges", {
+    tags: ["graphviz"],
+  }, () => {
     const r = n2d(shop(), ["graph", "--format", "dot"]);
     expect(r.code, r.stderr).toBe(0);
-    const json = JSON.parse(execFileSync("dot", ["-Tjson"], { input: r.stdout, encoding: "utf8" })) as {
+    const json = JSON.parse(
+      execFileSync("dot", ["-Tjson"], { input: r.stdout, encoding: "utf8" }),
+    ) as {
       objects: Array<{ name: string; label: string }>;
       edges: Array<{ tail: number; head: number; label: string; style: string }>;
     };
@@ -111,12 +134,16 @@ describe("nix2dream graph", () => {
     const r = n2d(shop(), ["graph", "--format", "svg"]);
     expect(r.code, r.stderr).toBe(0);
     const errors: string[] = [];
-    const doc = new DOMParser({ onError: (level, msg) => errors.push(`${level}: ${msg}`) }).parseFromString(r.stdout, "image/svg+xml");
+    const doc = new DOMParser({
+      onError: (level, msg) => errors.push(`${level}: ${msg}`),
+    }).parseFromString(r.stdout, "image/svg+xml");
     expect(errors).toEqual([]);
     expect(doc.documentElement?.nodeName).toBe("svg");
     const groups = Array.from(doc.getElementsByTagName("g"));
     const titles = (cls: string) =>
-      groups.filter((g) => g.getAttribute("class") === cls).map((g) => g.getElementsByTagName("title")[0]?.textContent);
+      groups
+        .filter((g) => g.getAttribute("class") === cls)
+        .map((g) => g.getElementsByTagName("title")[0]?.textContent);
     expect(titles("node").sort()).toEqual(["api", "db", "migrate", "web.front-1"]);
     expect(titles("edge").sort()).toEqual(EDGES.map((e) => `${e.from}->${e.to}`).sort());
     const texts = Array.from(doc.getElementsByTagName("text")).map((t) => t.textContent);
@@ -128,8 +155,18 @@ describe("nix2dream graph", () => {
     const project = importProject("voting");
     expect(n2d(project, ["import"]).code).toBe(0);
     const { edges } = parseMermaid(n2d(project, ["graph"]).stdout);
-    expect(edges).toContainEqual({ from: "ballot", to: "queue", kind: "dependsOn", label: "healthy" });
-    expect(edges).toContainEqual({ from: "ballot", to: "queue", kind: "ref", label: "ref host, ports.redis" });
+    expect(edges).toContainEqual({
+      from: "ballot",
+      to: "queue",
+      kind: "dependsOn",
+      label: "healthy",
+    });
+    expect(edges).toContainEqual({
+      from: "ballot",
+      to: "queue",
+      kind: "ref",
+      label: "ref host, ports.redis",
+    });
   });
 
   it("refuses an unknown format, naming the ones it has", () => {

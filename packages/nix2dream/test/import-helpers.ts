@@ -15,7 +15,14 @@ const root = resolve(packages, "..");
 /** The fixtures of `nix2dream import`. */
 export const IMPORT_FIXTURES = join(here, "fixtures", "import");
 
-const LINKED = ["core", "modules", "render-compose", "manage-compose", "render-procfile", "manage-local"];
+const LINKED = [
+  "core",
+  "modules",
+  "render-compose",
+  "manage-compose",
+  "render-procfile",
+  "manage-local",
+];
 
 /**
  * A temporary project: a copy of the fixture `name` (or an empty directory) with node_modules
@@ -27,9 +34,13 @@ export function importProject(name: string | null): string {
   writeFileSync(join(dir, "package.json"), '{ "private": true, "type": "module" }\n');
   mkdirSync(join(dir, "node_modules", "@nix2dream"), { recursive: true });
   symlinkSync(join(packages, "nix2dream"), join(dir, "node_modules", "nix2dream"));
-  for (const p of LINKED) symlinkSync(join(packages, p), join(dir, "node_modules", "@nix2dream", p));
+  for (const p of LINKED)
+    symlinkSync(join(packages, p), join(dir, "node_modules", "@nix2dream", p));
   mkdirSync(join(dir, "node_modules", "@types"), { recursive: true });
-  symlinkSync(realpathSync(join(root, "node_modules", "@types", "node")), join(dir, "node_modules", "@types", "node"));
+  symlinkSync(
+    realpathSync(join(root, "node_modules", "@types", "node")),
+    join(dir, "node_modules", "@types", "node"),
+  );
   return dir;
 }
 
@@ -62,6 +73,9 @@ export function typecheck(dir: string, files: string[]): { status: number | null
     }),
   );
   const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-  const r = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], { encoding: "utf8", cwd: dir });
+  const r = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json")], {
+    encoding: "utf8",
+    cwd: dir,
+  });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }

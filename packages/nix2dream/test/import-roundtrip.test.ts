@@ -14,7 +14,11 @@ import { parse } from "yaml";
 import { shellWords } from "../src/import/compose-values.js";
 import { importProject, n2d } from "./import-helpers.js";
 
-type Doc = { services: Record<string, Record<string, unknown>>; secrets?: Record<string, { file?: string }>; configs?: Record<string, { file?: string }> };
+type Doc = {
+  services: Record<string, Record<string, unknown>>;
+  secrets?: Record<string, { file?: string }>;
+  configs?: Record<string, { file?: string }>;
+};
 
 /** `docker-compose config` of `files` in `dir`, parsed. */
 function composeConfig(dir: string, files: string[]): Doc {
@@ -70,15 +74,24 @@ function mounts(s: Record<string, unknown>, doc: Doc, dir: string): string[] {
           })()
         : (v as { type: string; source?: string; target: string; tmpfs?: { size?: number } });
     if (m.type === "volume") out.push(`volume ${m.target}`);
-    else if (m.type === "tmpfs") out.push(`tmpfs ${m.target} ${(m as { tmpfs?: { size?: number } }).tmpfs?.size ?? ""}`);
-    else if (m.type === "bind" && existsSync(resolve(dir, m.source ?? "")) && statSync(resolve(dir, m.source ?? "")).isFile()) {
+    else if (m.type === "tmpfs")
+      out.push(`tmpfs ${m.target} ${(m as { tmpfs?: { size?: number } }).tmpfs?.size ?? ""}`);
+    else if (
+      m.type === "bind" &&
+      existsSync(resolve(dir, m.source ?? "")) &&
+      statSync(resolve(dir, m.source ?? "")).isFile()
+    ) {
       out.push(`bind ${resolve(dir, m.source ?? "")} ${m.target}`);
     }
   }
   for (const t of (s.tmpfs as string[] | undefined) ?? []) out.push(`tmpfs ${t} `);
   for (const kind of ["secrets", "configs"] as const) {
     for (const e of (s[kind] as Array<{ source: string; target?: string }>) ?? []) {
-      const target = e.target?.startsWith("/") ? e.target : kind === "secrets" ? `/run/secrets/${e.target ?? e.source}` : `/${e.target ?? e.source}`;
+      const target = e.target?.startsWith("/")
+        ? e.target
+        : kind === "secrets"
+          ? `/run/secrets/${e.target ?? e.source}`
+          : `/${e.target ?? e.source}`;
       out.push(`bind ${doc[kind]?.[e.source]?.file} ${target}`);
     }
   }
@@ -87,7 +100,10 @@ function mounts(s: Record<string, unknown>, doc: Doc, dir: string): string[] {
 
 /** What the import claims to carry of one service, from `docker-compose config`'s form. */
 function claims(s: Record<string, unknown>, doc: Doc, dir: string) {
-  const deploy = (s.deploy ?? {}) as { replicas?: number; resources?: { limits?: { cpus?: unknown; memory?: unknown } } };
+  const deploy = (s.deploy ?? {}) as {
+    replicas?: number;
+    resources?: { limits?: { cpus?: unknown; memory?: unknown } };
+  };
   const replicas = deploy.replicas ?? (s.scale as number | undefined) ?? 1;
   const h = s.healthcheck as Record<string, unknown> | undefined;
   const build = s.build as Record<string, unknown> | undefined;
@@ -98,7 +114,9 @@ function claims(s: Record<string, unknown>, doc: Doc, dir: string) {
   const entrypoint = argv(s.entrypoint);
   return {
     image: build ? undefined : s.image,
-    build: build ? { context: build.context, target: build.target, dockerfile: build.dockerfile } : undefined,
+    build: build
+      ? { context: build.context, target: build.target, dockerfile: build.dockerfile }
+      : undefined,
     argv: [...(entrypoint ?? []), ...(argv(s.command) ?? [])],
     environment: s.environment ?? {},
     ports: ports.sort(),
@@ -129,40 +147,48 @@ const cases: Array<[string, string[]]> = [
   ["spec", ["compose.yaml"]],
 ];
 
-describe.each(cases)("the %s fixture, imported and rendered back to Compose", { tags: ["docker"], timeout: 60_000 }, (name, files) => {
-  it("agrees with the original under docker-compose config on everything the import carries", () => {
-    const project = importProject(name);
-    const env = { COMPOSE_PROJECT_NAME: name };
-    expect(n2d(project, ["import", ...files.flatMap((f) => ["-f", f])], env).code).toBe(0);
-    const render = n2d(project, ["render"]);
-    expect(render.code, render.stderr).toBe(0);
-    const original = composeConfig(project, files);
-    const renderDir = join(project, ".nix2dream", name, "compose");
-    const rendered = composeConfig(renderDir, ["compose.yaml"]);
-    expect(Object.keys(rendered.services).sort()).toEqual(Object.keys(original.services).sort());
-    for (const [svc, s] of Object.entries(original.services)) {
-      const want = claims(s, original, project);
-      const got = claims(rendered.services[svc] as Record<string, unknown>, rendered, renderDir);
-      // The render publishes ports that were only `expose`d (on 127.0.0.1) and mounts nothing
-      // less: the original's ports and mounts are a subset of the render's.
-      expect(got.ports, `${svc} ports`).toEqual(expect.arrayContaining(want.ports));
-      expect(got.mounts, `${svc} mounts`).toEqual(expect.arrayContaining(want.mounts));
-      const strip = ({ ports: _p, mounts: _m, ...rest }: ReturnType<typeof claims>) => rest;
-      expect(strip(got), svc).toEqual(strip(want));
-    }
-  });
-});
+describe.each(cases)(
+  "the %s fixture, imported and rendered back to Compose",
+  { tags: ["docker"], timeout: 60_000 },
+  (name, files) => {
+    it("agrees with the original under docker-compose config on everything the import carries", () => {
+      const project = importProject(name);
+      const env = { COMPOSE_PROJECT_NAME: name };
+      expect(n2d(project, ["import", ...files.flatMap((f) => ["-f", f])], env).code).toBe(0);
+      const render = n2d(project, ["render"]);
+      expect(render.code, render.stderr).toBe(0);
+      const original = composeConfig(project, files);
+      const renderDir = join(project, ".nix2dream", name, "compose");
+      const rendered = composeConfig(renderDir, ["compose.yaml"]);
+      expect(Object.keys(rendered.services).sort()).toEqual(Object.keys(original.services).sort());
+      for (const [svc, s] of Object.entries(original.services)) {
+        const want = claims(s, original, project);
+        const got = claims(rendered.services[svc] as Record<string, unknown>, rendered, renderDir);
+        // The render publishes ports that were only `expose`d (on 127.0.0.1) and mounts nothing
+        // less: the original's ports and mounts are a subset of the render's.
+        expect(got.ports, `${svc} ports`).toEqual(expect.arrayContaining(want.ports));
+        expect(got.mounts, `${svc} mounts`).toEqual(expect.arrayContaining(want.mounts));
+        const strip = ({ ports: _p, mounts: _m, ...rest }: ReturnType<typeof claims>) => rest;
+        expect(strip(got), svc).toEqual(strip(want));
+      }
+    });
+  },
+);
 
-it("the round trip would notice a difference (a changed value fails the comparison)", { tags: ["docker"], timeout: 60_000 }, () => {
+it("the round trip would notice a difference (a changed value fails the comparison)", {
+  tags: ["docker"],
+  timeout: 60_000,
+}, () => {
   const project = importProject("webapp");
   expect(n2d(project, ["import"], { COMPOSE_PROJECT_NAME: "webapp" }).code).toBe(0);
   const config = join(project, "nix2dream.config.ts");
-  const edited = readFileSync(config, "utf8").replace('retries: 5', "retries: 6");
+  const edited = readFileSync(config, "utf8").replace("retries: 5", "retries: 6");
   writeFileSync(config, edited);
   expect(n2d(project, ["render"]).code).toBe(0);
   const original = composeConfig(project, ["compose.yaml", "compose.override.yaml"]);
   const renderDir = join(project, ".nix2dream", "webapp", "compose");
   const rendered = composeConfig(renderDir, ["compose.yaml"]);
-  const db = (d: Doc, dir: string) => claims(d.services.db as Record<string, unknown>, d, dir).healthcheck;
+  const db = (d: Doc, dir: string) =>
+    claims(d.services.db as Record<string, unknown>, d, dir).healthcheck;
   expect(db(rendered, renderDir)).not.toEqual(db(original, project));
 });

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Compose's ${VAR} and generated template literals are what these tests read
 /**
  * Imported stacks, run for real: a Compose project on the local Docker engine (images FROM
  * scratch with Debian's busybox; `nix2dream up` through manage-compose, which waits for every
@@ -23,7 +24,10 @@ async function fetchWhenUp(url: string, tries = 150): Promise<string> {
   throw new Error(`${url} did not answer`);
 }
 
-describe("a Compose project, imported, on the Docker engine", { tags: ["docker"], timeout: 180_000 }, () => {
+describe("a Compose project, imported, on the Docker engine", {
+  tags: ["docker"],
+  timeout: 180_000,
+}, () => {
   const name = `n2d-import-run-${process.pid}`;
   const image = `n2d-import-busybox:${name}`;
   let project = "";
@@ -49,7 +53,12 @@ describe("a Compose project, imported, on the Docker engine", { tags: ["docker"]
     expect(up.code, `${up.stdout}\n${up.stderr}`).toBe(0);
     const body = await fetchWhenUp(`http://127.0.0.1:${webPort}/index.html`);
     expect(body).toBe("hello from the imported stack\n");
-    const ps = JSON.parse(n2d(project, ["ps", "--json"]).stdout) as Array<{ service: string; state: string; health: string; exitCode: number }>;
+    const ps = JSON.parse(n2d(project, ["ps", "--json"]).stdout) as Array<{
+      service: string;
+      state: string;
+      health: string;
+      exitCode: number;
+    }>;
     const by = Object.fromEntries(ps.map((c) => [c.service, c]));
     expect(by.migrate?.exitCode).toBe(0);
     expect(by.web?.health).toBe("healthy");
@@ -59,11 +68,25 @@ describe("a Compose project, imported, on the Docker engine", { tags: ["docker"]
   it("lets the client reach web by its reference (WEB_URL) and keep what it got in its volume", async () => {
     const source = readFileSync(join(project, "nix2dream.config.ts"), "utf8");
     expect(source).toContain("WEB_URL: `http://${ref.web.host}:${ref.web.ports.http}/index.html`");
-    const id = execFileSync("docker", ["ps", "-q", "--filter", `label=com.docker.compose.project=${name}`, "--filter", "label=com.docker.compose.service=client"], { encoding: "utf8" }).trim();
+    const id = execFileSync(
+      "docker",
+      [
+        "ps",
+        "-q",
+        "--filter",
+        `label=com.docker.compose.project=${name}`,
+        "--filter",
+        "label=com.docker.compose.service=client",
+      ],
+      { encoding: "utf8" },
+    ).trim();
     let copy = "";
     for (let i = 0; i < 100 && copy === ""; i++) {
       try {
-        copy = execFileSync("docker", ["exec", id, "cat", "/state/copy"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+        copy = execFileSync("docker", ["exec", id, "cat", "/state/copy"], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+        });
       } catch {
         await new Promise((r) => setTimeout(r, 200));
       }
@@ -95,13 +118,18 @@ describe("a Procfile, imported, under the built-in supervisor", { timeout: 120_0
   });
 
   it("runs every process type with its PORT and the .env", async () => {
-    child = spawn(process.execPath, [CLI, "up"], { cwd: project, stdio: "pipe", env: { ...process.env, NO_COLOR: "1" } });
+    child = spawn(process.execPath, [CLI, "up"], {
+      cwd: project,
+      stdio: "pipe",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     let out = "";
     child.stdout?.on("data", (d) => (out += d));
     child.stderr?.on("data", (d) => (out += d));
     expect(await fetchWhenUp(`http://127.0.0.1:${base}/`)).toBe("web: hello world\n");
     expect(await fetchWhenUp(`http://127.0.0.1:${base + 100}/`)).toBe("api: jobs\n");
-    for (let i = 0; i < 100 && !out.includes("tick jobs"); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && !out.includes("tick jobs"); i++)
+      await new Promise((r) => setTimeout(r, 100));
     expect(out).toContain("tick jobs");
     child.kill("SIGINT");
     const code = await new Promise((r) => child?.once("exit", r));

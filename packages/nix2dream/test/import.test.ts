@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Compose's ${VAR} and generated template literals are what these tests read
 /**
  * `nix2dream import`: Compose interpolation and `.env` files, the generated config (type-checked
  * by tsc, loaded and evaluated by `nix2dream check`), hostile values, what is not carried, and
@@ -107,7 +108,9 @@ describe("importing the Compose fixtures", () => {
     expect(source).toContain("DB_HOST: `${ref.db.host}`");
     // The rendered Compose file resolves them back to the service's name and port.
     expect(n2d(project, ["render"]).code).toBe(0);
-    const rendered = parse(readFileSync(join(project, ".nix2dream/webapp/compose/compose.yaml"), "utf8"));
+    const rendered = parse(
+      readFileSync(join(project, ".nix2dream/webapp/compose/compose.yaml"), "utf8"),
+    );
     expect(rendered.services.backend.environment.DB_URL).toBe("postgres://shopper@db:5432/shop");
   });
 
@@ -116,7 +119,9 @@ describe("importing the Compose fixtures", () => {
     const b = importProject("webapp");
     const env = { COMPOSE_PROJECT_NAME: "webapp" };
     expect(n2d(a, ["import"], env).code).toBe(0);
-    expect(n2d(b, ["import", "-f", "compose.yaml", "-f", "compose.override.yaml"], env).code).toBe(0);
+    expect(n2d(b, ["import", "-f", "compose.yaml", "-f", "compose.override.yaml"], env).code).toBe(
+      0,
+    );
     const source = readFileSync(join(a, "nix2dream.config.ts"), "utf8");
     expect(readFileSync(join(b, "nix2dream.config.ts"), "utf8")).toBe(source);
     expect(source).toContain('LOG_LEVEL: "debug"');
@@ -150,7 +155,9 @@ describe("what cannot be carried", () => {
     expect(r.code).toBe(0);
     const source = readFileSync(join(project, "nix2dream.config.ts"), "utf8");
     for (const key of ["cap_add", "deploy.placement", "deploy.resources.reservations"]) {
-      expect(source).toMatch(new RegExp(`// Not carried — .+\\n\\s+// ${key.replace(/\./g, "\\.")}:`));
+      expect(source).toMatch(
+        new RegExp(`// Not carried — .+\\n\\s+// ${key.replace(/\./g, "\\.")}:`),
+      );
       expect(r.stderr).toContain(`not carried: services.frontend.${key}:`);
     }
     expect(r.stderr).toContain("not carried: networks:");
@@ -182,7 +189,9 @@ describe("writing the config", () => {
     expect(r.stderr).toMatch(/--force/);
     expect(readFileSync(join(project, "nix2dream.config.ts"), "utf8")).toBe("// mine\n");
     expect(n2d(project, ["import", "--force"]).code).toBe(0);
-    expect(readFileSync(join(project, "nix2dream.config.ts"), "utf8")).toContain("defineDeployment");
+    expect(readFileSync(join(project, "nix2dream.config.ts"), "utf8")).toContain(
+      "defineDeployment",
+    );
   });
 
   it("writes to -o <file> and leaves no temporary file behind", () => {
@@ -212,7 +221,10 @@ describe("hostile values", () => {
     const env = Object.fromEntries(values.map((v, i) => [`V${i}`, v.replaceAll("$", "$$$$")]));
     const labels = Object.fromEntries(values.map((v, i) => [`l.${i}`, v.replaceAll("$", "$$$$")]));
     const command = values.filter((v) => v !== "").map((v) => v.replaceAll("$", "$$$$"));
-    const doc = { name: "hostile", services: { app: { image: "busybox", environment: env, labels, command } } };
+    const doc = {
+      name: "hostile",
+      services: { app: { image: "busybox", environment: env, labels, command } },
+    };
     writeFileSync(join(project, "compose.yaml"), JSON.stringify(doc));
     expect(n2d(project, ["import"]).code).toBe(0);
     const { output } = typecheck(project, ["nix2dream.config.ts"]);
@@ -220,12 +232,12 @@ describe("hostile values", () => {
     expect(n2d(project, ["render"]).code).toBe(0);
     const text = readFileSync(join(project, ".nix2dream/hostile/compose/compose.yaml"), "utf8");
     const app = parse(text, { version: "1.1" }).services.app;
-    const unescape = (s: string) => s.replaceAll("$$", "$");
+    const unescapeDollars = (s: string) => s.replaceAll("$$", "$");
     values.forEach((v, i) => {
-      expect(unescape(app.environment[`V${i}`])).toBe(v);
-      expect(unescape(app.labels[`l.${i}`])).toBe(v);
+      expect(unescapeDollars(app.environment[`V${i}`])).toBe(v);
+      expect(unescapeDollars(app.labels[`l.${i}`])).toBe(v);
     });
-    expect(app.command.map(unescape)).toEqual(values.filter((v) => v !== ""));
+    expect(app.command.map(unescapeDollars)).toEqual(values.filter((v) => v !== ""));
   });
 });
 
@@ -237,7 +249,9 @@ describe("importing a Procfile", () => {
     const source = readFileSync(join(project, "nix2dream.config.ts"), "utf8");
     expect(source).toContain('command: ["node", "api.mjs", "--port", `${ref.api.ports.http}`]');
     expect(source).toContain('command: ["node", "web.mjs"]');
-    expect(source).toContain(`command: ["/bin/sh", "-c", "sh -c 'while true; do echo \\"tick $WORK_QUEUE\\"; sleep 1; done'"]`);
+    expect(source).toContain(
+      `command: ["/bin/sh", "-c", "sh -c 'while true; do echo \\"tick $WORK_QUEUE\\"; sleep 1; done'"]`,
+    );
     expect(source).toMatch(/web: \{[\s\S]*?ports: \{ http: 5000 \}/);
     expect(source).toMatch(/api: \{[\s\S]*?ports: \{ http: 5100 \}/);
     expect(source).toMatch(/worker: \{[\s\S]*?ports: \{ http: 5200 \}/);

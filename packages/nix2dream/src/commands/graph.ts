@@ -10,7 +10,10 @@ export const GRAPH_FORMATS = ["mermaid", "dot", "svg"] as const;
 export async function graphCommand(load: () => Promise<Project>, run: CommandRun): Promise<number> {
   const format = (run.flags.format as string | undefined) ?? GRAPH_FORMATS[0];
   if (!(GRAPH_FORMATS as readonly string[]).includes(format)) {
-    throw new UserError("BAD_FLAGS", `\`--format ${format}\` is not a graph format; use one of ${GRAPH_FORMATS.join(", ")}.`);
+    throw new UserError(
+      "BAD_FLAGS",
+      `\`--format ${format}\` is not a graph format; use one of ${GRAPH_FORMATS.join(", ")}.`,
+    );
   }
   const { deploymentGraph, toDot, toMermaid, toSvg } = await import("../graph/model.js");
   const graph = deploymentGraph((await load()).deployment);
@@ -18,6 +21,8 @@ export async function graphCommand(load: () => Promise<Project>, run: CommandRun
     run.stdout.write(`${JSON.stringify(graph, null, 2)}\n`);
     return 0;
   }
-  run.stdout.write(format === "dot" ? toDot(graph) : format === "svg" ? await toSvg(graph) : toMermaid(graph));
+  run.stdout.write(
+    format === "dot" ? toDot(graph) : format === "svg" ? await toSvg(graph) : toMermaid(graph),
+  );
   return 0;
 }

@@ -12,13 +12,20 @@ export async function importCommand(args: string[], run: CommandRun): Promise<nu
   const toStdout = run.flags.out === "-";
   const target = toStdout
     ? null
-    : resolve(run.cwd, typeof run.flags.out === "string" ? run.flags.out : resolve(dirname(files[0] as string), CONFIG_NAMES[0] as string));
+    : resolve(
+        run.cwd,
+        typeof run.flags.out === "string"
+          ? run.flags.out
+          : resolve(dirname(files[0] as string), CONFIG_NAMES[0] as string),
+      );
   const configDir = target ? dirname(target) : dirname(files[0] as string);
   const result = importFiles(files, configDir, run.env);
   const strict = run.flags.strict === true;
   const s = run.err;
   for (const d of result.diagnostics) {
-    const label = strict ? s.red(s.bold("error:")) : s.yellow(s.bold(d.kind === "unsupported" ? "not carried:" : "changed:"));
+    const label = strict
+      ? s.red(s.bold("error:"))
+      : s.yellow(s.bold(d.kind === "unsupported" ? "not carried:" : "changed:"));
     run.stderr.write(`${label} ${d.path}: ${d.message} (${d.file})\n`);
   }
   if (strict && result.diagnostics.length > 0) {

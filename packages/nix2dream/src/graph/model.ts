@@ -43,7 +43,8 @@ export function deploymentGraph(d: EvaluatedDeployment): DeploymentGraph {
   for (const name of names) {
     const s = d.services[name] as EvaluatedDeployment["services"][string];
     for (const [dep, condition] of Object.entries(s.dependsOn).sort()) {
-      if (dep in d.services) edges.push({ from: name, to: dep, kind: "dependsOn", label: condition });
+      if (dep in d.services)
+        edges.push({ from: name, to: dep, kind: "dependsOn", label: condition });
     }
     const { env, command, args, preStart, files, healthcheck } = s;
     const byTarget = new Map<string, Set<string>>();
@@ -94,12 +95,17 @@ export function toMermaid(g: DeploymentGraph): string {
   const lines = ["flowchart LR"];
   for (const n of g.nodes) {
     const extra = [n.detail, n.ports.join(" ")].filter(Boolean).map(mermaidText);
-    const label = [`<b>${mermaidText(n.name)}</b>`, ...extra.map((e) => `<small>${e}</small>`)].join("<br/>");
+    const label = [
+      `<b>${mermaidText(n.name)}</b>`,
+      ...extra.map((e) => `<small>${e}</small>`),
+    ].join("<br/>");
     lines.push(`  ${id.get(n.name)}["${label}"]`);
   }
   for (const e of g.edges) {
     const arrow = e.kind === "dependsOn" ? "-->" : "-.->";
-    lines.push(`  ${id.get(e.from)} ${arrow}|"${mermaidText(e.kind === "ref" ? `ref ${e.label}` : e.label)}"| ${id.get(e.to)}`);
+    lines.push(
+      `  ${id.get(e.from)} ${arrow}|"${mermaidText(e.kind === "ref" ? `ref ${e.label}` : e.label)}"| ${id.get(e.to)}`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }
@@ -132,7 +138,9 @@ export function toDot(g: DeploymentGraph): string {
   for (const e of g.edges) {
     const style = e.kind === "dependsOn" ? "solid" : "dashed";
     const label = e.kind === "ref" ? `ref ${e.label}` : e.label;
-    lines.push(`  ${dotString(e.from)} -> ${dotString(e.to)} [label=${dotLabel(label)}, style=${style}];`);
+    lines.push(
+      `  ${dotString(e.from)} -> ${dotString(e.to)} [label=${dotLabel(label)}, style=${style}];`,
+    );
   }
   lines.push("}");
   return `${lines.join("\n")}\n`;

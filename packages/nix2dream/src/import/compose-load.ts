@@ -48,7 +48,10 @@ export function loadCompose(files: string[], cwd: string, env: NodeJS.ProcessEnv
     doc = mergeDocuments(doc, interpolated);
   }
   const name =
-    (typeof doc.name === "string" && doc.name) || env.COMPOSE_PROJECT_NAME || dotenv.COMPOSE_PROJECT_NAME || basename(dir);
+    (typeof doc.name === "string" && doc.name) ||
+    env.COMPOSE_PROJECT_NAME ||
+    dotenv.COMPOSE_PROJECT_NAME ||
+    basename(dir);
   return {
     name: projectName(name),
     dir,
@@ -89,9 +92,16 @@ function readComposeFile(path: string): Mapping {
 }
 
 /** Interpolates every string value (never keys) of a document; `x-` extensions are left as they are. */
-function interpolateAll(v: unknown, lookup: Lookup, file: string, path: string, unset: Set<string>): unknown {
+function interpolateAll(
+  v: unknown,
+  lookup: Lookup,
+  file: string,
+  path: string,
+  unset: Set<string>,
+): unknown {
   if (typeof v === "string") return interpolate(v, lookup, { path: path || "(top)", file }, unset);
-  if (Array.isArray(v)) return v.map((x, i) => interpolateAll(x, lookup, file, `${path}[${i}]`, unset));
+  if (Array.isArray(v))
+    return v.map((x, i) => interpolateAll(x, lookup, file, `${path}[${i}]`, unset));
   if (isMapping(v)) {
     const out: Mapping = {};
     for (const [k, x] of Object.entries(v)) {
@@ -136,7 +146,8 @@ function mergeDocuments(base: Mapping, over: Mapping): Mapping {
       }
       out.services = services;
     } else {
-      out[key] = isMapping(out[key]) && isMapping(value) ? deepMerge(out[key] as Mapping, value) : value;
+      out[key] =
+        isMapping(out[key]) && isMapping(value) ? deepMerge(out[key] as Mapping, value) : value;
     }
   }
   return out;
@@ -157,9 +168,12 @@ function mergeService(base: Mapping, over: Mapping): Mapping {
     if (old === undefined) out[key] = value;
     else if (APPENDED.has(key)) out[key] = unique([...asList(old), ...asList(value)]);
     else if (KEYED.has(key)) out[key] = { ...keyedMapping(old), ...keyedMapping(value) };
-    else if (key === "volumes" || key === "devices") out[key] = mergeByTarget(asList(old), asList(value));
-    else if (key === "secrets" || key === "configs") out[key] = mergeBySource(asList(old), asList(value));
-    else if (key === "depends_on") out[key] = { ...dependsOnMapping(old), ...dependsOnMapping(value) };
+    else if (key === "volumes" || key === "devices")
+      out[key] = mergeByTarget(asList(old), asList(value));
+    else if (key === "secrets" || key === "configs")
+      out[key] = mergeBySource(asList(old), asList(value));
+    else if (key === "depends_on")
+      out[key] = { ...dependsOnMapping(old), ...dependsOnMapping(value) };
     else if (key === "command" || key === "entrypoint") out[key] = value;
     else if (key === "healthcheck" && isMapping(old) && isMapping(value)) {
       out[key] = { ...old, ...value };

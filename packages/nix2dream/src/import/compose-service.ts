@@ -97,14 +97,21 @@ export function collectPorts(i: Pick<ServiceInput, "svc" | "ctx" | "name" | "out
   for (const entry of entries) {
     const specs = parsePort(entry);
     if (!specs) {
-      i.ctx.unsupported(i.out, `services.${i.name}.ports`, "ports", [entry], "this port syntax is not understood");
+      i.ctx.unsupported(
+        i.out,
+        `services.${i.name}.ports`,
+        "ports",
+        [entry],
+        "this port syntax is not understood",
+      );
       continue;
     }
     for (const p of specs) addPort(i, names, ports, p.target, p.protocol, p);
   }
   for (const e of Array.isArray(i.svc.expose) ? i.svc.expose : []) {
     const [port, proto] = String(e).split("/");
-    if (!names.has(String(Number(port)))) addPort(i, names, ports, Number(port), proto === "udp" ? "udp" : "tcp", null);
+    if (!names.has(String(Number(port))))
+      addPort(i, names, ports, Number(port), proto === "udp" ? "udp" : "tcp", null);
   }
   return names;
 }
@@ -124,12 +131,23 @@ function addPort(
   if (published) {
     const loopback = published.hostIp === "127.0.0.1" || published.hostIp === "::1";
     if (!loopback) def.set("expose", true);
-    if (published.published !== null && published.published !== port) def.set("hostPort", published.published);
+    if (published.published !== null && published.published !== port)
+      def.set("hostPort", published.published);
     if (published.hostIp && !loopback && published.hostIp !== "0.0.0.0") {
-      i.ctx.changed(null, "ports", `services.${i.name}.ports`, `host IP ${published.hostIp} of port ${port} is not kept: an exposed port is published on every interface.`);
+      i.ctx.changed(
+        null,
+        "ports",
+        `services.${i.name}.ports`,
+        `host IP ${published.hostIp} of port ${port} is not kept: an exposed port is published on every interface.`,
+      );
     }
     if (published.published === null) {
-      i.ctx.changed(null, "ports", `services.${i.name}.ports`, `port ${port} was published on a random host port; here the host port is the port itself.`);
+      i.ctx.changed(
+        null,
+        "ports",
+        `services.${i.name}.ports`,
+        `port ${port} was published on a random host port; here the host port is the port itself.`,
+      );
     }
   }
   ports.set(name, def.size === 1 ? port : def, published ? [] : ["From `expose:`."]);
@@ -142,7 +160,9 @@ export function packageOf(i: ServiceInput): void {
     if (image !== null) i.out.set("package", new TsObject().set("image", image));
     return;
   }
-  const build: Mapping = isMapping(i.svc.build) ? { ...i.svc.build } : { context: String(i.svc.build) };
+  const build: Mapping = isMapping(i.svc.build)
+    ? { ...i.svc.build }
+    : { context: String(i.svc.build) };
   const override = new TsObject();
   for (const [k, v] of Object.entries(build)) {
     if (k === "context" && typeof v === "string" && !/^[a-z]+:\/\/|^git@/.test(v)) {
@@ -151,7 +171,9 @@ export function packageOf(i: ServiceInput): void {
   }
   const tag = image ?? `${i.projectName}_${i.name}`;
   i.out.set("package", new TsObject().set("image", tag), [
-    image === null ? `Compose builds this image (as ${tag}); other targets need it built and pushed.` : "Built by Compose from `build` below; other targets need it built and pushed.",
+    image === null
+      ? `Compose builds this image (as ${tag}); other targets need it built and pushed.`
+      : "Built by Compose from `build` below; other targets need it built and pushed.",
   ]);
   i.out.child("renderers").child("compose").child("override").set("build", override);
 }
@@ -168,7 +190,10 @@ function fileUrl(i: ServiceInput, absolute: string): TsCode {
 export function commandOf(i: ServiceInput): void {
   const command = i.svc.command === undefined ? null : commandArgv(i.svc.command);
   const entrypoint = i.svc.entrypoint === undefined ? null : commandArgv(i.svc.entrypoint);
-  for (const [key, v] of [["command", command], ["entrypoint", entrypoint]] as const) {
+  for (const [key, v] of [
+    ["command", command],
+    ["entrypoint", entrypoint],
+  ] as const) {
     if (i.svc[key] !== undefined && v === null) {
       i.ctx.unsupported(i.out, at(i, key), key, i.svc[key], "unbalanced quotes");
     }
@@ -193,10 +218,18 @@ function refValue(i: ServiceInput, key: string, value: string): TsValue {
 }
 
 /** `environment` and `env_file` (read now; `environment` wins); `KEY` alone passes through. */
-export function envOf(i: ServiceInput, readEnvFile: (path: string) => Record<string, string>): void {
+export function envOf(
+  i: ServiceInput,
+  readEnvFile: (path: string) => Record<string, string>,
+): void {
   const env = new TsObject();
   const fromFile: Record<string, string> = {};
-  const envFiles = i.svc.env_file === undefined ? [] : Array.isArray(i.svc.env_file) ? i.svc.env_file : [i.svc.env_file];
+  const envFiles =
+    i.svc.env_file === undefined
+      ? []
+      : Array.isArray(i.svc.env_file)
+        ? i.svc.env_file
+        : [i.svc.env_file];
   for (const f of envFiles) {
     const path = isMapping(f) ? String(f.path) : String(f);
     Object.assign(fromFile, readEnvFile(resolve(i.projectDir, path)));
@@ -211,7 +244,9 @@ export function envOf(i: ServiceInput, readEnvFile: (path: string) => Record<str
     } else env.set(key, refValue(i, key, value));
   }
   if (envFiles.length > 0 && Object.keys(fromFile).length > 0) {
-    env.entries[0]?.comment.push(`Includes the variables read from ${envFiles.map((f) => (isMapping(f) ? f.path : f)).join(", ")} at import.`);
+    env.entries[0]?.comment.push(
+      `Includes the variables read from ${envFiles.map((f) => (isMapping(f) ? f.path : f)).join(", ")} at import.`,
+    );
   }
   if (env.size > 0) i.out.set("env", env);
   if (secrets.size > 0) i.out.child("secrets").entries.push(...secrets.entries);
@@ -222,24 +257,46 @@ export function healthcheckOf(i: ServiceInput): void {
   const h = i.svc.healthcheck;
   if (!isMapping(h)) return;
   const { test, interval, timeout, retries, start_period, disable, ...rest } = h;
-  const list = typeof test === "string" ? ["CMD-SHELL", test] : Array.isArray(test) ? test.map(String) : null;
+  const list =
+    typeof test === "string" ? ["CMD-SHELL", test] : Array.isArray(test) ? test.map(String) : null;
   if (disable === true || list?.[0] === "NONE") {
-    i.ctx.unsupported(i.out, at(i, "healthcheck"), "healthcheck", h, "a service without a healthcheck has none; nix2dream cannot switch off one built into the image");
+    i.ctx.unsupported(
+      i.out,
+      at(i, "healthcheck"),
+      "healthcheck",
+      h,
+      "a service without a healthcheck has none; nix2dream cannot switch off one built into the image",
+    );
     return;
   }
   if (!list || (list[0] !== "CMD" && list[0] !== "CMD-SHELL")) {
-    i.ctx.unsupported(i.out, at(i, "healthcheck"), "healthcheck", h, "the test is not CMD or CMD-SHELL");
+    i.ctx.unsupported(
+      i.out,
+      at(i, "healthcheck"),
+      "healthcheck",
+      h,
+      "the test is not CMD or CMD-SHELL",
+    );
     return;
   }
   const command = list[0] === "CMD" ? list.slice(1) : ["/bin/sh", "-c", list.slice(1).join(" ")];
-  const out = new TsObject().set("command", command.map((a) => refValue(i, "healthcheck", a)));
+  const out = new TsObject().set(
+    "command",
+    command.map((a) => refValue(i, "healthcheck", a)),
+  );
   out.set("interval", durationText(goDurationSeconds(interval ?? "30s") ?? 30));
   out.set("timeout", durationText(goDurationSeconds(timeout ?? "30s") ?? 30));
   out.set("retries", Number(retries ?? 3));
   out.set("startPeriod", durationText(goDurationSeconds(start_period ?? "0s") ?? 0));
   i.out.set("healthcheck", out);
   for (const [k, v] of Object.entries(rest)) {
-    i.ctx.unsupported(i.out, at(i, `healthcheck.${k}`), `healthcheck.${k}`, v, "no nix2dream healthcheck option for it");
+    i.ctx.unsupported(
+      i.out,
+      at(i, `healthcheck.${k}`),
+      `healthcheck.${k}`,
+      v,
+      "no nix2dream healthcheck option for it",
+    );
   }
 }
 
@@ -257,13 +314,25 @@ export function dependsOnOf(i: ServiceInput): void {
     const { condition = "service_started", ...rest } = spec;
     const c = CONDITIONS[String(condition)];
     if (!c) {
-      i.ctx.unsupported(i.out, at(i, `depends_on.${dep}`), `depends_on.${dep}`, spec, `the condition ${String(condition)} is unknown`);
+      i.ctx.unsupported(
+        i.out,
+        at(i, `depends_on.${dep}`),
+        `depends_on.${dep}`,
+        spec,
+        `the condition ${String(condition)} is unknown`,
+      );
       continue;
     }
     out.set(dep, c);
     for (const [k, v] of Object.entries(rest)) {
       if (k === "required" && v === true) continue;
-      i.ctx.unsupported(i.out, at(i, `depends_on.${dep}.${k}`), `depends_on.${dep}.${k}`, v, "nix2dream dependencies have only a condition");
+      i.ctx.unsupported(
+        i.out,
+        at(i, `depends_on.${dep}.${k}`),
+        `depends_on.${dep}.${k}`,
+        v,
+        "nix2dream dependencies have only a condition",
+      );
     }
   }
   if (out.size > 0) i.out.set("dependsOn", out);
@@ -274,19 +343,31 @@ export function restartOf(i: ServiceInput): void {
   const deploy = isMapping(i.svc.deploy) ? i.svc.deploy : {};
   const rp = isMapping(deploy.restart_policy) ? deploy.restart_policy : null;
   if (rp) {
-    const policy = rp.condition === "none" ? "no" : rp.condition === "on-failure" ? "on-failure" : "always";
+    const policy =
+      rp.condition === "none" ? "no" : rp.condition === "on-failure" ? "on-failure" : "always";
     const def = new TsObject().set("policy", policy);
     if (rp.max_attempts !== undefined) def.set("maxRetries", Number(rp.max_attempts));
     i.out.set("restart", def.size === 1 ? policy : def);
     return;
   }
-  const r = i.svc.restart === undefined ? "no" : String(i.svc.restart === false ? "no" : i.svc.restart);
+  const r =
+    i.svc.restart === undefined ? "no" : String(i.svc.restart === false ? "no" : i.svc.restart);
   const m = /^on-failure(?::(\d+))?$/.exec(r);
   if (m) {
-    i.out.set("restart", m[1] === undefined ? "on-failure" : new TsObject().set("policy", "on-failure").set("maxRetries", Number(m[1])));
+    i.out.set(
+      "restart",
+      m[1] === undefined
+        ? "on-failure"
+        : new TsObject().set("policy", "on-failure").set("maxRetries", Number(m[1])),
+    );
   } else if (r === "unless-stopped") {
     i.out.set("restart", "always");
-    i.ctx.changed(i.out, "restart", at(i, "restart"), "`unless-stopped` became `always`: nix2dream has no stopped-by-hand state that survives a restart of the engine.");
+    i.ctx.changed(
+      i.out,
+      "restart",
+      at(i, "restart"),
+      "`unless-stopped` became `always`: nix2dream has no stopped-by-hand state that survives a restart of the engine.",
+    );
   } else if (r === "always" || r === "no") {
     i.out.set("restart", r, i.svc.restart === undefined ? ["Compose's default."] : []);
   } else {
@@ -306,7 +387,14 @@ export function processOf(i: ServiceInput): void {
   if (i.svc.stop_signal !== undefined) stop.set("signal", String(i.svc.stop_signal));
   if (i.svc.stop_grace_period !== undefined) {
     const s = goDurationSeconds(i.svc.stop_grace_period);
-    if (s === null) i.ctx.unsupported(i.out, at(i, "stop_grace_period"), "stop_grace_period", i.svc.stop_grace_period, "not a duration");
+    if (s === null)
+      i.ctx.unsupported(
+        i.out,
+        at(i, "stop_grace_period"),
+        "stop_grace_period",
+        i.svc.stop_grace_period,
+        "not a duration",
+      );
     else stop.set("gracePeriod", durationText(s));
   }
   if (stop.size > 0) i.out.set("stop", stop);
@@ -317,7 +405,12 @@ export function processOf(i: ServiceInput): void {
     i.out.set("labels", out);
   }
   if (i.svc.init === false) {
-    i.ctx.changed(null, "init", at(i, "init"), "`init: false` is not kept: the compose render always runs an init, so that the program gets its stop signal.");
+    i.ctx.changed(
+      null,
+      "init",
+      at(i, "init"),
+      "`init: false` is not kept: the compose render always runs an init, so that the program gets its stop signal.",
+    );
   }
 }
 
@@ -327,16 +420,31 @@ export function deployOf(i: ServiceInput): void {
   const replicas = deploy.replicas ?? i.svc.scale;
   if (replicas !== undefined) i.out.set("replicas", Number(replicas));
   if (Number(replicas) > 1 && Array.isArray(i.svc.ports) && i.svc.ports.length > 0) {
-    i.ctx.changed(i.out, "replicas", at(i, "ports"), `${Number(replicas)} replicas cannot share a host port: the compose render publishes each replica on a free host port.`);
+    i.ctx.changed(
+      i.out,
+      "replicas",
+      at(i, "ports"),
+      `${Number(replicas)} replicas cannot share a host port: the compose render publishes each replica on a free host port.`,
+    );
   }
-  const limits = isMapping(deploy.resources) && isMapping(deploy.resources.limits) ? deploy.resources.limits : {};
+  const limits =
+    isMapping(deploy.resources) && isMapping(deploy.resources.limits)
+      ? deploy.resources.limits
+      : {};
   const cpus = limits.cpus ?? i.svc.cpus;
   const memory = limits.memory ?? i.svc.mem_limit;
   const resources = new TsObject();
   if (cpus !== undefined) resources.set("cpu", Number(cpus));
   if (memory !== undefined) {
     const q = memoryQuantity(memory);
-    if (q === null) i.ctx.unsupported(i.out, at(i, "deploy.resources.limits.memory"), "memory", memory, "not a memory size");
+    if (q === null)
+      i.ctx.unsupported(
+        i.out,
+        at(i, "deploy.resources.limits.memory"),
+        "memory",
+        memory,
+        "not a memory size",
+      );
     else resources.set("memory", q);
   }
   if (resources.size > 0) i.out.set("resources", resources);
@@ -344,7 +452,13 @@ export function deployOf(i: ServiceInput): void {
   if (isMapping(rp)) {
     const { condition: _c, max_attempts: _m, ...more } = rp;
     for (const [k, v] of Object.entries(more)) {
-      i.ctx.unsupported(i.out, at(i, `deploy.restart_policy.${k}`), `deploy.restart_policy.${k}`, v, "nix2dream restarts with its own backoff (`restart.backoff`)");
+      i.ctx.unsupported(
+        i.out,
+        at(i, `deploy.restart_policy.${k}`),
+        `deploy.restart_policy.${k}`,
+        v,
+        "nix2dream restarts with its own backoff (`restart.backoff`)",
+      );
     }
   }
   if (isMapping(res)) {
@@ -352,15 +466,33 @@ export function deployOf(i: ServiceInput): void {
     if (isMapping(l)) {
       const { cpus: _c, memory: _m, ...other } = l;
       for (const [k, v] of Object.entries(other)) {
-        i.ctx.unsupported(i.out, at(i, `deploy.resources.limits.${k}`), `deploy.resources.limits.${k}`, v, "nix2dream limits only cpu and memory");
+        i.ctx.unsupported(
+          i.out,
+          at(i, `deploy.resources.limits.${k}`),
+          `deploy.resources.limits.${k}`,
+          v,
+          "nix2dream limits only cpu and memory",
+        );
       }
     }
     for (const [k, v] of Object.entries(more)) {
-      i.ctx.unsupported(i.out, at(i, `deploy.resources.${k}`), `deploy.resources.${k}`, v, "nix2dream has limits only, no reservations");
+      i.ctx.unsupported(
+        i.out,
+        at(i, `deploy.resources.${k}`),
+        `deploy.resources.${k}`,
+        v,
+        "nix2dream has limits only, no reservations",
+      );
     }
   }
   for (const [k, v] of Object.entries(rest)) {
-    i.ctx.unsupported(i.out, at(i, `deploy.${k}`), `deploy.${k}`, v, "a Swarm placement/update setting nix2dream does not model");
+    i.ctx.unsupported(
+      i.out,
+      at(i, `deploy.${k}`),
+      `deploy.${k}`,
+      v,
+      "a Swarm placement/update setting nix2dream does not model",
+    );
   }
 }
 
@@ -382,7 +514,13 @@ export function volumesOf(i: ServiceInput): void {
       continue;
     }
     if (Object.keys(m.extra).length > 0) {
-      i.ctx.unsupported(i.out, path, "volumes", [entry], `the mount options ${Object.keys(m.extra).join(", ")} are not carried (the mount itself is)`);
+      i.ctx.unsupported(
+        i.out,
+        path,
+        "volumes",
+        [entry],
+        `the mount options ${Object.keys(m.extra).join(", ")} are not carried (the mount itself is)`,
+      );
     }
     if (m.type === "tmpfs") {
       const def = new TsObject().set("path", m.target).set("persistent", false);
@@ -396,48 +534,105 @@ export function volumesOf(i: ServiceInput): void {
       i.ctx.unsupported(i.out, path, "volumes", [entry], `a ${m.type} mount has no nix2dream form`);
     }
   }
-  const tmpfs = i.svc.tmpfs === undefined ? [] : Array.isArray(i.svc.tmpfs) ? i.svc.tmpfs : [i.svc.tmpfs];
+  const tmpfs =
+    i.svc.tmpfs === undefined ? [] : Array.isArray(i.svc.tmpfs) ? i.svc.tmpfs : [i.svc.tmpfs];
   for (const t of tmpfs) {
     const [target] = String(t).split(":");
-    volumes.set(setKey(basename(target as string)), new TsObject().set("path", target as string).set("persistent", false));
+    volumes.set(
+      setKey(basename(target as string)),
+      new TsObject().set("path", target as string).set("persistent", false),
+    );
   }
   if (volumes.size > 0) i.out.set("volumes", volumes);
   if (files.size > 0) i.out.child("files").entries.push(...files.entries);
 }
 
-function namedVolume(i: ServiceInput, source: string | null, target: string, readOnly: boolean, volumes: TsObject, entry: unknown): void {
+function namedVolume(
+  i: ServiceInput,
+  source: string | null,
+  target: string,
+  readOnly: boolean,
+  volumes: TsObject,
+  entry: unknown,
+): void {
   const key = setKey(source ?? basename(target));
   if (source !== null && i.volumeOwners.get(source) !== i.name) {
     const owner = i.volumeOwners.get(source) as string;
-    i.ctx.unsupported(i.out, at(i, "volumes"), "volumes", [entry], `the named volume ${source} is shared with ${owner}, which owns it in nix2dream; a service's volumes are its own (reach it with ref.${owner}.volumes.${setKey(source)} in a command or env value, which mounts it here in Compose)`);
+    i.ctx.unsupported(
+      i.out,
+      at(i, "volumes"),
+      "volumes",
+      [entry],
+      `the named volume ${source} is shared with ${owner}, which owns it in nix2dream; a service's volumes are its own (reach it with ref.${owner}.volumes.${setKey(source)} in a command or env value, which mounts it here in Compose)`,
+    );
     return;
   }
   const def = new TsObject().set("path", target);
   const top = isMapping(i.doc.volumes) ? i.doc.volumes[source ?? ""] : undefined;
   volumes.set(key, def);
   if (source === null) def.entries[0]?.comment.push("An anonymous volume in Compose.");
-  if (readOnly) i.ctx.changed(volumes, key, at(i, "volumes"), `the volume at ${target} was read-only; nix2dream mounts its volumes read-write.`);
+  if (readOnly)
+    i.ctx.changed(
+      volumes,
+      key,
+      at(i, "volumes"),
+      `the volume at ${target} was read-only; nix2dream mounts its volumes read-write.`,
+    );
   if (isMapping(top) && Object.keys(top).length > 0) {
-    i.ctx.unsupported(i.out, `volumes.${source}`, `volumes.${source}`, top, "volume drivers, external and named volumes' options have no nix2dream form");
+    i.ctx.unsupported(
+      i.out,
+      `volumes.${source}`,
+      `volumes.${source}`,
+      top,
+      "volume drivers, external and named volumes' options have no nix2dream form",
+    );
   }
 }
 
-function bindMount(i: ServiceInput, source: string, target: string, readOnly: boolean, volumes: TsObject, files: TsObject, entry: unknown): void {
+function bindMount(
+  i: ServiceInput,
+  source: string,
+  target: string,
+  readOnly: boolean,
+  volumes: TsObject,
+  files: TsObject,
+  entry: unknown,
+): void {
   const abs = resolve(i.projectDir, source.replace(/^~(?=\/|$)/, process.env.HOME ?? "~"));
   const stat = existsSync(abs) ? statSync(abs) : null;
   if (stat?.isFile()) {
     const rel = relative(i.configDir, abs);
-    files.set(target, new TsObject().set("source", rel.startsWith("..") || rel.startsWith("/") ? rel : `./${rel}`));
-    if (!readOnly) i.ctx.changed(files, target, at(i, "volumes"), `the bind mount of ${source} became a file, mounted read-only (it was read-write).`);
+    files.set(
+      target,
+      new TsObject().set("source", rel.startsWith("..") || rel.startsWith("/") ? rel : `./${rel}`),
+    );
+    if (!readOnly)
+      i.ctx.changed(
+        files,
+        target,
+        at(i, "volumes"),
+        `the bind mount of ${source} became a file, mounted read-only (it was read-write).`,
+      );
     return;
   }
   if (stat && !stat.isDirectory()) {
-    i.ctx.unsupported(i.out, at(i, "volumes"), "volumes", [entry], `${source} is neither a file nor a directory (a socket or device): target-specific, keep it with renderers.compose.override`);
+    i.ctx.unsupported(
+      i.out,
+      at(i, "volumes"),
+      "volumes",
+      [entry],
+      `${source} is neither a file nor a directory (a socket or device): target-specific, keep it with renderers.compose.override`,
+    );
     return;
   }
   const key = setKey(basename(target));
   volumes.set(key, new TsObject().set("path", target));
-  i.ctx.changed(volumes, key, at(i, "volumes"), `the bind mount of the directory ${source} became a persistent volume: its contents are not copied in; seed it with \`volumes.${key}.init\` or copy them in once.`);
+  i.ctx.changed(
+    volumes,
+    key,
+    at(i, "volumes"),
+    `the bind mount of the directory ${source} became a persistent volume: its contents are not copied in; seed it with \`volumes.${key}.init\` or copy them in once.`,
+  );
 }
 
 /** A Compose value printed as written (for `build` options). */

@@ -11,7 +11,15 @@ export function goDurationSeconds(v: unknown): number | null {
     const n = Number(m[1]);
     const unit = m[2];
     total +=
-      unit === "h" ? n * 3600 : unit === "m" ? n * 60 : unit === "s" ? n : unit === "ms" ? n / 1000 : n / 1e6;
+      unit === "h"
+        ? n * 3600
+        : unit === "m"
+          ? n * 60
+          : unit === "s"
+            ? n
+            : unit === "ms"
+              ? n / 1000
+              : n / 1e6;
   }
   return total;
 }
@@ -48,7 +56,10 @@ export function parsePort(v: unknown): PortSpec[] | null {
     const protocol = v.protocol === "udp" ? "udp" : "tcp";
     return [{ target, published, hostIp: (v.host_ip as string) ?? null, protocol }];
   }
-  const m = /^(?:(?:\[?([0-9a-fA-F.:]+?)\]?:)?(\d+(?:-\d+)?)?:)?(\d+(?:-\d+)?)(?:\/(tcp|udp))?$/.exec(String(v));
+  const m =
+    /^(?:(?:\[?([0-9a-fA-F.:]+?)\]?:)?(\d+(?:-\d+)?)?:)?(\d+(?:-\d+)?)(?:\/(tcp|udp))?$/.exec(
+      String(v),
+    );
   if (!m) return null;
   const targets = range(m[3] as string);
   const published = m[2] === undefined ? null : range(m[2]);
@@ -98,7 +109,14 @@ export function parseMount(v: unknown): MountSpec | null {
   }
   const parts = String(v).split(":");
   if (parts.length === 1) {
-    return { type: "volume", source: null, target: parts[0] as string, readOnly: false, size: null, extra: {} };
+    return {
+      type: "volume",
+      source: null,
+      target: parts[0] as string,
+      readOnly: false,
+      size: null,
+      extra: {},
+    };
   }
   const [source, target, mode = ""] = parts as [string, string, string?];
   const isPath = /^[./~]/.test(source);

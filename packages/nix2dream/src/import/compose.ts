@@ -23,7 +23,7 @@ import { TsObject } from "./emit.js";
 import { parseDotenv } from "./interpolate.js";
 import { ImportContext } from "./model.js";
 import type { PortNames, RefScope } from "./refs.js";
-import { type ImportedConfig, configSource } from "./source.js";
+import { configSource, type ImportedConfig } from "./source.js";
 
 /** Why a service key has no nix2dream form, for the comment and the diagnostic. */
 const REASONS: Record<string, string> = {
@@ -93,7 +93,12 @@ export function importCompose(project: ComposeProject, opts: ComposeImportOption
   }
   const top = topLevelNotes(doc, ctx);
   for (const v of project.unset) {
-    ctx.changed(null, "", "(interpolation)", `The variable ${v} is not set; Compose substitutes an empty string, and so did the import.`);
+    ctx.changed(
+      null,
+      "",
+      "(interpolation)",
+      `The variable ${v} is not set; Compose substitutes an empty string, and so did the import.`,
+    );
   }
   return configSource({
     kind: "compose",
@@ -129,7 +134,13 @@ function ownersOfNamedVolumes(services: Mapping): Map<string, string> {
   for (const [name, svc] of Object.entries(services)) {
     const volumes = isMapping(svc) && Array.isArray(svc.volumes) ? svc.volumes : [];
     for (const v of volumes) {
-      const source = isMapping(v) ? (v.type ?? "volume") === "volume" ? v.source : undefined : String(v).split(":").length > 1 && !/^[./~]/.test(String(v)) ? String(v).split(":")[0] : undefined;
+      const source = isMapping(v)
+        ? (v.type ?? "volume") === "volume"
+          ? v.source
+          : undefined
+        : String(v).split(":").length > 1 && !/^[./~]/.test(String(v))
+          ? String(v).split(":")[0]
+          : undefined;
       if (typeof source === "string" && !owners.has(source)) owners.set(source, name);
     }
   }
@@ -147,7 +158,11 @@ function secretsAndConfigsOf(i: ServiceInput): void {
     for (const entry of list) {
       const source = isMapping(entry) ? String(entry.source) : String(entry);
       const target = isMapping(entry) && entry.target !== undefined ? String(entry.target) : null;
-      const path = target?.startsWith("/") ? target : kind === "secrets" ? `/run/secrets/${target ?? source}` : `/${target ?? source}`;
+      const path = target?.startsWith("/")
+        ? target
+        : kind === "secrets"
+          ? `/run/secrets/${target ?? source}`
+          : `/${target ?? source}`;
       const def = defs[source];
       const file = new TsObject();
       if (isMapping(def) && typeof def.file === "string") {
@@ -156,11 +171,26 @@ function secretsAndConfigsOf(i: ServiceInput): void {
       } else if (isMapping(def) && typeof def.content === "string") {
         file.set("text", def.content);
       } else {
-        i.ctx.unsupported(i.out, `services.${i.name}.${kind}`, kind, [entry], `the ${kind === "secrets" ? "secret" : "config"} ${source} is ${isMapping(def) ? "not from a file" : "not defined"} (external and environment sources have no nix2dream form)`);
+        i.ctx.unsupported(
+          i.out,
+          `services.${i.name}.${kind}`,
+          kind,
+          [entry],
+          `the ${kind === "secrets" ? "secret" : "config"} ${source} is ${isMapping(def) ? "not from a file" : "not defined"} (external and environment sources have no nix2dream form)`,
+        );
         continue;
       }
-      const mode = isMapping(entry) && entry.mode !== undefined ? entry.mode : kind === "secrets" ? 0o400 : undefined;
-      if (mode !== undefined) file.set("mode", `0${(typeof mode === "number" ? mode : Number.parseInt(String(mode), 8)).toString(8)}`);
+      const mode =
+        isMapping(entry) && entry.mode !== undefined
+          ? entry.mode
+          : kind === "secrets"
+            ? 0o400
+            : undefined;
+      if (mode !== undefined)
+        file.set(
+          "mode",
+          `0${(typeof mode === "number" ? mode : Number.parseInt(String(mode), 8)).toString(8)}`,
+        );
       const files = i.out.child("files");
       files.set(path, file, [
         kind === "secrets"
@@ -175,18 +205,43 @@ function secretsAndConfigsOf(i: ServiceInput): void {
 function topLevelNotes(doc: Mapping, ctx: ImportContext): TsObject {
   const notes = new TsObject();
   for (const [key, value] of Object.entries(doc)) {
-    if (["services", "volumes", "secrets", "configs", "name", "version"].includes(key) || key.startsWith("x-")) continue;
+    if (
+      ["services", "volumes", "secrets", "configs", "name", "version"].includes(key) ||
+      key.startsWith("x-")
+    )
+      continue;
     ctx.unsupported(notes, key, key, value, REASONS[key] ?? "no nix2dream option for it");
   }
   return notes;
 }
 
-const ORDER = ["description", "package", "command", "workingDir", "user", "group", "env", "secrets", "files", "volumes", "ports", "healthcheck", "dependsOn", "restart", "stop", "resources", "replicas", "labels", "renderers"];
+const ORDER = [
+  "description",
+  "package",
+  "command",
+  "workingDir",
+  "user",
+  "group",
+  "env",
+  "secrets",
+  "files",
+  "volumes",
+  "ports",
+  "healthcheck",
+  "dependsOn",
+  "restart",
+  "stop",
+  "resources",
+  "replicas",
+  "labels",
+  "renderers",
+];
 
 /** The service's keys in the order of the options reference, for reading. */
 function reorder(o: TsObject): TsObject {
   o.entries.sort((a, b) => rank(a.key) - rank(b.key));
-  for (const e of o.entries) if (e.key === "ports" && e.value instanceof TsObject && e.value.size === 0) e.key = "";
+  for (const e of o.entries)
+    if (e.key === "ports" && e.value instanceof TsObject && e.value.size === 0) e.key = "";
   const out = new TsObject();
   for (const e of o.entries) if (e.key) out.set(e.key, e.value, e.comment);
   out.trailing.push(...o.trailing);

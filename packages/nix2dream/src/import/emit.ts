@@ -119,7 +119,9 @@ function printObject(o: TsObject, depth: number): string {
   const simple = o.trailing.length === 0 && o.entries.every((e) => e.comment.length === 0);
   // The key `...` spreads its value (`{ ...shared, PORT: "5000" }`).
   const parts = o.entries.map((e) =>
-    e.key === "..." ? `...${printValue(e.value, depth + 1)}` : `${tsKey(e.key)}: ${printValue(e.value, depth + 1)}`,
+    e.key === "..."
+      ? `...${printValue(e.value, depth + 1)}`
+      : `${tsKey(e.key)}: ${printValue(e.value, depth + 1)}`,
   );
   const flat = `{ ${parts.join(", ")} }`;
   if (simple && depth > 1 && !flat.includes("\n") && flat.length + depth * 2 < WIDTH) return flat;

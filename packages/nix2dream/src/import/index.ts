@@ -5,8 +5,8 @@ import { existsSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
-import { loadCompose } from "./compose-load.js";
 import { importCompose } from "./compose.js";
+import { loadCompose } from "./compose-load.js";
 import { importProcfile } from "./procfile.js";
 import type { ImportedConfig } from "./source.js";
 
@@ -45,11 +45,18 @@ export function isProcfile(file: string): boolean {
 }
 
 /** Converts `files` (one Procfile, or Compose files merged in order) to a config for `configDir`. */
-export function importFiles(files: string[], configDir: string, env: NodeJS.ProcessEnv): ImportedConfig {
+export function importFiles(
+  files: string[],
+  configDir: string,
+  env: NodeJS.ProcessEnv,
+): ImportedConfig {
   const procfiles = files.filter(isProcfile);
   if (procfiles.length > 0) {
     if (files.length > 1) {
-      throw new UserError("IMPORT_INPUT", "A Procfile is imported on its own; give one Procfile, or Compose files only.");
+      throw new UserError(
+        "IMPORT_INPUT",
+        "A Procfile is imported on its own; give one Procfile, or Compose files only.",
+      );
     }
     const file = files[0] as string;
     return importProcfile(file, configDir);
@@ -61,7 +68,11 @@ export function importFiles(files: string[], configDir: string, env: NodeJS.Proc
  * Writes `content` to `path` atomically (a temporary file beside it, renamed into place);
  * refuses to replace an existing file unless `force`.
  */
-export async function writeConfigFile(path: string, content: string, force: boolean): Promise<void> {
+export async function writeConfigFile(
+  path: string,
+  content: string,
+  force: boolean,
+): Promise<void> {
   if (existsSync(path) && !force) {
     throw new UserError("CONFIG_EXISTS", `${path} already exists; nothing was written.`, {
       hint: "Pass --force to replace it, or -o <file> to write elsewhere.",

@@ -22,7 +22,12 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
  * @throws UserError `IMPORT_INPUT` for `${VAR:?message}` with VAR unset (or empty), and for a
  * `$` that starts no valid expression.
  */
-export function interpolate(text: string, lookup: Lookup, where: Where, unset?: Set<string>): string {
+export function interpolate(
+  text: string,
+  lookup: Lookup,
+  where: Where,
+  unset?: Set<string>,
+): string {
   let out = "";
   let i = 0;
   while (i < text.length) {
@@ -44,7 +49,7 @@ export function interpolate(text: string, lookup: Lookup, where: Where, unset?: 
     } else {
       const name = NAME.exec(text.slice(dollar + 1))?.[0];
       if (!name) throw badExpression(text, where);
-      out += valueOf(name, lookup, unset);
+      out += variableValue(name, lookup, unset);
       i = dollar + 1 + name.length;
     }
   }
@@ -66,7 +71,7 @@ function closingBrace(text: string, from: number): number {
   return -1;
 }
 
-function valueOf(name: string, lookup: Lookup, unset?: Set<string>): string {
+function variableValue(name: string, lookup: Lookup, unset?: Set<string>): string {
   const v = lookup(name);
   if (v === undefined) unset?.add(name);
   return v ?? "";
@@ -82,7 +87,7 @@ function braced(
   const name = NAME.exec(body)?.[0];
   if (!name) throw badExpression(text, where);
   const rest = body.slice(name.length);
-  if (rest === "") return valueOf(name, lookup, unset);
+  if (rest === "") return variableValue(name, lookup, unset);
   const op = /^(:?[-?+])/.exec(rest)?.[1];
   if (!op) throw badExpression(text, where);
   const arg = rest.slice(op.length);

@@ -3,7 +3,7 @@
  * notes kept in it, and the diagnostics listed on stderr.
  */
 import { stringify } from "yaml";
-import { TsObject } from "./emit.js";
+import type { TsObject } from "./emit.js";
 
 /** Something an import could not carry as it was. */
 export interface ImportDiagnostic {

@@ -10,7 +10,7 @@ import { shellWords } from "./compose-values.js";
 import { member, TsCode, TsObject, type TsValue, templateText } from "./emit.js";
 import { parseDotenv } from "./interpolate.js";
 import { ImportContext } from "./model.js";
-import { type ImportedConfig, configSource } from "./source.js";
+import { configSource, type ImportedConfig } from "./source.js";
 
 /** One `name: command` line. */
 export interface ProcfileEntry {
@@ -43,7 +43,10 @@ export function importProcfile(file: string, configDir: string): ImportedConfig 
   }
   const entries = parseProcfile(text);
   if (entries.length === 0) {
-    throw new UserError("IMPORT_INPUT", `${file} has no process types (lines of the form \`name: command\`).`);
+    throw new UserError(
+      "IMPORT_INPUT",
+      `${file} has no process types (lines of the form \`name: command\`).`,
+    );
   }
   const envPath = resolve(dirname(file), ".env");
   const dotenv = existsSync(envPath) ? parseDotenv(readFileSync(envPath, "utf8")) : {};
@@ -55,14 +58,18 @@ export function importProcfile(file: string, configDir: string): ImportedConfig 
   if (Object.keys(shared).length > 0) {
     const env = new TsObject();
     for (const [k, v] of Object.entries(shared)) env.set(k, v);
-    consts.set("dotenv", env, [`The variables of ${relative(configDir, envPath)}, which foreman gives every process.`]);
+    consts.set("dotenv", env, [
+      `The variables of ${relative(configDir, envPath)}, which foreman gives every process.`,
+    ]);
   }
   entries.forEach((entry, index) => {
     const out = serviceOf(entry, base + 100 * index, consts.size > 0);
     if (index === 0) {
-      out.entries.find((e) => e.key === "ports")?.comment.push(
-        `foreman's PORT: ${base} for the first process type${basePort !== undefined ? " (PORT in .env)" : ""}, 100 more for each next one.`,
-      );
+      out.entries
+        .find((e) => e.key === "ports")
+        ?.comment.push(
+          `foreman's PORT: ${base} for the first process type${basePort !== undefined ? " (PORT in .env)" : ""}, 100 more for each next one.`,
+        );
     }
     services.set(entry.name, out);
   });
@@ -70,7 +77,10 @@ export function importProcfile(file: string, configDir: string): ImportedConfig 
   return configSource({
     kind: "procfile",
     name: dirnameOf(file),
-    from: [relative(configDir, file) || file, ...(existsSync(envPath) ? [relative(configDir, envPath)] : [])],
+    from: [
+      relative(configDir, file) || file,
+      ...(existsSync(envPath) ? [relative(configDir, envPath)] : []),
+    ],
     services,
     notes: new TsObject(),
     ctx,
@@ -87,7 +97,9 @@ function dirnameOf(file: string): string {
 function serviceOf(entry: ProcfileEntry, port: number, hasShared: boolean): TsObject {
   const out = new TsObject();
   const portRef = `${member("ref", entry.name)}.ports.http`;
-  out.set("command", commandOf(entry.command, portRef), [`Procfile line ${entry.line}: ${entry.command}`]);
+  out.set("command", commandOf(entry.command, portRef), [
+    `Procfile line ${entry.line}: ${entry.command}`,
+  ]);
   const env = new TsObject();
   if (hasShared) env.set("...", new TsCode("dotenv"));
   env.set("PORT", new TsCode(`\`\${${portRef}}\``));
@@ -99,7 +111,9 @@ function serviceOf(entry: ProcfileEntry, port: number, hasShared: boolean): TsOb
 /** argv: the words of a simple line (with `$PORT` as a reference), else `sh -c` with the line. */
 function commandOf(line: string, portRef: string): TsValue[] {
   const withoutPort = line.replace(PORT_VAR, "");
-  const words = SHELL_SYNTAX.test(withoutPort) ? null : shellWords(line.replace(PORT_VAR, "\uE000"));
+  const words = SHELL_SYNTAX.test(withoutPort)
+    ? null
+    : shellWords(line.replace(PORT_VAR, "\uE000"));
   if (words === null) return ["/bin/sh", "-c", line];
   return words.map((w) => {
     if (!w.includes("\uE000")) return w;

@@ -38,7 +38,7 @@ export function withRefs(value: string, key: string, self: string, scope: RefSco
     const before = value.slice(0, start);
     const urlHost = before.endsWith("//") || before.endsWith("@");
     if (port === undefined && !urlHost) continue;
-    parts.push(value.slice(last, start), { code: member("ref", host) + ".host" });
+    parts.push(value.slice(last, start), { code: `${member("ref", host)}.host` });
     if (port !== undefined) {
       const name = portName(host, port, `${self}'s ${key} connects to ${host}:${port}`, scope);
       parts.push(":", { code: `${member("ref", host)}.ports${dotted(name)}` });
