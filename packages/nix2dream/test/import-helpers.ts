@@ -15,7 +15,21 @@ const root = resolve(packages, "..");
 /** The fixtures of `nix2dream import`. */
 export const IMPORT_FIXTURES = join(here, "fixtures", "import");
 
+/** Every renderer: `[package, default import name]`. */
+export const ALL_RENDERERS: Array<[string, string]> = [
+  ["render-compose", "compose"],
+  ["render-k8s", "k8s"],
+  ["render-systemd", "systemd"],
+  ["render-nixos", "nixos"],
+  ["render-oci", "oci"],
+  ["render-procfile", "procfile"],
+];
+
 const LINKED = [
+  "render-k8s",
+  "render-systemd",
+  "render-nixos",
+  "render-oci",
   "core",
   "modules",
   "render-compose",

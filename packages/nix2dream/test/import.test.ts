@@ -11,7 +11,7 @@ import { HOSTILE } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { interpolate, parseDotenv } from "../src/import/interpolate.js";
-import { importProject, n2d, typecheck } from "./import-helpers.js";
+import { ALL_RENDERERS, importProject, n2d, typecheck } from "./import-helpers.js";
 
 const where = { path: "services.web.image", file: "compose.yaml" };
 const vars: Record<string, string> = { SET: "value", EMPTY: "" };
@@ -145,6 +145,37 @@ describe("importing the Compose fixtures", () => {
     expect(r.stderr).toMatch(/requires the variable DB_NAME: set DB_NAME in \.env/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(project, "nix2dream.config.ts"))).toBe(false);
+  });
+});
+
+describe("an imported config on every target", () => {
+  /** The generated config with every renderer in `use` instead of the one it was written for. */
+  function withEveryRenderer(dir: string): void {
+    const file = join(dir, "nix2dream.config.ts");
+    const imports = ALL_RENDERERS.map(([pkg, name]) => `import ${name}_ from "@nix2dream/${pkg}";`);
+    const use = ALL_RENDERERS.map(([, name]) => `${name}_()`).join(", ");
+    const source = readFileSync(file, "utf8").replace(/^ {2}use: \[.*\],$/m, `  use: [${use}],`);
+    expect(source).toContain(use);
+    writeFileSync(file, `${imports.join("\n")}\n${source}`);
+  }
+
+  it.each([
+    ["runnable", { N2D_IMAGE: "busybox:stable" }],
+    ["procfile", {}],
+  ])("renders %s with every renderer, without an error", (fixture, env) => {
+    const project = importProject(fixture);
+    expect(n2d(project, ["import", "--strict"], env).code).toBe(0);
+    withEveryRenderer(project);
+    const r = n2d(project, ["render"]);
+    expect(r.stderr).not.toMatch(/^error:/m);
+    expect(r.code).toBe(0);
+    for (const [, name] of ALL_RENDERERS) expect(r.stdout).toMatch(new RegExp(`^rendered ${name} `, "m"));
+  });
+
+  it("says which services need a command on targets that run programs", () => {
+    const project = importProject("webapp");
+    const r = n2d(project, ["import", "-o", "-"]);
+    expect(r.stdout).toMatch(/No command: the image's own runs\..*\n\s+package: \{ image: "postgres:16" \}/);
   });
 });
 

@@ -201,6 +201,13 @@ export function commandOf(i: ServiceInput): void {
   const refs = (argv: string[]) => argv.map((a) => refValue(i, "command", a));
   if (entrypoint === null) {
     if (command) i.out.set("command", refs(command));
+    else {
+      i.out.entries
+        .find((e) => e.key === "package")
+        ?.comment.push(
+          "No command: the image's own runs. Targets that run programs (Procfile, systemd, NixOS) need `command`.",
+        );
+    }
     return;
   }
   i.out.set("command", refs([...entrypoint, ...(command ?? [])]), [
