@@ -169,13 +169,16 @@ describe("an imported config on every target", () => {
     const r = n2d(project, ["render"]);
     expect(r.stderr).not.toMatch(/^error:/m);
     expect(r.code).toBe(0);
-    for (const [, name] of ALL_RENDERERS) expect(r.stdout).toMatch(new RegExp(`^rendered ${name} `, "m"));
+    for (const [, name] of ALL_RENDERERS)
+      expect(r.stdout).toMatch(new RegExp(`^rendered ${name} `, "m"));
   });
 
   it("says which services need a command on targets that run programs", () => {
     const project = importProject("webapp");
     const r = n2d(project, ["import", "-o", "-"]);
-    expect(r.stdout).toMatch(/No command: the image's own runs\..*\n\s+package: \{ image: "postgres:16" \}/);
+    expect(r.stdout).toMatch(
+      /No command: the image's own runs\..*\n\s+package: \{ image: "postgres:16" \}/,
+    );
   });
 });
 
@@ -232,6 +235,33 @@ describe("writing the config", () => {
     expect(existsSync(join(project, "nix2dream.config.ts"))).toBe(false);
     const left = readdirSync(project).filter((f) => f.endsWith(".tmp"));
     expect(left).toEqual([]);
+  });
+
+  it("notes a variable used unset, in the file and on stderr", () => {
+    const project = importProject(null);
+    writeFileSync(
+      join(project, "compose.yaml"),
+      "services:\n  app:\n    image: busybox\n    environment:\n      TOKEN: x${N2D_SURELY_UNSET}y\n",
+    );
+    const r = n2d(project, ["import", "-o", "-"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('TOKEN: "xy"');
+    expect(r.stdout).toContain("// Note: The variable N2D_SURELY_UNSET is not set");
+    expect(r.stderr).toContain(
+      "changed: (interpolation): The variable N2D_SURELY_UNSET is not set",
+    );
+  });
+
+  it("reports a file that is not YAML or not Compose in one paragraph", () => {
+    const project = importProject(null);
+    writeFileSync(join(project, "compose.yaml"), "services: [\n");
+    const bad = n2d(project, ["import"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/compose\.yaml is not valid YAML/);
+    writeFileSync(join(project, "compose.yaml"), "- just a list\n");
+    expect(n2d(project, ["import"]).stderr).toMatch(
+      /is not a Compose file: it needs a `services:` mapping/,
+    );
   });
 
   it("says clearly when there is nothing to import", () => {

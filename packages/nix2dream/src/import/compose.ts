@@ -19,6 +19,7 @@ import {
   type ServiceInput,
   volumesOf,
 } from "./compose-service.js";
+import { parseMount } from "./compose-values.js";
 import { TsObject } from "./emit.js";
 import { parseDotenv } from "./interpolate.js";
 import { ImportContext } from "./model.js";
@@ -94,7 +95,7 @@ export function importCompose(project: ComposeProject, opts: ComposeImportOption
   const top = topLevelNotes(doc, ctx);
   for (const v of project.unset) {
     ctx.changed(
-      null,
+      top,
       "",
       "(interpolation)",
       `The variable ${v} is not set; Compose substitutes an empty string, and so did the import.`,
@@ -134,14 +135,10 @@ function ownersOfNamedVolumes(services: Mapping): Map<string, string> {
   for (const [name, svc] of Object.entries(services)) {
     const volumes = isMapping(svc) && Array.isArray(svc.volumes) ? svc.volumes : [];
     for (const v of volumes) {
-      const source = isMapping(v)
-        ? (v.type ?? "volume") === "volume"
-          ? v.source
-          : undefined
-        : String(v).split(":").length > 1 && !/^[./~]/.test(String(v))
-          ? String(v).split(":")[0]
-          : undefined;
-      if (typeof source === "string" && !owners.has(source)) owners.set(source, name);
+      const m = parseMount(v);
+      if (m?.type === "volume" && m.source !== null && !owners.has(m.source)) {
+        owners.set(m.source, name);
+      }
     }
   }
   return owners;

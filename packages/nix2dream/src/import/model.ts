@@ -38,7 +38,7 @@ export class ImportContext {
     if (where) {
       const entry = where.entries.find((e) => e.key === key);
       if (entry) entry.comment.push(`Note: ${message}`);
-      else where.trailing.push([`Note (${key}): ${message}`]);
+      else where.trailing.push([key ? `Note (${key}): ${message}` : `Note: ${message}`]);
     }
   }
 }
