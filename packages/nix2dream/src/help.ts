@@ -297,7 +297,10 @@ export function commandHelp(c: CommandHelp, s: Styles): string {
     `  ${c.usage}`,
   ];
   if (c.details) lines.push("", ...wrap(c.details, 96).map((l) => `  ${l}`));
-  lines.push("", s.bold("FLAGS"), table(flagRows([...c.flags, ...GLOBAL_FLAGS]), s.cyan));
+  // A command's own meaning of a global flag (`import -o <file>`) replaces the global line.
+  const longName = (f: FlagHelp) => /--[a-z-]+/.exec(f.flag)?.[0];
+  const globals = GLOBAL_FLAGS.filter((g) => !c.flags.some((f) => longName(f) === longName(g)));
+  lines.push("", s.bold("FLAGS"), table(flagRows([...c.flags, ...globals]), s.cyan));
   if (c.manager) {
     lines.push(
       "",
