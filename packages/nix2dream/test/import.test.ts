@@ -282,12 +282,20 @@ describe("hostile values", () => {
     const env = Object.fromEntries(values.map((v, i) => [`V${i}`, v.replaceAll("$", "$$$$")]));
     const labels = Object.fromEntries(values.map((v, i) => [`l.${i}`, v.replaceAll("$", "$$$$")]));
     const command = values.filter((v) => v !== "").map((v) => v.replaceAll("$", "$$$$"));
+    // Keys that are not carried go into `//` comments: hostile text there must stay comment.
+    const notCarried = {
+      container_name: values.join("|").replaceAll("$", "$$$$"),
+      logging: { options: env },
+    };
     const doc = {
       name: "hostile",
-      services: { app: { image: "busybox", environment: env, labels, command } },
+      services: { app: { image: "busybox", environment: env, labels, command, ...notCarried } },
     };
     writeFileSync(join(project, "compose.yaml"), JSON.stringify(doc));
     expect(n2d(project, ["import"]).code).toBe(0);
+    const source = readFileSync(join(project, "nix2dream.config.ts"), "utf8");
+    expect(source).not.toMatch(/[\r\u2028\u2029]/);
+    expect(source).toMatch(/\/\/ container_name: /);
     const { output } = typecheck(project, ["nix2dream.config.ts"]);
     expect(output).toBe("");
     expect(n2d(project, ["render"]).code).toBe(0);
