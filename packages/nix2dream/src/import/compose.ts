@@ -17,9 +17,9 @@ import {
   processOf,
   restartOf,
   type ServiceInput,
-  volumesOf,
 } from "./compose-service.js";
 import { parseMount } from "./compose-values.js";
+import { volumesOf } from "./compose-volumes.js";
 import { TsObject } from "./emit.js";
 import { parseDotenv } from "./interpolate.js";
 import { ImportContext } from "./model.js";
