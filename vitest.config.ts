@@ -11,6 +11,7 @@ const TOOLS = {
   systemd: "systemd-analyze or a systemd user manager (systemd)",
   kubectl: "the kubectl client",
   servers: "Debian's postgresql, redis-server and nginx-light, run on loopback",
+  graphviz: "Graphviz's dot (graphviz)",
 };
 
 export default defineConfig({

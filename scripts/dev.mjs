@@ -4,7 +4,7 @@
 //   npm start            install (first run), build, render examples/quickstart, run it with manage-local
 //   npm test             install, build, run every test (the tests that need system tools included)
 //   npm run test:fast    the same without the tests tagged as needing docker, foreman, nix,
-//                        systemd, kubectl or servers; says how many it skipped
+//                        systemd, kubectl, servers or graphviz; says how many it skipped
 //   npm run build | typecheck | lint | format | bench | changeset
 // pnpm is the version pinned in package.json's packageManager: the one on PATH when it matches,
 // else `npx pnpm@<version>`. turbo needs a `pnpm` binary on PATH; under `pnpm exec` it has one.
@@ -18,7 +18,7 @@ const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const pnpmVersion = String(pkg.packageManager).replace(/^pnpm@/, "");
 
 /** The tags (see vitest.config.ts) of tests that need a system tool `scripts/setup.sh` installs. */
-const TOOL_TAGS = ["docker", "foreman", "nix", "systemd", "kubectl", "servers"];
+const TOOL_TAGS = ["docker", "foreman", "nix", "systemd", "kubectl", "servers", "graphviz"];
 
 // Quiet, reproducible tool runs: no telemetry banner, no update notices.
 const env = {

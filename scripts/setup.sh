@@ -11,6 +11,7 @@
 #   iproute2           `ip netns` for the second swarm node of manage-swarm's tests (as root)
 #   postgresql, redis-server, nginx-light
 #                      a real stack of Debian servers run by manage-local on loopback (tag `servers`)
+#   graphviz           `dot -Tjson` reads back the DOT that `nix2dream graph --format dot` prints
 #   kubectl            `kubectl kustomize`, `kubectl set … --local` and the manager's argv checks
 #                      need kubectl >= 1.27 (tested with 1.32; Debian 12's kubernetes-client
 #                      is 1.20 and fails them). Machines of this kind ship 1.32; elsewhere this
@@ -50,6 +51,7 @@ command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 command -v nix-instantiate >/dev/null 2>&1 || need+=(nix-bin)
 { command -v systemd-analyze >/dev/null 2>&1 && [ -x /lib/systemd/systemd ]; } || need+=(systemd)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v dot >/dev/null 2>&1 || need+=(graphviz)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
@@ -110,4 +112,5 @@ report docker-compose docker-compose version --short || ok=false
 report nix-instantiate nix-instantiate --version || ok=false
 report systemd-analyze systemd-analyze --version || ok=false
 report kubectl kubectl version --client || ok=false
+report graphviz sh -c 'dot -V 2>&1' || ok=false
 $ok || { echo "setup: a tool above is missing" >&2; exit 1; }

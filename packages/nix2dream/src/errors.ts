@@ -15,7 +15,10 @@ export type UserErrorCode =
   | "BAD_FLAGS"
   | "ARTIFACT_PATH"
   | "RENDER_FAILED"
-  | "STRICT";
+  | "STRICT"
+  | "IMPORT_INPUT"
+  | "IMPORT_UNSUPPORTED"
+  | "CONFIG_EXISTS";
 
 /**
  * A mistake the user can fix (a missing config, an unknown renderer, an artifact path that

@@ -91,6 +91,40 @@ export const COMMANDS: CommandHelp[] = [
     ],
   },
   {
+    name: "import",
+    usage: "nix2dream import [compose.yaml... | Procfile] [flags]",
+    summary: "Write nix2dream.config.ts from a Compose file or a Procfile",
+    details:
+      "Several Compose files (given in order, or with -f) merge as Compose merges them, with the .env beside the first one interpolated as Compose does. A Procfile is read with the .env beside it, as foreman does, and each process type gets foreman's PORT. Whatever has no nix2dream form stays in the generated file, commented out with the reason, and is listed here; --strict fails on it. Without a file, looks for compose.yaml (and compose.override.yaml), docker-compose.yml, then Procfile. An existing config is never replaced without --force.",
+    flags: [
+      { flag: "-f, --file <file>", description: "An input file (repeat to merge Compose files)" },
+      {
+        flag: "-o, --out <file>",
+        description:
+          "Where to write the config (default: nix2dream.config.ts beside the input; - for stdout)",
+      },
+      { flag: "--force", description: "Replace an existing config" },
+    ],
+    examples: [
+      ["nix2dream import", "import compose.yaml (+ compose.override.yaml) from here"],
+      ["nix2dream import -f compose.yaml -f compose.prod.yaml", "merge two Compose files first"],
+      ["nix2dream import Procfile --strict", "import a Procfile; fail if anything is not carried"],
+    ],
+  },
+  {
+    name: "graph",
+    usage: "nix2dream graph [--format mermaid|dot|svg] [flags]",
+    summary: "Draw the services, their dependencies and references",
+    details:
+      "Solid arrows: dependsOn, labelled with the condition; dashed arrows: references (ref.db.host...). Mermaid pastes into a README; dot feeds Graphviz; svg is laid out by Graphviz compiled to WebAssembly, so no system tool is needed.",
+    flags: [{ flag: "--format <format>", description: "mermaid (default), dot or svg" }, JSON_FLAG],
+    examples: [
+      ["nix2dream graph", "Mermaid, for a README"],
+      ["nix2dream graph --format svg > deployment.svg", "a picture"],
+      ["nix2dream graph --format dot | dot -Tpng > g.png", "through Graphviz"],
+    ],
+  },
+  {
     name: "up",
     usage: "nix2dream up [flags]",
     summary: "Render the manager's renderer, then start the deployment",
@@ -269,7 +303,10 @@ export function commandHelp(c: CommandHelp, s: Styles): string {
     `  ${c.usage}`,
   ];
   if (c.details) lines.push("", ...wrap(c.details, 96).map((l) => `  ${l}`));
-  lines.push("", s.bold("FLAGS"), table(flagRows([...c.flags, ...GLOBAL_FLAGS]), s.cyan));
+  // A command's own meaning of a global flag (`import -o <file>`) replaces the global line.
+  const longName = (f: FlagHelp) => /--[a-z-]+/.exec(f.flag)?.[0];
+  const globals = GLOBAL_FLAGS.filter((g) => !c.flags.some((f) => longName(f) === longName(g)));
+  lines.push("", s.bold("FLAGS"), table(flagRows([...c.flags, ...globals]), s.cyan));
   if (c.manager) {
     lines.push(
       "",

@@ -62,6 +62,8 @@ export interface CliIO {
 
 const COMMAND_OPTIONS = {
   options: { markdown: { type: "boolean" }, schema: { type: "boolean" } },
+  import: { file: { type: "string", short: "f", multiple: true }, force: { type: "boolean" } },
+  graph: { format: { type: "string" } },
 } as const;
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -191,6 +193,11 @@ async function dispatch(argv: string[], positionals: string[], run: Run): Promis
     case "options":
       noArgs(spec, args);
       return optionsCommand(run);
+    case "import":
+      return (await import("./commands/import.js")).importCommand(args, run);
+    case "graph":
+      noArgs(spec, args);
+      return (await import("./commands/graph.js")).graphCommand(() => projectFor(run), run);
     default:
       throw unknownCommand(command, []);
   }
