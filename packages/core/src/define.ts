@@ -6,9 +6,11 @@ import type { Definable, Module, ModuleArgs, ModuleObject } from "@nix2dream/mod
 import type { Manager, Renderer } from "./contracts.js";
 import type {
   DependencyCondition,
+  DeploymentExtensions,
   DeploymentManagers,
   DeploymentRenderers,
   RestartPolicy,
+  ServiceExtensions,
   ServiceRenderers,
 } from "./deployment.js";
 import type { Duration } from "./duration.js";
@@ -112,12 +114,22 @@ export type ServiceRenderersDefinition = {
   [K in keyof ServiceRenderers]?: DeepDefinition<ServiceRenderers[K]>;
 };
 
+/** Definitions of the options modules add to services, typed through `ServiceExtensions`. */
+export type ServiceExtensionsDefinition = {
+  [K in keyof ServiceExtensions]?: DeepDefinition<ServiceExtensions[K]>;
+};
+
+/** Definitions of the options modules add to the deployment, typed through `DeploymentExtensions`. */
+export type DeploymentExtensionsDefinition = {
+  [K in keyof DeploymentExtensions]?: DeepDefinition<DeploymentExtensions[K]>;
+};
+
 /**
  * What a user writes for one service (`services.<name>`): every core option optional, with
- * shorthand forms and `mk*` wrappers. For a service module with `imports` or reading its own
+ * shorthand forms and `mk*` wrappers, and the options modules add (`ServiceExtensions`). For a service module with `imports` or reading its own
  * `config`, write a function (`ServiceModule`) instead.
  */
-export interface ServiceDefinition {
+export interface ServiceDefinition extends ServiceExtensionsDefinition {
   enable?: Def<boolean>;
   description?: Def<string>;
   package?: Def<PackageDefinition>;
@@ -158,7 +170,7 @@ export type Plugin = Renderer | Manager;
  * managers it uses, its services, and further modules. The object itself is a module
  * (its file is the config file), so definitions here merge with those of `modules`.
  */
-export interface DeploymentDefinition {
+export interface DeploymentDefinition extends DeploymentExtensionsDefinition {
   name: Def<string>;
   /** Renderers and managers in use; each contributes its option modules. */
   use?: Plugin[];
