@@ -310,7 +310,11 @@ export function evalCore(
   specialArgs: Record<string, unknown>,
   prefix: string[],
   mode: "top" | "sub" | "decls",
-): { config: Record<string, unknown>; options: Record<string, unknown> } {
+): {
+  config: Record<string, unknown>;
+  options: Record<string, unknown>;
+  freeform?: OptionType | undefined;
+} {
   const ev = new Evaluation(prefix, specialArgs);
   const mods = collect(ev, specs, ev.modulesPath);
   mergeFreeformTypes(ev, mods);
@@ -327,7 +331,7 @@ export function evalCore(
   ev.ready = true;
   if (mode === "decls") {
     ev.defsComplete = true;
-    return { config: ev.root.config, options: rootOptions(ev) };
+    return { config: ev.root.config, options: rootOptions(ev), freeform: ev.freeform };
   }
   const defs: RawDef[] = [];
   mods.forEach((m, i) => {
@@ -419,4 +423,22 @@ export function subOptionsOf(
     loc,
     "decls",
   ).options;
+}
+
+/**
+ * @internal The options of a submodule, as {@link subOptionsOf}, and its freeform type (which
+ * takes keys no option declares), for its JSON Schema.
+ */
+export function subSchemaOf(
+  modules: SubmoduleModule[],
+  specialArgs: Record<string, unknown>,
+  loc: string[],
+): { options: Record<string, unknown>; freeform: OptionType | undefined } {
+  const ev = evalCore(
+    modules.map((m) => ({ module: m.module, file: m.file })),
+    { ...specialArgs, name: loc[loc.length - 1] ?? "<name>" },
+    loc,
+    "decls",
+  );
+  return { options: ev.options, freeform: ev.freeform };
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { HOLE } from "./args.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
-import { evalSubmodule, subOptionsOf } from "./eval.js";
+import { evalSubmodule, subOptionsOf, subSchemaOf } from "./eval.js";
 import {
   defineThunks,
   FnThunk,
@@ -742,7 +742,12 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const t: OptionType<T> = mkOptionType<T>({
     name: "submodule",
     description: spec.description ?? "submodule",
-    zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"])),
+    zod: () => {
+      const { options, freeform } = subSchemaOf(modules, specialArgs, ["<name>"]);
+      const schema = optionsToZod(options, freeform);
+      // Whether the option holding the submodule is required is its own declaration's business.
+      return schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema;
+    },
     check: (v) => isAttrs(v) || typeof v === "function",
     merge: (loc, defs) => {
       // Built by a module's first call, before config existed, and used before its second
