@@ -28,6 +28,7 @@ export {
 export type * from "./deployment.js";
 export { type Duration, parseDuration } from "./duration.js";
 export * from "./entrypoint.js";
+export { UserError, type UserErrorOptions } from "./errors.js";
 export { type EvaluateOptions, type Evaluation, evaluateDeployment } from "./evaluate.js";
 export { dependencyOrder, findDependencyCycle } from "./graph.js";
 export { definitionFilesOf, diagnostic, publishedHostPort, resolvePort } from "./helpers.js";
