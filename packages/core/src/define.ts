@@ -6,9 +6,11 @@ import type { Definable, Module, ModuleArgs, ModuleObject } from "@nix2dream/mod
 import type { Manager, Renderer } from "./contracts.js";
 import type {
   DependencyCondition,
+  DeploymentExtensions,
   DeploymentManagers,
   DeploymentRenderers,
   RestartPolicy,
+  ServiceExtensions,
   ServiceRenderers,
 } from "./deployment.js";
 import type { Duration } from "./duration.js";
@@ -33,77 +35,246 @@ export type DeepDefinition<T> = Def<
 
 /** `services.<svc>.package`. */
 export interface PackageDefinition {
-  /** A Nix derivation: `nixpkgs#redis`, `pkgs.redis`. */
+  /**
+   * A Nix derivation providing the program: a flake reference (`nixpkgs#redis`) or an attribute
+   * path (`pkgs.redis`).
+   *
+   * @defaultValue `null`
+   */
   nix?: Def<string | null>;
-  /** An OCI image: `redis:7`. */
+  /**
+   * An OCI image providing the program, for container targets.
+   *
+   * @defaultValue `null`
+   */
   image?: Def<string | null>;
 }
 
 /** `services.<svc>.secrets.<VAR>`; a string is shorthand for `{ fromEnv }`. */
 export interface SecretDefinition {
+  /**
+   * Read the value from this variable of the launching environment.
+   *
+   * @defaultValue `the secret's own name, when `fromFile` is not set either`
+   */
   fromEnv?: Def<string | null>;
+  /**
+   * Read the value from this file on the machine that runs the service.
+   *
+   * @defaultValue `null`
+   */
   fromFile?: Def<string | null>;
+  /**
+   * Refuse to start the service when the secret is missing.
+   *
+   * @defaultValue `true`
+   */
   required?: Def<boolean>;
 }
 
 /** `services.<svc>.files.<path>`; a string is shorthand for `{ text }`. */
 export interface FileDefinition {
+  /**
+   * Inline content of the file. Exactly one of `text` and `source` is set.
+   *
+   * @defaultValue `null`
+   */
   text?: Def<string | null>;
+  /**
+   * A file to copy, relative to the config file's directory or absolute. Exactly one of `text`
+   * and `source` is set.
+   *
+   * @defaultValue `null`
+   */
   source?: Def<string | null>;
-  /** Octal string, e.g. `"0600"`. */
+  /**
+   * POSIX permissions of the file, as an octal string.
+   *
+   * @defaultValue `"0644"`
+   */
   mode?: Def<string>;
 }
 
 /** `services.<svc>.volumes.<name>`. */
 export interface VolumeDefinition {
+  /**
+   * Where the service sees the volume: inside its container, or relocated under the
+   * deployment's state directory on local targets.
+   *
+   * @defaultValue `/var/lib/<service>/<volume>`
+   */
   path?: Def<string>;
+  /**
+   * Keep the contents across `down`/`up` and re-creation of the service.
+   *
+   * @defaultValue `true`
+   */
   persistent?: Def<boolean>;
+  /**
+   * Requested size; targets that cannot size volumes report a diagnostic.
+   *
+   * @defaultValue `null`
+   */
   size?: Def<string | null>;
+  /**
+   * Shell run when the volume is empty (first start).
+   *
+   * @defaultValue `""`
+   */
   init?: Def<string>;
+  /**
+   * Shell run on every start before the service; a non-zero exit stops the start.
+   *
+   * @defaultValue `""`
+   */
   check?: Def<string>;
+  /**
+   * Shell run when the volume is cleared (`down --volumes`).
+   *
+   * @defaultValue `""`
+   */
   clear?: Def<string>;
 }
 
 /** `services.<svc>.ports.<name>`; a number is shorthand for `{ port }`. */
 export interface PortDefinition {
+  /**
+   * The port the program listens on.
+   */
   port: Def<number>;
+  /**
+   * Transport protocol.
+   *
+   * @defaultValue `"tcp"`
+   */
   protocol?: Def<"tcp" | "udp">;
+  /**
+   * Publish the port beyond the deployment: on the host, or outside the cluster, where the
+   * target has one.
+   *
+   * @defaultValue `false`
+   */
   expose?: Def<boolean>;
+  /**
+   * Host port to publish on. Setting it publishes the port; when only `expose` is set the host
+   * port is `port`.
+   *
+   * @defaultValue ``port`, when `expose` is set`
+   */
   hostPort?: Def<number | null>;
 }
 
 /** `services.<svc>.healthcheck`; `type` is inferred from `command` (exec), `path` (http) or `port` (tcp). */
 export interface HealthcheckDefinition {
+  /**
+   * How to probe: run a command, request a URL, or open a TCP connection.
+   */
   type?: Def<"exec" | "http" | "tcp" | null>;
-  /** For `exec`. */
+  /**
+   * For `exec`: argv run in the service's environment; exit 0 means healthy.
+   *
+   * @defaultValue `[]`
+   */
   command?: Def<string[]>;
-  /** For `http`/`tcp`: a port name of this service. */
+  /**
+   * For `http` and `tcp`: the name of one of the service's `ports`.
+   *
+   * @defaultValue `null`
+   */
   port?: Def<string | null>;
-  /** For `http`; default `/`. */
+  /**
+   * For `http`: the request path; a 2xx or 3xx answer means healthy.
+   *
+   * @defaultValue `/`
+   */
   path?: Def<string | null>;
+  /**
+   * For `http`: the URL scheme.
+   *
+   * @defaultValue `"http"`
+   */
   scheme?: Def<"http" | "https">;
+  /**
+   * Time between probes. Seconds, or a string such as "5s", "500ms", "1m".
+   *
+   * @defaultValue `5`
+   */
   interval?: Def<Duration>;
+  /**
+   * Time a probe may take before it counts as failed. Seconds, or a string such as "5s",
+   * "500ms", "1m".
+   *
+   * @defaultValue `5`
+   */
   timeout?: Def<Duration>;
+  /**
+   * Consecutive failures before the service is unhealthy.
+   *
+   * @defaultValue `3`
+   */
   retries?: Def<number>;
+  /**
+   * Grace period after start during which failures do not count (a success ends it early), so
+   * slow starters are not restarted. Seconds, or a string such as "5s", "500ms", "1m".
+   *
+   * @defaultValue `30`
+   */
   startPeriod?: Def<Duration>;
 }
 
 /** `services.<svc>.restart`; a policy string is shorthand for `{ policy }`. */
 export interface RestartDefinition {
+  /**
+   * When to restart the program after it exits: never, after a non-zero exit, or always.
+   *
+   * @defaultValue `"on-failure"`
+   */
   policy?: Def<RestartPolicy>;
+  /**
+   * Give up after this many automatic restarts in a row: a run that lasts long enough (the
+   * built-in supervisor: 10 s) resets the count, and restarts an operator asks for do not
+   * count; null is unlimited.
+   *
+   * @defaultValue `null (unlimited)`
+   */
   maxRetries?: Def<number | null>;
+  /**
+   * Exponential backoff between restarts.
+   *
+   * @defaultValue `{}`
+   */
   backoff?: Def<{ initial?: Def<Duration>; factor?: Def<number>; max?: Def<Duration> }>;
 }
 
 /** `services.<svc>.stop`. */
 export interface StopDefinition {
+  /**
+   * Signal sent to ask the program to stop.
+   *
+   * @defaultValue `"SIGTERM"`
+   */
   signal?: Def<string>;
+  /**
+   * Time between the stop signal and SIGKILL. Seconds, or a string such as "5s", "500ms", "1m".
+   *
+   * @defaultValue `10`
+   */
   gracePeriod?: Def<Duration>;
 }
 
 /** `services.<svc>.resources`. */
 export interface ResourcesDefinition {
+  /**
+   * CPU limit, in CPUs.
+   *
+   * @defaultValue `null`
+   */
   cpu?: Def<number | null>;
+  /**
+   * Memory limit: bytes, or a quantity such as "512Mi" or "1Gi".
+   *
+   * @defaultValue `null`
+   */
   memory?: Def<string | number | null>;
 }
 
@@ -112,35 +283,163 @@ export type ServiceRenderersDefinition = {
   [K in keyof ServiceRenderers]?: DeepDefinition<ServiceRenderers[K]>;
 };
 
+/** Definitions of the options modules add to services, typed through `ServiceExtensions`. */
+export type ServiceExtensionsDefinition = {
+  [K in keyof ServiceExtensions]?: DeepDefinition<ServiceExtensions[K]>;
+};
+
+/** Definitions of the options modules add to the deployment, typed through `DeploymentExtensions`. */
+export type DeploymentExtensionsDefinition = {
+  [K in keyof DeploymentExtensions]?: DeepDefinition<DeploymentExtensions[K]>;
+};
+
 /**
  * What a user writes for one service (`services.<name>`): every core option optional, with
- * shorthand forms and `mk*` wrappers. For a service module with `imports` or reading its own
+ * shorthand forms and `mk*` wrappers, and the options modules add (`ServiceExtensions`). For a service module with `imports` or reading its own
  * `config`, write a function (`ServiceModule`) instead.
  */
-export interface ServiceDefinition {
+export interface ServiceDefinition extends ServiceExtensionsDefinition {
+  /**
+   * Whether the service is part of the deployment.
+   *
+   * @defaultValue `true`
+   */
   enable?: Def<boolean>;
+  /**
+   * What the service is, for people and for targets that show a description.
+   *
+   * @defaultValue `""`
+   */
   description?: Def<string>;
+  /**
+   * Where the program comes from: a Nix derivation (`nix`), an OCI image (`image`), or neither
+   * (a program on PATH).
+   *
+   * @defaultValue `{}`
+   */
   package?: Def<PackageDefinition>;
-  /** argv; a single string is the program alone. */
+  /**
+   * argv of the main program (its first element is the program). A single string is the program
+   * alone. Values may contain references.
+   *
+   * @defaultValue `[]`
+   */
   command?: Def<string | string[]>;
+  /**
+   * Arguments appended to `command`; definitions from several modules are concatenated. Values
+   * may contain references.
+   *
+   * @defaultValue `[]`
+   */
   args?: Def<string[]>;
+  /**
+   * Shell run before the main program on every start. May contain references.
+   *
+   * @defaultValue `""`
+   */
   preStart?: Def<string>;
+  /**
+   * Working directory of the program.
+   *
+   * @defaultValue `null`
+   */
   workingDir?: Def<string | null>;
+  /**
+   * User to run as, where the target can switch users.
+   *
+   * @defaultValue `null`
+   */
   user?: Def<string | null>;
+  /**
+   * Group to run as, where the target can switch groups.
+   *
+   * @defaultValue `null`
+   */
   group?: Def<string | null>;
+  /**
+   * Environment variables. Values may contain references to other services (`ref.db.host`);
+   * numbers and booleans become strings.
+   *
+   * @defaultValue `{}`
+   */
   env?: Def<Record<string, Def<string | number | boolean>>>;
+  /**
+   * Environment variables whose values are read at run time from the environment or a file,
+   * never written into a rendered file. A string is shorthand for `{ fromEnv: <string> }`; with
+   * neither `fromEnv` nor `fromFile` the variable of the same name is read.
+   *
+   * @defaultValue `{}`
+   */
   secrets?: Def<Record<string, Def<string | SecretDefinition>>>;
+  /**
+   * Config files, by target path. A string is shorthand for `{ text: <string> }`. Text may
+   * contain references.
+   *
+   * @defaultValue `{}`
+   */
   files?: Def<Record<string, Def<string | FileDefinition>>>;
+  /**
+   * Storage the service keeps, by name, with scripts run on it.
+   *
+   * @defaultValue `{}`
+   */
   volumes?: Def<Record<string, Def<VolumeDefinition>>>;
+  /**
+   * Ports the service listens on, by name. A number is shorthand for `{ port: <number> }`.
+   *
+   * @defaultValue `{}`
+   */
   ports?: Def<Record<string, Def<number | PortDefinition>>>;
+  /**
+   * How to tell the service is healthy: `exec` (a command), `http` (a URL on one of its ports)
+   * or `tcp` (a port accepts connections), with timing.
+   *
+   * @defaultValue `null`
+   */
   healthcheck?: Def<HealthcheckDefinition | null>;
-  /** A list of names means `started`. */
+  /**
+   * Services to wait for before starting, with the condition: `started`, `healthy` (its
+   * healthcheck passes) or `completed` (exited with 0). A list of names means `started`.
+   *
+   * @defaultValue `{}`
+   */
   dependsOn?: Def<string[] | Record<string, Def<DependencyCondition>>>;
+  /**
+   * Restart policy (`no`, `on-failure`, `always`), max retries and exponential backoff. A
+   * string is shorthand for `{ policy: <string> }`.
+   *
+   * @defaultValue `{}`
+   */
   restart?: Def<RestartPolicy | RestartDefinition>;
+  /**
+   * How the service is stopped: the signal, then SIGKILL after the grace period.
+   *
+   * @defaultValue `{}`
+   */
   stop?: Def<StopDefinition>;
+  /**
+   * Resource limits, where the target supports them.
+   *
+   * @defaultValue `{}`
+   */
   resources?: Def<ResourcesDefinition>;
+  /**
+   * Number of instances to run.
+   *
+   * @defaultValue `1`
+   */
   replicas?: Def<number>;
+  /**
+   * Key/value metadata attached to the service where the target has labels.
+   *
+   * @defaultValue `{}`
+   */
   labels?: Def<Record<string, Def<string>>>;
+  /**
+   * Per-service options of each renderer in use.
+   *
+   * @defaultValue `{}`
+   */
   renderers?: Def<ServiceRenderersDefinition>;
 }
 
@@ -158,16 +457,32 @@ export type Plugin = Renderer | Manager;
  * managers it uses, its services, and further modules. The object itself is a module
  * (its file is the config file), so definitions here merge with those of `modules`.
  */
-export interface DeploymentDefinition {
+export interface DeploymentDefinition extends DeploymentExtensionsDefinition {
+  /**
+   * Name of the deployment; used for output directories, project names and namespaces.
+   */
   name: Def<string>;
   /** Renderers and managers in use; each contributes its option modules. */
   use?: Plugin[];
+  /**
+   * The services of the deployment, by name.
+   *
+   * @defaultValue `{}`
+   */
   services?: Def<Record<string, Def<ServiceDefinition> | ServiceModule>>;
   /** Further modules evaluated with this one (the NixOS `imports`). */
   modules?: Module[];
-  /** Deployment-wide renderer options, typed through `DeploymentRenderers`. */
+  /**
+   * Deployment-wide options of each renderer in use.
+   *
+   * @defaultValue `{}`
+   */
   renderers?: Def<{ [K in keyof DeploymentRenderers]?: DeepDefinition<DeploymentRenderers[K]> }>;
-  /** Manager options, typed through `DeploymentManagers`. */
+  /**
+   * Options of each manager in use.
+   *
+   * @defaultValue `{}`
+   */
   managers?: Def<{ [K in keyof DeploymentManagers]?: DeepDefinition<DeploymentManagers[K]> }>;
 }
 

@@ -13,6 +13,21 @@ export interface DeploymentRenderers {}
 // biome-ignore lint/suspicious/noEmptyInterface: extended by manager packages through declaration merging
 export interface DeploymentManagers {}
 
+/**
+ * Options a module adds to every service (`services.<svc>.<option>`), by declaration merging.
+ * Declare them with `serviceOptions` and derive the interface from the same declarations, so
+ * the type is exactly what arrives:
+ * `interface ServiceExtensions extends InferOptions<typeof teamOptions> {}`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: extended by module packages through declaration merging
+export interface ServiceExtensions {}
+/**
+ * Options a module adds at the top of the deployment (`<option>`, beside `name` and
+ * `services`), by declaration merging, as for {@link ServiceExtensions}.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: extended by module packages through declaration merging
+export interface DeploymentExtensions {}
+
 /** What a dependent waits for: the dependency started, passes its healthcheck, or exited with 0. */
 export type DependencyCondition = "started" | "healthy" | "completed";
 /** When a program is restarted after it exits: never, after a non-zero exit, or always. */
@@ -124,9 +139,10 @@ export interface Resources {
 
 /**
  * One service after evaluation. String values (env, args, command, files' text) may contain
- * reference tokens (see `./refs.ts`); renderers resolve them with `resolveRefs`.
+ * reference tokens (see `./refs.ts`); renderers resolve them with `resolveRefs`. Every option
+ * a module declared for services is here too, typed through {@link ServiceExtensions}.
  */
-export interface EvaluatedService {
+export interface EvaluatedService extends ServiceExtensions {
   name: string;
   enable: boolean;
   description: string;
@@ -154,8 +170,11 @@ export interface EvaluatedService {
   renderers: ServiceRenderers;
 }
 
-/** The whole evaluated deployment handed to `Renderer.render`. */
-export interface EvaluatedDeployment {
+/**
+ * The whole evaluated deployment handed to `Renderer.render`. Every top-level option a module
+ * declared is here too, typed through {@link DeploymentExtensions}.
+ */
+export interface EvaluatedDeployment extends DeploymentExtensions {
   name: string;
   /** Enabled services only, keys sorted. */
   services: Record<string, EvaluatedService>;

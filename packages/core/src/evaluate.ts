@@ -40,35 +40,13 @@ export interface Evaluation {
   warnings: string[];
 }
 
-const SERVICE_FIELDS = [
-  "name",
-  "enable",
-  "description",
-  "package",
-  "command",
-  "args",
-  "preStart",
-  "workingDir",
-  "user",
-  "group",
-  "env",
-  "secrets",
-  "files",
-  "volumes",
-  "ports",
-  "healthcheck",
-  "dependsOn",
-  "restart",
-  "stop",
-  "watch",
-  "resources",
-  "replicas",
-  "labels",
-  "renderers",
-] as const satisfies ReadonlyArray<keyof EvaluatedService>;
-
-/** The fields in sorted order: a service built in this order needs no re-sorting. */
-const SORTED_SERVICE_FIELDS = [...SERVICE_FIELDS].sort();
+/**
+ * Keys of the evaluated deployment that evaluation computes (`warnings` also gathers the
+ * modules' `warnings` option); a module declaring one of them at the top level is refused.
+ */
+const COMPUTED_DEPLOYMENT_KEYS = ["root", "definitionFiles"] as const;
+/** Top-level options of `assertionsModule`, consumed by evaluation and not passed on. */
+const CONSUMED_DEPLOYMENT_KEYS = new Set(["assertions", "warnings"]);
 
 /**
  * Sorts object keys deeply, so output never depends on module order. Only for the fresh copies
@@ -230,6 +208,26 @@ function withFiles(e: ModuleError, filesFor: (option: string) => string[]): Modu
 }
 
 /**
+ * The deployment's top-level options (`name`, `renderers`, `managers` and any a module
+ * declared), keys sorted, without the ones evaluation consumes or computes.
+ */
+function topLevelOptions(forced: Record<string, unknown>, file: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(forced).sort()) {
+    if (CONSUMED_DEPLOYMENT_KEYS.has(key)) continue;
+    if ((COMPUTED_DEPLOYMENT_KEYS as readonly string[]).includes(key)) {
+      throw new ModuleError(
+        "DECLARATION_CONFLICT",
+        `A module used by ${file} declares the top-level option \`${key}\`, which the evaluated deployment computes itself (${COMPUTED_DEPLOYMENT_KEYS.join(", ")}); give the option another name or nest it under a name of its own.`,
+        { optionPath: key, files: [file] },
+      );
+    }
+    out[key] = sortKeys(forced[key]);
+  }
+  return out;
+}
+
+/**
  * Evaluates a deployment definition: the core options, the options of every renderer and
  * manager in `use`, the definition itself (a module whose file is `opts.file`) and its
  * `modules`. Forces the whole config, runs the core checks and the modules' assertions, and
@@ -255,11 +253,9 @@ export function evaluateDeployment(
   collectFiles(options, "", definitionFiles);
   const filesFor = (option: string) => definitionFilesOf({ definitionFiles }, option);
 
-  let forced: {
+  let forced: Record<string, unknown> & {
     name: string;
     services: Record<string, EvaluatedService>;
-    renderers: EvaluatedDeployment["renderers"];
-    managers: EvaluatedDeployment["managers"];
   };
   try {
     forced = forceDeep(lazy);
@@ -271,12 +267,9 @@ export function evaluateDeployment(
   }
   for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
 
+  // Every option any module declared is passed on: the service as the module system made it.
   const all: Record<string, EvaluatedService> = {};
-  for (const [name, raw] of Object.entries(forced.services)) {
-    const s: Record<string, unknown> = {};
-    for (const field of SORTED_SERVICE_FIELDS) s[field] = raw[field];
-    all[name] = sortKeys(s) as unknown as EvaluatedService;
-  }
+  for (const [name, raw] of Object.entries(forced.services)) all[name] = sortKeys(raw);
 
   throwProblems(checkServices(all, filesFor));
   const warnings = [...serviceWarnings(all, filesFor), ...checkAssertions(lazy).warnings];
@@ -291,14 +284,12 @@ export function evaluateDeployment(
   for (const k of Object.keys(definitionFiles).sort())
     sortedFiles[k] = definitionFiles[k] as string[];
 
-  const deployment: EvaluatedDeployment = {
-    name: forced.name,
+  const deployment = {
+    ...topLevelOptions(forced, file),
     services,
-    renderers: sortKeys(forced.renderers),
-    managers: sortKeys(forced.managers),
     root,
     definitionFiles: sortedFiles,
     warnings: [...warnings],
-  };
+  } as EvaluatedDeployment;
   return { deployment, options, renderers, managers, warnings: [...warnings] };
 }

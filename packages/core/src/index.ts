@@ -5,6 +5,7 @@ export {
   type DeepDefinition,
   type Def,
   type DeploymentDefinition,
+  type DeploymentExtensionsDefinition,
   defineManager,
   defineRenderer,
   type FileDefinition,
@@ -18,6 +19,7 @@ export {
   type RestartDefinition,
   type SecretDefinition,
   type ServiceDefinition,
+  type ServiceExtensionsDefinition,
   type ServiceModule,
   type ServiceRenderersDefinition,
   type StopDefinition,
@@ -26,12 +28,14 @@ export {
 export type * from "./deployment.js";
 export { type Duration, parseDuration } from "./duration.js";
 export * from "./entrypoint.js";
+export { UserError, type UserErrorOptions } from "./errors.js";
 export { type EvaluateOptions, type Evaluation, evaluateDeployment } from "./evaluate.js";
 export { dependencyOrder, findDependencyCycle } from "./graph.js";
 export { definitionFilesOf, diagnostic, publishedHostPort, resolvePort } from "./helpers.js";
 export * from "./nix.js";
 export * from "./oci.js";
 export { deploymentModule } from "./options/deployment.js";
+export { deploymentOptionsModule, serviceOptionsModule } from "./options/extensions.js";
 export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";
 export { coercedTo } from "./options/types.js";
 export * from "./refs.js";

@@ -2,15 +2,13 @@
  * Finding and running the Compose tool (`docker compose` v2 or `docker-compose` v1) and the
  * Docker engine it talks to.
  */
-import { type CommandResult, runCommand } from "@nix2dream/core";
+import { type CommandResult, runCommand, UserError } from "@nix2dream/core";
 
 /** A user-facing failure: printed as one paragraph, exit code 1. */
-export class ComposeManagerError extends Error {
-  readonly code: string;
+export class ComposeManagerError extends UserError {
   constructor(code: string, message: string) {
-    super(message);
+    super(`MANAGE_COMPOSE_${code}`, message, { source: "manager compose" });
     this.name = "ComposeManagerError";
-    this.code = `MANAGE_COMPOSE_${code}`;
   }
 }
 

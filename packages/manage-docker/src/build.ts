@@ -3,20 +3,19 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { UserError } from "@nix2dream/core";
 import { IMAGES_FILE, IMAGES_VERSION, type ImagesManifest } from "@nix2dream/render-oci";
 
 /** An error a user can act on (no engine, no render, unknown service, failed build); `code` is stable. */
-export class DockerManagerError extends Error {
-  constructor(
-    readonly code:
-      | "MANAGE_DOCKER_NO_CLI"
-      | "MANAGE_DOCKER_NO_ENGINE"
-      | "MANAGE_DOCKER_NO_RENDER"
-      | "MANAGE_DOCKER_UNKNOWN_SERVICE"
-      | "MANAGE_DOCKER_BUILD_FAILED",
-    message: string,
-  ) {
-    super(message);
+export class DockerManagerError extends UserError {
+  declare readonly code:
+    | "MANAGE_DOCKER_NO_CLI"
+    | "MANAGE_DOCKER_NO_ENGINE"
+    | "MANAGE_DOCKER_NO_RENDER"
+    | "MANAGE_DOCKER_UNKNOWN_SERVICE"
+    | "MANAGE_DOCKER_BUILD_FAILED";
+  constructor(code: DockerManagerError["code"], message: string) {
+    super(code, message, { source: "manager docker" });
     this.name = "DockerManagerError";
   }
 }

@@ -1,14 +1,14 @@
 /** Running kubectl: argv in, exit code and output out, with the errors a user can act on. */
 import { spawn } from "node:child_process";
+import { UserError } from "@nix2dream/core";
 
 /** A failure the user can fix, printed as one paragraph without a stack trace. */
-export class KubectlError extends Error {
+export class KubectlError extends UserError {
   /** `KUBECTL_MISSING`, `NO_CLUSTER`, `NO_RENDER` or `BAD_ARGS`. */
-  readonly code: "KUBECTL_MISSING" | "NO_CLUSTER" | "NO_RENDER" | "BAD_ARGS";
+  declare readonly code: "KUBECTL_MISSING" | "NO_CLUSTER" | "NO_RENDER" | "BAD_ARGS";
   constructor(code: KubectlError["code"], message: string) {
-    super(message);
+    super(code, message, { source: "manager kubectl" });
     this.name = "KubectlError";
-    this.code = code;
   }
 }
 

@@ -16,6 +16,7 @@ import {
   defineManager,
   type Manager,
   type ManagerContext,
+  UserError,
 } from "@nix2dream/core";
 import type { VmManifest } from "@nix2dream/render-nixos-vm";
 
@@ -49,12 +50,10 @@ export const STATE_FILES = {
 } as const;
 
 /** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
-export class NixosVmError extends Error {
-  readonly code: string;
+export class NixosVmError extends UserError {
   constructor(code: string, message: string) {
-    super(message);
+    super(code, message, { source: "manager nixos-vm" });
     this.name = "NixosVmError";
-    this.code = code;
   }
 }
 

@@ -1,12 +1,12 @@
 /** The swarm manager's user-facing failure. */
+import { UserError } from "@nix2dream/core";
 
 /** A user-facing failure: printed as one paragraph, exit code 1, no stack trace. */
-export class SwarmManagerError extends Error {
+export class SwarmManagerError extends UserError {
   /** Stable code, `MANAGE_SWARM_<WHAT>`. */
-  readonly code: string;
+  declare readonly code: string;
   constructor(code: string, message: string) {
-    super(message);
+    super(`MANAGE_SWARM_${code}`, message, { source: "manager swarm" });
     this.name = "SwarmManagerError";
-    this.code = `MANAGE_SWARM_${code}`;
   }
 }

@@ -1,7 +1,13 @@
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
+import {
+  type ActionResult,
+  type Manager,
+  type ManagerContext,
+  textTable,
+  UserError,
+} from "@nix2dream/core";
 import { defineModule, mkOption, types } from "@nix2dream/modules";
 import { serviceUnitName, targetUnitName } from "@nix2dream/render-systemd";
 
@@ -45,8 +51,12 @@ export const systemdManagerModule = defineModule(import.meta.url, {
 });
 
 /** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
-export class SystemdManagerError extends Error {
-  readonly code = "MANAGE_SYSTEMD";
+export class SystemdManagerError extends UserError {
+  declare readonly code: "MANAGE_SYSTEMD";
+  constructor(message: string) {
+    super("MANAGE_SYSTEMD", message, { source: "manager systemd" });
+    this.name = "SystemdManagerError";
+  }
 }
 
 /** File listing the units `up` linked last time, in the state directory. */

@@ -381,7 +381,11 @@ export function evalCore(
   prefix: string[],
   mode: "top" | "sub" | "decls",
   moduleClass?: string,
-): { config: Record<string, unknown>; options: Record<string, unknown> } {
+): {
+  config: Record<string, unknown>;
+  options: Record<string, unknown>;
+  freeform?: OptionType | undefined;
+} {
   const ev = new Evaluation(prefix, specialArgs, moduleClass);
   ev.specs = specs;
   const mods = collect(ev, specs, ev.modulesPath);
@@ -399,7 +403,7 @@ export function evalCore(
   ev.ready = true;
   if (mode === "decls") {
     ev.defsComplete = true;
-    return { config: ev.root.config, options: rootOptions(ev) };
+    return { config: ev.root.config, options: rootOptions(ev), freeform: ev.freeform };
   }
   const defs: RawDef[] = [];
   mods.forEach((m, i) => {
@@ -517,4 +521,24 @@ export function subOptionsOf(
     "decls",
     moduleClass,
   ).options;
+}
+
+/**
+ * @internal The options of a submodule, as {@link subOptionsOf}, and its freeform type (which
+ * takes keys no option declares), for its JSON Schema.
+ */
+export function subSchemaOf(
+  modules: SubmoduleModule[],
+  specialArgs: Record<string, unknown>,
+  loc: string[],
+  moduleClass?: string,
+): { options: Record<string, unknown>; freeform: OptionType | undefined } {
+  const ev = evalCore(
+    modules.map((m) => ({ module: m.module, file: m.file })),
+    { ...specialArgs, name: loc[loc.length - 1] ?? "<name>" },
+    loc,
+    "decls",
+    moduleClass,
+  );
+  return { options: ev.options, freeform: ev.freeform };
 }

@@ -94,8 +94,22 @@ function walkDocs(tree: unknown, out: OptionDoc[], depth: number, internal: bool
     walkDocs((tree as Record<string, unknown>)[k], out, depth, internal);
 }
 
-/** @internal A zod object schema of an options tree (all options optional). */
-export function optionsToZod(tree: unknown): z.ZodType {
+/** What each undeclared key of a freeform module holds: the element type of `attrsOf X`. */
+function freeformValue(freeform: OptionType): z.ZodType {
+  const elem = (freeform as { nestedTypes?: { elemType?: OptionType } }).nestedTypes?.elemType;
+  return elem ? elem.zod : zod().any();
+}
+
+/** Whether an option must be defined: it has no default (and so no value without a definition). */
+function isRequired(o: OptionObj): boolean {
+  return !(o as { hasDefault?: boolean }).hasDefault && !o.internal;
+}
+
+/**
+ * @internal A zod object schema of an options tree: keys no option declares are refused (or,
+ * with a `freeform` type, checked against it); options without a default are required.
+ */
+export function optionsToZod(tree: unknown, freeform?: OptionType): z.ZodType {
   if (isOptionObj(tree)) {
     let s: z.ZodType = tree.type.zod;
     const meta: Record<string, unknown> = {};
@@ -109,14 +123,31 @@ export function optionsToZod(tree: unknown): z.ZodType {
       }
     }
     if (Object.keys(meta).length) s = s.meta(meta);
-    return s.optional();
+    return isRequired(tree) ? s : s.optional();
   }
   const shape: Record<string, z.ZodType> = {};
+  let required = false;
   if (typeof tree === "object" && tree !== null) {
-    for (const k of Object.keys(tree))
-      shape[k] = optionsToZod((tree as Record<string, unknown>)[k]);
+    for (const k of Object.keys(tree)) {
+      if (k === "_module") continue;
+      const sub = (tree as Record<string, unknown>)[k];
+      shape[k] = optionsToZod(sub);
+      if (!isOptionalSchema(shape[k])) required = true;
+    }
   }
-  return zod().object(shape).optional();
+  const object = freeform
+    ? zod().object(shape).catchall(freeformValue(freeform))
+    : zod().strictObject(shape);
+  // A namespace holding a required option is required itself.
+  return required ? object : object.optional();
+}
+
+/**
+ * @internal Whether a zod schema is `.optional()`, read from its definition rather than by
+ * `instanceof`: a type's schema may come from the caller's own copy of zod, not from ours.
+ */
+export function isOptionalSchema(s: z.ZodType): s is z.ZodOptional<z.ZodType> {
+  return (s as { _zod?: { def?: { type?: string } } })._zod?.def?.type === "optional";
 }
 
 function isJsonValue(v: unknown, depth: number): boolean {
@@ -132,11 +163,13 @@ function isJsonValue(v: unknown, depth: number): boolean {
 
 /**
  * The JSON Schema (draft 2020-12) of a config with these options, built from each option
- * type's zod schema. Functions and other values JSON cannot describe become `{}`.
+ * type's zod schema: unknown keys are refused (`additionalProperties: false`, but for a
+ * submodule's freeform type), options without a default are `required`. Functions and other
+ * values JSON cannot describe become `{}`.
  */
 export function optionsJsonSchema(options: unknown): Record<string, unknown> {
   let schema = optionsToZod(options);
-  if (schema instanceof zod().ZodOptional) schema = schema.unwrap() as z.ZodType;
+  if (isOptionalSchema(schema)) schema = schema.unwrap() as z.ZodType;
   return zod().toJSONSchema(schema, {
     target: "draft-2020-12",
     unrepresentable: "any",

@@ -3,7 +3,7 @@ import { HOLE } from "./args.js";
 import { attrTag } from "./attrtag.js";
 import { mergedDeclaredType } from "./decls.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
-import { evalSubmodule, subOptionsOf } from "./eval.js";
+import { evalSubmodule, subOptionsOf, subSchemaOf } from "./eval.js";
 import {
   defineThunks,
   FnThunk,
@@ -15,7 +15,7 @@ import {
 } from "./merge.js";
 import type { Module, ModuleArgs } from "./module.js";
 import type { InferOptions, OptionsTree } from "./option.js";
-import { optionsToZod } from "./schema.js";
+import { isOptionalSchema, optionsToZod } from "./schema.js";
 import { zod } from "./zod.js";
 
 /** One definition of an option after `mkIf`/`mkMerge`/priorities were resolved. */
@@ -766,7 +766,12 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const t: OptionType<T> = mkOptionType<T>({
     name: "submodule",
     description: spec.description ?? "submodule",
-    zod: () => optionsToZod(subOptionsOf(modules, specialArgs, ["<name>"], cls)),
+    zod: () => {
+      const { options, freeform } = subSchemaOf(modules, specialArgs, ["<name>"], cls);
+      const schema = optionsToZod(options, freeform);
+      // Whether the option holding the submodule is required is its own declaration's business.
+      return isOptionalSchema(schema) ? (schema.unwrap() as z.ZodType) : schema;
+    },
     check: (v) => isAttrs(v) || typeof v === "function",
     merge: (loc, defs) => {
       // Built by a module's first call, before config existed, and used before its second

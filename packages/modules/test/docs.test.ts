@@ -125,6 +125,35 @@ describe("optionsJsonSchema", () => {
   it("is valid for a matching config", () => {
     expect(JSON.stringify(schema)).not.toContain("undefined");
   });
+  it("refuses keys no option declares, at every level", () => {
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.services.additionalProperties.additionalProperties).toBe(false);
+  });
+  it("requires options without a default, and only those", () => {
+    const tag = schema.properties.services.additionalProperties.properties.tags.items;
+    expect(tag.required).toEqual(["key"]);
+    expect(schema.properties.services.additionalProperties.required).toBeUndefined();
+  });
+  it("checks the keys of a freeform submodule against its freeform type", () => {
+    const r = evalModules({
+      modules: [
+        {
+          options: {
+            settings: mkOption({
+              type: types.submodule({
+                freeformType: types.attrsOf(types.int),
+                options: { port: mkOption({ type: types.port, default: 80 }) },
+              }),
+              default: {},
+            }),
+          },
+        },
+      ],
+    });
+    const settings = (optionsJsonSchema(r.options) as any).properties.settings;
+    expect(settings.additionalProperties.type).toBe("integer");
+    expect(settings.properties.port.maximum).toBe(65535);
+  });
   it("represents functions as unconstrained", () => {
     const r = evalModules({
       modules: [{ options: { f: mkOption({ type: types.functionTo(types.int) }) } }],

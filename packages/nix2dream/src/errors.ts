@@ -2,7 +2,9 @@
  * Errors the CLI reports as one paragraph without a stack trace: user mistakes, not bugs.
  */
 
-/** Stable codes of {@link UserError}. */
+import { UserError } from "@nix2dream/core";
+
+/** Stable codes of the {@link UserError}s the CLI itself throws. */
 export type UserErrorCode =
   | "CONFIG_NOT_FOUND"
   | "CONFIG_LOAD_FAILED"
@@ -21,22 +23,10 @@ export type UserErrorCode =
   | "CONFIG_EXISTS";
 
 /**
- * A mistake the user can fix (a missing config, an unknown renderer, an artifact path that
- * escapes its directory). The CLI prints `message` (and `hint`, when set) and exits with code 1.
+ * The contract's one user-error type (`@nix2dream/core`), thrown here with the codes above;
+ * renderers and managers throw it with their own.
  */
-export class UserError extends Error {
-  override name = "UserError";
-  /** Stable, machine-readable code. */
-  readonly code: UserErrorCode;
-  /** A likely fix, printed on its own line after the message. */
-  readonly hint: string | undefined;
-
-  constructor(code: UserErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.hint = options?.hint;
-  }
-}
+export { UserError };
 
 /**
  * True for a `ModuleError` of @nix2dream/modules, told by its shape so that reporting an error

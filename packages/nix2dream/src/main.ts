@@ -128,9 +128,13 @@ export async function runCli(argv: string[], io: CliIO = {}): Promise<number> {
 function reportError(err: unknown, run: Run, debug: boolean): void {
   const s = run.err;
   const label = s.red(s.bold("error:"));
-  if (err instanceof UserError || isModuleError(err)) {
+  if (UserError.is(err)) {
+    // Named when a renderer or manager threw it: the user knows whose message it is.
+    const from = err.source ? `${err.source}: ` : "";
+    run.stderr.write(`${label} ${from}${shortenPaths(err.message, run.cwd)}\n`);
+    if (err.hint) run.stderr.write(`${s.dim("hint:")} ${err.hint}\n`);
+  } else if (isModuleError(err)) {
     run.stderr.write(`${label} ${shortenPaths(err.message, run.cwd)}\n`);
-    if (err instanceof UserError && err.hint) run.stderr.write(`${s.dim("hint:")} ${err.hint}\n`);
   } else {
     const message = err instanceof Error ? err.message : String(err);
     run.stderr.write(`${label} ${shortenPaths(message, run.cwd)}\n`);
@@ -318,6 +322,7 @@ function renderWith(renderer: Renderer, project: Project, check: Check): Rendere
   try {
     result = renderer.render(project.deployment);
   } catch (err) {
+    if (UserError.is(err)) throw withSource(err, `renderer ${renderer.name}`);
     const message = (err instanceof Error ? err.message : String(err)).trim();
     const sentence = /[.!?]$/.test(message) ? message : `${message}.`;
     throw new UserError(
@@ -627,7 +632,9 @@ async function managerCommand(
       color: run.color,
       signal: controller.signal,
     };
-    const result = await action(ctx);
+    const result = await action(ctx).catch((err: unknown) => {
+      throw withSource(err, `manager ${manager.name}`);
+    });
     if (run.flags.json === true) {
       run.stdout.write(`${JSON.stringify(result?.data ?? null, null, 2)}\n`);
     }
@@ -649,6 +656,16 @@ function tellLauncherWhatToWatch(project: Project): void {
   } catch {
     // The launcher is gone: nothing will watch.
   }
+}
+
+/** A {@link UserError} without a source, named after the plugin it came out of. */
+function withSource(err: unknown, source: string): unknown {
+  if (!UserError.is(err) || err.source !== undefined) return err;
+  return new UserError(err.code, err.message, {
+    source,
+    cause: err,
+    ...(err.hint === undefined ? {} : { hint: err.hint }),
+  });
 }
 
 /** The renderer whose output `manager` runs; a {@link UserError} when it is not registered. */
