@@ -21,6 +21,7 @@ export const INTERFACE_PREFIXES = {
   HealthcheckDefinition: "services.<name>.healthcheck.",
   RestartDefinition: "services.<name>.restart.",
   StopDefinition: "services.<name>.stop.",
+  WatchDefinition: "services.<name>.watch.",
   ResourcesDefinition: "services.<name>.resources.",
 };
 

@@ -262,6 +262,31 @@ export interface StopDefinition {
   gracePeriod?: Def<Duration>;
 }
 
+/** `services.<svc>.watch`. */
+export interface WatchDefinition {
+  /**
+   * Files or directories (relative to the config file's directory) whose change restarts the
+   * service under `nix2dream up --watch`. Directories are watched recursively.
+   *
+   * @defaultValue `[]`
+   */
+  paths?: Def<string[]>;
+  /**
+   * Globs of changes to ignore inside the watched directories: `**` crosses directories, `*`
+   * does not; a glob without `/` matches any path segment.
+   *
+   * @defaultValue `[]`
+   */
+  ignore?: Def<string[]>;
+  /**
+   * Quiet time after the last change before the restart, so a burst of writes restarts once.
+   * Seconds, or a string such as "5s", "500ms", "1m".
+   *
+   * @defaultValue `0.3`
+   */
+  debounce?: Def<Duration>;
+}
+
 /** `services.<svc>.resources`. */
 export interface ResourcesDefinition {
   /**
@@ -417,6 +442,13 @@ export interface ServiceDefinition extends ServiceExtensionsDefinition {
    * @defaultValue `{}`
    */
   stop?: Def<StopDefinition>;
+  /**
+   * Files whose change restarts the service during `nix2dream up --watch` (the built-in
+   * supervisor), like Compose's `develop.watch` and nodemon.
+   *
+   * @defaultValue `{}`
+   */
+  watch?: Def<WatchDefinition>;
   /**
    * Resource limits, where the target supports them.
    *

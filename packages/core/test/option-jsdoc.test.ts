@@ -20,6 +20,7 @@ const INTERFACES = [
   "HealthcheckDefinition",
   "RestartDefinition",
   "StopDefinition",
+  "WatchDefinition",
   "ResourcesDefinition",
 ];
 
@@ -50,5 +51,31 @@ describe("the JSDoc of the input options", () => {
     const fields = fieldsOf(dts, name);
     expect(fields.length).toBeGreaterThan(0);
     for (const { field, above } of fields) expect(above, `${name}.${field}`).toMatch(/\*\/$/);
+  });
+
+  it("covers every declared core option: an option added without its input field fails here", async () => {
+    const { INTERFACE_PREFIXES } = await import(`${CORE}scripts/option-jsdoc.mjs`);
+    const { optionsDocs } = await import("@nix2dream/modules");
+    const { evaluateDeployment } = await import(`${CORE}dist/index.js`);
+    const docs: Array<{ path: string }> = optionsDocs(evaluateDeployment({ name: "docs" }).options);
+    const dts = readFileSync(`${CORE}dist/index.d.ts`, "utf8");
+    const missing: string[] = [];
+    for (const [name, prefix] of Object.entries(INTERFACE_PREFIXES as Record<string, string>)) {
+      const fields = new Set(fieldsOf(dts, name).map((f) => f.field));
+      for (const { path } of docs) {
+        if (!path.startsWith(prefix)) continue;
+        const rest = path.slice(prefix.length);
+        if (rest.includes(".") || rest.startsWith("<") || rest.startsWith("_")) continue;
+        // Set by evaluation from the attribute name, or read only by evaluation.
+        if (
+          (name === "ServiceDefinition" && rest === "name") ||
+          rest === "assertions" ||
+          rest === "warnings"
+        )
+          continue;
+        if (!fields.has(rest)) missing.push(`${name}.${rest} (${path})`);
+      }
+    }
+    expect(missing).toEqual([]);
   });
 });
