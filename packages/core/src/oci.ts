@@ -8,9 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import { posix, resolve as resolvePath } from "node:path";
+import { programNotInImage } from "./base-image.js";
 import type { Artifact, Diagnostic } from "./contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { entrypointScript } from "./entrypoint.js";
+import { diagnostic } from "./helpers.js";
 import { describeRef, type Ref } from "./refs.js";
 import type { RefResolver, ResolvedRef } from "./shell.js";
 
@@ -189,17 +191,15 @@ export function ociBuildContext(
 ): OciBuildContext {
   const svc = service.name;
   const diagnostics: Diagnostic[] = [];
-  const report = (severity: Diagnostic["severity"], option: string, message: string) => {
-    const full = `services.${svc}${option ? `.${option}` : ""}`;
-    const files = deployment.definitionFiles[full] ?? deployment.definitionFiles[`services.${svc}`];
-    diagnostics.push({
-      severity,
-      option: full,
-      service: svc,
-      ...(files ? { files } : {}),
-      message,
-    });
-  };
+  const report = (severity: Diagnostic["severity"], option: string, message: string) =>
+    diagnostics.push(
+      diagnostic(deployment, {
+        severity,
+        service: svc,
+        option: `services.${svc}${option ? `.${option}` : ""}`,
+        message,
+      }),
+    );
 
   const sources: OciContextSource[] = [];
   const sourceIn = new Map<string, string>();
@@ -264,6 +264,9 @@ export function ociBuildContext(
       `The base image ${JSON.stringify(base)} is not an image reference (like \`busybox:1.36\` or \`registry:5000/base@sha256:…\`).`,
     );
     base = "scratch";
+  } else {
+    const missing = programNotInImage(service, deployment, base);
+    if (missing) diagnostics.push(missing);
   }
   lines.push(`FROM ${base}`);
   lines.push(`COPY ${OCI_ENTRYPOINT_FILE} ${OCI_ENTRYPOINT}`);
