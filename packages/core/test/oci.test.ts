@@ -317,7 +317,7 @@ describe("programNotInImage", () => {
     );
     expect(
       programNotInImage(
-        db({ command: ["postgres"], package: { nix: "postgresql" } }),
+        db({ command: ["postgres"], package: { nix: "postgresql", image: null } }),
         deployment,
         "busybox",
       ),
