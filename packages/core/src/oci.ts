@@ -133,15 +133,17 @@ export function refReporter(
     const key = describeRef(r);
     if (seen.has(key)) return;
     seen.add(key);
-    const option = `services.${from}`;
-    const defined = files?.[option];
-    diagnostics.push({
-      severity: "error",
-      option,
-      service: from,
-      ...(defined ? { files: defined } : {}),
-      message: `\`${key}\` cannot be resolved: ${why}.`,
-    });
+    diagnostics.push(
+      diagnostic(
+        { definitionFiles: files ?? {} },
+        {
+          severity: "error",
+          option: `services.${from}`,
+          service: from,
+          message: `\`${key}\` cannot be resolved: ${why}.`,
+        },
+      ),
+    );
   };
 }
 
