@@ -1,4 +1,5 @@
 export { type Module, ModuleError, type ModuleErrorCode } from "@nix2dream/modules";
+export { BUSYBOX_PROGRAMS, programNotInImage } from "./base-image.js";
 export { type CommandResult, type RunOptions, runCommand } from "./command.js";
 export type * from "./contracts.js";
 export {

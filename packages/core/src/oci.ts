@@ -8,9 +8,11 @@
  */
 import { createHash } from "node:crypto";
 import { posix, resolve as resolvePath } from "node:path";
+import { programNotInImage } from "./base-image.js";
 import type { Artifact, Diagnostic } from "./contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { entrypointScript } from "./entrypoint.js";
+import { diagnostic } from "./helpers.js";
 import { describeRef, type Ref } from "./refs.js";
 import type { RefResolver, ResolvedRef } from "./shell.js";
 
@@ -131,15 +133,17 @@ export function refReporter(
     const key = describeRef(r);
     if (seen.has(key)) return;
     seen.add(key);
-    const option = `services.${from}`;
-    const defined = files?.[option];
-    diagnostics.push({
-      severity: "error",
-      option,
-      service: from,
-      ...(defined ? { files: defined } : {}),
-      message: `\`${key}\` cannot be resolved: ${why}.`,
-    });
+    diagnostics.push(
+      diagnostic(
+        { definitionFiles: files ?? {} },
+        {
+          severity: "error",
+          option: `services.${from}`,
+          service: from,
+          message: `\`${key}\` cannot be resolved: ${why}.`,
+        },
+      ),
+    );
   };
 }
 
@@ -189,17 +193,15 @@ export function ociBuildContext(
 ): OciBuildContext {
   const svc = service.name;
   const diagnostics: Diagnostic[] = [];
-  const report = (severity: Diagnostic["severity"], option: string, message: string) => {
-    const full = `services.${svc}${option ? `.${option}` : ""}`;
-    const files = deployment.definitionFiles[full] ?? deployment.definitionFiles[`services.${svc}`];
-    diagnostics.push({
-      severity,
-      option: full,
-      service: svc,
-      ...(files ? { files } : {}),
-      message,
-    });
-  };
+  const report = (severity: Diagnostic["severity"], option: string, message: string) =>
+    diagnostics.push(
+      diagnostic(deployment, {
+        severity,
+        service: svc,
+        option: `services.${svc}${option ? `.${option}` : ""}`,
+        message,
+      }),
+    );
 
   const sources: OciContextSource[] = [];
   const sourceIn = new Map<string, string>();
@@ -264,6 +266,9 @@ export function ociBuildContext(
       `The base image ${JSON.stringify(base)} is not an image reference (like \`busybox:1.36\` or \`registry:5000/base@sha256:…\`).`,
     );
     base = "scratch";
+  } else {
+    const missing = programNotInImage(service, deployment, base);
+    if (missing) diagnostics.push(missing);
   }
   lines.push(`FROM ${base}`);
   lines.push(`COPY ${OCI_ENTRYPOINT_FILE} ${OCI_ENTRYPOINT}`);

@@ -80,6 +80,44 @@ export function unitEscape(value: string): string {
     .join("");
 }
 
+/**
+ * Why `value` cannot be the value of a unit setting that takes no quotes (Description=, User=,
+ * Group=, …) and come back as written, or undefined when it can: systemd ends a line at a line
+ * break, strips whitespace around a value, and joins a line ending in `\` with the next one.
+ */
+export function unitValueProblem(value: string): string | undefined {
+  if (/[\r\n]/.test(value)) return "holds a line break, which would end the unit-file line";
+  if (/^\s|\s$/.test(value)) return "starts or ends with whitespace, which systemd strips";
+  if (value.endsWith("\\")) return "ends with a backslash, which would join the next line to it";
+  return undefined;
+}
+
+/**
+ * A value for a unit setting that takes no quotes, escaped as {@link unitEscape} does.
+ * @throws SystemdQuoteError when systemd would not read it back as written (see
+ * {@link unitValueProblem}) or it holds a NUL byte.
+ */
+export function unitPlainValue(value: string): string {
+  const problem = unitValueProblem(value);
+  if (problem) throw new SystemdQuoteError(`${JSON.stringify(value)} ${problem}.`);
+  return unitEscape(value);
+}
+
+/** The longest line systemd reads from a unit file (LONG_LINE_MAX: 1 MiB, key and `=` included). */
+export const MAX_UNIT_LINE_BYTES = 1024 * 1024;
+
+/**
+ * @throws SystemdQuoteError when `key=value` is longer than systemd reads from a unit file.
+ */
+export function checkUnitLineLength(key: string, value: string): void {
+  const bytes = Buffer.byteLength(key) + 1 + Buffer.byteLength(value);
+  if (bytes > MAX_UNIT_LINE_BYTES) {
+    throw new SystemdQuoteError(
+      `Its ${key}= line would be ${bytes} bytes; systemd reads at most ${MAX_UNIT_LINE_BYTES} (1 MiB) per unit-file line ("No buffer space available"). Put big contents into a file (\`files.<path>.source\`) or the package.`,
+    );
+  }
+}
+
 /** A word that needs no quotes in an Exec line, in any position but the first. */
 const EXEC_SAFE = /^[A-Za-z0-9_@+:,./=-]+$/;
 
@@ -491,13 +529,17 @@ export function systemdServiceOf(
   };
 
   // [Unit]
+  // Description= takes no quotes: line breaks fold into spaces, and the whitespace and trailing
+  // backslashes systemd would strip or read as a line continuation are dropped (it is only
+  // shown to people, so no diagnostic).
   const description = (service.description || `${svc} of ${dep}`)
     .replace(/\s*[\r\n]+\s*/g, " ")
-    .trim();
+    .trim()
+    .replace(/\s*\\+$/, "");
   add(
     unit,
     "Description",
-    safely("description", () => unitEscape(description).replace(/\\+$/, ""), svc),
+    safely("description", () => unitEscape(description), svc),
   );
   for (const name of Object.keys(service.dependsOn).sort()) {
     const condition = service.dependsOn[name];
@@ -615,18 +657,15 @@ export function systemdServiceOf(
       warn("user", "DynamicUser=yes picks a transient user; `user`/`group` are ignored.");
     }
   } else {
-    if (service.user !== null)
-      add(
-        serviceSec,
-        "User",
-        safely("user", () => unitEscape(service.user as string), ""),
-      );
-    if (service.group !== null)
-      add(
-        serviceSec,
-        "Group",
-        safely("group", () => unitEscape(service.group as string), ""),
-      );
+    // Left out (with an error) rather than written empty: an empty `User=` means root.
+    for (const [key, option, value] of [
+      ["User", "user", service.user],
+      ["Group", "group", service.group],
+    ] as const) {
+      if (value === null) continue;
+      const text = safely(option, () => unitPlainValue(value), null);
+      if (text !== null) add(serviceSec, key, text);
+    }
   }
   let workDir: string | null = null;
   if (opts.workingDirectory !== undefined) {
@@ -682,7 +721,15 @@ export function systemdServiceOf(
       continue;
     }
     if (key in service.secrets) continue;
-    const v = safely(`env.${key}`, () => unitEscape(resolved(service.env[key] ?? "")), null);
+    const v = safely(
+      `env.${key}`,
+      () => {
+        const value = unitEscape(resolved(service.env[key] ?? ""));
+        checkUnitLineLength("Environment", environmentLine(key, value));
+        return value;
+      },
+      null,
+    );
     if (v !== null) environment[key] = v;
   }
 
@@ -762,7 +809,10 @@ export function systemdServiceOf(
       option,
       () => {
         const body = [...(secrets ? prelude : []), script].join("\n");
-        return `${shell} ${["-ec", body, `n2d-${svc}`, ...args].map(unitQuote).join(" ")}`;
+        const line = `${shell} ${["-ec", body, `n2d-${svc}`, ...args].map(unitQuote).join(" ")}`;
+        // Named as the longest key it may be written under, so the check holds for all.
+        checkUnitLineLength("ExecStartPost", line);
+        return line;
       },
       null,
     );
@@ -849,7 +899,15 @@ export function systemdServiceOf(
     const argv = opts.execStart.map(resolved);
     const line =
       prelude.length === 0
-        ? safely("command", () => execLine(argv), null)
+        ? safely(
+            "command",
+            () => {
+              const direct = execLine(argv);
+              checkUnitLineLength("ExecStart", direct);
+              return direct;
+            },
+            null,
+          )
         : shLine("command", 'exec "$@"', { args: argv });
     if (line) add(serviceSec, "ExecStart", line);
   }

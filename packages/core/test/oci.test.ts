@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { fileTempDir, HOSTILE, serviceFixture } from "../../testkit/src/index.js";
+import { programNotInImage } from "../src/base-image.js";
 import type { Diagnostic } from "../src/contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "../src/deployment.js";
 import {
@@ -289,5 +290,45 @@ describe("containerRefResolver", () => {
     });
     const ep = text(contextOf(api, deploymentOf(api, db)), "entrypoint.sh");
     expect(ep).toContain("URL=postgres://db:5432/x");
+  });
+});
+
+describe("programNotInImage", () => {
+  const deployment = { definitionFiles: { "services.db.command": ["modules/db.ts"] } };
+  const db = (over: Parameters<typeof serviceFixture>[1]) => serviceFixture("db", over);
+
+  it("warns that postgres is not in busybox, naming the option and its file", () => {
+    const d = programNotInImage(db({ command: ["postgres"] }), deployment, "busybox:stable");
+    expect(d).toMatchObject({
+      severity: "warning",
+      option: "services.db.command",
+      service: "db",
+      files: ["modules/db.ts"],
+    });
+    expect(d?.message).toContain("`postgres` is not in the base image `busybox:stable`");
+  });
+
+  it("says nothing for a busybox applet, another base image, a package or an explicit path", () => {
+    expect(programNotInImage(db({ command: ["httpd"] }), deployment, "busybox:1.36")).toBe(
+      undefined,
+    );
+    expect(programNotInImage(db({ command: ["postgres"] }), deployment, "postgres:16")).toBe(
+      undefined,
+    );
+    expect(
+      programNotInImage(
+        db({ command: ["postgres"], package: { nix: "postgresql", image: null } }),
+        deployment,
+        "busybox",
+      ),
+    ).toBe(undefined);
+    expect(programNotInImage(db({ command: ["/opt/pg/postgres"] }), deployment, "busybox")).toBe(
+      undefined,
+    );
+  });
+
+  it("is reported by ociBuildContext, so OCI and Compose both warn", () => {
+    const ctx = contextOf(serviceFixture("api", { command: ["node", "server.js"] }));
+    expect(ctx.diagnostics.map((d) => d.option)).toEqual(["services.api.command"]);
   });
 });

@@ -296,6 +296,23 @@ describe("nix2dream check", () => {
     expect(r.stderr).toContain("1 problem reported as errors under --strict");
   });
 
+  it("fails check --strict when a Compose service's program is not in the busybox base image", async () => {
+    const composeDist = new URL("../../render-compose/dist/index.js", import.meta.url).href;
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [compose()], services: { db: { command: ["postgres"] } } }`,
+        `import compose from ${JSON.stringify(composeDist)};`,
+      ),
+    });
+    const ok = cli(dir, ["check"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain("`postgres` is not in the base image `busybox:stable`");
+    const strict = cli(dir, ["check", "--strict"]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain("services.db.command");
+    noStack(strict.stderr);
+  });
+
   it("refuses an escaping artifact path without writing", async () => {
     const dir = await project({
       "nix2dream.config.ts": config(

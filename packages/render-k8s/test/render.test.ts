@@ -872,3 +872,79 @@ describe("names, options and output", () => {
     expect(d?.spec?.replicas).toBe(2);
   });
 });
+
+describe("diagnostics name the file that defined the option", () => {
+  it("names the module file for a nested option such as services.api.restart.policy", () => {
+    const deployment = evaluateDeployment(
+      {
+        name: "shop",
+        use: [k8s()],
+        services: { api: { package: { image: "api:1" }, command: ["api"] } },
+        modules: [
+          { file: "modules/restart.ts", config: { services: { api: { restart: "on-failure" } } } },
+        ],
+      },
+      { file: "nix2dream.config.ts" },
+    ).deployment;
+    const d = renderObjects(deployment).diagnostics.find(
+      (x) => x.option === "services.api.restart.policy",
+    );
+    expect(d?.files).toEqual(["modules/restart.ts"]);
+  });
+});
+
+describe("Kubernetes' own limits", () => {
+  it("refuses a ConfigMap over 1 MiB with an error naming the file option and its file", () => {
+    const { diagnostics } = render({
+      api: {
+        package: { image: "api:1" },
+        files: { "/etc/small": "x", "/etc/big": "y".repeat(1024 * 1024) },
+      },
+    });
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      option: "services.api.files./etc/big",
+      files: ["nix2dream.config.ts"],
+    });
+    expect(errors[0]?.message).toContain("1048577 bytes");
+  });
+
+  it("accepts a ConfigMap of exactly 1 MiB", () => {
+    const { diagnostics } = render({
+      api: { package: { image: "api:1" }, files: { "/etc/big": "y".repeat(1024 * 1024) } },
+    });
+    expect(diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  });
+
+  it("refuses a Secret whose configured values are over 1 MiB", () => {
+    const { diagnostics } = render(
+      { api: { package: { image: "api:1" }, secrets: { BIG: {} } } },
+      {
+        modules: [
+          {
+            file: "modules/secret.ts",
+            config: {
+              services: {
+                api: { renderers: { k8s: { secrets: { BIG: { value: "s".repeat(1048577) } } } } },
+              },
+            },
+          },
+        ],
+      },
+    );
+    const error = diagnostics.find((d) => d.severity === "error");
+    expect(error?.option).toBe("services.api.renderers.k8s.secrets");
+    expect(error?.files).toEqual(["modules/secret.ts"]);
+  });
+
+  it("refuses a Service name over 63 characters (the public Service of a 60-character service)", () => {
+    const name = `a${"b".repeat(59)}`;
+    const { diagnostics } = render({
+      [name]: { package: { image: "api:1" }, ports: { http: { port: 80, expose: true } } },
+    });
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    expect(errors.map((d) => d.option)).toEqual([`services.${name}`]);
+    expect(errors[0]?.message).toContain(`${name}-public`);
+  });
+});

@@ -307,3 +307,26 @@ describe("recursiveUpdate", () => {
     ).toEqual({ a: { b: 1, c: [2], e: 3 }, d: { f: 1 } });
   });
 });
+
+describe("limits shared with render-systemd (core's systemd mapping)", () => {
+  it("refuses an env value whose Environment= line would be over systemd's 1 MiB, naming the option and its file", () => {
+    const { deployment } = evaluateDeployment(
+      {
+        name: "shop",
+        use: [nixos()],
+        services: { api: { command: ["/run/current-system/sw/bin/api"] } },
+        modules: [
+          {
+            file: "modules/api.ts",
+            config: { services: { api: { env: { BIG: "y".repeat(1024 * 1024) } } } },
+          },
+        ],
+      },
+      { file: "nix2dream.config.ts" },
+    );
+    const { diagnostics, artifacts } = nixos().render(deployment);
+    const error = diagnostics.find((d) => d.severity === "error");
+    expect(error).toMatchObject({ option: "services.api.env.BIG", files: ["modules/api.ts"] });
+    expect(artifacts.map((a) => String(a.content)).join("")).not.toContain("y".repeat(1000));
+  });
+});

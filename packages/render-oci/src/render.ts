@@ -3,6 +3,7 @@ import {
   type Artifact,
   containerRefResolver,
   type Diagnostic,
+  diagnostic,
   type EvaluatedDeployment,
   type EvaluatedService,
   isImageReference,
@@ -156,14 +157,7 @@ export function renderOci(d: EvaluatedDeployment, opts: OciOptions = {}): Render
     if (!s.enable) continue;
     const report: Reporter = (severity, option, message) => {
       const full = `services.${name}${option ? `.${option}` : ""}`;
-      const files = d.definitionFiles[full] ?? d.definitionFiles[`services.${name}`];
-      diagnostics.push({
-        severity,
-        option: full,
-        service: name,
-        ...(files ? { files } : {}),
-        message,
-      });
+      diagnostics.push(diagnostic(d, { severity, option: full, service: name, message }));
     };
     if (s.package.image !== null) {
       manifest.external[name] = s.package.image;

@@ -342,3 +342,27 @@ describe("fidelity diagnostics", () => {
     expect(job?.message).toMatch(/foreman stops every process as soon as one exits/);
   });
 });
+
+describe("diagnostics name the file that defined the option", () => {
+  it("names the module file for nested options such as services.api.resources.cpu", async () => {
+    const { evaluateDeployment } = await import("@nix2dream/core");
+    const { deployment } = evaluateDeployment(
+      {
+        name: "d",
+        use: [procfile({ foreman: true })],
+        services: { api: { command: ["api"] } },
+        modules: [
+          {
+            file: "modules/api.ts",
+            config: { services: { api: { resources: { cpu: 1 }, stop: { signal: "SIGINT" } } } },
+          },
+        ],
+      },
+      { file: "nix2dream.config.ts" },
+    );
+    const { diagnostics } = procfile({ foreman: true }).render(deployment);
+    const filesOf = (option: string) => diagnostics.find((d) => d.option === option)?.files;
+    expect(filesOf("services.api.resources.cpu")).toEqual(["modules/api.ts"]);
+    expect(filesOf("services.api.stop.signal")).toEqual(["modules/api.ts"]);
+  });
+});

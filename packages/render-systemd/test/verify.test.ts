@@ -3,6 +3,7 @@
  * Every rendered unit against `systemd-analyze verify` (systemd 252 here). The command exits 0
  * on most mistakes and only prints "ignoring" lines, so these tests fail on any output line.
  */
+import { type Diagnostic, evaluateDeployment } from "@nix2dream/core";
 import { describe, expect, it } from "vitest";
 import systemd from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
@@ -58,5 +59,52 @@ describe("systemd-analyze verify", () => {
     // The worker starts `node` directly (no wrapper: it has no secrets).
     const r = verifyUnits(artifacts, ["/bin/sh", "postgres"]);
     expect(r.lines.join("\n")).toMatch(/shop-worker.service: Command node is not executable/);
+  });
+});
+
+describe("values systemd cannot read back, against systemd-analyze verify", () => {
+  // A real render of a small deployment whose module defines the hostile options.
+  const rendered = (config: Record<string, unknown>) => {
+    const { deployment } = evaluateDeployment(
+      {
+        name: "shop",
+        use: [systemd()],
+        services: { api: { command: ["/usr/bin/node", "api.mjs"] } },
+        modules: [{ file: "modules/api.ts", config: { services: { api: config } } }],
+      },
+      { file: "nix2dream.config.ts" },
+    );
+    return systemd().render(deployment);
+  };
+  const errorsOf = (r: { diagnostics: Diagnostic[] }) =>
+    r.diagnostics
+      .filter((d) => d.severity === "error")
+      .map((d) => ({ option: d.option, files: d.files }));
+
+  it("refuses a file text that makes a unit line over 1 MiB, naming the option and its file", () => {
+    const r = rendered({ files: { "/etc/api/big.txt": "x".repeat(1024 * 1024) } });
+    expect(errorsOf(r)).toEqual([
+      { option: 'services.api.files."/etc/api/big.txt"', files: ["modules/api.ts"] },
+    ]);
+    expect(r.diagnostics.find((d) => d.severity === "error")?.message).toContain("1 MiB");
+    expect(verifyUnits(r.artifacts, ["/bin/sh", "/usr/bin/node"]).lines).toEqual([]);
+  });
+
+  it("refuses an env value that makes its Environment= line over 1 MiB", () => {
+    const r = rendered({ env: { BIG: "y".repeat(1024 * 1024) } });
+    expect(errorsOf(r)).toEqual([{ option: "services.api.env.BIG", files: ["modules/api.ts"] }]);
+    expect(verifyUnits(r.artifacts, ["/bin/sh", "/usr/bin/node"]).lines).toEqual([]);
+  });
+
+  it.each([
+    ["a trailing backslash", "app\\"],
+    ["a newline", "app\nExecStart=/bin/evil"],
+    ["a leading space", " app"],
+  ])("refuses a user with %s instead of writing a unit systemd reads differently", (_, user) => {
+    const r = rendered({ user });
+    expect(errorsOf(r)).toEqual([{ option: "services.api.user", files: ["modules/api.ts"] }]);
+    const unit = r.artifacts.find((a) => a.path === "shop-api.service")?.content as string;
+    expect(unit).not.toContain("User=");
+    expect(verifyUnits(r.artifacts, ["/bin/sh", "/usr/bin/node"]).lines).toEqual([]);
   });
 });
