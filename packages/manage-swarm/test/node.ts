@@ -45,6 +45,7 @@ export async function startSecondNode(dir: string, id: number): Promise<SecondNo
   const subnet = `10.231.${id % 250}`;
   const managerAddr = `${subnet}.1`;
   mkdirSync(join(dir, "data"), { recursive: true });
+  mkdirSync(join(dir, "tmp"), { recursive: true });
   run("ip", ["netns", "add", ns]);
   run("ip", ["link", "add", `${veth}h`, "type", "veth", "peer", "name", `${veth}n`]);
   run("ip", ["link", "set", `${veth}n`, "netns", ns]);
@@ -72,7 +73,9 @@ export async function startSecondNode(dir: string, id: number): Promise<SecondNo
       "-H",
       host,
     ],
-    { stdio: "ignore" },
+    // Its own TMPDIR, removed with `dir`: containerd may dump `containerd.<pid>.stacks.log` there,
+    // which would otherwise be left in the test run's TMPDIR.
+    { stdio: "ignore", env: { ...process.env, TMPDIR: join(dir, "tmp") } },
   );
   const docker = (args: string[], input?: Buffer) => run("docker", ["-H", host, ...args], input);
   const answers = () => {
