@@ -316,9 +316,11 @@ export function checkUndeclared(ev: Evaluation): void {
 export function mergeFreeformTypes(ev: Evaluation, mods: Loaded[]): void {
   for (const m of mods) {
     if (!m.freeformType) continue;
-    if (!ev.freeform) ev.freeform = m.freeformType;
+    // Inline submodules of the type were declared by this module: their options say so.
+    const type = m.freeformType.withDeclarationFile?.(m.file) ?? m.freeformType;
+    if (!ev.freeform) ev.freeform = type;
     else {
-      const merged = ev.freeform.mergeType?.(m.freeformType);
+      const merged = ev.freeform.mergeType?.(type);
       if (!merged) {
         throw new ModuleError(
           "DECLARATION_CONFLICT",

@@ -496,6 +496,11 @@ describe("modules.sh: freeform modules", () => {
     expect(value("free.xxx.foo", f.freeformSubmodules)).toBe(10);
     expect(value("free.yyy.bar", f.freeformSubmodules)).toBe(10);
   });
+  it("a submodule's freeform sub-options say which file declared them", () => {
+    expect(value("fooDeclarations", f.freeformSubmodules)).toEqual([
+      file("freeform-submodules.ts"),
+    ]);
+  });
 });
 
 describe("modules.sh: types.anything", () => {
