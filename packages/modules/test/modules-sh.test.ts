@@ -503,6 +503,15 @@ describe("modules.sh: freeform modules", () => {
   });
 });
 
+describe("modules.sh: a freeform type with its own merge", () => {
+  it("config has the keys of the merged freeform value, not the defined keys", () => {
+    const modules = [f.adhocFreeformTypeSurvivesTypeMerge];
+    expect(value("freeformItems.foo.bar", ...modules)).toBe("ok");
+    expect(exists("foo", ...modules)).toBe(false);
+    expect(Object.keys(evaluate(...modules).config).sort()).toEqual(["dummy", "freeformItems"]);
+  });
+});
+
 describe("modules.sh: types.anything", () => {
   it("attribute sets merge recursively", () => {
     for (const p of ["value.foo", "value.l1.foo", "value.l1.l2.foo", "value.l1.l2.l3.foo"])
