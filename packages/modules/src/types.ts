@@ -164,7 +164,11 @@ export function hasOwnMerge(type: OptionType): boolean {
   return ownMerge.has(type);
 }
 
-/** Builds an option type; unspecified parts default to "anything goes, definitions must be equal". */
+/**
+ * Builds an option type; unspecified parts default to "anything goes, definitions must be equal".
+ * Used as a `freeformType`, a type given its own `merge` is merged when the evaluation ends and
+ * `config` gets the keys of the merged value (the types of `types.*` keep each key lazy).
+ */
 export function mkOptionType<T>(spec: OptionTypeSpec<T>): OptionType<T> {
   const t = makeType(spec);
   if (spec.merge) ownMerge.add(t as OptionType);
