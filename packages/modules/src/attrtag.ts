@@ -12,7 +12,7 @@ import {
   mkOption,
   type OptionDeclaration,
 } from "./option.js";
-import { type Definition, isOptionType, mkOptionType, type OptionType, types } from "./types.js";
+import { type Definition, isOptionType, makeType, type OptionType, types } from "./types.js";
 
 /** Where the declarations of a tag are said to come from (they carry no file of their own). */
 const TAG_FILE = "<attrTag {...}>";
@@ -139,7 +139,7 @@ export function attrTag(tags: Record<string, unknown>): OptionType<Record<string
     );
   }
   const names = Object.keys(tags);
-  const self: OptionType<Record<string, unknown>> = mkOptionType<Record<string, unknown>>({
+  const self: OptionType<Record<string, unknown>> = makeType<Record<string, unknown>>({
     name: "attrTag",
     description: `attribute-tagged union of ${names.join(", ") || "nothing"}`,
     check: (v) => isAttrs(v) && Object.keys(v).length === 1 && Object.hasOwn(tags, tagOf(v)),

@@ -9,6 +9,7 @@ import { FnThunk, isAttrs, mergeDefinitions, pushDownAttrs, type RawDef } from "
 import { childOf, type NsNode, type OptNode, uniq } from "./nodes.js";
 import { isOptionDeclaration } from "./option.js";
 import { isProperty } from "./props.js";
+import { hasOwnMerge, type OptionType } from "./types.js";
 
 /** Forces a definition getter (once) and returns the definition's value. */
 export function forceStructure(d: RawDef, loc: string[]): unknown {
@@ -314,15 +315,23 @@ export function checkUndeclared(ev: Evaluation): void {
 
 /** The freeform types of the modules, merged into one. */
 export function mergeFreeformTypes(ev: Evaluation, mods: Loaded[]): void {
+  // One freeform type is used as it is (as NixOS: a type is rebuilt only to merge it).
+  let count = 0;
+  for (const m of mods) if (m.freeformType && ++count === 1) ev.freeform = m.freeformType;
+  if (count <= 1) return;
+  ev.freeform = undefined;
   for (const m of mods) {
-    if (!m.freeformType) continue;
-    if (!ev.freeform) ev.freeform = m.freeformType;
+    const own = m.freeformType;
+    if (!own) continue;
+    // Inline submodules of the type were declared by this module: their options say so.
+    const type = own.withDeclarationFile?.(m.file) ?? own;
+    if (!ev.freeform) ev.freeform = type;
     else {
-      const merged = ev.freeform.mergeType?.(m.freeformType);
+      const merged: OptionType | undefined = ev.freeform.mergeType?.(type);
       if (!merged) {
         throw new ModuleError(
           "DECLARATION_CONFLICT",
-          `The freeformType of ${m.file} (\`${m.freeformType.description}\`) conflicts with another module's (\`${ev.freeform.description}\`).`,
+          `The freeformType of ${m.file} (\`${own.description}\`) conflicts with another module's (\`${ev.freeform.description}\`).`,
           { files: [m.file] },
         );
       }
@@ -373,6 +382,25 @@ function dropAbsentKeys(ev: Evaluation, ns: NsNode): void {
   for (const c of ns.nodes) if (c.kind === "ns") dropAbsentKeys(ev, c);
 }
 
+/**
+ * Adds the keys of the merged freeform value `value` to the config of `ns` (declared options
+ * win; nested namespaces are joined), for a freeform type whose own `merge` may make keys of
+ * its choosing: its value is merged here, as NixOS does to list config's keys.
+ */
+function addMergedKeys(ns: NsNode, value: unknown): void {
+  if (!isAttrs(value)) return;
+  for (const name of Object.keys(value)) {
+    const child = childOf(ns, name);
+    if (child?.kind === "ns") addMergedKeys(child, value[name]);
+    else if (child === undefined)
+      Object.defineProperty(ns.config, name, {
+        get: () => value[name],
+        enumerable: true,
+        configurable: true,
+      });
+  }
+}
+
 /** Adds the freeform keys to config, once every definition is known. */
 export function freeformAfterDefinitions(ev: Evaluation): void {
   const ff = ev.freeform;
@@ -389,6 +417,10 @@ export function freeformAfterDefinitions(ev: Evaluation): void {
       ).value(),
     () => uniq(unmatched.map((u) => u.def.file)),
   );
+  if (hasOwnMerge(ff)) {
+    addMergedKeys(ev.root, (ev.freeformValue as FnThunk<unknown>).force());
+    return;
+  }
   addFreeformKeys(ev, ev.root);
   // Which keys exist depends on mkIf conditions: Nix evaluates them as soon as config is used.
   if (unmatched.some((u) => u.def.get !== undefined || isProperty(u.def.value)))

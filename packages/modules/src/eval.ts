@@ -514,13 +514,34 @@ export function subOptionsOf(
   loc: string[],
   moduleClass?: string,
 ): Record<string, unknown> {
-  return evalCore(
+  const { options, freeform } = evalCore(
     modules.map((m) => ({ module: m.module, file: m.file })),
     { ...specialArgs, name: loc[loc.length - 1] ?? "<name>" },
     loc,
     "decls",
     moduleClass,
-  ).options;
+  );
+  if (freeform?.getSubOptions) exposeFreeformOptions(options, freeform, loc);
+  return options;
+}
+
+/**
+ * `_freeformOptions` (as NixOS): the sub-options of the submodule's freeform type, computed on
+ * first read. Not enumerable, so docs and schemas, which walk the declared options, skip it.
+ */
+function exposeFreeformOptions(
+  options: Record<string, unknown>,
+  freeform: OptionType,
+  loc: string[],
+): void {
+  let subs: Record<string, unknown> | undefined;
+  Object.defineProperty(options, "_freeformOptions", {
+    get: () => {
+      if (subs === undefined) subs = freeform.getSubOptions?.(loc) ?? {};
+      return subs;
+    },
+    configurable: true,
+  });
 }
 
 /**

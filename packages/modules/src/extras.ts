@@ -5,7 +5,7 @@ import type { Module, ModuleArgs, ModuleObject } from "./module.js";
 import { type OptionInfo, RAW_DEFINITIONS } from "./nodes.js";
 import { mkOption } from "./option.js";
 import { mkIf, mkLocated, mkMerge, mkOverride } from "./props.js";
-import { type Definition, mkOptionType, types } from "./types.js";
+import { type Definition, makeType, types } from "./types.js";
 
 /**
  * Declares `assertions` (a list of `{ assertion, message }`) and `warnings` (a list of
@@ -123,7 +123,7 @@ export function doRename(args: DoRenameArgs): Module {
   const use = args.use ?? ((v: unknown) => v);
   const withPriority = args.withPriority ?? true;
   const condition = args.condition ?? true;
-  const aliasType = mkOptionType<unknown>({
+  const aliasType = makeType<unknown>({
     name: "alias",
     description: `alias of \`${showPath(to)}\``,
     merge: () => undefined,

@@ -147,9 +147,32 @@ class OptionTypeImpl<T> {
   }
 }
 
-/** Builds an option type; unspecified parts default to "anything goes, definitions must be equal". */
-export function mkOptionType<T>(spec: OptionTypeSpec<T>): OptionType<T> {
+/** @internal An option type of this package (its `merge`, if any, is one of ours). */
+export function makeType<T>(spec: OptionTypeSpec<T>): OptionType<T> {
   return new OptionTypeImpl(spec) as unknown as OptionType<T>;
+}
+
+// Types built by `mkOptionType` with a `merge` of the caller's: nothing is known of the keys
+// their merged value has (see `hasOwnMerge`).
+const ownMerge = new WeakSet<OptionType>();
+
+/**
+ * @internal Whether `type` merges with a function given to {@link mkOptionType}: as a freeform
+ * type, the keys of its merged value, not the defined keys, are those of `config`.
+ */
+export function hasOwnMerge(type: OptionType): boolean {
+  return ownMerge.has(type);
+}
+
+/**
+ * Builds an option type; unspecified parts default to "anything goes, definitions must be equal".
+ * Used as a `freeformType`, a type given its own `merge` is merged when the evaluation ends and
+ * `config` gets the keys of the merged value (the types of `types.*` keep each key lazy).
+ */
+export function mkOptionType<T>(spec: OptionTypeSpec<T>): OptionType<T> {
+  const t = makeType(spec);
+  if (spec.merge) ownMerge.add(t as OptionType);
+  return t;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,7 +259,7 @@ function describeNested(word: string, t: OptionType): string {
 // ---------------------------------------------------------------------------------------------
 // leaf types
 
-const str = mkOptionType<string>({
+const str = makeType<string>({
   name: "str",
   description: "string",
   zod: () => zod().string(),
@@ -244,7 +267,7 @@ const str = mkOptionType<string>({
   simple: true,
 });
 
-const path = mkOptionType<string>({
+const path = makeType<string>({
   name: "path",
   description: "path (string)",
   zod: () => zod().string(),
@@ -252,7 +275,7 @@ const path = mkOptionType<string>({
   simple: true,
 });
 
-const lines = mkOptionType<string>({
+const lines = makeType<string>({
   name: "lines",
   description: 'strings concatenated with "\\n"',
   zod: () => zod().string(),
@@ -261,7 +284,7 @@ const lines = mkOptionType<string>({
   simple: true,
 });
 
-const int = mkOptionType<number>({
+const int = makeType<number>({
   name: "int",
   description: "signed integer",
   zod: () => zod().number().int(),
@@ -269,7 +292,7 @@ const int = mkOptionType<number>({
   simple: true,
 });
 
-const float = mkOptionType<number>({
+const float = makeType<number>({
   name: "float",
   description: "floating point number",
   zod: () => zod().number(),
@@ -277,7 +300,7 @@ const float = mkOptionType<number>({
   simple: true,
 });
 
-const bool = mkOptionType<boolean>({
+const bool = makeType<boolean>({
   name: "bool",
   description: "boolean",
   zod: () => zod().boolean(),
@@ -292,7 +315,7 @@ function between(lo: number, hi: number, description?: string): OptionType<numbe
       `ints.between: the lower bound ${lo} is above the upper bound ${hi}.`,
     );
   }
-  return mkOptionType<number>({
+  return makeType<number>({
     name: "intBetween",
     description: description ?? `integer between ${lo} and ${hi} (both inclusive)`,
     zod: () => zod().number().int().min(lo).max(hi),
@@ -318,7 +341,7 @@ function betweenMemo(lo: number, hi: number): OptionType<number> {
   return t;
 }
 
-const unsigned = mkOptionType<number>({
+const unsigned = makeType<number>({
   name: "unsignedInt",
   description: "unsigned integer, meaning >=0",
   zod: () => zod().number().int().min(0),
@@ -326,7 +349,7 @@ const unsigned = mkOptionType<number>({
   simple: true,
 });
 
-const positive = mkOptionType<number>({
+const positive = makeType<number>({
   name: "positiveInt",
   description: "positive integer, meaning >0",
   zod: () => zod().number().int().min(1),
@@ -337,7 +360,7 @@ const positive = mkOptionType<number>({
 const port = between(0, 65535, "16 bit unsigned integer; between 0 and 65535 (both inclusive)");
 (port as { name: string }).name = "port";
 
-const anything: OptionType<unknown> = mkOptionType<unknown>({
+const anything: OptionType<unknown> = makeType<unknown>({
   name: "anything",
   description: "anything",
   zod: () => zod().any(),
@@ -387,14 +410,14 @@ function mergeAnything(loc: string[], defs: Definition[]): unknown {
   return mergeEqualOption(loc, defs);
 }
 
-const raw = mkOptionType<unknown>({
+const raw = makeType<unknown>({
   name: "raw",
   description: "raw value",
   zod: () => zod().any(),
   merge: mergeOneOption,
 });
 
-const attrs = mkOptionType<Record<string, unknown>>({
+const attrs = makeType<Record<string, unknown>>({
   name: "attrs",
   description: "attribute set",
   zod: () => zod().record(zod().string(), zod().any()),
@@ -416,7 +439,7 @@ const attrs = mkOptionType<Record<string, unknown>>({
   },
 });
 
-const unspecified = mkOptionType<unknown>({
+const unspecified = makeType<unknown>({
   name: "unspecified",
   description: "unspecified value",
   zod: () => zod().any(),
@@ -437,7 +460,7 @@ function enumType<const V extends Values>(values: V): OptionType<V[number]> {
   }
   const vs = [...values];
   if (vs.includes(HOLE)) return builtFromPlaceholder("enum") as OptionType<V[number]>;
-  const t = mkOptionType<V[number]>({
+  const t = makeType<V[number]>({
     name: "enum",
     description:
       vs.length === 0
@@ -520,7 +543,7 @@ function withFileVia<T>(
 function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
   assertType(elem, "nullOr");
   const self = { name: "nullOr" };
-  return mkOptionType<T | null>({
+  return makeType<T | null>({
     name: "nullOr",
     description: `null or ${elem.description}`,
     zod: () => elem.zod.nullable(),
@@ -550,7 +573,7 @@ function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
 function either<A, B>(a: OptionType<A>, b: OptionType<B>): OptionType<A | B> {
   assertType(a, "either");
   assertType(b, "either");
-  const t: OptionType<A | B> = mkOptionType<A | B>({
+  const t: OptionType<A | B> = makeType<A | B>({
     name: "either",
     description: `${a.description} or ${b.description}`,
     zod: () => zod().union([a.zod, b.zod]),
@@ -596,7 +619,7 @@ function oneOf<const Ts extends readonly OptionType<unknown>[]>(
 function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
   assertType(elem, "listOf");
   const self = { name: "listOf" };
-  return mkOptionType<T[]>({
+  return makeType<T[]>({
     name: "listOf",
     description: describeNested("list of", elem),
     zod: () => zod().array(elem.zod),
@@ -676,7 +699,7 @@ export function mergeAttrs(
 function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
   assertType(elem, "attrsOf");
   const self = { name: "attrsOf" };
-  return mkOptionType<Record<string, T>>({
+  return makeType<Record<string, T>>({
     name: "attrsOf",
     description: describeNested("attribute set of", elem),
     zod: () => zod().record(zod().string(), elem.zod),
@@ -693,7 +716,7 @@ function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
 function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
   assertType(elem, "lazyAttrsOf");
   const self = { name: "lazyAttrsOf" };
-  return mkOptionType<Record<string, T>>({
+  return makeType<Record<string, T>>({
     name: "lazyAttrsOf",
     description: describeNested("lazy attribute set of", elem),
     zod: () => zod().record(zod().string(), elem.zod),
@@ -710,7 +733,7 @@ function lazyAttrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
 function functionTo<T>(result: OptionType<T>): OptionType<(...args: unknown[]) => T> {
   assertType(result, "functionTo");
   const self = { name: "functionTo" };
-  return mkOptionType<(...args: unknown[]) => T>({
+  return makeType<(...args: unknown[]) => T>({
     name: "functionTo",
     description: `function that evaluates to a(n) ${result.description}`,
     zod: () => zod().custom<(...args: unknown[]) => T>((v) => typeof v === "function"),
@@ -763,7 +786,7 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const shorthand = spec.shorthandOnlyDefinesConfig ?? false;
   const cls = spec.class;
   let withFileCache: Map<string, OptionType<T>> | undefined;
-  const t: OptionType<T> = mkOptionType<T>({
+  const t: OptionType<T> = makeType<T>({
     name: "submodule",
     description: spec.description ?? "submodule",
     zod: () => {
@@ -852,7 +875,7 @@ function submodule<const M extends Module>(
  * checking values against a placeholder.
  */
 function builtFromPlaceholder(ctor: string): OptionType {
-  return mkOptionType<never>({
+  return makeType<never>({
     name: ctor,
     description: `${ctor} (built from config before config existed)`,
     // Accept every definition so that merge, which knows the option, reports the problem.
@@ -898,7 +921,7 @@ export function typeMismatch(
  */
 export function fromZod<S extends z.ZodType>(schema: S, name?: string): OptionType<z.output<S>> {
   const label = name ?? zodLabel(schema);
-  return mkOptionType<z.output<S>>({
+  return makeType<z.output<S>>({
     name: name ?? "zod",
     description: label,
     zod: schema,
@@ -978,7 +1001,7 @@ function coercedTo<A, B>(
     );
   }
   const converted = (v: unknown): unknown => (from.check(v) ? coerce(v as A) : v);
-  return mkOptionType<B>({
+  return makeType<B>({
     name: "coercedTo",
     description: `${to.description} or ${from.description} convertible to it`,
     zod: () => zod().union([to.zod, from.zod]),
@@ -997,7 +1020,7 @@ function coercedTo<A, B>(
 /** A list with at least one element in every definition; no empty value. */
 function nonEmptyListOf<T>(elem: OptionType<T>): OptionType<T[]> {
   const list = types.listOf(elem);
-  return mkOptionType<T[]>({
+  return makeType<T[]>({
     name: "nonEmptyListOf",
     description: `non-empty ${list.description}`,
     zod: () => zod().array(elem.zod).min(1),
@@ -1009,7 +1032,7 @@ function nonEmptyListOf<T>(elem: OptionType<T>): OptionType<T[]> {
 }
 
 /** Booleans merged with "or": true when any definition is true. */
-const boolByOr = mkOptionType<boolean>({
+const boolByOr = makeType<boolean>({
   name: "boolByOr",
   description: "boolean (merged using or)",
   zod: () => zod().boolean(),
@@ -1033,7 +1056,7 @@ function sized(bits: number, signed: boolean): OptionType<number> {
  * A module kept as a value, to be imported elsewhere (NixOS `deferredModule`): definitions merge
  * into one module importing each, located as `<file>, via option <path>` in messages.
  */
-const deferredModule: OptionType<Module> = mkOptionType<Module>({
+const deferredModule: OptionType<Module> = makeType<Module>({
   name: "deferredModule",
   description: "module",
   zod: () => zod().any(),
@@ -1052,7 +1075,7 @@ const deferredModule: OptionType<Module> = mkOptionType<Module>({
  * the type of another option. Several definitions merge as several declarations of one option
  * would (submodule types join their modules; incompatible types are a declaration conflict).
  */
-const optionType = mkOptionType<OptionType>({
+const optionType = makeType<OptionType>({
   name: "optionType",
   description: "option type",
   check: (v) => isOptionType(v),
@@ -1069,7 +1092,7 @@ export type PackageValue = { type: "derivation"; [attr: string]: unknown } | str
  * `types.package` (NixOS): a derivation-like object (`type: "derivation"`, as Nix represents a
  * package) or an absolute path. See `mkPackageOption`.
  */
-const packageType = mkOptionType<PackageValue>({
+const packageType = makeType<PackageValue>({
   name: "package",
   description: "package",
   check: (v) =>

@@ -8,6 +8,7 @@ import {
   mkAliasOptionModule,
   mkDefault,
   mkOption,
+  mkOptionType,
   mkRemovedOptionModule,
   mkRenamedOptionModule,
   types,
@@ -54,6 +55,27 @@ describe("freeformType", () => {
       name: "n",
       other: "o",
     });
+  });
+  it("a freeform type with its own merge: config has its keys, declared options win", () => {
+    const moving = mkOptionType<Record<string, unknown>>({
+      name: "moving",
+      // Moves every defined key under `moved`, and adds keys next to declared ones.
+      merge: (_loc, defs) => ({
+        moved: Object.assign({}, ...defs.map((d) => d.value)),
+        ns: { extra: defs.length, declared: "not this" },
+      }),
+    });
+    const r = cfg(
+      {
+        freeformType: moving,
+        options: { ns: { declared: mkOption({ type: types.int, default: 1 }) } },
+      },
+      { a: 1 },
+      { b: 2 },
+    );
+    expect(Object.keys(r).sort()).toEqual(["moved", "ns"]);
+    expect(r.moved).toEqual({ a: 1, b: 2 });
+    expect(r.ns).toEqual({ declared: 1, extra: 2 });
   });
 });
 

@@ -496,6 +496,20 @@ describe("modules.sh: freeform modules", () => {
     expect(value("free.xxx.foo", f.freeformSubmodules)).toBe(10);
     expect(value("free.yyy.bar", f.freeformSubmodules)).toBe(10);
   });
+  it("a submodule's freeform sub-options say which file declared them", () => {
+    expect(value("fooDeclarations", f.freeformSubmodules)).toEqual([
+      file("freeform-submodules.ts"),
+    ]);
+  });
+});
+
+describe("modules.sh: a freeform type with its own merge", () => {
+  it("config has the keys of the merged freeform value, not the defined keys", () => {
+    const modules = [f.adhocFreeformTypeSurvivesTypeMerge];
+    expect(value("freeformItems.foo.bar", ...modules)).toBe("ok");
+    expect(exists("foo", ...modules)).toBe(false);
+    expect(Object.keys(evaluate(...modules).config).sort()).toEqual(["dummy", "freeformItems"]);
+  });
 });
 
 describe("modules.sh: types.anything", () => {
