@@ -1,7 +1,9 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts"],
+  // `errors` is its own entry (`@nix2dream/core/errors`): `UserError` without the option
+  // modules and zod, for callers that must start fast (the CLI's `--help`).
+  entry: ["src/index.ts", "src/errors.ts"],
   format: ["esm"],
   dts: true,
   clean: true,

@@ -2,7 +2,8 @@
  * Errors the CLI reports as one paragraph without a stack trace: user mistakes, not bugs.
  */
 
-import { UserError } from "@nix2dream/core";
+// The light subpath: the root export would load every option module and zod on `--help`.
+import { UserError } from "@nix2dream/core/errors";
 
 /** Stable codes of the {@link UserError}s the CLI itself throws. */
 export type UserErrorCode =
