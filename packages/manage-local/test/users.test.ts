@@ -69,6 +69,25 @@ describe("user under a root supervisor", () => {
     expect(out.text()).toContain("who runs as nobody (uid 65534, gid 65534)");
   });
 
+  it("runs a service added by a new plan (`up --watch`) as its user too", async () => {
+    const root = tempDir();
+    chmodSync(root, 0o755);
+    const idle: ServiceDefinition = { command: ["sleep", "600"], stop: { gracePeriod: 2 } };
+    const dir = rendered(root, { idle });
+    const { sup, out } = supervise(readPlan(dir), {
+      renderDir: dir,
+      stateDir: path.join(root, "sup"),
+    });
+    await sup.start();
+    rendered(root, { idle, ...withData(root) });
+    await sup.applyPlan(readPlan(dir));
+    await out.waitFor(/who +\| via-dev-stdout/);
+    const volume = path.join(root, "state", "who", "volumes", "data");
+    expect(readFileSync(path.join(volume, "who"), "utf8")).toBe(
+      `${NOBODY} ${NOBODY} nobody /nonexistent\n`,
+    );
+  });
+
   it("refuses a user the machine does not have, naming the option", async () => {
     const root = tempDir();
     chmodSync(root, 0o755);
