@@ -1100,6 +1100,176 @@ const packageType = makeType<PackageValue>({
   merge: (loc, defs) => mergeEqualOption(loc, defs),
 });
 
+// ---------------------------------------------------------------------------------------------
+// refined strings and numbers (NixOS `nonEmptyStr`, `strMatching`, `separatedString`, `numbers`)
+
+const isString = (v: unknown): v is string => typeof v === "string";
+
+/** A string with at least one character other than a space, tab or newline. */
+const nonEmptyStr = makeType<string>({
+  name: "nonEmptyStr",
+  description: "non-empty string",
+  zod: () =>
+    zod()
+      .string()
+      .regex(/[^ \t\n]/),
+  check: (v) => isString(v) && /[^ \t\n]/.test(v),
+  simple: true,
+});
+
+/** A string without line breaks; one trailing newline is allowed and removed by the merge. */
+const singleLineStr = makeType<string>({
+  name: "singleLineStr",
+  description: "(optionally newline-terminated) single-line string",
+  zod: () =>
+    zod()
+      .string()
+      .regex(/^[^\n\r]*\n?$/),
+  check: (v) => isString(v) && /^[^\n\r]*\n?$/.test(v),
+  merge: (loc, defs) => {
+    const value = mergeEqualOption<string>(loc, defs);
+    return value.endsWith("\n") ? value.slice(0, -1) : value;
+  },
+});
+
+// POSIX bracket classes, as NixOS patterns (`builtins.match`, POSIX extended) write them.
+const POSIX_CLASSES: Record<string, string> = {
+  alnum: "A-Za-z0-9",
+  alpha: "A-Za-z",
+  blank: " \\t",
+  cntrl: "\\x00-\\x1f\\x7f",
+  digit: "0-9",
+  graph: "\\x21-\\x7e",
+  lower: "a-z",
+  print: "\\x20-\\x7e",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: " \\t\\n\\r\\f\\v",
+  upper: "A-Z",
+  xdigit: "0-9A-Fa-f",
+};
+
+/** A whole-string JavaScript regular expression for a `strMatching` pattern. */
+function wholeStringRegExp(pattern: string | RegExp): RegExp {
+  if (pattern instanceof RegExp)
+    return new RegExp(`^(?:${pattern.source})$`, pattern.flags.replace(/[gy]/g, ""));
+  const source = pattern.replace(
+    /\[:([a-z]+):\]/g,
+    (whole, name: string) => POSIX_CLASSES[name] ?? whole,
+  );
+  try {
+    return new RegExp(`^(?:${source})$`, "u");
+  } catch (e) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `types.strMatching: ${JSON.stringify(pattern)} is not a valid regular expression (${(e as Error).message}).`,
+    );
+  }
+}
+
+const strMatchingCache = new Map<string, OptionType<string>>();
+
+/**
+ * Strings matched as a whole by `pattern` (NixOS `strMatching`, which uses `builtins.match`).
+ * A string pattern is a JavaScript regular expression in which the POSIX classes NixOS modules
+ * use (`[[:alnum:]]`, `[[:space:]]`, …) also work; the match is always against the whole string.
+ */
+function strMatching(pattern: string | RegExp): OptionType<string> {
+  const shown = pattern instanceof RegExp ? pattern.toString() : pattern;
+  let t = strMatchingCache.get(shown);
+  if (t) return t;
+  const re = wholeStringRegExp(pattern);
+  t = makeType<string>({
+    name: `strMatching ${JSON.stringify(shown)}`,
+    description: `string matching the pattern ${shown}`,
+    zod: () => zod().string().regex(re),
+    check: (v) => isString(v) && re.test(v),
+    simple: true,
+  });
+  if (strMatchingCache.size < MAX_ENUMS) strMatchingCache.set(shown, t);
+  return t;
+}
+
+const separatedCache = new Map<string, OptionType<string>>();
+
+/**
+ * Strings whose definitions are concatenated with `sep` between them (NixOS
+ * `separatedString`); `commas` and `envVar` are the `","` and `":"` cases.
+ */
+function separatedString(sep: string): OptionType<string> {
+  let t = separatedCache.get(sep);
+  if (t) return t;
+  t = makeType<string>({
+    name: "separatedString",
+    description:
+      sep === "" ? "concatenated string" : `strings concatenated with ${JSON.stringify(sep)}`,
+    zod: () => zod().string(),
+    check: isString,
+    merge: (_loc, defs) => defs.map((d) => d.value as string).join(sep),
+    simple: true,
+  });
+  if (separatedCache.size < MAX_ENUMS) separatedCache.set(sep, t);
+  return t;
+}
+
+/** Values of `entryType` that can be a field of `/etc/passwd`: no `:` and no newline. */
+function passwdEntry<T extends string>(entryType: OptionType<T>): OptionType<T> {
+  assertType(entryType, "passwdEntry");
+  return makeType<T>({
+    name: `passwdEntry ${entryType.name}`,
+    description: `${entryType.description}, not containing newlines or colons`,
+    zod: () => entryType.zod,
+    check: (v) => entryType.check(v) && isString(v) && !v.includes(":") && !v.includes("\n"),
+    merge: entryType.merge,
+    ...(entryType.simple ? { simple: true } : {}),
+  });
+}
+
+const isNumber = (v: unknown): v is number => typeof v === "number" && !Number.isNaN(v);
+
+/** An integer or a floating point number (NixOS `number`). */
+const number = makeType<number>({
+  name: "number",
+  description: "signed integer or floating point number",
+  zod: () => zod().number(),
+  check: isNumber,
+  simple: true,
+});
+
+/** Numbers (integers or not) from `lo` to `hi`, both included (NixOS `numbers.between`). */
+function numbersBetween(lo: number, hi: number): OptionType<number> {
+  if (!(lo <= hi)) {
+    throw new ModuleError(
+      "INVALID_MODULE",
+      `types.numbers.between: lowest (${lo}) must not be greater than highest (${hi}).`,
+    );
+  }
+  return makeType<number>({
+    name: "numberBetween",
+    description: `integer or floating point number between ${lo} and ${hi} (both inclusive)`,
+    zod: () => zod().number().min(lo).max(hi),
+    check: (v) => isNumber(v) && v >= lo && v <= hi,
+    simple: true,
+  });
+}
+
+const numbers = {
+  between: numbersBetween,
+  nonnegative: makeType<number>({
+    name: "numberNonnegative",
+    description: "nonnegative integer or floating point number, meaning >=0",
+    zod: () => zod().number().min(0),
+    check: (v) => isNumber(v) && v >= 0,
+    simple: true,
+  }),
+  positive: makeType<number>({
+    name: "numberPositive",
+    description: "positive integer or floating point number, meaning >0",
+    zod: () => zod().number().gt(0),
+    check: (v) => isNumber(v) && v > 0,
+    simple: true,
+  }),
+};
+
 /** The built-in option types. */
 export const types = {
   str,
@@ -1109,6 +1279,15 @@ export const types = {
   port,
   lines,
   path,
+  nonEmptyStr,
+  singleLineStr,
+  strMatching,
+  separatedString,
+  commas: separatedString(","),
+  envVar: separatedString(":"),
+  passwdEntry,
+  number,
+  numbers,
   anything,
   raw,
   attrs,
