@@ -4,13 +4,15 @@
 // evaluated once per size with all seven renderers in `use`; each renderer's `render()` is then
 // timed alone (one warm-up, then the median of BENCH_RUNS). Prints a table of medians and, per renderer, the time at the
 // largest size divided by the time at the smallest (linear growth from 100 to 5000 is 50×).
-// Then `nix2dream render` with all seven renderers on BENCH_CLI_SIZE services, wall time of the
-// whole process (median of BENCH_RUNS), beside a bare `node -e 0` measured in the same run.
+// Then `nix2dream render` with all seven renderers on BENCH_CLI_SIZE services (wall and CPU time
+// of the whole process, beside a bare `node -e 0`, alternating), and the CLI against the API on
+// BENCH_API_SIZE services: the same evaluation, renders and files, CPU time and peak RSS of
+// each process (the issue's target: the CLI at most 1.3× the API in both).
 //   npm run bench -- render          builds and runs it; after a build: node bench/render/run.mjs
-// BENCH_SIZES=100,1000,5000, BENCH_RUNS=3, BENCH_CLI_SIZE=1000 (the defaults); BENCH_CLI_SIZE=0
-// skips the CLI run.
+// BENCH_SIZES=100,1000,5000, BENCH_RUNS=3, BENCH_CLI_SIZE=1000, BENCH_API_SIZE=5000,
+// BENCH_API_RUNS=3 (the defaults); a size of 0 skips that part.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -22,6 +24,8 @@ const root = join(dirname(here), "..", "..");
 const SIZES = (process.env.BENCH_SIZES ?? "100,1000,5000").split(",").map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CLI_SIZE = Number(process.env.BENCH_CLI_SIZE ?? 1000);
+const API_SIZE = Number(process.env.BENCH_API_SIZE ?? 5000);
+const API_RUNS = Number(process.env.BENCH_API_RUNS ?? 3);
 const ALL = ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"];
 // BENCH_RENDERERS=compose,k8s times only those (all seven are still in `use` for the CLI run).
 const RENDERERS = process.env.BENCH_RENDERERS?.split(",") ?? ALL;
@@ -44,16 +48,20 @@ async function child(n) {
   const renders = {};
   for (const renderer of use.filter((r) => RENDERERS.includes(r.name))) {
     const times = [];
+    const cpu = [];
     let bytes = 0;
     renderer.render(deployment); // warm-up, so the JIT has seen the code at every size
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
+      const c = process.cpuUsage();
       const { artifacts } = renderer.render(deployment);
+      const used = process.cpuUsage(c);
       times.push(performance.now() - t);
+      cpu.push((used.user + used.system) / 1000);
       bytes = artifacts.reduce((sum, a) => sum + a.content.length, 0);
     }
     if (bytes === 0) throw new Error(`${renderer.name} rendered nothing`);
-    renders[renderer.name] = { medianMs: median(times), bytes };
+    renders[renderer.name] = { medianMs: median(times), cpuMs: median(cpu), bytes };
   }
   process.stdout.write(JSON.stringify({ n, evaluateMs, renders }));
 }
@@ -73,28 +81,135 @@ function configSource(n) {
   ].join("\n");
 }
 
-/** Median wall time (ms) of `argv` run RUNS times in `cwd`. */
-function wall(argv, cwd) {
-  const times = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = performance.now();
-    const r = spawnSync(argv[0], argv.slice(1), { cwd, encoding: "utf8", maxBuffer: 2 ** 30 });
-    times.push(performance.now() - t);
-    if (r.status !== 0) throw new Error(`${argv.join(" ")} failed:\n${r.stderr}`);
-  }
-  return median(times);
+// Loaded with --import into the measured processes: CPU time and peak RSS of the whole process.
+const USAGE_HOOK = `import { writeFileSync } from "node:fs";
+process.on("exit", () => {
+  const r = process.resourceUsage();
+  writeFileSync(process.env.BENCH_USAGE_FILE, JSON.stringify({ cpuMs: (r.userCPUTime + r.systemCPUTime) / 1000, maxRssMiB: r.maxRSS / 1024 }));
+});
+`;
+
+/** Runs `argv` once in `cwd`; wall time, CPU time and peak RSS of the process. */
+function measure(argv, cwd) {
+  const usageFile = join(cwd, "usage.json");
+  const hook = join(cwd, "usage-hook.mjs");
+  writeFileSync(hook, USAGE_HOOK);
+  const t = performance.now();
+  const r = spawnSync(process.execPath, ["--import", pathToFileURL(hook).href, ...argv], {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 2 ** 30,
+    env: { ...process.env, BENCH_USAGE_FILE: usageFile },
+  });
+  const wallMs = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed:\n${r.stderr}`);
+  return { wallMs, ...JSON.parse(readFileSync(usageFile, "utf8")) };
 }
 
-function cliRender() {
+/** Medians of `runs` alternating runs of each command (a, b, b, a, ...), so load hits both alike. */
+function paired(commands, runs, cwd) {
+  const results = commands.map(() => []);
+  for (let i = 0; i < runs; i++) {
+    const order = i % 2 ? [...commands.keys()].reverse() : [...commands.keys()];
+    for (const k of order) results[k].push(measure(commands[k], cwd));
+  }
+  return results.map((rs) => ({
+    wallMs: median(rs.map((r) => r.wallMs)),
+    cpuMs: median(rs.map((r) => r.cpuMs)),
+    maxRssMiB: median(rs.map((r) => r.maxRssMiB)),
+  }));
+}
+
+const cli = join(root, "packages/nix2dream/bin/nix2dream.js");
+
+/** A project directory with the config of `n` services; removed after `f`. */
+function withProject(n, f) {
   const dir = mkdtempSync(join(tmpdir(), "n2d-bench-render-"));
   try {
-    writeFileSync(join(dir, "nix2dream.config.mjs"), configSource(CLI_SIZE));
-    const cli = join(root, "packages/nix2dream/bin/nix2dream.js");
-    const nodeMs = wall([process.execPath, "-e", "0"], dir);
-    const renderMs = wall([process.execPath, cli, "render"], dir);
-    return { nodeMs, renderMs };
+    writeFileSync(join(dir, "nix2dream.config.mjs"), configSource(n));
+    return f(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function printCliRender() {
+  const [node, render] = withProject(CLI_SIZE, (dir) =>
+    paired(
+      [
+        ["-e", "0"],
+        [cli, "render"],
+      ],
+      RUNS,
+      dir,
+    ),
+  );
+  console.log(
+    `\n\`nix2dream render\`, all ${ALL.length} renderers, ${CLI_SIZE} services (medians of ${RUNS}, alternating):`,
+  );
+  printTable(
+    ["command", "wall (ms)", "CPU (ms)", "× node -e 0 (wall)"],
+    [
+      ["node -e 0", node.wallMs.toFixed(0), node.cpuMs.toFixed(0), "1.0×"],
+      [
+        "nix2dream render",
+        render.wallMs.toFixed(0),
+        render.cpuMs.toFixed(0),
+        `${(render.wallMs / node.wallMs).toFixed(1)}×`,
+      ],
+    ],
+  );
+}
+
+/**
+ * The same work through the API (this script with --api: the config's definition evaluated,
+ * every renderer's render(), every file written with writeFileSync, no manifest) and through
+ * `nix2dream render` (atomic writes, manifest), in fresh processes.
+ */
+function printCliVersusApi() {
+  const [api, render] = withProject(API_SIZE, (dir) =>
+    paired(
+      [
+        [here, "--api", join(dir, "api-out")],
+        [cli, "render"],
+      ],
+      API_RUNS,
+      dir,
+    ),
+  );
+  console.log(
+    `\nCLI against API, all ${ALL.length} renderers, ${API_SIZE} services (medians of ${API_RUNS}, alternating):`,
+  );
+  const row = (name, m) => [
+    name,
+    m.wallMs.toFixed(0),
+    m.cpuMs.toFixed(0),
+    m.maxRssMiB.toFixed(0),
+    `${(m.cpuMs / api.cpuMs).toFixed(2)}×`,
+    `${(m.maxRssMiB / api.maxRssMiB).toFixed(2)}×`,
+  ];
+  printTable(
+    ["path", "wall (ms)", "CPU (ms)", "peak RSS (MiB)", "CPU ÷ API", "RSS ÷ API"],
+    [row("API (evaluate, render, writeFileSync)", api), row("nix2dream render", render)],
+  );
+}
+
+/** The API path of {@link printCliVersusApi}, run in its own process. */
+async function apiRender(out) {
+  const { default: definition } = await import(
+    pathToFileURL(join(process.cwd(), "nix2dream.config.mjs")).href
+  );
+  const { evaluateDeployment } = await import(dist("core"));
+  const { deployment, renderers } = evaluateDeployment(definition, {
+    file: join(process.cwd(), "nix2dream.config.mjs"),
+  });
+  const results = renderers.map((r) => ({ name: r.name, result: r.render(deployment) }));
+  for (const { name, result } of results) {
+    for (const a of result.artifacts) {
+      const file = join(out, name, a.path);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, a.content, { mode: a.mode ?? 0o644 });
+    }
   }
 }
 
@@ -104,35 +219,34 @@ function main() {
   const last = rows[rows.length - 1];
   const head = [
     "renderer",
-    ...rows.map((r) => `N=${r.n} (ms)`),
-    `N=${last.n} ÷ N=${first.n}`,
+    ...rows.map((r) => `N=${r.n} wall (ms)`),
+    ...rows.map((r) => `N=${r.n} CPU (ms)`),
+    `N=${last.n} ÷ N=${first.n} (CPU)`,
     `output at N=${last.n} (MB)`,
   ];
   const lines = RENDERERS.map((name) => [
     name,
     ...rows.map((r) => r.renders[name].medianMs.toFixed(1)),
-    `${(last.renders[name].medianMs / first.renders[name].medianMs).toFixed(1)}×`,
+    ...rows.map((r) => r.renders[name].cpuMs.toFixed(1)),
+    `${(last.renders[name].cpuMs / first.renders[name].cpuMs).toFixed(1)}×`,
     (last.renders[name].bytes / 1e6).toFixed(1),
   ]);
-  lines.push(["(evaluate, once)", ...rows.map((r) => r.evaluateMs.toFixed(0)), "", ""]);
+  lines.push([
+    "(evaluate, once)",
+    ...rows.map((r) => r.evaluateMs.toFixed(0)),
+    ...rows.map(() => ""),
+    "",
+    "",
+  ]);
   console.log(
-    `render() medians of ${RUNS} runs; linear growth from N=${first.n} to N=${last.n} is ${last.n / first.n}×\n`,
+    `render() medians of ${RUNS} runs (wall, and CPU time of the process: the machine may be shared); linear growth from N=${first.n} to N=${last.n} is ${last.n / first.n}×\n`,
   );
   printTable(head, lines);
-  if (CLI_SIZE === 0) return printLoad();
-  const { nodeMs, renderMs } = cliRender();
-  console.log(
-    `\n\`nix2dream render\`, all ${ALL.length} renderers, ${CLI_SIZE} services (median wall of ${RUNS}):`,
-  );
-  printTable(
-    ["command", "wall (ms)", "× node -e 0"],
-    [
-      ["node -e 0", nodeMs.toFixed(0), "1.0×"],
-      ["nix2dream render", renderMs.toFixed(0), `${(renderMs / nodeMs).toFixed(1)}×`],
-    ],
-  );
+  if (CLI_SIZE !== 0) printCliRender();
+  if (API_SIZE !== 0) printCliVersusApi();
   printLoad();
 }
 
 if (process.argv[2] === "--child") await child(Number(process.argv[3]));
+else if (process.argv[2] === "--api") await apiRender(process.argv[3]);
 else main();

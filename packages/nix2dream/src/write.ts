@@ -159,6 +159,9 @@ async function fileHash(path: string): Promise<string | null> {
   }
 }
 
+/** What `lstat` found at paths under the output directory (null: nothing there). */
+type Stats = Map<string, Awaited<ReturnType<typeof lstatOrNull>>>;
+
 /** How many file-system calls {@link writeArtifacts} keeps in flight at once. */
 const CONCURRENCY = 32;
 
@@ -184,25 +187,54 @@ function parentsOf(paths: readonly string[]): string[] {
   return [...out].sort();
 }
 
-/** Writes every artifact (content, then mode) under `staging` and returns the manifest. */
+/**
+ * Writes `content` to the new file `path` with `mode`. The umask filters a creation mode, so the
+ * first file of each mode is checked (`filtered`, by mode) and the files of a filtered mode get
+ * a chmod; with the usual umask 022 and modes 0644/0755, no file needs one.
+ */
+async function writeNewFile(
+  path: string,
+  content: string | Uint8Array,
+  mode: number,
+  filtered: Map<number, Promise<boolean>>,
+): Promise<void> {
+  await writeFile(path, content, { mode });
+  let check = filtered.get(mode);
+  if (!check) {
+    check = lstat(path).then((st) => (st.mode & 0o7777) !== mode);
+    filtered.set(mode, check);
+  }
+  if (await check) await chmod(path, mode);
+}
+
+/** Makes the directories `dirs` (relative to `root`), outermost first, in parallel per depth. */
+async function makeDirs(root: string, dirs: readonly string[]): Promise<void> {
+  const depths = [...new Set(dirs.map((d) => d.split("/").length))].sort((a, b) => a - b);
+  for (const depth of depths) {
+    const level = dirs.filter((d) => d.split("/").length === depth);
+    await eachLimit(level, CONCURRENCY, (d) =>
+      mkdir(join(root, d), { recursive: true }).then(() => undefined),
+    );
+  }
+}
+
+/** Writes every artifact (content and mode) under `staging` and returns the manifest. */
 async function stage(staging: string, sorted: readonly Artifact[]): Promise<Manifest> {
   const manifest: Manifest = { version: 1, files: {} };
   for (const artifact of sorted) {
     const mode = artifact.mode ?? DEFAULT_MODE;
     manifest.files[artifact.path] = { sha256: sha256(artifact.content), mode: modeString(mode) };
   }
-  // The directories first (outermost first, so no two calls create the same one), then the files.
-  const dirs = parentsOf(sorted.map((a) => a.path));
-  const depths = [...new Set(dirs.map((d) => d.split("/").length))].sort((a, b) => a - b);
-  for (const depth of depths) {
-    const level = dirs.filter((d) => d.split("/").length === depth);
-    await eachLimit(level, CONCURRENCY, (d) => mkdir(join(staging, d)).then(() => undefined));
-  }
-  await eachLimit(sorted, CONCURRENCY, async (artifact) => {
-    const staged = join(staging, artifact.path);
-    await writeFile(staged, artifact.content);
-    await chmod(staged, artifact.mode ?? DEFAULT_MODE); // writeFile's mode is filtered by the umask
-  });
+  await makeDirs(staging, parentsOf(sorted.map((a) => a.path)));
+  const filtered = new Map<number, Promise<boolean>>();
+  await eachLimit(sorted, CONCURRENCY, (artifact) =>
+    writeNewFile(
+      join(staging, artifact.path),
+      artifact.content,
+      artifact.mode ?? DEFAULT_MODE,
+      filtered,
+    ),
+  );
   await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
@@ -249,21 +281,8 @@ export async function writeArtifacts(
       }
     };
 
-    await checkTargets(dir, sorted, new Set(stale), removeIfUnchanged);
-    await eachLimit(sorted, CONCURRENCY, async (artifact) => {
-      const target = join(dir, artifact.path);
-      const entry = manifest.files[artifact.path] as ManifestEntry;
-      const st = await lstatOrNull(target);
-      if (
-        st?.isFile() &&
-        modeString(st.mode) === entry.mode &&
-        (await fileHash(target)) === entry.sha256
-      ) {
-        return; // identical: keep the file (and its mtime) as it is
-      }
-      await mkdir(dirname(target), { recursive: true });
-      await rename(join(staging, artifact.path), target);
-    });
+    const stats = await checkTargets(dir, sorted, new Set(stale), removeIfUnchanged);
+    await placeStaged(dir, staging, sorted, manifest, stats);
     await rename(join(staging, MANIFEST_FILE), join(dir, MANIFEST_FILE));
 
     const left = stale.filter((path) => !removed.has(path) && !kept.has(path));
@@ -287,9 +306,9 @@ async function checkTargets(
   sorted: readonly Artifact[],
   stale: ReadonlySet<string>,
   removeIfUnchanged: (path: string) => Promise<void>,
-): Promise<void> {
+): Promise<Stats> {
   const parents = parentsOf(sorted.map((a) => a.path));
-  const stats = new Map<string, Awaited<ReturnType<typeof lstatOrNull>>>();
+  const stats: Stats = new Map();
   await eachLimit([...parents, ...sorted.map((a) => a.path)], CONCURRENCY, async (path) => {
     stats.set(path, await lstatOrNull(join(dir, path)));
   });
@@ -298,7 +317,9 @@ async function checkTargets(
     if (!st || st.isDirectory()) continue;
     if (stale.has(parent) && st.isFile()) {
       await removeIfUnchanged(parent); // an old file now in the way of a new directory
-      if (!(await lstatOrNull(join(dir, parent)))) continue;
+      const now = await lstatOrNull(join(dir, parent));
+      stats.set(parent, now);
+      if (!now) continue;
     }
     const artifact = sorted.find((a) => a.path.startsWith(`${parent}/`)) as Artifact;
     throw new UserError(
@@ -314,6 +335,36 @@ async function checkTargets(
       );
     }
   }
+  return stats;
+}
+
+/**
+ * Renames every staged artifact into `dir`, after making the parent directories that are
+ * missing (`stats`: what {@link checkTargets} found at each parent and target). A target that
+ * already holds the same content and mode is left as it is, with its mtime.
+ */
+async function placeStaged(
+  dir: string,
+  staging: string,
+  sorted: readonly Artifact[],
+  manifest: Manifest,
+  stats: Stats,
+): Promise<void> {
+  const missing = parentsOf(sorted.map((a) => a.path)).filter((p) => !stats.get(p));
+  await makeDirs(dir, missing);
+  await eachLimit(sorted, CONCURRENCY, async (artifact) => {
+    const target = join(dir, artifact.path);
+    const entry = manifest.files[artifact.path] as ManifestEntry;
+    const st = stats.get(artifact.path);
+    if (
+      st?.isFile() &&
+      modeString(st.mode) === entry.mode &&
+      (await fileHash(target)) === entry.sha256
+    ) {
+      return; // identical: keep the file (and its mtime) as it is
+    }
+    await rename(join(staging, artifact.path), target);
+  });
 }
 
 /** True when a process with this id exists (signal 0 only checks). */

@@ -37,6 +37,18 @@ describe("writeArtifacts", () => {
     expect((await stat(join(dir, "plain"))).mode & 0o777).toBe(0o644);
   });
 
+  it("gives every file its exact mode, also the modes the umask filters at creation", async () => {
+    // With the usual umask 022, 0666 and 0777 come out as 0644 and 0755 unless chmod'ed.
+    const modes = [0o666, 0o777, 0o644, 0o600];
+    await writeArtifacts(
+      dir,
+      Array.from({ length: 40 }, (_, i) => ({ path: `f${i}`, content: "x", mode: modes[i % 4] })),
+    );
+    for (let i = 0; i < 40; i++) {
+      expect((await stat(join(dir, `f${i}`))).mode & 0o777).toBe(modes[i % 4]);
+    }
+  });
+
   it("records relative paths, sha256 and modes in the manifest", async () => {
     await writeArtifacts(dir, [{ path: "a/b.txt", content: "hello", mode: 0o640 }]);
     const manifest = await readManifest(dir);

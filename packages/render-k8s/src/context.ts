@@ -64,8 +64,8 @@ export interface RenderContext {
   partOf: string;
   /** Services another service waits for with `completed`. */
   awaited: ReadonlySet<string>;
-  /** Options the user defined (every prefix of a defined path), not left at their defaults. */
-  defined: ReadonlySet<string>;
+  /** The `services.<name>.restart` options the user defined (or defined something under). */
+  definedRestarts: ReadonlySet<string>;
   /** Rendered services and their object names (DNS labels). */
   names: ReadonlyMap<string, string>;
   /** The in-cluster DNS name of a service. */
@@ -135,18 +135,21 @@ export function awaitedServices(deployment: Pick<EvaluatedDeployment, "services"
   return out;
 }
 
-/** Every prefix of every option path the user defined. */
-function definedOptions(deployment: EvaluatedDeployment): Set<string> {
-  const defined = new Set<string>();
+/**
+ * The `….restart` option paths the user defined, or defined an option under: one pass over the
+ * defined paths (the per-prefix set this replaces held every prefix of every path, a third of a
+ * million strings at 5000 services, to answer this one question).
+ */
+function definedRestarts(deployment: EvaluatedDeployment): Set<string> {
+  const out = new Set<string>();
+  const word = ".restart";
   for (const key of Object.keys(deployment.definitionFiles)) {
-    let at = key.indexOf(".");
-    while (at >= 0) {
-      defined.add(key.slice(0, at));
-      at = key.indexOf(".", at + 1);
+    for (let at = key.indexOf(word); at >= 0; at = key.indexOf(word, at + 1)) {
+      const end = at + word.length;
+      if (end === key.length || key[end] === ".") out.add(key.slice(0, end));
     }
-    defined.add(key);
   }
-  return defined;
+  return out;
 }
 
 /**
@@ -208,7 +211,7 @@ export function renderContextFor(
     defaultSecret: dr.defaultSecretName ?? opts.defaultSecretName ?? `${dnsLabel(d.name)}-secrets`,
     partOf: dnsLabel(d.name),
     awaited: awaitedServices(d),
-    defined: definedOptions(d),
+    definedRestarts: definedRestarts(d),
     names: objectNames(d, report),
     fqdn: (service) => serviceDnsName(service, namespace),
   };

@@ -38,6 +38,19 @@ function scalar(s: string): string {
   );
 }
 
+// Keys repeat in every object (`apiVersion`, `metadata`, `name`, ...): their scalars are kept.
+const KEY_CACHE_LIMIT = 10_000;
+const keyScalars = new Map<string, string>();
+
+function keyScalar(k: string): string {
+  let out = keyScalars.get(k);
+  if (out === undefined) {
+    out = scalar(k);
+    if (keyScalars.size < KEY_CACHE_LIMIT) keyScalars.set(k, out);
+  }
+  return out;
+}
+
 function isCollection(v: unknown): v is object {
   return (
     typeof v === "object" &&
@@ -69,9 +82,9 @@ function block(value: object, indent: string, out: string[]): void {
   for (const [k, v] of Object.entries(value)) {
     if (v === undefined) continue;
     if (isCollection(v)) {
-      out.push(`${indent}${scalar(k)}:`);
+      out.push(`${indent}${keyScalar(k)}:`);
       block(v, `${indent}  `, out);
-    } else out.push(`${indent}${scalar(k)}: ${inline(v)}`);
+    } else out.push(`${indent}${keyScalar(k)}: ${inline(v)}`);
   }
 }
 

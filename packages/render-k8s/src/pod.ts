@@ -419,7 +419,7 @@ export function restartOf(ctx: ServiceContext): JobRestart | undefined {
       "Kubernetes uses its own restart backoff (10s doubling up to 5 minutes); `restart.backoff` is not rendered.",
     );
   }
-  const userDefined = ctx.defined.has(`services.${ctx.name}.restart`);
+  const userDefined = ctx.definedRestarts.has(`services.${ctx.name}.restart`);
   if (ctx.kind !== "Job") {
     if (r.policy === "on-failure" && userDefined) {
       ctx.warn(
