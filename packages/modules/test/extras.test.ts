@@ -242,16 +242,17 @@ describe("forceDeep", () => {
       {},
       { z: lazy("z", 1), ["__proto__"]: lazy("__proto__", 2) },
     );
-    const value = Object.defineProperties(
-      {},
+    const value: { b: object[]; a: object } = Object.defineProperties(
+      {} as { b: object[]; a: object },
       { b: lazy("b", [inner]), a: lazy("a", { y: 1, x: 2 }) },
     );
     const sorted = forceDeep(value, { sortKeys: true });
     expect(read).toEqual(["b", "z", "__proto__", "a"]);
     expect(Object.keys(sorted)).toEqual(["a", "b"]);
     expect(Object.keys(sorted.a)).toEqual(["x", "y"]);
-    expect(Object.keys(sorted.b[0])).toEqual(["__proto__", "z"]);
-    expect(Object.getPrototypeOf(sorted.b[0])).toBe(Object.prototype);
+    const copied = sorted.b[0] as object;
+    expect(Object.keys(copied)).toEqual(["__proto__", "z"]);
+    expect(Object.getPrototypeOf(copied)).toBe(Object.prototype);
     expect(Object.keys(forceDeep(value))).toEqual(["b", "a"]);
   });
   it("reports errors in the original key order with sortKeys", () => {
