@@ -81,28 +81,40 @@ function brokenReason(r: Ref, all: Record<string, EvaluatedService>): string | n
 // environment and files are C strings or UTF-8 text).
 const UNWRITABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Why no target can carry the string `s`, or null when one can. */
+function whyUnwritable(s: string): string | null {
+  const m = UNWRITABLE.exec(s);
+  if (!m) return null;
+  if (m[0] === "\0") return "a NUL byte";
+  const code = m[0].charCodeAt(0).toString(16);
+  return `a lone UTF-16 surrogate (\\u${code}), which is not a character and has no UTF-8 form`;
+}
+
 /** `[option path, what is wrong]` for every string (value or key) under `value` no target can carry. */
 function unwritableStrings(value: unknown, path: string): Array<[string, string]> {
-  const why = (s: string) => {
-    const m = UNWRITABLE.exec(s);
-    if (!m) return null;
-    if (m[0] === "\0") return "a NUL byte";
-    const code = m[0].charCodeAt(0).toString(16);
-    return `a lone UTF-16 surrogate (\\u${code}), which is not a character and has no UTF-8 form`;
-  };
-  if (typeof value === "string") {
-    const w = why(value);
-    return w ? [[path, w]] : [];
-  }
-  if (value === null || typeof value !== "object") return [];
   const found: Array<[string, string]> = [];
-  for (const [k, v] of Object.entries(value)) {
-    const at = Array.isArray(value) ? path : `${path}.${k}`;
-    const w = Array.isArray(value) ? null : why(k);
-    if (w) found.push([at, `${w} in its name`]);
-    found.push(...unwritableStrings(v, at));
-  }
+  if (typeof value === "string") {
+    const w = whyUnwritable(value);
+    if (w) found.push([path, w]);
+  } else collectUnwritable(value, path, found);
   return found;
+}
+
+/** Adds to `found` every unwritable string (and key) under `value`; paths built only when needed. */
+function collectUnwritable(value: unknown, path: string, found: Array<[string, string]>): void {
+  if (value === null || typeof value !== "object") return;
+  const isList = Array.isArray(value);
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    const w = isList ? null : whyUnwritable(k);
+    if (w) found.push([`${path}.${k}`, `${w} in its name`]);
+    if (typeof v === "string") {
+      const wv = whyUnwritable(v);
+      if (wv) found.push([isList ? path : `${path}.${k}`, wv]);
+    } else if (v !== null && typeof v === "object")
+      collectUnwritable(v, isList ? path : `${path}.${k}`, found);
+  }
 }
 
 /**

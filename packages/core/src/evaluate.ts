@@ -48,49 +48,6 @@ const COMPUTED_DEPLOYMENT_KEYS = ["root", "definitionFiles"] as const;
 /** Top-level options of `assertionsModule`, consumed by evaluation and not passed on. */
 const CONSUMED_DEPLOYMENT_KEYS = new Set(["assertions", "warnings"]);
 
-/**
- * Sorts object keys deeply, so output never depends on module order. Only for the fresh copies
- * `forceDeep` returns: arrays and objects whose keys are already in order are updated in place
- * (copying them again dominated large deployments), others are copied with sorted keys.
- */
-function sortKeys<T>(value: T): T {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = sortKeys(value[i]);
-    return value;
-  }
-  if (typeof value !== "object" || value === null) return value;
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj);
-  let inOrder = true;
-  for (let i = 1; i < keys.length; i++) {
-    if ((keys[i - 1] as string) > (keys[i] as string)) {
-      inOrder = false;
-      break;
-    }
-  }
-  if (inOrder) {
-    for (const k of keys) {
-      const v = obj[k];
-      const sorted = sortKeys(v);
-      if (sorted === v) continue;
-      if (k === "__proto__")
-        Object.defineProperty(obj, k, {
-          value: sorted,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      else obj[k] = sorted;
-    }
-    return value;
-  }
-  const out: Record<string, unknown> = {};
-  for (const k of keys.sort()) out[k] = sortKeys(obj[k]);
-  return out as T;
-}
-
 function splitPlugins(
   use: unknown[],
   file: string,
@@ -222,7 +179,7 @@ function topLevelOptions(forced: Record<string, unknown>, file: string): Record<
         { optionPath: key, files: [file] },
       );
     }
-    out[key] = sortKeys(forced[key]);
+    out[key] = forced[key];
   }
   return out;
 }
@@ -258,7 +215,8 @@ export function evaluateDeployment(
     services: Record<string, EvaluatedService>;
   };
   try {
-    forced = forceDeep(lazy);
+    // Keys sorted in the same walk: output never depends on module order.
+    forced = forceDeep(lazy, { sortKeys: true });
   } catch (e) {
     if (!(e instanceof ModuleError)) throw e;
     for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
@@ -268,8 +226,7 @@ export function evaluateDeployment(
   for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
 
   // Every option any module declared is passed on: the service as the module system made it.
-  const all: Record<string, EvaluatedService> = {};
-  for (const [name, raw] of Object.entries(forced.services)) all[name] = sortKeys(raw);
+  const all: Record<string, EvaluatedService> = forced.services;
 
   throwProblems(checkServices(all, filesFor));
   const warnings = [...serviceWarnings(all, filesFor), ...checkAssertions(lazy).warnings];

@@ -488,6 +488,94 @@ function evalSpecs(
   ) as EvaluatedModules<unknown>;
 }
 
+/**
+ * @internal What every instance of a submodule type shares when its modules are plain objects
+ * that only declare options (no function, imports, config or `disabledModules`): the collected
+ * modules, their merged freeform type and their option trees. Built once per type by
+ * {@link evalSubmodule}; `null` when the type's modules do not qualify.
+ */
+export interface SubmoduleTemplate {
+  freeform: OptionType | undefined;
+  sets: { file: string; tree: Record<string, unknown> }[];
+}
+
+/** Where a submodule type keeps its template (see {@link SubmoduleTemplate}). */
+export interface TemplateSlot {
+  template?: SubmoduleTemplate | null;
+}
+
+/** The template of a submodule type's modules, or null when some module is not static. */
+function templateOf(
+  modules: SubmoduleModule[],
+  specialArgs: Record<string, unknown>,
+  moduleClass: string | undefined,
+): SubmoduleTemplate | null {
+  for (const m of modules) {
+    const v = m.module as { imports?: unknown };
+    if (typeof v !== "object" || v === null || props.isProperty(v)) return null;
+    // Checked before collecting: an imported function module must not be called here.
+    if (v.imports !== undefined && !(Array.isArray(v.imports) && v.imports.length === 0))
+      return null;
+  }
+  const ev = new Evaluation([], specialArgs, moduleClass);
+  let mods: ReturnType<typeof collect>;
+  try {
+    mods = collect(
+      ev,
+      modules.map((m) => ({ module: m.module, file: m.file })),
+      ev.modulesPath,
+    );
+    for (const m of mods) {
+      if (m.recall || m.config || m.imports.length > 0 || m.disabled.length > 0) return null;
+    }
+    mergeFreeformTypes(ev, mods);
+  } catch {
+    // Each instance reports the error itself, naming its own option.
+    return null;
+  }
+  return {
+    freeform: ev.freeform,
+    sets: mods
+      .filter((m) => m.options)
+      .map((m) => ({ file: m.file, tree: m.options as Record<string, unknown> })),
+  };
+}
+
+/**
+ * An instance of a submodule type from its template: the same steps as `evalCore` for these
+ * modules (definitions in the order collection gives them: the last definition's module first),
+ * without collecting the type's modules again.
+ */
+function evalFromTemplate(
+  t: SubmoduleTemplate,
+  specialArgs: Record<string, unknown>,
+  loc: string[],
+  defs: Definition[],
+  moduleClass: string | undefined,
+): Record<string, unknown> {
+  // No module of a template is a function: the arguments (and `name` among them) are never built.
+  const ev = new Evaluation(loc, specialArgs, moduleClass);
+  ev.freeform = t.freeform;
+  ev.root = buildNs(ev, loc, [], t.sets);
+  buildConfig(ev.root);
+  ev.ready = true;
+  const raw: RawDef[] = new Array(defs.length);
+  for (let i = 0; i < defs.length; i++) {
+    const d = defs[defs.length - 1 - i] as Definition;
+    raw[i] = { file: d.file, value: d.value, get: undefined, ord: i };
+  }
+  assignDefs(ev, ev.root, raw);
+  ev.defsComplete = true;
+  if (ev.moduleDefs) {
+    ev.internalNs();
+    exposeModuleConfig(ev);
+  }
+  checkUndeclared(ev);
+  freeformAfterDefinitions(ev);
+  ev.release();
+  return ev.root.config;
+}
+
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */
 export function evalSubmodule(
   modules: SubmoduleModule[],
@@ -496,7 +584,12 @@ export function evalSubmodule(
   loc: string[],
   defs: Definition[],
   moduleClass?: string,
+  slot?: TemplateSlot,
 ): Record<string, unknown> {
+  if (slot && shorthandOnlyDefinesConfig && defs.every((d) => isAttrs(d.value))) {
+    if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
+    if (slot.template) return evalFromTemplate(slot.template, specialArgs, loc, defs, moduleClass);
+  }
   const specs: ModuleSpec[] = modules.map((m) => ({ module: m.module, file: m.file }));
   for (const d of defs) {
     if (shorthandOnlyDefinesConfig && isAttrs(d.value))

@@ -261,12 +261,44 @@ export function mergeAttrDefinitionsWithPrio(option: OptionInfo): Record<string,
   return out;
 }
 
+/** Options of {@link forceDeep}. */
+export interface ForceDeepOptions {
+  /**
+   * Give every object of the copy its keys in sorted order (as `Object.keys(o).sort()`), so the
+   * result never depends on the order modules defined things in. Values are still read in the
+   * original order, so errors are met (and reported) in the same order either way.
+   */
+  sortKeys?: boolean;
+}
+
+/** Whether `keys` are in ascending order (as `keys.sort()` orders them). */
+function inOrder(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++)
+    if ((keys[i - 1] as string) > (keys[i] as string)) return false;
+  return true;
+}
+
+/** Sets `out[k]`; a key named "__proto__" stays a plain key. */
+function setKey(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__")
+    Object.defineProperty(out, k, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  else out[k] = v;
+}
+
+const SKIPPED: unique symbol = Symbol("skipped");
+
 /**
- * Walks a (lazy) config value and returns a plain, fully evaluated deep copy.
- * Every error met on the way is collected; one is rethrown as is, several as one
- * `ModuleError` (code of the first) whose `errors` holds them all.
+ * Walks a (lazy) config value and returns a plain, fully evaluated deep copy (keys sorted with
+ * `{ sortKeys: true }`). Every error met on the way is collected; one is rethrown as is, several
+ * as one `ModuleError` (code of the first) whose `errors` holds them all.
  */
-export function forceDeep<T>(value: T): T {
+export function forceDeep<T>(value: T, options: ForceDeepOptions = {}): T {
+  const sort = options.sortKeys === true;
   const errors: ModuleError[] = [];
   // Ancestors (originals and their copies) for cycles, and the keys leading here for messages;
   // both are stacks, so walking allocates nothing but the copies.
@@ -314,30 +346,46 @@ export function forceDeep<T>(value: T): T {
     const out: Record<string, unknown> = {};
     originals.push(x);
     copies.push(out);
-    for (const k of Object.keys(x)) {
-      let v: unknown;
-      try {
-        v = (x as Record<string, unknown>)[k];
-      } catch (e) {
-        fail(e, k);
-        continue;
+    const ks = Object.keys(x);
+    if (!sort || inOrder(ks)) {
+      for (const k of ks) {
+        let v: unknown;
+        try {
+          v = (x as Record<string, unknown>)[k];
+        } catch (e) {
+          fail(e, k);
+          continue;
+        }
+        keys.push(k);
+        const c = walk(v);
+        keys.pop();
+        setKey(out, k, c);
       }
-      keys.push(k);
-      const c = walk(v);
-      keys.pop();
-      // defineProperty, not assignment: a key named "__proto__" must stay a plain key.
-      if (k === "__proto__")
-        Object.defineProperty(out, k, {
-          value: c,
-          enumerable: true,
-          writable: true,
-          configurable: true,
-        });
-      else out[k] = c;
-    }
+    } else sortedCopy(x as Record<string, unknown>, ks, out);
     originals.pop();
     copies.pop();
     return out;
+  };
+  /** Fills `out` with the copies of `x`'s values, read in `ks` order, set in sorted key order. */
+  const sortedCopy = (x: Record<string, unknown>, ks: string[], out: Record<string, unknown>) => {
+    const vals: unknown[] = new Array(ks.length);
+    for (let i = 0; i < ks.length; i++) {
+      const k = ks[i] as string;
+      let v: unknown;
+      try {
+        v = x[k];
+      } catch (e) {
+        fail(e, k);
+        vals[i] = SKIPPED;
+        continue;
+      }
+      keys.push(k);
+      vals[i] = walk(v);
+      keys.pop();
+    }
+    const order = ks.map((_, i) => i);
+    order.sort((a, b) => ((ks[a] as string) < (ks[b] as string) ? -1 : 1));
+    for (const i of order) if (vals[i] !== SKIPPED) setKey(out, ks[i] as string, vals[i]);
   };
   const result = walk(value);
   if (errors.length === 1) throw errors[0];

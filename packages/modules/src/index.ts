@@ -16,6 +16,7 @@ export {
   checkAssertions,
   type DoRenameArgs,
   doRename,
+  type ForceDeepOptions,
   forceDeep,
   mergeAttrDefinitionsWithPrio,
   mkAliasOptionModule,

@@ -169,6 +169,69 @@ function discharge(
   }
 }
 
+/** Answered by {@link singleSimpleValue} when the general path (`mergeDefinitions`) is needed. */
+export const NOT_SIMPLE: unique symbol = Symbol("nix2dream.modules.notSimple");
+
+// The content of the last value `plainPriority` accepted: a module-level slot, so classifying a
+// definition allocates nothing.
+let plainContent: unknown;
+
+/**
+ * The priority of a definition value that is plain, or one `mkOverride`/`mkOrder` around a plain
+ * value (its content is then in `plainContent`); -1 for anything else (mkIf, mkMerge, nesting).
+ */
+function plainPriority(v: unknown, base: number): number {
+  if (!isProperty(v)) {
+    plainContent = v;
+    return base;
+  }
+  const p = v as Property;
+  const kind = p[PROP];
+  if (kind !== "override" && kind !== "order") return -1;
+  if (isProperty(p.content)) return -1;
+  plainContent = p.content;
+  return kind === "override" ? p.priority : base;
+}
+
+/**
+ * The value of an option of a `simple` type whose definitions (the default, when `hasDefault`,
+ * already forced into `defaultValue`) have exactly one winner, found without building the
+ * {@link Merged} record that most options of most submodule instances never need again.
+ * {@link NOT_SIMPLE} whenever anything else applies (mkIf, mkMerge, a tie, no definition, a value
+ * the type rejects, a read-only option set more than once): `mergeDefinitions` then gives the
+ * result or the error, the same as it would have.
+ */
+export function singleSimpleValue(
+  type: OptionType,
+  defs: readonly RawDef[],
+  readOnly: boolean,
+  hasDefault: boolean,
+  defaultValue: unknown,
+): unknown {
+  let best: unknown;
+  let bestPrio = Number.POSITIVE_INFINITY;
+  let atBest = 0;
+  if (hasDefault) {
+    bestPrio = plainPriority(defaultValue, OPTION_DEFAULT_PRIORITY);
+    if (bestPrio < 0) return NOT_SIMPLE;
+    best = plainContent;
+    atBest = 1;
+  }
+  for (let i = 0; i < defs.length; i++) {
+    const prio = plainPriority(forceRaw(defs[i] as RawDef), DEFAULT_PRIORITY);
+    if (prio < 0) return NOT_SIMPLE;
+    if (prio < bestPrio) {
+      bestPrio = prio;
+      best = plainContent;
+      atBest = 1;
+    } else if (prio === bestPrio) atBest++;
+  }
+  plainContent = undefined;
+  if (atBest !== 1) return NOT_SIMPLE;
+  if (readOnly && defs.length + (hasDefault ? 1 : 0) > 1) return NOT_SIMPLE;
+  return type.check(best) ? best : NOT_SIMPLE;
+}
+
 /** The result of resolving one option's definitions. */
 export interface Merged {
   /** Whether any definition survived `mkIf` and priorities. */
@@ -398,36 +461,15 @@ function wrapUserError(t: Thunk<unknown>, e: unknown): ModuleError {
 /** Where a lazy object keeps the thunks of its values (a hidden, non-enumerable key). */
 export const THUNKS: unique symbol = Symbol("nix2dream.modules.thunks");
 
-// One getter function per property name, shared by every lazy object with that name: objects
-// of the same keys (every instance of a submodule, every `env` with the same variables) then
-// share V8 hidden classes instead of each getting its own, which matters for memory and GC.
-const sharedGetters = new Map<string, () => unknown>();
-function sharedGetter(name: string): () => unknown {
-  let g = sharedGetters.get(name);
-  if (!g) {
-    g = function (this: { [THUNKS]: Record<string, Thunk<unknown>> }) {
-      return (this[THUNKS][name] as Thunk<unknown>).force();
-    };
-    sharedGetters.set(name, g);
-  }
-  return g;
-}
-
 // Key sets seen so far, in a trie by key: finding a shape allocates nothing (no key string
-// built per object). A node keeps the descriptor maps of its key set and one shared copy of
+// built per object). A node keeps the accessor descriptors of its key set and one shared copy of
 // its names.
 interface ShapeNode {
   next: Map<string, ShapeNode> | undefined;
   names: string[] | undefined;
-  byName: PropertyDescriptorMap | undefined;
-  byIndex: PropertyDescriptorMap | undefined;
+  descriptors: PropertyDescriptor[] | undefined;
 }
-const shapes: ShapeNode = {
-  next: undefined,
-  names: undefined,
-  byName: undefined,
-  byIndex: undefined,
-};
+const shapes: ShapeNode = { next: undefined, names: undefined, descriptors: undefined };
 let shapeCount = 0;
 const MAX_SHAPES = 2000;
 const MAX_SHARED_KEYS = 64;
@@ -440,7 +482,7 @@ function shapeOf(names: readonly string[]): ShapeNode | undefined {
     if (!next) {
       if (shapeCount >= MAX_SHAPES) return undefined;
       shapeCount++;
-      next = { next: undefined, names: undefined, byName: undefined, byIndex: undefined };
+      next = { next: undefined, names: undefined, descriptors: undefined };
       if (!node.next) node.next = new Map();
       node.next.set(name, next);
     }
@@ -449,22 +491,18 @@ function shapeOf(names: readonly string[]): ShapeNode | undefined {
   return node;
 }
 
-function descriptorsOf(
-  names: readonly string[],
-  getter: (name: string, i: number) => () => unknown,
-): PropertyDescriptorMap {
-  const descriptors: PropertyDescriptorMap = {
-    [THUNKS]: { value: undefined, enumerable: false, writable: true, configurable: true },
-  };
-  names.forEach((name, i) => {
-    Object.defineProperty(descriptors, name, {
-      value: { get: getter(name, i), enumerable: true, configurable: true },
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  });
-  return descriptors;
+// The slot of the thunks, defined (not enumerable) before it is assigned: assigning a new
+// symbol key would make it enumerable, and `{ ...config }` would copy it.
+const THUNKS_SLOT: PropertyDescriptor = {
+  value: undefined,
+  enumerable: false,
+  writable: true,
+  configurable: true,
+};
+
+/** The accessor descriptor of each name, reading the thunk at the same index. */
+function descriptorsOf(names: readonly string[]): PropertyDescriptor[] {
+  return names.map((_, i) => ({ get: indexGetter(i), enumerable: true, configurable: true }));
 }
 
 /**
@@ -481,7 +519,7 @@ export function internNames(names: string[]): string[] {
 
 // Getters reading the thunk at an index of `this[THUNKS]`, shared by every lazy object.
 const indexGetters: (() => unknown)[] = [];
-function indexGetter(_name: string, i: number): () => unknown {
+function indexGetter(i: number): () => unknown {
   let g = indexGetters[i];
   if (!g) {
     g = function (this: { [THUNKS]: readonly Thunk<unknown>[] }) {
@@ -494,59 +532,22 @@ function indexGetter(_name: string, i: number): () => unknown {
 
 /**
  * Defines `names[i]` as a lazy enumerable property of `obj` forcing `thunks[i]`, in order.
- * `thunks` is kept as it is (not copied), so it must not change afterwards.
+ * `thunks` is kept as it is (not copied), so it must not change afterwards. Small key sets share
+ * getters and cached descriptors (objects of the same keys then share V8 hidden classes); large
+ * ones (e.g. 10 000 services) get a getter each, so the shared tables stay bounded.
  */
 export function defineThunksAt(
   obj: object,
   names: readonly string[],
   thunks: readonly Thunk<unknown>[],
 ): void {
-  if (names.length === 0) return;
-  if (names.length > MAX_SHARED_KEYS) {
-    names.forEach((name, i) => {
+  const n = names.length;
+  if (n === 0) return;
+  const node = n > MAX_SHARED_KEYS ? undefined : shapeOf(names);
+  if (!node) {
+    for (let i = 0; i < n; i++) {
       const th = thunks[i] as Thunk<unknown>;
-      Object.defineProperty(obj, name, {
-        get: () => th.force(),
-        enumerable: true,
-        configurable: true,
-      });
-    });
-    return;
-  }
-  const node = shapeOf(names);
-  let descriptors = node?.byIndex;
-  if (!descriptors) {
-    descriptors = descriptorsOf(names, indexGetter);
-    if (node) node.byIndex = descriptors;
-  }
-  Object.defineProperties(obj, descriptors);
-  (obj as Record<symbol, unknown>)[THUNKS] = thunks;
-}
-
-function shapeDescriptorsOf(
-  entries: ReadonlyArray<readonly [string, Thunk<unknown>]>,
-): PropertyDescriptorMap {
-  const names = entries.map((e) => e[0]);
-  const node = shapeOf(names);
-  if (node?.byName) return node.byName;
-  const descriptors = descriptorsOf(names, sharedGetter);
-  if (node) node.byName = descriptors;
-  return descriptors;
-}
-
-/**
- * Defines each `[name, thunk]` as a lazy enumerable property of `obj`, in order. Small key
- * sets use shared getters and a cached descriptor map; large ones (e.g. 10 000 services) a
- * getter each, so the shared tables stay bounded.
- */
-export function defineThunks(
-  obj: object,
-  entries: ReadonlyArray<readonly [string, Thunk<unknown>]>,
-): void {
-  if (entries.length === 0) return;
-  if (entries.length > MAX_SHARED_KEYS) {
-    for (const [name, th] of entries) {
-      Object.defineProperty(obj, name, {
+      Object.defineProperty(obj, names[i] as string, {
         get: () => th.force(),
         enumerable: true,
         configurable: true,
@@ -554,19 +555,29 @@ export function defineThunks(
     }
     return;
   }
-  const thunks: Record<string, Thunk<unknown>> = {};
-  for (const [name, th] of entries) {
-    // defineProperty, not assignment: a key named "__proto__" must stay a plain key.
-    if (name === "__proto__") {
-      Object.defineProperty(thunks, name, {
-        value: th,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else thunks[name] = th;
+  let descriptors = node.descriptors;
+  if (!descriptors) {
+    descriptors = descriptorsOf(names);
+    node.descriptors = descriptors;
   }
-  const descriptors = shapeDescriptorsOf(entries);
-  Object.defineProperties(obj, descriptors);
+  // One defineProperty per key: about twice as fast as Object.defineProperties of a map.
+  for (let i = 0; i < n; i++)
+    Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
+  Object.defineProperty(obj, THUNKS, THUNKS_SLOT);
   (obj as Record<symbol, unknown>)[THUNKS] = thunks;
+}
+
+/** Defines each `[name, thunk]` as a lazy enumerable property of `obj`, in order (see {@link defineThunksAt}). */
+export function defineThunks(
+  obj: object,
+  entries: ReadonlyArray<readonly [string, Thunk<unknown>]>,
+): void {
+  const names: string[] = new Array(entries.length);
+  const thunks: Thunk<unknown>[] = new Array(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as readonly [string, Thunk<unknown>];
+    names[i] = e[0];
+    thunks[i] = e[1];
+  }
+  defineThunksAt(obj, names, thunks);
 }

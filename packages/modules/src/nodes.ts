@@ -17,7 +17,9 @@ import {
   isAttrs,
   type Merged,
   mergeDefinitions,
+  NOT_SIMPLE,
   type RawDef,
+  singleSimpleValue,
   Thunk,
 } from "./merge.js";
 import { isOptionDeclaration, type OptionDeclaration } from "./option.js";
@@ -244,17 +246,25 @@ export class OptNodeImpl extends Thunk<unknown> {
     }
   }
 
-  computeInfo(): Merged {
+  /**
+   * The resolved definitions. `forcedDefault`: the declaration's default when the caller has
+   * read it already (it is read once, as a getter may be costly).
+   */
+  computeInfo(forcedDefault?: { value: unknown }): Merged {
     this.guard();
     const decl = this.decl;
     const dd = decl.defaultDecl;
     if (!dd) return mergeDefinitions(this.loc, decl.type, this.defs);
     const file = decl.defaultFile as string;
     const loc = this.loc;
-    return mergeDefinitions(loc, decl.type, this.defs, {
-      file,
-      get: () => defaultOf(loc, file, dd),
-    });
+    return mergeDefinitions(
+      loc,
+      decl.type,
+      this.defs,
+      forcedDefault
+        ? { file, value: forcedDefault.value }
+        : { file, get: () => defaultOf(loc, file, dd) },
+    );
   }
 
   computeValue(): unknown {
@@ -263,7 +273,16 @@ export class OptNodeImpl extends Thunk<unknown> {
     if (decl.removed !== undefined) throw removedError(loc, decl.removed, this.files());
     if (decl.alias && decl.apply) return decl.apply(undefined);
     // Inside this value's own thunk, so a cycle through mkIf conditions is still detected.
-    const info = this.#info ? this.#info.force() : this.computeInfo();
+    let info: Merged;
+    if (this.#info) info = this.#info.force();
+    else if (decl.type.simple) {
+      // Most options: one winning definition of a simple type, no `Merged` record needed.
+      const dd = decl.defaultDecl;
+      const dflt = dd ? defaultOf(loc, decl.defaultFile as string, dd) : undefined;
+      const v = singleSimpleValue(decl.type, this.defs, decl.readOnly, dd !== undefined, dflt);
+      if (v !== NOT_SIMPLE) return decl.apply ? decl.apply(v) : v;
+      info = this.computeInfo(dd ? { value: dflt } : undefined);
+    } else info = this.computeInfo();
     if (decl.readOnly && info.count > 1) {
       throw new ModuleError(
         "READ_ONLY",

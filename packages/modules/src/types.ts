@@ -3,7 +3,7 @@ import { HOLE } from "./args.js";
 import { attrTag } from "./attrtag.js";
 import { mergedDeclaredType } from "./decls.js";
 import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
-import { evalSubmodule, subOptionsOf, subSchemaOf } from "./eval.js";
+import { evalSubmodule, subOptionsOf, subSchemaOf, type TemplateSlot } from "./eval.js";
 import {
   defineThunks,
   FnThunk,
@@ -786,6 +786,8 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const shorthand = spec.shorthandOnlyDefinesConfig ?? false;
   const cls = spec.class;
   let withFileCache: Map<string, OptionType<T>> | undefined;
+  // Instances share what the type's modules declare when those are plain objects.
+  const slot: TemplateSlot = {};
   const t: OptionType<T> = makeType<T>({
     name: "submodule",
     description: spec.description ?? "submodule",
@@ -800,7 +802,7 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
       // Built by a module's first call, before config existed, and used before its second
       // call replaced it: say so rather than take the placeholder for `true`.
       if ((shorthand as unknown) === HOLE) throw placeholderInType(loc);
-      return evalSubmodule(modules, specialArgs, shorthand, loc, defs, cls) as T;
+      return evalSubmodule(modules, specialArgs, shorthand, loc, defs, cls, slot) as T;
     },
     // As NixOS: `{}`, not evaluated through the submodule's options.
     emptyValue: EMPTY_ATTRS,

@@ -229,6 +229,42 @@ describe("forceDeep", () => {
   it("works on primitives", () => {
     expect(forceDeep(3)).toBe(3);
   });
+  it("sorts keys with sortKeys, reading values in their own order", () => {
+    const read: string[] = [];
+    const lazy = (k: string, v: unknown) => ({
+      get() {
+        read.push(k);
+        return v;
+      },
+      enumerable: true,
+    });
+    const inner = Object.defineProperties(
+      {},
+      { z: lazy("z", 1), ["__proto__"]: lazy("__proto__", 2) },
+    );
+    const value: { b: object[]; a: object } = Object.defineProperties(
+      {} as { b: object[]; a: object },
+      { b: lazy("b", [inner]), a: lazy("a", { y: 1, x: 2 }) },
+    );
+    const sorted = forceDeep(value, { sortKeys: true });
+    expect(read).toEqual(["b", "z", "__proto__", "a"]);
+    expect(Object.keys(sorted)).toEqual(["a", "b"]);
+    expect(Object.keys(sorted.a)).toEqual(["x", "y"]);
+    const copied = sorted.b[0] as object;
+    expect(Object.keys(copied)).toEqual(["__proto__", "z"]);
+    expect(Object.getPrototypeOf(copied)).toBe(Object.prototype);
+    expect(Object.keys(forceDeep(value))).toEqual(["b", "a"]);
+  });
+  it("reports errors in the original key order with sortKeys", () => {
+    const r = cfg(
+      { options: { b: mkOption({ type: types.int }), a: mkOption({ type: types.str }) } },
+      { a: 1, b: "x" },
+    );
+    const unsorted = err(() => forceDeep(r));
+    const sorted = err(() => forceDeep(r, { sortKeys: true }));
+    expect(sorted.message).toBe(unsorted.message);
+    expect(sorted.errors?.map((e) => e.optionPath)).toEqual(["b", "a"]);
+  });
 });
 
 describe("options tree", () => {
