@@ -39,6 +39,7 @@ export { deploymentModule } from "./options/deployment.js";
 export { deploymentOptionsModule, serviceOptionsModule } from "./options/extensions.js";
 export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";
 export { coercedTo } from "./options/types.js";
+export type { DeclaredOptions, OptionTypesAgree } from "./option-agreement.js";
 export * from "./refs.js";
 export { checkedRenderResult, unresolvedRefDiagnostics } from "./render-check.js";
 export * from "./shell.js";
