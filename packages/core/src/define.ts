@@ -542,12 +542,10 @@ export function defineRenderer<
   const ServiceM extends Module | undefined = undefined,
   const DeploymentM extends Module | undefined = undefined,
 >(
-  renderer: Renderer<Name> & { serviceModule?: ServiceM; deploymentModule?: DeploymentM } & ModuleCheck<
-      ServiceM,
-      ServiceRenderers,
-      Name,
-      "serviceModule"
-    > &
+  renderer: Renderer<Name> & {
+    serviceModule?: ServiceM;
+    deploymentModule?: DeploymentM;
+  } & ModuleCheck<ServiceM, ServiceRenderers, Name, "serviceModule"> &
     ModuleCheck<DeploymentM, DeploymentRenderers, Name, "deploymentModule">,
 ): Renderer<Name> {
   const render = renderer.render;

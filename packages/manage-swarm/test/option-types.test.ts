@@ -1,6 +1,6 @@
 import type { OptionTypesAgree } from "@nix2dream/core";
 import { describe, expectTypeOf, it } from "vitest";
-import { swarmManagerModule, type SwarmManagerSettings } from "../src/options.js";
+import type { SwarmManagerSettings, swarmManagerModule } from "../src/options.js";
 
 // Type tests, checked by `tsc -p packages/manage-swarm` (the repository's typecheck): the interfaces
 // this package merges into core must describe what its option declarations deliver, key for
@@ -8,6 +8,8 @@ import { swarmManagerModule, type SwarmManagerSettings } from "../src/options.js
 // field missing on either side, or a module typed only as `Module` fails the typecheck.
 describe("the option interfaces", () => {
   it("SwarmManagerSettings is what the declarations of `managers.swarm` deliver", () => {
-    expectTypeOf<OptionTypesAgree<ReturnType<typeof swarmManagerModule>, SwarmManagerSettings>>().toEqualTypeOf<true>();
+    expectTypeOf<
+      OptionTypesAgree<ReturnType<typeof swarmManagerModule>, SwarmManagerSettings>
+    >().toEqualTypeOf<true>();
   });
 });

@@ -4,10 +4,10 @@ import {
   type DependencyCondition,
   type DeploymentDefinition,
   type HealthcheckDefinition,
+  ref,
   type ServiceDefinition,
   type ServiceModule,
   type ServiceRefs,
-  ref,
 } from "@nix2dream/core";
 import { mkMerge } from "@nix2dream/modules";
 
@@ -22,8 +22,7 @@ export type CheckedServiceDefinition<Services, Name extends keyof Services> = Om
 > & {
   /** Services to wait for (see {@link ServiceDefinition.dependsOn}), by a name of `services`. */
   dependsOn?: Def<
-    | Array<keyof Services & string>
-    | { [Dep in keyof Services & string]?: Def<DependencyCondition> }
+    Array<keyof Services & string> | { [Dep in keyof Services & string]?: Def<DependencyCondition> }
   >;
   /** How to tell the service is healthy (see {@link ServiceDefinition.healthcheck}). */
   healthcheck?: Def<

@@ -43,7 +43,9 @@ describe("defineDeployment, typed over the service names", () => {
 
   it("merges the callback's definitions into the services", () => {
     const d = defineDeployment(base, ({ ref }) => ({
-      api: { env: { DATABASE_URL: `postgres://${ref.db.address.pg}/shop`, PORT: ref.api.ports.http } },
+      api: {
+        env: { DATABASE_URL: `postgres://${ref.db.address.pg}/shop`, PORT: ref.api.ports.http },
+      },
       worker: { env: { API: ref.api.address.http, DATA: ref.db.volumes.data } },
     }));
     const { deployment } = evaluateDeployment(d, { file: "typed.ts" });

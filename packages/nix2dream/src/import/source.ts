@@ -88,7 +88,8 @@ export function configSource(parts: ConfigParts): ImportedConfig {
  * and a misspelt name fails `tsc`); the service keys holding references are moved into it.
  */
 function deploymentCall(deployment: TsObject, withRefs: TsObject): string[] {
-  if (withRefs.size === 0) return [`export default defineDeployment(${printValue(deployment, 0)});`];
+  if (withRefs.size === 0)
+    return [`export default defineDeployment(${printValue(deployment, 0)});`];
   return [
     "export default defineDeployment(",
     `  ${printValue(deployment, 1)},`,
