@@ -54,6 +54,22 @@ describe("defineDeployment, typed over the service names", () => {
     expect(deployment.services.worker?.env.DATA).toContain("volume:db:data");
   });
 
+  it("merges the callback's definitions into a service written as a module function", () => {
+    const d = defineDeployment(
+      {
+        name: "shop",
+        services: {
+          db: { ports: { pg: 5432 } },
+          api: ({ name }) => ({ config: { description: `the ${name}` } }),
+        },
+      },
+      ({ ref }) => ({ api: { env: { DB: ref.db.address.pg } } }),
+    );
+    const { deployment } = evaluateDeployment(d, { file: "typed.ts" });
+    expect(deployment.services.api?.description).toBe("the api");
+    expect(deployment.services.api?.env.DB).toContain("address:db:pg");
+  });
+
   it("rejects a reference to a service that is not defined", () => {
     defineDeployment(base, ({ ref }) => ({
       // @ts-expect-error there is no service `cache` (tsc checks this line)
