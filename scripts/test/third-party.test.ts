@@ -205,6 +205,14 @@ describe("a project installing them with npm, beside two third-party packages", 
         "  owner: 42,",
         '  services: { web: { team: ["a"], renderers: { supervisord: { priorty: 1 } } } },',
         "});",
+        "export const typed = defineDeployment(",
+        '  { name: "typed", services: { web: { ports: { http: 1 } }, poller: { dependsOn: ["wbe"] } } },',
+        "  () => ({}),",
+        ");",
+        "export const refs = defineDeployment(",
+        '  { name: "refs", services: { web: { ports: { http: 1 } }, poller: {} } },',
+        "  ({ ref }) => ({ poller: { env: { URL: ref.web.address.htp } } }),",
+        ");",
         "",
       ].join("\n"),
     );
@@ -222,7 +230,10 @@ describe("a project installing them with npm, beside two third-party packages", 
     expect(out).toMatch(/bad\.ts\(6,\d+\).*owner|bad\.ts\(6,/);
     expect(out).toMatch(/bad\.ts\(7,\d+\)/);
     expect(out).toContain("priorty");
-    expect(out.match(/error TS/g)?.length).toBe(3);
+    // The typed form: an unknown service in dependsOn, an unknown port in a reference.
+    expect(out).toMatch(/bad\.ts\(10,\d+\).*"wbe"/);
+    expect(out).toMatch(/bad\.ts\(15,\d+\).*htp/);
+    expect(out.match(/error TS/g)?.length).toBe(5);
   });
 
   it("renders Kubernetes manifests programmatically (compiled by tsc, run by node)", () => {

@@ -14,6 +14,7 @@ import type {
   ServiceRenderers,
 } from "./deployment.js";
 import type { Duration } from "./duration.js";
+import type { ModuleCheck } from "./option-agreement.js";
 import { checkedRenderResult } from "./render-check.js";
 
 /** A value as a definition: plain, or wrapped in `mkIf`/`mkMerge`/`mkOverride`/`mkDefault`/`mkForce`/`mkOrder`. */
@@ -303,10 +304,17 @@ export interface ResourcesDefinition {
   memory?: Def<string | number | null>;
 }
 
+/**
+ * Options keyed by plugin name, from a declaration-merged interface. With no plugin declaring
+ * any, TypeScript would check an object literal against `{}`, which takes every key; the empty
+ * case is a record of `never` instead, so `renderers: { nonsense: {} }` fails `tsc`.
+ */
+type PluginOptionsDefinition<Declared> = [keyof Declared] extends [never]
+  ? Record<string, never>
+  : { [K in keyof Declared]?: DeepDefinition<Declared[K]> };
+
 /** Per-renderer service options, typed by what renderer packages merge into `ServiceRenderers`. */
-export type ServiceRenderersDefinition = {
-  [K in keyof ServiceRenderers]?: DeepDefinition<ServiceRenderers[K]>;
-};
+export type ServiceRenderersDefinition = PluginOptionsDefinition<ServiceRenderers>;
 
 /** Definitions of the options modules add to services, typed through `ServiceExtensions`. */
 export type ServiceExtensionsDefinition = {
@@ -509,13 +517,13 @@ export interface DeploymentDefinition extends DeploymentExtensionsDefinition {
    *
    * @defaultValue `{}`
    */
-  renderers?: Def<{ [K in keyof DeploymentRenderers]?: DeepDefinition<DeploymentRenderers[K]> }>;
+  renderers?: Def<PluginOptionsDefinition<DeploymentRenderers>>;
   /**
    * Options of each manager in use.
    *
    * @defaultValue `{}`
    */
-  managers?: Def<{ [K in keyof DeploymentManagers]?: DeepDefinition<DeploymentManagers[K]> }>;
+  managers?: Def<PluginOptionsDefinition<DeploymentManagers>>;
 }
 
 /**
@@ -523,9 +531,22 @@ export interface DeploymentDefinition extends DeploymentExtensionsDefinition {
  * byte-identical artifacts out. The renderer returned is the same but for `render`, whose
  * result gets core's output checks: a reference left unresolved in an artifact becomes an
  * error diagnostic naming the renderer, the file and line, and the option.
+ *
+ * At compile time, `serviceModule` and `deploymentModule` are checked against the interfaces
+ * the package merges into `ServiceRenderers[name]` and `DeploymentRenderers[name]`: the
+ * options they declare (inferred with `InferOptions`) must fit those interfaces, key for key.
+ * A module typed only as `Module` is not checked.
  */
-export function defineRenderer<const Name extends string>(
-  renderer: Renderer<Name>,
+export function defineRenderer<
+  const Name extends string,
+  const ServiceM extends Module | undefined = undefined,
+  const DeploymentM extends Module | undefined = undefined,
+>(
+  renderer: Renderer<Name> & {
+    serviceModule?: ServiceM;
+    deploymentModule?: DeploymentM;
+  } & ModuleCheck<ServiceM, ServiceRenderers, Name, "serviceModule"> &
+    ModuleCheck<DeploymentM, DeploymentRenderers, Name, "deploymentModule">,
 ): Renderer<Name> {
   const render = renderer.render;
   return {
@@ -535,8 +556,17 @@ export function defineRenderer<const Name extends string>(
   };
 }
 
-/** Declares a manager with its contract checked; returns it unchanged. */
-export function defineManager<const Name extends string>(manager: Manager<Name>): Manager<Name> {
+/**
+ * Declares a manager with its contract checked; returns it unchanged. At compile time its
+ * `module` is checked against the interface the package merges into `DeploymentManagers[name]`,
+ * as {@link defineRenderer} checks a renderer's modules.
+ */
+export function defineManager<
+  const Name extends string,
+  const M extends Module | undefined = undefined,
+>(
+  manager: Manager<Name> & { module?: M } & ModuleCheck<M, DeploymentManagers, Name, "module">,
+): Manager<Name> {
   return manager;
 }
 

@@ -35,6 +35,7 @@ export { dependencyOrder, findDependencyCycle } from "./graph.js";
 export { definitionFilesOf, diagnostic, publishedHostPort, resolvePort } from "./helpers.js";
 export * from "./nix.js";
 export * from "./oci.js";
+export type { DeclaredOptions, OptionTypesAgree } from "./option-agreement.js";
 export { deploymentModule } from "./options/deployment.js";
 export { deploymentOptionsModule, serviceOptionsModule } from "./options/extensions.js";
 export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";

@@ -21,30 +21,72 @@ export type Ref =
   | { service: string; kind: "volume"; volume: string }
   | { service: string; kind: "file"; path: string };
 
-/** The references of one service. */
-export interface ServiceRef {
+/**
+ * The references of one service. The type parameters are the names it can be referred by:
+ * `Ports` (port names), `Volumes` (volume names) and `Files` (file paths). They default to any
+ * string (the untyped `ref`); the typed form (`defineDeployment(definition, ({ ref }) => …)` in
+ * `nix2dream`) narrows them to what the service declares, so a misspelt name fails `tsc`.
+ */
+export interface ServiceRef<
+  Ports extends string = string,
+  Volumes extends string = string,
+  Files extends string = string,
+> {
   /** Host name (or address) other services reach this service at. */
   readonly host: string;
   /** Port numbers as other services reach them, by port name. */
-  readonly ports: Readonly<Record<string, string>>;
+  readonly ports: Readonly<Record<Ports, string>>;
   /** `host:port` by port name. */
-  readonly address: Readonly<Record<string, string>>;
+  readonly address: Readonly<Record<Ports, string>>;
   /** Path where the volume is mounted for this service, by volume name. */
-  readonly volumes: Readonly<Record<string, string>>;
+  readonly volumes: Readonly<Record<Volumes, string>>;
   /**
    * Path where the program finds one of its `files`, by the file's declared path: the path
    * itself in a container, relocated under the state directory on local targets.
    */
-  readonly files: Readonly<Record<string, string>>;
+  readonly files: Readonly<Record<Files, string>>;
   /**
    * `port(name)` is `ports[name]` as a plain `string` (not `string | undefined` under
    * `noUncheckedIndexedAccess`); likewise `addressOf`, `volume` and `file`.
    */
-  port(name: string): string;
-  addressOf(name: string): string;
-  volume(name: string): string;
-  file(path: string): string;
+  port(name: Ports): string;
+  addressOf(name: Ports): string;
+  volume(name: Volumes): string;
+  file(path: Files): string;
 }
+
+/**
+ * The names a service definition declares under `key` (`ports`, `volumes`, `files`), when it
+ * writes them as an object literal; any string otherwise (a service module function, a value
+ * wrapped in `mkIf`/`mkMerge`, a record typed `Record<string, …>`, or no such key: a module may
+ * still declare them).
+ */
+export type DeclaredNames<Service, Key extends string> = Service extends {
+  readonly [K in Key]?: infer Names;
+}
+  ? Names extends { readonly _type: string }
+    ? string
+    : Names extends object
+      ? string extends keyof Names
+        ? string
+        : [keyof Names] extends [never]
+          ? string
+          : keyof Names & string
+      : string
+  : string;
+
+/**
+ * Typed references to the services of a definition: `ServiceRefs<typeof services>` has one
+ * {@link ServiceRef} per service name, narrowed to the ports, volumes and files each declares
+ * (see {@link DeclaredNames}). At run time it is {@link ref}.
+ */
+export type ServiceRefs<Services> = {
+  readonly [Name in keyof Services & string]: ServiceRef<
+    DeclaredNames<Services[Name], "ports">,
+    DeclaredNames<Services[Name], "volumes">,
+    DeclaredNames<Services[Name], "files">
+  >;
+};
 
 function argOf(r: Ref): string | undefined {
   switch (r.kind) {
@@ -113,8 +155,9 @@ export function serviceRef(service: string): ServiceRef {
 /**
  * References to every service: `ref.db.host`, `ref.db.ports.pg`, `ref.db.address.pg`,
  * `ref.api.volumes.data`, `ref.api.files["/etc/api.json"]`. Checked at evaluation: a reference to a missing service or port is an
- * error naming both ends. With `noUncheckedIndexedAccess`, TypeScript types `ref.db` as
- * possibly undefined; write `serviceRef("db").port("pg")` there instead.
+ * error naming both ends. Its service names are any string, so with `noUncheckedIndexedAccess`
+ * TypeScript types `ref.db` as possibly undefined: use the typed form of `defineDeployment`
+ * (`nix2dream`), whose `ref` knows the services and their ports, or `serviceRef("db").port("pg")`.
  */
 export const ref: Readonly<Record<string, ServiceRef>> = new Proxy(
   {} as Record<string, ServiceRef>,

@@ -11,7 +11,7 @@ import {
   runCommand,
   textTable,
 } from "@nix2dream/core";
-import { defineModule, type Module, mkOption, types } from "@nix2dream/modules";
+import { defineModule, mkOption, types } from "@nix2dream/modules";
 import { ComposeManagerError, type ComposeTool, checkEngine, findCompose } from "./tool.js";
 
 /** Name of the compose file the compose renderer writes. */
@@ -64,7 +64,7 @@ export function projectNameOf(name: string): string {
   return p.replace(/^[_-]+/, "") || "nix2dream";
 }
 
-function moduleWith(opts: ComposeManagerOptions): Module {
+export function moduleWith(opts: ComposeManagerOptions) {
   return defineModule(import.meta.url, {
     options: {
       projectName: mkOption({

@@ -3,7 +3,7 @@
  * placement, update and rollback policy, the registry built images go to — deployment-wide and
  * per service (`managers.swarm.services.<svc>.*`).
  */
-import { defineModule, type Module, mkOption, types } from "@nix2dream/modules";
+import { defineModule, mkOption, types } from "@nix2dream/modules";
 
 /** How other services reach a service: a virtual IP (needs IPVS on every node) or DNS round robin. */
 export type EndpointMode = "vip" | "dnsrr";
@@ -74,7 +74,7 @@ export const DEFAULT_ROLLBACK: UpdatePolicy = { ...DEFAULT_UPDATE, failureAction
 
 const endpointMode = types.enum(["vip", "dnsrr"]);
 
-function updatePolicyModule(defaults: UpdatePolicy, what: string): Module {
+function updatePolicyModule(defaults: UpdatePolicy, what: string) {
   return defineModule(import.meta.url, {
     options: {
       parallelism: mkOption({
@@ -107,7 +107,7 @@ function updatePolicyModule(defaults: UpdatePolicy, what: string): Module {
   });
 }
 
-function placementModule(): Module {
+function placementModule() {
   return defineModule(import.meta.url, {
     options: {
       constraints: mkOption({
@@ -134,7 +134,7 @@ function placementModule(): Module {
   });
 }
 
-const serviceSettingsModule: Module = defineModule(import.meta.url, {
+const serviceSettingsModule = defineModule(import.meta.url, {
   options: {
     endpointMode: mkOption({
       type: types.nullOr(endpointMode),
@@ -172,7 +172,7 @@ export interface SwarmModuleDefaults {
 }
 
 /** Declares `managers.swarm.*`. */
-export function swarmManagerModule(defaults: SwarmModuleDefaults = {}): Module {
+export function swarmManagerModule(defaults: SwarmModuleDefaults = {}) {
   return defineModule(import.meta.url, {
     options: {
       stackName: mkOption({

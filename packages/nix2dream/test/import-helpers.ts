@@ -65,9 +65,9 @@ export function n2d(dir: string, args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /**
- * Type-checks `files` (relative to `dir`) with the workspace's TypeScript under `strict`, as a
- * user's project would (`noUncheckedIndexedAccess` is left out: under it core's `ref.db` is
- * `ServiceRef | undefined`, for hand-written configs too); returns tsc's output and status.
+ * Type-checks `files` (relative to `dir`) with the workspace's TypeScript under `strict` and
+ * `noUncheckedIndexedAccess`, the strictest settings a user's project may have (the import
+ * writes the typed form of `defineDeployment`); returns tsc's output and status.
  */
 export function typecheck(dir: string, files: string[]): { status: number | null; output: string } {
   writeFileSync(
@@ -78,6 +78,7 @@ export function typecheck(dir: string, files: string[]): { status: number | null
         module: "NodeNext",
         moduleResolution: "NodeNext",
         strict: true,
+        noUncheckedIndexedAccess: true,
         noEmit: true,
         allowImportingTsExtensions: true,
         skipLibCheck: true,

@@ -154,7 +154,10 @@ describe("an imported config on every target", () => {
     const file = join(dir, "nix2dream.config.ts");
     const imports = ALL_RENDERERS.map(([pkg, name]) => `import ${name}_ from "@nix2dream/${pkg}";`);
     const use = ALL_RENDERERS.map(([, name]) => `${name}_()`).join(", ");
-    const source = readFileSync(file, "utf8").replace(/^ {2}use: \[.*\],$/m, `  use: [${use}],`);
+    const source = readFileSync(file, "utf8").replace(
+      /^( +)use: \[.*\],$/m,
+      (_, indent) => `${indent}use: [${use}],`,
+    );
     expect(source).toContain(use);
     writeFileSync(file, `${imports.join("\n")}\n${source}`);
   }

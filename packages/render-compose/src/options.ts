@@ -2,7 +2,7 @@
  * The options the compose renderer adds: `services.<svc>.renderers.compose.*` and
  * `renderers.compose.*`.
  */
-import { defineModule, type Module, mkOption, types } from "@nix2dream/modules";
+import { defineModule, mkOption, types } from "@nix2dream/modules";
 
 /** Programs a healthcheck command may use inside a container. */
 export type ProbeTool = "wget" | "curl" | "nc";
@@ -45,7 +45,7 @@ const probeTool = types.enum(["wget", "curl", "nc"]);
 export const DEFAULT_BASE_IMAGE = "busybox:stable";
 
 /** Declares `services.<svc>.renderers.compose.*`. */
-export const composeServiceModule: Module = defineModule(import.meta.url, {
+export const composeServiceModule = defineModule(import.meta.url, {
   options: {
     baseImage: mkOption({
       type: types.nullOr(types.str),
@@ -75,7 +75,7 @@ export const composeServiceModule: Module = defineModule(import.meta.url, {
 });
 
 /** Declares `renderers.compose.*`; `baseImage` defaults to the factory's option. */
-export function composeDeploymentModule(baseImage: string): Module {
+export function composeDeploymentModule(baseImage: string) {
   return defineModule(import.meta.url, {
     options: {
       baseImage: mkOption({

@@ -1,5 +1,5 @@
 /** The text of a generated `nix2dream.config.ts`. */
-import { commentLines, printValue, TsCode, TsObject } from "./emit.js";
+import { commentLines, printValue, TsCode, TsObject, type TsValue } from "./emit.js";
 import type { ImportContext, ImportDiagnostic } from "./model.js";
 
 /** A generated config and what the import could not carry as it was. */
@@ -57,13 +57,14 @@ export function configSource(parts: ConfigParts): ImportedConfig {
       : `${nUnsupported} ${nUnsupported === 1 ? "key was" : "keys were"} not carried (commented out below, with the reason) and ${nChanged} carried with a difference (see the notes).`,
     "`nix2dream check` validates this file; `nix2dream render` writes every target's files.",
   ];
+  const { services, withRefs } = splitReferences(parts.services);
   const deployment = new TsObject()
     .set("name", parts.name)
     .set("use", new TsCode(t.use))
-    .set("services", parts.services);
+    .set("services", services);
   deployment.trailing.push(...parts.notes.trailing);
   const nodeImports = ctx.usesFileUrl ? ['import { fileURLToPath } from "node:url";'] : [];
-  const nix2dream = `import { defineDeployment${ctx.usesRef ? ", ref" : ""} } from "nix2dream";`;
+  const nix2dream = 'import { defineDeployment } from "nix2dream";';
   const source = [
     ...commentLines(header, ""),
     ...nodeImports,
@@ -75,8 +76,57 @@ export function configSource(parts: ConfigParts): ImportedConfig {
       `const ${e.key} = ${printValue(e.value, 0)};`,
       "",
     ]),
-    `export default defineDeployment(${printValue(deployment, 0)});`,
+    ...deploymentCall(deployment, withRefs),
     "",
   ].join("\n");
   return { source, diagnostics: ctx.diagnostics, packages: ["nix2dream", ...t.packages] };
+}
+
+/**
+ * `defineDeployment(...)`: with references, the typed form, whose callback gets a `ref` that
+ * knows every service and its ports (so the config type-checks under `noUncheckedIndexedAccess`
+ * and a misspelt name fails `tsc`); the service keys holding references are moved into it.
+ */
+function deploymentCall(deployment: TsObject, withRefs: TsObject): string[] {
+  if (withRefs.size === 0)
+    return [`export default defineDeployment(${printValue(deployment, 0)});`];
+  return [
+    "export default defineDeployment(",
+    `  ${printValue(deployment, 1)},`,
+    ...commentLines(
+      ["The options that refer to other services, with typed references (merged into `services`)."],
+      "  ",
+    ),
+    `  ({ ref }) => (${printValue(withRefs, 1)}),`,
+    ");",
+  ];
+}
+
+/** True when the value holds a reference (`ref.<service>...`) anywhere. */
+function holdsRef(value: TsValue): boolean {
+  if (value instanceof TsCode) return /\bref[.[]/.test(value.code);
+  if (value instanceof TsObject) return value.entries.some((e) => holdsRef(e.value));
+  return Array.isArray(value) && value.some(holdsRef);
+}
+
+/**
+ * The services without the keys that hold references, and those keys by service (each with its
+ * comments). A service keeps its place in `services` even when every key moved.
+ */
+function splitReferences(all: TsObject): { services: TsObject; withRefs: TsObject } {
+  const services = new TsObject();
+  const withRefs = new TsObject();
+  for (const { key, value, comment } of all.entries) {
+    if (!(value instanceof TsObject)) {
+      services.set(key, value, comment);
+      continue;
+    }
+    const plain = new TsObject();
+    plain.trailing.push(...value.trailing);
+    for (const e of value.entries) {
+      (holdsRef(e.value) ? withRefs.child(key) : plain).set(e.key, e.value, e.comment);
+    }
+    services.set(key, plain, comment);
+  }
+  return { services, withRefs };
 }

@@ -1,0 +1,15 @@
+import type { OptionTypesAgree } from "@nix2dream/core";
+import { describe, expectTypeOf, it } from "vitest";
+import type { SwarmManagerSettings, swarmManagerModule } from "../src/options.js";
+
+// Type tests, checked by `tsc -p packages/manage-swarm` (the repository's typecheck): the interfaces
+// this package merges into core must describe what its option declarations deliver, key for
+// key (core's OptionTypesAgree). A field typed `number` beside a declaration of `types.str`, a
+// field missing on either side, or a module typed only as `Module` fails the typecheck.
+describe("the option interfaces", () => {
+  it("SwarmManagerSettings is what the declarations of `managers.swarm` deliver", () => {
+    expectTypeOf<
+      OptionTypesAgree<ReturnType<typeof swarmManagerModule>, SwarmManagerSettings>
+    >().toEqualTypeOf<true>();
+  });
+});
