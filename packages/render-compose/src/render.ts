@@ -127,6 +127,11 @@ function fromRoot(root: string | null, p: string): string | null {
 export interface RenderComposeOptions {
   /** Makes the build context of services without `package.image`. */
   buildContext?: BuildContextFactory;
+  /**
+   * Base image when the deployment has no `renderers.compose` (the renderer was not in `use`
+   * when it was evaluated, so the factory's default never reached the options).
+   */
+  baseImage?: string;
 }
 
 type Warn = (option: string, message: string, severity?: Diagnostic["severity"]) => void;
@@ -217,7 +222,10 @@ function composeContextFor(
   };
   return {
     deployment,
-    options: deployment.renderers.compose ?? DEFAULT_DEPLOYMENT_OPTIONS,
+    options: deployment.renderers.compose ?? {
+      ...DEFAULT_DEPLOYMENT_OPTIONS,
+      baseImage: options.baseImage ?? DEFAULT_DEPLOYMENT_OPTIONS.baseImage,
+    },
     makeContext: options.buildContext ?? ociBuildContext,
     warn: (option, message, severity = "warning") =>
       diagnostics.push(diagnostic(deployment, { option, message, severity })),

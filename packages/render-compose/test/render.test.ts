@@ -232,6 +232,15 @@ describe("compose render", () => {
     expect(artifact(artifacts, "build/api/entrypoint.sh")).toContain("exec httpd -f -p 8080");
   });
 
+  it("builds from the factory's baseImage when the renderer was not in `use` at evaluation", () => {
+    const { deployment } = evaluateDeployment({
+      name: "t",
+      services: { api: { command: ["true"] } },
+    });
+    const { artifacts } = compose({ baseImage: "n2d-compose-busybox:test" }).render(deployment);
+    expect(artifact(artifacts, "build/api/Dockerfile")).toContain("FROM n2d-compose-busybox:test");
+  });
+
   it("changes the image tag when the service's launcher changes", () => {
     const a = serviceOf(docOf(one({ command: ["sleep", "1"] })), "svc").image;
     const b = serviceOf(docOf(one({ command: ["sleep", "2"] })), "svc").image;
