@@ -6,7 +6,6 @@ import { createHash } from "node:crypto";
 import {
   chmod,
   lstat,
-  stat,
   mkdir,
   mkdtemp,
   readdir,
@@ -14,6 +13,7 @@ import {
   rename,
   rm,
   rmdir,
+  stat,
   unlink,
   writeFile,
 } from "node:fs/promises";

@@ -151,8 +151,9 @@ describe("a Compose render moved away from its sources, on Docker", () => {
     const dir = await project({ "nix2dream.config.ts": composeConfig(tag) });
     await put(dir, "conf/app.conf", "");
     writeFileSync(join(dir, "conf/app.conf"), BYTES);
-    const expected = execFileSync("sha256sum", [join(dir, "conf/app.conf")], { encoding: "utf8" })
-      .split(" ")[0] as string;
+    const expected = execFileSync("sha256sum", [join(dir, "conf/app.conf")], {
+      encoding: "utf8",
+    }).split(" ")[0] as string;
     const r = cli(dir, ["render"]);
     expect(r.code, r.stderr).toBe(0);
     const moved = join(tmp, "moved");
