@@ -5,12 +5,44 @@
 import type { Module } from "@nix2dream/modules";
 import type { EvaluatedDeployment } from "./deployment.js";
 
-/** One file a renderer produces; `path` is relative to the renderer's output directory, `/`-separated. */
-export interface Artifact {
+/**
+ * One file a renderer produces: either its content ({@link ContentArtifact}) or a host file the
+ * writer copies ({@link HostFileArtifact}). Tell them apart with `typeof artifact.source === "string"`.
+ */
+export type Artifact = ContentArtifact | HostFileArtifact;
+
+/** A file whose content the renderer made; `path` is relative to the renderer's output directory, `/`-separated. */
+export interface ContentArtifact {
   path: string;
   content: string | Uint8Array;
   /** POSIX file mode, e.g. `0o755` for scripts; default `0o644`. */
   mode?: number;
+  source?: never;
+}
+
+/**
+ * A file of the machine that writes the render, copied byte for byte into the output directory
+ * when the render is written (e.g. a service's `files.<path>.source`), so that the render is
+ * self-contained: it can be moved to, or run on, another machine. A renderer reads no files
+ * (`render` is pure): it names the file, and the writer (the CLI, or `writeArtifacts` of the
+ * `nix2dream` package) reads it before anything is written. A missing or unreadable file is then
+ * a user error naming {@link HostFileArtifact.origin}, and nothing is written.
+ */
+export interface HostFileArtifact {
+  /** Where the copy goes, relative to the renderer's output directory, `/`-separated. */
+  path: string;
+  /** Absolute path of the file on the machine that writes the render. */
+  source: string;
+  /** POSIX mode of the copy; default `0o644` (the source's own mode is not kept). */
+  mode?: number;
+  content?: never;
+  /** The option that named the file and the files that defined it, for the error when it cannot be read. */
+  origin?: {
+    /** Full option path, e.g. `services.api.files."/etc/app.conf".source`. */
+    option: string;
+    /** Files that defined the option, when known. */
+    files?: string[];
+  };
 }
 
 /**

@@ -1,17 +1,30 @@
 /** Small helpers every renderer needs, written once for all targets. */
 import { ModuleError } from "@nix2dream/modules";
-import type { Diagnostic } from "./contracts.js";
+import type { Artifact, Diagnostic, HostFileArtifact } from "./contracts.js";
 import type { EvaluatedDeployment, EvaluatedService, ServicePort } from "./deployment.js";
+
+/** The names in an option path; a JSON-quoted name (`files."/etc/app.conf"`) is one name. */
+function optionPathParts(option: string): string[] {
+  return (option.match(/"(?:[^"\\]|\\.)*"|[^.]+/g) ?? []).map((part) => {
+    if (!part.startsWith('"')) return part;
+    try {
+      return JSON.parse(part) as string;
+    } catch {
+      return part;
+    }
+  });
+}
 
 /**
  * The files that defined `option`, or the nearest enclosing option that has any
- * (`services.api.env.X` falls back to `services.api.env`, then `services.api`).
+ * (`services.api.env.X` falls back to `services.api.env`, then `services.api`). A name with
+ * dots may be JSON-quoted (`services.api.files."/etc/app.conf".source`).
  */
 export function definitionFilesOf(
   deployment: Pick<EvaluatedDeployment, "definitionFiles">,
   option: string,
 ): string[] {
-  const parts = option.split(".");
+  const parts = optionPathParts(option);
   for (let n = parts.length; n > 0; n--) {
     const files = deployment.definitionFiles[parts.slice(0, n).join(".")];
     if (files && files.length > 0) return [...files];
@@ -38,6 +51,29 @@ export function diagnostic(
   const files = definitionFilesOf(deployment, d.option);
   if (files.length > 0) out.files = files;
   return out;
+}
+
+/**
+ * A {@link HostFileArtifact}: the writer copies the host file `source` (absolute) to `path` of the
+ * render, and names `option` and the files that defined it when `source` cannot be read.
+ */
+export function hostFileArtifact(
+  deployment: Pick<EvaluatedDeployment, "definitionFiles">,
+  a: { path: string; source: string; option: string; mode?: number },
+): HostFileArtifact {
+  const files = definitionFilesOf(deployment, a.option);
+  const out: HostFileArtifact = {
+    path: a.path,
+    source: a.source,
+    origin: files.length > 0 ? { option: a.option, files } : { option: a.option },
+  };
+  if (a.mode !== undefined) out.mode = a.mode;
+  return out;
+}
+
+/** True when `a` names a host file to copy rather than holding its content. */
+export function isHostFileArtifact(a: Artifact): a is HostFileArtifact {
+  return typeof a.source === "string";
 }
 
 /**

@@ -32,7 +32,14 @@ export * from "./entrypoint.js";
 export { UserError, type UserErrorOptions } from "./errors.js";
 export { type EvaluateOptions, type Evaluation, evaluateDeployment } from "./evaluate.js";
 export { dependencyOrder, findDependencyCycle } from "./graph.js";
-export { definitionFilesOf, diagnostic, publishedHostPort, resolvePort } from "./helpers.js";
+export {
+  definitionFilesOf,
+  diagnostic,
+  hostFileArtifact,
+  isHostFileArtifact,
+  publishedHostPort,
+  resolvePort,
+} from "./helpers.js";
 export * from "./nix.js";
 export * from "./oci.js";
 export type { DeclaredOptions, OptionTypesAgree } from "./option-agreement.js";

@@ -3,8 +3,8 @@
  * turn one service into an image built `FROM` a base image. The context holds a `Dockerfile` and
  * the service's launcher (`entrypoint.sh`, from {@link entrypointScript}) with container
  * settings: files and volumes at their declared absolute paths, secrets read when the container
- * starts. Pure: nothing here reads the disk; `files.*.source` contents are listed in
- * {@link OciBuildContext.sources} for the build step to copy in.
+ * starts. Pure: nothing here reads the disk; `files.*.source` files are host-file artifacts of
+ * the context, which the writer copies in.
  */
 import { createHash } from "node:crypto";
 import { posix, resolve as resolvePath } from "node:path";
@@ -12,7 +12,7 @@ import { programNotInImage } from "./base-image.js";
 import type { Artifact, Diagnostic } from "./contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { entrypointScript } from "./entrypoint.js";
-import { diagnostic } from "./helpers.js";
+import { diagnostic, hostFileArtifact } from "./helpers.js";
 import { describeRef, type Ref } from "./refs.js";
 import type { RefResolver, ResolvedRef } from "./shell.js";
 
@@ -35,9 +35,9 @@ export interface OciBuildContextOptions {
   resolve: RefResolver;
 }
 
-/** A host file the build step must copy into the context before building (`files.*.source`). */
+/** A host file copied into the context (`files.*.source`), as a host-file artifact. */
 export interface OciContextSource {
-  /** Absolute path on the machine that renders/builds (resolved against the config's directory). */
+  /** Absolute path on the machine that renders (resolved against the config's directory). */
   from: string;
   /** Path inside the build context, `/`-separated. */
   path: string;
@@ -45,7 +45,10 @@ export interface OciContextSource {
 
 /** One service's build context. */
 export interface OciBuildContext {
-  /** `Dockerfile` and `entrypoint.sh`, paths relative to the context directory. */
+  /**
+   * `Dockerfile`, `entrypoint.sh` and the copies of `sources` (host-file artifacts), paths
+   * relative to the context directory.
+   */
   artifacts: Artifact[];
   diagnostics: Diagnostic[];
   /**
@@ -54,7 +57,10 @@ export interface OciBuildContext {
    * are not known to a pure function and are not part of it.
    */
   contentHash: string;
-  /** Host files to copy into the context before `docker build`; empty for most services. */
+  /**
+   * The host files the context holds copies of (also in `artifacts`, copied when the render is
+   * written); empty for most services. Listed because `contentHash` cannot cover their contents.
+   */
   sources: OciContextSource[];
 }
 
@@ -161,7 +167,7 @@ export function contextHash(
   for (const a of [...artifacts].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))) {
     field(a.path);
     field(String(a.mode ?? 0o644));
-    field(a.content);
+    field(typeof a.source === "string" ? `copy of ${a.source}` : a.content);
   }
   for (const s of sources) {
     field(s.path);
@@ -205,6 +211,7 @@ export function ociBuildContext(
 
   const sources: OciContextSource[] = [];
   const sourceIn = new Map<string, string>();
+  const optionOf = new Map<string, string>(); // context path → the option naming its source
   for (const [target, f] of Object.entries(service.files)) {
     if (!target.startsWith("/")) {
       report(
@@ -228,6 +235,7 @@ export function ociBuildContext(
     }
     const path = sourceName(sources.length, from);
     sources.push({ from, path });
+    optionOf.set(path, `services.${svc}.files.${JSON.stringify(target)}.source`);
     sourceIn.set(f.source, `${OCI_DIR}/${path}`);
   }
   for (const [name, v] of Object.entries(service.volumes)) {
@@ -322,5 +330,11 @@ export function ociBuildContext(
     { path: OCI_DOCKERFILE, content: `${lines.join("\n")}\n` },
     { path: OCI_ENTRYPOINT_FILE, content: entry.script, mode: 0o755 },
   ];
-  return { artifacts, diagnostics, contentHash: contextHash(artifacts, sources), sources };
+  const contentHash = contextHash(artifacts, sources);
+  // The writer copies each source into the context, so the context builds wherever it is.
+  for (const s of sources) {
+    const option = optionOf.get(s.path) as string;
+    artifacts.push(hostFileArtifact(deployment, { path: s.path, source: s.from, option }));
+  }
+  return { artifacts, diagnostics, contentHash, sources };
 }

@@ -35,6 +35,7 @@ export function unresolvedRefDiagnostics(
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const a of artifacts) {
+    if (typeof a.source === "string") continue; // a copy of a host file: not the renderer's text
     const text = typeof a.content === "string" ? a.content : new TextDecoder().decode(a.content);
     for (const { ref, line } of unresolvedRefsIn(text)) {
       const token = refToken(ref);

@@ -196,6 +196,24 @@ describe("ociBuildContext", () => {
     expect(text(ctx, "entrypoint.sh")).toContain("cp -- /nix2dream/sources/0-a_b.conf");
   });
 
+  it("holds each source as a host-file artifact, so the context builds wherever it is", () => {
+    const svc = serviceFixture("api", {
+      command: ["/bin/x"],
+      files: {
+        "/etc/a.conf": { text: null, source: "conf/a.conf", mode: "0600" },
+        "/etc/again.conf": { text: null, source: "conf/a.conf", mode: "0644" },
+      },
+    });
+    const ctx = contextOf(svc);
+    expect(ctx.artifacts.filter((a) => typeof a.source === "string")).toEqual([
+      {
+        path: "sources/0-a.conf",
+        source: "/srv/config/conf/a.conf",
+        origin: { option: 'services.api.files."/etc/a.conf".source' },
+      },
+    ]);
+  });
+
   it("reports relative file targets and volume paths, which have no place in a container", () => {
     const svc = serviceFixture("api", {
       command: ["/bin/x"],

@@ -6,18 +6,9 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import {
-  chmodSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import {
   type DeploymentDefinition,
@@ -25,7 +16,7 @@ import {
   type ManagerContext,
 } from "@nix2dream/core";
 import compose from "@nix2dream/render-compose";
-import { busyboxImage } from "@nix2dream/testkit";
+import { busyboxImage, writeArtifacts } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import composeManager, {
   ComposeManagerError,
@@ -66,11 +57,7 @@ function rendered(definition: DeploymentDefinition): { ctx: ManagerContext; out:
   const { deployment } = evaluateDeployment(definition, { file: "nix2dream.config.ts" });
   const { artifacts } = compose({ baseImage: BASE_IMAGE }).render(deployment);
   const dir = tmp("n2d-compose-mgr-render-");
-  for (const a of artifacts) {
-    mkdirSync(dirname(join(dir, a.path)), { recursive: true });
-    writeFileSync(join(dir, a.path), a.content);
-    chmodSync(join(dir, a.path), a.mode ?? 0o644);
-  }
+  writeArtifacts(dir, artifacts);
   let text = "";
   const sink = new PassThrough();
   sink.on("data", (d) => (text += d));

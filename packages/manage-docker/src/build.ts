@@ -170,8 +170,8 @@ async function imageId(tag: string, o: DockerOptions): Promise<string | null> {
 /**
  * Builds the images of an oci render on the local engine with the legacy builder
  * (`DOCKER_BUILDKIT=0`), one after the other: tags each with its main tag and extra tags and
- * the manifest's labels, and copies `files.*.source` files into a temporary copy of the context
- * first. An image whose main tag already exists is not rebuilt (tags are content hashes) unless
+ * the manifest's labels. The render's contexts hold copies of `files.*.source` files; for a
+ * render made before they did, the files are copied into a temporary copy of the context first. An image whose main tag already exists is not rebuilt (tags are content hashes) unless
  * `force` is set or it has source files (whose contents the tag does not cover).
  * @throws DockerManagerError when no engine answers, the render is missing, or a build fails.
  */
@@ -204,7 +204,8 @@ export async function buildImages(opts: BuildOptions): Promise<BuiltImage[]> {
     let context = join(opts.artifactsDir, img.context);
     let temp: string | null = null;
     try {
-      if (img.sources.length) {
+      // Renders since the host-file artifacts hold their sources; an older render does not.
+      if (img.sources.some((s) => !existsSync(join(context, s.path)))) {
         temp = mkdtempSync(join(tmpdir(), "n2d-docker-context-"));
         cpSync(context, temp, { recursive: true });
         for (const s of img.sources) {

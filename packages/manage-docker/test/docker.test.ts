@@ -4,15 +4,21 @@
  * is made FROM scratch with Debian's busybox-static (no registry is reachable here).
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   type DeploymentDefinition,
   evaluateDeployment,
   type ManagerContext,
 } from "@nix2dream/core";
 import oci, { type ImagesManifest } from "@nix2dream/render-oci";
-import { busyboxImage, fileTempDir, managerContext, requireDocker } from "@nix2dream/testkit";
+import {
+  busyboxImage,
+  fileTempDir,
+  managerContext,
+  requireDocker,
+  writeArtifacts,
+} from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import docker, { type BuildEvent, buildImages, type ImageRow } from "../src/index.js";
 
@@ -51,11 +57,8 @@ function renderTo(name: string, services: DeploymentDefinition["services"]): str
     ).deployment,
   );
   const dir = join(root, `render-${name}`);
+  writeArtifacts(dir, r.artifacts); // host files (`files.*.source`) are copied in
   for (const a of r.artifacts) {
-    const p = join(dir, a.path);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, a.content);
-    chmodSync(p, a.mode ?? 0o644);
     if (a.path === "images.json") {
       const m = JSON.parse(String(a.content)) as ImagesManifest;
       for (const img of Object.values(m.images)) for (const t of img.tags) tags.add(t);
@@ -144,12 +147,24 @@ describe("docker manager", () => {
     });
   }, 120_000);
 
-  it("copies source files into the image without touching the render directory", () => {
+  it("builds source files into the image from the copy the render holds", () => {
     const m = JSON.parse(sh(["cat", join(dir, "images.json")]).stdout) as ImagesManifest;
     const r = sh(["docker", "run", "--rm", m.images.api?.tags[0] as string]);
     expect(r.stdout).toBe("hello from a source file\n");
-    expect(existsSync(join(dir, "api", "sources"))).toBe(false);
+    expect(existsSync(join(dir, "api", "sources", "0-greeting.txt"))).toBe(true);
   }, 60_000);
+
+  it("copies the source files of an older render (without the copies) in a temporary context", async () => {
+    const old = join(root, "render-old");
+    cpSync(dir, old, { recursive: true });
+    rmSync(join(old, "api", "sources"), { recursive: true });
+    const built = await buildImages({ artifactsDir: old, services: ["api"] });
+    expect(built[0]?.cached).toBe(false);
+    const m = JSON.parse(sh(["cat", join(old, "images.json")]).stdout) as ImagesManifest;
+    const r = sh(["docker", "run", "--rm", m.images.api?.tags[0] as string]);
+    expect(r.stdout).toBe("hello from a source file\n");
+    expect(existsSync(join(old, "api", "sources"))).toBe(false);
+  }, 120_000);
 
   it("reuses an image whose content tag exists, and rebuilds it with --force", async () => {
     const events: BuildEvent[] = [];

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { evaluateDeployment } from "@nix2dream/core";
 import k8s from "@nix2dream/render-k8s";
+import { writeArtifacts } from "@nix2dream/testkit";
 import kubectl from "../src/index.js";
 
 /** Renders a small deployment with render-k8s (for real) into `<dir>/k8s`. */
@@ -35,9 +35,6 @@ export function writeRender(dir: string) {
     },
   });
   const renderDir = join(dir, "k8s");
-  for (const a of k8s().render(deployment).artifacts) {
-    mkdirSync(dirname(join(renderDir, a.path)), { recursive: true });
-    writeFileSync(join(renderDir, a.path), a.content);
-  }
+  writeArtifacts(renderDir, k8s().render(deployment).artifacts);
   return { deployment, renderDir };
 }

@@ -3,11 +3,11 @@
  * @nix2dream/render-procfile (launcher scripts, processes.json), run by the supervisor.
  * Needs core and render-procfile built (the root `pnpm test` builds first).
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { evaluateDeployment, ref } from "@nix2dream/core";
 import procfile from "@nix2dream/render-procfile";
-import { expectInOrder, freePort } from "@nix2dream/testkit";
+import { expectInOrder, freePort, writeArtifacts } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { readPlan } from "../src/index.js";
 import { NODE, supervise, tempDir } from "./helpers.js";
@@ -48,12 +48,7 @@ describe("a real procfile render", () => {
       },
     });
     const renderDir = path.join(root, "procfile");
-    for (const a of procfile().render(deployment).artifacts) {
-      const file = path.join(renderDir, a.path);
-      mkdirSync(path.dirname(file), { recursive: true });
-      writeFileSync(file, a.content);
-      chmodSync(file, a.mode ?? 0o644);
-    }
+    writeArtifacts(renderDir, procfile().render(deployment).artifacts);
     const plan = readPlan(renderDir);
     const { sup, out } = supervise(plan, {
       renderDir,

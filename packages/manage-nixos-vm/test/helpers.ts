@@ -4,7 +4,7 @@
  * built or booted here: `nix-build`, `nix` and the VM start script are fakes that record their
  * argv, and say so in their first line. `nix-instantiate` is the real one unless a test fakes it.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Writable } from "node:stream";
 import {
@@ -14,7 +14,7 @@ import {
   type ManagerContext,
 } from "@nix2dream/core";
 import nixosVm from "@nix2dream/render-nixos-vm";
-import { tempDir as testkitTempDir } from "@nix2dream/testkit";
+import { tempDir as testkitTempDir, writeArtifacts } from "@nix2dream/testkit";
 
 /** A temporary directory, removed after the test (or the file) — testkit's `tempDir`. */
 export function tempDir(prefix = "n2d-mvm-"): string {
@@ -71,11 +71,7 @@ export function renderShop(renderers?: DeploymentDefinition["renderers"]): {
   const root = tempDir();
   const artifactsDir = path.join(root, "render");
   const { artifacts } = nixosVm().render(deployment);
-  mkdirSync(artifactsDir, { recursive: true });
-  for (const a of artifacts) {
-    const file = path.join(artifactsDir, a.path);
-    writeFileSync(file, a.content, { flag: "w" });
-  }
+  writeArtifacts(artifactsDir, artifacts);
   return { deployment, artifactsDir, stateDir: path.join(root, "state") };
 }
 

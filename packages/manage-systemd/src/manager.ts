@@ -10,6 +10,7 @@ import {
 } from "@nix2dream/core";
 import { defineModule, mkOption, types } from "@nix2dream/modules";
 import { serviceUnitName, targetUnitName } from "@nix2dream/render-systemd";
+import { userSwitchWarnings } from "./user-switch.js";
 
 /** Which systemd manager the units are given to. */
 export type SystemdScope = "user" | "system";
@@ -24,6 +25,11 @@ export interface SystemdManagerOptions {
   journalctl?: string;
   /** Environment of the spawned programs. Default: this process's environment. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * User id of the user manager (for the warning about `user`/`group` under a non-root user
+   * manager). Default: this process's, which is whose manager `systemctl --user` reaches.
+   */
+  uid?: number;
 }
 
 /** Deployment-wide options of the manager (`managers.systemd.*`). */
@@ -66,6 +72,7 @@ interface Tools {
   systemctl: string;
   journalctl: string;
   env: NodeJS.ProcessEnv;
+  uid: number | undefined;
 }
 
 interface Ran {
@@ -248,6 +255,7 @@ async function up(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promi
       `Note: ${v} is not set here; services that read a secret from it get it only if the ${scope} manager's environment has it (\`systemctl --${scope} set-environment\`).\n`,
     );
   }
+  for (const w of userSwitchWarnings(ctx.deployment, scope, tools.uid)) ctx.stderr.write(`${w}\n`);
   if (flag(ctx, "enable")) await systemctl(tools, scope, ["enable", target]);
   ctx.stdout.write(
     `Starting ${target} (${services.length} service(s)) with systemctl --${scope}; it returns once every service is started and healthy.\n`,
@@ -439,6 +447,7 @@ export default function systemdManager(opts: SystemdManagerOptions = {}): Manage
     systemctl: opts.systemctl ?? "systemctl",
     journalctl: opts.journalctl ?? "journalctl",
     env: opts.env ?? process.env,
+    uid: opts.uid ?? process.getuid?.(),
   };
   const action =
     (f: Action) =>

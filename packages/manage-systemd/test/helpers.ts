@@ -11,6 +11,7 @@ import {
   type ManagerContext,
 } from "@nix2dream/core";
 import systemd from "@nix2dream/render-systemd";
+import { writeArtifacts } from "@nix2dream/testkit";
 import systemdManager, { type SystemdManagerOptions } from "../src/index.js";
 
 const FAKE = fileURLToPath(new URL("./fixtures/fake-systemd.mjs", import.meta.url));
@@ -96,9 +97,7 @@ export class Fixture {
     });
     rmSync(this.artifactsDir, { recursive: true, force: true });
     mkdirSync(this.artifactsDir, { recursive: true });
-    for (const a of systemd().render(deployment).artifacts) {
-      writeFileSync(join(this.artifactsDir, a.path), a.content);
-    }
+    writeArtifacts(this.artifactsDir, systemd().render(deployment).artifacts);
     this.deployment = deployment;
     return deployment;
   }

@@ -71,6 +71,33 @@ describe("up", () => {
     expect(r.stderr).toContain("nix2dream logs");
   });
 
+  // A user manager that does not run as root cannot be started here (testkit's runs as root), so
+  // its uid is given; the 216/GROUP it would end in is systemd's documented exit status.
+  it("warns, naming the option and its file, that `user` fails under a non-root user manager", async () => {
+    const services = {
+      db: { command: ["/bin/true"], user: "postgres" },
+      api: { command: ["/bin/true"], group: "www-data" },
+      web: { command: ["/bin/true"] },
+    };
+    const f = fixture(services);
+    const r = await f.run("up", { options: { env: f.env, uid: 1000 } });
+    expect(r.exitCode).toBe(0);
+    const warnings = r.stderr.split("\n").filter((l) => l.startsWith("Warning:"));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain("`services.api.group` (defined in ");
+    expect(warnings[1]).toMatch(
+      /^Warning: `services\.db\.user` \(defined in [^)]*nix2dream\.config\.ts\) makes the unit switch to user `postgres`, but the systemd user manager runs as uid 1000, not root, .* status 216\/GROUP/,
+    );
+    for (const [uid, flags] of [
+      [0, {}],
+      [1000, { system: true }],
+    ] as const) {
+      const g = fixture(services);
+      const quiet = await g.run("up", { flags, options: { env: g.env, uid } });
+      expect(quiet.stderr).not.toContain("Warning:");
+    }
+  });
+
   it("says to render first when there is no render, without calling systemctl", async () => {
     const f = fixture();
     rmSync(join(f.artifactsDir, "shop.target"));

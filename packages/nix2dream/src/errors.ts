@@ -17,6 +17,7 @@ export type UserErrorCode =
   | "NO_MANAGER"
   | "BAD_FLAGS"
   | "ARTIFACT_PATH"
+  | "HOST_FILE"
   | "RENDER_FAILED"
   | "STRICT"
   | "IMPORT_INPUT"

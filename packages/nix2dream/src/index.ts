@@ -38,6 +38,7 @@ export {
   MANIFEST_FILE,
   type Manifest,
   type ManifestEntry,
+  readHostFiles,
   readManifest,
   type WriteOptions,
   type WriteResult,

@@ -448,7 +448,14 @@ async function checkCommand(run: Run): Promise<number> {
       name: renderer.name,
       artifacts: result.artifacts.map((a) => ({
         path: a.path,
-        bytes: typeof a.content === "string" ? Buffer.byteLength(a.content) : a.content.byteLength,
+        ...(typeof a.source === "string"
+          ? { source: a.source } // a host file, copied when the render is written
+          : {
+              bytes:
+                typeof a.content === "string"
+                  ? Buffer.byteLength(a.content)
+                  : (a.content as Uint8Array).byteLength,
+            }),
         mode: `0${(a.mode ?? 0o644).toString(8)}`,
       })),
       diagnostics: result.diagnostics,

@@ -13,11 +13,12 @@ import {
   rename,
   rm,
   rmdir,
+  stat,
   unlink,
   writeFile,
 } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
-import type { Artifact } from "@nix2dream/core";
+import { basename, dirname, isAbsolute, join } from "node:path";
+import type { Artifact, ContentArtifact, HostFileArtifact } from "@nix2dream/core";
 import { UserError } from "./errors.js";
 
 /** Name of the manifest file kept in every output directory. */
@@ -219,7 +220,7 @@ async function makeDirs(root: string, dirs: readonly string[]): Promise<void> {
 }
 
 /** Writes every artifact (content and mode) under `staging` and returns the manifest. */
-async function stage(staging: string, sorted: readonly Artifact[]): Promise<Manifest> {
+async function stage(staging: string, sorted: readonly ContentArtifact[]): Promise<Manifest> {
   const manifest: Manifest = { version: 1, files: {} };
   for (const artifact of sorted) {
     const mode = artifact.mode ?? DEFAULT_MODE;
@@ -239,16 +240,70 @@ async function stage(staging: string, sorted: readonly Artifact[]): Promise<Mani
   return manifest;
 }
 
+/** The one-paragraph error for a host file that cannot be copied into the render. */
+function hostFileError(a: HostFileArtifact, why: string, owner?: string): UserError {
+  const option = a.origin ? `the option \`${a.origin.option}\`` : `the artifact \`${a.path}\``;
+  const defined = a.origin?.files?.length ? ` (defined in ${a.origin.files.join(", ")})` : "";
+  const by = owner ? ` by the renderer \`${owner}\`` : "";
+  return new UserError(
+    "HOST_FILE",
+    `Cannot copy ${JSON.stringify(a.source)} into the render${by}: ${why}. It is named by ${option}${defined}. Nothing was written.`,
+  );
+}
+
+/**
+ * `artifacts` with every {@link HostFileArtifact} read into a content artifact, before anything
+ * is written, so that the render is self-contained and a missing file leaves the previous render
+ * as it was. Files are read concurrently (up to 32 at a time).
+ *
+ * @throws {UserError} `HOST_FILE` when a source is not absolute, missing, not a regular file, or
+ * unreadable, naming the option that named it and the files that defined that option.
+ */
+export async function readHostFiles(
+  artifacts: readonly Artifact[],
+  owner?: string,
+): Promise<ContentArtifact[]> {
+  const out = artifacts.slice() as ContentArtifact[];
+  const copies = artifacts.flatMap((a, i) => (typeof a.source === "string" ? [i] : []));
+  await eachLimit(copies, CONCURRENCY, async (i) => {
+    const a = artifacts[i] as HostFileArtifact;
+    if (!isAbsolute(a.source)) throw hostFileError(a, "the path is not absolute", owner);
+    let content: Buffer;
+    try {
+      // stat first: reading a FIFO or a device could block or never end.
+      if (!(await stat(a.source)).isFile()) throw hostFileError(a, "it is not a file", owner);
+      content = await readFile(a.source);
+    } catch (err) {
+      if (UserError.is(err)) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      const why =
+        code === "ENOENT" || code === "ENOTDIR"
+          ? "no such file"
+          : code === "EACCES"
+            ? "permission denied"
+            : (err as Error).message;
+      throw hostFileError(a, why, owner);
+    }
+    const copy: ContentArtifact = { path: a.path, content };
+    if (a.mode !== undefined) copy.mode = a.mode;
+    out[i] = copy;
+  });
+  return out;
+}
+
 /**
  * Writes `artifacts` into `dir` as one set. Every file is first written to a temporary directory
  * beside `dir` (same filesystem) and then renamed into place, so a failure while writing leaves
  * the previous render untouched. A manifest (`.nix2dream-manifest.json`: relative paths, sha256,
  * mode) records what was written; files the previous manifest lists that this render no longer
  * produces are removed, unless they were changed since. Files nix2dream did not write are never
- * touched. Modes come from `Artifact.mode` (default `0o644`). File-system calls run concurrently
+ * touched. Modes come from `Artifact.mode` (default `0o644`). Host files ({@link HostFileArtifact})
+ * are read first ({@link readHostFiles}): a missing one fails before anything is written.
+ * File-system calls run concurrently
  * (up to 32 at a time) within each step; the steps stay in this order.
  *
- * @throws {UserError} `ARTIFACT_PATH` when a path is absolute, escapes `dir`, or collides.
+ * @throws {UserError} `ARTIFACT_PATH` when a path is absolute, escapes `dir`, or collides;
+ * `HOST_FILE` when a host file to copy cannot be read.
  */
 export async function writeArtifacts(
   dir: string,
@@ -256,7 +311,8 @@ export async function writeArtifacts(
   options: WriteOptions = {},
 ): Promise<WriteResult> {
   checkArtifactPaths(artifacts, options.owner);
-  const sorted = [...artifacts].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const contents = await readHostFiles(artifacts, options.owner);
+  const sorted = [...contents].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   await mkdir(dirname(dir), { recursive: true });
   await removeAbandonedStaging(dir);
   const staging = await mkdtemp(join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-`));

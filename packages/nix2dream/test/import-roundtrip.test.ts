@@ -7,6 +7,7 @@
  * tests carry the `docker` tag like render-compose's own docker-compose checks.
  */
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -62,6 +63,15 @@ function portObject(p: string): Record<string, unknown> {
   return { host_ip: parts[0], published, target, protocol };
 }
 
+/**
+ * A bound file by its content: the render mounts its own copy of a host file (a host-file
+ * artifact), so the original's path and the render's differ while the bytes must not.
+ */
+function fileKey(path: string | undefined): string {
+  if (path === undefined || !existsSync(path) || !statSync(path).isFile()) return String(path);
+  return `sha256:${createHash("sha256").update(readFileSync(path)).digest("hex")}`;
+}
+
 /** Mounts as comparable strings; directory binds are left out (the import makes them volumes and says so). */
 function mounts(s: Record<string, unknown>, doc: Doc, dir: string): string[] {
   const out: string[] = [];
@@ -81,7 +91,7 @@ function mounts(s: Record<string, unknown>, doc: Doc, dir: string): string[] {
       existsSync(resolve(dir, m.source ?? "")) &&
       statSync(resolve(dir, m.source ?? "")).isFile()
     ) {
-      out.push(`bind ${resolve(dir, m.source ?? "")} ${m.target}`);
+      out.push(`bind ${fileKey(resolve(dir, m.source ?? ""))} ${m.target}`);
     }
   }
   for (const t of (s.tmpfs as string[] | undefined) ?? []) out.push(`tmpfs ${t} `);
@@ -92,7 +102,7 @@ function mounts(s: Record<string, unknown>, doc: Doc, dir: string): string[] {
         : kind === "secrets"
           ? `/run/secrets/${e.target ?? e.source}`
           : `/${e.target ?? e.source}`;
-      out.push(`bind ${doc[kind]?.[e.source]?.file} ${target}`);
+      out.push(`bind ${fileKey(doc[kind]?.[e.source]?.file)} ${target}`);
     }
   }
   return out.sort();

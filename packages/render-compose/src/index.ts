@@ -37,12 +37,13 @@ export interface ComposeOptions {
  * diagnostic. Output is byte-for-byte deterministic.
  */
 export default function compose(opts: ComposeOptions = {}): Renderer<"compose"> {
-  const buildContext = opts.buildContext;
+  const { buildContext, baseImage = DEFAULT_BASE_IMAGE } = opts;
   return defineRenderer({
     name: "compose",
     serviceModule: composeServiceModule,
-    deploymentModule: composeDeploymentModule(opts.baseImage ?? DEFAULT_BASE_IMAGE),
+    deploymentModule: composeDeploymentModule(baseImage),
+    // `baseImage` again for a deployment evaluated without this renderer in `use`.
     render: (deployment: EvaluatedDeployment) =>
-      renderCompose(deployment, buildContext ? { buildContext } : {}),
+      renderCompose(deployment, buildContext ? { buildContext, baseImage } : { baseImage }),
   });
 }

@@ -11,6 +11,7 @@ import {
   type EvaluatedDeployment,
   type EvaluatedService,
   type Healthcheck,
+  hostFileArtifact,
   ociBuildContext,
   type Ref,
   type RefResolver,
@@ -126,6 +127,11 @@ function fromRoot(root: string | null, p: string): string | null {
 export interface RenderComposeOptions {
   /** Makes the build context of services without `package.image`. */
   buildContext?: BuildContextFactory;
+  /**
+   * Base image when the deployment has no `renderers.compose` (the renderer was not in `use`
+   * when it was evaluated, so the factory's default never reached the options).
+   */
+  baseImage?: string;
 }
 
 type Warn = (option: string, message: string, severity?: Diagnostic["severity"]) => void;
@@ -216,7 +222,10 @@ function composeContextFor(
   };
   return {
     deployment,
-    options: deployment.renderers.compose ?? DEFAULT_DEPLOYMENT_OPTIONS,
+    options: deployment.renderers.compose ?? {
+      ...DEFAULT_DEPLOYMENT_OPTIONS,
+      baseImage: options.baseImage ?? DEFAULT_DEPLOYMENT_OPTIONS.baseImage,
+    },
     makeContext: options.buildContext ?? ociBuildContext,
     warn: (option, message, severity = "warning") =>
       diagnostics.push(diagnostic(deployment, { option, message, severity })),
@@ -488,8 +497,10 @@ function volumeMountsOf(view: ServiceView, ctx: ComposeContext): Record<string, 
 }
 
 /**
- * Read-only bind mounts of the service's files: `text` files are written into the render
- * (`files/<svc>/<path>`), `source` files are mounted from where they are.
+ * Read-only bind mounts of the service's files, each from its copy in the render
+ * (`files/<svc>/<path>`, mounted by a path relative to the compose file): `text` files are
+ * written there, `source` files are copied there by the writer (a host-file artifact), so the
+ * render directory works wherever it is moved.
  */
 function fileMountsOf(view: ServiceView, ctx: ComposeContext): Record<string, unknown>[] {
   const mounts: Record<string, unknown>[] = [];
@@ -511,34 +522,32 @@ function fileMountsOf(view: ServiceView, ctx: ComposeContext): Record<string, un
       );
       continue;
     }
-    let source: string;
+    const copy = `${FILES_DIR}/${view.name}${target}`;
+    const mode = Number.parseInt(f.mode, 8);
     if (f.text !== null) {
-      source = `${FILES_DIR}/${view.name}${target}`;
-      ctx.artifacts.push({
-        path: source,
-        content: resolveRefs(f.text, ctx.resolve),
-        mode: Number.parseInt(f.mode, 8),
-      });
-      source = `./${source}`;
+      ctx.artifacts.push({ path: copy, content: resolveRefs(f.text, ctx.resolve), mode });
     } else {
       const abs = fromRoot(ctx.deployment.root, f.source as string);
       if (abs === null) {
         ctx.warn(
           `${opt}.source`,
-          "The source is relative and the deployment has no config directory; Compose would resolve it against the render directory.",
+          `\`${f.source}\` is relative, and the deployment was evaluated from memory (no config directory to resolve it against); the file is not mounted.`,
+          "error",
         );
+        continue;
       }
-      source = abs ?? (f.source as string);
-      if (f.mode !== "0644") {
-        ctx.warn(
-          `${opt}.mode`,
-          "A bind-mounted source file keeps its own mode; `mode` is not applied.",
-        );
-      }
+      ctx.artifacts.push(
+        hostFileArtifact(ctx.deployment, {
+          path: copy,
+          source: abs,
+          option: `${opt}.source`,
+          mode,
+        }),
+      );
     }
     mounts.push({
       type: "bind",
-      source: literal(source),
+      source: literal(`./${copy}`),
       target: literal(target),
       read_only: true,
     });
@@ -673,8 +682,8 @@ function healthcheckTest(
 /**
  * Mounts for what `service` refers to in another service: a reference to another service's
  * volume or file is a path, and in a container that path exists only if it is mounted there
- * too. A persistent volume is shared (the same named volume at the same path); a rendered or
- * source file is bind-mounted again; a tmpfs cannot be shared (an error diagnostic).
+ * too. A persistent volume is shared (the same named volume at the same path); a file is
+ * bind-mounted again from the owner's copy in the render; a tmpfs cannot be shared (an error diagnostic).
  */
 function foreignMounts(
   service: EvaluatedService,
@@ -706,13 +715,12 @@ function foreignMounts(
     } else {
       const f = owner.files[r.path];
       if (!f || !path.startsWith("/") || path.split("/").includes("..")) continue;
-      const source =
-        f.text !== null
-          ? `./${FILES_DIR}/${r.service}${path}`
-          : (fromRoot(deployment.root, f.source as string) ?? (f.source as string));
+      // The owner's copy in the render (a relative `source` without a config directory is
+      // not copied; the owner's own mount reports it).
+      if (f.text === null && fromRoot(deployment.root, f.source as string) === null) continue;
       mounts.push({
         type: "bind",
-        source: literal(source),
+        source: literal(`./${FILES_DIR}/${r.service}${path}`),
         target: literal(path),
         read_only: true,
       });

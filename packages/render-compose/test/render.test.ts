@@ -168,6 +168,59 @@ describe("compose render", () => {
     });
   });
 
+  it("copies source files into the render (host-file artifacts) and mounts the copies by relative paths", () => {
+    const { deployment } = evaluateDeployment(
+      {
+        name: "t",
+        use: [compose()],
+        services: {
+          api: {
+            command: ["true"],
+            files: { "/etc/app.conf": { source: "conf/app.conf", mode: "0600" } },
+          },
+          worker: { command: ["cat", ref.api?.files["/etc/app.conf"] ?? ""] },
+        },
+      },
+      { file: "/srv/project/nix2dream.config.ts" },
+    );
+    const { artifacts, diagnostics } = compose().render(deployment);
+    expect(diagnostics.filter((d) => d.option.includes("files"))).toEqual([]);
+    expect(artifacts.find((a) => a.path === "files/api/etc/app.conf")).toEqual({
+      path: "files/api/etc/app.conf",
+      source: "/srv/project/conf/app.conf",
+      mode: 0o600,
+      origin: {
+        option: 'services.api.files."/etc/app.conf".source',
+        files: ["/srv/project/nix2dream.config.ts"],
+      },
+    });
+    const doc = parse(artifact(artifacts, COMPOSE_FILE)) as Doc;
+    const mount = {
+      type: "bind",
+      source: "./files/api/etc/app.conf",
+      target: "/etc/app.conf",
+      read_only: true,
+    };
+    expect(serviceOf(doc, "api").volumes).toEqual([mount]);
+    expect(serviceOf(doc, "worker").volumes).toEqual([mount]);
+  });
+
+  it("refuses a relative source when the deployment has no config directory", () => {
+    const { deployment } = evaluateDeployment({
+      name: "t",
+      use: [compose()],
+      services: { api: { command: ["true"], files: { "/etc/a": { source: "a.conf" } } } },
+    });
+    const { artifacts, diagnostics } = compose().render(deployment);
+    expect(diagnostics).toContainEqual(
+      expect.objectContaining({
+        severity: "error",
+        option: 'services.api.files."/etc/a".source',
+      }),
+    );
+    expect(artifacts.map((a) => a.path)).not.toContain("files/api/etc/a");
+  });
+
   it("builds services without an image from the base image with the launcher as entrypoint", () => {
     const { artifacts } = compose({ baseImage: "n2d-compose-busybox:test" }).render(shop);
     const dockerfile = artifact(artifacts, "build/api/Dockerfile");
@@ -177,6 +230,15 @@ describe("compose render", () => {
     expect(serviceOf(doc, "api").build).toEqual({ context: "./build/api" });
     expect(serviceOf(doc, "api").image).toMatch(/^shop-api:[0-9a-f]{16}$/);
     expect(artifact(artifacts, "build/api/entrypoint.sh")).toContain("exec httpd -f -p 8080");
+  });
+
+  it("builds from the factory's baseImage when the renderer was not in `use` at evaluation", () => {
+    const { deployment } = evaluateDeployment({
+      name: "t",
+      services: { api: { command: ["true"] } },
+    });
+    const { artifacts } = compose({ baseImage: "n2d-compose-busybox:test" }).render(deployment);
+    expect(artifact(artifacts, "build/api/Dockerfile")).toContain("FROM n2d-compose-busybox:test");
   });
 
   it("changes the image tag when the service's launcher changes", () => {

@@ -264,9 +264,24 @@ function withServiceOverrides(ctx: ServiceContext, objects: GeneratedObject[]): 
 }
 
 /**
+ * Workload kinds whose name ends up in a label value of their pods (at most 63 characters):
+ * a StatefulSet's pods get `controller-revision-hash: <name>-<10-character hash>`
+ * (kubernetes/kubernetes#64023). (A Job's pods get `job-name: <name>`, but service names, and so
+ * object names, are at most 63 characters already.)
+ */
+const POD_LABEL_NAME_LIMIT: Record<string, { max: number; why: string }> = {
+  StatefulSet: {
+    max: 52,
+    why: "Kubernetes labels each pod of a StatefulSet `controller-revision-hash: <name>-<10-character hash>`",
+  },
+};
+
+/**
  * Errors for what the API server would refuse: object names that are not DNS-1123 subdomains
  * of at most 253 characters (a Service's name is a DNS-1035 label of at most 63), label values
- * over 63 characters (the 1 MiB limit of a ConfigMap or Secret is checked where they are made).
+ * over 63 characters, workload names that make a pod's label value over 63 (those the API server
+ * accepts, but whose pods the controller could never create), (the 1 MiB limit of a ConfigMap or
+ * Secret is checked where they are made).
  */
 function checkLimits(ctx: ServiceContext, objects: GeneratedObject[]): void {
   for (const o of objects) {
@@ -280,6 +295,13 @@ function checkLimits(ctx: ServiceContext, objects: GeneratedObject[]): void {
       ctx.error(
         "",
         `The ${o.kind} name \`${name}\` is not valid on Kubernetes (${serviceName ? "a Service name is a DNS label of at most 63 characters starting with a letter" : "an object name is a DNS subdomain of at most 253 characters"}); shorten the service name.`,
+      );
+    }
+    const podNameLimit = POD_LABEL_NAME_LIMIT[o.kind ?? ""];
+    if (podNameLimit !== undefined && name.length > podNameLimit.max) {
+      ctx.error(
+        "",
+        `The ${o.kind} name \`${name}\` has ${name.length} characters; ${podNameLimit.why}, at most 63 characters, so its pods could never be created. Shorten the service name to make the ${o.kind} name at most ${podNameLimit.max} characters.`,
       );
     }
     for (const [key, value] of Object.entries(o.metadata?.labels ?? {})) {

@@ -938,6 +938,22 @@ describe("Kubernetes' own limits", () => {
     expect(error?.files).toEqual(["modules/secret.ts"]);
   });
 
+  it("refuses a StatefulSet name over 52 characters, whose pods' controller-revision-hash label would be over 63", () => {
+    const volumes = { data: { path: "/data", persistent: true } };
+    const ok = `a${"b".repeat(51)}`;
+    const long = `a${"b".repeat(52)}`;
+    const { diagnostics } = render({
+      [ok]: { package: { image: "db:1" }, volumes },
+      [long]: { package: { image: "db:1" }, volumes },
+    });
+    const errors = diagnostics.filter((d) => d.severity === "error");
+    expect(errors.map((d) => [d.option, d.files])).toEqual([
+      [`services.${long}`, ["nix2dream.config.ts"]],
+    ]);
+    expect(errors[0]?.message).toContain("controller-revision-hash");
+    expect(errors[0]?.message).toContain("at most 52 characters");
+  });
+
   it("refuses a Service name over 63 characters (the public Service of a 60-character service)", () => {
     const name = `a${"b".repeat(59)}`;
     const { diagnostics } = render({

@@ -4,14 +4,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Artifact } from "@nix2dream/core";
 import { nixosModuleFor } from "@nix2dream/render-nixos";
-import { evalNix, parseNix, STUB_LIB, tempDir } from "@nix2dream/testkit";
+import { evalNix, parseNix, STUB_LIB, tempDir, writeArtifacts } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import nixosVm, { type VmManifest, vmHostName } from "../src/index.js";
 import { shop } from "./fixtures/shop.js";
 
 function write(artifacts: Artifact[]): string {
   const dir = tempDir("n2d-vm-");
-  for (const a of artifacts) writeFileSync(path.join(dir, a.path), a.content);
+  writeArtifacts(dir, artifacts);
   return dir;
 }
 

@@ -78,7 +78,7 @@ export function imageNix(
   if (s.workingDir !== null) config.WorkingDir = s.workingDir;
   if (s.user !== null) config.User = s.group === null ? s.user : `${s.user}:${s.group}`;
 
-  // The sources the Dockerfile COPYs, taken from the machine that evaluates the expression.
+  // The sources the Dockerfile COPYs, from their copies in the context beside this file.
   const sources = o.sources;
   const contents = [nixExpr("pkgs.busybox"), nixExpr("launcher"), nixExpr(o.packageExpr)];
   if (sources.length) contents.push(nixExpr("sources"));
@@ -107,7 +107,7 @@ export function imageNix(
   if (sources.length) {
     const script = [`"mkdir -p $out${OCI_DIR}/sources\\n"`];
     sources.forEach((src, i) => {
-      const store = `builtins.path { path = /. + ${nixString(src.from)}; name = "nix2dream-source-${i}"; }`;
+      const store = `builtins.path { path = ./. + ${nixString(`/${src.path}`)}; name = "nix2dream-source-${i}"; }`;
       script.push(`"cp \${${store}} $out${OCI_DIR}/${src.path}\\n"`);
     });
     lines.push(`  sources = pkgs.runCommand "nix2dream-sources" { } (${script.join(" + ")});`);

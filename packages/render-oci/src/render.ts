@@ -44,7 +44,11 @@ export interface ImageEntry {
   baseImage: string;
   /** Labels passed to the build (`docker build --label`), sorted by key. */
   labels: Record<string, string>;
-  /** Host files to copy into the context before building (`files.*.source`). */
+  /**
+   * Host files (`files.*.source`) whose copies the context holds at `path` (copied when the
+   * render is written), with the host path they were copied `from`. The main tag cannot cover
+   * their contents, so a manager rebuilds such images every time.
+   */
   sources: Array<{ from: string; path: string }>;
   /** sha256 of the context and labels; its first 12 digits are the main tag. */
   hash: string;

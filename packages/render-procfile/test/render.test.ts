@@ -1,3 +1,4 @@
+import type { Artifact } from "@nix2dream/core";
 import {
   artifact,
   deploymentFixture,
@@ -12,7 +13,7 @@ import { refs } from "./fixtures/values.js";
 
 const render = (...args: Parameters<typeof deploymentFixture>) =>
   procfile().render(deploymentFixture(...args));
-const planOf = (artifacts: { path: string; content: string | Uint8Array }[]): ProcessPlan =>
+const planOf = (artifacts: readonly Artifact[]): ProcessPlan =>
   JSON.parse(artifact(artifacts, PLAN_FILE));
 const cmd = { command: ["prog"] };
 

@@ -16,6 +16,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Artifact } from "@nix2dream/core";
+import { writeArtifacts } from "@nix2dream/testkit";
 
 const SYSTEMD = ["/usr/lib/systemd/systemd", "/lib/systemd/systemd"];
 
@@ -47,7 +48,7 @@ export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
 
 function writeUnits(dir: string, artifacts: Artifact[]): void {
   mkdirSync(dir, { recursive: true });
-  for (const a of artifacts) writeFileSync(join(dir, a.path), a.content, { mode: 0o644 });
+  writeArtifacts(dir, artifacts); // mode 0644 unless the artifact says otherwise
 }
 
 const STUB_UNITS = [

@@ -1,10 +1,11 @@
 /** Reading and writing a render's artifacts as the composition package would. */
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Artifact } from "@nix2dream/core";
 
-/** An artifact's content as text (UTF-8 decoded when it is bytes). */
+/** An artifact's content as text (UTF-8 decoded when it is bytes; a host file's is read, as the writer would). */
 export function artifactText(a: Artifact): string {
+  if (typeof a.source === "string") return readFileSync(a.source, "utf8");
   return typeof a.content === "string" ? a.content : new TextDecoder().decode(a.content);
 }
 
@@ -20,7 +21,8 @@ export function writeArtifacts(dir: string, artifacts: readonly Artifact[]): voi
   for (const a of artifacts) {
     const path = join(dir, a.path);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, a.content);
+    if (typeof a.source === "string") copyFileSync(a.source, path);
+    else writeFileSync(path, a.content);
     chmodSync(path, a.mode ?? 0o644);
   }
 }
