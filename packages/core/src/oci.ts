@@ -13,8 +13,9 @@ import type { Artifact, Diagnostic } from "./contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { entrypointScript } from "./entrypoint.js";
 import { diagnostic } from "./helpers.js";
-import { describeRef, type Ref } from "./refs.js";
-import type { RefResolver, ResolvedRef } from "./shell.js";
+import type { RefResolver } from "./shell.js";
+
+export { BUSYBOX_PROGRAMS, programNotInImage } from "./base-image.js";
 
 /** Directory inside the image that holds what nix2dream adds (launcher, copied sources). */
 export const OCI_DIR = "/nix2dream";
@@ -31,7 +32,7 @@ export const OCI_DOCKERFILE = "Dockerfile";
 export interface OciBuildContextOptions {
   /** Image the service's image is built `FROM`; it must have `/bin/sh` and the service's program. */
   baseImage: string;
-  /** Resolves references for the target (e.g. from {@link containerRefResolver}). */
+  /** Resolves references for the target (e.g. from core's `containerRefResolver`). */
   resolve: RefResolver;
 }
 
@@ -77,75 +78,6 @@ export function dockerfileExecForm(argv: readonly string[]): string {
 
 const DOCKER_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const STOP_SIGNAL = /^(SIG[A-Z0-9+-]+|[0-9]+)$/;
-
-/**
- * A {@link RefResolver} for services running as containers that reach each other by name on one
- * network: hosts are `hostOf(service)` (e.g. the service name in Compose), ports the container
- * ports, volumes and files their declared paths. A reference that does not point at anything is
- * passed to `report` (once per call site, by the caller's choice) and resolves to `""`.
- */
-export function containerRefResolver(
-  deployment: Pick<EvaluatedDeployment, "services">,
-  hostOf: (service: string) => string,
-  report?: (ref: Ref, why: string) => void,
-): RefResolver {
-  const missing = (r: Ref, why: string): ResolvedRef => {
-    report?.(r, why);
-    return "";
-  };
-  return (r) => {
-    const target = deployment.services[r.service];
-    if (!target) return missing(r, `service \`${r.service}\` is not in the deployment`);
-    switch (r.kind) {
-      case "host":
-        return hostOf(r.service);
-      case "port":
-      case "address": {
-        const p = target.ports[r.port];
-        if (!p) return missing(r, `service \`${r.service}\` has no port \`${r.port}\``);
-        return r.kind === "port" ? String(p.port) : `${hostOf(r.service)}:${p.port}`;
-      }
-      case "volume": {
-        const v = target.volumes[r.volume];
-        if (!v) return missing(r, `service \`${r.service}\` has no volume \`${r.volume}\``);
-        return v.path;
-      }
-      case "file":
-        if (!target.files[r.path]) {
-          return missing(r, `service \`${r.service}\` has no file \`${r.path}\``);
-        }
-        return r.path;
-    }
-  };
-}
-
-/**
- * A resolver that reports each unresolvable reference once as an error diagnostic about
- * service `from`, for use with {@link containerRefResolver}'s `report`.
- */
-export function refReporter(
-  from: string,
-  diagnostics: Diagnostic[],
-  files?: Record<string, string[]>,
-): (ref: Ref, why: string) => void {
-  const seen = new Set<string>();
-  return (r, why) => {
-    const key = describeRef(r);
-    if (seen.has(key)) return;
-    seen.add(key);
-    diagnostics.push(
-      diagnostic(
-        { definitionFiles: files ?? {} },
-        {
-          severity: "error",
-          option: `services.${from}`,
-          service: from,
-          message: `\`${key}\` cannot be resolved: ${why}.`,
-        },
-      ),
-    );
-  };
-}
 
 /** sha256 over artifacts and sources, each field length-prefixed so no two contexts collide. */
 export function contextHash(

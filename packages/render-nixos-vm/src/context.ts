@@ -7,9 +7,9 @@ import {
   type Diagnostic,
   diagnostic,
   type EvaluatedDeployment,
-  nixKey,
   publishedHostPort,
 } from "@nix2dream/core";
+import { nixKey } from "@nix2dream/core/nix";
 import { type NixosVmDeploymentOptions, VM_DEFAULTS } from "./options.js";
 
 /** Options of the `nixosVm()` renderer: defaults for the deployment-wide options. */

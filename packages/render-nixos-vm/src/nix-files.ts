@@ -3,7 +3,8 @@
  * The Nix files of the VM render, one function each: `configuration.nix` (the machine and its
  * `virtualisation.vmVariant`), `flake.nix` and the non-flake `default.nix`.
  */
-import { diagnostic, nixExpr, nixString, toNix } from "@nix2dream/core";
+import { diagnostic } from "@nix2dream/core";
+import { nixExpr, nixString, toNix } from "@nix2dream/core/nix";
 import { recursiveUpdate } from "@nix2dream/render-nixos";
 import { type ForwardedPort, RENDERER, type VmContext } from "./context.js";
 import type { NixosVmDeploymentOptions } from "./options.js";

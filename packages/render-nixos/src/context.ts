@@ -9,12 +9,9 @@ import {
   diagnostic,
   type EvaluatedDeployment,
   type EvaluatedService,
-  isNixExpr,
-  type NixExpr,
-  nixExpr,
-  nixInterpolate,
   type Ref,
 } from "@nix2dream/core";
+import { isNixExpr, type NixExpr, nixExpr, nixInterpolate } from "@nix2dream/core/nix";
 import type { NixosDeploymentOptions, NixosServiceOptions } from "./options.js";
 
 /** Options of {@link nixosModuleFor} (and of the `nixos()` renderer). */

@@ -2,7 +2,8 @@
  * The files aspect: a file under `/etc` goes through `environment.etc`; elsewhere it is a store
  * path bound read-only into the service (`BindReadOnlyPaths=`).
  */
-import { type NixExpr, nixExpr, nixString, resolveRefs, type ServiceFile } from "@nix2dream/core";
+import { resolveRefs, type ServiceFile } from "@nix2dream/core";
+import { type NixExpr, nixExpr, nixString } from "@nix2dream/core/nix";
 import { BIND_SAFE, type ServiceContext } from "./context.js";
 
 /** Characters of a Nix store path name. */

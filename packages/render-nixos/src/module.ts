@@ -4,14 +4,8 @@
  * firewall ports), printed as Nix with core's Nix printers. Each service's attribute is
  * composed from one function per aspect (`service.ts`, `files.ts`, `program.ts`).
  */
-import {
-  type Diagnostic,
-  type EvaluatedDeployment,
-  type EvaluatedService,
-  nixKey,
-  nixString,
-  toNix,
-} from "@nix2dream/core";
+import type { Diagnostic, EvaluatedDeployment, EvaluatedService } from "@nix2dream/core";
+import { nixKey, nixString, toNix } from "@nix2dream/core/nix";
 import {
   type NixosContext,
   type NixosModuleOptions,

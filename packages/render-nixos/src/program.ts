@@ -2,7 +2,7 @@
  * The program aspect: the service's Nix package and the argv of `ExecStart=` (from the package,
  * else an absolute path, else the system profile).
  */
-import { nixExpr, nixInterpolate, nixString } from "@nix2dream/core";
+import { nixExpr, nixInterpolate, nixString } from "@nix2dream/core/nix";
 import type { ServiceContext } from "./context.js";
 
 const ATTR_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$/;

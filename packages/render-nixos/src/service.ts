@@ -2,19 +2,15 @@
  * One service's `systemd.services.<unit>` attribute, composed from one function per aspect:
  * files, program, the shared systemd mapping, volumes, users, ports and `path`.
  */
+import { type EvaluatedService, publishedHostPort } from "@nix2dream/core";
+import { type NixExpr, nixExpr, nixIndentedString, nixString } from "@nix2dream/core/nix";
 import {
-  type EvaluatedService,
-  type NixExpr,
-  nixExpr,
-  nixIndentedString,
-  nixString,
   parseExecLine,
-  publishedHostPort,
   type SystemdService,
   systemdServiceOf,
   unitEscape,
   unitQuote,
-} from "@nix2dream/core";
+} from "@nix2dream/core/systemd";
 import {
   BIND_SAFE,
   type NixosContext,

@@ -8,14 +8,12 @@ import {
   type Artifact,
   containerRefResolver,
   type EvaluatedService,
-  isImageReference,
-  literalValue,
-  type OciContextSource,
-  ociBuildContext,
   type RefResolver,
   refReporter,
   SERVICE_DEFAULTS,
 } from "@nix2dream/core";
+import { isImageReference, type OciContextSource, ociBuildContext } from "@nix2dream/core/oci";
+import { literalValue } from "@nix2dream/core/shell";
 import {
   type ImageEntry,
   LABEL_DEPLOYMENT,

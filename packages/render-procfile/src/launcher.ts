@@ -4,17 +4,15 @@
  * state directory, the script, the planned dependencies and probes.
  */
 import path from "node:path";
-import {
-  type Artifact,
-  type EvaluatedService,
-  entrypointScript,
-  type Healthcheck,
-  literalValue,
-  type RefResolver,
-  type ResolvedRef,
-  shellQuote,
-  shellWord,
+import type {
+  Artifact,
+  EvaluatedService,
+  Healthcheck,
+  RefResolver,
+  ResolvedRef,
 } from "@nix2dream/core";
+import { entrypointScript } from "@nix2dream/core/entrypoint";
+import { literalValue, shellQuote, shellWord } from "@nix2dream/core/shell";
 import { HOST, type ProcfileContext, relocated, STATE } from "./context.js";
 import type { PlannedProbe, PlannedProcess, PlannedWatch } from "./plan.js";
 

@@ -3,13 +3,8 @@
  * the target's name, a reference resolver for units on one host, and one list of diagnostics
  * made with core's `diagnostic()` (so each names the file that defined its option).
  */
-import {
-  type Diagnostic,
-  diagnostic,
-  type EvaluatedDeployment,
-  type Ref,
-  type SystemdRefResolver,
-} from "@nix2dream/core";
+import { type Diagnostic, diagnostic, type EvaluatedDeployment, type Ref } from "@nix2dream/core";
+import type { SystemdRefResolver } from "@nix2dream/core/systemd";
 import type { SystemdRendererDeploymentOptions } from "./options.js";
 
 /** Options of the {@link systemd} renderer function. */

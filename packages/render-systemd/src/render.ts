@@ -2,13 +2,13 @@
  * The systemd renderer's core: one unit file per service (`service.ts`, composed from aspect
  * functions over core's systemd mapping) and the deployment's target. Pure and deterministic.
  */
-import {
-  type Artifact,
-  type EvaluatedDeployment,
-  type EvaluatedService,
-  type RenderResult,
-  unitEscape,
+import type {
+  Artifact,
+  EvaluatedDeployment,
+  EvaluatedService,
+  RenderResult,
 } from "@nix2dream/core";
+import { unitEscape } from "@nix2dream/core/systemd";
 import { type SystemdContext, type SystemdRenderOptions, systemdContextFor } from "./context.js";
 import { serviceUnitOf } from "./service.js";
 import { applyOverride, printUnit, type Sections } from "./unit.js";

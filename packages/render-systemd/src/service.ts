@@ -2,14 +2,13 @@
  * One service's unit file, composed from one function per aspect: what a host cannot express,
  * the working directory, the program, core's systemd mapping, then the overrides.
  */
+import type { Artifact, EvaluatedService } from "@nix2dream/core";
 import {
-  type Artifact,
-  type EvaluatedService,
   environmentLine,
   isOneshotService,
   systemdServiceOf,
   unitEscape,
-} from "@nix2dream/core";
+} from "@nix2dream/core/systemd";
 import { type SystemdContext, serviceUnitName } from "./context.js";
 import type { SystemdRendererServiceOptions } from "./options.js";
 import { applyOverride, printUnit, type Sections } from "./unit.js";
