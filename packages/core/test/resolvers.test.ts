@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { evaluateDeployment, localRefResolver, type Ref, ref } from "../src/index.js";
+import { evaluateDeployment, localRefResolver, type Ref, ref, serviceRef } from "../src/index.js";
 import { shellWord } from "../src/shell.js";
 
 const { deployment } = evaluateDeployment({
@@ -12,7 +12,7 @@ const { deployment } = evaluateDeployment({
       volumes: { data: { path: "/var/lib/pg" } },
       files: { "/etc/db/conf d.ini": { text: "x" } },
     },
-    api: { command: ["api"], env: { DB: `${ref.db.address.pg}` } },
+    api: { command: ["api"], env: { DB: serviceRef("db").addressOf("pg") } },
   },
 });
 
