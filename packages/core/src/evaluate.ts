@@ -16,7 +16,7 @@ import type { Manager, Renderer } from "./contracts.js";
 import { type DeploymentDefinition, isManager, isRenderer } from "./define.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { definitionFilesOf } from "./helpers.js";
-import { deploymentModule, type OptionsSink } from "./options/deployment.js";
+import { type OptionsSink, trackedDeploymentModule } from "./options/deployment.js";
 
 /** Where the definition comes from. */
 export interface EvaluateOptions {
@@ -203,7 +203,7 @@ export function evaluateDeployment(
   const sink: OptionsSink = (prefix, options) => nestedOptions.set(prefix, options);
   const userModule: Module = { file, key: `deployment:${file}`, imports: modules, config };
   const { config: lazy, options } = evalModules({
-    modules: [deploymentModule(renderers, managers, sink), assertionsModule, userModule],
+    modules: [trackedDeploymentModule(renderers, managers, sink), assertionsModule, userModule],
   });
 
   const definitionFiles: Record<string, string[]> = {};

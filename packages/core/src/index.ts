@@ -1,5 +1,10 @@
+/**
+ * `@nix2dream/core`: the contract (renderers, managers, artifacts, diagnostics, the evaluated
+ * deployment), evaluation, references and their resolvers, and the helpers every plugin needs.
+ * Our own target code is behind subpaths: `@nix2dream/core/systemd`, `/oci`, `/nix`, `/shell`,
+ * `/entrypoint` (and `/errors`, `UserError` alone for callers that must start fast).
+ */
 export { type Module, ModuleError, type ModuleErrorCode } from "@nix2dream/modules";
-export { BUSYBOX_PROGRAMS, programNotInImage } from "./base-image.js";
 export { type CommandResult, type RunOptions, runCommand } from "./command.js";
 export type * from "./contracts.js";
 export {
@@ -28,7 +33,6 @@ export {
 } from "./define.js";
 export type * from "./deployment.js";
 export { type Duration, parseDuration } from "./duration.js";
-export * from "./entrypoint.js";
 export { UserError, type UserErrorOptions } from "./errors.js";
 export { type EvaluateOptions, type Evaluation, evaluateDeployment } from "./evaluate.js";
 export { dependencyOrder, findDependencyCycle } from "./graph.js";
@@ -40,8 +44,6 @@ export {
   publishedHostPort,
   resolvePort,
 } from "./helpers.js";
-export * from "./nix.js";
-export * from "./oci.js";
 export type { DeclaredOptions, OptionTypesAgree } from "./option-agreement.js";
 export { deploymentModule } from "./options/deployment.js";
 export { deploymentOptionsModule, serviceOptionsModule } from "./options/extensions.js";
@@ -49,6 +51,14 @@ export { SERVICE_DEFAULTS, serviceModule } from "./options/service.js";
 export { coercedTo } from "./options/types.js";
 export * from "./refs.js";
 export { checkedRenderResult, unresolvedRefDiagnostics } from "./render-check.js";
-export * from "./shell.js";
-export * from "./systemd.js";
+export {
+  containerRefResolver,
+  LOCAL_HOST,
+  LOCAL_STATE_DIR,
+  type LocalRefResolverOptions,
+  localRefResolver,
+  localStatePath,
+  refReporter,
+} from "./resolvers.js";
+export type { RefResolver, ResolvedRef, ShellExpansion } from "./shell.js";
 export * from "./text.js";

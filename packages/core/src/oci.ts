@@ -13,8 +13,9 @@ import type { Artifact, Diagnostic } from "./contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { entrypointScript } from "./entrypoint.js";
 import { diagnostic, hostFileArtifact } from "./helpers.js";
-import { describeRef, type Ref } from "./refs.js";
-import type { RefResolver, ResolvedRef } from "./shell.js";
+import type { RefResolver } from "./shell.js";
+
+export { BUSYBOX_PROGRAMS, programNotInImage } from "./base-image.js";
 
 /** Directory inside the image that holds what nix2dream adds (launcher, copied sources). */
 export const OCI_DIR = "/nix2dream";
@@ -31,7 +32,7 @@ export const OCI_DOCKERFILE = "Dockerfile";
 export interface OciBuildContextOptions {
   /** Image the service's image is built `FROM`; it must have `/bin/sh` and the service's program. */
   baseImage: string;
-  /** Resolves references for the target (e.g. from {@link containerRefResolver}). */
+  /** Resolves references for the target (e.g. from core's `containerRefResolver`). */
   resolve: RefResolver;
 }
 
@@ -84,75 +85,6 @@ export function dockerfileExecForm(argv: readonly string[]): string {
 const DOCKER_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const STOP_SIGNAL = /^(SIG[A-Z0-9+-]+|[0-9]+)$/;
 
-/**
- * A {@link RefResolver} for services running as containers that reach each other by name on one
- * network: hosts are `hostOf(service)` (e.g. the service name in Compose), ports the container
- * ports, volumes and files their declared paths. A reference that does not point at anything is
- * passed to `report` (once per call site, by the caller's choice) and resolves to `""`.
- */
-export function containerRefResolver(
-  deployment: Pick<EvaluatedDeployment, "services">,
-  hostOf: (service: string) => string,
-  report?: (ref: Ref, why: string) => void,
-): RefResolver {
-  const missing = (r: Ref, why: string): ResolvedRef => {
-    report?.(r, why);
-    return "";
-  };
-  return (r) => {
-    const target = deployment.services[r.service];
-    if (!target) return missing(r, `service \`${r.service}\` is not in the deployment`);
-    switch (r.kind) {
-      case "host":
-        return hostOf(r.service);
-      case "port":
-      case "address": {
-        const p = target.ports[r.port];
-        if (!p) return missing(r, `service \`${r.service}\` has no port \`${r.port}\``);
-        return r.kind === "port" ? String(p.port) : `${hostOf(r.service)}:${p.port}`;
-      }
-      case "volume": {
-        const v = target.volumes[r.volume];
-        if (!v) return missing(r, `service \`${r.service}\` has no volume \`${r.volume}\``);
-        return v.path;
-      }
-      case "file":
-        if (!target.files[r.path]) {
-          return missing(r, `service \`${r.service}\` has no file \`${r.path}\``);
-        }
-        return r.path;
-    }
-  };
-}
-
-/**
- * A resolver that reports each unresolvable reference once as an error diagnostic about
- * service `from`, for use with {@link containerRefResolver}'s `report`.
- */
-export function refReporter(
-  from: string,
-  diagnostics: Diagnostic[],
-  files?: Record<string, string[]>,
-): (ref: Ref, why: string) => void {
-  const seen = new Set<string>();
-  return (r, why) => {
-    const key = describeRef(r);
-    if (seen.has(key)) return;
-    seen.add(key);
-    diagnostics.push(
-      diagnostic(
-        { definitionFiles: files ?? {} },
-        {
-          severity: "error",
-          option: `services.${from}`,
-          service: from,
-          message: `\`${key}\` cannot be resolved: ${why}.`,
-        },
-      ),
-    );
-  };
-}
-
 /** sha256 over artifacts and sources, each field length-prefixed so no two contexts collide. */
 export function contextHash(
   artifacts: readonly Artifact[],
@@ -197,18 +129,52 @@ export function ociBuildContext(
   deployment: Pick<EvaluatedDeployment, "name" | "root" | "definitionFiles">,
   opts: OciBuildContextOptions,
 ): OciBuildContext {
-  const svc = service.name;
   const diagnostics: Diagnostic[] = [];
-  const report = (severity: Diagnostic["severity"], option: string, message: string) =>
+  const report: ContextReport = (severity, option, message) =>
     diagnostics.push(
       diagnostic(deployment, {
         severity,
-        service: svc,
-        option: `services.${svc}${option ? `.${option}` : ""}`,
+        service: service.name,
+        option: `services.${service.name}${option ? `.${option}` : ""}`,
         message,
       }),
     );
+  const { sources, sourceIn, optionOf } = contextSourcesOf(service, deployment, report);
+  containerPathWarnings(service, report);
+  const entry = entrypointScript(service, {
+    resolve: opts.resolve,
+    deployment: deployment.name,
+    definitionFiles: deployment.definitionFiles,
+    sourcePath: (source) => sourceIn.get(source) ?? source,
+    emptyEphemeralVolumes: false,
+  });
+  diagnostics.push(...entry.diagnostics);
+  const dockerfile = dockerfileOf(service, deployment, opts, sources, report, diagnostics);
+  const artifacts: Artifact[] = [
+    { path: OCI_DOCKERFILE, content: dockerfile },
+    { path: OCI_ENTRYPOINT_FILE, content: entry.script, mode: 0o755 },
+  ];
+  const contentHash = contextHash(artifacts, sources);
+  // The writer copies each source into the context, so the context builds wherever it is.
+  for (const s of sources) {
+    const option = optionOf.get(s.path) as string;
+    artifacts.push(hostFileArtifact(deployment, { path: s.path, source: s.from, option }));
+  }
+  return { artifacts, diagnostics, contentHash, sources };
+}
 
+/** Reports on `services.<svc>.<option>` of the service whose context is built. */
+type ContextReport = (severity: Diagnostic["severity"], option: string, message: string) => void;
+
+/**
+ * The host files to copy into the context (`files.*.source`, each once), and where each is
+ * inside the image; a file path that is not absolute is an error.
+ */
+function contextSourcesOf(
+  service: EvaluatedService,
+  deployment: Pick<EvaluatedDeployment, "root">,
+  report: ContextReport,
+): { sources: OciContextSource[]; sourceIn: Map<string, string>; optionOf: Map<string, string> } {
   const sources: OciContextSource[] = [];
   const sourceIn = new Map<string, string>();
   const optionOf = new Map<string, string>(); // context path → the option naming its source
@@ -235,9 +201,14 @@ export function ociBuildContext(
     }
     const path = sourceName(sources.length, from);
     sources.push({ from, path });
-    optionOf.set(path, `services.${svc}.files.${JSON.stringify(target)}.source`);
+    optionOf.set(path, `services.${service.name}.files.${JSON.stringify(target)}.source`);
     sourceIn.set(f.source, `${OCI_DIR}/${path}`);
   }
+  return { sources, sourceIn, optionOf };
+}
+
+/** Volume paths must be absolute in a container; a relative `workingDir` is relative to the image's. */
+function containerPathWarnings(service: EvaluatedService, report: ContextReport): void {
   for (const [name, v] of Object.entries(service.volumes)) {
     if (!v.path.startsWith("/")) {
       report(
@@ -254,17 +225,19 @@ export function ociBuildContext(
       `\`${service.workingDir}\` is relative; in a container it is relative to the image's working directory.`,
     );
   }
+}
 
-  const entry = entrypointScript(service, {
-    resolve: opts.resolve,
-    deployment: deployment.name,
-    sourcePath: (source) => sourceIn.get(source) ?? source,
-    emptyEphemeralVolumes: false,
-  });
-  diagnostics.push(...entry.diagnostics);
-
+/** The Dockerfile: FROM, COPY, EXPOSE, USER, STOPSIGNAL and the exec-form ENTRYPOINT. */
+function dockerfileOf(
+  service: EvaluatedService,
+  deployment: Pick<EvaluatedDeployment, "name" | "definitionFiles">,
+  opts: OciBuildContextOptions,
+  sources: readonly OciContextSource[],
+  report: ContextReport,
+  diagnostics: Diagnostic[],
+): string {
   const lines: string[] = [
-    `# Image of service ${JSON.stringify(svc)} of deployment ${JSON.stringify(deployment.name)}, generated by nix2dream; do not edit.`,
+    `# Image of service ${JSON.stringify(service.name)} of deployment ${JSON.stringify(deployment.name)}, generated by nix2dream; do not edit.`,
   ];
   let base = opts.baseImage;
   if (!isImageReference(base)) {
@@ -281,38 +254,13 @@ export function ociBuildContext(
   lines.push(`FROM ${base}`);
   lines.push(`COPY ${OCI_ENTRYPOINT_FILE} ${OCI_ENTRYPOINT}`);
   for (const s of sources) lines.push(`COPY ${s.path} ${OCI_DIR}/${s.path}`);
-
   const ports = Object.entries(service.ports)
     .map(([, p]) => `${p.port}/${p.protocol}`)
     .filter((p, i, all) => all.indexOf(p) === i)
     .sort();
   if (ports.length) lines.push(`EXPOSE ${ports.join(" ")}`);
-
-  if (service.user !== null || service.group !== null) {
-    const ok = (v: string | null) => v === null || DOCKER_USER.test(v);
-    if (!ok(service.user) || !ok(service.group)) {
-      report(
-        "error",
-        service.user !== null && !ok(service.user) ? "user" : "group",
-        "A user or group name in an image must be a plain name or number (letters, digits, `_`, `.`, `-`); the image runs as the base image's user.",
-      );
-    } else if (service.user === null) {
-      report(
-        "warning",
-        "group",
-        "An image can only set a group together with a user; `group` is ignored without `user`.",
-      );
-    } else {
-      lines.push(`USER ${service.user}${service.group === null ? "" : `:${service.group}`}`);
-      if (Object.keys(service.files).length || Object.keys(service.volumes).length) {
-        report(
-          "warning",
-          "user",
-          `The launcher runs as \`${service.user}\`: the base image must know this user, and the directories of \`files\` and \`volumes\` must exist writable for it (or be mounted so).`,
-        );
-      }
-    }
-  }
+  const user = userLineOf(service, report);
+  if (user) lines.push(user);
   if (STOP_SIGNAL.test(service.stop.signal)) {
     lines.push(`STOPSIGNAL ${service.stop.signal}`);
   } else {
@@ -325,16 +273,35 @@ export function ociBuildContext(
   lines.push(`ENTRYPOINT ${dockerfileExecForm([OCI_SHELL, OCI_ENTRYPOINT])}`);
   // The launcher takes no argument in normal runs; `docker run IMAGE --exec CMD` still works.
   lines.push(`CMD ${dockerfileExecForm([])}`);
+  return `${lines.join("\n")}\n`;
+}
 
-  const artifacts: Artifact[] = [
-    { path: OCI_DOCKERFILE, content: `${lines.join("\n")}\n` },
-    { path: OCI_ENTRYPOINT_FILE, content: entry.script, mode: 0o755 },
-  ];
-  const contentHash = contextHash(artifacts, sources);
-  // The writer copies each source into the context, so the context builds wherever it is.
-  for (const s of sources) {
-    const option = optionOf.get(s.path) as string;
-    artifacts.push(hostFileArtifact(deployment, { path: s.path, source: s.from, option }));
+/** `USER user[:group]`, or null when none is set or it cannot be written (reported). */
+function userLineOf(service: EvaluatedService, report: ContextReport): string | null {
+  if (service.user === null && service.group === null) return null;
+  const ok = (v: string | null) => v === null || DOCKER_USER.test(v);
+  if (!ok(service.user) || !ok(service.group)) {
+    report(
+      "error",
+      service.user !== null && !ok(service.user) ? "user" : "group",
+      "A user or group name in an image must be a plain name or number (letters, digits, `_`, `.`, `-`); the image runs as the base image's user.",
+    );
+    return null;
   }
-  return { artifacts, diagnostics, contentHash, sources };
+  if (service.user === null) {
+    report(
+      "warning",
+      "group",
+      "An image can only set a group together with a user; `group` is ignored without `user`.",
+    );
+    return null;
+  }
+  if (Object.keys(service.files).length || Object.keys(service.volumes).length) {
+    report(
+      "warning",
+      "user",
+      `The launcher runs as \`${service.user}\`: the base image must know this user, and the directories of \`files\` and \`volumes\` must exist writable for it (or be mounted so).`,
+    );
+  }
+  return `USER ${service.user}${service.group === null ? "" : `:${service.group}`}`;
 }

@@ -397,3 +397,24 @@ describe("entrypointScript diagnostics", () => {
     expect(r.status).toBe(0);
   });
 });
+
+describe("entrypoint diagnostics", () => {
+  it("name the files that defined the option, when given the deployment's definitionFiles", () => {
+    const service = serviceFixture("api", {
+      command: ["api"],
+      env: { TOKEN: "plain" },
+      secrets: { TOKEN: { fromEnv: "TOKEN", fromFile: null, required: true } },
+    });
+    const definitionFiles = { "services.api.secrets": ["/project/nix2dream.config.ts"] };
+    const { diagnostics } = entrypointScript(service, { resolve: literalRefs, definitionFiles });
+    expect(diagnostics).toEqual([
+      {
+        severity: "warning",
+        option: "services.api.secrets.TOKEN",
+        service: "api",
+        message: "`TOKEN` is both in `env` and in `secrets`; the secret wins.",
+        files: ["/project/nix2dream.config.ts"],
+      },
+    ]);
+  });
+});

@@ -8,15 +8,14 @@ import { programNotInImage } from "../src/base-image.js";
 import type { Diagnostic } from "../src/contracts.js";
 import type { EvaluatedDeployment, EvaluatedService } from "../src/deployment.js";
 import {
-  containerRefResolver,
   contextHash,
   dockerfileExecForm,
   isImageReference,
   OCI_ENTRYPOINT,
   ociBuildContext,
-  refReporter,
 } from "../src/oci.js";
 import { type Ref, serviceRef } from "../src/refs.js";
+import { containerRefResolver, refReporter } from "../src/resolvers.js";
 
 const PRINTER = fileURLToPath(new URL("./fixtures/entrypoint/print-process.mjs", import.meta.url));
 const root = fileTempDir("n2d-oci-core-");

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { type DeploymentDefinition, evaluateDeployment } from "../src/index.js";
 import {
-  type DeploymentDefinition,
   environmentLine,
-  evaluateDeployment,
   execLine,
   parseExecLine,
   rawUnitText,
@@ -13,7 +12,7 @@ import {
   systemdTimespan,
   unitEscape,
   unitQuote,
-} from "../src/index.js";
+} from "../src/systemd.js";
 
 const HOSTILE = [
   "plain",

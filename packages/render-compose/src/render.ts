@@ -12,13 +12,13 @@ import {
   type EvaluatedService,
   type Healthcheck,
   hostFileArtifact,
-  ociBuildContext,
   type Ref,
   type RefResolver,
   refsIn,
   resolvePort,
   resolveRefs,
 } from "@nix2dream/core";
+import { ociBuildContext } from "@nix2dream/core/oci";
 import type { ComposeDeploymentOptions, ComposeServiceOptions, ProbeTool } from "./options.js";
 import { deepMerge, literal, toYaml } from "./yaml.js";
 

@@ -9,14 +9,10 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import {
-  type DeploymentDefinition,
-  evaluateDeployment,
-  nixExpr,
-  parseExecLine,
-  serviceRef,
-  shellQuote,
-} from "@nix2dream/core";
+import { type DeploymentDefinition, evaluateDeployment, serviceRef } from "@nix2dream/core";
+import { nixExpr } from "@nix2dream/core/nix";
+import { shellQuote } from "@nix2dream/core/shell";
+import { parseExecLine } from "@nix2dream/core/systemd";
 import { evalModuleConfig, materializeScripts, tempDir } from "@nix2dream/testkit";
 import { beforeAll, describe, expect, it } from "vitest";
 import nixos, { nixosModuleFor } from "../src/index.js";

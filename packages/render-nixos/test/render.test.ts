@@ -1,7 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: Nix source holds literal ${...}
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { type DeploymentDefinition, evaluateDeployment, parseExecLine } from "@nix2dream/core";
+import { type DeploymentDefinition, evaluateDeployment } from "@nix2dream/core";
+import { parseExecLine } from "@nix2dream/core/systemd";
 import { evalModuleConfig, parseNix, tempDir } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import nixos, {

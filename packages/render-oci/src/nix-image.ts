@@ -1,19 +1,14 @@
 /** `<svc>/image.nix`: the service's image built by Nix with `dockerTools.buildLayeredImage`. */
+import type { Diagnostic, EvaluatedService, RefResolver } from "@nix2dream/core";
+import { nixExpr, nixString, toNix } from "@nix2dream/core/nix";
 import {
-  type Diagnostic,
-  type EvaluatedService,
-  isShellName,
-  literalValue,
-  nixExpr,
-  nixString,
   OCI_DIR,
   OCI_ENTRYPOINT,
   OCI_ENTRYPOINT_FILE,
   OCI_SHELL,
   type OciContextSource,
-  type RefResolver,
-  toNix,
-} from "@nix2dream/core";
+} from "@nix2dream/core/oci";
+import { isShellName, literalValue } from "@nix2dream/core/shell";
 import { deepMerge } from "./json.js";
 
 const ATTR = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$/;

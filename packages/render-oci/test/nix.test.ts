@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { nixExpr } from "@nix2dream/core";
+import { nixExpr } from "@nix2dream/core/nix";
 import { artifact, fileTempDir, HOSTILE, writeArtifacts } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { IMAGES_FILE, type ImagesManifest } from "../src/index.js";

@@ -9,12 +9,12 @@ import {
   diagnostic,
   type EvaluatedDeployment,
   type EvaluatedService,
+  LOCAL_HOST,
+  LOCAL_STATE_DIR,
+  localRefResolver,
+  localStatePath,
   parseRefs,
-  type Ref,
   type RefResolver,
-  type ResolvedRef,
-  STATE_DIR_VAR,
-  shellQuote,
 } from "@nix2dream/core";
 
 /** Options of {@link procfile}. */
@@ -28,9 +28,9 @@ export interface ProcfileOptions {
 }
 
 /** The host every reference to another service resolves to: all run on this machine. */
-export const HOST = "127.0.0.1";
+export const HOST = LOCAL_HOST;
 /** The state dir as the launcher sees it (a shell word). */
-export const STATE = `"\${${STATE_DIR_VAR}}"`;
+export const STATE = LOCAL_STATE_DIR;
 /** Foreman's process-name grammar (`Foreman::Procfile#parse`). */
 const PROCESS_NAME = /^[A-Za-z0-9_-]+$/;
 
@@ -114,11 +114,7 @@ function renderedServices(
 }
 
 /** Under the state dir: a relative path with no `.`/`..` segments, or undefined. */
-export function relocated(path: string): string | undefined {
-  const segments = path.split("/").filter((x) => x !== "" && x !== ".");
-  if (segments.length === 0 || segments.includes("..")) return undefined;
-  return segments.join("/");
-}
+export const relocated = localStatePath;
 
 /** The key of a service's file in {@link ProcfileContext.referenced}. */
 export const fileKey = (service: string, path: string) => `${service}\u0000${path}`;
@@ -139,46 +135,23 @@ function referencedFiles(d: EvaluatedDeployment): Set<string> {
 }
 
 /**
- * Resolves references for the launcher of `from`: hosts are local, volumes and files live
- * under the state directory; a reference that cannot be resolved is an error, once.
+ * Resolves references for the launcher of `from` with core's `localRefResolver`: hosts are
+ * local, volumes and files live under the state directory; a reference that cannot be resolved
+ * is an error, once.
  */
 export function resolverFor(ctx: ProcfileContext, from: string): RefResolver {
   const seen = new Set<string>();
-  const missing = (r: Ref, why: string): ResolvedRef => {
-    const key = describeRef(r);
-    if (!seen.has(key)) {
+  return localRefResolver(ctx.deployment, {
+    stateDir: STATE,
+    runsHere: (service) => {
+      const target = ctx.deployment.services[service];
+      return target !== undefined && ctx.rendered.has(target);
+    },
+    report: (r, why) => {
+      const key = describeRef(r);
+      if (seen.has(key)) return;
       seen.add(key);
       ctx.report("error", from, "", `\`${key}\` cannot be resolved: ${why}.`);
-    }
-    return "";
-  };
-  return (r) => {
-    const target = ctx.deployment.services[r.service];
-    if (!target || !ctx.rendered.has(target)) {
-      return missing(r, `service \`${r.service}\` is not in the rendered deployment`);
-    }
-    switch (r.kind) {
-      case "host":
-        return HOST;
-      case "port":
-      case "address": {
-        const p = target.ports[r.port];
-        if (!p) return missing(r, `service \`${r.service}\` has no port \`${r.port}\``);
-        return r.kind === "port" ? String(p.port) : `${HOST}:${p.port}`;
-      }
-      case "volume": {
-        if (!target.volumes[r.volume]) {
-          return missing(r, `service \`${r.service}\` has no volume \`${r.volume}\``);
-        }
-        return { shell: `${STATE}/${shellQuote(`${r.service}/volumes/${r.volume}`)}` };
-      }
-      case "file": {
-        const place = target.files[r.path] ? relocated(r.path) : undefined;
-        if (place === undefined) {
-          return missing(r, `service \`${r.service}\` has no file \`${r.path}\``);
-        }
-        return { shell: `${STATE}/${shellQuote(`${r.service}/files/${place}`)}` };
-      }
-    }
-  };
+    },
+  });
 }

@@ -3,7 +3,8 @@
  * aspect: the package and limits, volumes and files, ports and replicas, and (with
  * `foreman: true`) what foreman itself ignores.
  */
-import { type EvaluatedService, STATE_DIR_VAR } from "@nix2dream/core";
+import type { EvaluatedService } from "@nix2dream/core";
+import { STATE_DIR_VAR } from "@nix2dream/core/entrypoint";
 import { fileKey, type ProcfileContext, relocated } from "./context.js";
 import { primaryPort } from "./launcher.js";
 

@@ -4,17 +4,15 @@
  * state directory, the script, the planned dependencies and probes.
  */
 import path from "node:path";
-import {
-  type Artifact,
-  type EvaluatedService,
-  entrypointScript,
-  type Healthcheck,
-  literalValue,
-  type RefResolver,
-  type ResolvedRef,
-  shellQuote,
-  shellWord,
+import type {
+  Artifact,
+  EvaluatedService,
+  Healthcheck,
+  RefResolver,
+  ResolvedRef,
 } from "@nix2dream/core";
+import { entrypointScript } from "@nix2dream/core/entrypoint";
+import { literalValue, shellQuote, shellWord } from "@nix2dream/core/shell";
 import { HOST, type ProcfileContext, relocated, STATE } from "./context.js";
 import type { PlannedProbe, PlannedProcess, PlannedWatch } from "./plan.js";
 
@@ -109,6 +107,7 @@ export function launcherOf(
   const { script, diagnostics } = entrypointScript(placeable(s, ctx), {
     resolve,
     deployment: d.name,
+    definitionFiles: d.definitionFiles,
     stateDir: DEFAULT_STATE_DIR,
     setup: portSetup(s),
     filePath: (target) => ({

@@ -9,13 +9,8 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { join } from "node:path";
-import {
-  type DeploymentDefinition,
-  environmentLine,
-  evaluateDeployment,
-  parseExecLine,
-  ref,
-} from "@nix2dream/core";
+import { type DeploymentDefinition, evaluateDeployment, ref } from "@nix2dream/core";
+import { environmentLine, parseExecLine } from "@nix2dream/core/systemd";
 import { artifact, freePort, listen } from "@nix2dream/testkit";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import systemd from "../src/index.js";

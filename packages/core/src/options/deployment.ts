@@ -48,7 +48,18 @@ function pluginOptions(
 export function deploymentModule(
   renderers: readonly Renderer[] = [],
   managers: readonly Manager[] = [],
-  sink?: OptionsSink,
+): Module {
+  return trackedDeploymentModule(renderers, managers, undefined);
+}
+
+/**
+ * @internal {@link deploymentModule} that also hands each evaluated submodule's options tree to
+ * `sink` (evaluation reads the defining files there); not part of the root export.
+ */
+export function trackedDeploymentModule(
+  renderers: readonly Renderer[],
+  managers: readonly Manager[],
+  sink: OptionsSink | undefined,
 ): Module {
   const serviceRenderers: Module = defineModule(import.meta.url, ({ name }) => ({
     options: {
