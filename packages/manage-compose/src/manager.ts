@@ -357,18 +357,9 @@ async function restart(s: Session): Promise<ActionResult> {
 
 type Step = (s: Session) => Promise<ActionResult>;
 
+/** An action over a {@link Session}; its {@link ComposeManagerError}s reach the caller. */
 function action(opts: ComposeManagerOptions, step: Step) {
-  return async (ctx: ManagerContext): Promise<ActionResult> => {
-    try {
-      return await step(await session(ctx, opts));
-    } catch (err) {
-      if (err instanceof ComposeManagerError) {
-        ctx.stderr.write(`${err.message}\n`);
-        return { exitCode: 1 };
-      }
-      throw err;
-    }
-  };
+  return async (ctx: ManagerContext): Promise<ActionResult> => step(await session(ctx, opts));
 }
 
 /**
