@@ -380,20 +380,6 @@ async function logs(ctx: ManagerContext, opts: KubectlManagerOptions): Promise<A
   return { exitCode: run.code === 130 ? 0 : run.code === 0 ? 0 : 1 };
 }
 
-/** Runs an action; a {@link KubectlError} becomes its message on stderr and exit code 1. */
-async function guarded(
-  ctx: ManagerContext,
-  action: () => Promise<ActionResult>,
-): Promise<ActionResult> {
-  try {
-    return await action();
-  } catch (e) {
-    if (!(e instanceof KubectlError)) throw e;
-    ctx.stderr.write(`${e.message}\n`);
-    return { exitCode: 1, data: { error: e.code } };
-  }
-}
-
 /**
  * The kubectl manager, for `use: [k8s(), kubectl()]`. Acts on render-k8s's `all.yaml` with the
  * current kubeconfig (or `--context`): `apply`/`up` (server-side apply as field manager
@@ -402,10 +388,11 @@ async function guarded(
  * per workload, Job completion) and `logs`.
  */
 export default function kubectlManager(opts: KubectlManagerOptions = {}): Manager<"kubectl"> {
+  // A KubectlError reaches the CLI, which prints it as `error: manager kubectl: …`.
   const a =
     (f: (ctx: ManagerContext, o: KubectlManagerOptions) => Promise<ActionResult>) =>
     (ctx: ManagerContext) =>
-      guarded(ctx, () => f(ctx, opts));
+      f(ctx, opts);
   return defineManager({
     name: "kubectl",
     renderer: "k8s",

@@ -446,32 +446,16 @@ async function consoleHint(ctx: ManagerContext): Promise<ActionResult> {
   return { exitCode: 0, data: { console: file } };
 }
 
-function guarded(
-  action: (ctx: ManagerContext) => Promise<ActionResult>,
-): (ctx: ManagerContext) => Promise<ActionResult> {
-  return async (ctx) => {
-    try {
-      return await action(ctx);
-    } catch (err) {
-      if (err instanceof NixosVmError) {
-        ctx.stderr.write(`${err.message}\n`);
-        return { exitCode: 1, data: { error: err.code } };
-      }
-      throw err;
-    }
-  };
-}
-
 /**
  * The NixOS VM manager (`nixos-vm`), acting on the render of `@nix2dream/render-nixos-vm`.
  * `up` builds `system.build.vm` (flake or default.nix) and starts it in the background with its
  * console in `<state>/console.log` and its disk in `<state>/<host>.qcow2`; `down [--volumes]`
  * stops it (SIGTERM to its process group, SIGKILL after `stopTimeout`) and with `--volumes`
  * removes the disk; `status`/`ps`, `logs [-f] [--tail N]`, `ssh` and `console` describe it.
- * Missing Nix and disabled flakes are reported as one clear paragraph with exit code 1.
+ * Missing Nix and disabled flakes are thrown as {@link NixosVmError}s (the CLI prints one
+ * paragraph, exit code 1).
  */
 export default function nixosVmManager(opts: NixosVmManagerOptions = {}): Manager<"nixos-vm"> {
-  const status_ = guarded(status);
   return defineManager({
     name: "nixos-vm",
     renderer: "nixos-vm",
@@ -485,13 +469,13 @@ export default function nixosVmManager(opts: NixosVmManagerOptions = {}): Manage
       console: "where the VM's console is and how to get an interactive one",
     },
     actions: {
-      up: guarded((ctx) => up(ctx, opts)),
-      down: guarded((ctx) => down(ctx, opts)),
-      status: status_,
-      ps: status_,
-      logs: guarded((ctx) => logs(ctx, opts)),
-      ssh: guarded(ssh),
-      console: guarded(consoleHint),
+      up: (ctx) => up(ctx, opts),
+      down: (ctx) => down(ctx, opts),
+      status,
+      ps: status,
+      logs: (ctx) => logs(ctx, opts),
+      ssh,
+      console: consoleHint,
     },
   });
 }

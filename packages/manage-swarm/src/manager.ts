@@ -454,18 +454,9 @@ async function restart(s: Session): Promise<ActionResult> {
 
 type Step = (s: Session) => Promise<ActionResult>;
 
+/** An action over a {@link Session}; its {@link SwarmManagerError}s reach the caller (the CLI prints them). */
 function action(opts: SwarmManagerOptions, step: Step) {
-  return async (ctx: ManagerContext): Promise<ActionResult> => {
-    try {
-      return await step(await session(ctx, opts));
-    } catch (err) {
-      if (err instanceof SwarmManagerError) {
-        ctx.stderr.write(`${err.message}\n`);
-        return { exitCode: 1 };
-      }
-      throw err;
-    }
-  };
+  return async (ctx: ManagerContext): Promise<ActionResult> => step(await session(ctx, opts));
 }
 
 /**

@@ -50,11 +50,17 @@ export const systemdManagerModule = defineModule(import.meta.url, {
   },
 });
 
-/** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
+/**
+ * A user mistake or a missing precondition (or a target that did not start); the CLI prints it
+ * as `error: manager systemd: …` (and `hint: …`), exit code 1.
+ */
 export class SystemdManagerError extends UserError {
   declare readonly code: "MANAGE_SYSTEMD";
-  constructor(message: string) {
-    super("MANAGE_SYSTEMD", message, { source: "manager systemd" });
+  constructor(message: string, hint?: string) {
+    super("MANAGE_SYSTEMD", message, {
+      source: "manager systemd",
+      ...(hint === undefined ? {} : { hint }),
+    });
     this.name = "SystemdManagerError";
   }
 }
@@ -254,10 +260,10 @@ async function up(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promi
   );
   const start = await run(tools.systemctl, [`--${scope}`, "start", target], tools);
   if (start.code !== 0) {
-    ctx.stderr.write(
-      `${start.stderr.trim() || `systemctl --${scope} start ${target} failed (exit ${start.code}).`}\nSee \`nix2dream logs\` or \`journalctl --${scope} -u ${ctx.deployment.name}-<service>\`.\n`,
+    throw new SystemdManagerError(
+      start.stderr.trim() || `systemctl --${scope} start ${target} failed (exit ${start.code}).`,
+      `See \`nix2dream logs\` or \`journalctl --${scope} -u ${ctx.deployment.name}-<service>\`.`,
     );
-    return { exitCode: 1 };
   }
   const status = await unitStates(tools, scope, units);
   ctx.stdout.write(psTable(status));
@@ -440,19 +446,11 @@ export default function systemdManager(opts: SystemdManagerOptions = {}): Manage
     journalctl: opts.journalctl ?? "journalctl",
     env: opts.env ?? process.env,
   };
+  // A SystemdManagerError reaches the CLI, which prints it as `error: manager systemd: …`.
   const action =
     (f: Action) =>
-    async (ctx: ManagerContext): Promise<ActionResult> => {
-      try {
-        return await f(ctx, tools, scopeOf(ctx, opts));
-      } catch (err) {
-        if (err instanceof SystemdManagerError) {
-          ctx.stderr.write(`${err.message}\n`);
-          return { exitCode: 1 };
-        }
-        throw err;
-      }
-    };
+    async (ctx: ManagerContext): Promise<ActionResult> =>
+      f(ctx, tools, scopeOf(ctx, opts));
   return {
     name: "systemd",
     renderer: "systemd",
