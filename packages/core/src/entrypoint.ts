@@ -6,7 +6,8 @@
  * {@link EntrypointOptions}; everything else is the same on every target.
  */
 import type { Diagnostic } from "./contracts.js";
-import type { EvaluatedService, ServiceVolume } from "./deployment.js";
+import type { EvaluatedDeployment, EvaluatedService, ServiceVolume } from "./deployment.js";
+import { diagnostic } from "./helpers.js";
 import {
   isShellName,
   type RefResolver,
@@ -25,6 +26,8 @@ export interface EntrypointOptions {
   resolve: RefResolver;
   /** Deployment name, for the header comment. */
   deployment?: string;
+  /** The deployment's definition files: diagnostics name the files that set the option. */
+  definitionFiles?: EvaluatedDeployment["definitionFiles"];
   /**
    * Shell source expanding to the default state directory. When set, the launcher exports
    * `NIX2DREAM_STATE_DIR` (a value already in the environment wins) before anything else, so
@@ -86,8 +89,10 @@ export function entrypointScript(
   const diagnostics: Diagnostic[] = [];
   const svc = service.name;
   const at = (option: string) => `services.${svc}.${option}`;
-  const problem = (option: string, message: string) =>
-    diagnostics.push({ severity: "error", option: at(option), service: svc, message });
+  const files = { definitionFiles: options.definitionFiles ?? {} };
+  const report = (severity: Diagnostic["severity"], option: string, message: string) =>
+    diagnostics.push(diagnostic(files, { severity, option: at(option), service: svc, message }));
+  const problem = (option: string, message: string) => report("error", option, message);
   const { resolve } = options;
   /** Quotes a user value; on a NUL byte records an error and yields `''`. */
   const w = (value: string, option: string): string => {
@@ -164,12 +169,11 @@ export function entrypointScript(
       continue;
     }
     if (key in service.env) {
-      diagnostics.push({
-        severity: "warning",
-        option: at(`secrets.${key}`),
-        service: svc,
-        message: `\`${key}\` is both in \`env\` and in \`secrets\`; the secret wins.`,
-      });
+      report(
+        "warning",
+        `secrets.${key}`,
+        `\`${key}\` is both in \`env\` and in \`secrets\`; the secret wins.`,
+      );
     }
     const fromEnv = s.fromEnv ?? (s.fromFile === null ? key : null);
     if (fromEnv !== null && !isShellName(fromEnv)) {

@@ -250,6 +250,7 @@ export function ociBuildContext(
   const entry = entrypointScript(service, {
     resolve: opts.resolve,
     deployment: deployment.name,
+    definitionFiles: deployment.definitionFiles,
     sourcePath: (source) => sourceIn.get(source) ?? source,
     emptyEphemeralVolumes: false,
   });

@@ -12,6 +12,7 @@ export {
   NotRunningError,
   socketPathFor,
 } from "./control.js";
+export { LocalManagerError } from "./errors.js";
 export { default, type LocalManagerOptions, psTable } from "./manager.js";
 export { readPlan } from "./plan.js";
 export {

@@ -138,11 +138,13 @@ export function renderOci(d: EvaluatedDeployment, opts: OciOptions = {}): Render
   const defaultBase = dep.baseImage ?? opts.baseImage ?? DEFAULT_BASE_IMAGE;
   let prefix = dep.repository ?? opts.repository ?? "";
   if (prefix && !/^[A-Za-z0-9.:/_-]*$/.test(prefix)) {
-    diagnostics.push({
-      severity: "error",
-      option: "renderers.oci.repository",
-      message: `The repository prefix ${JSON.stringify(prefix)} cannot start an image name; images are not prefixed.`,
-    });
+    diagnostics.push(
+      diagnostic(d, {
+        severity: "error",
+        option: "renderers.oci.repository",
+        message: `The repository prefix ${JSON.stringify(prefix)} cannot start an image name; images are not prefixed.`,
+      }),
+    );
     prefix = "";
   }
 
@@ -250,7 +252,7 @@ export function renderOci(d: EvaluatedDeployment, opts: OciOptions = {}): Render
           sources: ctx.sources,
           override: deepMerge(dep.nixOverride ?? {}, own.nixOverride ?? {}),
         });
-        diagnostics.push(...img.diagnostics.map((x) => ({ ...x, service: name })));
+        diagnostics.push(...img.diagnostics.map((x) => diagnostic(d, { ...x, service: name })));
         nix = `${name}/image.nix`;
         artifacts.push({ path: nix, content: img.content });
       }

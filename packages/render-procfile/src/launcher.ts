@@ -109,6 +109,7 @@ export function launcherOf(
   const { script, diagnostics } = entrypointScript(placeable(s, ctx), {
     resolve,
     deployment: d.name,
+    definitionFiles: d.definitionFiles,
     stateDir: DEFAULT_STATE_DIR,
     setup: portSetup(s),
     filePath: (target) => ({
