@@ -105,3 +105,5 @@ export default function docker(opts: DockerManagerOptions = {}): Manager<"docker
     },
   };
 }
+
+export { docker };

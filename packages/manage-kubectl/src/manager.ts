@@ -15,7 +15,7 @@ import { KubectlError, type KubectlInvocation, runKubectl } from "./kubectl.js";
 /** Field manager of every server-side apply. */
 export const FIELD_MANAGER = "nix2dream";
 
-/** Options of {@link kubectlManager}; `managers.kubectl.*` in the config wins where set. */
+/** Options of {@link kubectl}; `managers.kubectl.*` in the config wins where set. */
 export interface KubectlManagerOptions {
   /** The kubectl program; default `kubectl` on PATH. */
   kubectl?: string;
@@ -27,16 +27,19 @@ export interface KubectlManagerOptions {
   timeout?: string;
 }
 
-/** `managers.kubectl.*`. */
-export interface KubectlManagerConfig {
+/** `managers.kubectl.*`: the kubectl manager's options in the config. */
+export interface KubectlManagerSettings {
   kubectl: string | null;
   context: string | null;
   timeout: string | null;
 }
 
+/** @deprecated Use {@link KubectlManagerSettings}; this name goes in the next minor. */
+export type KubectlManagerConfig = KubectlManagerSettings;
+
 declare module "@nix2dream/core" {
   interface DeploymentManagers {
-    kubectl: KubectlManagerConfig;
+    kubectl: KubectlManagerSettings;
   }
 }
 
@@ -387,7 +390,7 @@ async function logs(ctx: ManagerContext, opts: KubectlManagerOptions): Promise<A
  * `delete`/`down` (keeps claims and the namespace unless asked), `status`/`ps` (rollout status
  * per workload, Job completion) and `logs`.
  */
-export default function kubectlManager(opts: KubectlManagerOptions = {}): Manager<"kubectl"> {
+export default function kubectl(opts: KubectlManagerOptions = {}): Manager<"kubectl"> {
   // A KubectlError reaches the CLI, which prints it as `error: manager kubectl: …`.
   const a =
     (f: (ctx: ManagerContext, o: KubectlManagerOptions) => Promise<ActionResult>) =>
@@ -414,6 +417,7 @@ export default function kubectlManager(opts: KubectlManagerOptions = {}): Manage
         "Rollout status of each Deployment/StatefulSet and completion of each Job (--wait to wait up to --timeout).",
       ps: "Same as status.",
       logs: "Logs of every pod of the deployment or of the named services (--follow, --tail N, --timestamps).",
+      stop: "Not available: Kubernetes has no stopped workload (set `replicas: 0` and `up` instead).",
     },
     actions: {
       apply: a(apply),
@@ -424,6 +428,20 @@ export default function kubectlManager(opts: KubectlManagerOptions = {}): Manage
       status: a(status),
       ps: a(status),
       logs: a(logs),
+      stop: async () => {
+        throw new KubectlError(
+          "UNSUPPORTED",
+          "Kubernetes has no stopped state for a workload: a Deployment or StatefulSet keeps its replicas running.",
+          {
+            hint: "Set the service's `replicas: 0` and run `nix2dream up`, or `nix2dream down` to remove it.",
+          },
+        );
+      },
     },
   });
 }
+
+export { kubectl };
+
+/** @deprecated Use {@link kubectl} (the same function); this name goes in the next minor. */
+export const kubectlManager = kubectl;

@@ -13,7 +13,7 @@ export {
   socketPathFor,
 } from "./control.js";
 export { LocalManagerError } from "./errors.js";
-export { default, type LocalManagerOptions, psTable } from "./manager.js";
+export { default, type LocalManagerOptions, local, psTable } from "./manager.js";
 export { readPlan } from "./plan.js";
 export {
   InvalidPlanError,

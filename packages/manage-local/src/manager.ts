@@ -467,6 +467,7 @@ export default function local(opts: LocalManagerOptions = {}): Manager<"local"> 
       logs: "Show the logs of every process or of the named ones (--follow/-f to keep streaming, --tail N).",
       restart: "Restart a service (all its replicas) or one process.",
       stop: "Stop a service (all its replicas) or one process, leaving the others running.",
+      status: "Same as ps.",
     },
     actions: {
       up: (ctx) => up(ctx, opts),
@@ -475,6 +476,9 @@ export default function local(opts: LocalManagerOptions = {}): Manager<"local"> 
       logs: (ctx) => logs(ctx, opts),
       restart: (ctx) => control(ctx, "restart"),
       stop: (ctx) => control(ctx, "stop"),
+      status: (ctx) => ps(ctx),
     },
   };
 }
+
+export { local };

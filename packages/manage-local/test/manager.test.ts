@@ -74,6 +74,7 @@ describe("the local manager", () => {
       "logs",
       "ps",
       "restart",
+      "status",
       "stop",
       "up",
     ]);

@@ -67,8 +67,10 @@ describe("the nixos-vm manager", () => {
       "down",
       "logs",
       "ps",
+      "restart",
       "ssh",
       "status",
+      "stop",
       "up",
     ]);
   });

@@ -14,7 +14,7 @@ import { serviceUnitName, targetUnitName } from "@nix2dream/render-systemd";
 /** Which systemd manager the units are given to. */
 export type SystemdScope = "user" | "system";
 
-/** Options of {@link systemdManager}. */
+/** Options of {@link systemd}. */
 export interface SystemdManagerOptions {
   /** Default scope when neither `--user` nor `--system` is given (and `managers.systemd.scope` is unset). Default `user`. */
   scope?: SystemdScope;
@@ -26,15 +26,18 @@ export interface SystemdManagerOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Deployment-wide options of the manager (`managers.systemd.*`). */
-export interface SystemdManagerModuleOptions {
+/** `managers.systemd.*`: the systemd manager's options in the config. */
+export interface SystemdManagerSettings {
   /** `user` (`systemctl --user`) or `system` (`systemctl --system`, needs root). */
   scope: SystemdScope;
 }
 
+/** @deprecated Use {@link SystemdManagerSettings}; this name goes in the next minor. */
+export type SystemdManagerModuleOptions = SystemdManagerSettings;
+
 declare module "@nix2dream/core" {
   interface DeploymentManagers {
-    systemd: SystemdManagerModuleOptions;
+    systemd: SystemdManagerSettings;
   }
 }
 
@@ -126,7 +129,7 @@ function scopeOf(ctx: ManagerContext, opts: SystemdManagerOptions): SystemdScope
   }
   if (ctx.flags.system) return "system";
   if (ctx.flags.user) return "user";
-  const fromConfig = (ctx.deployment.managers as { systemd?: SystemdManagerModuleOptions }).systemd;
+  const fromConfig = (ctx.deployment.managers as { systemd?: SystemdManagerSettings }).systemd;
   return fromConfig?.scope ?? opts.scope ?? "user";
 }
 
@@ -431,6 +434,16 @@ async function restart(
   return { exitCode: 0 };
 }
 
+/** `stop <service…>`: stops their units, leaving the target and the other services running. */
+async function stop(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promise<ActionResult> {
+  const { services } = renderedUnits(ctx);
+  await requireManager(tools, scope);
+  const units = selectedUnits(ctx, services);
+  await systemctl(tools, scope, ["stop", ...units]);
+  ctx.stdout.write(`Stopped ${units.join(", ")}.\n`);
+  return { exitCode: 0 };
+}
+
 type Action = (ctx: ManagerContext, tools: Tools, scope: SystemdScope) => Promise<ActionResult>;
 
 /**
@@ -440,7 +453,7 @@ type Action = (ctx: ManagerContext, tools: Tools, scope: SystemdScope) => Promis
  * and healthy); `down` stops it; `ps`, `status`, `logs`, `restart` act on all services or the
  * named ones. Without systemd it fails with one paragraph saying what is missing.
  */
-export default function systemdManager(opts: SystemdManagerOptions = {}): Manager<"systemd"> {
+export default function systemd(opts: SystemdManagerOptions = {}): Manager<"systemd"> {
   const tools: Tools = {
     systemctl: opts.systemctl ?? "systemctl",
     journalctl: opts.journalctl ?? "journalctl",
@@ -462,6 +475,7 @@ export default function systemdManager(opts: SystemdManagerOptions = {}): Manage
       status: "systemctl status of the target and services, or of the named services.",
       logs: "journalctl of every service or the named ones (--follow/-f, --tail N).",
       restart: "Restart every service or the named ones.",
+      stop: "Stop the named services, leaving the others running (`up` starts them again).",
     },
     actions: {
       up: action(up),
@@ -470,6 +484,12 @@ export default function systemdManager(opts: SystemdManagerOptions = {}): Manage
       status: action(status),
       logs: action(logs),
       restart: action(restart),
+      stop: action(stop),
     },
   };
 }
+
+export { systemd };
+
+/** @deprecated Use {@link systemd} (the same function); this name goes in the next minor. */
+export const systemdManager = systemd;

@@ -46,3 +46,5 @@ export default function compose(opts: ComposeOptions = {}): Renderer<"compose"> 
       renderCompose(deployment, buildContext ? { buildContext } : {}),
   });
 }
+
+export { compose };
