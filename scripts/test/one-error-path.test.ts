@@ -43,7 +43,7 @@ function openerBefore(text: string, at: number): number {
  * argument of `diagnostic(…)`: a Diagnostic built by hand. Type positions (`severity?:`,
  * `severity: Diagnostic["severity"]`) and call arguments (`report(severity, …)`) are not objects.
  */
-export function handBuiltDiagnostics(text: string): number[] {
+function handBuiltDiagnostics(text: string): number[] {
   const lines: number[] = [];
   for (const m of text.matchAll(/\bseverity\b(\s*:\s*([^,\n}]*))?(?=\s*[,}\n:])/g)) {
     const value = m[2]?.trim() ?? "";

@@ -2,6 +2,7 @@ export { type Module, ModuleError, type ModuleErrorCode } from "@nix2dream/modul
 export { BUSYBOX_PROGRAMS, programNotInImage } from "./base-image.js";
 export { type CommandResult, type RunOptions, runCommand } from "./command.js";
 export type * from "./contracts.js";
+export { DEFAULT_BASE_IMAGE } from "./default-image.js";
 export {
   type DeepDefinition,
   type Def,

@@ -218,7 +218,7 @@ describe("procfile()", () => {
           serviceFixture("a", {
             ...cmd,
             env: { TOKEN: "plain" },
-            secrets: { TOKEN: { fromEnv: "TOKEN", fromFile: null } },
+            secrets: { TOKEN: { fromEnv: "TOKEN", fromFile: null, required: true } },
           }),
         ],
         { definitionFiles: { "services.a.secrets.TOKEN": ["/p/secrets.ts"] } },
