@@ -230,6 +230,14 @@ describe("actions on a real engine", () => {
     expect(logs?.exitCode).toBe(0);
     expect(out()).toContain("ok is up");
 
+    const stop = await manager.actions.stop?.({ ...ctx, args: ["ok"] });
+    expect(stop?.exitCode, out()).toBe(0);
+    const status = await manager.actions.status?.({ ...ctx, flags: { json: true } });
+    expect((status?.data as ContainerStatus[]).map((r) => [r.service, r.state])).toEqual([
+      ["ok", "exited"],
+      ["sick", "running"],
+    ]);
+
     await expect(manager.actions.restart?.({ ...ctx, args: ["nope"] })).rejects.toMatchObject({
       code: "MANAGE_COMPOSE_UNKNOWN_SERVICE",
       message: expect.stringContaining("unknown: nope"),

@@ -391,6 +391,17 @@ describe("logs", () => {
   });
 });
 
+describe("stop", () => {
+  it("is refused with the reason and what to do instead, without calling kubectl", async () => {
+    const { manager, session } = setup();
+    const r = await fail(manager.actions.stop, context(deployment, renderDir, ["api"]));
+    expect(r.error).toMatchObject({ code: "UNSUPPORTED", source: "manager kubectl" });
+    expect(r.error.message).toMatch(/^Kubernetes has no stopped state for a workload/);
+    expect(r.error.hint).toContain("`replicas: 0`");
+    expect(session.calls()).toEqual([]);
+  });
+});
+
 describe("kubectl itself", () => {
   it("says clearly that kubectl is missing", async () => {
     const manager = kubectl({ kubectl: "/nonexistent/kubectl" });

@@ -136,6 +136,9 @@ describe("the local manager", () => {
       const data = await act("ps", json.ctx);
       expect(json.out.text()).toBe("");
       expect((data.data as ProcessStatus[]).map((s) => s.name)).toEqual(["api", "worker"]);
+      const status = context(dirs, [], { json: true });
+      const same = await act("status", status.ctx);
+      expect((same.data as ProcessStatus[]).map((s) => s.name)).toEqual(["api", "worker"]);
     } finally {
       await stop();
     }

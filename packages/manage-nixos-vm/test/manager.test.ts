@@ -216,6 +216,19 @@ describe("status, logs, ssh and console", () => {
     );
   });
 
+  it("refuses restart and stop of a service, saying to use the VM's systemctl", async () => {
+    for (const action of ["restart", "stop"]) {
+      const run = context(renderShop(), ["api"]);
+      const thrown = await act({}, action, run.ctx).catch((e: unknown) => e);
+      expect(UserError.is(thrown), action).toBe(true);
+      expect(thrown, action).toMatchObject({
+        code: "UNSUPPORTED",
+        source: "manager nixos-vm",
+        hint: `Run \`nix2dream ssh\`, then \`sudo systemctl ${action} shop-api.service\` inside the VM; \`nix2dream down\` stops the whole VM.`,
+      });
+    }
+  });
+
   it("prints the ssh command, or says ssh is off", async () => {
     const on = context(renderShop());
     await act({}, "ssh", on.ctx);

@@ -357,6 +357,21 @@ describe("user errors before the engine is asked", () => {
     );
   });
 
+  it("refuses stop with the reason (no stopped state in a swarm) and what to do instead", async () => {
+    const c = rendered(
+      { name: "shop", use: use(), services: { a: { command: ["true"] } } },
+      join(dir, "stop"),
+      BASE,
+    );
+    const r = await runFailingAction(swarmManager().actions.stop, {
+      ...c,
+      ctx: { ...c.ctx, args: ["a"] },
+    });
+    expect(r.error.code).toBe("MANAGE_SWARM_UNSUPPORTED");
+    expect(r.error.message).toMatch(/^A swarm service has no stopped state/);
+    expect(r.error.hint).toContain("`replicas: 0`");
+  });
+
   it("says clearly when no Docker engine answers", { tags: ["docker"] }, async () => {
     const c = rendered(
       { name: "shop", use: use(), services: { a: { command: ["true"] } } },

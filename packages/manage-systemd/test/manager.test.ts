@@ -114,6 +114,17 @@ describe("ps, status, restart", () => {
     );
   });
 
+  it("stops only the named services, leaving the target and the others running", async () => {
+    const f = fixture();
+    const r = await f.run("stop", { args: ["api"] });
+    expect(r.exitCode).toBe(0);
+    expect(argvs(f)).toContain("systemctl --user stop shop-api.service");
+    expect(argvs(f).filter((a) => a.includes(" stop "))).toEqual([
+      "systemctl --user stop shop-api.service",
+    ]);
+    expect(r.stdout).toBe("Stopped shop-api.service.\n");
+  });
+
   it("names the known services when asked for an unknown one", async () => {
     const f = fixture();
     const { error } = await f.fail("restart", { args: ["web"] });
