@@ -27,7 +27,6 @@ const MISSING: Record<string, Record<string, string>> = {
   docker: Object.fromEntries(
     LIFECYCLE.map((a) => [a, "builds and lists images only; compose or swarm run them"]),
   ),
-  kubectl: { restart: "not yet: would be `kubectl rollout restart` of each workload" },
 };
 
 /** Names that are old spellings, kept as `@deprecated` aliases for one minor version. */

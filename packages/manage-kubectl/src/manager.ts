@@ -304,6 +304,27 @@ function workloadsOf(objects: RenderedObject[], names: string[]): RenderedObject
   return workloads;
 }
 
+/**
+ * `restart [service…]`: `kubectl rollout restart` of each Deployment and StatefulSet (every one,
+ * or the named services'), which replaces their pods as a rollout does. A Job runs to
+ * completion and is not restarted.
+ */
+async function restart(ctx: ManagerContext, opts: KubectlManagerOptions): Promise<ActionResult> {
+  const s = settings(ctx, opts);
+  const wanted = new Set(ctx.args.map(dnsLabel));
+  const targets = workloadsOf(readRender(ctx.artifactsDir), ctx.args).filter(
+    (o) => o.kind !== "Job" && (wanted.size === 0 || wanted.has(o.name)),
+  );
+  for (const o of targets) {
+    const run = await runKubectl(s.inv, ["rollout", "restart", ...nsArgs(s, o), resourceOf(o)], {
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+    });
+    if (run.code !== 0) return { exitCode: 1 };
+  }
+  return { exitCode: 0, data: { restarted: targets.map((o) => `${o.kind}/${o.name}`) } };
+}
+
 /** The state of one workload, as `status` reports it. */
 export interface WorkloadStatus {
   kind: string;
@@ -417,6 +438,8 @@ export default function kubectl(opts: KubectlManagerOptions = {}): Manager<"kube
         "Rollout status of each Deployment/StatefulSet and completion of each Job (--wait to wait up to --timeout).",
       ps: "Same as status.",
       logs: "Logs of every pod of the deployment or of the named services (--follow, --tail N, --timestamps).",
+      restart:
+        "kubectl rollout restart of every Deployment and StatefulSet, or of the named services' (Jobs are not restarted).",
       stop: "Not available: Kubernetes has no stopped workload (set `replicas: 0` and `up` instead).",
     },
     actions: {
@@ -428,6 +451,7 @@ export default function kubectl(opts: KubectlManagerOptions = {}): Manager<"kube
       status: a(status),
       ps: a(status),
       logs: a(logs),
+      restart: a(restart),
       stop: async () => {
         throw new KubectlError(
           "UNSUPPORTED",

@@ -391,6 +391,28 @@ describe("logs", () => {
   });
 });
 
+describe("restart", () => {
+  it("rolls out a restart of each Deployment and StatefulSet, not of the Job", async () => {
+    const { manager, session } = setup();
+    const r = await run(manager.actions.restart, context(deployment, renderDir));
+    expect(r.exitCode).toBe(0);
+    expect(session.calls()).toEqual([
+      ["rollout", "restart", "--namespace", "shop", "deployment.v1.apps/api"],
+      ["rollout", "restart", "--namespace", "shop", "statefulset.v1.apps/db"],
+    ]);
+  });
+
+  it("restarts only the named service, and names an unknown one", async () => {
+    const { manager, session } = setup();
+    await run(manager.actions.restart, context(deployment, renderDir, ["db"]));
+    expect(session.calls()).toEqual([
+      ["rollout", "restart", "--namespace", "shop", "statefulset.v1.apps/db"],
+    ]);
+    const r = await fail(manager.actions.restart, context(deployment, renderDir, ["nope"]));
+    expect(r.error.message).toBe("No workload named nope in the render (have api, db, migrate).");
+  });
+});
+
 describe("stop", () => {
   it("is refused with the reason and what to do instead, without calling kubectl", async () => {
     const { manager, session } = setup();
