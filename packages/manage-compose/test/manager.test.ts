@@ -233,7 +233,7 @@ describe("actions on a real engine", () => {
     const stop = await manager.actions.stop?.({ ...ctx, args: ["ok"] });
     expect(stop?.exitCode, out()).toBe(0);
     const status = await manager.actions.status?.({ ...ctx, flags: { json: true } });
-    expect((status?.data as ContainerStatus[]).map((r) => [r.service, r.state])).toEqual([
+    expect(((status?.data ?? []) as ContainerStatus[]).map((r) => [r.service, r.state])).toEqual([
       ["ok", "exited"],
       ["sick", "running"],
     ]);
