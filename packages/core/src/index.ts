@@ -7,6 +7,7 @@
 export { type Module, ModuleError, type ModuleErrorCode } from "@nix2dream/modules";
 export { type CommandResult, type RunOptions, runCommand } from "./command.js";
 export type * from "./contracts.js";
+export { DEFAULT_BASE_IMAGE } from "./default-image.js";
 export {
   type DeepDefinition,
   type Def,

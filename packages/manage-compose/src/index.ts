@@ -6,6 +6,8 @@ export {
   type ComposeManagerOptions,
   type ComposeManagerSettings,
   type ContainerStatus,
+  compose,
+  composeManager,
   default,
   PROJECT_LABEL,
   projectContainers,

@@ -34,7 +34,7 @@ declare module "@nix2dream/core" {
   }
 }
 
-/** Options of {@link composeManager}. */
+/** Options of {@link compose}. */
 export interface ComposeManagerOptions {
   /** Use this Compose major version only (default: v2 when present, else v1). */
   prefer?: 1 | 2;
@@ -132,7 +132,7 @@ function composeArgv(s: Session, ...args: string[]): string[] {
 }
 
 /** Runs a compose subcommand with its output shown; fails with a message on a non-zero exit. */
-async function compose(s: Session, what: string, ...args: string[]): Promise<void> {
+async function runCompose(s: Session, what: string, ...args: string[]): Promise<void> {
   const r = await runCommand(composeArgv(s, ...args), {
     env: s.env,
     stdout: s.ctx.stderr,
@@ -275,9 +275,9 @@ async function up(s: Session): Promise<ActionResult> {
   s.ctx.stderr.write(
     `Building images of \`${s.ctx.deployment.name}\` (project ${s.project}, ${s.tool.argv.join(" ")} ${s.tool.version})\n`,
   );
-  await compose(s, "building the images", "build");
+  await runCompose(s, "building the images", "build");
   try {
-    await compose(s, "starting the containers", "up", "-d", "--remove-orphans");
+    await runCompose(s, "starting the containers", "up", "-d", "--remove-orphans");
   } catch (err) {
     // Compose itself stops when a dependency gate fails (unhealthy, or a job exiting non-zero):
     // show what that service said.
@@ -303,7 +303,7 @@ async function up(s: Session): Promise<ActionResult> {
 
 async function down(s: Session): Promise<ActionResult> {
   const volumes = s.ctx.flags.volumes === true || s.ctx.flags.v === true;
-  await compose(
+  await runCompose(
     s,
     "stopping the project",
     "down",
@@ -341,34 +341,40 @@ async function logs(s: Session): Promise<ActionResult> {
   return { exitCode: s.ctx.signal.aborted ? 0 : r.code };
 }
 
-async function restart(s: Session): Promise<ActionResult> {
+/** The service names given to `action`; a {@link ComposeManagerError} naming unknown ones. */
+function namedServices(s: Session, action: string): string[] {
   const unknown = s.ctx.args.filter((n) => !(n in s.ctx.deployment.services));
   if (s.ctx.args.length === 0 || unknown.length > 0) {
     throw new ComposeManagerError(
       "UNKNOWN_SERVICE",
-      `\`restart\` needs service names of \`${s.ctx.deployment.name}\`${unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""}; services: ${Object.keys(s.ctx.deployment.services).join(", ")}.`,
+      `\`${action}\` needs service names of \`${s.ctx.deployment.name}\`${unknown.length ? ` (unknown: ${unknown.join(", ")})` : ""}; services: ${Object.keys(s.ctx.deployment.services).join(", ")}.`,
     );
   }
-  await compose(s, "restarting", "restart", ...s.ctx.args);
+  return s.ctx.args;
+}
+
+async function restart(s: Session): Promise<ActionResult> {
+  namedServices(s, "restart");
+  await runCompose(s, "restarting", "restart", ...s.ctx.args);
   const rows = await waitReady(s, s.ctx.args);
   s.ctx.stdout.write(`Restarted ${s.ctx.args.join(", ")}.\n`);
   return { exitCode: 0, data: rows };
 }
 
+/** `stop <service…>`: stops their containers and leaves the others running (`up` starts them again). */
+async function stop(s: Session): Promise<ActionResult> {
+  const names = namedServices(s, "stop");
+  await runCompose(s, "stopping", "stop", ...names);
+  const rows = (await projectContainers(s.project, s.env)).filter((c) => names.includes(c.service));
+  s.ctx.stdout.write(`Stopped ${names.join(", ")}.\n`);
+  return { exitCode: 0, data: rows };
+}
+
 type Step = (s: Session) => Promise<ActionResult>;
 
+/** An action over a {@link Session}; its {@link ComposeManagerError}s reach the caller. */
 function action(opts: ComposeManagerOptions, step: Step) {
-  return async (ctx: ManagerContext): Promise<ActionResult> => {
-    try {
-      return await step(await session(ctx, opts));
-    } catch (err) {
-      if (err instanceof ComposeManagerError) {
-        ctx.stderr.write(`${err.message}\n`);
-        return { exitCode: 1 };
-      }
-      throw err;
-    }
-  };
+  return async (ctx: ManagerContext): Promise<ActionResult> => step(await session(ctx, opts));
 }
 
 /**
@@ -377,7 +383,7 @@ function action(opts: ComposeManagerOptions, step: Step) {
  * and returns once every container is running and healthy (or completed with exit 0), or fails
  * with the failing service's logs; `down` keeps named volumes unless `--volumes`.
  */
-export default function composeManager(opts: ComposeManagerOptions = {}): Manager<"compose"> {
+export default function compose(opts: ComposeManagerOptions = {}): Manager<"compose"> {
   return {
     name: "compose",
     renderer: "compose",
@@ -388,6 +394,8 @@ export default function composeManager(opts: ComposeManagerOptions = {}): Manage
       ps: "Show each container: state, health, exit code, restarts, ports (--json for data).",
       logs: "Show the logs of every service or of the named ones (--follow/-f, --tail N).",
       restart: "Restart the named services and wait until they are healthy again.",
+      stop: "Stop the named services' containers, leaving the others running (`up` starts them again).",
+      status: "Same as ps.",
     },
     actions: {
       up: action(opts, up),
@@ -395,6 +403,13 @@ export default function composeManager(opts: ComposeManagerOptions = {}): Manage
       ps: action(opts, ps),
       logs: action(opts, logs),
       restart: action(opts, restart),
+      stop: action(opts, stop),
+      status: action(opts, ps),
     },
   };
 }
+
+export { compose };
+
+/** @deprecated Use {@link compose} (the same function); this name goes in the next minor. */
+export const composeManager = compose;

@@ -189,17 +189,21 @@ describe("actions on a real engine", () => {
   it("refuses to act without a compose render, saying how to make one", async () => {
     const { ctx, out } = rendered(failing);
     ctx.artifactsDir = tmp("n2d-compose-empty-");
-    const result = await composeManager().actions.up?.(ctx);
-    expect(result?.exitCode).toBe(1);
-    expect(out()).toContain("There is no compose file");
+    await expect(composeManager().actions.up?.(ctx)).rejects.toMatchObject({
+      code: "MANAGE_COMPOSE_NO_RENDER",
+      source: "manager compose",
+      message: expect.stringContaining("There is no compose file"),
+    });
+    expect(out()).toBe("");
   });
 
   it("fails up with the unhealthy service's logs, then down removes everything", async () => {
     const { ctx, out } = rendered(failing);
     const manager = composeManager();
-    const up = await manager.actions.up?.(ctx);
-    expect(up?.exitCode, out()).toBe(1);
-    expect(out()).toContain("Service `sick` failed to start (running, unhealthy)");
+    await expect(manager.actions.up?.(ctx)).rejects.toMatchObject({
+      code: "MANAGE_COMPOSE_UNHEALTHY",
+      message: expect.stringContaining("Service `sick` failed to start (running, unhealthy)"),
+    });
     expect(out()).toContain("sick: cannot find my config");
 
     const ps = await manager.actions.ps?.({ ...ctx, flags: { json: true } });
@@ -213,9 +217,18 @@ describe("actions on a real engine", () => {
     expect(logs?.exitCode).toBe(0);
     expect(out()).toContain("ok is up");
 
-    const restart = await manager.actions.restart?.({ ...ctx, args: ["nope"] });
-    expect(restart?.exitCode).toBe(1);
-    expect(out()).toContain("unknown: nope");
+    const stop = await manager.actions.stop?.({ ...ctx, args: ["ok"] });
+    expect(stop?.exitCode, out()).toBe(0);
+    const status = await manager.actions.status?.({ ...ctx, flags: { json: true } });
+    expect(((status?.data ?? []) as ContainerStatus[]).map((r) => [r.service, r.state])).toEqual([
+      ["ok", "exited"],
+      ["sick", "running"],
+    ]);
+
+    await expect(manager.actions.restart?.({ ...ctx, args: ["nope"] })).rejects.toMatchObject({
+      code: "MANAGE_COMPOSE_UNKNOWN_SERVICE",
+      message: expect.stringContaining("unknown: nope"),
+    });
 
     const down = await manager.actions.down?.({ ...ctx, flags: { volumes: true } });
     expect(down?.exitCode, out()).toBe(0);
@@ -233,9 +246,10 @@ describe("actions on a real engine", () => {
     const { ctx, out } = rendered(gated);
     const manager = composeManager();
     try {
-      const up = await manager.actions.up?.(ctx);
-      expect(up?.exitCode, out()).toBe(1);
-      expect(out()).toContain("Service `sick` failed to start (running, unhealthy)");
+      await expect(manager.actions.up?.(ctx)).rejects.toMatchObject({
+        code: "MANAGE_COMPOSE_UNHEALTHY",
+        message: expect.stringContaining("Service `sick` failed to start (running, unhealthy)"),
+      });
       expect(out()).toContain("sick: cannot find my config");
     } finally {
       await manager.actions.down?.({ ...ctx, flags: { volumes: true } });

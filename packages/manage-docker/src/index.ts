@@ -2,14 +2,8 @@
  * `@nix2dream/manage-docker`: builds the images of the oci render on the local Docker engine
  * and lists them. The build function is exported for other managers and scripts.
  */
-import { type ActionResult, type Manager, type ManagerContext, textTable } from "@nix2dream/core";
-import {
-  type BuildEvent,
-  buildImages,
-  DockerManagerError,
-  type ImageRow,
-  listImages,
-} from "./build.js";
+import { type Manager, type ManagerContext, textTable } from "@nix2dream/core";
+import { type BuildEvent, buildImages, type ImageRow, listImages } from "./build.js";
 
 export {
   type BuildEvent,
@@ -68,21 +62,6 @@ export function imagesTable(rows: ImageRow[]): string {
   return textTable([head, ...body]);
 }
 
-async function guarded(
-  ctx: ManagerContext,
-  run: () => Promise<ActionResult>,
-): Promise<ActionResult> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof DockerManagerError) {
-      ctx.stderr.write(`${err.message}\n`);
-      return { exitCode: 1 };
-    }
-    throw err;
-  }
-}
-
 /**
  * The docker manager: acts on the `oci` render. `build [SERVICE...]` builds and tags the images
  * (`--force` rebuilds existing tags, `--verbose` shows all of docker's output); `images` lists
@@ -104,27 +83,27 @@ export default function docker(opts: DockerManagerOptions = {}): Manager<"docker
       images: "List the deployment's images with their tags and IDs (--json for data).",
     },
     actions: {
-      build: (ctx) =>
-        guarded(ctx, async () => {
-          const verbose = Boolean(flag(ctx, "verbose", "v"));
-          const json = Boolean(flag(ctx, "json"));
-          const built = await buildImages({
-            ...base(ctx),
-            services: ctx.args,
-            force: Boolean(flag(ctx, "force")),
-            onProgress: (e) => {
-              const line = json ? null : progressLine(e, verbose);
-              if (line !== null) ctx.stdout.write(`${line}\n`);
-            },
-          });
-          return { exitCode: 0, data: built };
-        }),
-      images: (ctx) =>
-        guarded(ctx, async () => {
-          const rows = await listImages(base(ctx));
-          if (!flag(ctx, "json")) ctx.stdout.write(`${imagesTable(rows)}\n`);
-          return { exitCode: 0, data: rows };
-        }),
+      build: async (ctx) => {
+        const verbose = Boolean(flag(ctx, "verbose", "v"));
+        const json = Boolean(flag(ctx, "json"));
+        const built = await buildImages({
+          ...base(ctx),
+          services: ctx.args,
+          force: Boolean(flag(ctx, "force")),
+          onProgress: (e) => {
+            const line = json ? null : progressLine(e, verbose);
+            if (line !== null) ctx.stdout.write(`${line}\n`);
+          },
+        });
+        return { exitCode: 0, data: built };
+      },
+      images: async (ctx) => {
+        const rows = await listImages(base(ctx));
+        if (!flag(ctx, "json")) ctx.stdout.write(`${imagesTable(rows)}\n`);
+        return { exitCode: 0, data: rows };
+      },
     },
   };
 }
+
+export { docker };

@@ -55,3 +55,14 @@ it("renders with the oci renderer, builds with progress, then lists the images a
   const run = spawnSync("docker", ["run", "--rm", rows[0]?.tag as string], { encoding: "utf8" });
   expect(run.stdout).toBe("hello\n");
 }, 180_000);
+
+it("prints the manager's error in the CLI's form when no engine answers: error line, exit 1, no stack", () => {
+  const r = runCli(["images", "--manager", "docker", "--config", CONFIG, "--out", out], {
+    env: { ...env, DOCKER_HOST: "unix:///nonexistent/n2d-no-engine.sock" },
+  });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(
+    /^error: manager docker: No Docker engine answers at unix:\/\/\/nonexistent\/n2d-no-engine\.sock /,
+  );
+  expect(r.stderr).not.toMatch(/\n\s+at |--debug/);
+});

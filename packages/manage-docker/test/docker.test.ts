@@ -10,6 +10,7 @@ import {
   type DeploymentDefinition,
   evaluateDeployment,
   type ManagerContext,
+  UserError,
 } from "@nix2dream/core";
 import oci, { type ImagesManifest } from "@nix2dream/render-oci";
 import {
@@ -199,26 +200,36 @@ describe("docker manager", () => {
     expect(json.out()).toBe("");
   }, 60_000);
 
-  it("says clearly when no engine answers", async () => {
+  it("throws a UserError when no engine answers, and prints nothing itself", async () => {
     const { ctx, err } = context(dir);
     const m = docker({
       env: { ...process.env, DOCKER_HOST: `unix://${root}/no-such-engine.sock` },
     });
-    const res = await m.actions.build?.(ctx);
-    expect(res?.exitCode).toBe(1);
-    expect(err()).toMatch(
-      /^No Docker engine answers at unix:\/\/.*no-such-engine\.sock .*Start dockerd/,
-    );
+    await expect(m.actions.build?.(ctx)).rejects.toMatchObject({
+      code: "MANAGE_DOCKER_NO_ENGINE",
+      message: expect.stringMatching(
+        /^No Docker engine answers at unix:\/\/.*no-such-engine\.sock .*Start dockerd/,
+      ),
+    });
+    expect(err()).toBe("");
   });
 
-  it("says to render first when there is no images.json, and names unknown services", async () => {
+  it("throws a UserError saying to render first when there is no images.json, and one naming an unknown service", async () => {
     const none = context(join(root, "nowhere"));
-    expect((await docker().actions.build?.(none.ctx))?.exitCode).toBe(1);
-    expect(none.err()).toContain("render the deployment with the oci renderer first");
+    await expect(docker().actions.build?.(none.ctx)).rejects.toMatchObject({
+      code: "MANAGE_DOCKER_NO_RENDER",
+      message: expect.stringContaining("render the deployment with the oci renderer first"),
+    });
     const unknown = context(dir, ["db"]);
-    expect((await docker().actions.build?.(unknown.ctx))?.exitCode).toBe(1);
-    expect(unknown.err()).toBe(
-      "There is no image to build for service db (it runs the ready image n2d-oci-not-pulled:16); images: api, worker.\n",
-    );
+    const thrown = await docker()
+      .actions.build?.(unknown.ctx)
+      .catch((e: unknown) => e);
+    expect(UserError.is(thrown)).toBe(true);
+    expect(thrown).toMatchObject({
+      code: "MANAGE_DOCKER_UNKNOWN_SERVICE",
+      source: "manager docker",
+      message:
+        "There is no image to build for service db (it runs the ready image n2d-oci-not-pulled:16); images: api, worker.",
+    });
   });
 });

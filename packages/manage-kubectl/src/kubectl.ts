@@ -4,10 +4,15 @@ import { UserError } from "@nix2dream/core";
 
 /** A failure the user can fix, printed as one paragraph without a stack trace. */
 export class KubectlError extends UserError {
-  /** `KUBECTL_MISSING`, `NO_CLUSTER`, `NO_RENDER` or `BAD_ARGS`. */
-  declare readonly code: "KUBECTL_MISSING" | "NO_CLUSTER" | "NO_RENDER" | "BAD_ARGS";
-  constructor(code: KubectlError["code"], message: string) {
-    super(code, message, { source: "manager kubectl" });
+  /** `KUBECTL_MISSING`, `NO_CLUSTER`, `NO_RENDER`, `BAD_ARGS` or `UNSUPPORTED` (an action Kubernetes has no form for). */
+  declare readonly code:
+    | "KUBECTL_MISSING"
+    | "NO_CLUSTER"
+    | "NO_RENDER"
+    | "BAD_ARGS"
+    | "UNSUPPORTED";
+  constructor(code: KubectlError["code"], message: string, options: { hint?: string } = {}) {
+    super(code, message, { ...options, source: "manager kubectl" });
     this.name = "KubectlError";
   }
 }

@@ -15,7 +15,7 @@ import { KubectlError, type KubectlInvocation, runKubectl } from "./kubectl.js";
 /** Field manager of every server-side apply. */
 export const FIELD_MANAGER = "nix2dream";
 
-/** Options of {@link kubectlManager}; `managers.kubectl.*` in the config wins where set. */
+/** Options of {@link kubectl}; `managers.kubectl.*` in the config wins where set. */
 export interface KubectlManagerOptions {
   /** The kubectl program; default `kubectl` on PATH. */
   kubectl?: string;
@@ -27,16 +27,19 @@ export interface KubectlManagerOptions {
   timeout?: string;
 }
 
-/** `managers.kubectl.*`. */
-export interface KubectlManagerConfig {
+/** `managers.kubectl.*`: the kubectl manager's options in the config. */
+export interface KubectlManagerSettings {
   kubectl: string | null;
   context: string | null;
   timeout: string | null;
 }
 
+/** @deprecated Use {@link KubectlManagerSettings}; this name goes in the next minor. */
+export type KubectlManagerConfig = KubectlManagerSettings;
+
 declare module "@nix2dream/core" {
   interface DeploymentManagers {
-    kubectl: KubectlManagerConfig;
+    kubectl: KubectlManagerSettings;
   }
 }
 
@@ -301,6 +304,27 @@ function workloadsOf(objects: RenderedObject[], names: string[]): RenderedObject
   return workloads;
 }
 
+/**
+ * `restart [service…]`: `kubectl rollout restart` of each Deployment and StatefulSet (every one,
+ * or the named services'), which replaces their pods as a rollout does. A Job runs to
+ * completion and is not restarted.
+ */
+async function restart(ctx: ManagerContext, opts: KubectlManagerOptions): Promise<ActionResult> {
+  const s = settings(ctx, opts);
+  const wanted = new Set(ctx.args.map(dnsLabel));
+  const targets = workloadsOf(readRender(ctx.artifactsDir), ctx.args).filter(
+    (o) => o.kind !== "Job" && (wanted.size === 0 || wanted.has(o.name)),
+  );
+  for (const o of targets) {
+    const run = await runKubectl(s.inv, ["rollout", "restart", ...nsArgs(s, o), resourceOf(o)], {
+      stdout: ctx.stdout,
+      stderr: ctx.stderr,
+    });
+    if (run.code !== 0) return { exitCode: 1 };
+  }
+  return { exitCode: 0, data: { restarted: targets.map((o) => `${o.kind}/${o.name}`) } };
+}
+
 /** The state of one workload, as `status` reports it. */
 export interface WorkloadStatus {
   kind: string;
@@ -380,20 +404,6 @@ async function logs(ctx: ManagerContext, opts: KubectlManagerOptions): Promise<A
   return { exitCode: run.code === 130 ? 0 : run.code === 0 ? 0 : 1 };
 }
 
-/** Runs an action; a {@link KubectlError} becomes its message on stderr and exit code 1. */
-async function guarded(
-  ctx: ManagerContext,
-  action: () => Promise<ActionResult>,
-): Promise<ActionResult> {
-  try {
-    return await action();
-  } catch (e) {
-    if (!(e instanceof KubectlError)) throw e;
-    ctx.stderr.write(`${e.message}\n`);
-    return { exitCode: 1, data: { error: e.code } };
-  }
-}
-
 /**
  * The kubectl manager, for `use: [k8s(), kubectl()]`. Acts on render-k8s's `all.yaml` with the
  * current kubeconfig (or `--context`): `apply`/`up` (server-side apply as field manager
@@ -401,11 +411,12 @@ async function guarded(
  * `delete`/`down` (keeps claims and the namespace unless asked), `status`/`ps` (rollout status
  * per workload, Job completion) and `logs`.
  */
-export default function kubectlManager(opts: KubectlManagerOptions = {}): Manager<"kubectl"> {
+export default function kubectl(opts: KubectlManagerOptions = {}): Manager<"kubectl"> {
+  // A KubectlError reaches the CLI, which prints it as `error: manager kubectl: …`.
   const a =
     (f: (ctx: ManagerContext, o: KubectlManagerOptions) => Promise<ActionResult>) =>
     (ctx: ManagerContext) =>
-      guarded(ctx, () => f(ctx, opts));
+      f(ctx, opts);
   return defineManager({
     name: "kubectl",
     renderer: "k8s",
@@ -427,6 +438,9 @@ export default function kubectlManager(opts: KubectlManagerOptions = {}): Manage
         "Rollout status of each Deployment/StatefulSet and completion of each Job (--wait to wait up to --timeout).",
       ps: "Same as status.",
       logs: "Logs of every pod of the deployment or of the named services (--follow, --tail N, --timestamps).",
+      restart:
+        "kubectl rollout restart of every Deployment and StatefulSet, or of the named services' (Jobs are not restarted).",
+      stop: "Not available: Kubernetes has no stopped workload (set `replicas: 0` and `up` instead).",
     },
     actions: {
       apply: a(apply),
@@ -437,6 +451,21 @@ export default function kubectlManager(opts: KubectlManagerOptions = {}): Manage
       status: a(status),
       ps: a(status),
       logs: a(logs),
+      restart: a(restart),
+      stop: async () => {
+        throw new KubectlError(
+          "UNSUPPORTED",
+          "Kubernetes has no stopped state for a workload: a Deployment or StatefulSet keeps its replicas running.",
+          {
+            hint: "Set the service's `replicas: 0` and run `nix2dream up`, or `nix2dream down` to remove it.",
+          },
+        );
+      },
     },
   });
 }
+
+export { kubectl };
+
+/** @deprecated Use {@link kubectl} (the same function); this name goes in the next minor. */
+export const kubectlManager = kubectl;

@@ -3,7 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EvaluatedDeployment, ManagerContext } from "@nix2dream/core";
-import { managerContext, runAction, type TestManagerContext } from "@nix2dream/testkit";
+import {
+  managerContext,
+  runAction,
+  runFailingAction,
+  type TestManagerContext,
+} from "@nix2dream/testkit";
 
 /** The FAKE kubectl (`fixtures/fake-kubectl.mjs`): records argv, replays scripted answers. */
 export const FAKE_KUBECTL = fileURLToPath(new URL("./fixtures/fake-kubectl.mjs", import.meta.url));
@@ -51,3 +56,6 @@ export function context(
 
 /** Runs an action and returns its result with what it printed. */
 export const run = runAction;
+
+/** Runs an action that must throw a user error; returns it with what was printed. */
+export const fail = runFailingAction;

@@ -7,7 +7,15 @@ import { evaluateDeployment } from "@nix2dream/core";
 import k8s from "@nix2dream/render-k8s";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import kubectl from "../src/index.js";
-import { context, FAKE_KUBECTL, type FakeRule, fakeSession, run, tempDir } from "./helpers.js";
+import {
+  context,
+  FAKE_KUBECTL,
+  type FakeRule,
+  fail,
+  fakeSession,
+  run,
+  tempDir,
+} from "./helpers.js";
 import { writeRender } from "./render.js";
 
 const temps: Array<() => void> = [];
@@ -130,23 +138,24 @@ describe("apply", () => {
         code: 1,
       },
     ]);
-    const r = await run(
+    const r = await fail(
       manager.actions.apply,
       context(deployment, renderDir, [], { context: "kind-dev" }),
     );
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(
-      "No Kubernetes cluster answered for context `kind-dev`: The connection to the server localhost:8080 was refused - did you specify the right host or port? Check `kubectl config current-context`, KUBECONFIG, and that the cluster is running; choose another with --context.\n",
+    expect(r.error).toMatchObject({ code: "NO_CLUSTER", source: "manager kubectl" });
+    expect(r.error.message).toBe(
+      "No Kubernetes cluster answered for context `kind-dev`: The connection to the server localhost:8080 was refused - did you specify the right host or port? Check `kubectl config current-context`, KUBECONFIG, and that the cluster is running; choose another with --context.",
     );
+    expect(r.stderr).toBe("");
   });
 
   it("says so clearly when there is no render to apply", async () => {
     const { manager, session } = setup();
     const empty = tempDir("empty");
     temps.push(empty.remove);
-    const r = await run(manager.actions.apply, context(deployment, empty.dir));
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain("render the deployment with render-k8s first");
+    const r = await fail(manager.actions.apply, context(deployment, empty.dir));
+    expect(r.error.code).toBe("NO_RENDER");
+    expect(r.error.message).toContain("render the deployment with render-k8s first");
     expect(session.calls()).toEqual([]);
   });
 });
@@ -375,9 +384,42 @@ describe("logs", () => {
 
   it("rejects a service that is not in the render", async () => {
     const { manager, session } = setup();
-    const r = await run(manager.actions.logs, context(deployment, renderDir, ["nope"]));
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe("No workload named nope in the render (have api, db, migrate).\n");
+    const r = await fail(manager.actions.logs, context(deployment, renderDir, ["nope"]));
+    expect(r.error.code).toBe("BAD_ARGS");
+    expect(r.error.message).toBe("No workload named nope in the render (have api, db, migrate).");
+    expect(session.calls()).toEqual([]);
+  });
+});
+
+describe("restart", () => {
+  it("rolls out a restart of each Deployment and StatefulSet, not of the Job", async () => {
+    const { manager, session } = setup();
+    const r = await run(manager.actions.restart, context(deployment, renderDir));
+    expect(r.exitCode).toBe(0);
+    expect(session.calls()).toEqual([
+      ["rollout", "restart", "--namespace", "shop", "deployment.v1.apps/api"],
+      ["rollout", "restart", "--namespace", "shop", "statefulset.v1.apps/db"],
+    ]);
+  });
+
+  it("restarts only the named service, and names an unknown one", async () => {
+    const { manager, session } = setup();
+    await run(manager.actions.restart, context(deployment, renderDir, ["db"]));
+    expect(session.calls()).toEqual([
+      ["rollout", "restart", "--namespace", "shop", "statefulset.v1.apps/db"],
+    ]);
+    const r = await fail(manager.actions.restart, context(deployment, renderDir, ["nope"]));
+    expect(r.error.message).toBe("No workload named nope in the render (have api, db, migrate).");
+  });
+});
+
+describe("stop", () => {
+  it("is refused with the reason and what to do instead, without calling kubectl", async () => {
+    const { manager, session } = setup();
+    const r = await fail(manager.actions.stop, context(deployment, renderDir, ["api"]));
+    expect(r.error).toMatchObject({ code: "UNSUPPORTED", source: "manager kubectl" });
+    expect(r.error.message).toMatch(/^Kubernetes has no stopped state for a workload/);
+    expect(r.error.hint).toContain("`replicas: 0`");
     expect(session.calls()).toEqual([]);
   });
 });
@@ -385,10 +427,10 @@ describe("logs", () => {
 describe("kubectl itself", () => {
   it("says clearly that kubectl is missing", async () => {
     const manager = kubectl({ kubectl: "/nonexistent/kubectl" });
-    const r = await run(manager.actions.status, context(deployment, renderDir));
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(
-      "kubectl was not found (`/nonexistent/kubectl` is not on PATH). Install kubectl (https://kubernetes.io/docs/tasks/tools/) or set `managers.kubectl.kubectl` to its path.\n",
+    const r = await fail(manager.actions.status, context(deployment, renderDir));
+    expect(r.error.code).toBe("KUBECTL_MISSING");
+    expect(r.error.message).toBe(
+      "kubectl was not found (`/nonexistent/kubectl` is not on PATH). Install kubectl (https://kubernetes.io/docs/tasks/tools/) or set `managers.kubectl.kubectl` to its path.",
     );
   });
 
@@ -411,20 +453,20 @@ describe("kubectl itself", () => {
 describe("arguments", () => {
   it("rejects a value flag given without a value", async () => {
     const { manager, session } = setup();
-    const r = await run(
+    const r = await fail(
       manager.actions.apply,
       context(deployment, renderDir, ["prod"], { context: true }),
     );
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe("`--context` needs a value: write `--context <value>`.\n");
+    expect(r.error.code).toBe("BAD_ARGS");
+    expect(r.error.message).toBe("`--context` needs a value: write `--context <value>`.");
     expect(session.calls()).toEqual([]);
   });
 
   it("rejects status for a service that is not in the render", async () => {
     const { manager, session } = setup();
-    const r = await run(manager.actions.status, context(deployment, renderDir, ["3s"]));
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe("No workload named 3s in the render (have api, db, migrate).\n");
+    const r = await fail(manager.actions.status, context(deployment, renderDir, ["3s"]));
+    expect(r.error.code).toBe("BAD_ARGS");
+    expect(r.error.message).toBe("No workload named 3s in the render (have api, db, migrate).");
     expect(session.calls()).toEqual([]);
   });
 });

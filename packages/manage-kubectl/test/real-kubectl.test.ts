@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { evaluateDeployment } from "@nix2dream/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import kubectl from "../src/index.js";
-import { context, run, tempDir } from "./helpers.js";
+import { context, fail, tempDir } from "./helpers.js";
 import { writeRender } from "./render.js";
 
 const temps: Array<() => void> = [];
@@ -70,10 +70,10 @@ describe("with the real kubectl and an unreachable cluster", () => {
     "`%s %j %j` passes flags kubectl accepts and ends with the no-cluster message",
     async (action, args, flags) => {
       const manager = kubectl({ env: { KUBECONFIG: kubeconfig, HOME: home } });
-      const r = await run(manager.actions[action], context(deployment, renderDir, args, flags));
-      expect(r.exitCode).toBe(1);
-      expect(r.stderr).not.toMatch(/unknown flag|invalid argument|Usage:|See 'kubectl/);
-      expect(r.stderr).toMatch(NO_CLUSTER);
+      const r = await fail(manager.actions[action], context(deployment, renderDir, args, flags));
+      expect(r.error.code).toBe("NO_CLUSTER");
+      expect(r.error.message).not.toMatch(/unknown flag|invalid argument|Usage:|See 'kubectl/);
+      expect(r.error.message).toMatch(NO_CLUSTER);
     },
   );
 });
@@ -81,13 +81,12 @@ describe("with the real kubectl and an unreachable cluster", () => {
 describe("with the real kubectl and an unknown context", () => {
   it("says that no cluster answered for that context", async () => {
     const manager = kubectl({ env: { KUBECONFIG: kubeconfig, HOME: home } });
-    const r = await run(
+    const r = await fail(
       manager.actions.status,
       context(deployment, renderDir, [], { context: "nope" }),
     );
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(
-      'No Kubernetes cluster answered for context `nope`: context "nope" does not exist. Check `kubectl config current-context`, KUBECONFIG, and that the cluster is running; choose another with --context.\n',
+    expect(r.error.message).toBe(
+      'No Kubernetes cluster answered for context `nope`: context "nope" does not exist. Check `kubectl config current-context`, KUBECONFIG, and that the cluster is running; choose another with --context.',
     );
   });
 });
@@ -95,9 +94,8 @@ describe("with the real kubectl and an unknown context", () => {
 describe("with the real kubectl and no kubeconfig", () => {
   it("says that no cluster answered", async () => {
     const manager = kubectl({ env: { KUBECONFIG: join(home, "missing-kubeconfig"), HOME: home } });
-    const r = await run(manager.actions.apply, context(deployment, renderDir));
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(
+    const r = await fail(manager.actions.apply, context(deployment, renderDir));
+    expect(r.error.message).toMatch(
       /^No Kubernetes cluster answered for the current kubeconfig context: The connection to the server localhost:8080 was refused/,
     );
   });

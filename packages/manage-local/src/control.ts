@@ -22,6 +22,7 @@ import {
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { LocalManagerError } from "./errors.js";
 import type { ProcessStatus, Supervisor } from "./supervisor.js";
 
 /** A request on the control socket. `name` is a process name or a service name (all its replicas). */
@@ -59,15 +60,21 @@ export function socketPathFor(stateDir: string): string {
 }
 
 /** Nothing listens on the control socket: no `up` is running for this state dir. */
-export class NotRunningError extends Error {
-  readonly code = "MANAGE_LOCAL_NOT_RUNNING";
-  override name = "NotRunningError";
+export class NotRunningError extends LocalManagerError {
+  declare readonly code: "MANAGE_LOCAL_NOT_RUNNING";
+  constructor(message: string, hint?: string) {
+    super("MANAGE_LOCAL_NOT_RUNNING", message, hint);
+    this.name = "NotRunningError";
+  }
 }
 
 /** Another supervisor already serves this state dir. */
-export class AlreadyRunningError extends Error {
-  readonly code = "MANAGE_LOCAL_ALREADY_RUNNING";
-  override name = "AlreadyRunningError";
+export class AlreadyRunningError extends LocalManagerError {
+  declare readonly code: "MANAGE_LOCAL_ALREADY_RUNNING";
+  constructor(message: string, hint?: string) {
+    super("MANAGE_LOCAL_ALREADY_RUNNING", message, hint);
+    this.name = "AlreadyRunningError";
+  }
 }
 
 /** Encodes a line for the socket, keeping non-UTF-8 bytes intact. */

@@ -4,6 +4,8 @@
  * the user started (the launcher), so the process that stays running loads only the plan and
  * the supervisor — as `up -d`'s background supervisor does. Not part of the public API.
  */
+import { UserError } from "@nix2dream/core/errors";
+import { errorLines } from "./errors.js";
 import { readPlan } from "./plan.js";
 import { type PlanChange, type ProcessStatus, Supervisor } from "./supervisor.js";
 
@@ -31,7 +33,7 @@ let current: Supervisor | null = null;
 /**
  * Takes the deployment's lock, prints the header, then supervises until every process is done
  * or a signal stops them. Resolves to the exit code and the final status of each process; a
- * refused lock says why, exit code 1.
+ * refused lock is printed as the CLI prints a user error, exit code 1.
  */
 export async function superviseForeground(
   config: ForegroundConfig,
@@ -53,8 +55,9 @@ export async function superviseForeground(
     // The lock first: a refused `up` says only why.
     await supervisor.claim();
   } catch (err) {
-    if (!(err as { code?: string }).code?.startsWith("MANAGE_LOCAL_")) throw err;
-    io.stderr.write(`${(err as Error).message}\n`);
+    // Printed here in the CLI's form: after the hand-off no CLI is left to print it.
+    if (!UserError.is(err)) throw err;
+    io.stderr.write(errorLines(err));
     return { exitCode: 1, processes: [] };
   }
   io.stdout.write(`${config.header.join("\n")}\n`);

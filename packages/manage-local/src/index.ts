@@ -12,7 +12,8 @@ export {
   NotRunningError,
   socketPathFor,
 } from "./control.js";
-export { default, type LocalManagerOptions, psTable } from "./manager.js";
+export { LocalManagerError } from "./errors.js";
+export { default, type LocalManagerOptions, local, psTable } from "./manager.js";
 export { readPlan } from "./plan.js";
 export {
   InvalidPlanError,

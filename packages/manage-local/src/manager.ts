@@ -31,6 +31,7 @@ import {
   socketPathFor,
   tailFile,
 } from "./control.js";
+import { LocalManagerError } from "./errors.js";
 import { type ForegroundConfig, superviseForeground } from "./foreground.js";
 import { formatLines, prefixFor } from "./lines.js";
 import { removeAbandonedFifos } from "./pipes.js";
@@ -73,25 +74,6 @@ function tailOf(ctx: ManagerContext, fallback: number | null): number | null {
   return n;
 }
 
-async function guarded(
-  ctx: ManagerContext,
-  action: () => Promise<ActionResult>,
-): Promise<ActionResult> {
-  try {
-    return await action();
-  } catch (err) {
-    if (
-      err instanceof ActionError ||
-      err instanceof NotRunningError ||
-      (err as { code?: string }).code?.startsWith("MANAGE_LOCAL_")
-    ) {
-      ctx.stderr.write(`${(err as Error).message}\n`);
-      return { exitCode: 1 };
-    }
-    throw err;
-  }
-}
-
 /** Sends a request; a failed answer becomes an {@link ActionError}. */
 async function ask(
   ctx: ManagerContext,
@@ -99,12 +81,18 @@ async function ask(
   onLog?: (l: ControlLogLine) => void,
 ) {
   const response: ControlResponse = await controlRequest(ctx.stateDir, request, onLog, ctx.signal);
+  // The supervisor answers with the message of its own error (an unknown process name, ...).
   if (!response.ok) throw new ActionError(response.error);
   return response.data;
 }
 
 function notRunning(ctx: ManagerContext): string {
-  return `No \`up\` is running for deployment \`${ctx.deployment.name}\` (no supervisor answers on ${socketPathFor(ctx.stateDir)}). Start it with \`nix2dream up\`.`;
+  return `No \`up\` is running for deployment \`${ctx.deployment.name}\` (no supervisor answers on ${socketPathFor(ctx.stateDir)}).`;
+}
+
+/** The error of an action that needs a running `up`. */
+function notRunningError(ctx: ManagerContext): NotRunningError {
+  return new NotRunningError(notRunning(ctx), "Start it with `nix2dream up`.");
 }
 
 /** What `ps` says when the supervisor died and left processes running. */
@@ -298,8 +286,11 @@ async function waitUntilSettled(
     const failed = rows.filter((r) => settledState(r) === "failed");
     if (failed.length > 0) {
       const why = failed.map((r) => `${r.name} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
-      ctx.stderr.write(`Not every process came up: ${why.join("; ")}. See \`nix2dream logs\`.\n`);
-      return { exitCode: 1, data: rows };
+      throw new LocalManagerError(
+        "MANAGE_LOCAL_NOT_READY",
+        `Not every process came up: ${why.join("; ")}.`,
+        "See `nix2dream logs`.",
+      );
     }
     const pending = rows.filter((r) => settledState(r) === "pending");
     if (pending.length === 0) {
@@ -308,8 +299,11 @@ async function waitUntilSettled(
     }
     if (Date.now() >= deadline || ctx.signal.aborted) {
       const why = pending.map((r) => `${r.name} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
-      ctx.stderr.write(`Timed out after ${timeoutSeconds}s waiting for: ${why.join("; ")}.\n`);
-      return { exitCode: 1, data: rows };
+      throw new LocalManagerError(
+        "MANAGE_LOCAL_WAIT_TIMEOUT",
+        `Timed out after ${timeoutSeconds}s waiting for: ${why.join("; ")}.`,
+        "The processes keep running: see `nix2dream ps` and `nix2dream logs`, or raise `--wait-timeout`.",
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -343,14 +337,11 @@ async function ps(ctx: ManagerContext): Promise<ActionResult> {
   try {
     rows = (await ask(ctx, { cmd: "ps" })) as ProcessStatus[];
   } catch (err) {
-    if (err instanceof NotRunningError) {
-      const leftovers = findLeftovers(ctx.stateDir);
-      ctx.stderr.write(
-        `${leftovers.length > 0 ? leftoversLine(ctx, leftovers) : notRunning(ctx)}\n`,
-      );
-      return { exitCode: 1, data: [] };
-    }
-    throw err;
+    if (!(err instanceof NotRunningError)) throw err;
+    const leftovers = findLeftovers(ctx.stateDir);
+    throw leftovers.length > 0
+      ? new NotRunningError(leftoversLine(ctx, leftovers))
+      : notRunningError(ctx);
   }
   if (!flag(ctx, "json")) ctx.stdout.write(`${psTable(rows)}\n`);
   return { exitCode: 0, data: rows };
@@ -426,7 +417,7 @@ async function control(ctx: ManagerContext, cmd: "restart" | "stop"): Promise<Ac
       }
     }
   } catch (err) {
-    if (err instanceof NotRunningError) throw new ActionError(notRunning(ctx));
+    if (err instanceof NotRunningError) throw notRunningError(ctx);
     throw err;
   }
   return { exitCode: 0, data: all };
@@ -476,14 +467,18 @@ export default function local(opts: LocalManagerOptions = {}): Manager<"local"> 
       logs: "Show the logs of every process or of the named ones (--follow/-f to keep streaming, --tail N).",
       restart: "Restart a service (all its replicas) or one process.",
       stop: "Stop a service (all its replicas) or one process, leaving the others running.",
+      status: "Same as ps.",
     },
     actions: {
-      up: (ctx) => guarded(ctx, () => up(ctx, opts)),
-      down: (ctx) => guarded(ctx, () => down(ctx)),
-      ps: (ctx) => guarded(ctx, () => ps(ctx)),
-      logs: (ctx) => guarded(ctx, () => logs(ctx, opts)),
-      restart: (ctx) => guarded(ctx, () => control(ctx, "restart")),
-      stop: (ctx) => guarded(ctx, () => control(ctx, "stop")),
+      up: (ctx) => up(ctx, opts),
+      down: (ctx) => down(ctx),
+      ps: (ctx) => ps(ctx),
+      logs: (ctx) => logs(ctx, opts),
+      restart: (ctx) => control(ctx, "restart"),
+      stop: (ctx) => control(ctx, "stop"),
+      status: (ctx) => ps(ctx),
     },
   };
 }
+
+export { local };

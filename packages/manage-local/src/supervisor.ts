@@ -16,6 +16,7 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import type { PlannedProbe, PlannedProcess, ProcessPlan } from "@nix2dream/render-procfile";
 import { ControlServer, socketPathFor } from "./control.js";
+import { LocalManagerError } from "./errors.js";
 import {
   formatLines,
   LineSplitter,
@@ -1270,15 +1271,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 }
 
 /** A name given to `restart`/`stop` that is neither a process nor a service. */
-export class UnknownProcessError extends Error {
-  readonly code = "MANAGE_LOCAL_UNKNOWN_PROCESS";
-  override name = "UnknownProcessError";
+export class UnknownProcessError extends LocalManagerError {
+  declare readonly code: "MANAGE_LOCAL_UNKNOWN_PROCESS";
+  constructor(message: string) {
+    super("MANAGE_LOCAL_UNKNOWN_PROCESS", message);
+    this.name = "UnknownProcessError";
+  }
 }
 
 /** A process plan that cannot run: duplicate names, or a dependency cycle. */
-export class InvalidPlanError extends Error {
-  readonly code = "MANAGE_LOCAL_INVALID_PLAN";
-  override name = "InvalidPlanError";
+export class InvalidPlanError extends LocalManagerError {
+  declare readonly code: "MANAGE_LOCAL_INVALID_PLAN";
+  constructor(message: string) {
+    super("MANAGE_LOCAL_INVALID_PLAN", message);
+    this.name = "InvalidPlanError";
+  }
 }
 
 function validatePlan(plan: ProcessPlan) {

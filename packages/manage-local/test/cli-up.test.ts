@@ -146,7 +146,7 @@ describe("`nix2dream up` in the foreground", () => {
     expect(await second.exited).toBe(1);
     expect(second.stdout()).toBe("");
     expect(second.stderr()).toMatch(
-      /\nAnother `up` \(pid \d+\) is already running for this deployment; stop it with `nix2dream down` first\.\n$/,
+      /\nerror: manager local: Another `up` \(pid \d+\) is already running for this deployment; stop it with `nix2dream down` first\.\n$/,
     );
     first.child.kill("SIGINT");
     expect(await first.exited).toBe(0);
@@ -225,6 +225,18 @@ describe("`nix2dream up --watch`", () => {
     const dir = project(TWO);
     const run = up(dir, "--watch", "-d");
     expect(await run.exited).toBe(1);
-    expect(run.stderr()).toMatch(/`up --watch` runs in the foreground/);
+    expect(run.stderr()).toMatch(/^error: manager local: `up --watch` runs in the foreground/m);
+  });
+});
+
+describe("the manager's errors through the CLI", () => {
+  it("`ps` with nothing running prints the CLI's error and hint lines, exit 1, no stack trace", async () => {
+    const dir = project(TWO);
+    const run = started([process.execPath, cli, "ps"], { cwd: dir });
+    expect(await run.exited).toBe(1);
+    expect(run.stdout()).toBe("");
+    expect(run.stderr()).toMatch(
+      /^error: manager local: No `up` is running for deployment `shop` \(no supervisor answers on .*control\.sock\)\.\nhint: Start it with `nix2dream up`\.\n$/,
+    );
   });
 });

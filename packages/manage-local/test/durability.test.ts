@@ -97,10 +97,12 @@ describe("when the supervisor is killed with SIGKILL", () => {
     expect(groups.every((g) => groupHasLiveMembers(g))).toBe(true);
 
     const ps = contextOf(dir);
-    expect((await act("ps", ps.ctx)).exitCode).toBe(1);
-    expect(ps.err.text()).toMatch(
-      /supervisor died and left 2 process\(es\) running: web \(pid \d+\), slow/,
-    );
+    await expect(act("ps", ps.ctx)).rejects.toMatchObject({
+      code: "MANAGE_LOCAL_NOT_RUNNING",
+      message: expect.stringMatching(
+        /supervisor died and left 2 process\(es\) running: web \(pid \d+\), slow/,
+      ),
+    });
 
     const down = contextOf(dir);
     expect((await act("down", down.ctx)).exitCode).toBe(0);

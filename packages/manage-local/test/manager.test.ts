@@ -1,6 +1,11 @@
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import type { ActionResult, EvaluatedDeployment, ManagerContext } from "@nix2dream/core";
+import {
+  type ActionResult,
+  type EvaluatedDeployment,
+  type ManagerContext,
+  UserError,
+} from "@nix2dream/core";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import { describe, expect, it } from "vitest";
 import local, { controlRequest, NotRunningError, type ProcessStatus } from "../src/index.js";
@@ -69,6 +74,7 @@ describe("the local manager", () => {
       "logs",
       "ps",
       "restart",
+      "status",
       "stop",
       "up",
     ]);
@@ -101,14 +107,18 @@ describe("the local manager", () => {
     expect(err.text()).toContain("Failed: bad");
   });
 
-  it("says how to render when the render dir has no process plan", async () => {
+  it("throws a UserError saying how to render when the render dir has no process plan", async () => {
     const dir = tempDir();
     const { err, ctx } = context({ artifactsDir: dir, stateDir: path.join(dir, "state") });
-    const result = await act("up", ctx);
-    expect(result.exitCode).toBe(1);
-    expect(err.text()).toMatch(
-      /There is no process plan at .*processes\.json\. Render the deployment first/,
-    );
+    const thrown = await act("up", ctx).catch((e: unknown) => e);
+    expect(UserError.is(thrown)).toBe(true);
+    expect(thrown).toMatchObject({
+      code: "MANAGE_LOCAL_NO_RENDER",
+      source: "manager local",
+      message: expect.stringMatching(/^There is no process plan at .*processes\.json\.$/),
+      hint: expect.stringMatching(/^Render the deployment first/),
+    });
+    expect(err.text()).toBe("");
   });
 
   it("prints a `ps` table of a running `up`, and data for --json", async () => {
@@ -126,6 +136,9 @@ describe("the local manager", () => {
       const data = await act("ps", json.ctx);
       expect(json.out.text()).toBe("");
       expect((data.data as ProcessStatus[]).map((s) => s.name)).toEqual(["api", "worker"]);
+      const status = context(dirs, [], { json: true });
+      const same = await act("status", status.ctx);
+      expect((same.data as ProcessStatus[]).map((s) => s.name)).toEqual(["api", "worker"]);
     } finally {
       await stop();
     }
@@ -153,15 +166,19 @@ describe("the local manager", () => {
     }
   });
 
-  it("says clearly that no `up` is running for ps, restart, stop and down", async () => {
+  it("throws a NotRunningError (a UserError) from ps, restart and stop when no `up` runs; down has nothing to stop", async () => {
     const dirs = renderDir(planOf([{ name: "api" }]));
     for (const action of ["ps", "restart", "stop"] as const) {
       const { err, ctx } = context(dirs, ["api"]);
-      const result = await act(action, ctx);
-      expect(result.exitCode).toBe(1);
-      expect(err.text()).toMatch(
-        /^No `up` is running for deployment `shop` .*Start it with `nix2dream up`\.\n$/,
-      );
+      const thrown = await act(action, ctx).catch((e: unknown) => e);
+      expect(thrown, action).toBeInstanceOf(NotRunningError);
+      expect(thrown, action).toMatchObject({
+        code: "MANAGE_LOCAL_NOT_RUNNING",
+        source: "manager local",
+        message: expect.stringMatching(/^No `up` is running for deployment `shop` \(/),
+        hint: "Start it with `nix2dream up`.",
+      });
+      expect(err.text(), action).toBe("");
     }
     const { out, ctx } = context(dirs);
     expect((await act("down", ctx))?.exitCode).toBe(0);

@@ -54,7 +54,7 @@ describe("a second `up` of the same deployment", () => {
     expect(await second.exited).toBe(1);
     expect(second.stdout()).toBe("");
     expect(second.stderr()).toMatch(
-      /^Another `up` \(pid \d+\) is already running for this deployment; stop it with `nix2dream down` first\.\n$/,
+      /^error: manager local: Another `up` \(pid \d+\) is already running for this deployment; stop it with `nix2dream down` first\.\n$/,
     );
     first.child.kill("SIGTERM");
     expect(await first.exited).toBe(0);

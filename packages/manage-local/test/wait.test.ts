@@ -74,7 +74,7 @@ describe("up --wait", () => {
     const run = await upWait(dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /^Not every process came up: migrate failed \(exited with code 3\); api blocked \(dependency `migrate` failed/,
+      /^error: manager local: Not every process came up: migrate failed \(exited with code 3\); api blocked \(dependency `migrate` failed/,
     );
   });
 
@@ -89,7 +89,7 @@ describe("up --wait", () => {
     const run = await upWait(dir, "--wait-timeout=1");
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /^Timed out after 1s waiting for: api starting; worker waiting \(waiting for `api` to be healthy \(last probe: .*ECONNREFUSED/,
+      /^error: manager local: Timed out after 1s waiting for: api starting; worker waiting \(waiting for `api` to be healthy \(last probe: .*ECONNREFUSED/,
     );
   });
 });

@@ -9,6 +9,8 @@ export {
   flakesEnabled,
   NixosVmError,
   type NixosVmManagerOptions,
+  nixosVm,
+  nixosVmManager,
   readManifest,
   STATE_FILES,
 } from "./manager.js";

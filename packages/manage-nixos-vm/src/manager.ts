@@ -20,7 +20,7 @@ import {
 } from "@nix2dream/core";
 import type { VmManifest } from "@nix2dream/render-nixos-vm";
 
-/** Options of {@link nixosVmManager}. */
+/** Options of {@link nixosVm}. */
 export interface NixosVmManagerOptions {
   /**
    * Build with flakes (`nix build` on flake.nix), without (`nix-build` on default.nix), or
@@ -51,8 +51,8 @@ export const STATE_FILES = {
 
 /** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
 export class NixosVmError extends UserError {
-  constructor(code: string, message: string) {
-    super(code, message, { source: "manager nixos-vm" });
+  constructor(code: string, message: string, options: { hint?: string } = {}) {
+    super(code, message, { ...options, source: "manager nixos-vm" });
     this.name = "NixosVmError";
   }
 }
@@ -446,19 +446,17 @@ async function consoleHint(ctx: ManagerContext): Promise<ActionResult> {
   return { exitCode: 0, data: { console: file } };
 }
 
-function guarded(
-  action: (ctx: ManagerContext) => Promise<ActionResult>,
-): (ctx: ManagerContext) => Promise<ActionResult> {
-  return async (ctx) => {
-    try {
-      return await action(ctx);
-    } catch (err) {
-      if (err instanceof NixosVmError) {
-        ctx.stderr.write(`${err.message}\n`);
-        return { exitCode: 1, data: { error: err.code } };
-      }
-      throw err;
-    }
+/** `restart`/`stop` of a service: the VM's own systemd does it, not this manager. */
+function insideTheVm(action: "restart" | "stop") {
+  return async (ctx: ManagerContext): Promise<ActionResult> => {
+    const unit = `${ctx.deployment.name}-${ctx.args[0] ?? "<service>"}.service`;
+    throw new NixosVmError(
+      "UNSUPPORTED",
+      `\`${action}\` of a service is not something the nixos-vm manager can do: the services run under the VM's own systemd.`,
+      {
+        hint: `Run \`nix2dream ssh\`, then \`sudo systemctl ${action} ${unit}\` inside the VM; \`nix2dream down\` stops the whole VM.`,
+      },
+    );
   };
 }
 
@@ -468,10 +466,10 @@ function guarded(
  * console in `<state>/console.log` and its disk in `<state>/<host>.qcow2`; `down [--volumes]`
  * stops it (SIGTERM to its process group, SIGKILL after `stopTimeout`) and with `--volumes`
  * removes the disk; `status`/`ps`, `logs [-f] [--tail N]`, `ssh` and `console` describe it.
- * Missing Nix and disabled flakes are reported as one clear paragraph with exit code 1.
+ * Missing Nix and disabled flakes are thrown as {@link NixosVmError}s (the CLI prints one
+ * paragraph, exit code 1).
  */
-export default function nixosVmManager(opts: NixosVmManagerOptions = {}): Manager<"nixos-vm"> {
-  const status_ = guarded(status);
+export default function nixosVm(opts: NixosVmManagerOptions = {}): Manager<"nixos-vm"> {
   return defineManager({
     name: "nixos-vm",
     renderer: "nixos-vm",
@@ -483,15 +481,24 @@ export default function nixosVmManager(opts: NixosVmManagerOptions = {}): Manage
       logs: "the VM's console log (-f to follow, --tail N)",
       ssh: "the ssh command that reaches the VM's test user",
       console: "where the VM's console is and how to get an interactive one",
+      restart: "not available: the services run inside the VM (ssh in and use systemctl)",
+      stop: "not available: the services run inside the VM (ssh in and use systemctl); `down` stops the VM",
     },
     actions: {
-      up: guarded((ctx) => up(ctx, opts)),
-      down: guarded((ctx) => down(ctx, opts)),
-      status: status_,
-      ps: status_,
-      logs: guarded((ctx) => logs(ctx, opts)),
-      ssh: guarded(ssh),
-      console: guarded(consoleHint),
+      up: (ctx) => up(ctx, opts),
+      down: (ctx) => down(ctx, opts),
+      status,
+      ps: status,
+      logs: (ctx) => logs(ctx, opts),
+      ssh,
+      console: consoleHint,
+      restart: insideTheVm("restart"),
+      stop: insideTheVm("stop"),
     },
   });
 }
+
+export { nixosVm };
+
+/** @deprecated Use {@link nixosVm} (the same function); this name goes in the next minor. */
+export const nixosVmManager = nixosVm;

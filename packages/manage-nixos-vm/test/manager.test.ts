@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import type { ActionResult, ManagerContext } from "@nix2dream/core";
+import { type ActionResult, type ManagerContext, UserError } from "@nix2dream/core";
 import { afterEach, describe, expect, it } from "vitest";
 import nixosVmManager, { flakesEnabled, type NixosVmManagerOptions } from "../src/index.js";
 import { context, fakeNix, type Run, read, renderShop, tempDir, waitUntil } from "./helpers.js";
@@ -38,6 +38,23 @@ async function up(
   return { ...run, result };
 }
 
+/** Runs `up` with fakes where it must fail: the user error it threw, and what it printed. */
+async function failingUp(
+  dirs: Dirs,
+  env: NodeJS.ProcessEnv,
+  flags: ManagerContext["flags"] = {},
+  opts: NixosVmManagerOptions = {},
+): Promise<Run & { error: UserError }> {
+  const run = context(dirs, [], flags);
+  const thrown = await act({ env, startupGrace: 300, ...opts }, "up", run.ctx).then(
+    (r) => new Error(`up did not fail: exit code ${r.exitCode}`),
+    (e: unknown) => e,
+  );
+  if (!UserError.is(thrown)) throw thrown;
+  expect(thrown.source).toBe("manager nixos-vm");
+  return { ...run, error: thrown };
+}
+
 const consoleOf = (dirs: Dirs) => path.join(dirs.stateDir, "console.log");
 
 describe("the nixos-vm manager", () => {
@@ -50,8 +67,10 @@ describe("the nixos-vm manager", () => {
       "down",
       "logs",
       "ps",
+      "restart",
       "ssh",
       "status",
+      "stop",
       "up",
     ]);
   });
@@ -101,18 +120,18 @@ describe("the nixos-vm manager", () => {
     const dirs = renderShop();
     const nix = fakeNix();
     expect((await up(dirs, nix.env)).result.exitCode).toBe(0);
-    const second = await up(dirs, nix.env);
-    expect(second.result.exitCode).toBe(1);
-    expect(second.err.text()).toMatch(/already running \(pid \d+\); stop it with `nix2dream down`/);
+    const second = await failingUp(dirs, nix.env);
+    expect(second.error.message).toMatch(
+      /already running \(pid \d+\); stop it with `nix2dream down`/,
+    );
   });
 
   it("reports a failed build and keeps its output in build.log", { tags: ["nix"] }, async () => {
     const dirs = renderShop();
     const nix = fakeNix();
-    const { result, err } = await up(dirs, { ...nix.env, FAKE_NIX_FAIL: "1" });
-    expect(result.exitCode).toBe(1);
+    const { error, err } = await failingUp(dirs, { ...nix.env, FAKE_NIX_FAIL: "1" });
     expect(err.text()).toContain("error: builder for 'shop-vm' failed (fake)");
-    expect(err.text()).toContain(
+    expect(error.message).toContain(
       `Building the VM failed (exit 1); the build output is above and in ${dirs.stateDir}/build.log.`,
     );
     expect(existsSync(path.join(dirs.stateDir, "vm.json"))).toBe(false);
@@ -123,7 +142,7 @@ describe("the nixos-vm manager", () => {
   }, async () => {
     const dirs = renderShop();
     const nix = fakeNix();
-    const { result, err } = await up(
+    const { error } = await failingUp(
       dirs,
       { ...nix.env, FAKE_VM_FAIL: "1" },
       {},
@@ -131,8 +150,7 @@ describe("the nixos-vm manager", () => {
         startupGrace: 20_000,
       },
     );
-    expect(result.exitCode).toBe(1);
-    expect(err.text()).toContain(
+    expect(error.message).toContain(
       `The VM exited at once (exit 3); see its console log ${consoleOf(dirs)}.`,
     );
     expect(read(consoleOf(dirs))).toContain("qemu: cannot open the disk (fake)");
@@ -141,16 +159,16 @@ describe("the nixos-vm manager", () => {
   it("maps Nix's 'flakes disabled' error of a flake build to the clear message", async () => {
     const dirs = renderShop();
     const nix = fakeNix({ fakeInstantiate: true, flakes: true });
-    const { result, err } = await up(dirs, { ...nix.env, FAKE_NIX_NO_FLAKES: "1" });
-    expect(result.exitCode).toBe(1);
-    expect(err.text()).toContain("Flakes are disabled in this Nix.");
+    const { error } = await failingUp(dirs, { ...nix.env, FAKE_NIX_NO_FLAKES: "1" });
+    expect(error.code).toBe("FLAKES_DISABLED");
+    expect(error.message).toContain("Flakes are disabled in this Nix.");
   });
 
   it("says to render first when there is no VM render", async () => {
     const dirs = { ...renderShop(), artifactsDir: tempDir() };
-    const { result, err } = await up(dirs, fakeNix().env);
-    expect(result.exitCode).toBe(1);
-    expect(err.text()).toContain("Render it first: `nix2dream render nixos-vm`.");
+    const { error, err } = await failingUp(dirs, fakeNix().env);
+    expect(error.message).toContain("Render it first: `nix2dream render nixos-vm`.");
+    expect(err.text()).toBe("");
   });
 });
 
@@ -193,8 +211,22 @@ describe("status, logs, ssh and console", () => {
     const dirs = renderShop();
     await up(dirs, fakeNix().env);
     const run = context(dirs, [], { tail: "lots" });
-    expect((await act({}, "logs", run.ctx)).exitCode).toBe(1);
-    expect(run.err.text()).toContain("`--tail` takes a number of lines or `all`");
+    await expect(act({}, "logs", run.ctx)).rejects.toThrow(
+      "`--tail` takes a number of lines or `all`",
+    );
+  });
+
+  it("refuses restart and stop of a service, saying to use the VM's systemctl", async () => {
+    for (const action of ["restart", "stop"]) {
+      const run = context(renderShop(), ["api"]);
+      const thrown = await act({}, action, run.ctx).catch((e: unknown) => e);
+      expect(UserError.is(thrown), action).toBe(true);
+      expect(thrown, action).toMatchObject({
+        code: "UNSUPPORTED",
+        source: "manager nixos-vm",
+        hint: `Run \`nix2dream ssh\`, then \`sudo systemctl ${action} shop-api.service\` inside the VM; \`nix2dream down\` stops the whole VM.`,
+      });
+    }
   });
 
   it("prints the ssh command, or says ssh is off", async () => {
@@ -264,16 +296,17 @@ describe("Nix itself (real, no fakes)", () => {
   const noNix = { PATH: tempDir("n2d-empty-path-"), HOME: process.env.HOME };
 
   it("says Nix is not installed, and how to install it, when nix-instantiate is missing", async () => {
-    const { result, err } = await up(renderShop(), noNix);
-    expect(result.exitCode).toBe(1);
-    expect(err.text()).toBe(
-      "Nix is not installed (`nix-instantiate` is not on PATH). Install it (Debian: `apt-get install nix-bin`; elsewhere https://nixos.org/download), then run `nix2dream up` again.\n",
+    const { error, err } = await failingUp(renderShop(), noNix);
+    expect(error.code).toBe("NIX_MISSING");
+    expect(error.message).toBe(
+      "Nix is not installed (`nix-instantiate` is not on PATH). Install it (Debian: `apt-get install nix-bin`; elsewhere https://nixos.org/download), then run `nix2dream up` again.",
     );
+    expect(err.text()).toBe("");
   });
 
   it("says Nix is not installed when nix-build is missing for a build without flakes", async () => {
-    const { err } = await up(renderShop(), noNix, { "no-flake": true });
-    expect(err.text()).toContain("Nix is not installed (`nix-build` is not on PATH).");
+    const { error } = await failingUp(renderShop(), noNix, { "no-flake": true });
+    expect(error.message).toContain("Nix is not installed (`nix-build` is not on PATH).");
   });
 
   it("evaluates the real default.nix with the real nix-build and explains a missing <nixpkgs>", {
@@ -286,10 +319,11 @@ describe("Nix itself (real, no fakes)", () => {
       NIX_CONFIG: "experimental-features = nix-command",
     };
     const dirs = renderShop();
-    const { result, err } = await up(dirs, env);
-    expect(result.exitCode).toBe(1);
-    expect(err.text()).toContain("file 'nixpkgs' was not found in the Nix search path");
-    expect(err.text()).toContain(
+    const { error, err } = await failingUp(dirs, env);
+    expect(err.text() + error.message).toContain(
+      "file 'nixpkgs' was not found in the Nix search path",
+    );
+    expect(error.message).toContain(
       "This Nix has no `<nixpkgs>`: pin one with `renderers.nixos-vm.nixpkgsRev`",
     );
   });
@@ -314,10 +348,10 @@ describe("Nix itself (real, no fakes)", () => {
       HOME: process.env.HOME,
       NIX_CONFIG: "experimental-features = nix-command",
     };
-    const { result, err } = await up(renderShop(), env, { flake: true });
-    expect(result.exitCode).toBe(1);
-    expect(err.text()).toBe(
-      "Flakes are disabled in this Nix. Enable them with `experimental-features = nix-command flakes` in /etc/nix/nix.conf (or ~/.config/nix/nix.conf), or build default.nix without flakes: `nix2dream up --no-flake`.\n",
+    const { error, err } = await failingUp(renderShop(), env, { flake: true });
+    expect(error.message).toBe(
+      "Flakes are disabled in this Nix. Enable them with `experimental-features = nix-command flakes` in /etc/nix/nix.conf (or ~/.config/nix/nix.conf), or build default.nix without flakes: `nix2dream up --no-flake`.",
     );
+    expect(err.text()).toBe("");
   });
 });

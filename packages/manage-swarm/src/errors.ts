@@ -5,8 +5,8 @@ import { UserError } from "@nix2dream/core";
 export class SwarmManagerError extends UserError {
   /** Stable code, `MANAGE_SWARM_<WHAT>`. */
   declare readonly code: string;
-  constructor(code: string, message: string) {
-    super(`MANAGE_SWARM_${code}`, message, { source: "manager swarm" });
+  constructor(code: string, message: string, options: { hint?: string } = {}) {
+    super(`MANAGE_SWARM_${code}`, message, { ...options, source: "manager swarm" });
     this.name = "SwarmManagerError";
   }
 }

@@ -22,6 +22,8 @@ export {
   type SwarmManagerOptions,
   stackNameOf,
   statusTable,
+  swarm,
+  swarmManager,
 } from "./manager.js";
 export {
   DEFAULT_ROLLBACK,

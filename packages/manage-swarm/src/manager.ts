@@ -41,7 +41,7 @@ const COMPOSE_FILE = "compose.yaml";
 /** Name of the stack file the manager writes into its state directory. */
 export const STACK_FILE = "stack.yaml";
 
-/** Options of {@link swarmManager}: defaults of `managers.swarm.*`. */
+/** Options of {@link swarm}: defaults of `managers.swarm.*`. */
 export type SwarmManagerOptions = SwarmModuleDefaults;
 
 /** The stack name for a deployment name: lowercase letters, digits, `-` and `_`. */
@@ -454,18 +454,9 @@ async function restart(s: Session): Promise<ActionResult> {
 
 type Step = (s: Session) => Promise<ActionResult>;
 
+/** An action over a {@link Session}; its {@link SwarmManagerError}s reach the caller (the CLI prints them). */
 function action(opts: SwarmManagerOptions, step: Step) {
-  return async (ctx: ManagerContext): Promise<ActionResult> => {
-    try {
-      return await step(await session(ctx, opts));
-    } catch (err) {
-      if (err instanceof SwarmManagerError) {
-        ctx.stderr.write(`${err.message}\n`);
-        return { exitCode: 1 };
-      }
-      throw err;
-    }
-  };
+  return async (ctx: ManagerContext): Promise<ActionResult> => step(await session(ctx, opts));
 }
 
 /**
@@ -475,7 +466,7 @@ function action(opts: SwarmManagerOptions, step: Step) {
  * README), deploys it with `--prune` and returns once every service has converged, or fails
  * with the reason and the service's logs.
  */
-export default function swarmManager(opts: SwarmManagerOptions = {}): Manager<"swarm"> {
+export default function swarm(opts: SwarmManagerOptions = {}): Manager<"swarm"> {
   return {
     name: "swarm",
     renderer: "compose",
@@ -486,6 +477,7 @@ export default function swarmManager(opts: SwarmManagerOptions = {}): Manager<"s
       ps: "Show the current tasks of every (or the named) service (--json for data).",
       status: "Show whether each service has converged; exit 1 when one has not (--json for data).",
       logs: "Show the logs of every service or of the named ones (--follow/-f, --tail N).",
+      stop: "Not available: a swarm service has no stopped state (set `replicas: 0` and `up` instead).",
       restart:
         "Replace the tasks of the named services one batch at a time (docker service update --force) and wait.",
     },
@@ -495,7 +487,21 @@ export default function swarmManager(opts: SwarmManagerOptions = {}): Manager<"s
       ps: action(opts, ps),
       status: action(opts, status),
       logs: action(opts, logs),
+      stop: async () => {
+        throw new SwarmManagerError(
+          "UNSUPPORTED",
+          "A swarm service has no stopped state: Swarm keeps its replicas running and replaces any task that stops.",
+          {
+            hint: "Set the service's `replicas: 0` and run `nix2dream up` (or `docker service scale <stack>_<service>=0`); `nix2dream down` removes the stack.",
+          },
+        );
+      },
       restart: action(opts, restart),
     },
   };
 }
+
+export { swarm };
+
+/** @deprecated Use {@link swarm} (the same function); this name goes in the next minor. */
+export const swarmManager = swarm;

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DeploymentDefinition } from "@nix2dream/core";
 import compose from "@nix2dream/render-compose";
-import { fileTempDir, runAction } from "@nix2dream/testkit";
+import { fileTempDir, runFailingAction } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import swarmManager, {
@@ -331,12 +331,13 @@ describe("user errors before the engine is asked", () => {
       join(dir, "norender"),
       BASE,
     );
-    const r = await runAction(swarmManager().actions.up, {
+    const r = await runFailingAction(swarmManager().actions.up, {
       ...c,
       ctx: { ...c.ctx, artifactsDir: join(dir, "nowhere") },
     });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/^There is no compose file at .*nix2dream render compose/);
+    expect(r.error.source).toBe("manager swarm");
+    expect(r.error.message).toMatch(/^There is no compose file at .*nix2dream render compose/);
+    expect(r.stderr).toBe("");
   });
 
   it("names an unknown service under managers.swarm.services and the file that set it", async () => {
@@ -350,11 +351,25 @@ describe("user errors before the engine is asked", () => {
       join(dir, "unknown"),
       BASE,
     );
-    const r = await runAction(swarmManager().actions.up, c);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(
-      `\`managers.swarm.services\` names \`wbe\`, which is not a service of \`shop\` (services: web). Fix the name or remove the entry (defined in ${join(dir, "unknown", "nix2dream.config.ts")}).\n`,
+    const r = await runFailingAction(swarmManager().actions.up, c);
+    expect(r.error.message).toBe(
+      `\`managers.swarm.services\` names \`wbe\`, which is not a service of \`shop\` (services: web). Fix the name or remove the entry (defined in ${join(dir, "unknown", "nix2dream.config.ts")}).`,
     );
+  });
+
+  it("refuses stop with the reason (no stopped state in a swarm) and what to do instead", async () => {
+    const c = rendered(
+      { name: "shop", use: use(), services: { a: { command: ["true"] } } },
+      join(dir, "stop"),
+      BASE,
+    );
+    const r = await runFailingAction(swarmManager().actions.stop, {
+      ...c,
+      ctx: { ...c.ctx, args: ["a"] },
+    });
+    expect(r.error.code).toBe("MANAGE_SWARM_UNSUPPORTED");
+    expect(r.error.message).toMatch(/^A swarm service has no stopped state/);
+    expect(r.error.hint).toContain("`replicas: 0`");
   });
 
   it("says clearly when no Docker engine answers", { tags: ["docker"] }, async () => {
@@ -366,9 +381,8 @@ describe("user errors before the engine is asked", () => {
     const saved = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = "unix:///nonexistent/n2d-swarm.sock";
     try {
-      const r = await runAction(swarmManager().actions.ps, c);
-      expect(r.exitCode).toBe(1);
-      expect(r.stderr).toMatch(/^No Docker engine answers \(`docker info` failed/);
+      const r = await runFailingAction(swarmManager().actions.ps, c);
+      expect(r.error.message).toMatch(/^No Docker engine answers \(`docker info` failed/);
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;

@@ -17,6 +17,7 @@ import {
   readmeExample,
   requireDocker,
   runAction,
+  runFailingAction,
 } from "@nix2dream/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import swarmManager, {
@@ -283,9 +284,8 @@ describe("a stack on a real single-node swarm", () => {
     const good = rendered(definition("yes"), t.dir, BASE_IMAGE);
     expect((await runAction(manager.actions.up, good)).exitCode, good.err()).toBe(0);
     const bad = rendered(definition("no"), t.dir, BASE_IMAGE);
-    const up = await runAction(manager.actions.up, bad);
-    expect(up.exitCode).toBe(1);
-    expect(up.stderr).toMatch(
+    const up = await runFailingAction(manager.actions.up, bad);
+    expect(up.error.message).toMatch(
       /Service `api` did not converge: the update failed and was rolled back/,
     );
     expect(up.stderr).toContain("api healthy=no");
@@ -357,8 +357,8 @@ describe("a stack on two swarm nodes (a second dockerd in its own network namesp
     const saved = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = node.host;
     try {
-      const r = await runAction(swarmManager().actions.status, c);
-      return `exit ${r.exitCode}: ${r.stderr}`;
+      const r = await runFailingAction(swarmManager().actions.status, c);
+      return `${r.error.code}: ${r.error.message}`;
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;
@@ -397,10 +397,10 @@ describe("a stack on two swarm nodes (a second dockerd in its own network namesp
 
   it("says how to make a swarm when the engine is in none, and to use a manager on a worker", () => {
     expect(asked.alone).toMatch(
-      /^exit 1: The Docker engine \S+ is not part of a swarm \(state: inactive\)\. Make it one with `docker swarm init`/,
+      /^MANAGE_SWARM_\w+: The Docker engine \S+ is not part of a swarm \(state: inactive\)\. Make it one with `docker swarm init`/,
     );
     expect(asked.worker).toMatch(
-      /^exit 1: This Docker engine is a swarm worker; stacks are deployed through a manager node\./,
+      /^MANAGE_SWARM_\w+: This Docker engine is a swarm worker; stacks are deployed through a manager node\./,
     );
   });
 
@@ -471,12 +471,13 @@ describe("a stack on two swarm nodes (a second dockerd in its own network namesp
     );
     const manager = swarmManager();
     try {
-      const up = await runAction(manager.actions.up, c);
-      expect(up.exitCode).toBe(1);
+      const up = await runFailingAction(manager.actions.up, c);
       expect(up.stderr).toContain(
         "the swarm has 2 nodes, but the images built for web exist on this node only",
       );
-      expect(up.stderr).toMatch(/Service `web` did not converge: task rejected: .*No such image/);
+      expect(up.error.message).toMatch(
+        /Service `web` did not converge: task rejected: .*No such image/,
+      );
     } finally {
       await runAction(manager.actions.down, c);
     }

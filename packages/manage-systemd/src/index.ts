@@ -9,7 +9,10 @@ export {
   SystemdManagerError,
   type SystemdManagerModuleOptions,
   type SystemdManagerOptions,
+  type SystemdManagerSettings,
   type SystemdScope,
+  systemd,
+  systemdManager,
   systemdManagerModule,
   type UnitState,
 } from "./manager.js";

@@ -15,7 +15,7 @@ import { userSwitchWarnings } from "./user-switch.js";
 /** Which systemd manager the units are given to. */
 export type SystemdScope = "user" | "system";
 
-/** Options of {@link systemdManager}. */
+/** Options of {@link systemd}. */
 export interface SystemdManagerOptions {
   /** Default scope when neither `--user` nor `--system` is given (and `managers.systemd.scope` is unset). Default `user`. */
   scope?: SystemdScope;
@@ -32,15 +32,18 @@ export interface SystemdManagerOptions {
   uid?: number;
 }
 
-/** Deployment-wide options of the manager (`managers.systemd.*`). */
-export interface SystemdManagerModuleOptions {
+/** `managers.systemd.*`: the systemd manager's options in the config. */
+export interface SystemdManagerSettings {
   /** `user` (`systemctl --user`) or `system` (`systemctl --system`, needs root). */
   scope: SystemdScope;
 }
 
+/** @deprecated Use {@link SystemdManagerSettings}; this name goes in the next minor. */
+export type SystemdManagerModuleOptions = SystemdManagerSettings;
+
 declare module "@nix2dream/core" {
   interface DeploymentManagers {
-    systemd: SystemdManagerModuleOptions;
+    systemd: SystemdManagerSettings;
   }
 }
 
@@ -56,11 +59,17 @@ export const systemdManagerModule = defineModule(import.meta.url, {
   },
 });
 
-/** A user mistake or a missing precondition: printed as one paragraph, exit code 1. */
+/**
+ * A user mistake or a missing precondition (or a target that did not start); the CLI prints it
+ * as `error: manager systemd: …` (and `hint: …`), exit code 1.
+ */
 export class SystemdManagerError extends UserError {
   declare readonly code: "MANAGE_SYSTEMD";
-  constructor(message: string) {
-    super("MANAGE_SYSTEMD", message, { source: "manager systemd" });
+  constructor(message: string, hint?: string) {
+    super("MANAGE_SYSTEMD", message, {
+      source: "manager systemd",
+      ...(hint === undefined ? {} : { hint }),
+    });
     this.name = "SystemdManagerError";
   }
 }
@@ -127,7 +136,7 @@ function scopeOf(ctx: ManagerContext, opts: SystemdManagerOptions): SystemdScope
   }
   if (ctx.flags.system) return "system";
   if (ctx.flags.user) return "user";
-  const fromConfig = (ctx.deployment.managers as { systemd?: SystemdManagerModuleOptions }).systemd;
+  const fromConfig = (ctx.deployment.managers as { systemd?: SystemdManagerSettings }).systemd;
   return fromConfig?.scope ?? opts.scope ?? "user";
 }
 
@@ -262,10 +271,10 @@ async function up(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promi
   );
   const start = await run(tools.systemctl, [`--${scope}`, "start", target], tools);
   if (start.code !== 0) {
-    ctx.stderr.write(
-      `${start.stderr.trim() || `systemctl --${scope} start ${target} failed (exit ${start.code}).`}\nSee \`nix2dream logs\` or \`journalctl --${scope} -u ${ctx.deployment.name}-<service>\`.\n`,
+    throw new SystemdManagerError(
+      start.stderr.trim() || `systemctl --${scope} start ${target} failed (exit ${start.code}).`,
+      `See \`nix2dream logs\` or \`journalctl --${scope} -u ${ctx.deployment.name}-<service>\`.`,
     );
-    return { exitCode: 1 };
   }
   const status = await unitStates(tools, scope, units);
   ctx.stdout.write(psTable(status));
@@ -433,6 +442,16 @@ async function restart(
   return { exitCode: 0 };
 }
 
+/** `stop <service…>`: stops their units, leaving the target and the other services running. */
+async function stop(ctx: ManagerContext, tools: Tools, scope: SystemdScope): Promise<ActionResult> {
+  const { services } = renderedUnits(ctx);
+  await requireManager(tools, scope);
+  const units = selectedUnits(ctx, services);
+  await systemctl(tools, scope, ["stop", ...units]);
+  ctx.stdout.write(`Stopped ${units.join(", ")}.\n`);
+  return { exitCode: 0 };
+}
+
 type Action = (ctx: ManagerContext, tools: Tools, scope: SystemdScope) => Promise<ActionResult>;
 
 /**
@@ -442,26 +461,18 @@ type Action = (ctx: ManagerContext, tools: Tools, scope: SystemdScope) => Promis
  * and healthy); `down` stops it; `ps`, `status`, `logs`, `restart` act on all services or the
  * named ones. Without systemd it fails with one paragraph saying what is missing.
  */
-export default function systemdManager(opts: SystemdManagerOptions = {}): Manager<"systemd"> {
+export default function systemd(opts: SystemdManagerOptions = {}): Manager<"systemd"> {
   const tools: Tools = {
     systemctl: opts.systemctl ?? "systemctl",
     journalctl: opts.journalctl ?? "journalctl",
     env: opts.env ?? process.env,
     uid: opts.uid ?? process.getuid?.(),
   };
+  // A SystemdManagerError reaches the CLI, which prints it as `error: manager systemd: …`.
   const action =
     (f: Action) =>
-    async (ctx: ManagerContext): Promise<ActionResult> => {
-      try {
-        return await f(ctx, tools, scopeOf(ctx, opts));
-      } catch (err) {
-        if (err instanceof SystemdManagerError) {
-          ctx.stderr.write(`${err.message}\n`);
-          return { exitCode: 1 };
-        }
-        throw err;
-      }
-    };
+    async (ctx: ManagerContext): Promise<ActionResult> =>
+      f(ctx, tools, scopeOf(ctx, opts));
   return {
     name: "systemd",
     renderer: "systemd",
@@ -473,6 +484,7 @@ export default function systemdManager(opts: SystemdManagerOptions = {}): Manage
       status: "systemctl status of the target and services, or of the named services.",
       logs: "journalctl of every service or the named ones (--follow/-f, --tail N).",
       restart: "Restart every service or the named ones.",
+      stop: "Stop the named services, leaving the others running (`up` starts them again).",
     },
     actions: {
       up: action(up),
@@ -481,6 +493,12 @@ export default function systemdManager(opts: SystemdManagerOptions = {}): Manage
       status: action(status),
       logs: action(logs),
       restart: action(restart),
+      stop: action(stop),
     },
   };
 }
+
+export { systemd };
+
+/** @deprecated Use {@link systemd} (the same function); this name goes in the next minor. */
+export const systemdManager = systemd;

@@ -9,6 +9,7 @@ import {
   evaluateDeployment,
   type Manager,
   type ManagerContext,
+  UserError,
 } from "@nix2dream/core";
 import systemd from "@nix2dream/render-systemd";
 import { writeArtifacts } from "@nix2dream/testkit";
@@ -141,6 +142,19 @@ export class Fixture {
       signal: opts.signal ?? new AbortController().signal,
     });
     return { ...result, stdout: stdout.text, stderr: stderr.text };
+  }
+
+  /**
+   * Runs one action that must fail with a user error (what the CLI prints as
+   * `error: manager systemd: …`); returns that error and what the action printed.
+   */
+  async fail(name: string, opts: Parameters<Fixture["run"]>[1] = {}) {
+    const thrown = await this.run(name, opts).then(
+      (r) => new Error(`${name} did not fail: exit code ${r.exitCode}`),
+      (e: unknown) => e,
+    );
+    if (!UserError.is(thrown)) throw thrown;
+    return { error: thrown };
   }
 
   cleanup(): void {

@@ -65,10 +65,12 @@ describe("up", () => {
         code: 1,
       },
     ]);
-    const r = await f.run("up");
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain("A dependency job for shop.target failed");
-    expect(r.stderr).toContain("nix2dream logs");
+    const { error } = await f.fail("up");
+    expect(error.source).toBe("manager systemd");
+    expect(error.message).toBe(
+      "A dependency job for shop.target failed. See 'journalctl -xe' for details.",
+    );
+    expect(error.hint).toContain("nix2dream logs");
   });
 
   // A user manager that does not run as root cannot be started here (testkit's runs as root), so
@@ -101,9 +103,8 @@ describe("up", () => {
   it("says to render first when there is no render, without calling systemctl", async () => {
     const f = fixture();
     rmSync(join(f.artifactsDir, "shop.target"));
-    const r = await f.run("up");
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/There is no shop\.target in .*nix2dream render systemd/);
+    const { error } = await f.fail("up");
+    expect(error.message).toMatch(/There is no shop\.target in .*nix2dream render systemd/);
     expect(f.calls()).toEqual([]);
   });
 });
@@ -112,9 +113,8 @@ describe("down", () => {
   it("reports a failure to stop other than units that were never loaded", async () => {
     const f = fixture();
     f.answers([{ tool: "systemctl", match: "^--user stop", stderr: "Access denied\n", code: 4 }]);
-    const denied = await f.run("down");
-    expect(denied.exitCode).toBe(1);
-    expect(denied.stderr).toContain("Access denied");
+    const denied = await f.fail("down");
+    expect(denied.error.message).toContain("Access denied");
   });
 
   it("removes state and runtime directories with --volumes and the links with --unlink", async () => {
@@ -141,18 +141,27 @@ describe("ps, status, restart", () => {
     );
   });
 
+  it("stops only the named services, leaving the target and the others running", async () => {
+    const f = fixture();
+    const r = await f.run("stop", { args: ["api"] });
+    expect(r.exitCode).toBe(0);
+    expect(argvs(f)).toContain("systemctl --user stop shop-api.service");
+    expect(argvs(f).filter((a) => a.includes(" stop "))).toEqual([
+      "systemctl --user stop shop-api.service",
+    ]);
+    expect(r.stdout).toBe("Stopped shop-api.service.\n");
+  });
+
   it("names the known services when asked for an unknown one", async () => {
     const f = fixture();
-    const r = await f.run("restart", { args: ["web"] });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe("The deployment `shop` has no service `web` (services: api, db).\n");
+    const { error } = await f.fail("restart", { args: ["web"] });
+    expect(error.message).toBe("The deployment `shop` has no service `web` (services: api, db).");
   });
 
   it("refuses --user and --system together", async () => {
     const f = fixture();
-    const r = await f.run("ps", { flags: { user: true, system: true } });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain("exclude each other");
+    const { error } = await f.fail("ps", { flags: { user: true, system: true } });
+    expect(error.message).toContain("exclude each other");
   });
 });
 
@@ -189,8 +198,8 @@ describe("logs", () => {
 
   it("rejects a --tail that is not a number", async () => {
     const f = fixture();
-    const r = await f.run("logs", { flags: { tail: "lots" } });
-    expect(r.exitCode).toBe(1);
+    const { error } = await f.fail("logs", { flags: { tail: "lots" } });
+    expect(error.message).toBe("`--tail` takes a number of lines or `all`, not `lots`.");
     expect(existsSync(f.log) && f.calls()).toEqual([]);
   });
 });

@@ -27,9 +27,8 @@ describe("without a running systemd", () => {
     };
     delete env.XDG_RUNTIME_DIR;
     delete env.DBUS_SESSION_BUS_ADDRESS;
-    const r = await f.run("up", { options: { systemctl, env } });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(
+    const { error: r } = await f.fail("up", { options: { systemctl, env } });
+    expect(r.message).toMatch(
       /^systemctl could not reach the systemd user manager: .+\. @nix2dream\/manage-systemd needs a user manager: .*loginctl enable-linger.*use @nix2dream\/manage-local/,
     );
     expect(existsSync(join(home, ".config/systemd"))).toBe(false);
@@ -39,18 +38,16 @@ describe("without a running systemd", () => {
     const systemctl = realSystemctl();
     const f = new Fixture();
     cleanups.push(() => f.cleanup());
-    const r = await f.run("ps", { flags: { system: true }, options: { systemctl } });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/^systemctl could not reach the systemd system manager: .+PID 1/);
+    const { error: r } = await f.fail("ps", { flags: { system: true }, options: { systemctl } });
+    expect(r.message).toMatch(/^systemctl could not reach the systemd system manager: .+PID 1/);
   });
 
   it("names the package to install when systemctl is not installed at all", async () => {
     const f = new Fixture();
     cleanups.push(() => f.cleanup());
-    const r = await f.run("up", { options: { env: { ...process.env, PATH: f.dir } } });
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toBe(
-      "`systemctl` was not found on PATH. @nix2dream/manage-systemd drives systemd's service manager, so it runs only where systemd is installed and is the init system (Debian's `systemd` package). Elsewhere — a container without systemd, macOS — use @nix2dream/manage-local (`nix2dream up --manager local`).\n",
+    const { error: r } = await f.fail("up", { options: { env: { ...process.env, PATH: f.dir } } });
+    expect(r.message).toBe(
+      "`systemctl` was not found on PATH. @nix2dream/manage-systemd drives systemd's service manager, so it runs only where systemd is installed and is the init system (Debian's `systemd` package). Elsewhere — a container without systemd, macOS — use @nix2dream/manage-local (`nix2dream up --manager local`).",
     );
   });
 });

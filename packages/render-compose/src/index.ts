@@ -47,3 +47,5 @@ export default function compose(opts: ComposeOptions = {}): Renderer<"compose"> 
       renderCompose(deployment, buildContext ? { buildContext, baseImage } : { baseImage }),
   });
 }
+
+export { compose };

@@ -62,8 +62,14 @@ export {
  * Renders `deployment` to files: `all.yaml` (every object), `<kind>-<name>.yaml` per object and
  * `kustomization.yaml`, with a diagnostic for every option Kubernetes cannot express. Pure; usable
  * without the CLI on the `deployment` of core's `evaluateDeployment`.
+ * @deprecated Use `k8s(opts).render(deployment)` (the same result); this name goes in the next
+ * minor, as every `render<Target>` function (one naming scheme, ARCHITECTURE.md).
  */
 export function renderK8s(deployment: EvaluatedDeployment, opts: K8sOptions = {}): RenderResult {
+  return k8sFiles(deployment, opts);
+}
+
+function k8sFiles(deployment: EvaluatedDeployment, opts: K8sOptions): RenderResult {
   const { objects, diagnostics } = renderObjects(deployment, opts);
   return { artifacts: manifestFiles(objects), diagnostics };
 }
@@ -77,6 +83,8 @@ export default function k8s(opts: K8sOptions = {}): Renderer<"k8s"> {
     name: "k8s",
     serviceModule: k8sServiceModule,
     deploymentModule: k8sDeploymentModule,
-    render: (deployment: EvaluatedDeployment) => renderK8s(deployment, opts),
+    render: (deployment: EvaluatedDeployment) => k8sFiles(deployment, opts),
   });
 }
+
+export { k8s };

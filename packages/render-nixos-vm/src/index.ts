@@ -3,8 +3,12 @@
  * with a NixOS machine that runs it and its VM (`virtualisation.vmVariant`).
  */
 import { defineRenderer, type EvaluatedDeployment, type Renderer } from "@nix2dream/core";
+import type { NixosServiceOptions } from "@nix2dream/render-nixos";
 import { nixosVmDeploymentModuleWith, nixosVmServiceModule } from "./options.js";
-import { type NixosVmOptions, renderNixosVm } from "./render.js";
+import { type NixosVmOptions, renderNixosVm as nixosVmFiles } from "./render.js";
+
+/** `services.<svc>.renderers.nixos-vm`: the same per-service options as render-nixos's. */
+export type NixosVmServiceOptions = NixosServiceOptions;
 
 export {
   type NixosVmDeploymentOptions,
@@ -17,7 +21,6 @@ export {
   type ForwardedPort,
   type NixosVmOptions,
   RENDERER,
-  renderNixosVm,
   VM_MANIFEST,
   VM_MANIFEST_VERSION,
   type VmManifest,
@@ -41,6 +44,15 @@ export default function nixosVm(opts: NixosVmOptions = {}): Renderer<"nixos-vm">
     name: "nixos-vm",
     serviceModule: nixosVmServiceModule,
     deploymentModule: nixosVmDeploymentModuleWith(defaultsOf(opts)),
-    render: (deployment: EvaluatedDeployment) => renderNixosVm(deployment, opts),
+    render: (deployment: EvaluatedDeployment) => nixosVmFiles(deployment, opts),
   });
 }
+
+export { nixosVm };
+
+/**
+ * The files of the VM render of `deployment`.
+ * @deprecated Use `nixosVm(opts).render(deployment)` (the same files); this name goes in the
+ * next minor, as every `render<Target>` function (one naming scheme, ARCHITECTURE.md).
+ */
+export const renderNixosVm: typeof nixosVmFiles = nixosVmFiles;

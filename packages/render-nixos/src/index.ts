@@ -29,7 +29,10 @@ export {
  * `environment.etc` and store-path files, and firewall ports; every option NixOS cannot express
  * is a diagnostic.
  */
-export default function nixos(opts: NixosModuleOptions = {}): Renderer<"nixos"> {
+/** Options of the {@link nixos} factory (the same as {@link nixosModuleFor}'s). */
+export type NixosOptions = NixosModuleOptions;
+
+export default function nixos(opts: NixosOptions = {}): Renderer<"nixos"> {
   return defineRenderer({
     name: "nixos",
     serviceModule: nixosServiceModule,
@@ -40,3 +43,5 @@ export default function nixos(opts: NixosModuleOptions = {}): Renderer<"nixos"> 
     },
   });
 }
+
+export { nixos };

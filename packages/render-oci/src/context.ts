@@ -4,6 +4,7 @@
  * manifest (`images.json`) they fill.
  */
 import {
+  DEFAULT_BASE_IMAGE,
   type Diagnostic,
   diagnostic,
   type EvaluatedDeployment,
@@ -13,7 +14,7 @@ import type { OciDeploymentOptions, OciServiceOptions } from "./options.js";
 
 /** Options of the {@link oci} renderer factory; the deployment's `renderers.oci.*` win. */
 export interface OciOptions {
-  /** Default base image (default `busybox:latest`); it must have `/bin/sh` and the programs. */
+  /** Default base image (default `busybox:stable`); it must have `/bin/sh` and the programs. */
   baseImage?: string;
   /** Default prefix of every image repository, e.g. `registry.local:5000/team/`. */
   repository?: string;
@@ -22,8 +23,8 @@ export interface OciOptions {
 /** The manifest managers read, written as `images.json`. */
 export const IMAGES_FILE = "images.json";
 export const IMAGES_VERSION = 1;
-/** The default base image. */
-export const DEFAULT_BASE_IMAGE = "busybox:latest";
+/** The default base image (core's `DEFAULT_BASE_IMAGE`, `busybox:stable`: one for every container target). */
+export { DEFAULT_BASE_IMAGE };
 /** Labels every built image carries (besides the service's `labels`). */
 export const LABEL_DEPLOYMENT = "org.nix2dream.deployment";
 export const LABEL_SERVICE = "org.nix2dream.service";

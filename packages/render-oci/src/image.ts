@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import {
   type Artifact,
   containerRefResolver,
+  diagnostic,
   type EvaluatedService,
   type RefResolver,
   refReporter,
@@ -234,6 +235,8 @@ function nixImageOf(
     sources: image.sources,
     override: deepMerge(sc.dep.nixOverride ?? {}, sc.own.nixOverride ?? {}),
   });
-  sc.diagnostics.push(...img.diagnostics.map((x) => ({ ...x, service: sc.name })));
+  for (const w of img.diagnostics) {
+    sc.diagnostics.push(diagnostic(sc.deployment, { severity: "warning", service: sc.name, ...w }));
+  }
   return { path: `${sc.name}/image.nix`, content: img.content };
 }

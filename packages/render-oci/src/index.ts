@@ -35,3 +35,5 @@ export default function oci(opts: OciOptions = {}): Renderer<"oci"> {
     render: (deployment: EvaluatedDeployment) => renderOci(deployment, opts),
   });
 }
+
+export { oci };

@@ -1,5 +1,5 @@
 /** `<svc>/image.nix`: the service's image built by Nix with `dockerTools.buildLayeredImage`. */
-import type { Diagnostic, EvaluatedService, RefResolver } from "@nix2dream/core";
+import type { EvaluatedService, RefResolver } from "@nix2dream/core";
 import { nixExpr, nixString, toNix } from "@nix2dream/core/nix";
 import {
   OCI_DIR,
@@ -38,14 +38,21 @@ export interface ImageNixOptions {
   sources: OciContextSource[];
 }
 
+/** What `image.nix` could not express: a warning about `option` (a full option path). */
+export interface ImageNixWarning {
+  option: string;
+  message: string;
+}
+
 /** The text of `image.nix` for `s`, and what it could not express. */
 export function imageNix(
   s: EvaluatedService,
   o: ImageNixOptions,
-): { content: string; diagnostics: Diagnostic[] } {
-  const diagnostics: Diagnostic[] = [];
+): { content: string; diagnostics: ImageNixWarning[] } {
+  const diagnostics: ImageNixWarning[] = [];
+  // The caller makes each one a Diagnostic with core's `diagnostic()` (which names the files).
   const warn = (option: string, message: string) =>
-    diagnostics.push({ severity: "warning", option: `services.${s.name}.${option}`, message });
+    diagnostics.push({ option: `services.${s.name}.${option}`, message });
 
   const env = ["PATH=/bin"];
   for (const [key, value] of Object.entries(s.env)) {

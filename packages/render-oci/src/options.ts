@@ -18,7 +18,7 @@ export interface OciServiceOptions {
 
 /** `renderers.oci`. */
 export interface OciDeploymentOptions {
-  /** Base image of every image; null: the renderer's option, else `busybox:latest`. */
+  /** Base image of every image; null: the renderer's option, else `busybox:stable`. */
   baseImage: string | null;
   /** Prefix of every image repository (`registry:5000/team/`); null: the renderer's option, else none. */
   repository: string | null;
@@ -74,7 +74,7 @@ export const ociDeploymentModule = defineModule(import.meta.url, {
       type: types.nullOr(types.str),
       default: null,
       description:
-        "Base image of every service's image; null: the renderer's `baseImage`, else `busybox:latest`.",
+        "Base image of every service's image; null: the renderer's `baseImage`, else `busybox:stable`.",
     }),
     repository: mkOption({
       type: types.nullOr(types.str),

@@ -112,7 +112,7 @@ describe("oci()", () => {
       artifact(r.artifacts, `${svc}/Dockerfile`).split("\n")[1];
     const byFactory = render({ name: "d", services: { a: cmd } }, { baseImage: "base:factory" });
     expect(from(byFactory, "a")).toBe("FROM base:factory");
-    expect(from(render({ name: "d", services: { a: cmd } }), "a")).toBe("FROM busybox:latest");
+    expect(from(render({ name: "d", services: { a: cmd } }), "a")).toBe("FROM busybox:stable");
     const r = render(
       {
         name: "d",

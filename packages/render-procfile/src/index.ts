@@ -22,3 +22,5 @@ export default function procfile(opts: ProcfileOptions = {}): Renderer<"procfile
     render: (deployment: EvaluatedDeployment) => renderProcfile(deployment, opts),
   });
 }
+
+export { procfile };

@@ -211,6 +211,31 @@ describe("procfile()", () => {
     ]);
   });
 
+  it("names the defining files in the launcher's diagnostics too (made by core's entrypoint)", () => {
+    const { diagnostics } = procfile().render(
+      deploymentFixture(
+        "d",
+        [
+          serviceFixture("a", {
+            ...cmd,
+            env: { TOKEN: "plain" },
+            secrets: { TOKEN: { fromEnv: "TOKEN", fromFile: null, required: true } },
+          }),
+        ],
+        { definitionFiles: { "services.a.secrets.TOKEN": ["/p/secrets.ts"] } },
+      ),
+    );
+    expect(diagnostics).toMatchObject([
+      {
+        severity: "warning",
+        option: "services.a.secrets.TOKEN",
+        service: "a",
+        files: ["/p/secrets.ts"],
+        message: expect.stringContaining("the secret wins"),
+      },
+    ]);
+  });
+
   it("is byte-for-byte deterministic whatever the order of the input", () => {
     const once = procfile().render(shop);
     const reversed = {

@@ -4,27 +4,36 @@
  */
 import { defineRenderer, type EvaluatedDeployment, type Renderer } from "@nix2dream/core";
 import {
-  type SystemdRendererDeploymentOptions,
-  type SystemdRendererServiceOptions,
+  type SystemdRendererDeploymentOptions as DeploymentOptionsDecl,
+  type SystemdRendererServiceOptions as ServiceOptionsDecl,
   systemdDeploymentModule,
   systemdServiceModule,
 } from "./options.js";
-import { renderSystemd, type SystemdRenderOptions } from "./render.js";
+import { type SystemdRenderOptions as RenderOptionsDecl, renderSystemd } from "./render.js";
 
-export type {
-  SystemdRendererDeploymentOptions,
-  SystemdRendererServiceOptions,
-  UnitOverride,
-} from "./options.js";
+export type { UnitOverride } from "./options.js";
 export { systemdDeploymentModule, systemdServiceModule } from "./options.js";
-export { type SystemdRenderOptions, serviceUnitName, targetUnitName } from "./render.js";
+export { serviceUnitName, targetUnitName } from "./render.js";
+
+/** `services.<svc>.renderers.systemd`: the per-service options of the systemd renderer. */
+export type SystemdServiceOptions = ServiceOptionsDecl;
+/** `renderers.systemd`: the deployment-wide options of the systemd renderer. */
+export type SystemdDeploymentOptions = DeploymentOptionsDecl;
+/** Options of the {@link systemd} factory. */
+export type SystemdOptions = RenderOptionsDecl;
+/** @deprecated Use {@link SystemdOptions}; this name goes in the next minor. */
+export type SystemdRenderOptions = SystemdOptions;
+/** @deprecated Use {@link SystemdServiceOptions}; this name goes in the next minor. */
+export type SystemdRendererServiceOptions = SystemdServiceOptions;
+/** @deprecated Use {@link SystemdDeploymentOptions}; this name goes in the next minor. */
+export type SystemdRendererDeploymentOptions = SystemdDeploymentOptions;
 
 declare module "@nix2dream/core" {
   interface ServiceRenderers {
-    systemd: SystemdRendererServiceOptions;
+    systemd: SystemdServiceOptions;
   }
   interface DeploymentRenderers {
-    systemd: SystemdRendererDeploymentOptions;
+    systemd: SystemdDeploymentOptions;
   }
 }
 
@@ -34,7 +43,7 @@ declare module "@nix2dream/core" {
  * merged in) and `<deployment>.target` that wants them all, and reports every option systemd
  * cannot express as a diagnostic. Pure and deterministic.
  */
-export default function systemd(opts: SystemdRenderOptions = {}): Renderer<"systemd"> {
+export default function systemd(opts: SystemdOptions = {}): Renderer<"systemd"> {
   return defineRenderer({
     name: "systemd",
     serviceModule: systemdServiceModule,
@@ -42,3 +51,5 @@ export default function systemd(opts: SystemdRenderOptions = {}): Renderer<"syst
     render: (deployment: EvaluatedDeployment) => renderSystemd(deployment, opts),
   });
 }
+
+export { systemd };

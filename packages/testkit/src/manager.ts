@@ -1,7 +1,12 @@
 /** Running a `Manager` action in a test, with its output kept in strings. */
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import type { ActionResult, EvaluatedDeployment, ManagerContext } from "@nix2dream/core";
+import {
+  type ActionResult,
+  type EvaluatedDeployment,
+  type ManagerContext,
+  UserError,
+} from "@nix2dream/core";
 
 /** A {@link managerContext} and readers of what the action printed so far. */
 export interface TestManagerContext {
@@ -55,4 +60,27 @@ export async function runAction(
   // Let the streams deliver what was written last.
   await new Promise((r) => setImmediate(r));
   return { ...result, stdout: c.out(), stderr: c.err() };
+}
+
+/**
+ * Runs an action that must fail with a user error (`UserError` of core, which the CLI prints as
+ * `error: manager X: …`); returns that error with what the action printed before it threw.
+ * Fails when the action resolves or throws anything else.
+ */
+export async function runFailingAction(
+  action: ((ctx: ManagerContext) => Promise<ActionResult>) | undefined,
+  c: TestManagerContext,
+): Promise<{ error: UserError; stdout: string; stderr: string }> {
+  if (!action) throw new Error("no such action");
+  let result: ActionResult;
+  try {
+    result = await action(c.ctx);
+  } catch (err) {
+    if (!UserError.is(err)) throw err;
+    await new Promise((r) => setImmediate(r));
+    return { error: err, stdout: c.out(), stderr: c.err() };
+  }
+  throw new Error(
+    `expected the action to throw a UserError; it returned exit code ${String(result.exitCode)}`,
+  );
 }
