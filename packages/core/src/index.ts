@@ -8,6 +8,7 @@ export { type Module, ModuleError, type ModuleErrorCode } from "@nix2dream/modul
 export { type CommandResult, type RunOptions, runCommand } from "./command.js";
 export type * from "./contracts.js";
 export { DEFAULT_BASE_IMAGE } from "./default-image.js";
+export { deepMerge } from "./merge.js";
 export {
   type DeepDefinition,
   type Def,

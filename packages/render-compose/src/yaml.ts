@@ -3,6 +3,7 @@
  * docker-compose v1 (PyYAML) reads: strings such as `no`, `on`, `0755` or `1:30` are quoted so
  * that they stay strings, and numbers-as-strings stay strings.
  */
+import { deepMerge } from "@nix2dream/core";
 import { printYaml } from "./yaml-print.js";
 
 /** Escapes `$` as `$$` so Compose's interpolation leaves the value as written. */
@@ -15,25 +16,8 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/**
- * Deep-merges `override` into `base` (neither is modified): objects merge key by key, anything
- * else replaces; a `null` in `override` deletes the key.
- */
-export function deepMerge(
-  base: Record<string, unknown>,
-  override: Record<string, unknown>,
-): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    if (value === null) {
-      delete out[key];
-      continue;
-    }
-    const current = out[key];
-    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
-  }
-  return out;
-}
+/** The deep merge of `override` options: core's (objects merge, `null` deletes, lists replace). */
+export { deepMerge };
 
 /**
  * The YAML text of `value`, preceded by `header` comment lines. Strings holding DEL, C1

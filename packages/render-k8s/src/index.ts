@@ -36,7 +36,7 @@ export {
   waitContainerFor,
 } from "./builders.js";
 export { ALL_FILE, KUSTOMIZATION_FILE, manifestFiles, toYaml, toYamlStream } from "./files.js";
-export { deepMerge } from "./merge.js";
+export { deepMerge, strategicMerge } from "./merge.js";
 export {
   type ExposeAs,
   type K8sDeploymentOptions,

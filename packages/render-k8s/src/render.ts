@@ -24,7 +24,7 @@ import {
   reporterFor,
   serviceContextFor,
 } from "./context.js";
-import { deepMerge } from "./merge.js";
+import { strategicMerge } from "./merge.js";
 import type { WorkloadKind } from "./options.js";
 import { serviceObjects } from "./workload.js";
 
@@ -141,7 +141,7 @@ function withDeploymentOverrides(
     for (let i = 0; i < out.length; i++) {
       const o = out[i] as GeneratedObject;
       if (o.kind === kind && (name === undefined || o.metadata?.name === name)) {
-        out[i] = deepMerge(o, patch);
+        out[i] = strategicMerge(o, patch);
         used = true;
       }
     }
@@ -176,7 +176,7 @@ function extraManifests(ctx: RenderContext, report: Report): KubernetesObject[] 
     }
     // The deployment's labels, so that manage-kubectl applies and prunes it with the rest.
     out.push(
-      deepMerge(o as KubernetesObject, {
+      strategicMerge(o as KubernetesObject, {
         metadata: { labels: { [LABELS.partOf]: ctx.partOf, [LABELS.managedBy]: MANAGED_BY } },
       }),
     );

@@ -13,7 +13,7 @@ import type {
 } from "kubernetes-types/core/v1.js";
 import { resourcesFor } from "./builders.js";
 import type { ServiceContext } from "./context.js";
-import { deepMerge } from "./merge.js";
+import { strategicMerge } from "./merge.js";
 import {
   addServiceLabels,
   DNS_SUBDOMAIN,
@@ -257,7 +257,7 @@ function withServiceOverrides(ctx: ServiceContext, objects: GeneratedObject[]): 
     }
     for (let i = 0; i < out.length; i++) {
       const o = out[i] as GeneratedObject;
-      if (matches(o)) out[i] = deepMerge(o, patch);
+      if (matches(o)) out[i] = strategicMerge(o, patch);
     }
   }
   return out;

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import k8s, {
   deepMerge,
+  strategicMerge,
   type GeneratedObject,
   type K8sOptions,
   type KubernetesObject,
@@ -789,10 +790,14 @@ describe("escape hatches", () => {
     );
   });
 
-  it("deepMerge leaves its inputs unchanged", () => {
+  it("strategicMerge is what the deprecated deepMerge alias names", () => {
+    expect(deepMerge).toBe(strategicMerge);
+  });
+
+  it("strategicMerge leaves its inputs unchanged", () => {
     const base = { a: { b: [1, 2] }, c: [{ name: "x", v: 1 }] };
     const patch = { a: { b: [3] }, c: [{ name: "x", v: 2 }, { name: "y" }] };
-    const merged = deepMerge(base, patch);
+    const merged = strategicMerge(base, patch);
     expect(merged).toEqual({ a: { b: [3] }, c: [{ name: "x", v: 2 }, { name: "y" }] });
     expect(base).toEqual({ a: { b: [1, 2] }, c: [{ name: "x", v: 1 }] });
   });
