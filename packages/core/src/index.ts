@@ -8,7 +8,6 @@ export { type Module, ModuleError, type ModuleErrorCode } from "@nix2dream/modul
 export { type CommandResult, type RunOptions, runCommand } from "./command.js";
 export type * from "./contracts.js";
 export { DEFAULT_BASE_IMAGE } from "./default-image.js";
-export { deepMerge } from "./merge.js";
 export {
   type DeepDefinition,
   type Def,
@@ -46,6 +45,7 @@ export {
   publishedHostPort,
   resolvePort,
 } from "./helpers.js";
+export { deepMerge } from "./merge.js";
 export type { DeclaredOptions, OptionTypesAgree } from "./option-agreement.js";
 export { deploymentModule } from "./options/deployment.js";
 export { deploymentOptionsModule, serviceOptionsModule } from "./options/extensions.js";

@@ -9,11 +9,11 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import k8s, {
   deepMerge,
-  strategicMerge,
   type GeneratedObject,
   type K8sOptions,
   type KubernetesObject,
   renderObjects,
+  strategicMerge,
 } from "../src/index.js";
 import { everything, SECRET_VALUE } from "./fixtures/everything.js";
 import { kubeletView } from "./kubelet.js";
