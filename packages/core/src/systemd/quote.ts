@@ -116,7 +116,12 @@ export function checkUnitLineLength(key: string, value: string): void {
 /** A word that needs no quotes in an Exec line, in any position but the first. */
 const EXEC_SAFE = /^[A-Za-z0-9_@+:,./=-]+$/;
 
-function cEscape(text: string, dollar: boolean): string {
+/**
+ * `text` C-escaped for a double-quoted unit value (`\`, `"`, control characters), with `%` as
+ * `%%` when the text is not unit text yet (`percent`) and `$` as `$$` where the directive
+ * substitutes variables (`dollar`).
+ */
+function cEscape(text: string, percent: boolean, dollar: boolean): string {
   let out = "";
   for (const ch of text) {
     const c = ch.codePointAt(0) as number;
@@ -126,7 +131,7 @@ function cEscape(text: string, dollar: boolean): string {
     else if (ch === "\t") out += "\\t";
     else if (ch === "\r") out += "\\r";
     else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
-    else if (ch === "%") out += "%%";
+    else if (ch === "%" && percent) out += "%%";
     else if (ch === "$" && dollar) out += "$$";
     else out += ch;
   }
@@ -147,7 +152,7 @@ export function unitQuote(value: string): string {
   if (parts.every((p) => p.raw || EXEC_SAFE.test(p.text))) {
     return parts.map((p) => p.text).join("");
   }
-  return `"${parts.map((p) => (p.raw ? p.text : cEscape(p.text, true))).join("")}"`;
+  return `"${parts.map((p) => (p.raw ? p.text : cEscape(p.text, true, true))).join("")}"`;
 }
 
 /**
@@ -186,7 +191,7 @@ export function execLine(argv: readonly string[], prefix = ""): string {
   const parts = splitRaw(program);
   const first = parts.every((p) => p.raw || EXEC_SAFE.test(p.text))
     ? parts.map((p) => p.text).join("")
-    : `"${parts.map((p) => (p.raw ? p.text : cEscape(p.text, false))).join("")}"`;
+    : `"${parts.map((p) => (p.raw ? p.text : cEscape(p.text, true, false))).join("")}"`;
   return `${prefix}${[first, ...argv.slice(1).map(unitQuote)].join(" ")}`;
 }
 
@@ -197,18 +202,7 @@ export function execLine(argv: readonly string[], prefix = ""): string {
  */
 export function environmentLine(key: string, value: string): string {
   checkNul(value);
-  let out = "";
-  for (const ch of `${key}=${value}`) {
-    const c = ch.codePointAt(0) as number;
-    if (ch === "\\") out += "\\\\";
-    else if (ch === '"') out += '\\"';
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\r") out += "\\r";
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
-    else out += ch;
-  }
-  return `"${out}"`;
+  return `"${cEscape(`${key}=${value}`, false, false)}"`;
 }
 
 /**
