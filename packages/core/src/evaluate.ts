@@ -185,6 +185,27 @@ function topLevelOptions(forced: Record<string, unknown>, file: string): Record<
 }
 
 /**
+ * `service` as an object of V8's fast kind, sharing its hidden class with every other service of
+ * the same keys. The deep copy has 20+ keys written by name, which turns each service into a
+ * slow dictionary-mode object; every renderer reads every service, so the copy pays for itself.
+ * `shapes` holds one empty object per key list to clone (a clone keeps the fast layout).
+ */
+function withSharedShape<T extends object>(service: T, shapes: Map<string, object>): T {
+  const keys = Object.keys(service);
+  const id = keys.join("\0");
+  let shape = shapes.get(id);
+  if (shape === undefined) {
+    // An object literal parsed from JSON gets fast properties, in this order.
+    if (keys.includes("__proto__")) return service;
+    shape = JSON.parse(`{${keys.map((k) => `${JSON.stringify(k)}:null`).join(",")}}`) as object;
+    shapes.set(id, shape);
+  }
+  const copy = { ...shape } as Record<string, unknown>;
+  for (const k of keys) copy[k] = (service as Record<string, unknown>)[k];
+  return copy as T;
+}
+
+/**
  * Evaluates a deployment definition: the core options, the options of every renderer and
  * manager in `use`, the definition itself (a module whose file is `opts.file`) and its
  * `modules`. Forces the whole config, runs the core checks and the modules' assertions, and
@@ -232,9 +253,10 @@ export function evaluateDeployment(
   const warnings = [...serviceWarnings(all, filesFor), ...checkAssertions(lazy).warnings];
 
   const services: Record<string, EvaluatedService> = {};
+  const shapes = new Map<string, object>();
   for (const name of Object.keys(all).sort()) {
     const s = all[name] as EvaluatedService;
-    if (s.enable) services[name] = s;
+    if (s.enable) services[name] = withSharedShape(s, shapes);
   }
   const root = opts.root ? resolve(opts.root) : opts.file ? dirname(resolve(opts.file)) : null;
   const sortedFiles: Record<string, string[]> = {};
