@@ -80,11 +80,17 @@ function splitPlugins(
 
 interface OptionLike {
   _type: "option";
+  loc: string[];
   path: string;
   definitionFiles: string[];
+  hasDefault: boolean;
+  default: unknown;
   type: { name: string; nestedTypes?: Record<string, { name: string }> };
   definitionsWithLocations: Array<{ file: string; value: unknown }>;
 }
+
+/** `option path → files`, filled in evaluation order; see {@link sortedDefinitionFiles}. */
+type FilesByOption = Map<string, string[]>;
 
 function isSetType(t: OptionLike["type"]): boolean {
   const final = t.name === "coercedTo" ? t.nestedTypes?.finalType : t;
@@ -95,37 +101,80 @@ function isOption(v: unknown): v is OptionLike {
   return typeof v === "object" && v !== null && (v as { _type?: unknown })._type === "option";
 }
 
+/** Whether `v` is an object with keys, not a list (an attribute set, or a property around one). */
+function hasKeys(v: unknown): boolean {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  for (const _ in v) return true;
+  return false;
+}
+
 /** Collects `path → files` for every defined option of an options tree. */
-function collectFiles(tree: unknown, prefix: string, out: Record<string, string[]>): void {
+function collectFiles(tree: unknown, prefix: string, out: FilesByOption): void {
   if (typeof tree !== "object" || tree === null) return;
   if (isOption(tree)) {
     // Every defining file, winning or not (`files` has only the winning ones, as NixOS).
     const files = tree.definitionFiles;
     // A fresh list on every read: no copy needed.
-    if (files.length > 0) out[prefix] = files;
-    if (isSetType(tree.type)) {
-      // Attribute-set options (env, ports, ...): which files defined each key.
-      let defs: OptionLike["definitionsWithLocations"] = [];
-      try {
-        defs = tree.definitionsWithLocations;
-      } catch {
-        // A definition that cannot be discharged is reported when the value is forced.
-      }
-      for (const d of defs) {
-        if (typeof d.value !== "object" || d.value === null || Array.isArray(d.value)) continue;
-        for (const k of Object.keys(d.value)) {
-          const key = `${prefix}.${k}`;
-          const list = out[key] ?? [];
-          if (!list.includes(d.file)) list.push(d.file);
-          out[key] = list;
-        }
-      }
-    }
+    if (files.length > 0) out.set(prefix, files);
+    // Without definitions the only winning one is the default: its keys can only matter when
+    // it has some. (Reading the type and the winning definitions costs; most options are unset.)
+    if (files.length === 0 && !(tree.hasDefault && hasKeys(tree.default))) return;
+    if (isSetType(tree.type)) collectKeyFiles(tree, prefix, out);
     return;
   }
   for (const k of Object.keys(tree)) {
     collectFiles((tree as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
   }
+}
+
+/** Attribute-set options (env, ports, ...): which files defined each key. */
+function collectKeyFiles(option: OptionLike, prefix: string, out: FilesByOption): void {
+  let defs: OptionLike["definitionsWithLocations"] = [];
+  try {
+    defs = option.definitionsWithLocations;
+  } catch {
+    // A definition that cannot be discharged is reported when the value is forced.
+  }
+  for (const d of defs) {
+    if (typeof d.value !== "object" || d.value === null || Array.isArray(d.value)) continue;
+    for (const k of Object.keys(d.value)) {
+      const key = `${prefix}.${k}`;
+      const list = out.get(key);
+      if (list === undefined) out.set(key, [d.file]);
+      else if (!list.includes(d.file)) list.push(d.file);
+    }
+  }
+}
+
+/**
+ * The option path of the submodule instance whose options tree is `tree` (`services.api`), from
+ * the full path its first option carries; null for a tree without options (nothing to collect).
+ */
+function prefixOf(tree: unknown, depth = 0): string | null {
+  if (typeof tree !== "object" || tree === null) return null;
+  if (isOption(tree)) return depth === 0 ? null : tree.loc.slice(0, -depth).join(".");
+  for (const k of Object.keys(tree)) {
+    const p = prefixOf((tree as Record<string, unknown>)[k], depth + 1);
+    if (p !== null) return p;
+  }
+  return null;
+}
+
+/** The reported options trees by their instance's path (one tree per path: the last reported). */
+function byPrefix(trees: readonly unknown[]): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const tree of trees) {
+    const prefix = prefixOf(tree);
+    if (prefix !== null) out.set(prefix, tree);
+  }
+  return out;
+}
+
+/** The definition files as the evaluated deployment has them: keys in sorted order. */
+function sortedDefinitionFiles(files: FilesByOption): Record<string, string[]> {
+  const sorted: Record<string, string[]> = {};
+  for (const k of [...files.keys()].sort()) sorted[k] = files.get(k) as string[];
+  return sorted;
 }
 
 /**
@@ -220,16 +269,20 @@ export function evaluateDeployment(
   const { use = [], modules = [], ...config } = definition;
   const { renderers, managers } = splitPlugins(use, file);
 
-  const nestedOptions = new Map<string, unknown>();
-  const sink: OptionsSink = (prefix, options) => nestedOptions.set(prefix, options);
+  // Read after the evaluation: while a submodule's modules are collected its tree is not ready.
+  const nestedOptions: unknown[] = [];
+  const sink: OptionsSink = (options) => nestedOptions.push(options);
   const userModule: Module = { file, key: `deployment:${file}`, imports: modules, config };
   const { config: lazy, options } = evalModules({
     modules: [trackedDeploymentModule(renderers, managers, sink), assertionsModule, userModule],
   });
 
-  const definitionFiles: Record<string, string[]> = {};
-  collectFiles(options, "", definitionFiles);
-  const filesFor = (option: string) => definitionFilesOf({ definitionFiles }, option);
+  const collected: FilesByOption = new Map();
+  collectFiles(options, "", collected);
+  const collectNested = () => {
+    for (const [prefix, o] of byPrefix(nestedOptions)) collectFiles(o, prefix, collected);
+    return sortedDefinitionFiles(collected);
+  };
 
   let forced: Record<string, unknown> & {
     name: string;
@@ -240,11 +293,13 @@ export function evaluateDeployment(
     forced = forceDeep(lazy, { sortKeys: true });
   } catch (e) {
     if (!(e instanceof ModuleError)) throw e;
-    for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
+    const definitionFiles = collectNested();
+    const filesFor = (option: string) => definitionFilesOf({ definitionFiles }, option);
     if (e.errors && e.errors.length > 1) throw e;
     throw explainUndefined(withFiles(e, filesFor), filesFor, file);
   }
-  for (const [prefix, o] of nestedOptions) collectFiles(o, prefix, definitionFiles);
+  const definitionFiles = collectNested();
+  const filesFor = (option: string) => definitionFilesOf({ definitionFiles }, option);
 
   // Every option any module declared is passed on: the service as the module system made it.
   const all: Record<string, EvaluatedService> = forced.services;
@@ -259,15 +314,12 @@ export function evaluateDeployment(
     if (s.enable) services[name] = withSharedShape(s, shapes);
   }
   const root = opts.root ? resolve(opts.root) : opts.file ? dirname(resolve(opts.file)) : null;
-  const sortedFiles: Record<string, string[]> = {};
-  for (const k of Object.keys(definitionFiles).sort())
-    sortedFiles[k] = definitionFiles[k] as string[];
 
   const deployment = {
     ...topLevelOptions(forced, file),
     services,
     root,
-    definitionFiles: sortedFiles,
+    definitionFiles,
     warnings: [...warnings],
   } as EvaluatedDeployment;
   return { deployment, options, renderers, managers, warnings: [...warnings] };

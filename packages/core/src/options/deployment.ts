@@ -9,28 +9,32 @@ import { serviceModule } from "./service.js";
 
 /**
  * @internal Receives the options tree of each evaluated submodule whose definitions are
- * tracked (a service, a plugin's option set), with its option path prefix. A submodule's
- * options are not part of the root options tree, so the files that defined them are read here.
+ * tracked (a service, a plugin's option set). A submodule's options are not part of the root
+ * options tree, so the files that defined them are read here; each option in the tree carries
+ * its full path (`loc`), so one sink serves every instance.
  */
-export type OptionsSink = (prefix: string, options: unknown) => void;
+export type OptionsSink = (options: unknown) => void;
 
-/** A module that reports its evaluation's options tree under `prefix(name)`. */
-function reporter(sink: OptionsSink | undefined, prefix: (name: string) => string): Module {
+/**
+ * A module that hands its evaluation's options tree to `sink`. The same module for every
+ * instance, so the submodule types around it are built once, not once per service.
+ */
+function reporter(sink: OptionsSink | undefined): Module {
+  if (!sink) return {};
   return ({ name, options }) => {
-    if (sink && name !== undefined) sink(prefix(name), options);
+    if (name !== undefined) sink(options);
     return {};
   };
 }
 
 function pluginOptions(
   entries: Array<{ name: string; module: Module | undefined }>,
-  sink: OptionsSink | undefined,
-  prefix: string,
+  report: Module,
 ): Record<string, ReturnType<typeof mkOption>> {
   const options: Record<string, ReturnType<typeof mkOption>> = {};
   for (const { name, module } of [...entries].sort((a, b) => a.name.localeCompare(b.name))) {
     options[name] = mkOption({
-      type: types.submodule([module ?? {}, reporter(sink, () => `${prefix}.${name}`)]),
+      type: types.submodule([module ?? {}, report]),
       default: {},
       description: `Options of \`${name}\`.`,
     });
@@ -61,21 +65,22 @@ export function trackedDeploymentModule(
   managers: readonly Manager[],
   sink: OptionsSink | undefined,
 ): Module {
-  const serviceRenderers: Module = defineModule(import.meta.url, ({ name }) => ({
+  const report = reporter(sink);
+  // One renderers type for every service: its declarations do not depend on the service.
+  const serviceRenderers: Module = defineModule(import.meta.url, {
     options: {
       renderers: mkOption({
         type: types.submodule({
           options: pluginOptions(
             renderers.map((r) => ({ name: r.name, module: r.serviceModule })),
-            sink,
-            `services.${name ?? "<name>"}.renderers`,
+            report,
           ),
         }),
         default: {},
         description: "Per-service options of each renderer in use.",
       }),
     },
-  }));
+  });
   return defineModule(import.meta.url, {
     key: "@nix2dream/core:deployment",
     options: {
@@ -93,7 +98,7 @@ export function trackedDeploymentModule(
           types.submodule([
             serviceModule,
             serviceRenderers,
-            reporter(sink, (service) => `services.${service}`),
+            report,
           ]),
         ),
         default: {},
@@ -104,8 +109,7 @@ export function trackedDeploymentModule(
         type: types.submodule({
           options: pluginOptions(
             renderers.map((r) => ({ name: r.name, module: r.deploymentModule })),
-            sink,
-            "renderers",
+            report,
           ),
         }),
         default: {},
@@ -115,8 +119,7 @@ export function trackedDeploymentModule(
         type: types.submodule({
           options: pluginOptions(
             managers.map((m) => ({ name: m.name, module: m.module })),
-            sink,
-            "managers",
+            report,
           ),
         }),
         default: {},

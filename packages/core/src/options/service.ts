@@ -130,8 +130,21 @@ const fileModule = defineModule(import.meta.url, {
   },
 });
 
+/**
+ * This file as messages name it (relative to the working directory, as `defineModule` shows it),
+ * worked out once per working directory rather than once per service.
+ */
+let thisFile: { cwd: string; file: string } | undefined;
+function thisFileShown(): string {
+  const cwd = process.cwd();
+  if (thisFile?.cwd !== cwd) {
+    thisFile = { cwd, file: (defineModule(import.meta.url, {}) as { file: string }).file };
+  }
+  return thisFile.file;
+}
+
 function volumeModule(service: string): Module {
-  return defineModule(import.meta.url, ({ name }: { name?: string }) => ({
+  return defineModule(thisFileShown(), ({ name }: { name?: string }) => ({
     options: {
       path: mkOption({
         type: types.str,
