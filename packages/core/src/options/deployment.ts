@@ -94,13 +94,7 @@ export function trackedDeploymentModule(
           "Name of the deployment; used for output directories, project names and namespaces.",
       }),
       services: mkOption({
-        type: types.attrsOf(
-          types.submodule([
-            serviceModule,
-            serviceRenderers,
-            report,
-          ]),
-        ),
+        type: types.attrsOf(types.submodule([serviceModule, serviceRenderers, report])),
         default: {},
         example: { api: { command: ["node", "api.mjs"], ports: { http: 8080 } } },
         description: "The services of the deployment, by name.",
