@@ -7,7 +7,7 @@ import { ModuleError } from "@nix2dream/modules";
 import type { EvaluatedService } from "./deployment.js";
 import { findDependencyCycle } from "./graph.js";
 import { publishedHostPort } from "./helpers.js";
-import { describeRef, parseRefs, type Ref } from "./refs.js";
+import { describeRef, hasRefs, parseRefs, type Ref } from "./refs.js";
 
 /** One failed check. */
 export interface Problem {
@@ -81,8 +81,12 @@ function brokenReason(r: Ref, all: Record<string, EvaluatedService>): string | n
 // environment and files are C strings or UTF-8 text).
 const UNWRITABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** A NUL byte or any surrogate: a quick test that clears almost every string. */
+const SUSPECT = /[\0\uD800-\uDFFF]/;
+
 /** Why no target can carry the string `s`, or null when one can. */
 function whyUnwritable(s: string): string | null {
+  if (!SUSPECT.test(s)) return null;
   const m = UNWRITABLE.exec(s);
   if (!m) return null;
   if (m[0] === "\0") return "a NUL byte";
@@ -255,6 +259,7 @@ export function checkServices(
       }
     }
     for (const [site, value] of referenceSites(s)) {
+      if (!hasRefs(value)) continue;
       for (const part of parseRefs(value)) {
         if (typeof part === "string") continue;
         const reason = brokenReason(part, all);
