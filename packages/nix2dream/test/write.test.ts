@@ -85,6 +85,29 @@ describe("writeArtifacts", () => {
     expect((await readdir(join(dir, ".."))).filter((n) => n.includes(".tmp-"))).toEqual([]);
   });
 
+  it("leaves a file that already holds its content and mode as it was, and replaces the others", async () => {
+    await writeArtifacts(dir, [
+      { path: "same", content: "unchanged\n" },
+      { path: "sized/alike", content: "aaaa" },
+      { path: "moded", content: "x", mode: 0o644 },
+      { path: "grown", content: "1" },
+    ]);
+    const before = await stat(join(dir, "same"));
+    const result = await writeArtifacts(dir, [
+      { path: "same", content: new TextEncoder().encode("unchanged\n") },
+      { path: "sized/alike", content: "bbbb" }, // same size, other bytes: read and compared
+      { path: "moded", content: "x", mode: 0o600 },
+      { path: "grown", content: "12" },
+    ]);
+    expect(result.written).toEqual(["grown", "moded", "same", "sized/alike"]);
+    const after = await stat(join(dir, "same"));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect(await readFile(join(dir, "sized/alike"), "utf8")).toBe("bbbb");
+    expect((await stat(join(dir, "moded"))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(dir, "grown"), "utf8")).toBe("12");
+    expect((await readdir(join(dir, ".."))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+
   it("removes a stale file it wrote before, and the directory that held it", async () => {
     await writeArtifacts(dir, [
       { path: "keep", content: "1" },
