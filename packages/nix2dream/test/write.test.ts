@@ -60,8 +60,8 @@ describe("writeArtifacts", () => {
     });
   });
 
-  it("writes and replaces many files in nested directories, concurrently, as one set", async () => {
-    // More files than calls in flight, several levels deep, so the steps overlap.
+  it("writes and replaces many files in nested directories as one set", async () => {
+    // Many files, several levels deep, some replaced, some stale.
     const set = (version: string, count: number) =>
       Array.from({ length: count }, (_, i) => ({
         path: `d${i % 7}/e${i % 3}/f${i}.txt`,
