@@ -215,7 +215,9 @@ function holds(target: string, st: Stats | null | undefined, artifact: ContentAr
   const size = typeof content === "string" ? Buffer.byteLength(content) : content.byteLength;
   if (st.size !== size) return false; // most changed files differ in size: no read
   try {
-    return readFileSync(target).equals(typeof content === "string" ? Buffer.from(content) : content);
+    return readFileSync(target).equals(
+      typeof content === "string" ? Buffer.from(content) : content,
+    );
   } catch {
     return false;
   }
