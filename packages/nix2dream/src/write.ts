@@ -308,8 +308,9 @@ export async function readHostFiles(
  * anything is written. Every target is checked before the first write.
  *
  * The files are written with synchronous calls, one after another: on a page cache each call
- * takes microseconds, less than handing it to libuv's thread pool and back (measured: a third
- * of the CPU time of 32 calls in flight, bench/render).
+ * takes microseconds, less than handing it to libuv's thread pool and back (measured on 9100
+ * files: 0.6–0.7× the CPU time of the previous writer's 32 calls in flight for a first render,
+ * about a tenth for a render that changed nothing, which no longer stages and re-hashes).
  *
  * @throws {UserError} `ARTIFACT_PATH` when a path is absolute, escapes `dir`, or collides;
  * `HOST_FILE` when a host file to copy cannot be read.
