@@ -1,17 +1,18 @@
 #!/usr/bin/env node
 // bench/cli: cold start of the `nix2dream` command, each run a fresh process, beside a bare
 // `node -e 0` measured in the same run (interleaved, so machine load hits both alike). Prints
-// median wall times and their ratio to `node -e 0`:
+// median wall and CPU times (user + system of the whole process, which load on a shared machine
+// barely changes) and their ratios to `node -e 0`:
 //   --version and --help (no config is loaded for either; targets ≤ 2×),
 //   render of examples/quickstart, with the compiled config cached (target ≤ 3.5×) and
 //   with the cache emptied before every run (the first render after an edit).
 //   npm run bench -- cli          builds and runs it; after a build: node bench/cli/run.mjs
 // BENCH_RUNS=15 (the default) runs of each.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { median, printLoad, printTable } from "../lib.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -20,6 +21,19 @@ const cli = join(root, "packages/nix2dream/bin/nix2dream.js");
 const quickstart = join(root, "examples/quickstart");
 const out = mkdtempSync(join(tmpdir(), "n2d-bench-cli-"));
 const cacheDir = join(out, "cache");
+const usageFile = join(out, "usage.json");
+// Loaded with --import into a second run of every case (node -e 0 too): its CPU time at exit.
+// The wall time is taken from the run without it, so the hook's own load is in no ratio.
+const hook = join(out, "usage-hook.mjs");
+writeFileSync(
+  hook,
+  `import { writeFileSync } from "node:fs";
+process.on("exit", () => {
+  const r = process.resourceUsage();
+  writeFileSync(${JSON.stringify(usageFile)}, String((r.userCPUTime + r.systemCPUTime) / 1000));
+});
+`,
+);
 
 const CASES = [
   { name: "node -e 0", argv: ["-e", "0"] },
@@ -29,29 +43,51 @@ const CASES = [
   { name: "nix2dream render (cold cache)", argv: [cli, "render", "--out", out], fresh: true },
 ];
 
+/** Runs case `c` twice: wall time (ms) of a bare run, CPU time (ms) of a run with the hook. */
 function once(c) {
-  if (c.fresh) rmSync(cacheDir, { recursive: true, force: true });
-  const t = performance.now();
-  const r = spawnSync(process.execPath, c.argv, {
-    cwd: quickstart,
-    encoding: "utf8",
-    env: { ...process.env, NIX2DREAM_CACHE_DIR: cacheDir },
-  });
-  const ms = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${c.name} failed:\n${r.stderr}`);
-  return ms;
+  const run = (pre) => {
+    if (c.fresh) rmSync(cacheDir, { recursive: true, force: true });
+    const t = performance.now();
+    const r = spawnSync(process.execPath, [...pre, ...c.argv], {
+      cwd: quickstart,
+      encoding: "utf8",
+      env: { ...process.env, NIX2DREAM_CACHE_DIR: cacheDir },
+    });
+    if (r.status !== 0) throw new Error(`${c.name} failed:\n${r.stderr}`);
+    return performance.now() - t;
+  };
+  const wallMs = run([]);
+  run(["--import", pathToFileURL(hook).href]);
+  return { wallMs, cpuMs: Number(readFileSync(usageFile, "utf8")) };
 }
 
 try {
   const times = new Map(CASES.map((c) => [c.name, []]));
   once(CASES[3]); // fills the cache (and the OS file cache) before the measured runs
   for (let i = 0; i < RUNS; i++) for (const c of CASES) times.get(c.name).push(once(c));
-  const base = median(times.get("node -e 0"));
+  const med = (name, key) => median(times.get(name).map((m) => m[key]));
+  const wall0 = med("node -e 0", "wallMs");
+  const cpu0 = med("node -e 0", "cpuMs");
   printTable(
-    ["command (examples/quickstart)", `median of ${RUNS} (ms)`, "× node -e 0", "target"],
+    [
+      "command (examples/quickstart)",
+      `wall, median of ${RUNS} (ms)`,
+      "× node -e 0 (wall)",
+      "CPU (ms)",
+      "× node -e 0 (CPU)",
+      "target",
+    ],
     CASES.map((c) => {
-      const m = median(times.get(c.name));
-      return [c.name, m.toFixed(0), `${(m / base).toFixed(2)}×`, c.target ? `≤ ${c.target}×` : ""];
+      const wall = med(c.name, "wallMs");
+      const cpu = med(c.name, "cpuMs");
+      return [
+        c.name,
+        wall.toFixed(0),
+        `${(wall / wall0).toFixed(2)}×`,
+        cpu.toFixed(0),
+        `${(cpu / cpu0).toFixed(2)}×`,
+        c.target ? `≤ ${c.target}×` : "",
+      ];
     }),
   );
   printLoad();

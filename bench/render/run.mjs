@@ -148,14 +148,15 @@ function printCliRender() {
     `\n\`nix2dream render\`, all ${ALL.length} renderers, ${CLI_SIZE} services (medians of ${RUNS}, alternating):`,
   );
   printTable(
-    ["command", "wall (ms)", "CPU (ms)", "× node -e 0 (wall)"],
+    ["command", "wall (ms)", "CPU (ms)", "× node -e 0 (wall)", "target"],
     [
-      ["node -e 0", node.wallMs.toFixed(0), node.cpuMs.toFixed(0), "1.0×"],
+      ["node -e 0", node.wallMs.toFixed(0), node.cpuMs.toFixed(0), "1.0×", ""],
       [
         "nix2dream render",
         render.wallMs.toFixed(0),
         render.cpuMs.toFixed(0),
         `${(render.wallMs / node.wallMs).toFixed(1)}×`,
+        `≤ 5000 ms wall (quiet machine): ${render.wallMs <= 5000 ? "met" : "not met"}`,
       ],
     ],
   );
@@ -191,6 +192,12 @@ function printCliVersusApi() {
   printTable(
     ["path", "wall (ms)", "CPU (ms)", "peak RSS (MiB)", "CPU ÷ API", "RSS ÷ API"],
     [row("API (evaluate, render, writeFileSync)", api), row("nix2dream render", render)],
+  );
+  const met = (r) => (r <= 1.3 ? "met" : "not met");
+  const cpu = render.cpuMs / api.cpuMs;
+  const rss = render.maxRssMiB / api.maxRssMiB;
+  console.log(
+    `target ≤ 1.3× the API: CPU ${cpu.toFixed(2)}× ${met(cpu)}, RSS ${rss.toFixed(2)}× ${met(rss)}`,
   );
 }
 

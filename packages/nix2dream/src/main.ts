@@ -354,20 +354,22 @@ function reportDiagnostics(project: Project, rendered: Rendered[], run: Run): vo
   const strict = run.flags.strict === true;
   const s = run.err;
   let errors = 0;
+  // One write for all: a large deployment has tens of thousands of lines, each a system call.
+  const lines: string[] = [];
   for (const w of project.warnings) {
     const label = strict ? s.red(s.bold("error:")) : s.yellow(s.bold("warning:"));
-    run.stderr.write(`${label} ${shortenPaths(w, run.cwd)}\n`);
+    lines.push(`${label} ${shortenPaths(w, run.cwd)}\n`);
     if (strict) errors++;
   }
+  const shorten = (f: string) => displayPath(f, run.cwd);
   for (const { renderer, result } of rendered) {
     for (const d of result.diagnostics) {
       const isError = strict || d.severity === "error";
       if (isError) errors++;
-      run.stderr.write(
-        `${formatDiagnostic(d, renderer.name, isError, s, (f) => displayPath(f, run.cwd))}\n`,
-      );
+      lines.push(`${formatDiagnostic(d, renderer.name, isError, s, shorten)}\n`);
     }
   }
+  if (lines.length > 0) run.stderr.write(lines.join(""));
   if (errors > 0) {
     throw new UserError(
       "STRICT",
@@ -424,14 +426,15 @@ function printWrite(
   cwd: string,
 ): void {
   const n = w.written.length;
-  stream.write(
+  const lines = [
     `${s.green("rendered")} ${s.bold(renderer)} → ${displayPath(w.dir, cwd)}/ (${n} ${n === 1 ? "file" : "files"})\n`,
-  );
-  for (const f of w.written) stream.write(`  ${f}\n`);
-  for (const f of w.removed) stream.write(`  ${s.dim(`- ${f} (stale, removed)`)}\n`);
+  ];
+  for (const f of w.written) lines.push(`  ${f}\n`);
+  for (const f of w.removed) lines.push(`  ${s.dim(`- ${f} (stale, removed)`)}\n`);
   for (const f of w.kept) {
-    stream.write(`  ${s.yellow(`! ${f} (stale, kept: changed since nix2dream wrote it)`)}\n`);
+    lines.push(`  ${s.yellow(`! ${f} (stale, kept: changed since nix2dream wrote it)`)}\n`);
   }
+  stream.write(lines.join("")); // one write: a render may list thousands of files
 }
 
 async function checkCommand(run: Run): Promise<number> {

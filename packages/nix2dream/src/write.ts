@@ -4,19 +4,21 @@
  */
 import { createHash } from "node:crypto";
 import {
-  chmod,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  rmdir,
-  stat,
-  unlink,
-  writeFile,
-} from "node:fs/promises";
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  type Stats,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Artifact, ContentArtifact, HostFileArtifact } from "@nix2dream/core";
 import { UserError } from "./errors.js";
@@ -122,9 +124,13 @@ export function checkArtifactPaths(artifacts: readonly Artifact[], owner?: strin
 
 /** Reads the manifest of `dir`; a missing or unreadable manifest counts as empty (nothing is ours). */
 export async function readManifest(dir: string): Promise<Manifest> {
+  return readManifestSync(dir);
+}
+
+function readManifestSync(dir: string): Manifest {
   let text: string;
   try {
-    text = await readFile(join(dir, MANIFEST_FILE), "utf8");
+    text = readFileSync(join(dir, MANIFEST_FILE), "utf8");
   } catch {
     return { version: 1, files: {} };
   }
@@ -141,29 +147,26 @@ export async function readManifest(dir: string): Promise<Manifest> {
   }
 }
 
-async function lstatOrNull(path: string) {
+/** What is at `path` (not following a symlink); null when nothing is there. */
+function lstatOrNull(path: string): Stats | null {
   try {
-    return await lstat(path);
+    return lstatSync(path, { throwIfNoEntry: false }) ?? null;
   } catch (err) {
     // ENOTDIR: a parent is a file, so nothing is at `path` (the parent is checked on its own).
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return null;
+    if ((err as NodeJS.ErrnoException).code === "ENOTDIR") return null;
     throw err;
   }
 }
 
-async function fileHash(path: string): Promise<string | null> {
+function fileHash(path: string): string | null {
   try {
-    return sha256(await readFile(path));
+    return sha256(readFileSync(path));
   } catch {
     return null;
   }
 }
 
-/** What `lstat` found at paths under the output directory (null: nothing there). */
-type Stats = Map<string, Awaited<ReturnType<typeof lstatOrNull>>>;
-
-/** How many file-system calls {@link writeArtifacts} keeps in flight at once. */
+/** How many host files {@link readHostFiles} reads at once. */
 const CONCURRENCY = 32;
 
 /** Runs `f` on every item, at most `limit` at a time; resolves when all are done. */
@@ -188,56 +191,58 @@ function parentsOf(paths: readonly string[]): string[] {
   return [...out].sort();
 }
 
-/**
- * Writes `content` to the new file `path` with `mode`. The umask filters a creation mode, so the
- * first file of each mode is checked (`filtered`, by mode) and the files of a filtered mode get
- * a chmod; with the usual umask 022 and modes 0644/0755, no file needs one.
- */
-async function writeNewFile(
-  path: string,
-  content: string | Uint8Array,
-  mode: number,
-  filtered: Map<number, Promise<boolean>>,
-): Promise<void> {
-  await writeFile(path, content, { mode });
-  let check = filtered.get(mode);
-  if (!check) {
-    check = lstat(path).then((st) => (st.mode & 0o7777) !== mode);
-    filtered.set(mode, check);
-  }
-  if (await check) await chmod(path, mode);
+/** `a/b/c` → `a/b`; `c` → "" (the output directory itself). */
+function parentOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "" : path.slice(0, i);
 }
 
-/** Makes the directories `dirs` (relative to `root`), outermost first, in parallel per depth. */
-async function makeDirs(root: string, dirs: readonly string[]): Promise<void> {
-  const depths = [...new Set(dirs.map((d) => d.split("/").length))].sort((a, b) => a - b);
-  for (const depth of depths) {
-    const level = dirs.filter((d) => d.split("/").length === depth);
-    await eachLimit(level, CONCURRENCY, (d) =>
-      mkdir(join(root, d), { recursive: true }).then(() => undefined),
-    );
-  }
-}
-
-/** Writes every artifact (content and mode) under `staging` and returns the manifest. */
-async function stage(staging: string, sorted: readonly ContentArtifact[]): Promise<Manifest> {
+/** The manifest of `sorted`: each path's sha256 and mode. */
+function manifestOf(sorted: readonly ContentArtifact[]): Manifest {
   const manifest: Manifest = { version: 1, files: {} };
   for (const artifact of sorted) {
     const mode = artifact.mode ?? DEFAULT_MODE;
     manifest.files[artifact.path] = { sha256: sha256(artifact.content), mode: modeString(mode) };
   }
-  await makeDirs(staging, parentsOf(sorted.map((a) => a.path)));
-  const filtered = new Map<number, Promise<boolean>>();
-  await eachLimit(sorted, CONCURRENCY, (artifact) =>
-    writeNewFile(
-      join(staging, artifact.path),
-      artifact.content,
-      artifact.mode ?? DEFAULT_MODE,
-      filtered,
-    ),
-  );
-  await writeFile(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/** True when the file `st` describes at `target` holds exactly `artifact`'s content and mode. */
+function holds(target: string, st: Stats | null | undefined, artifact: ContentArtifact): boolean {
+  const mode = (artifact.mode ?? DEFAULT_MODE) & 0o7777;
+  if (!st?.isFile() || (st.mode & 0o7777) !== mode) return false;
+  const content = artifact.content;
+  const size = typeof content === "string" ? Buffer.byteLength(content) : content.byteLength;
+  if (st.size !== size) return false; // most changed files differ in size: no read
+  try {
+    return readFileSync(target).equals(
+      typeof content === "string" ? Buffer.from(content) : content,
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes `artifacts` (and the manifest) into the new directory `staging`, outermost directories
+ * first. The umask filters a creation mode, so the first file of each mode is checked and the
+ * files of a filtered mode get a chmod; with the usual umask 022 and modes 0644/0755, none does.
+ */
+function stage(staging: string, artifacts: readonly ContentArtifact[], manifest: Manifest): void {
+  for (const d of parentsOf(artifacts.map((a) => a.path))) mkdirSync(join(staging, d));
+  const filtered = new Map<number, boolean>();
+  for (const artifact of artifacts) {
+    const path = join(staging, artifact.path);
+    const mode = artifact.mode ?? DEFAULT_MODE;
+    writeFileSync(path, artifact.content, { mode });
+    let chmodNeeded = filtered.get(mode);
+    if (chmodNeeded === undefined) {
+      chmodNeeded = (lstatSync(path).mode & 0o7777) !== mode;
+      filtered.set(mode, chmodNeeded);
+    }
+    if (chmodNeeded) chmodSync(path, mode);
+  }
+  writeFileSync(join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /** The one-paragraph error for a host file that cannot be copied into the render. */
@@ -292,15 +297,20 @@ export async function readHostFiles(
 }
 
 /**
- * Writes `artifacts` into `dir` as one set. Every file is first written to a temporary directory
- * beside `dir` (same filesystem) and then renamed into place, so a failure while writing leaves
- * the previous render untouched. A manifest (`.nix2dream-manifest.json`: relative paths, sha256,
- * mode) records what was written; files the previous manifest lists that this render no longer
- * produces are removed, unless they were changed since. Files nix2dream did not write are never
- * touched. Modes come from `Artifact.mode` (default `0o644`). Host files ({@link HostFileArtifact})
- * are read first ({@link readHostFiles}): a missing one fails before anything is written.
- * File-system calls run concurrently
- * (up to 32 at a time) within each step; the steps stay in this order.
+ * Writes `artifacts` into `dir` as one set. Every file that changed is first written to a
+ * temporary directory beside `dir` (same filesystem) and then renamed into place, so a failure
+ * while writing leaves the previous render untouched; a file that already holds the same content
+ * and mode is left as it is, with its mtime. A manifest (`.nix2dream-manifest.json`: relative
+ * paths, sha256, mode) records what was written; files the previous manifest lists that this
+ * render no longer produces are removed, unless they were changed since. Files nix2dream did not
+ * write are never touched. Modes come from `Artifact.mode` (default `0o644`). Host files
+ * ({@link HostFileArtifact}) are read first ({@link readHostFiles}): a missing one fails before
+ * anything is written. Every target is checked before the first write.
+ *
+ * The files are written with synchronous calls, one after another: on a page cache each call
+ * takes microseconds, less than handing it to libuv's thread pool and back (measured on 9100
+ * files: 0.6–0.7× the CPU time of the previous writer's 32 calls in flight for a first render,
+ * about a tenth for a render that changed nothing, which no longer stages and re-hashes).
  *
  * @throws {UserError} `ARTIFACT_PATH` when a path is absolute, escapes `dir`, or collides;
  * `HOST_FILE` when a host file to copy cannot be read.
@@ -313,69 +323,88 @@ export async function writeArtifacts(
   checkArtifactPaths(artifacts, options.owner);
   const contents = await readHostFiles(artifacts, options.owner);
   const sorted = [...contents].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  await mkdir(dirname(dir), { recursive: true });
-  await removeAbandonedStaging(dir);
-  const staging = await mkdtemp(join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-`));
+  const manifest = manifestOf(sorted);
+  mkdirSync(dirname(dir), { recursive: true });
+  removeAbandonedStaging(dir);
+  const previous = readManifestSync(dir);
+  const stale = Object.keys(previous.files)
+    .filter((p) => !(p in manifest.files))
+    .sort();
+  const targets = checkTargets(dir, sorted, previous, new Set(stale));
+  const changed = sorted.filter((a) => !holds(join(dir, a.path), targets.stats.get(a.path), a));
+  const staging = mkdtempSync(join(dirname(dir), `.${basename(dir)}.tmp-${process.pid}-`));
   try {
-    const manifest = await stage(staging, sorted);
-    await mkdir(dir, { recursive: true });
-    const previous = await readManifest(dir);
-    const stale = Object.keys(previous.files)
-      .filter((p) => !(p in manifest.files))
-      .sort();
+    stage(staging, changed, manifest);
+    mkdirSync(dir, { recursive: true });
     const removed = new Set<string>();
     const kept = new Set<string>();
-    const removeIfUnchanged = async (path: string) => {
+    const removeIfUnchanged = (path: string) => {
       const target = join(dir, path);
-      const st = await lstatOrNull(target);
+      const st = lstatOrNull(target);
       if (!st) return;
-      if (st.isFile() && (await fileHash(target)) === previous.files[path]?.sha256) {
-        await unlink(target);
+      if (st.isFile() && fileHash(target) === previous.files[path]?.sha256) {
+        unlinkSync(target);
         removed.add(path);
       } else {
         kept.add(path);
       }
     };
+    for (const path of targets.inTheWay) removeIfUnchanged(path);
+    for (const parent of parentsOf(changed.map((a) => a.path))) {
+      const st = targets.stats.get(parent);
+      if (!st || targets.inTheWay.includes(parent)) mkdirSync(join(dir, parent));
+    }
+    for (const a of changed) renameSync(join(staging, a.path), join(dir, a.path));
+    renameSync(join(staging, MANIFEST_FILE), join(dir, MANIFEST_FILE));
 
-    const stats = await checkTargets(dir, sorted, new Set(stale), removeIfUnchanged);
-    await placeStaged(dir, staging, sorted, manifest, stats);
-    await rename(join(staging, MANIFEST_FILE), join(dir, MANIFEST_FILE));
-
-    const left = stale.filter((path) => !removed.has(path) && !kept.has(path));
-    await eachLimit(left, CONCURRENCY, removeIfUnchanged);
+    for (const path of stale) if (!removed.has(path) && !kept.has(path)) removeIfUnchanged(path);
     const gone = [...removed].sort();
-    for (const path of gone) await removeEmptyParents(dir, path);
-
+    for (const path of gone) removeEmptyParents(dir, path);
     return { dir, written: sorted.map((a) => a.path), removed: gone, kept: [...kept].sort() };
   } finally {
-    await rm(staging, { recursive: true, force: true });
+    rmSync(staging, { recursive: true, force: true });
   }
 }
 
+/** What is at each parent and target under the output directory, and the stale files in the way. */
+interface Targets {
+  /** What `lstat` found (null: nothing there). */
+  stats: Map<string, Stats | null>;
+  /** Unchanged stale files of the previous render where a new directory goes: to remove. */
+  inTheWay: string[];
+}
+
 /**
- * Checks every target before the first rename: parents must be real directories inside `dir`
+ * Checks every target before anything is written: parents must be real directories inside `dir`
  * (a symlinked parent could point anywhere), targets must not be directories. A stale file of
- * the previous render in the way of a new directory is removed (when unchanged).
+ * the previous render in the way of a new directory is to be removed when unchanged. Nothing
+ * under a missing directory is looked at: a first render costs one call.
  */
-async function checkTargets(
+function checkTargets(
   dir: string,
-  sorted: readonly Artifact[],
+  sorted: readonly ContentArtifact[],
+  previous: Manifest,
   stale: ReadonlySet<string>,
-  removeIfUnchanged: (path: string) => Promise<void>,
-): Promise<Stats> {
+): Targets {
   const parents = parentsOf(sorted.map((a) => a.path));
-  const stats: Stats = new Map();
-  await eachLimit([...parents, ...sorted.map((a) => a.path)], CONCURRENCY, async (path) => {
-    stats.set(path, await lstatOrNull(join(dir, path)));
-  });
+  const stats = new Map<string, Stats | null>();
+  // The output directory itself may be a symlink to a directory: followed, as mkdir does.
+  const root = statSync(dir, { throwIfNoEntry: false });
+  const lookAt = (path: string) => {
+    const parent = parentOf(path);
+    const there = parent === "" ? root?.isDirectory() : stats.get(parent)?.isDirectory();
+    stats.set(path, there ? lstatOrNull(join(dir, path)) : null);
+  };
+  for (const parent of parents) lookAt(parent); // sorted: a directory before what is in it
+  for (const a of sorted) lookAt(a.path);
+  const inTheWay: string[] = [];
   for (const parent of parents) {
     const st = stats.get(parent);
     if (!st || st.isDirectory()) continue;
-    if (stale.has(parent) && st.isFile()) {
-      await removeIfUnchanged(parent); // an old file now in the way of a new directory
-      const now = await lstatOrNull(join(dir, parent));
-      stats.set(parent, now);
-      if (!now) continue;
+    const target = join(dir, parent);
+    if (stale.has(parent) && st.isFile() && fileHash(target) === previous.files[parent]?.sha256) {
+      inTheWay.push(parent); // an old file now in the way of a new directory
+      continue;
     }
     const artifact = sorted.find((a) => a.path.startsWith(`${parent}/`)) as Artifact;
     throw new UserError(
@@ -391,36 +420,7 @@ async function checkTargets(
       );
     }
   }
-  return stats;
-}
-
-/**
- * Renames every staged artifact into `dir`, after making the parent directories that are
- * missing (`stats`: what {@link checkTargets} found at each parent and target). A target that
- * already holds the same content and mode is left as it is, with its mtime.
- */
-async function placeStaged(
-  dir: string,
-  staging: string,
-  sorted: readonly Artifact[],
-  manifest: Manifest,
-  stats: Stats,
-): Promise<void> {
-  const missing = parentsOf(sorted.map((a) => a.path)).filter((p) => !stats.get(p));
-  await makeDirs(dir, missing);
-  await eachLimit(sorted, CONCURRENCY, async (artifact) => {
-    const target = join(dir, artifact.path);
-    const entry = manifest.files[artifact.path] as ManifestEntry;
-    const st = stats.get(artifact.path);
-    if (
-      st?.isFile() &&
-      modeString(st.mode) === entry.mode &&
-      (await fileHash(target)) === entry.sha256
-    ) {
-      return; // identical: keep the file (and its mtime) as it is
-    }
-    await rename(join(staging, artifact.path), target);
-  });
+  return { stats, inTheWay };
 }
 
 /** True when a process with this id exists (signal 0 only checks). */
@@ -437,11 +437,11 @@ function alive(pid: number): boolean {
  * Removes temporary directories that an interrupted write of `dir` left behind: those whose
  * writer (the pid in the name) is gone. A concurrent writer's directory is left alone.
  */
-async function removeAbandonedStaging(dir: string): Promise<void> {
+function removeAbandonedStaging(dir: string): void {
   const prefix = `.${basename(dir)}.tmp-`;
   let entries: string[];
   try {
-    entries = await readdir(dirname(dir));
+    entries = readdirSync(dirname(dir));
   } catch {
     return;
   }
@@ -449,16 +449,16 @@ async function removeAbandonedStaging(dir: string): Promise<void> {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split("-")[0]);
     if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
-    await rm(join(dirname(dir), name), { recursive: true, force: true });
+    rmSync(join(dirname(dir), name), { recursive: true, force: true });
   }
 }
 
 /** Removes the directories that held `path` once they are empty, up to (not including) `dir`. */
-async function removeEmptyParents(dir: string, path: string): Promise<void> {
+function removeEmptyParents(dir: string, path: string): void {
   const segments = path.split("/");
   for (let i = segments.length - 1; i > 0; i--) {
     try {
-      await rmdir(join(dir, ...segments.slice(0, i)));
+      rmdirSync(join(dir, ...segments.slice(0, i)));
     } catch {
       return; // not empty (or already gone): stop climbing
     }

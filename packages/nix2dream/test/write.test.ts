@@ -60,8 +60,8 @@ describe("writeArtifacts", () => {
     });
   });
 
-  it("writes and replaces many files in nested directories, concurrently, as one set", async () => {
-    // More files than calls in flight, several levels deep, so the steps overlap.
+  it("writes and replaces many files in nested directories as one set", async () => {
+    // Many files, several levels deep, some replaced, some stale.
     const set = (version: string, count: number) =>
       Array.from({ length: count }, (_, i) => ({
         path: `d${i % 7}/e${i % 3}/f${i}.txt`,
@@ -82,6 +82,29 @@ describe("writeArtifacts", () => {
       expect((await stat(join(dir, a.path))).mode & 0o777).toBe(a.mode);
     }
     expect(Object.keys((await readManifest(dir)).files)).toHaveLength(150);
+    expect((await readdir(join(dir, ".."))).filter((n) => n.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("leaves a file that already holds its content and mode as it was, and replaces the others", async () => {
+    await writeArtifacts(dir, [
+      { path: "same", content: "unchanged\n" },
+      { path: "sized/alike", content: "aaaa" },
+      { path: "moded", content: "x", mode: 0o644 },
+      { path: "grown", content: "1" },
+    ]);
+    const before = await stat(join(dir, "same"));
+    const result = await writeArtifacts(dir, [
+      { path: "same", content: new TextEncoder().encode("unchanged\n") },
+      { path: "sized/alike", content: "bbbb" }, // same size, other bytes: read and compared
+      { path: "moded", content: "x", mode: 0o600 },
+      { path: "grown", content: "12" },
+    ]);
+    expect(result.written).toEqual(["grown", "moded", "same", "sized/alike"]);
+    const after = await stat(join(dir, "same"));
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+    expect(await readFile(join(dir, "sized/alike"), "utf8")).toBe("bbbb");
+    expect((await stat(join(dir, "moded"))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(dir, "grown"), "utf8")).toBe("12");
     expect((await readdir(join(dir, ".."))).filter((n) => n.includes(".tmp-"))).toEqual([]);
   });
 

@@ -2,10 +2,12 @@
  * The deployment-level options: `name`, `services.<name>`, and the `renderers.<name>` /
  * `managers.<name>` option trees contributed by the renderers and managers in use.
  */
-import { defineModule, fromZod, type Module, mkOption, types } from "@nix2dream/modules";
-import { z } from "zod";
+import { defineModule, type Module, mkOption, types } from "@nix2dream/modules";
 import type { Manager, Renderer } from "../contracts.js";
 import { serviceModule } from "./service.js";
+import { checkedType } from "./types.js";
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /**
  * @internal Receives the options tree of each evaluated submodule whose definitions are
@@ -85,9 +87,10 @@ export function trackedDeploymentModule(
     key: "@nix2dream/core:deployment",
     options: {
       name: mkOption({
-        type: fromZod(
-          z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/),
+        type: checkedType<string>(
           "deployment name (letters, digits, `_`, `.`, `-`)",
+          (v) => typeof v === "string" && NAME_RE.test(v),
+          (z) => z.string().regex(NAME_RE),
         ),
         example: "shop",
         description:

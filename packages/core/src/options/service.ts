@@ -3,15 +3,7 @@
  * `EvaluatedService` (see `../deployment.ts`); shorthand forms are coerced (`coercedTo`),
  * so every module reading `config.services.<name>` sees the full shape.
  */
-import {
-  defineModule,
-  fromZod,
-  type Module,
-  ModuleError,
-  mkOption,
-  types,
-} from "@nix2dream/modules";
-import { z } from "zod";
+import { defineModule, type Module, ModuleError, mkOption, types } from "@nix2dream/modules";
 import type {
   DependencyCondition,
   Healthcheck,
@@ -22,7 +14,7 @@ import type {
   StopSettings,
 } from "../deployment.js";
 import { DURATION_RE, type Duration, parseDuration } from "../duration.js";
-import { coercedTo } from "./types.js";
+import { checkedType, coercedTo } from "./types.js";
 
 /** Defaults shared by declarations and by the shorthand forms, so both give the same result. */
 export const SERVICE_DEFAULTS = {
@@ -36,9 +28,20 @@ export const SERVICE_DEFAULTS = {
   fileMode: "0644",
 } as const;
 
-const durationType = fromZod(
-  z.union([z.number().nonnegative(), z.string().regex(DURATION_RE, "not a duration")]),
+// Plain predicates, each accepting exactly what its zod schema accepts (zod's numbers are finite,
+// its `int` a safe integer): a valid config never loads zod (see `checkedType`).
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isString = (v: unknown): v is string => typeof v === "string";
+function isStringList(v: unknown): v is string[] {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (typeof v[i] !== "string") return false; // holes too
+  return true;
+}
+
+const durationType = checkedType<Duration>(
   'duration (seconds, or a string like "5s", "500ms", "1m")',
+  (v) => (isNumber(v) && v >= 0) || (isString(v) && DURATION_RE.test(v)),
+  (z) => z.union([z.number().nonnegative(), z.string().regex(DURATION_RE, "not a duration")]),
 );
 
 function durationOption(defaultSeconds: number, description: string) {
@@ -54,16 +57,29 @@ function durationOption(defaultSeconds: number, description: string) {
 /** `default: {}` for sets and submodules (in a submodule every sub-option takes its own default). */
 const EMPTY = {} as never;
 
-const signalType = fromZod(z.string().regex(/^SIG[A-Z0-9+-]+$/), "signal name (e.g. SIGTERM)");
-const modeType = fromZod(z.string().regex(/^0?[0-7]{3}$/), 'octal file mode (e.g. "0644")');
-const quantityType = fromZod(
-  z.union([
-    z.number().int().positive(),
-    z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|K|M|G|T|P)?$/),
-  ]),
-  'memory quantity (bytes, or "512Mi", "1Gi", "500M")',
+const SIGNAL_RE = /^SIG[A-Z0-9+-]+$/;
+const signalType = checkedType<string>(
+  "signal name (e.g. SIGTERM)",
+  (v) => isString(v) && SIGNAL_RE.test(v),
+  (z) => z.string().regex(SIGNAL_RE),
 );
-const cpuType = fromZod(z.number().positive(), "positive number");
+const MODE_RE = /^0?[0-7]{3}$/;
+const modeType = checkedType<string>(
+  'octal file mode (e.g. "0644")',
+  (v) => isString(v) && MODE_RE.test(v),
+  (z) => z.string().regex(MODE_RE),
+);
+const QUANTITY_RE = /^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|K|M|G|T|P)?$/;
+const quantityType = checkedType<number | string>(
+  'memory quantity (bytes, or "512Mi", "1Gi", "500M")',
+  (v) => (isNumber(v) && Number.isSafeInteger(v) && v > 0) || (isString(v) && QUANTITY_RE.test(v)),
+  (z) => z.union([z.number().int().positive(), z.string().regex(QUANTITY_RE)]),
+);
+const cpuType = checkedType<number>(
+  "positive number",
+  (v) => isNumber(v) && v > 0,
+  (z) => z.number().positive(),
+);
 
 const packageModule = defineModule(import.meta.url, {
   options: {
@@ -334,7 +350,11 @@ const restartModule = defineModule(import.meta.url, {
             "Delay before the first restart.",
           ),
           factor: mkOption({
-            type: fromZod(z.number().min(1), "number ≥ 1"),
+            type: checkedType<number>(
+              "number ≥ 1",
+              (v) => isNumber(v) && v >= 1,
+              (z) => z.number().min(1),
+            ),
             default: SERVICE_DEFAULTS.restart.backoff.factor,
             description: "Each further delay is the previous one times this factor.",
           }),
@@ -457,7 +477,12 @@ function buildStaticOptions() {
       type: coercedTo(
         types.str,
         (p: string) => [p],
-        fromZod(z.array(z.string()), "list of string"),
+        checkedType<string[]>(
+          "list of string",
+          isStringList,
+          (z) => z.array(z.string()),
+          (argv) => argv.slice(),
+        ),
         "list of string (argv), or a string (the program alone)",
       ),
       default: [],

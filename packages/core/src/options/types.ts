@@ -1,6 +1,56 @@
 /** Option types the core options share. */
+import { createRequire } from "node:module";
 import { mkOptionType, type OptionType } from "@nix2dream/modules";
-import { z } from "zod";
+import type { z as Z } from "zod";
+
+let loaded: typeof Z | undefined;
+
+/**
+ * zod, required on first use. Importing it costs more CPU than node's own start-up, and the
+ * core options need it only to explain a rejected value and for JSON Schema, so evaluating a
+ * valid config never loads it. Through `require`: the same (CommonJS) copy the module engine
+ * loads for JSON Schema, not a second one.
+ */
+function zod(): typeof Z {
+  loaded ??= (createRequire(import.meta.url)("zod") as { z: typeof Z }).z;
+  return loaded;
+}
+
+/**
+ * The option type `fromZod(schema(z), name)` would give — same name, description, merge and
+ * messages — checked by `accepts`, a plain predicate that accepts exactly what the schema
+ * accepts, so that zod is loaded only to explain a rejected value or to build JSON Schema.
+ * `copy` is applied to a merged value, as zod's parse returns a copy of an array.
+ */
+export function checkedType<T>(
+  name: string,
+  accepts: (value: unknown) => boolean,
+  schema: (z: typeof Z) => Z.ZodType<T>,
+  copy?: (value: T) => T,
+): OptionType<T> {
+  let built: Z.ZodType<T> | undefined;
+  const zodSchema = () => {
+    built ??= schema(zod());
+    return built;
+  };
+  const spec = {
+    name,
+    description: name,
+    zod: zodSchema,
+    check: accepts,
+    explain: (v: unknown) => {
+      const r = zodSchema().safeParse(v);
+      return r.success
+        ? undefined
+        : r.error.issues
+            .map((i) => `${i.path.length ? `${i.path.join(".")}: ` : ""}${i.message}`)
+            .join("; ");
+    },
+  };
+  if (!copy) return mkOptionType<T>(spec);
+  const equal = mkOptionType<T>({ name }); // all definitions equal, as zod's types merge
+  return mkOptionType<T>({ ...spec, merge: (loc, defs) => copy(equal.merge(loc, defs)) });
+}
 
 /**
  * `coercedTo(from, coerce, to)` as in nixpkgs: a definition of type `from` is converted with
@@ -17,7 +67,7 @@ export function coercedTo<A, B>(
   const spec = {
     name: "coercedTo",
     description: description ?? `${to.description} or ${from.description} convertible to it`,
-    zod: () => z.union([from.zod, to.zod]),
+    zod: () => zod().union([from.zod, to.zod]),
     check: (v: unknown) => to.check(v) || (from.check(v) && to.check(coerce(v as A))),
     merge: (loc: string[], defs: Array<{ file: string; value: unknown }>) =>
       to.merge(
