@@ -10,7 +10,7 @@ import {
   type NestEntry,
   SingleDecl,
 } from "./decls.js";
-import { kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import {
   defineThunksAt,
   internNames,
@@ -136,9 +136,9 @@ export function buildNs(
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const entries = byName.get(name) as Entry[];
-    // concat, not `[...loc, name]`: the spread grows its result by a push, which leaves a
+    // Exact size, not `[...loc, name]`: the spread grows its result by a push, which leaves a
     // backing store several times larger, kept for as long as the option exists.
-    const cloc = loc.concat(name);
+    const cloc = pathTo(loc, name);
     const only = entries.length === 1 ? (entries[0] as Entry) : undefined;
     if (only && isOptionDeclaration(only.v)) {
       nodes[i] = new OptNodeImpl(ev, cloc, new SingleDecl(only.v, only.file, cloc));
@@ -154,7 +154,7 @@ export function buildNs(
     nodes[i] =
       opts.length > 0
         ? new OptNodeImpl(ev, cloc, new DeclList(cloc, opts, nss))
-        : buildNs(ev, cloc, rel.concat(name), nss);
+        : buildNs(ev, cloc, pathTo(rel, name), nss);
   }
   return ns;
 }
