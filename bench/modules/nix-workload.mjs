@@ -120,14 +120,21 @@ export function workloadModules(spec, lib) {
     else if (d.prio === "mkForce") v = mkForce(v);
     return d.if === undefined ? v : mkIf(d.if, v);
   };
+  // Builds each service's definitions in place (no copy per key), as a module file is one
+  // literal: the harness should not cost more than what it measures.
   const defining = (file, byService) => {
     const services = {};
-    for (const [svc, defs] of Object.entries(byService)) {
+    for (const svc in byService) {
+      const defs = byService[svc];
       const out = {};
-      for (const [key, d] of Object.entries(defs)) {
-        const [head, sub] = key.split(".");
-        if (sub === undefined) out[head] = wrap(d);
-        else out[head] = { ...out[head], [sub]: wrap(d) };
+      for (const key in defs) {
+        const dot = key.indexOf(".");
+        if (dot < 0) out[key] = wrap(defs[key]);
+        else {
+          const head = key.slice(0, dot);
+          if (out[head] === undefined) out[head] = {};
+          out[head][key.slice(dot + 1)] = wrap(defs[key]);
+        }
       }
       services[svc] = out;
     }

@@ -372,6 +372,27 @@ function exposeModuleConfig(ev: Evaluation): void {
 }
 
 /**
+ * What {@link evalCore} returns. A class with getters on its prototype: an object literal with a
+ * getter (`{ get options() {…} }`) gets a hidden class of its own every time, which every
+ * submodule instance paid for.
+ */
+class Evaluated {
+  readonly #ev: Evaluation;
+  constructor(ev: Evaluation) {
+    this.#ev = ev;
+  }
+  get config(): Record<string, unknown> {
+    return this.#ev.root.config;
+  }
+  get options(): Record<string, unknown> {
+    return rootOptions(this.#ev);
+  }
+  get freeform(): OptionType | undefined {
+    return this.#ev.freeform;
+  }
+}
+
+/**
  * @internal Evaluates modules. `mode`: `top` for `evalModules`, `sub` for a submodule instance,
  * `decls` to skip definitions (for docs).
  */
@@ -381,11 +402,7 @@ export function evalCore(
   prefix: string[],
   mode: "top" | "sub" | "decls",
   moduleClass?: string,
-): {
-  config: Record<string, unknown>;
-  options: Record<string, unknown>;
-  freeform?: OptionType | undefined;
-} {
+): Evaluated {
   const ev = new Evaluation(prefix, specialArgs, moduleClass);
   ev.specs = specs;
   const mods = collect(ev, specs, ev.modulesPath);
@@ -403,7 +420,7 @@ export function evalCore(
   ev.ready = true;
   if (mode === "decls") {
     ev.defsComplete = true;
-    return { config: ev.root.config, options: rootOptions(ev), freeform: ev.freeform };
+    return new Evaluated(ev);
   }
   const defs: RawDef[] = [];
   mods.forEach((m, i) => {
@@ -423,12 +440,7 @@ export function evalCore(
   checkUndeclared(ev);
   freeformAfterDefinitions(ev);
   ev.release();
-  return {
-    config: ev.root.config,
-    get options() {
-      return rootOptions(ev);
-    },
-  };
+  return new Evaluated(ev);
 }
 
 /**

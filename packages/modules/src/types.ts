@@ -5,10 +5,12 @@ import { mergedDeclaredType } from "./decls.js";
 import { closest, kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf, subSchemaOf, type TemplateSlot } from "./eval.js";
 import {
-  defineThunks,
+  allPlainDefs,
+  defineThunksAt,
   FnThunk,
   isAttrs,
   mergeDefinitions,
+  PlainAttrThunk,
   pushDownAttrs,
   type RawDef,
   type Thunk,
@@ -672,38 +674,45 @@ export function mergeAttrs(
   const byKey = new Map<string, RawDef[]>();
   for (const def of defs) pushDownAttrs(def.value, def.file, byKey, loc);
   const keys = [...byKey.keys()].sort();
-  const out: Record<string, unknown> = {};
-  const entries: [string, Thunk<unknown>][] = [];
+  const names: string[] = [];
+  const thunks: Thunk<unknown>[] = [];
   for (const k of keys) {
     // pathTo: `[...loc, k]` grows by a push and keeps a much larger backing store.
     const kloc = pathTo(loc, k);
     const kdefs = byKey.get(k) as RawDef[];
-    if (lazy) {
-      entries.push([
-        k,
-        new FnThunk(kloc, () => {
-          const r = mergeDefinitions(kloc, elem, kdefs);
-          if (!r.isDefined) {
-            if (elem.emptyValue) return elem.emptyValue.value;
-            throw new ModuleError(
-              "UNDEFINED_OPTION",
-              `The option \`${showPath(kloc)}\` is used but not defined (all its definitions in ${showFiles(
-                kdefs.map((d) => d.file),
-              )} are disabled by mkIf).`,
-              { optionPath: showPath(kloc), files: kdefs.map((d) => d.file) },
-            );
-          }
-          return r.value();
-        }),
-      ]);
+    let th: Thunk<unknown>;
+    if (allPlainDefs(kdefs)) {
+      // Defined for sure (no mkIf to evaluate now): all the work waits for the value's read.
+      th = new PlainAttrThunk(kloc, elem, kdefs);
+    } else if (lazy) {
+      th = new FnThunk(kloc, () => lazyAttrValue(kloc, elem, kdefs));
     } else {
       const r = mergeDefinitions(kloc, elem, kdefs);
       if (!r.isDefined) continue;
-      entries.push([k, new FnThunk(kloc, () => r.value())]);
+      th = new FnThunk(kloc, () => r.value());
     }
+    names.push(k);
+    thunks.push(th);
   }
-  defineThunks(out, entries);
+  const out: Record<string, unknown> = {};
+  defineThunksAt(out, names, thunks);
   return out;
+}
+
+/** The value of a `lazyAttrsOf` attribute, its `mkIf` conditions evaluated only now. */
+function lazyAttrValue(kloc: string[], elem: OptionType, kdefs: RawDef[]): unknown {
+  const r = mergeDefinitions(kloc, elem, kdefs);
+  if (!r.isDefined) {
+    if (elem.emptyValue) return elem.emptyValue.value;
+    throw new ModuleError(
+      "UNDEFINED_OPTION",
+      `The option \`${showPath(kloc)}\` is used but not defined (all its definitions in ${showFiles(
+        kdefs.map((d) => d.file),
+      )} are disabled by mkIf).`,
+      { optionPath: showPath(kloc), files: kdefs.map((d) => d.file) },
+    );
+  }
+  return r.value();
 }
 
 function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
