@@ -302,9 +302,25 @@ function timedNix(n, dir) {
   return { wallMs, json: r.stdout.trim() };
 }
 
+/**
+ * Wall time and CPU time of a bare node that does nothing (`node -e 0`, reporting its CPU as our
+ * children do): no whole process of ours can be faster.
+ */
+function bareNode() {
+  const t0 = performance.now();
+  const out = execFileSync(process.execPath, [
+    "-e",
+    "const c = process.cpuUsage(); process.stdout.write(String((c.user + c.system) / 1000))",
+  ]);
+  return { wallMs: performance.now() - t0, cpuMs: Number(out) };
+}
+
 async function main() {
   const work = mkdtempSync(join(tmpdir(), "n2d-nix-workload-"));
   try {
+    const bare = Array.from({ length: RUNS }, bareNode);
+    const floorMs = median(bare.map((r) => r.wallMs));
+    const floorCpuMs = median(bare.map((r) => r.cpuMs));
     const lines = [];
     for (const n of SIZES) {
       const runs = Array.from({ length: RUNS }, () => timedNode(n));
@@ -322,6 +338,8 @@ async function main() {
       const wall = median(runs.map((r) => r.wallMs));
       const anchorS = nix ? nix.wallMs / 1000 : NIX_RECORDED[n]?.wallS;
       const t = TARGETS[n] ?? {};
+      // The whole-process target in ms, and whether it is below what a bare node costs here.
+      const targetWallMs = anchorS && t.speedup ? (anchorS * 1000) / t.speedup : undefined;
       lines.push([
         String(n),
         median(runs.map((r) => r.importMs)).toFixed(0),
@@ -334,6 +352,9 @@ async function main() {
         anchorS
           ? `${((anchorS * 1000) / wall).toFixed(1)}×${t.speedup ? ` (≥ ${t.speedup}×)` : ""}`
           : "—",
+        targetWallMs === undefined
+          ? "—"
+          : `≤ ${targetWallMs.toFixed(0)} ms${targetWallMs < floorMs ? " (below the floor)" : ""}`,
         same,
       ]);
     }
@@ -348,9 +369,13 @@ async function main() {
         "peak RSS (MiB, target)",
         "Nix 2.8 whole process",
         "speed-up (target)",
+        "whole process target",
         "value for value",
       ],
       lines,
+    );
+    console.log(
+      `floor: a bare \`node -e 0\` takes ${floorMs.toFixed(0)} ms wall, ${floorCpuMs.toFixed(0)} ms CPU here (median of ${RUNS}); a whole-process target below it cannot be met by any node program.`,
     );
     console.log(
       `medians of ${RUNS} fresh processes; eval + force is the first evaluation in a fresh process (build of the module set not included); the whole process is timed from outside. "recorded": Nix 2.8 + nixpkgs lib on a quiet 2-core machine of this kind, NOT measured in this run (set NIX_LIB to a nixpkgs lib to measure it here).`,
