@@ -20,10 +20,13 @@ import {
   buildConfig,
   buildNs,
   childOf,
+  instantiateNs,
   type NodeHost,
   type NsNode,
+  type NsPlan,
   type OptNode,
   optionsOf,
+  planNs,
 } from "./nodes.js";
 import { mkOption } from "./option.js";
 import * as props from "./props.js";
@@ -509,6 +512,8 @@ function evalSpecs(
 export interface SubmoduleTemplate {
   freeform: OptionType | undefined;
   sets: { file: string; tree: Record<string, unknown> }[];
+  /** The option tree's plan, made by the first instance that builds it without an error. */
+  plan?: NsPlan;
 }
 
 /** Where a submodule type keeps its template (see {@link SubmoduleTemplate}). */
@@ -568,7 +573,9 @@ function evalFromTemplate(
   // No module of a template is a function: the arguments (and `name` among them) are never built.
   const ev = new Evaluation(loc, specialArgs, moduleClass);
   ev.freeform = t.freeform;
-  ev.root = buildNs(ev, loc, [], t.sets);
+  // Not cached when planning fails: each instance then reports the error naming its own option.
+  t.plan ??= planNs(loc, t.sets);
+  ev.root = instantiateNs(ev, loc, [], t.plan);
   buildConfig(ev.root);
   ev.ready = true;
   const raw: RawDef[] = new Array(defs.length);
