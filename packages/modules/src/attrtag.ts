@@ -3,7 +3,7 @@
  * set with exactly one attribute, the tag (`{ left: 1 }` or `{ right: "x" }`). Each tag is an
  * option declaration (`mkOption`), so its value is checked, merged and defaulted as an option.
  */
-import { kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import { defineThunks, FnThunk, isAttrs, mergeDefinitions, type RawDef } from "./merge.js";
 import {
   declares,
@@ -55,7 +55,7 @@ function mergeTagged(
     }
   }
   const opt = tagOption(tags, choice, loc);
-  const tloc = loc.concat(choice);
+  const tloc = pathTo(loc, choice);
   // Definitions of the tag's option: each definition's only attribute, read lazily.
   const raw: RawDef[] = defs.map((d) => ({
     file: d.file,
@@ -94,7 +94,7 @@ function tagSubOptions(tags: Record<string, unknown>, loc: string[]): Record<str
     const opt = tagOption(tags, name, loc);
     out[name] = {
       _type: "option",
-      loc: loc.concat(name),
+      loc: pathTo(loc, name),
       type: opt.type ?? types.unspecified,
       description: opt.description,
       defaultText: opt.defaultText,

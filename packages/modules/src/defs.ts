@@ -3,7 +3,7 @@
  * config when first called, the freeform config, and undeclared definitions.
  */
 import { asModuleObject, configDefOf, importsOf, type Loaded } from "./collect.js";
-import { closeMatches, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { closeMatches, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import type { Evaluation } from "./eval.js";
 import { FnThunk, isAttrs, mergeDefinitions, pushDownAttrs, type RawDef } from "./merge.js";
 import { childOf, type NsNode, type OptNode, uniq } from "./nodes.js";
@@ -67,12 +67,12 @@ export function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[], strict = 
         ev.addModuleDefs(ds);
       } else if (ev.freeform) {
         ev.unmatched ??= [];
-        for (const def of ds) ev.unmatched.push({ rel: ns.rel.concat(name), def });
+        for (const def of ds) ev.unmatched.push({ rel: pathTo(ns.rel, name), def });
         if (!ns.freeformKeys) ns.freeformKeys = new Set();
         ns.freeformKeys.add(name);
       } else {
         if (!ev.undeclared) ev.undeclared = [];
-        ev.undeclared.push({ loc: ns.loc.concat(name), defs: ds });
+        ev.undeclared.push({ loc: pathTo(ns.loc, name), defs: ds });
       }
       continue;
     }
@@ -362,7 +362,7 @@ function valueAt(ev: Evaluation, rel: string[]): unknown {
 
 function addFreeformKeys(ev: Evaluation, ns: NsNode): void {
   for (const name of ns.freeformKeys ?? []) {
-    const rel = ns.rel.concat(name);
+    const rel = pathTo(ns.rel, name);
     Object.defineProperty(ns.config, name, {
       get: () => valueAt(ev, rel),
       enumerable: true,

@@ -43,6 +43,29 @@ export class ModuleError extends Error {
   }
 }
 
+/**
+ * `loc` with `name` appended, as a new exact-size array. Not `loc.concat(name)`: V8's `concat`
+ * takes a generic path that is ~15× slower, and option paths are built once per option of every
+ * submodule instance.
+ */
+export function pathTo(loc: readonly string[], name: string): string[] {
+  const n = loc.length;
+  switch (n) {
+    case 0:
+      return [name];
+    case 1:
+      return [loc[0] as string, name];
+    case 2:
+      return [loc[0] as string, loc[1] as string, name];
+    case 3:
+      return [loc[0] as string, loc[1] as string, loc[2] as string, name];
+  }
+  const out: string[] = new Array(n + 1);
+  for (let i = 0; i < n; i++) out[i] = loc[i] as string;
+  out[n] = name;
+  return out;
+}
+
 const SIMPLE_NAME = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 
 /** Placeholders in option paths: `<name>` (attrsOf), `<function body>` (functionTo). */

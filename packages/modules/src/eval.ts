@@ -20,10 +20,13 @@ import {
   buildConfig,
   buildNs,
   childOf,
+  instantiateNs,
   type NodeHost,
   type NsNode,
+  type NsPlan,
   type OptNode,
   optionsOf,
+  planNs,
 } from "./nodes.js";
 import { mkOption } from "./option.js";
 import * as props from "./props.js";
@@ -372,6 +375,27 @@ function exposeModuleConfig(ev: Evaluation): void {
 }
 
 /**
+ * What {@link evalCore} returns. A class with getters on its prototype: an object literal with a
+ * getter (`{ get options() {…} }`) gets a hidden class of its own every time, which every
+ * submodule instance paid for.
+ */
+class Evaluated {
+  readonly #ev: Evaluation;
+  constructor(ev: Evaluation) {
+    this.#ev = ev;
+  }
+  get config(): Record<string, unknown> {
+    return this.#ev.root.config;
+  }
+  get options(): Record<string, unknown> {
+    return rootOptions(this.#ev);
+  }
+  get freeform(): OptionType | undefined {
+    return this.#ev.freeform;
+  }
+}
+
+/**
  * @internal Evaluates modules. `mode`: `top` for `evalModules`, `sub` for a submodule instance,
  * `decls` to skip definitions (for docs).
  */
@@ -381,11 +405,7 @@ export function evalCore(
   prefix: string[],
   mode: "top" | "sub" | "decls",
   moduleClass?: string,
-): {
-  config: Record<string, unknown>;
-  options: Record<string, unknown>;
-  freeform?: OptionType | undefined;
-} {
+): Evaluated {
   const ev = new Evaluation(prefix, specialArgs, moduleClass);
   ev.specs = specs;
   const mods = collect(ev, specs, ev.modulesPath);
@@ -403,7 +423,7 @@ export function evalCore(
   ev.ready = true;
   if (mode === "decls") {
     ev.defsComplete = true;
-    return { config: ev.root.config, options: rootOptions(ev), freeform: ev.freeform };
+    return new Evaluated(ev);
   }
   const defs: RawDef[] = [];
   mods.forEach((m, i) => {
@@ -423,12 +443,7 @@ export function evalCore(
   checkUndeclared(ev);
   freeformAfterDefinitions(ev);
   ev.release();
-  return {
-    config: ev.root.config,
-    get options() {
-      return rootOptions(ev);
-    },
-  };
+  return new Evaluated(ev);
 }
 
 /**
@@ -497,6 +512,8 @@ function evalSpecs(
 export interface SubmoduleTemplate {
   freeform: OptionType | undefined;
   sets: { file: string; tree: Record<string, unknown> }[];
+  /** The option tree's plan, made by the first instance that builds it without an error. */
+  plan?: NsPlan;
 }
 
 /** Where a submodule type keeps its template (see {@link SubmoduleTemplate}). */
@@ -556,7 +573,9 @@ function evalFromTemplate(
   // No module of a template is a function: the arguments (and `name` among them) are never built.
   const ev = new Evaluation(loc, specialArgs, moduleClass);
   ev.freeform = t.freeform;
-  ev.root = buildNs(ev, loc, [], t.sets);
+  // Not cached when planning fails: each instance then reports the error naming its own option.
+  t.plan ??= planNs(loc, t.sets);
+  ev.root = instantiateNs(ev, loc, [], t.plan);
   buildConfig(ev.root);
   ev.ready = true;
   const raw: RawDef[] = new Array(defs.length);

@@ -16,13 +16,12 @@ export {
   checkAssertions,
   type DoRenameArgs,
   doRename,
-  type ForceDeepOptions,
-  forceDeep,
   mergeAttrDefinitionsWithPrio,
   mkAliasOptionModule,
   mkRemovedOptionModule,
   mkRenamedOptionModule,
 } from "./extras.js";
+export { type ForceDeepOptions, forceDeep } from "./force.js";
 export {
   type ConfigProperty,
   defineModule,

@@ -232,6 +232,23 @@ export function singleSimpleValue(
   return type.check(best) ? best : NOT_SIMPLE;
 }
 
+/**
+ * Whether every definition is a plain value (or one `mkOverride`/`mkOrder` around one) that is
+ * already known: no getter to force, no `mkIf` or `mkMerge`. Such definitions always define
+ * their option, so nothing about them needs resolving before the value is read.
+ */
+export function allPlainDefs(defs: readonly RawDef[]): boolean {
+  for (let i = 0; i < defs.length; i++) {
+    const d = defs[i] as RawDef;
+    if (d.get !== undefined || plainPriority(d.value, DEFAULT_PRIORITY) < 0) {
+      plainContent = undefined;
+      return false;
+    }
+  }
+  plainContent = undefined;
+  return true;
+}
+
 /** The result of resolving one option's definitions. */
 export interface Merged {
   /** Whether any definition survived `mkIf` and priorities. */
@@ -426,6 +443,30 @@ export class FnThunk<T> extends Thunk<T> {
   }
   override files(): string[] {
     return this.filesFn ? this.filesFn() : [];
+  }
+}
+
+/**
+ * The value of one attribute of an `attrsOf` whose definitions are all plain (see
+ * {@link allPlainDefs}): resolved when read, through {@link singleSimpleValue} when the element
+ * type is simple, and otherwise (or on a tie, or a value the type rejects) through
+ * `mergeDefinitions`, which gives the value or the error exactly as for any other attribute.
+ */
+export class PlainAttrThunk extends Thunk<unknown> {
+  constructor(
+    loc: readonly string[],
+    private readonly elem: OptionType,
+    private readonly defs: RawDef[],
+  ) {
+    super(loc);
+  }
+  protected override compute(): unknown {
+    const { elem, defs } = this;
+    if (elem.simple) {
+      const v = singleSimpleValue(elem, defs, false, false, undefined);
+      if (v !== NOT_SIMPLE) return v;
+    }
+    return mergeDefinitions(this.loc as string[], elem, defs).value();
   }
 }
 

@@ -10,7 +10,7 @@ import {
   type NestEntry,
   SingleDecl,
 } from "./decls.js";
-import { kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import {
   defineThunksAt,
   internNames,
@@ -109,13 +109,27 @@ function isOptionSet(v: unknown): v is Record<string, unknown> {
   return isAttrs(v) && typeof (v as { _type?: unknown })._type !== "string";
 }
 
-/** Builds the namespace at `loc` from the option trees of every module (`sets`). */
-export function buildNs(
-  ev: NodeHost,
+/**
+ * What building a namespace computes from the option trees alone (which names, which are options
+ * declared once, declared several times, or sets of options): the same for every instance of a
+ * submodule, so a submodule template keeps it (see `evalFromTemplate`).
+ */
+export interface NsPlan {
+  /** Shared by every instance (see `internNames`). */
+  names: string[];
+  kids: PlanKid[];
+}
+
+type PlanKid =
+  | { kind: "one"; file: string; decl: OptionDeclaration }
+  | { kind: "list"; opts: DeclEntry[]; nss: NestEntry[] }
+  | { kind: "ns"; plan: NsPlan };
+
+/** The plan of the namespace at `loc` from the option trees of every module (`sets`). */
+export function planNs(
   loc: string[],
-  rel: string[],
   sets: { file: string; tree: Record<string, unknown> }[],
-): NsNode {
+): NsPlan {
   const collected: string[] = [];
   const byName = new Map<string, Entry[]>();
   for (const s of sets) {
@@ -131,19 +145,15 @@ export function buildNs(
   }
   // Every instance of a submodule has the same names: they share one copy.
   const names = internNames(collected);
-  const nodes: (NsNode | OptNode)[] = new Array(names.length);
-  const ns: NsNode = { kind: "ns", loc, rel, names, nodes, config: {} };
+  const kids: PlanKid[] = new Array(names.length);
   for (let i = 0; i < names.length; i++) {
-    const name = names[i] as string;
-    const entries = byName.get(name) as Entry[];
-    // concat, not `[...loc, name]`: the spread grows its result by a push, which leaves a
-    // backing store several times larger, kept for as long as the option exists.
-    const cloc = loc.concat(name);
+    const entries = byName.get(names[i] as string) as Entry[];
     const only = entries.length === 1 ? (entries[0] as Entry) : undefined;
     if (only && isOptionDeclaration(only.v)) {
-      nodes[i] = new OptNodeImpl(ev, cloc, new SingleDecl(only.v, only.file, cloc));
+      kids[i] = { kind: "one", file: only.file, decl: only.v };
       continue;
     }
+    const cloc = pathTo(loc, names[i] as string);
     const opts: DeclEntry[] = [];
     const nss: NestEntry[] = [];
     for (const e of entries) {
@@ -151,12 +161,42 @@ export function buildNs(
       else if (isOptionSet(e.v)) nss.push({ file: e.file, tree: e.v });
       else throw notADeclaration(cloc, e);
     }
-    nodes[i] =
-      opts.length > 0
-        ? new OptNodeImpl(ev, cloc, new DeclList(cloc, opts, nss))
-        : buildNs(ev, cloc, rel.concat(name), nss);
+    kids[i] =
+      opts.length > 0 ? { kind: "list", opts, nss } : { kind: "ns", plan: planNs(cloc, nss) };
   }
-  return ns;
+  return { names, kids };
+}
+
+/** The namespace at `loc` of one evaluation, from its plan. */
+export function instantiateNs(ev: NodeHost, loc: string[], rel: string[], plan: NsPlan): NsNode {
+  const { names, kids } = plan;
+  const nodes: (NsNode | OptNode)[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const kid = kids[i] as PlanKid;
+    // Exact size, not `[...loc, name]`: the spread grows its result by a push, which leaves a
+    // backing store several times larger, kept for as long as the option exists.
+    const cloc = pathTo(loc, name);
+    if (kid.kind === "one") {
+      nodes[i] = new OptNodeImpl(ev, cloc, new SingleDecl(kid.decl, kid.file, cloc));
+    } else if (kid.kind === "list") {
+      // Copies: a module called again replaces its entries' declarations in place.
+      const opts = kid.opts.map((o) => ({ file: o.file, decl: o.decl }));
+      const nss = kid.nss.map((n) => ({ file: n.file, tree: n.tree }));
+      nodes[i] = new OptNodeImpl(ev, cloc, new DeclList(cloc, opts, nss));
+    } else nodes[i] = instantiateNs(ev, cloc, pathTo(rel, name), kid.plan);
+  }
+  return { kind: "ns", loc, rel, names, nodes, config: {} };
+}
+
+/** Builds the namespace at `loc` from the option trees of every module (`sets`). */
+export function buildNs(
+  ev: NodeHost,
+  loc: string[],
+  rel: string[],
+  sets: { file: string; tree: Record<string, unknown> }[],
+): NsNode {
+  return instantiateNs(ev, loc, rel, planNs(loc, sets));
 }
 
 /** @internal Key of an option's definitions as written, on {@link OptionInfo}. */

@@ -2,13 +2,15 @@ import type { z } from "zod";
 import { HOLE } from "./args.js";
 import { attrTag } from "./attrtag.js";
 import { mergedDeclaredType } from "./decls.js";
-import { closest, kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { closest, kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import { evalSubmodule, subOptionsOf, subSchemaOf, type TemplateSlot } from "./eval.js";
 import {
-  defineThunks,
+  allPlainDefs,
+  defineThunksAt,
   FnThunk,
   isAttrs,
   mergeDefinitions,
+  PlainAttrThunk,
   pushDownAttrs,
   type RawDef,
   type Thunk,
@@ -616,6 +618,11 @@ function oneOf<const Ts extends readonly OptionType<unknown>[]>(
   return acc as OptionType<TypeValue<Ts[number]>>;
 }
 
+/** The path of a list element, as NixOS names it (built only when an element needs one). */
+function entryPath(loc: string[], def: number, entry: number): string[] {
+  return pathTo(loc, `[definition ${def + 1}-entry ${entry + 1}]`);
+}
+
 function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
   assertType(elem, "listOf");
   const self = { name: "listOf" };
@@ -626,18 +633,23 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
     check: Array.isArray,
     merge: (loc, defs) => {
       const out: T[] = [];
-      defs.forEach((def, n) => {
-        (def.value as unknown[]).forEach((x, m) => {
-          const eloc = loc.concat(`[definition ${n + 1}-entry ${m + 1}]`);
+      for (let n = 0; n < defs.length; n++) {
+        const def = defs[n] as Definition;
+        const xs = def.value as unknown[];
+        for (let m = 0; m < xs.length; m++) {
+          const x = xs[m];
+          // A hole of a sparse list is no element (as `forEach` skips it).
+          if (x === undefined && !(m in xs)) continue;
           if (elem.simple && !isPropertyLike(x)) {
-            if (!elem.check(x)) throw typeMismatch(eloc, elem, { file: def.file, value: x });
+            if (!elem.check(x))
+              throw typeMismatch(entryPath(loc, n, m), elem, { file: def.file, value: x });
             out.push(x as T);
-            return;
+            continue;
           }
-          const r = mergeDefinitions(eloc, elem, [{ file: def.file, value: x }]);
+          const r = mergeDefinitions(entryPath(loc, n, m), elem, [{ file: def.file, value: x }]);
           if (r.isDefined) out.push(r.value() as T);
-        });
-      });
+        }
+      }
       return out;
     },
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "*"]),
@@ -662,38 +674,45 @@ export function mergeAttrs(
   const byKey = new Map<string, RawDef[]>();
   for (const def of defs) pushDownAttrs(def.value, def.file, byKey, loc);
   const keys = [...byKey.keys()].sort();
-  const out: Record<string, unknown> = {};
-  const entries: [string, Thunk<unknown>][] = [];
+  const names: string[] = [];
+  const thunks: Thunk<unknown>[] = [];
   for (const k of keys) {
-    // concat: `[...loc, k]` grows by a push and keeps a much larger backing store.
-    const kloc = loc.concat(k);
+    // pathTo: `[...loc, k]` grows by a push and keeps a much larger backing store.
+    const kloc = pathTo(loc, k);
     const kdefs = byKey.get(k) as RawDef[];
-    if (lazy) {
-      entries.push([
-        k,
-        new FnThunk(kloc, () => {
-          const r = mergeDefinitions(kloc, elem, kdefs);
-          if (!r.isDefined) {
-            if (elem.emptyValue) return elem.emptyValue.value;
-            throw new ModuleError(
-              "UNDEFINED_OPTION",
-              `The option \`${showPath(kloc)}\` is used but not defined (all its definitions in ${showFiles(
-                kdefs.map((d) => d.file),
-              )} are disabled by mkIf).`,
-              { optionPath: showPath(kloc), files: kdefs.map((d) => d.file) },
-            );
-          }
-          return r.value();
-        }),
-      ]);
+    let th: Thunk<unknown>;
+    if (allPlainDefs(kdefs)) {
+      // Defined for sure (no mkIf to evaluate now): all the work waits for the value's read.
+      th = new PlainAttrThunk(kloc, elem, kdefs);
+    } else if (lazy) {
+      th = new FnThunk(kloc, () => lazyAttrValue(kloc, elem, kdefs));
     } else {
       const r = mergeDefinitions(kloc, elem, kdefs);
       if (!r.isDefined) continue;
-      entries.push([k, new FnThunk(kloc, () => r.value())]);
+      th = new FnThunk(kloc, () => r.value());
     }
+    names.push(k);
+    thunks.push(th);
   }
-  defineThunks(out, entries);
+  const out: Record<string, unknown> = {};
+  defineThunksAt(out, names, thunks);
   return out;
+}
+
+/** The value of a `lazyAttrsOf` attribute, its `mkIf` conditions evaluated only now. */
+function lazyAttrValue(kloc: string[], elem: OptionType, kdefs: RawDef[]): unknown {
+  const r = mergeDefinitions(kloc, elem, kdefs);
+  if (!r.isDefined) {
+    if (elem.emptyValue) return elem.emptyValue.value;
+    throw new ModuleError(
+      "UNDEFINED_OPTION",
+      `The option \`${showPath(kloc)}\` is used but not defined (all its definitions in ${showFiles(
+        kdefs.map((d) => d.file),
+      )} are disabled by mkIf).`,
+      { optionPath: showPath(kloc), files: kdefs.map((d) => d.file) },
+    );
+  }
+  return r.value();
 }
 
 function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {

@@ -267,6 +267,66 @@ describe("forceDeep", () => {
   });
 });
 
+describe("forceDeep of many objects with the same keys", () => {
+  // Past a few objects of one key list, copies are built by one factory per key list: the
+  // results must be the same as one by one.
+  const many = <T>(n: number, make: (i: number) => T): T[] =>
+    Array.from({ length: n }, (_, i) => make(i));
+
+  it("copies every object with its own values, sorted or not", () => {
+    const value = many(40, (i) => ({ zeta: i, alpha: { k: `v${i}` }, mid: [i] }));
+    const plain = forceDeep(value);
+    const sorted = forceDeep(value, { sortKeys: true });
+    expect(plain).toEqual(value);
+    expect(sorted).toEqual(value);
+    for (let i = 0; i < 40; i++) {
+      expect(Object.keys(plain[i] as object)).toEqual(["zeta", "alpha", "mid"]);
+      expect(Object.keys(sorted[i] as object)).toEqual(["alpha", "mid", "zeta"]);
+      expect(plain[i]).not.toBe(value[i]);
+    }
+  });
+  it("keeps cycles and shared objects when the key list has a factory", () => {
+    const value = many(20, (i) => {
+      const o: { i: number; self?: unknown; list?: unknown[] } = { i };
+      o.self = o;
+      o.list = [o];
+      return o;
+    });
+    const copies = forceDeep(value, { sortKeys: true });
+    for (const c of copies) {
+      expect(c.self).toBe(c);
+      expect((c.list as unknown[])[0]).toBe(c);
+      expect(Object.keys(c)).toEqual(["i", "list", "self"]);
+    }
+  });
+  it("leaves out a failing key, and reports each error, past the factory threshold", () => {
+    const value = many(20, (i) =>
+      Object.defineProperties(
+        {},
+        {
+          b: { value: i, enumerable: true },
+          a: {
+            get() {
+              if (i % 5 === 0) throw new Error(`bad ${i}`);
+              return i;
+            },
+            enumerable: true,
+          },
+        },
+      ),
+    );
+    const e = err(() => forceDeep(value, { sortKeys: true }));
+    expect(e.errors?.map((x) => x.optionPath)).toEqual(['"0".a', '"5".a', '"10".a', '"15".a']);
+  });
+  it("keeps a key named __proto__ a plain key in a frequent key list", () => {
+    const value = many(20, (i) => JSON.parse(`{"__proto__": ${i}, "x": 1}`) as object);
+    for (const c of forceDeep(value, { sortKeys: true })) {
+      expect(Object.keys(c)).toEqual(["__proto__", "x"]);
+      expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
+    }
+  });
+});
+
 describe("options tree", () => {
   it("exposes type, declarations and description", () => {
     const r = evalModules({
