@@ -4,6 +4,8 @@
  * Shared by every renderer that writes Nix (NixOS modules, flakes, `dockerTools` expressions).
  */
 
+export { emptyRecord, setEntry } from "./record.js";
+
 /** Marker key of a raw Nix expression inside data given to {@link toNix}. */
 export const NIX_EXPR_KEY = "__nix2dreamNixExpr";
 
@@ -225,6 +227,8 @@ export function nixIndentedString(value: string, indent = 0): string | undefined
   if (nonBlank.length === 0 || nonBlank.every((l) => l.startsWith(" "))) return undefined;
   const pad = " ".repeat(indent + 2);
   const escapeLine = (l: string) => {
+    // Only `''` and `${` change (a lone `'` only before `${`): most lines are copied as they are.
+    if (!l.includes("'") && !l.includes("${")) return l;
     let out = "";
     for (let i = 0; i < l.length; i++) {
       const c = l[i] as string;
