@@ -166,7 +166,47 @@ function attrPath(key: string, value: unknown, o: PrintOptions): [string[], unkn
   return [path, v];
 }
 
+/** `value` as Nix source (see {@link toNix}). */
 function print(value: unknown, indent: number, o: PrintOptions): string {
+  const out: string[] = [];
+  write(value, indent, o, out);
+  return out.length === 1 ? (out[0] as string) : out.join("");
+}
+
+/**
+ * Appends the Nix source of `value` to `out`. Attribute sets are written piece by piece into the
+ * one array, so the text of a big module is joined once, not again at every level of nesting.
+ */
+function write(value: unknown, indent: number, o: PrintOptions, out: string[]): void {
+  if (isPlainObject(value) && !isNixExpr(value)) writeAttrs(value, indent, o, out);
+  else out.push(printValue(value, indent, o));
+}
+
+function writeAttrs(
+  value: Record<string, unknown>,
+  indent: number,
+  o: PrintOptions,
+  out: string[],
+): void {
+  const keys = Object.keys(value).filter((k) => value[k] !== undefined);
+  if (o.sort) keys.sort();
+  if (keys.length === 0) {
+    out.push("{ }");
+    return;
+  }
+  const pad = " ".repeat(indent + 2);
+  out.push("{\n");
+  keys.forEach((k, i) => {
+    const [path, v] = attrPath(k, value[k], o);
+    out.push(i === 0 ? pad : `\n${pad}`, nixAttrPath(path), " = ");
+    write(v, indent + 2, o, out);
+    out.push(";");
+  });
+  out.push(`\n${" ".repeat(indent)}}`);
+}
+
+/** A value that is not an attribute set as Nix source. */
+function printValue(value: unknown, indent: number, o: PrintOptions): string {
   if (value === null) return "null";
   if (typeof value === "string") {
     return o.indented ? (nixIndentedString(value, indent) ?? nixString(value)) : nixString(value);
@@ -195,16 +235,6 @@ function print(value: unknown, indent: number, o: PrintOptions): string {
     const inline = `[ ${items.join(" ")} ]`;
     if (!inline.includes("\n") && inline.length + indent <= 80) return inline;
     return `[\n${items.map((i) => `${pad}${i}`).join("\n")}\n${end}]`;
-  }
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined);
-    if (o.sort) keys.sort();
-    if (keys.length === 0) return "{ }";
-    const lines = keys.map((k) => {
-      const [path, v] = attrPath(k, value[k], o);
-      return `${pad}${nixAttrPath(path)} = ${print(v, indent + 2, o)};`;
-    });
-    return `{\n${lines.join("\n")}\n${end}}`;
   }
   throw new NixPrintError(`A ${typeof value} cannot be printed as Nix.`);
 }

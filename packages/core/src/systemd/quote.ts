@@ -220,6 +220,11 @@ export function environmentLine(key: string, value: string): string {
   return `"${cEscape(`${key}=${value}`, false, false)}"`;
 }
 
+// What ends a run of plain characters in a word of an Exec line, outside quotes and inside them.
+const UNQUOTED_STOP = /[ \t\n\\"']/g;
+const DOUBLE_STOP = /[\\"]/g;
+const SINGLE_STOP = /[\\']/g;
+
 /**
  * Splits an Exec line back into argv as systemd does (specifiers `%%` only, quotes, C escapes,
  * `$$` in arguments after the program); for tests and tools. Other specifiers and `$VAR` substitutions are left as written.
@@ -290,7 +295,12 @@ export function parseExecLine(line: string): string[] {
         word += s.slice(run, i++);
         quote = quote === null ? ch : null;
         run = i;
-      } else i++;
+      } else {
+        // Jump to the next character that can end the run.
+        const stop = quote === null ? UNQUOTED_STOP : quote === '"' ? DOUBLE_STOP : SINGLE_STOP;
+        stop.lastIndex = i + 1;
+        i = stop.exec(s)?.index ?? s.length;
+      }
     }
     word += s.slice(run, i);
     if (quote !== null)
