@@ -20,7 +20,8 @@ export interface NixExpr {
  * valid Nix expression; it is parenthesised where the grammar needs it.
  */
 export function nixExpr(code: string): NixExpr {
-  return { [NIX_EXPR_KEY]: code };
+  // The key written out (it is NIX_EXPR_KEY): V8 builds an object with a computed key slowly.
+  return { __nix2dreamNixExpr: code };
 }
 
 /** True when `value` was made by {@link nixExpr}. */

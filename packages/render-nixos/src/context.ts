@@ -87,18 +87,19 @@ export function recursiveUpdate(
  * out (undefined, functions, symbols) are skipped and `toJSON` is followed. A walk rather than
  * searching `JSON.stringify(data)`, which builds the text of the whole deployment.
  */
-export function jsonMentions(data: unknown, text: string, key = ""): boolean {
+export function jsonMentions(data: unknown, text: string, key: string | number = ""): boolean {
   let v = data;
-  if (
-    v !== null &&
-    typeof v === "object" &&
-    typeof (v as { toJSON?: unknown }).toJSON === "function"
-  ) {
-    v = (v as { toJSON: (key: string) => unknown }).toJSON(key);
-  }
   if (typeof v === "string") return v.includes(text);
   if (v === null || typeof v !== "object") return false;
-  if (Array.isArray(v)) return v.some((x, i) => jsonMentions(x, text, String(i)));
+  if (typeof (v as { toJSON?: unknown }).toJSON === "function") {
+    v = (v as { toJSON: (key: string) => unknown }).toJSON(String(key));
+    if (typeof v === "string") return v.includes(text);
+    if (v === null || typeof v !== "object") return false;
+  }
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (jsonMentions(v[i], text, i)) return true;
+    return false;
+  }
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     const x = o[k];
