@@ -4,6 +4,8 @@
  * Shared by every renderer that writes Nix (NixOS modules, flakes, `dockerTools` expressions).
  */
 
+export { emptyRecord, setEntry } from "./record.js";
+
 /** Marker key of a raw Nix expression inside data given to {@link toNix}. */
 export const NIX_EXPR_KEY = "__nix2dreamNixExpr";
 
@@ -18,7 +20,8 @@ export interface NixExpr {
  * valid Nix expression; it is parenthesised where the grammar needs it.
  */
 export function nixExpr(code: string): NixExpr {
-  return { [NIX_EXPR_KEY]: code };
+  // The key written out (it is NIX_EXPR_KEY): V8 builds an object with a computed key slowly.
+  return { __nix2dreamNixExpr: code };
 }
 
 /** True when `value` was made by {@link nixExpr}. */
@@ -164,7 +167,47 @@ function attrPath(key: string, value: unknown, o: PrintOptions): [string[], unkn
   return [path, v];
 }
 
+/** `value` as Nix source (see {@link toNix}). */
 function print(value: unknown, indent: number, o: PrintOptions): string {
+  const out: string[] = [];
+  write(value, indent, o, out);
+  return out.length === 1 ? (out[0] as string) : out.join("");
+}
+
+/**
+ * Appends the Nix source of `value` to `out`. Attribute sets are written piece by piece into the
+ * one array, so the text of a big module is joined once, not again at every level of nesting.
+ */
+function write(value: unknown, indent: number, o: PrintOptions, out: string[]): void {
+  if (isPlainObject(value) && !isNixExpr(value)) writeAttrs(value, indent, o, out);
+  else out.push(printValue(value, indent, o));
+}
+
+function writeAttrs(
+  value: Record<string, unknown>,
+  indent: number,
+  o: PrintOptions,
+  out: string[],
+): void {
+  const keys = Object.keys(value).filter((k) => value[k] !== undefined);
+  if (o.sort) keys.sort();
+  if (keys.length === 0) {
+    out.push("{ }");
+    return;
+  }
+  const pad = " ".repeat(indent + 2);
+  out.push("{\n");
+  keys.forEach((k, i) => {
+    const [path, v] = attrPath(k, value[k], o);
+    out.push(i === 0 ? pad : `\n${pad}`, nixAttrPath(path), " = ");
+    write(v, indent + 2, o, out);
+    out.push(";");
+  });
+  out.push(`\n${" ".repeat(indent)}}`);
+}
+
+/** A value that is not an attribute set as Nix source. */
+function printValue(value: unknown, indent: number, o: PrintOptions): string {
   if (value === null) return "null";
   if (typeof value === "string") {
     return o.indented ? (nixIndentedString(value, indent) ?? nixString(value)) : nixString(value);
@@ -194,16 +237,6 @@ function print(value: unknown, indent: number, o: PrintOptions): string {
     if (!inline.includes("\n") && inline.length + indent <= 80) return inline;
     return `[\n${items.map((i) => `${pad}${i}`).join("\n")}\n${end}]`;
   }
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined);
-    if (o.sort) keys.sort();
-    if (keys.length === 0) return "{ }";
-    const lines = keys.map((k) => {
-      const [path, v] = attrPath(k, value[k], o);
-      return `${pad}${nixAttrPath(path)} = ${print(v, indent + 2, o)};`;
-    });
-    return `{\n${lines.join("\n")}\n${end}}`;
-  }
   throw new NixPrintError(`A ${typeof value} cannot be printed as Nix.`);
 }
 
@@ -225,6 +258,8 @@ export function nixIndentedString(value: string, indent = 0): string | undefined
   if (nonBlank.length === 0 || nonBlank.every((l) => l.startsWith(" "))) return undefined;
   const pad = " ".repeat(indent + 2);
   const escapeLine = (l: string) => {
+    // Only `''` and `${` change (a lone `'` only before `${`): most lines are copied as they are.
+    if (!l.includes("'") && !l.includes("${")) return l;
     let out = "";
     for (let i = 0; i < l.length; i++) {
       const c = l[i] as string;

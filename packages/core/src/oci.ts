@@ -16,6 +16,7 @@ import { diagnostic, hostFileArtifact } from "./helpers.js";
 import type { RefResolver } from "./shell.js";
 
 export { BUSYBOX_PROGRAMS, programNotInImage } from "./base-image.js";
+export { emptyRecord, setEntry } from "./record.js";
 
 /** Directory inside the image that holds what nix2dream adds (launcher, copied sources). */
 export const OCI_DIR = "/nix2dream";
@@ -91,10 +92,17 @@ export function contextHash(
   sources: readonly OciContextSource[] = [],
 ): string {
   const h = createHash("sha256");
+  // Text is gathered and hashed in one update (each update is a call into native code); the
+  // bytes are the same as hashing field by field.
+  let text = "";
   const field = (data: string | Uint8Array) => {
-    const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
-    h.update(`${bytes.length}:`);
-    h.update(bytes);
+    if (typeof data === "string") {
+      text += `${Buffer.byteLength(data, "utf8")}:${data}`;
+      return;
+    }
+    h.update(`${text}${data.length}:`);
+    h.update(data);
+    text = "";
   };
   for (const a of [...artifacts].sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0))) {
     field(a.path);
@@ -105,7 +113,7 @@ export function contextHash(
     field(s.path);
     field(s.from);
   }
-  return h.digest("hex");
+  return h.update(text).digest("hex");
 }
 
 function sourceName(index: number, from: string): string {

@@ -2,6 +2,8 @@
  * The systemd helpers: unit-file quoting (`systemd/quote.ts`) and the service → unit mapping
  * (`systemd/service.ts`, one function per aspect), shared by render-systemd and render-nixos.
  */
+
+export { emptyRecord, setEntry } from "./record.js";
 export type {
   SystemdService,
   SystemdServiceOptions,

@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -118,6 +119,43 @@ describe("ociBuildContext", () => {
     expect(contextHash([{ path: "ab", content: "c" }])).not.toBe(
       contextHash([{ path: "a", content: "bc" }]),
     );
+  });
+
+  it("hashes the bytes of each field, length first, whatever the text or binary content", () => {
+    // The hash as first written: one update per length and per field, from a Buffer.
+    const reference = (
+      artifacts: Array<{ path: string; content: string | Uint8Array; mode?: number }>,
+      sources: Array<{ from: string; path: string }>,
+    ) => {
+      const h = createHash("sha256");
+      const field = (data: string | Uint8Array) => {
+        const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
+        h.update(`${bytes.length}:`);
+        h.update(bytes);
+      };
+      for (const a of [...artifacts].sort((x, y) => (x.path < y.path ? -1 : 1))) {
+        field(a.path);
+        field(String(a.mode ?? 0o644));
+        field(a.content);
+      }
+      for (const s of sources) {
+        field(s.path);
+        field(s.from);
+      }
+      return h.digest("hex");
+    };
+    const texts = [...HOSTILE, "lone \ud800 surrogate", "😀 é ✓", ""];
+    const binary = new Uint8Array([0, 255, 10, 58]);
+    for (const t of texts) {
+      const artifacts = [
+        { path: "b", content: t, mode: 0o755 },
+        { path: "a", content: binary },
+        { path: `c${t}`, content: `${t}${t}` },
+      ];
+      const sources = [{ from: t, path: "sources/0-x" }];
+      expect(contextHash(artifacts, sources)).toBe(reference(artifacts, sources));
+      expect(contextHash(artifacts)).toBe(reference(artifacts, []));
+    }
   });
 
   it("rejects a base image that is not an image reference and builds FROM scratch instead", () => {

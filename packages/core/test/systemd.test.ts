@@ -67,6 +67,62 @@ describe("systemd quoting", () => {
     expect(environmentLine("A", 'x "y" \\ \n')).toBe('"A=x \\"y\\" \\\\ \\n"');
   });
 
+  it("escapes like a character-by-character C escaper on hostile and random text", () => {
+    // The escaper as first written, one character at a time: the faster one must agree.
+    const reference = (text: string, percent: boolean, dollar: boolean) => {
+      let out = "";
+      for (const ch of text) {
+        const c = ch.codePointAt(0) as number;
+        if (ch === "\\") out += "\\\\";
+        else if (ch === '"') out += '\\"';
+        else if (ch === "\n") out += "\\n";
+        else if (ch === "\t") out += "\\t";
+        else if (ch === "\r") out += "\\r";
+        else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
+        else if (ch === "%" && percent) out += "%%";
+        else if (ch === "$" && dollar) out += "$$";
+        else out += ch;
+      }
+      return out;
+    };
+    const alphabet = [
+      "a",
+      " ",
+      "\\",
+      '"',
+      "'",
+      "%",
+      "$",
+      "$$",
+      "\n",
+      "\r",
+      "\t",
+      "\x1b",
+      "\x7f",
+      "✓",
+      "😀",
+      "{",
+      "`",
+    ];
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    const texts = [...HOSTILE];
+    for (let i = 0; i < 300; i++) {
+      const n = random() % 12;
+      texts.push(Array.from({ length: n }, () => alphabet[random() % alphabet.length]).join(""));
+    }
+    for (const t of texts) {
+      expect(environmentLine("K", t)).toBe(`"${reference(`K=${t}`, false, false)}"`);
+      if (!/^[A-Za-z0-9_@+:,./=-]+$/.test(t)) {
+        expect(unitQuote(t)).toBe(`"${reference(t, true, true)}"`);
+        expect(parseExecLine(execLine(["/bin/echo", t]))).toEqual(["/bin/echo", t]);
+      }
+    }
+  });
+
   it("converts durations and memory quantities", () => {
     expect(systemdTimespan(5)).toBe("5s");
     expect(systemdTimespan(0.5)).toBe("500ms");
@@ -148,6 +204,99 @@ describe("parseExecLine against systemd.service(5)'s documented command lines", 
 
   it("rejects an unterminated quote", () => {
     expect(() => parseExecLine('/bin/echo "open')).toThrow(SystemdQuoteError);
+  });
+});
+
+describe("parseExecLine against a character-by-character reading", () => {
+  // The parser as first written, one character at a time: the faster one must agree on any
+  // line, including ones no printer writes (stray quotes, bad escapes).
+  const reference = (line: string): string[] | "error" => {
+    const s = line.replace(/%%/g, "%");
+    const argv: string[] = [];
+    let i = 0;
+    const escapes: Record<string, string> = {
+      a: "\x07",
+      b: "\b",
+      f: "\f",
+      n: "\n",
+      r: "\r",
+      t: "\t",
+      v: "\v",
+      s: " ",
+    };
+    const hexLength: Record<string, number> = { x: 2, u: 4, U: 8 };
+    while (i < s.length) {
+      while (i < s.length && /[ \t\n]/.test(s[i] as string)) i++;
+      if (i >= s.length) break;
+      let word = "";
+      let quote: string | null = null;
+      for (; i < s.length; ) {
+        const ch = s[i] as string;
+        if (quote === null && /[ \t\n]/.test(ch)) break;
+        i++;
+        if (ch === "\\") {
+          const e = s[i++] ?? "";
+          if (e in escapes) word += escapes[e];
+          else if ("\\\"' ".includes(e) && e !== "") word += e;
+          else if (e in hexLength) {
+            const n = hexLength[e] as number;
+            const h = s.slice(i, i + n);
+            if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(h)) return "error";
+            i += n;
+            try {
+              word += String.fromCodePoint(Number.parseInt(h, 16));
+            } catch {
+              return "error";
+            }
+          } else return "error";
+        } else if (quote !== null && ch === quote) quote = null;
+        else if (quote === null && (ch === '"' || ch === "'")) quote = ch;
+        else word += ch;
+      }
+      if (quote !== null) return "error";
+      argv.push(argv.length === 0 ? word : word.replace(/\$\$/g, "$"));
+    }
+    return argv;
+  };
+  const parsed = (line: string): string[] | "error" => {
+    try {
+      return parseExecLine(line);
+    } catch (e) {
+      if (e instanceof SystemdQuoteError) return "error";
+      if (e instanceof RangeError) return "error";
+      throw e;
+    }
+  };
+
+  it("gives the same words or the same refusal on random lines", () => {
+    const alphabet = [
+      " ",
+      "\t",
+      "\n",
+      '"',
+      "'",
+      "\\",
+      "a",
+      "n",
+      "x",
+      "u",
+      "4",
+      "f",
+      "%",
+      "%%",
+      "$$",
+      "✓",
+    ];
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let k = 0; k < 2000; k++) {
+      const n = random() % 14;
+      const line = Array.from({ length: n }, () => alphabet[random() % alphabet.length]).join("");
+      expect(parsed(line), JSON.stringify(line)).toEqual(reference(line));
+    }
   });
 });
 

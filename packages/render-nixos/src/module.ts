@@ -5,14 +5,14 @@
  * composed from one function per aspect (`service.ts`, `files.ts`, `program.ts`).
  */
 import type { Diagnostic, EvaluatedDeployment, EvaluatedService } from "@nix2dream/core";
-import { nixKey, nixString, toNix } from "@nix2dream/core/nix";
+import { emptyRecord, nixKey, nixString, setEntry, toNix } from "@nix2dream/core/nix";
 import {
   type NixosContext,
   type NixosModuleOptions,
   nixosContextFor,
   recursiveUpdate,
 } from "./context.js";
-import { servicePlanOf } from "./service.js";
+import { type ServicePlan, servicePlanOf } from "./service.js";
 
 export { type NixosModuleOptions, nixosUnitName, recursiveUpdate } from "./context.js";
 export { packageExpr } from "./program.js";
@@ -49,7 +49,7 @@ export function nixosModuleFor(
     .map((s) => servicePlanOf(s, ctx));
   const config = recursiveUpdate(
     {
-      systemd: { services: Object.fromEntries(plans.map((p) => [p.unit, p.attrs])) },
+      systemd: { services: servicesAttrs(plans) },
       ...moduleWideConfigOf(ctx),
     },
     ctx.wide.override,
@@ -60,6 +60,13 @@ export function nixosModuleFor(
     source: moduleSource(ctx.dep, body),
     diagnostics: ctx.diagnostics,
   };
+}
+
+/** `systemd.services`: each plan's attributes under its unit name. */
+function servicesAttrs(plans: readonly ServicePlan[]): Record<string, unknown> {
+  const out = emptyRecord<unknown>();
+  for (const p of plans) setEntry(out, p.unit, p.attrs);
+  return out;
 }
 
 /** `users`, `environment.etc` and `networking.firewall`, each only when the services need it. */
@@ -108,9 +115,7 @@ function moduleSource(dep: string, body: string): string {
 }
 
 function sortObject<T>(o: Record<string, T>): Record<string, T> {
-  return Object.fromEntries(
-    Object.keys(o)
-      .sort()
-      .map((k) => [k, o[k] as T]),
-  );
+  const out = emptyRecord<T>();
+  for (const k of Object.keys(o).sort()) setEntry(out, k, o[k] as T);
+  return out;
 }

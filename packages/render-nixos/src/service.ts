@@ -3,7 +3,13 @@
  * files, program, the shared systemd mapping, volumes, users, ports and `path`.
  */
 import { type EvaluatedService, publishedHostPort } from "@nix2dream/core";
-import { type NixExpr, nixExpr, nixIndentedString, nixString } from "@nix2dream/core/nix";
+import {
+  emptyRecord,
+  type NixExpr,
+  nixExpr,
+  nixIndentedString,
+  nixString,
+} from "@nix2dream/core/nix";
 import {
   parseExecLine,
   type SystemdService,
@@ -203,6 +209,29 @@ function pathOf(ctx: ServiceContext, pkg: PackageExpr | undefined): NixExpr[] {
   return path;
 }
 
+/** [Unit] keys NixOS has options of its own for (`description`, `after`, …). */
+const NIXOS_UNIT_NAMES: ReadonlySet<string> = new Set([
+  "Description",
+  "After",
+  "Requires",
+  "Wants",
+  "PartOf",
+]);
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** A section as attributes, but the keys in `skip`: a single value as itself, else the list. */
+function sectionAttrs(
+  section: Record<string, string[]>,
+  skip: ReadonlySet<string>,
+): Record<string, string | string[]> {
+  const out = emptyRecord<string | string[]>();
+  for (const key of Object.keys(section)) {
+    const v = section[key] as string[];
+    if (!skip.has(key)) out[key] = v.length === 1 ? (v[0] as string) : v;
+  }
+  return out;
+}
+
 /** The attribute set of the unit: NixOS's own names for [Unit] dependencies, the rest as config. */
 function serviceAttrsOf(
   ctx: ServiceContext,
@@ -210,32 +239,19 @@ function serviceAttrsOf(
   path: NixExpr[],
 ): Record<string, unknown> {
   const s = ctx.service;
-  const unitSection = { ...mapped.unit };
-  const take = (key: string) => {
-    const v = unitSection[key];
-    delete unitSection[key];
-    return v;
-  };
-  const description = take("Description")?.[0];
-  const after = take("After");
-  const requires = take("Requires");
-  const wants = take("Wants");
-  const partOf = take("PartOf");
-  const section = (sec: Record<string, string[]>) =>
-    Object.fromEntries(
-      Object.entries(sec).map(([k, v]) => [k, v.length === 1 ? (v[0] as string) : v]),
-    );
+  const unit = mapped.unit;
+  const unitConfig = sectionAttrs(unit, NIXOS_UNIT_NAMES);
   const attrs: Record<string, unknown> = {
-    description,
+    description: unit.Description?.[0],
     wantedBy: ctx.own.wantedBy.length && s.replicas > 0 ? ctx.own.wantedBy : undefined,
-    after,
-    requires,
-    wants,
-    partOf,
+    after: unit.After,
+    requires: unit.Requires,
+    wants: unit.Wants,
+    partOf: unit.PartOf,
     path: path.length ? path : undefined,
     environment: Object.keys(mapped.environment).length ? mapped.environment : undefined,
-    unitConfig: Object.keys(unitSection).length ? section(unitSection) : undefined,
-    serviceConfig: section(mapped.service),
+    unitConfig: Object.keys(unitConfig).length ? unitConfig : undefined,
+    serviceConfig: sectionAttrs(mapped.service, NO_NAMES),
   };
   if (s.replicas === 0) attrs.enable = false;
   return attrs;

@@ -5,6 +5,7 @@ import { type DeploymentDefinition, evaluateDeployment } from "@nix2dream/core";
 import { parseExecLine } from "@nix2dream/core/systemd";
 import { evalModuleConfig, parseNix, tempDir } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
+import { jsonMentions } from "../src/context.js";
 import nixos, {
   nixosModuleFileName,
   nixosModuleFor,
@@ -298,6 +299,39 @@ describe("diagnostics", () => {
   it("reports an image package, which NixOS does not run", () => {
     const d = nixosModuleFor(evaluate({ services: { a: { package: { image: "redis:7" } } } }));
     expect(d.diagnostics.map((x) => x.option)).toContain("services.a.package.image");
+  });
+});
+
+describe("markers of Nix expressions", () => {
+  it("keeps a user string that looks like a marker as written", { tags: ["nix"] }, () => {
+    const { config } = configOf({
+      services: {
+        app: {
+          command: ["/bin/app", "NIX2DREAMEXPR0x"],
+          env: { LOOKS_LIKE: "NIX2DREAMEXPR0x NIX2DREAMEXPRQ0x" },
+        },
+      },
+    });
+    const unit = config.systemd.services["t-app"];
+    expect(unit.environment.LOOKS_LIKE).toBe("NIX2DREAMEXPR0x NIX2DREAMEXPRQ0x");
+    expect(parseExecLine(unit.serviceConfig.ExecStart)).toEqual(["/bin/app", "NIX2DREAMEXPR0x"]);
+  });
+
+  it("finds text where JSON.stringify would write it, keys included", () => {
+    const stem = "NIX2DREAMEXPR";
+    const cases: unknown[] = [
+      { a: "x" },
+      { [`k${stem}`]: 1 },
+      { k: [1, null, `..${stem}..`] },
+      { k: undefined, [stem]: undefined },
+      { k: () => stem, [stem]: () => 1 },
+      { k: { toJSON: () => stem } },
+      { k: { nested: [{ deeper: `${stem}Q` }] } },
+      [true, 3, "NIX2DREAM EXPR"],
+    ];
+    for (const c of cases) {
+      expect(jsonMentions(c, stem), JSON.stringify(c)).toBe(JSON.stringify(c).includes(stem));
+    }
   });
 });
 

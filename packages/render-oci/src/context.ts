@@ -111,8 +111,13 @@ export interface ServiceContext extends OciContext {
 /** The context of `service`. */
 export function serviceContextFor(ctx: OciContext, service: EvaluatedService): ServiceContext {
   const name = service.name;
+  // Field by field: V8 copies a spread with fields added after it (`{ ...ctx, service }`) slowly.
   return {
-    ...ctx,
+    deployment: ctx.deployment,
+    dep: ctx.dep,
+    defaultBase: ctx.defaultBase,
+    prefix: ctx.prefix,
+    diagnostics: ctx.diagnostics,
     service,
     name,
     own: service.renderers.oci ?? {},

@@ -1,5 +1,6 @@
 /** Deterministic JSON and the deep merge of the escape hatches. */
 import { deepMerge } from "@nix2dream/core";
+import { emptyRecord, setEntry } from "@nix2dream/core/oci";
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array);
@@ -13,11 +14,9 @@ export function stableJson(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
     if (isPlainObject(v)) {
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .map((k) => [k, sort(v[k])]),
-      );
+      const out = emptyRecord<unknown>();
+      for (const k of Object.keys(v).sort()) setEntry(out, k, sort(v[k]));
+      return out;
     }
     return v;
   };

@@ -4,6 +4,7 @@
  */
 import type { Artifact, EvaluatedService } from "@nix2dream/core";
 import {
+  emptyRecord,
   environmentLine,
   isOneshotService,
   systemdServiceOf,
@@ -147,7 +148,7 @@ function serviceSectionsOf(
     oneshot: isOneshotService(d, s.name),
   });
   ctx.diagnostics.push(...mapped.diagnostics);
-  const serviceSection: Record<string, string[]> = {};
+  const serviceSection = emptyRecord<string[]>();
   const envKeys = Object.keys(mapped.environment).sort();
   for (const [key, values] of Object.entries(mapped.service)) {
     serviceSection[key] = values;

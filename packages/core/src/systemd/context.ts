@@ -6,6 +6,7 @@
 import type { Diagnostic } from "../contracts.js";
 import type { EvaluatedDeployment, EvaluatedService, ServiceVolume } from "../deployment.js";
 import { diagnostic } from "../helpers.js";
+import { emptyRecord } from "../record.js";
 import { parseRefs, type Ref } from "../refs.js";
 import { shellQuote } from "../shell.js";
 import {
@@ -131,7 +132,14 @@ export function unitContextFor(
     unitName: opts.unitName ?? ((s: string) => `${dep}-${s}.service`),
     shell: opts.shell ?? "/bin/sh",
     oneshot,
-    out: { unit: {}, service: {}, install: {}, environment: {}, credentials: [], diagnostics },
+    out: {
+      unit: emptyRecord(),
+      service: emptyRecord(),
+      install: emptyRecord(),
+      environment: emptyRecord(),
+      credentials: [],
+      diagnostics,
+    },
     stateDirs: [],
     runtimeDirs: [],
     prelude: [],

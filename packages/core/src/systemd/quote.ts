@@ -48,6 +48,8 @@ export function rawUnitText(text: string): string {
 
 /** `value` cut into plain text and text marked with {@link rawUnitText}, in order. */
 export function splitRaw(value: string): Array<{ raw: boolean; text: string }> {
+  // Most values hold no raw text: skip the regular expression for them.
+  if (!value.includes(RAW_OPEN)) return value === "" ? [] : [{ raw: false, text: value }];
   const parts: Array<{ raw: boolean; text: string }> = [];
   let last = 0;
   for (const m of value.matchAll(RAW_RE)) {
@@ -105,6 +107,8 @@ export const MAX_UNIT_LINE_BYTES = 1024 * 1024;
  * @throws SystemdQuoteError when `key=value` is longer than systemd reads from a unit file.
  */
 export function checkUnitLineLength(key: string, value: string): void {
+  // A UTF-16 code unit is at most 3 bytes of UTF-8: most lines need no count.
+  if (3 * (key.length + 1 + value.length) <= MAX_UNIT_LINE_BYTES) return;
   const bytes = Buffer.byteLength(key) + 1 + Buffer.byteLength(value);
   if (bytes > MAX_UNIT_LINE_BYTES) {
     throw new SystemdQuoteError(
@@ -122,20 +126,31 @@ const EXEC_SAFE = /^[A-Za-z0-9_@+:,./=-]+$/;
  * substitutes variables (`dollar`).
  */
 function cEscape(text: string, percent: boolean, dollar: boolean): string {
+  // One pass that copies the runs between escaped characters as slices, rather than a string
+  // built character by character: whole scripts are escaped here.
   let out = "";
-  for (const ch of text) {
-    const c = ch.codePointAt(0) as number;
-    if (ch === "\\") out += "\\\\";
-    else if (ch === '"') out += '\\"';
-    else if (ch === "\n") out += "\\n";
-    else if (ch === "\t") out += "\\t";
-    else if (ch === "\r") out += "\\r";
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
-    else if (ch === "%" && percent) out += "%%";
-    else if (ch === "$" && dollar) out += "$$";
-    else out += ch;
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let escaped: string;
+    if (c === 0x5c) escaped = "\\\\";
+    else if (c === 0x22) escaped = '\\"';
+    else if (c < 0x20 || c === 0x7f) escaped = controlEscape(c);
+    else if (c === 0x25 && percent) escaped = "%%";
+    else if (c === 0x24 && dollar) escaped = "$$";
+    else continue;
+    out += text.slice(last, i) + escaped;
+    last = i + 1;
   }
-  return out;
+  return last === 0 ? text : out + text.slice(last);
+}
+
+/** A control character (its code) as its C escape: `\n`, `\t`, `\r`, else `\xNN`. */
+function controlEscape(c: number): string {
+  if (c === 0x0a) return "\\n";
+  if (c === 0x09) return "\\t";
+  if (c === 0x0d) return "\\r";
+  return `\\x${c.toString(16).padStart(2, "0")}`;
 }
 
 /**
@@ -205,6 +220,11 @@ export function environmentLine(key: string, value: string): string {
   return `"${cEscape(`${key}=${value}`, false, false)}"`;
 }
 
+// What ends a run of plain characters in a word of an Exec line, outside quotes and inside them.
+const UNQUOTED_STOP = /[ \t\n\\"']/g;
+const DOUBLE_STOP = /[\\"]/g;
+const SINGLE_STOP = /[\\']/g;
+
 /**
  * Splits an Exec line back into argv as systemd does (specifiers `%%` only, quotes, C escapes,
  * `$$` in arguments after the program); for tests and tools. Other specifiers and `$VAR` substitutions are left as written.
@@ -216,7 +236,7 @@ export function parseExecLine(line: string): string[] {
   let i = 0;
   const hex = (n: number) => {
     const h = s.slice(i, i + n);
-    if (!new RegExp(`^[0-9a-fA-F]{${n}}$`).test(h)) {
+    if (h.length !== n || !/^[0-9a-fA-F]+$/.test(h)) {
       throw new SystemdQuoteError(`Bad escape at ${i} in ${JSON.stringify(line)}.`);
     }
     i += n;
@@ -256,20 +276,33 @@ export function parseExecLine(line: string): string[] {
         throw new SystemdQuoteError(`Bad escape \\${e ?? ""} in ${JSON.stringify(line)}.`);
     }
   };
+  const blank = (ch: string) => ch === " " || ch === "\t" || ch === "\n";
   while (i < s.length) {
-    while (i < s.length && /[ \t\n]/.test(s[i] as string)) i++;
+    while (i < s.length && blank(s[i] as string)) i++;
     if (i >= s.length) break;
     let word = "";
     let quote: string | null = null;
+    // Text between escapes and quotes is copied as one slice, not character by character.
+    let run = i;
     for (; i < s.length; ) {
       const ch = s[i] as string;
-      if (quote === null && /[ \t\n]/.test(ch)) break;
-      i++;
-      if (ch === "\\") word += escapedChar();
-      else if (quote !== null && ch === quote) quote = null;
-      else if (quote === null && (ch === '"' || ch === "'")) quote = ch;
-      else word += ch;
+      if (quote === null && blank(ch)) break;
+      if (ch === "\\") {
+        word += s.slice(run, i++);
+        word += escapedChar();
+        run = i;
+      } else if (quote !== null ? ch === quote : ch === '"' || ch === "'") {
+        word += s.slice(run, i++);
+        quote = quote === null ? ch : null;
+        run = i;
+      } else {
+        // Jump to the next character that can end the run.
+        const stop = quote === null ? UNQUOTED_STOP : quote === '"' ? DOUBLE_STOP : SINGLE_STOP;
+        stop.lastIndex = i + 1;
+        i = stop.exec(s)?.index ?? s.length;
+      }
     }
+    word += s.slice(run, i);
     if (quote !== null)
       throw new SystemdQuoteError(`Unterminated quote in ${JSON.stringify(line)}.`);
     argv.push(argv.length === 0 ? word : word.replace(/\$\$/g, "$"));

@@ -1,0 +1,36 @@
+/**
+ * Empty records for code that adds keys one by one to objects it builds per service.
+ *
+ * V8 gives every object a hidden class and shares one tree of them among all objects that start
+ * as `{}`. That tree stops growing after about 1500 branches, and evaluating a big deployment
+ * fills it (every object keyed by a service name, such as each `dependsOn`, is a branch of its
+ * own). From then on each key added to a new `{}` builds a hidden class nobody shares: about a
+ * microsecond per key plus garbage, most of a renderer's time at 5000 services. Objects made
+ * here start from a tree of their own; they are plain objects in every other way (prototype
+ * `Object.prototype`, same keys, same JSON).
+ */
+
+// A constructor's objects get that constructor's own first hidden class. Its prototype is
+// Object.prototype, so what it makes cannot be told from `{}`.
+function PlainRecord(): void {}
+PlainRecord.prototype = Object.prototype;
+
+/** A new empty object, which `{}` would be, that stays fast when keys are added to it. */
+export function emptyRecord<T>(): Record<string, T> {
+  return new (PlainRecord as unknown as new () => Record<string, T>)();
+}
+
+/**
+ * Sets `key` of `record` as its own property, as `Object.fromEntries` does: an assignment
+ * would set the prototype for `__proto__`.
+ */
+export function setEntry<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === "__proto__") {
+    Object.defineProperty(record, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else record[key] = value;
+}
