@@ -203,6 +203,22 @@ function stringScalar(value: string, at: At): string {
   return NOT_A_STRING_11.test(value) || value.includes("\t") ? quoted(value, at) : value;
 }
 
+// A string of these characters (no blank, break, quote, indicator or escape; a letter, digit or
+// `_` first, so no document marker) is written the same wherever it stands, as a key or a value:
+// its scalar is kept, since names, ports and labels repeat through a Compose file.
+const SIMPLE = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
+const SIMPLE_CACHE_LIMIT = 10_000;
+const simpleScalars = new Map<string, string>();
+
+function simpleScalar(value: string, at: At): string {
+  let out = simpleScalars.get(value);
+  if (out === undefined) {
+    out = stringScalar(value, at);
+    if (simpleScalars.size < SIMPLE_CACHE_LIMIT) simpleScalars.set(value, out);
+  }
+  return out;
+}
+
 /** A number as YAML 1.1 writes it (`.inf`, `.nan`, `-0`). */
 function numberScalar(value: number): string {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? ".nan" : value < 0 ? "-.inf" : ".inf";
@@ -213,6 +229,7 @@ function numberScalar(value: number): string {
 function scalar(value: unknown, at: At): string {
   switch (typeof value) {
     case "string":
+      if (SIMPLE.test(value)) return simpleScalar(value, at);
       return RAW_IN_JSON.test(value) ? doubleQuoted(value, at) : stringScalar(value, at);
     case "number":
       return numberScalar(value);
