@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { fileURLToPath } from "node:url";
 // Paired comparison of this checkout's renderers against another built checkout (BASE), for a
 // loaded machine: the realistic deployment (bench/realistic.mjs) is evaluated once with this
 // checkout's core, then each renderer of both checkouts renders it alternately in ONE process
@@ -12,7 +13,6 @@
 // evaluation made), to see renderer costs apart from how core builds its values.
 // BASE is the root of another checkout whose packages are built. The first pair is a warm-up.
 import { deserialize, serialize } from "node:v8";
-import { fileURLToPath } from "node:url";
 import { median, printLoad } from "../lib.mjs";
 import { realisticDefinition } from "../realistic.mjs";
 

@@ -263,7 +263,11 @@ export function serviceContextFor(
     error,
     res: () => "",
     meta: (objectName) => {
-      const meta: ObjectMeta = { name: objectName, namespace: ctx.namespace, labels: { ...labels } };
+      const meta: ObjectMeta = {
+        name: objectName,
+        namespace: ctx.namespace,
+        labels: { ...labels },
+      };
       if (Object.keys(annotations).length > 0) meta.annotations = { ...annotations };
       return meta;
     },
