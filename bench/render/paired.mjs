@@ -1,17 +1,17 @@
 #!/usr/bin/env node
-import { fileURLToPath } from "node:url";
 // Paired comparison of this checkout's renderers against another built checkout (BASE), for a
-// loaded machine: the realistic deployment (bench/realistic.mjs) is evaluated once with this
-// checkout's core, then each renderer of both checkouts renders it alternately in ONE process
-// (base, new, new, base, ...), so load changes hit both alike. Prints the CPU time
-// (process.cpuUsage, GC helper threads included) of each render, the ratio of medians and
-// whether both wrote the same artifacts and diagnostics.
+// loaded machine: the realistic deployment (bench/realistic.mjs, all seven renderers in `use`)
+// is evaluated once with this checkout's core, then each renderer of both checkouts renders it
+// alternately in ONE process (base, new, new, base, ...), so load changes hit both alike.
+// Prints the CPU time (process.cpuUsage, GC helper threads included) of each render, the ratio
+// of medians and whether both wrote the same artifacts and diagnostics.
 //
 //   node --expose-gc bench/render/paired.mjs N PAIRS BASE [renderer,...] [--plain]
 //
 // --plain renders a structured clone of the deployment (plain objects rather than the objects
 // evaluation made), to see renderer costs apart from how core builds its values.
 // BASE is the root of another checkout whose packages are built. The first pair is a warm-up.
+import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
 import { median, printLoad } from "../lib.mjs";
 import { realisticDefinition } from "../realistic.mjs";
@@ -36,7 +36,12 @@ const dist = (root, pkg) => `${root}/packages/${pkg}/dist/index.js`;
 const core = await import(dist(roots.new, "core"));
 const mods = await import(dist(roots.new, "modules"));
 const lib = { ref: core.ref, mkDefault: mods.mkDefault, mkForce: mods.mkForce };
-const evaluated = core.evaluateDeployment(realisticDefinition(n, lib), {
+// All seven renderers in `use`, as bench/render/run.mjs has them: each adds its service options.
+const use = [];
+for (const r of ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"]) {
+  use.push((await import(dist(roots.new, `render-${r}`))).default());
+}
+const evaluated = core.evaluateDeployment(realisticDefinition(n, lib, use), {
   file: "bench/nix2dream.config.ts",
 }).deployment;
 const deployment = plain ? deserialize(serialize(evaluated)) : evaluated;
