@@ -24,6 +24,16 @@ export function definitionFilesOf(
   deployment: Pick<EvaluatedDeployment, "definitionFiles">,
   option: string,
 ): string[] {
+  const { definitionFiles } = deployment;
+  if (!option.includes('"') && !/^\.|\.\.|\.$/.test(option)) {
+    // A plain dotted path (the usual case, one lookup per diagnostic of every renderer): each
+    // enclosing option is a prefix of the string, so no split and join per level.
+    for (let end = option.length; end > 0; end = option.lastIndexOf(".", end - 1)) {
+      const files = definitionFiles[option.slice(0, end)];
+      if (files && files.length > 0) return [...files];
+    }
+    return [];
+  }
   const parts = optionPathParts(option);
   for (let n = parts.length; n > 0; n--) {
     const files = deployment.definitionFiles[parts.slice(0, n).join(".")];

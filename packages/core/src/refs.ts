@@ -166,6 +166,8 @@ export const ref: Readonly<Record<string, ServiceRef>> = new Proxy(
 
 /** Splits a string into literal parts and references, in order. */
 export function parseRefs(value: string): Array<string | Ref> {
+  // Most strings hold no token: skip the regex (this runs on every string a renderer writes).
+  if (!value.includes(OPEN)) return value === "" ? [] : [value];
   const parts: Array<string | Ref> = [];
   let last = 0;
   for (const m of value.matchAll(TOKEN_RE)) {
@@ -218,7 +220,8 @@ const LEFTOVER_RE = /(?:\uE000|\\u[eE]000)([^\uE000\uE001\\\n]*?)(?:\uE001|\\u[e
  * an error diagnostic (see `unresolvedRefDiagnostics`).
  */
 export function unresolvedRefsIn(text: string): Array<{ ref: Ref; line: number }> {
-  if (!text.includes(OPEN) && !/\\u[eE]000/.test(text)) return [];
+  // Plain substring searches, not a regex: this runs over every artifact, some of them megabytes.
+  if (!text.includes(OPEN) && !text.includes("\\ue000") && !text.includes("\\uE000")) return [];
   const found: Array<{ ref: Ref; line: number }> = [];
   for (const m of text.matchAll(LEFTOVER_RE)) {
     const r = decode(m[1] ?? "");

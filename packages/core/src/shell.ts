@@ -2,7 +2,7 @@
  * POSIX `sh` quoting, shared by every renderer that writes shell (launchers, entrypoints).
  * Everything here produces shell source text; nothing runs a shell.
  */
-import { parseRefs, type Ref } from "./refs.js";
+import { hasRefs, parseRefs, type Ref } from "./refs.js";
 
 /** Characters that never need quoting in any position of a word (no `=`, `~`, globs or braces). */
 const SAFE_WORD = /^[A-Za-z0-9_@%+:,./-]+$/;
@@ -68,6 +68,8 @@ export type RefResolver = (ref: Ref) => ResolvedRef;
  * quoted parts concatenate into a single word, so the result is always exactly one field.
  */
 export function shellWord(value: string, resolve: RefResolver): string {
+  // No reference (the usual case): the value is one literal part.
+  if (!hasRefs(value)) return value === "" ? "''" : shellQuote(value);
   const parts = parseRefs(value);
   if (parts.length === 0) return "''";
   return parts

@@ -203,6 +203,22 @@ function stringScalar(value: string, at: At): string {
   return NOT_A_STRING_11.test(value) || value.includes("\t") ? quoted(value, at) : value;
 }
 
+// A string of these characters (no blank, break, quote, indicator or escape; a letter, digit or
+// `_` first, so no document marker) is written the same wherever it stands, as a key or a value:
+// its scalar is kept, since names, ports and labels repeat through a Compose file.
+const SIMPLE = /^[A-Za-z0-9_][A-Za-z0-9_./-]*$/;
+const SIMPLE_CACHE_LIMIT = 10_000;
+const simpleScalars = new Map<string, string>();
+
+function simpleScalar(value: string, at: At): string {
+  let out = simpleScalars.get(value);
+  if (out === undefined) {
+    out = stringScalar(value, at);
+    if (simpleScalars.size < SIMPLE_CACHE_LIMIT) simpleScalars.set(value, out);
+  }
+  return out;
+}
+
 /** A number as YAML 1.1 writes it (`.inf`, `.nan`, `-0`). */
 function numberScalar(value: number): string {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? ".nan" : value < 0 ? "-.inf" : ".inf";
@@ -213,6 +229,7 @@ function numberScalar(value: number): string {
 function scalar(value: unknown, at: At): string {
   switch (typeof value) {
     case "string":
+      if (SIMPLE.test(value)) return simpleScalar(value, at);
       return RAW_IN_JSON.test(value) ? doubleQuoted(value, at) : stringScalar(value, at);
     case "number":
       return numberScalar(value);
@@ -233,43 +250,60 @@ function isCollection(value: unknown): value is object {
   return typeof value === "object" && value !== null;
 }
 
+// The printers below append pieces to one array, joined once per document: a string grown with
+// `+=` is a rope of a million pieces at 5000 services, slower to build and to flatten.
+
 /** Lines of a block sequence; the first is not indented (it follows its parent's prefix). */
-function sequence(items: readonly unknown[], indent: string): string {
-  if (items.length === 0) return "[]";
-  const itemIndent = indent + STEP;
-  let out = "";
-  for (let i = 0; i < items.length; i++) {
-    out += `${i === 0 ? "" : `\n${indent}`}- ${node(items[i], itemIndent)}`;
+function sequence(items: readonly unknown[], indent: string, out: string[]): void {
+  if (items.length === 0) {
+    out.push("[]");
+    return;
   }
-  return out;
+  const itemIndent = indent + STEP;
+  for (let i = 0; i < items.length; i++) {
+    out.push(i === 0 ? "- " : `\n${indent}- `);
+    node(items[i], itemIndent, out);
+  }
 }
 
 /** Lines of a block mapping (keys in object order, `undefined` values left out). */
-function mapping(object: object, indent: string): string {
-  let out = "";
+function mapping(object: object, indent: string, out: string[]): void {
   const keyAt: At = { indent: indent + STEP, key: true };
-  for (const [key, value] of Object.entries(object)) {
+  const record = object as Record<string, unknown>;
+  let first = true;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
     if (value === undefined) continue;
-    out += `${out === "" ? "" : `\n${indent}`}${pair(scalar(key, keyAt), value, indent)}`;
+    if (!first) out.push(`\n${indent}`);
+    first = false;
+    pair(scalar(key, keyAt), value, indent, out);
   }
-  return out === "" ? "{}" : out;
+  if (first) out.push("{}");
+}
+
+/** True for `[]` and for an object with no defined value: both are written inline. */
+function isEmptyCollection(value: object): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) if (record[key] !== undefined) return false;
+  return true;
 }
 
 /** `key: value`; a key longer than YAML's 1024-character limit for implicit keys is explicit. */
-function pair(key: string, value: unknown, indent: string): string {
+function pair(key: string, value: unknown, indent: string, out: string[]): void {
   const inner = indent + STEP;
-  const text = node(value, inner);
-  if (key.length > KEY_MAX_LENGTH) return `? ${key}\n${indent}: ${text}`;
+  if (key.length > KEY_MAX_LENGTH) out.push("? ", key, `\n${indent}: `);
   // A non-empty collection starts on the next line; `[]` and `{}` stay on the key's.
-  const block = isCollection(value) && text !== "[]" && text !== "{}";
-  return block ? `${key}:\n${inner}${text}` : `${key}: ${text}`;
+  else if (isCollection(value) && !isEmptyCollection(value)) out.push(key, `:\n${inner}`);
+  else out.push(key, ": ");
+  node(value, inner, out);
 }
 
 /** Any value, its continuation lines indented by `indent`. */
-function node(value: unknown, indent: string): string {
-  if (Array.isArray(value)) return sequence(value, indent);
-  if (isCollection(value)) return mapping(value, indent);
-  return scalar(value, { indent, key: false });
+function node(value: unknown, indent: string, out: string[]): void {
+  if (Array.isArray(value)) sequence(value, indent, out);
+  else if (isCollection(value)) mapping(value, indent, out);
+  else out.push(scalar(value, { indent, key: false }));
 }
 
 /**
@@ -280,5 +314,8 @@ function node(value: unknown, indent: string): string {
  * function or symbol.
  */
 export function printYaml(value: unknown): string {
-  return `${node(value, "")}\n`;
+  const out: string[] = [];
+  node(value, "", out);
+  out.push("\n");
+  return out.join("");
 }

@@ -305,6 +305,18 @@ describe("printYaml", () => {
     }
   });
 
+  it("writes a repeated name-like string the same as a key and as a value, at any depth", () => {
+    // Such strings' scalars are kept between uses: the first use must not decide the next.
+    for (const s of ["yes", "0x1F", "1e3", "2001-12-14", "012", "x_1.2/y-z", "null", "svc1"]) {
+      for (const value of [
+        { [s]: s, a: { [s]: [s, { [s]: s }] } },
+        [s, [{ [s]: [s] }], { k: { [s]: s } }],
+      ]) {
+        expect(printYaml(value), JSON.stringify(value)).toBe(libraryYaml(value));
+      }
+    }
+  });
+
   it("writes generated values as the yaml package does", () => {
     fc.assert(
       fc.property(jsonLike, (value) => {

@@ -233,8 +233,23 @@ export function serviceContextFor(
   const error = (option: string, message: string) => report("error", at(option), message, name);
   const labels = labelsFor(d.name, name);
   const annotations: Record<string, string> = {};
+  // The deployment-wide fields one by one, not `...ctx`: a spread into a literal with more keys
+  // is a slow copy, made once per service.
   const sc: ServiceContext = {
-    ...ctx,
+    deployment: ctx.deployment,
+    options: ctx.options,
+    namespace: ctx.namespace,
+    createNamespace: ctx.createNamespace,
+    defaultExpose: ctx.defaultExpose,
+    defaultWait: ctx.defaultWait,
+    waitImage: ctx.waitImage,
+    waitCommand: ctx.waitCommand,
+    defaultSecret: ctx.defaultSecret,
+    partOf: ctx.partOf,
+    awaited: ctx.awaited,
+    definedRestarts: ctx.definedRestarts,
+    names: ctx.names,
+    fqdn: ctx.fqdn,
     service,
     name,
     objName,
@@ -247,12 +262,15 @@ export function serviceContextFor(
     warn,
     error,
     res: () => "",
-    meta: (objectName) => ({
-      name: objectName,
-      namespace: ctx.namespace,
-      labels: { ...labels },
-      ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
-    }),
+    meta: (objectName) => {
+      const meta: ObjectMeta = {
+        name: objectName,
+        namespace: ctx.namespace,
+        labels: { ...labels },
+      };
+      if (Object.keys(annotations).length > 0) meta.annotations = { ...annotations };
+      return meta;
+    },
   };
   const resolver = refResolverFor(sc);
   sc.res = (value, option) => resolveRefs(value, (r) => resolver(r, option));

@@ -51,12 +51,13 @@ function keyScalar(k: string): string {
   return out;
 }
 
+/** True for a non-empty array or an object with an own enumerable key. */
 function isCollection(v: unknown): v is object {
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    (Array.isArray(v) ? v.length > 0 : Object.keys(v).length > 0)
-  );
+  if (typeof v !== "object" || v === null) return false;
+  if (Array.isArray(v)) return v.length > 0;
+  // No Object.keys array just to test for one key: this runs for every value written.
+  for (const k in v) if (Object.hasOwn(v, k)) return true;
+  return false;
 }
 
 function inline(v: unknown): string {
@@ -68,23 +69,32 @@ function inline(v: unknown): string {
   return "{}";
 }
 
-function block(value: object, indent: string, out: string[]): void {
+/**
+ * Appends the text of `value` in block style at `indent` to `out`, in pieces (joined once per
+ * document: no string per line); the first line starts with `lead` instead of `indent` (the
+ * `- ` of a list item, the same width), so no line is rewritten.
+ */
+function block(value: object, indent: string, lead: string, out: string[]): void {
+  let prefix = lead;
   if (Array.isArray(value)) {
+    const inner = `${indent}  `;
     for (const item of value) {
-      if (isCollection(item)) {
-        const start = out.length;
-        block(item, `${indent}  `, out);
-        out[start] = `${indent}- ${(out[start] as string).slice(indent.length + 2)}`;
-      } else out.push(`${indent}- ${inline(item)}`);
+      if (isCollection(item)) block(item, inner, `${prefix}- `, out);
+      else out.push(prefix, "- ", inline(item), "\n");
+      prefix = indent;
     }
     return;
   }
-  for (const [k, v] of Object.entries(value)) {
+  const record = value as Record<string, unknown>;
+  for (const k of Object.keys(record)) {
+    const v = record[k];
     if (v === undefined) continue;
     if (isCollection(v)) {
-      out.push(`${indent}${keyScalar(k)}:`);
-      block(v, `${indent}  `, out);
-    } else out.push(`${indent}${keyScalar(k)}: ${inline(v)}`);
+      out.push(prefix, keyScalar(k), ":\n");
+      const inner = `${indent}  `;
+      block(v, inner, inner, out);
+    } else out.push(prefix, keyScalar(k), ": ", inline(v), "\n");
+    prefix = indent;
   }
 }
 
@@ -98,8 +108,8 @@ function block(value: object, indent: string, out: string[]): void {
 export function toYaml(object: unknown): string {
   if (!isCollection(object)) return `${inline(object)}\n`;
   const out: string[] = [];
-  block(object, "", out);
-  return `${out.join("\n")}\n`;
+  block(object, "", "", out);
+  return out.length === 0 ? "\n" : out.join("");
 }
 
 /** Every object as one multi-document YAML stream (`---` between documents). */

@@ -326,6 +326,15 @@ export function kubeletLiteral(value: string): string {
 
 /** A container whose command, args and env values kubelet will pass on exactly as written. */
 function forKubelet(c: Container): Container {
+  // Most containers hold no `$`: they are passed on as they are, with no copy.
+  const hasDollar = (v: string | undefined) => v?.includes("$") === true;
+  if (
+    !c.command?.some(hasDollar) &&
+    !c.args?.some(hasDollar) &&
+    !c.env?.some((e) => hasDollar(e.value))
+  ) {
+    return c;
+  }
   const out: Container = { ...c };
   if (c.command) out.command = c.command.map(kubeletLiteral);
   if (c.args) out.args = c.args.map(kubeletLiteral);

@@ -154,6 +154,12 @@ describe("YAML output", () => {
     );
   });
 
+  it("starts a list item at its first written key, however deep the lists nest", () => {
+    expect(toYaml([{ skip: undefined, a: 1, b: [[{ c: 1, d: [] }], [[2]]] }, { e: "x" }])).toBe(
+      ["- a: 1", "  b:", "    - - c: 1", "        d: []", "    - - - 2", "- e: x", ""].join("\n"),
+    );
+  });
+
   it("separates documents with --- and keeps each document as written alone", () => {
     const docs = [
       { kind: "A", metadata: { name: "a" } },

@@ -13,8 +13,8 @@ import {
   LOCAL_STATE_DIR,
   localRefResolver,
   localStatePath,
-  parseRefs,
   type RefResolver,
+  refsIn,
 } from "@nix2dream/core";
 
 /** Options of {@link procfile}. */
@@ -122,15 +122,7 @@ export const fileKey = (service: string, path: string) => `${service}\u0000${pat
 /** Every `ref.<svc>.files[path]` used anywhere in the deployment's strings, as `fileKey`s. */
 function referencedFiles(d: EvaluatedDeployment): Set<string> {
   const found = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (typeof v === "string") {
-      for (const p of parseRefs(v)) {
-        if (typeof p !== "string" && p.kind === "file") found.add(fileKey(p.service, p.path));
-      }
-    } else if (Array.isArray(v)) v.forEach(walk);
-    else if (v !== null && typeof v === "object") Object.values(v).forEach(walk);
-  };
-  walk(d.services);
+  for (const r of refsIn(d.services)) if (r.kind === "file") found.add(fileKey(r.service, r.path));
   return found;
 }
 

@@ -8,6 +8,7 @@ import { type ProcfileOptions, procfileContextFor, resolverFor } from "./context
 import { fidelityWarnings } from "./fidelity.js";
 import { launcherOf, launcherPath, processesOf } from "./launcher.js";
 import { PLAN_FILE, PLAN_VERSION, type PlannedProcess, type ProcessPlan } from "./plan.js";
+import { stableJson } from "./stable-json.js";
 
 export type { ProcfileOptions } from "./context.js";
 export { LAUNCHERS_DIR } from "./launcher.js";
@@ -49,20 +50,4 @@ export function renderProcfile(d: EvaluatedDeployment, opts: ProcfileOptions = {
   );
   artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artifacts, diagnostics: ctx.diagnostics };
-}
-
-/** JSON with object keys sorted at every level, two-space indented, newline-terminated. */
-function stableJson(value: unknown): string {
-  const sort = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(sort);
-    if (v && typeof v === "object") {
-      return Object.fromEntries(
-        Object.keys(v)
-          .sort()
-          .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-      );
-    }
-    return v;
-  };
-  return `${JSON.stringify(sort(value), null, 2)}\n`;
 }
