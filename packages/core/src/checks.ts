@@ -7,7 +7,7 @@ import { ModuleError } from "@nix2dream/modules";
 import type { EvaluatedService } from "./deployment.js";
 import { findDependencyCycle } from "./graph.js";
 import { publishedHostPort } from "./helpers.js";
-import { describeRef, hasRefs, parseRefs, type Ref } from "./refs.js";
+import { describeRef, parseRefs, type Ref } from "./refs.js";
 
 /** One failed check. */
 export interface Problem {
@@ -259,7 +259,6 @@ export function checkServices(
       }
     }
     for (const [site, value] of referenceSites(s)) {
-      if (!hasRefs(value)) continue;
       for (const part of parseRefs(value)) {
         if (typeof part === "string") continue;
         const reason = brokenReason(part, all);

@@ -80,6 +80,18 @@ const cpuType = checkedType<number>(
   (v) => isNumber(v) && v > 0,
   (z) => z.number().positive(),
 );
+const backoffFactorType = checkedType<number>(
+  "number ≥ 1",
+  (v) => isNumber(v) && v >= 1,
+  (z) => z.number().min(1),
+);
+/** An argv list, copied (zod's parse returned a copy; merges must not share the caller's list). */
+const argvType = checkedType<string[]>(
+  "list of string",
+  isStringList,
+  (z) => z.array(z.string()),
+  (argv) => argv.slice(),
+);
 
 const packageModule = defineModule(import.meta.url, {
   options: {
@@ -350,11 +362,7 @@ const restartModule = defineModule(import.meta.url, {
             "Delay before the first restart.",
           ),
           factor: mkOption({
-            type: checkedType<number>(
-              "number ≥ 1",
-              (v) => isNumber(v) && v >= 1,
-              (z) => z.number().min(1),
-            ),
+            type: backoffFactorType,
             default: SERVICE_DEFAULTS.restart.backoff.factor,
             description: "Each further delay is the previous one times this factor.",
           }),
@@ -477,12 +485,7 @@ function buildStaticOptions() {
       type: coercedTo(
         types.str,
         (p: string) => [p],
-        checkedType<string[]>(
-          "list of string",
-          isStringList,
-          (z) => z.array(z.string()),
-          (argv) => argv.slice(),
-        ),
+        argvType,
         "list of string (argv), or a string (the program alone)",
       ),
       default: [],
