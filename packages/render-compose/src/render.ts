@@ -18,7 +18,7 @@ import {
   resolvePort,
   resolveRefs,
 } from "@nix2dream/core";
-import { ociBuildContext } from "@nix2dream/core/oci";
+import { emptyRecord, ociBuildContext, setEntry } from "@nix2dream/core/oci";
 import type { ComposeDeploymentOptions, ComposeServiceOptions, ProbeTool } from "./options.js";
 import { deepMerge, literal, toYaml } from "./yaml.js";
 
@@ -171,7 +171,7 @@ export function renderCompose(
   options: RenderComposeOptions = {},
 ): { artifacts: Artifact[]; diagnostics: Diagnostic[] } {
   const ctx = composeContextFor(deployment, options);
-  const services: Record<string, unknown> = {};
+  const services = emptyRecord<unknown>();
   for (const [name, service] of sorted(deployment.services)) {
     const own = service.renderers.compose ?? DEFAULT_SERVICE_OPTIONS;
     const view: ServiceView = {
@@ -241,10 +241,12 @@ function composeContextFor(
 /** The service's entry under `services:`, one aspect after the other (in the file's key order). */
 function serviceEntry(view: ServiceView, ctx: ComposeContext): Record<string, unknown> {
   const { service } = view;
-  const entry: Record<string, unknown> = {
-    ...(view.readyImage === null ? builtImageOf(view, ctx) : readyImageOf(view, ctx)),
-    ...userOf(view, ctx),
-  };
+  const entry = emptyRecord<unknown>();
+  Object.assign(
+    entry,
+    view.readyImage === null ? builtImageOf(view, ctx) : readyImageOf(view, ctx),
+    userOf(view, ctx),
+  );
   if (service.workingDir !== null) entry.working_dir = ctx.value(service.workingDir);
   // busybox and most programs ignore SIGTERM as PID 1; an init forwards signals and reaps.
   entry.init = true;
@@ -258,7 +260,7 @@ function serviceEntry(view: ServiceView, ctx: ComposeContext): Record<string, un
   if (healthcheck) entry.healthcheck = healthcheck;
   const dependsOn = sorted(service.dependsOn).filter(([dep]) => dep in ctx.deployment.services);
   if (dependsOn.length > 0) {
-    entry.depends_on = Object.fromEntries(
+    entry.depends_on = recordOf(
       dependsOn.map(([dep, condition]) => [dep, { condition: CONDITIONS[condition] }]),
     );
   }
@@ -268,7 +270,7 @@ function serviceEntry(view: ServiceView, ctx: ComposeContext): Record<string, un
   const deploy = deployOf(view, ctx);
   if (Object.keys(deploy).length > 0) entry.deploy = deploy;
   if (Object.keys(service.labels).length > 0) {
-    entry.labels = Object.fromEntries(sorted(service.labels).map(([k, v]) => [k, literal(v)]));
+    entry.labels = recordOf(sorted(service.labels).map(([k, v]) => [k, literal(v)]));
   }
   return entry;
 }
@@ -312,7 +314,7 @@ function builtImageOf(view: ServiceView, ctx: ComposeContext): Record<string, un
     ...service,
     env: {},
     files: {},
-    secrets: Object.fromEntries(
+    secrets: recordOf(
       Object.entries(service.secrets).map(([k, s]) => [
         k,
         s.fromFile === null
@@ -384,7 +386,7 @@ function userOf(view: ServiceView, ctx: ComposeContext): { user?: string } {
  */
 function environmentOf(view: ServiceView, ctx: ComposeContext): Record<string, unknown> {
   const { service, readyImage, secretFiles } = view;
-  const environment: Record<string, string | null> = {};
+  const environment = emptyRecord<string | null>();
   for (const [key, v] of sorted(service.env)) environment[key] = ctx.value(v);
   for (const [key, s] of sorted(service.secrets)) {
     const fromEnv = s.fromEnv ?? (s.fromFile === null ? key : null);
@@ -418,9 +420,9 @@ function environmentOf(view: ServiceView, ctx: ComposeContext): Record<string, u
       );
     }
   }
-  const out: Record<string, unknown> = {};
+  const out = emptyRecord<unknown>();
   if (Object.keys(environment).length > 0) {
-    out.environment = Object.fromEntries(
+    out.environment = recordOf(
       Object.entries(environment).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
     );
   }
@@ -605,9 +607,9 @@ function restartOf(view: ServiceView, ctx: ComposeContext): string {
 /** `deploy`: replicas and resource limits. */
 function deployOf(view: ServiceView, ctx: ComposeContext): Record<string, unknown> {
   const { service } = view;
-  const deploy: Record<string, unknown> = {};
+  const deploy = emptyRecord<unknown>();
   if (service.replicas !== 1) deploy.replicas = service.replicas;
-  const limits: Record<string, string> = {};
+  const limits = emptyRecord<string>();
   if (service.resources.cpu !== null) limits.cpus = String(service.resources.cpu);
   if (service.resources.memory !== null) {
     const bytes = quantityBytes(service.resources.memory);
@@ -728,4 +730,14 @@ function foreignMounts(
     taken.add(literal(path));
   }
   return mounts;
+}
+
+/**
+ * `Object.fromEntries`, into an object from core's `emptyRecord`: after a big evaluation, new
+ * keys on objects that start as `{}` each cost a hidden class of their own (see core's record.ts).
+ */
+function recordOf<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const out = emptyRecord<T>();
+  for (const [key, value] of entries) setEntry(out, key, value);
+  return out;
 }
