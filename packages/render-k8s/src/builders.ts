@@ -3,6 +3,7 @@
  * extra manifest that looks like the generated ones). Pure functions of their arguments.
  */
 import type { Healthcheck, Resources } from "@nix2dream/core";
+import { emptyRecord } from "@nix2dream/core/oci";
 import type {
   Container,
   Namespace,
@@ -64,11 +65,10 @@ export function selectorFor(deployment: string, service: string): Record<string,
 
 /** Every standard label of a service's objects: the selector plus `part-of` and `managed-by`. */
 export function labelsFor(deployment: string, service: string): Record<string, string> {
-  return {
-    ...selectorFor(deployment, service),
-    [LABELS.partOf]: dnsLabel(deployment),
-    [LABELS.managedBy]: MANAGED_BY,
-  };
+  const labels = Object.assign(emptyRecord<string>(), selectorFor(deployment, service));
+  labels[LABELS.partOf] = dnsLabel(deployment);
+  labels[LABELS.managedBy] = MANAGED_BY;
+  return labels;
 }
 
 /** The Namespace object of a deployment, labelled as part of it. */

@@ -13,6 +13,7 @@ import {
   type Ref,
   resolveRefs,
 } from "@nix2dream/core";
+import { emptyRecord } from "@nix2dream/core/oci";
 import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import {
   DEFAULT_WAIT_IMAGE,
@@ -232,7 +233,7 @@ export function serviceContextFor(
   const warn = (option: string, message: string) => report("warning", at(option), message, name);
   const error = (option: string, message: string) => report("error", at(option), message, name);
   const labels = labelsFor(d.name, name);
-  const annotations: Record<string, string> = {};
+  const annotations = emptyRecord<string>();
   // The deployment-wide fields one by one, not `...ctx`: a spread into a literal with more keys
   // is a slow copy, made once per service.
   const sc: ServiceContext = {

@@ -3,6 +3,8 @@
  * pod template, the Services in front of it, the workload (Deployment, StatefulSet or Job), the
  * service's overrides and the checks of Kubernetes' own limits on what was made.
  */
+
+import { emptyRecord } from "@nix2dream/core/oci";
 import type {
   Container,
   ServicePort as K8sServicePort,
@@ -62,7 +64,8 @@ export function serviceObjects(
   for (const c of initContainers) {
     if (c.image === image && env.env.length > 0 && !c.env) c.env = env.env;
   }
-  const pod = {} as PodSpec;
+  // Keys are added one by one below: an emptyRecord stays fast (see core's record.ts).
+  const pod = emptyRecord() as unknown as PodSpec;
   if (job) pod.restartPolicy = job.restartPolicy;
   pod.terminationGracePeriodSeconds = Math.ceil(ctx.service.stop.gracePeriod);
   if (security) pod.securityContext = security;
