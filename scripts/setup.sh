@@ -24,6 +24,9 @@
 # Idempotent. `npm run test:fast` needs none of this: it leaves out the tests tagged as
 # needing these tools.
 set -euo pipefail
+# dockerd, iptables and ip live in sbin, which a login shell of a non-root user (or a PATH
+# given to a CI job) may not have.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PIDFILE=/tmp/nix2dream-dockerd.pid
