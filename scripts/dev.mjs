@@ -26,7 +26,17 @@ const env = {
   TURBO_TELEMETRY_DISABLED: "1",
   DO_NOT_TRACK: "1",
   NPM_CONFIG_UPDATE_NOTIFIER: "false",
+  // The system tools the tests run (nginx, dockerd, ip, runuser) live in sbin, which a CI job's
+  // or a non-root shell's PATH may lack; scripts/setup.sh adds the same.
+  PATH: withSbin(process.env.PATH ?? ""),
 };
+
+/** `path` with the sbin directories appended where it lacks them. */
+function withSbin(path) {
+  const dirs = path.split(":").filter(Boolean);
+  for (const d of ["/usr/local/sbin", "/usr/sbin", "/sbin"]) if (!dirs.includes(d)) dirs.push(d);
+  return dirs.join(":");
+}
 
 function pnpmCommand() {
   try {
