@@ -27,6 +27,12 @@ const ciLines = () =>
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith("#"));
 
+/**
+ * The line .ci/run runs for the README's test command: the command as written, with `|| exit $?`
+ * so a failing setup ends the run (`set -e` ignores a failing left side of `&&`).
+ */
+const ciTestLine = (command: string) => `${command} || exit $?`;
+
 describe("the README's two commands", () => {
   it("are `npm start` and the setup script followed by `npm test`", () => {
     expect(commandsUnder("The two commands")).toEqual([
@@ -37,7 +43,7 @@ describe("the README's two commands", () => {
 
   it("include the test command that .ci/run runs, exactly as written", () => {
     const test = commandsUnder("The two commands")[1] as string;
-    expect(ciLines()).toContain(test);
+    expect(ciLines()).toContain(ciTestLine(test));
   });
 
   it("go through scripts/dev.mjs, like every root script, so no global pnpm is needed", () => {
@@ -68,7 +74,7 @@ describe(".ci/run", () => {
 
   it("runs the static checks after the tests", () => {
     const lines = ciLines();
-    const test = lines.indexOf("./scripts/setup.sh && npm test");
+    const test = lines.indexOf(ciTestLine("./scripts/setup.sh && npm test"));
     expect(test).toBeGreaterThanOrEqual(0);
     expect(lines.slice(test + 1)).toEqual([
       "npm run --silent lint",
