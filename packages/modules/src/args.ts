@@ -86,7 +86,10 @@ const HANDLER: ProxyHandler<ArgsTarget> = {
     return t.host.moduleArg(p) !== NOT_PROVIDED;
   },
   ownKeys(t) {
-    const keys: (string | symbol)[] = Reflect.ownKeys(t.base);
+    // Not the hidden (non-enumerable) slots the evaluation keeps on the arguments.
+    const keys = Reflect.ownKeys(t.base).filter(
+      (k) => typeof k === "string" || Object.prototype.propertyIsEnumerable.call(t.base, k),
+    );
     if (t.host.ready) for (const n of t.host.moduleArgNames()) if (!keys.includes(n)) keys.push(n);
     return keys;
   },

@@ -138,6 +138,45 @@ const CONFIG_HANDLER: ProxyHandler<ProxyTarget> = {
   },
 };
 
+/** What the `moduleType` and `extendModules` arguments are made from, and them once made. */
+interface ExtensionSource {
+  specs: ModuleSpec[];
+  specialArgs: Record<string, unknown>;
+  prefix: string[];
+  moduleClass: string | undefined;
+  made: ReturnType<typeof extensionArgs> | undefined;
+}
+
+/** Where a module arguments object keeps its {@link ExtensionSource} (hidden). */
+const EXTENSION: unique symbol = Symbol("nix2dream.modules.extension");
+
+function extensionOf(base: { [EXTENSION]: ExtensionSource }): ReturnType<typeof extensionArgs> {
+  const src = base[EXTENSION];
+  src.made ??= extensionArgs(src.specs, src.specialArgs, src.prefix, src.moduleClass);
+  return src.made;
+}
+
+const MODULE_TYPE_ARG: PropertyDescriptor = {
+  get(this: { [EXTENSION]: ExtensionSource }) {
+    return extensionOf(this).moduleType();
+  },
+  enumerable: true,
+  configurable: true,
+};
+const EXTEND_MODULES_ARG: PropertyDescriptor = {
+  get(this: { [EXTENSION]: ExtensionSource }) {
+    return extensionOf(this).extendModules;
+  },
+  enumerable: true,
+  configurable: true,
+};
+const EXTENSION_SLOT: PropertyDescriptor = {
+  value: undefined,
+  enumerable: false,
+  writable: true,
+  configurable: true,
+};
+
 /** One evaluation of a module list (the top level, or one submodule instance). */
 export class Evaluation implements ArgsHost, NodeHost {
   readonly prefix: string[];
@@ -184,25 +223,27 @@ export class Evaluation implements ArgsHost, NodeHost {
    */
   get baseArgs(): Record<string, unknown> {
     if (!this.#base) {
-      const makeProxy = (what: "config" | "options") =>
-        new Proxy({ ev: this, what }, CONFIG_HANDLER) as unknown;
-      const ext = extensionArgs(
-        this.specs ?? [],
-        this.#specialArgs ?? {},
-        this.prefix,
-        this.moduleClass,
-      );
-      this.#base = {
+      const base: Record<string, unknown> = {
         lib: lib(),
         ...this.#specialArgs,
-        config: makeProxy("config"),
-        options: makeProxy("options"),
-        // A getter of its own: spreading `ext` would build the type now.
-        get moduleType() {
-          return ext.moduleType();
-        },
-        extendModules: ext.extendModules,
+        config: new Proxy({ ev: this, what: "config" }, CONFIG_HANDLER),
+        options: new Proxy({ ev: this, what: "options" }, CONFIG_HANDLER),
       };
+      // Shared getters reading their source from a hidden slot: a getter written in the
+      // literal (`get moduleType() {…}`) gave every instance's arguments a hidden class of
+      // their own, the largest cost of calling a function submodule's module.
+      Object.defineProperty(base, "moduleType", MODULE_TYPE_ARG);
+      Object.defineProperty(base, "extendModules", EXTEND_MODULES_ARG);
+      Object.defineProperty(base, EXTENSION, EXTENSION_SLOT);
+      const src: ExtensionSource = {
+        specs: this.specs ?? [],
+        specialArgs: this.#specialArgs ?? {},
+        prefix: this.prefix,
+        moduleClass: this.moduleClass,
+        made: undefined,
+      };
+      (base as { [EXTENSION]: ExtensionSource })[EXTENSION] = src;
+      this.#base = base;
     }
     return this.#base;
   }

@@ -6,6 +6,7 @@
  * slow for every renderer that reads the result.
  */
 import { ModuleError, showPath } from "./errors.js";
+import { type Thunk, thunksOf } from "./merge.js";
 
 /** Options of {@link forceDeep}. */
 export interface ForceDeepOptions {
@@ -37,6 +38,22 @@ function setKey(out: Record<string, unknown>, k: string, v: unknown): void {
 }
 
 const SKIPPED: unique symbol = Symbol("skipped");
+
+/**
+ * The thunk behind key `k` of a lazy object whose `i`-th key it is, when the `i`-th thunk is the
+ * one of that key (its path ends with it); undefined otherwise (keys in another order, e.g.
+ * integer-like keys, which objects list first, or keys added or removed afterwards).
+ */
+function thunkNamed(
+  thunks: readonly Thunk<unknown>[],
+  i: number,
+  k: string,
+): Thunk<unknown> | undefined {
+  const th = thunks[i];
+  if (th === undefined) return undefined;
+  const loc = th.loc;
+  return loc[loc.length - 1] === k ? th : undefined;
+}
 
 // ---- copy factories, one per key list seen often enough -------------------------------------
 
@@ -191,11 +208,14 @@ class DeepCopy {
     // Values are read (and errors met) in the object's own key order.
     const vals: unknown[] = new Array(n);
     let skipped = false;
+    // A lazy config object: its values are forced from its thunks, not through its getters.
+    const thunks = thunksOf(x);
     for (let i = 0; i < n; i++) {
       const k = ks[i] as string;
       let v: unknown;
       try {
-        v = x[k];
+        const th = thunks !== undefined ? thunkNamed(thunks, i, k) : undefined;
+        v = th !== undefined ? th.force() : x[k];
       } catch (e) {
         this.fail(e, k);
         vals[i] = SKIPPED;

@@ -585,7 +585,20 @@ export function defineThunksAt(
   const n = names.length;
   if (n === 0) return;
   const node = n > MAX_SHARED_KEYS ? undefined : shapeOf(names);
-  if (!node) {
+  if (node) {
+    let descriptors = node.descriptors;
+    if (!descriptors) {
+      descriptors = descriptorsOf(names);
+      node.descriptors = descriptors;
+    }
+    // One defineProperty per key: about twice as fast as Object.defineProperties of a map.
+    for (let i = 0; i < n; i++)
+      Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
+  } else if (n <= MAX_INDEX_DESCRIPTORS) {
+    // A large key set (e.g. 10 000 services): the shared getter of each index, no closure or
+    // descriptor made per key.
+    for (let i = 0; i < n; i++) Object.defineProperty(obj, names[i] as string, indexDescriptor(i));
+  } else {
     for (let i = 0; i < n; i++) {
       const th = thunks[i] as Thunk<unknown>;
       Object.defineProperty(obj, names[i] as string, {
@@ -594,18 +607,30 @@ export function defineThunksAt(
         configurable: true,
       });
     }
-    return;
   }
-  let descriptors = node.descriptors;
-  if (!descriptors) {
-    descriptors = descriptorsOf(names);
-    node.descriptors = descriptors;
-  }
-  // One defineProperty per key: about twice as fast as Object.defineProperties of a map.
-  for (let i = 0; i < n; i++)
-    Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
+  // Also read by `forceDeep`, which forces the thunks without going through the getters.
   Object.defineProperty(obj, THUNKS, THUNKS_SLOT);
   (obj as Record<symbol, unknown>)[THUNKS] = thunks;
+}
+
+/** Up to which index the accessor descriptors of single indices are kept (process-wide). */
+const MAX_INDEX_DESCRIPTORS = 1 << 17;
+const indexDescriptors: PropertyDescriptor[] = [];
+function indexDescriptor(i: number): PropertyDescriptor {
+  let d = indexDescriptors[i];
+  if (!d) {
+    d = { get: indexGetter(i), enumerable: true, configurable: true };
+    indexDescriptors[i] = d;
+  }
+  return d;
+}
+
+/**
+ * The thunks behind the lazy properties of `obj` (see {@link defineThunksAt}), in the order of
+ * its first keys; undefined for any other object.
+ */
+export function thunksOf(obj: object): readonly Thunk<unknown>[] | undefined {
+  return (obj as { [THUNKS]?: readonly Thunk<unknown>[] })[THUNKS];
 }
 
 /** Defines each `[name, thunk]` as a lazy enumerable property of `obj`, in order (see {@link defineThunksAt}). */

@@ -130,6 +130,8 @@ export function planNs(
   loc: string[],
   sets: { file: string; tree: Record<string, unknown> }[],
 ): NsPlan {
+  if (sets.length === 1)
+    return planOneSet(loc, sets[0] as { file: string; tree: Record<string, unknown> });
   const collected: string[] = [];
   const byName = new Map<string, Entry[]>();
   for (const s of sets) {
@@ -163,6 +165,25 @@ export function planNs(
     }
     kids[i] =
       opts.length > 0 ? { kind: "list", opts, nss } : { kind: "ns", plan: planNs(cloc, nss) };
+  }
+  return { names, kids };
+}
+
+/**
+ * {@link planNs} of the options of one module (a submodule declared by one function, planned
+ * again for every instance): no grouping of names by module needed.
+ */
+function planOneSet(loc: string[], set: { file: string; tree: Record<string, unknown> }): NsPlan {
+  const { file, tree } = set;
+  const names = internNames(Object.keys(tree));
+  const kids: PlanKid[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const v = tree[name];
+    if (isOptionDeclaration(v)) kids[i] = { kind: "one", file, decl: v };
+    else if (isOptionSet(v))
+      kids[i] = { kind: "ns", plan: planOneSet(pathTo(loc, name), { file, tree: v }) };
+    else throw notADeclaration(pathTo(loc, name), { file, v });
   }
   return { names, kids };
 }
