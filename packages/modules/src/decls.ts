@@ -93,9 +93,13 @@ export function mergedDeclaredType(loc: string[], defs: readonly Definition[]): 
 }
 
 /** The default of a declaration, read when the option is evaluated. */
-export function defaultOf(loc: string[], file: string, decl: OptionDeclaration): unknown {
+export function defaultOf(
+  at: string[] | { readonly loc: string[] },
+  file: string,
+  decl: OptionDeclaration,
+): unknown {
   const v = decl.default;
-  if (v === HOLE) throw readsConfigError(loc, file, "default");
+  if (v === HOLE) throw readsConfigError(Array.isArray(at) ? at : at.loc, file, "default");
   return v;
 }
 
@@ -189,8 +193,12 @@ export class SingleDecl implements MergedDecl {
   constructor(
     public decl: OptionDeclaration,
     readonly file: string,
-    readonly loc: string[],
+    /** What names the option's path (its node), read only for a message. */
+    private readonly owner: { readonly loc: string[] },
   ) {}
+  get loc(): string[] {
+    return this.owner.loc;
+  }
   get type(): OptionType {
     if (this.#type === undefined)
       this.#type = declaredType(this.loc, this.file, this.decl) ?? types.unspecified;

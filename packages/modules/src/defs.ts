@@ -82,15 +82,14 @@ export function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[], strict = 
     }
     if (ev.late) {
       if (ev.touched?.has(child)) throw lateConflict(child, ds);
-      for (const def of ds) child.defs = child.defs.concat(def);
       // In module order, as if the module had defined it on its first call.
-      child.defs.sort((a, b) => (a.ord ?? 0) - (b.ord ?? 0));
+      child.defs = child.defs.concat(ds).sort((a, b) => (a.ord ?? 0) - (b.ord ?? 0));
       continue;
     }
     // `ds` is this evaluation's own list: adopt it, trimmed (a list grown by push keeps a
-    // backing store of 17 or more slots).
-    if (child.defs.length === 0) child.defs = ds.length > 1 ? ds.slice() : ds;
-    else for (const def of ds) child.defs.push(def);
+    // backing store of 17 or more slots). A node's `defs` is read-only: assign a new list.
+    const had = child.defs;
+    child.defs = had.length === 0 ? (ds.length > 1 ? ds.slice() : ds) : had.concat(ds);
   }
 }
 

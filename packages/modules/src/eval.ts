@@ -2,7 +2,14 @@
  * `evalModules`: one evaluation — its module arguments, the option tree built from the collected
  * modules, the definitions assigned to it (defs.ts), and the `_module` options.
  */
-import { type ArgsHost, HOLE as HOLE_OF_CONFIG, moduleArgs, NOT_PROVIDED } from "./args.js";
+import {
+  type ArgsHost,
+  HOLE as HOLE_OF_CONFIG,
+  LAZY_ARGS,
+  type LazyArgs,
+  moduleArgs,
+  NOT_PROVIDED,
+} from "./args.js";
 import { collect, type ModuleSpec } from "./collect.js";
 import {
   assignDefs,
@@ -138,44 +145,24 @@ const CONFIG_HANDLER: ProxyHandler<ProxyTarget> = {
   },
 };
 
-/** What the `moduleType` and `extendModules` arguments are made from, and them once made. */
-interface ExtensionSource {
-  specs: ModuleSpec[];
-  specialArgs: Record<string, unknown>;
-  prefix: string[];
-  moduleClass: string | undefined;
-  made: ReturnType<typeof extensionArgs> | undefined;
+/** The `moduleType` and `extendModules` arguments, made on first read of either. */
+class ExtensionArgs implements LazyArgs {
+  #made: ReturnType<typeof extensionArgs> | undefined;
+  constructor(
+    readonly specs: ModuleSpec[],
+    readonly specialArgs: Record<string, unknown>,
+    readonly prefix: string[],
+    readonly moduleClass: string | undefined,
+  ) {}
+  get names(): readonly string[] {
+    return EXTENSION_NAMES;
+  }
+  get(name: string): unknown {
+    this.#made ??= extensionArgs(this.specs, this.specialArgs, this.prefix, this.moduleClass);
+    return name === "moduleType" ? this.#made.moduleType() : this.#made.extendModules;
+  }
 }
-
-/** Where a module arguments object keeps its {@link ExtensionSource} (hidden). */
-const EXTENSION: unique symbol = Symbol("nix2dream.modules.extension");
-
-function extensionOf(base: { [EXTENSION]: ExtensionSource }): ReturnType<typeof extensionArgs> {
-  const src = base[EXTENSION];
-  src.made ??= extensionArgs(src.specs, src.specialArgs, src.prefix, src.moduleClass);
-  return src.made;
-}
-
-const MODULE_TYPE_ARG: PropertyDescriptor = {
-  get(this: { [EXTENSION]: ExtensionSource }) {
-    return extensionOf(this).moduleType();
-  },
-  enumerable: true,
-  configurable: true,
-};
-const EXTEND_MODULES_ARG: PropertyDescriptor = {
-  get(this: { [EXTENSION]: ExtensionSource }) {
-    return extensionOf(this).extendModules;
-  },
-  enumerable: true,
-  configurable: true,
-};
-const EXTENSION_SLOT: PropertyDescriptor = {
-  value: undefined,
-  enumerable: false,
-  writable: true,
-  configurable: true,
-};
+const EXTENSION_NAMES = ["moduleType", "extendModules"];
 
 /** One evaluation of a module list (the top level, or one submodule instance). */
 export class Evaluation implements ArgsHost, NodeHost {
@@ -222,29 +209,20 @@ export class Evaluation implements ArgsHost, NodeHost {
    * evaluation, kept by each of its options, does not keep them too.
    */
   get baseArgs(): Record<string, unknown> {
-    if (!this.#base) {
-      const base: Record<string, unknown> = {
-        lib: lib(),
-        ...this.#specialArgs,
-        config: new Proxy({ ev: this, what: "config" }, CONFIG_HANDLER),
-        options: new Proxy({ ev: this, what: "options" }, CONFIG_HANDLER),
-      };
-      // Shared getters reading their source from a hidden slot: a getter written in the
-      // literal (`get moduleType() {…}`) gave every instance's arguments a hidden class of
-      // their own, the largest cost of calling a function submodule's module.
-      Object.defineProperty(base, "moduleType", MODULE_TYPE_ARG);
-      Object.defineProperty(base, "extendModules", EXTEND_MODULES_ARG);
-      Object.defineProperty(base, EXTENSION, EXTENSION_SLOT);
-      const src: ExtensionSource = {
-        specs: this.specs ?? [],
-        specialArgs: this.#specialArgs ?? {},
-        prefix: this.prefix,
-        moduleClass: this.moduleClass,
-        made: undefined,
-      };
-      (base as { [EXTENSION]: ExtensionSource })[EXTENSION] = src;
-      this.#base = base;
-    }
+    // One literal: getters defined on it (`moduleType`) made this the largest cost of calling
+    // a function submodule's module, about 5 µs per instance.
+    this.#base ??= {
+      lib: lib(),
+      ...this.#specialArgs,
+      config: new Proxy({ ev: this, what: "config" }, CONFIG_HANDLER),
+      options: new Proxy({ ev: this, what: "options" }, CONFIG_HANDLER),
+      [LAZY_ARGS]: new ExtensionArgs(
+        this.specs ?? [],
+        this.#specialArgs ?? {},
+        this.prefix,
+        this.moduleClass,
+      ),
+    };
     return this.#base;
   }
 

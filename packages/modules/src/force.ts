@@ -50,9 +50,7 @@ function thunkNamed(
   k: string,
 ): Thunk<unknown> | undefined {
   const th = thunks[i];
-  if (th === undefined) return undefined;
-  const loc = th.loc;
-  return loc[loc.length - 1] === k ? th : undefined;
+  return th !== undefined && th.key() === k ? th : undefined;
 }
 
 // ---- copy factories, one per key list seen often enough -------------------------------------

@@ -195,16 +195,22 @@ export function instantiateNs(ev: NodeHost, loc: string[], rel: string[], plan: 
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const kid = kids[i] as PlanKid;
-    // Exact size, not `[...loc, name]`: the spread grows its result by a push, which leaves a
-    // backing store several times larger, kept for as long as the option exists.
-    const cloc = pathTo(loc, name);
     if (kid.kind === "one") {
-      nodes[i] = new OptNodeImpl(ev, cloc, new SingleDecl(kid.decl, kid.file, cloc));
-    } else if (kid.kind === "list") {
+      // The option's path is built when needed from this namespace's: one array per option of
+      // every submodule instance was the largest part of what an instance keeps.
+      const node = new OptNodeImpl(ev, loc, name, undefined);
+      node.setSource(new SingleDecl(kid.decl, kid.file, node));
+      nodes[i] = node;
+      continue;
+    }
+    // Exact size, not `[...loc, name]`: the spread grows its result by a push, which leaves a
+    // backing store several times larger, kept for as long as the namespace exists.
+    const cloc = pathTo(loc, name);
+    if (kid.kind === "list") {
       // Copies: a module called again replaces its entries' declarations in place.
       const opts = kid.opts.map((o) => ({ file: o.file, decl: o.decl }));
       const nss = kid.nss.map((n) => ({ file: n.file, tree: n.tree }));
-      nodes[i] = new OptNodeImpl(ev, cloc, new DeclList(cloc, opts, nss));
+      nodes[i] = new OptNodeImpl(ev, loc, name, new DeclList(cloc, opts, nss));
     } else nodes[i] = instantiateNs(ev, cloc, pathTo(rel, name), kid.plan);
   }
   return { kind: "ns", loc, rel, names, nodes, config: {} };
@@ -231,19 +237,47 @@ export class OptNodeImpl extends Thunk<unknown> {
   get kind(): "opt" {
     return "opt";
   }
-  /** Shared empty list until the first definitions are adopted (assignDefs never pushes to it). */
-  defs: RawDef[] = NO_DEFS;
+  /** The definitions; one is kept without a list of its own (most options have one). */
+  #defs: RawDef | RawDef[] = NO_DEFS;
   #info: Thunk<Merged> | undefined;
   #option: OptionInfo | undefined;
   /** The declarations, merged on first use (see decls.ts). */
   #src: SingleDecl | DeclList;
   constructor(
     readonly ev: NodeHost,
-    override readonly loc: string[],
-    src: SingleDecl | DeclList,
+    /** The path of the namespace holding the option (shared by its options). */
+    private readonly parentLoc: string[],
+    readonly name: string,
+    src: SingleDecl | DeclList | undefined,
   ) {
-    super(loc);
+    super();
+    this.#src = src as SingleDecl | DeclList;
+  }
+
+  /**
+   * The definitions as written (a new list on each read of a single one: do not add to it,
+   * assign a new list).
+   */
+  get defs(): RawDef[] {
+    const d = this.#defs;
+    return Array.isArray(d) ? d : [d];
+  }
+  set defs(list: RawDef[]) {
+    this.#defs = list.length === 1 ? (list[0] as RawDef) : list;
+  }
+
+  /** Sets the declarations of an option made before them (a single declaration names its node). */
+  setSource(src: SingleDecl | DeclList): void {
     this.#src = src;
+  }
+
+  /** The option's path (a new array on each read; see `instantiateNs`). */
+  get loc(): string[] {
+    return pathTo(this.parentLoc, this.name);
+  }
+
+  override key(): string {
+    return this.name;
   }
 
   /** The merged declaration; merging fails here, when the option is used, not before. */
@@ -330,8 +364,8 @@ export class OptNodeImpl extends Thunk<unknown> {
 
   computeValue(): unknown {
     this.guard();
-    const { decl, loc } = this;
-    if (decl.removed !== undefined) throw removedError(loc, decl.removed, this.files());
+    const decl = this.decl;
+    if (decl.removed !== undefined) throw removedError(this.loc, decl.removed, this.files());
     if (decl.alias && decl.apply) return decl.apply(undefined);
     // Inside this value's own thunk, so a cycle through mkIf conditions is still detected.
     let info: Merged;
@@ -339,11 +373,12 @@ export class OptNodeImpl extends Thunk<unknown> {
     else if (decl.type.simple) {
       // Most options: one winning definition of a simple type, no `Merged` record needed.
       const dd = decl.defaultDecl;
-      const dflt = dd ? defaultOf(loc, decl.defaultFile as string, dd) : undefined;
+      const dflt = dd ? defaultOf(this, decl.defaultFile as string, dd) : undefined;
       const v = singleSimpleValue(decl.type, this.defs, decl.readOnly, dd !== undefined, dflt);
       if (v !== NOT_SIMPLE) return decl.apply ? decl.apply(v) : v;
       info = this.computeInfo(dd ? { value: dflt } : undefined);
     } else info = this.computeInfo();
+    const loc = this.loc;
     if (decl.readOnly && info.count > 1) {
       throw new ModuleError(
         "READ_ONLY",
@@ -372,7 +407,10 @@ export class OptNodeImpl extends Thunk<unknown> {
 
 class InfoThunk extends Thunk<Merged> {
   constructor(private readonly node: OptNodeImpl) {
-    super(node.loc);
+    super();
+  }
+  get loc(): string[] {
+    return this.node.loc;
   }
   protected override compute(): Merged {
     return this.node.computeInfo();

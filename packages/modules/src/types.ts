@@ -681,14 +681,18 @@ export function mergeAttrs(
   const names: string[] = [];
   const thunks: Thunk<unknown>[] = [];
   for (const k of keys) {
-    // pathTo: `[...loc, k]` grows by a push and keeps a much larger backing store.
-    const kloc = pathTo(loc, k);
     const kdefs = byKey.get(k) as RawDef[];
     let th: Thunk<unknown>;
     if (allPlainDefs(kdefs)) {
       // Defined for sure (no mkIf to evaluate now): all the work waits for the value's read.
-      th = new PlainAttrThunk(kloc, elem, kdefs);
-    } else if (lazy) {
+      th = new PlainAttrThunk(loc, k, elem, kdefs);
+      names.push(k);
+      thunks.push(th);
+      continue;
+    }
+    // pathTo: `[...loc, k]` grows by a push and keeps a much larger backing store.
+    const kloc = pathTo(loc, k);
+    if (lazy) {
       th = new FnThunk(kloc, () => lazyAttrValue(kloc, elem, kdefs));
     } else {
       const r = mergeDefinitions(kloc, elem, kdefs);
