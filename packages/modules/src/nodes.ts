@@ -3,12 +3,14 @@
  * the `options` objects users read, and the lazy `config` objects.
  */
 import {
+  ALIAS,
   type DeclEntry,
   DeclList,
+  declaredType,
   defaultOf,
   type MergedDecl,
   type NestEntry,
-  SingleDecl,
+  REMOVED,
 } from "./decls.js";
 import { kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import {
@@ -22,8 +24,8 @@ import {
   singleSimpleValue,
   Thunk,
 } from "./merge.js";
-import { isOptionDeclaration, type OptionDeclaration } from "./option.js";
-import { type Definition, isOptionType, type OptionType } from "./types.js";
+import { declares, isOptionDeclaration, type OptionDeclaration } from "./option.js";
+import { type Definition, isOptionType, type OptionType, types } from "./types.js";
 
 /** What option nodes need from their evaluation. */
 export interface NodeHost {
@@ -198,9 +200,7 @@ export function instantiateNs(ev: NodeHost, loc: string[], rel: string[], plan: 
     if (kid.kind === "one") {
       // The option's path is built when needed from this namespace's: one array per option of
       // every submodule instance was the largest part of what an instance keeps.
-      const node = new OptNodeImpl(ev, loc, name, undefined);
-      node.setSource(new SingleDecl(kid.decl, kid.file, node));
-      nodes[i] = node;
+      nodes[i] = new SingleOptNode(ev, loc, name, kid.decl, kid.file);
       continue;
     }
     // Exact size, not `[...loc, name]`: the spread grows its result by a push, which leaves a
@@ -210,7 +210,7 @@ export function instantiateNs(ev: NodeHost, loc: string[], rel: string[], plan: 
       // Copies: a module called again replaces its entries' declarations in place.
       const opts = kid.opts.map((o) => ({ file: o.file, decl: o.decl }));
       const nss = kid.nss.map((n) => ({ file: n.file, tree: n.tree }));
-      nodes[i] = new OptNodeImpl(ev, loc, name, new DeclList(cloc, opts, nss));
+      nodes[i] = new MultiOptNode(ev, loc, name, new DeclList(cloc, opts, nss));
     } else nodes[i] = instantiateNs(ev, cloc, pathTo(rel, name), kid.plan);
   }
   return { kind: "ns", loc, rel, names, nodes, config: {} };
@@ -231,8 +231,11 @@ export const RAW_DEFINITIONS: unique symbol = Symbol("nix2dream.modules.rawDefin
 
 const NO_DEFS: RawDef[] = Object.freeze([]) as unknown as RawDef[];
 
-/** An option of one evaluation; it is itself the memoized thunk of its value. */
-export class OptNodeImpl extends Thunk<unknown> {
+/**
+ * An option of one evaluation; it is itself the memoized thunk of its value. Declared once
+ * (almost every option) it is a {@link SingleOptNode}, else a {@link MultiOptNode}.
+ */
+export abstract class OptNodeImpl extends Thunk<unknown> {
   /** On the prototype, not in each of the (many) instances. */
   get kind(): "opt" {
     return "opt";
@@ -241,17 +244,13 @@ export class OptNodeImpl extends Thunk<unknown> {
   #defs: RawDef | RawDef[] = NO_DEFS;
   #info: Thunk<Merged> | undefined;
   #option: OptionInfo | undefined;
-  /** The declarations, merged on first use (see decls.ts). */
-  #src: SingleDecl | DeclList;
   constructor(
     readonly ev: NodeHost,
     /** The path of the namespace holding the option (shared by its options). */
     private readonly parentLoc: string[],
     readonly name: string,
-    src: SingleDecl | DeclList | undefined,
   ) {
     super();
-    this.#src = src as SingleDecl | DeclList;
   }
 
   /**
@@ -266,11 +265,6 @@ export class OptNodeImpl extends Thunk<unknown> {
     this.#defs = list.length === 1 ? (list[0] as RawDef) : list;
   }
 
-  /** Sets the declarations of an option made before them (a single declaration names its node). */
-  setSource(src: SingleDecl | DeclList): void {
-    this.#src = src;
-  }
-
   /** The option's path (a new array on each read; see `instantiateNs`). */
   get loc(): string[] {
     return pathTo(this.parentLoc, this.name);
@@ -281,16 +275,13 @@ export class OptNodeImpl extends Thunk<unknown> {
   }
 
   /** The merged declaration; merging fails here, when the option is used, not before. */
-  get decl(): MergedDecl {
-    const s = this.#src;
-    return s instanceof SingleDecl ? s : s.merged;
-  }
+  abstract get decl(): MergedDecl;
 
   /** The declaring files, without merging the declarations. */
-  get declarationFiles(): string[] {
-    const s = this.#src;
-    return s instanceof SingleDecl ? [s.file] : s.files;
-  }
+  abstract get declarationFiles(): string[];
+
+  /** Swaps in the declaration of a module's second call (see {@link replaceDeclaration}). */
+  protected abstract replaceSource(old: object, next: object): void;
 
   /**
    * Replaces a declaration (`old`, an option declaration or a set of options under this option)
@@ -300,7 +291,7 @@ export class OptNodeImpl extends Thunk<unknown> {
     // Its value or definitions were computed with the first declaration: keep it. (An `options`
     // record alone reads nothing of the declaration until one of its fields is read.)
     if (this.started || this.#info) return;
-    this.#src.replace(old as OptionDeclaration, next as OptionDeclaration);
+    this.replaceSource(old, next);
   }
 
   /** The value thunk (this node). */
@@ -402,6 +393,104 @@ export class OptNodeImpl extends Thunk<unknown> {
     // there is cheaper than keeping them for every option of every submodule instance.
     this.#info?.reset();
     return decl.apply ? decl.apply(v) : v;
+  }
+}
+
+/**
+ * An option declared once: its merged declaration is read from the declaration itself (the
+ * node is its own {@link MergedDecl}), not copied, since one is kept for every option of every
+ * submodule instance. Its type is read on first use.
+ */
+class SingleOptNode extends OptNodeImpl implements MergedDecl {
+  #type: OptionType | undefined;
+  constructor(
+    ev: NodeHost,
+    parentLoc: string[],
+    name: string,
+    /** The declaration (replaced by a module's second call while the option is unused). */
+    private source: OptionDeclaration,
+    private readonly file: string,
+  ) {
+    super(ev, parentLoc, name);
+  }
+  get decl(): MergedDecl {
+    return this;
+  }
+  get declarationFiles(): string[] {
+    return [this.file];
+  }
+  protected replaceSource(old: object, next: object): void {
+    if (this.source === old) {
+      this.source = next as OptionDeclaration;
+      this.#type = undefined;
+    }
+  }
+  get type(): OptionType {
+    if (this.#type === undefined)
+      this.#type = declaredType(this.loc, this.file, this.source) ?? types.unspecified;
+    return this.#type;
+  }
+  get declarations(): string[] {
+    return [this.file];
+  }
+  get defaultFile(): string | undefined {
+    return declares(this.source, "default") ? this.file : undefined;
+  }
+  get defaultDecl(): OptionDeclaration | undefined {
+    return declares(this.source, "default") ? this.source : undefined;
+  }
+  get defaultText(): string | undefined {
+    return this.source.defaultText;
+  }
+  get example(): unknown {
+    return declares(this.source, "example") ? this.source.example : undefined;
+  }
+  get hasExample(): boolean {
+    return declares(this.source, "example");
+  }
+  get description(): string | undefined {
+    return this.source.description;
+  }
+  get readOnly(): boolean {
+    return Boolean(this.source.readOnly);
+  }
+  get apply(): ((v: unknown) => unknown) | undefined {
+    return this.source.apply as ((v: unknown) => unknown) | undefined;
+  }
+  get internal(): boolean {
+    return Boolean(this.source.internal);
+  }
+  get visible(): boolean | "shallow" {
+    const v = this.source.visible;
+    return v === false ? false : v === "shallow" ? "shallow" : true;
+  }
+  get removed(): string | undefined {
+    const r = (this.source as unknown as Record<symbol, unknown>)[REMOVED];
+    return typeof r === "string" ? r : undefined;
+  }
+  get alias(): boolean {
+    return (this.source as unknown as Record<symbol, unknown>)[ALIAS] === true;
+  }
+}
+
+/** An option declared several times, or extended by options declared under it. */
+class MultiOptNode extends OptNodeImpl {
+  constructor(
+    ev: NodeHost,
+    parentLoc: string[],
+    name: string,
+    private readonly src: DeclList,
+  ) {
+    super(ev, parentLoc, name);
+  }
+  get decl(): MergedDecl {
+    return this.src.merged;
+  }
+  get declarationFiles(): string[] {
+    return this.src.files;
+  }
+  protected replaceSource(old: object, next: object): void {
+    this.src.replace(old, next);
   }
 }
 
