@@ -57,6 +57,7 @@ export function moduleArgDefs(
  * `_module` options) fails on them at once.
  */
 export function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[], strict = false): void {
+  if (!strict && !ev.late && assignToOptions(ns, defs)) return;
   const byKey = byKeyOf(defs, ns.loc);
   for (const [name, ds] of byKey) {
     const child = childOf(ns, name);
@@ -91,6 +92,39 @@ export function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[], strict = 
     const had = child.defs;
     child.defs = had.length === 0 ? (ds.length > 1 ? ds.slice() : ds) : had.concat(ds);
   }
+}
+
+/**
+ * {@link assignDefs} when every definition is a plain object whose every key is an option of
+ * `ns` (a submodule instance's definitions, mostly): each key's definition goes straight to its
+ * option, in definition order, without grouping the keys first. False, having assigned nothing,
+ * when that does not hold (properties, nested namespaces, undeclared keys, `_module`).
+ */
+function assignToOptions(ns: NsNode, defs: RawDef[]): boolean {
+  const keyLists: string[][] = new Array(defs.length);
+  for (let i = 0; i < defs.length; i++) {
+    const v = forceStructure(defs[i] as RawDef, ns.loc);
+    if (!isAttrs(v)) return false;
+    const keys = Object.keys(v);
+    for (const k of keys) if (childOf(ns, k)?.kind !== "opt") return false;
+    keyLists[i] = keys;
+  }
+  for (let i = 0; i < defs.length; i++) {
+    const d = defs[i] as RawDef;
+    const { file, ord } = d;
+    const value = d.value as Record<string, unknown>;
+    for (const k of keyLists[i] as string[]) {
+      // As `pushDownAttrs`: a getter stays lazy.
+      const desc = Object.getOwnPropertyDescriptor(value, k) as PropertyDescriptor;
+      const g = desc.get;
+      const def: RawDef =
+        g !== undefined
+          ? { file, value: undefined, get: () => g.call(value), ord }
+          : { file, value: desc.value, get: undefined, ord };
+      (childOf(ns, k) as OptNode).addDef(def);
+    }
+  }
+  return true;
 }
 
 function lateConflict(node: OptNode, ds: RawDef[]): ModuleError {

@@ -265,6 +265,14 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
     this.#defs = list.length === 1 ? (list[0] as RawDef) : list;
   }
 
+  /** Adds a definition after the others (while definitions are assigned). */
+  addDef(def: RawDef): void {
+    const d = this.#defs;
+    if (d === NO_DEFS) this.#defs = def;
+    else if (!Array.isArray(d)) this.#defs = [d, def];
+    else this.#defs = d.concat(def);
+  }
+
   /** The option's path (a new array on each read; see `instantiateNs`). */
   get loc(): string[] {
     return pathTo(this.parentLoc, this.name);
