@@ -169,8 +169,8 @@ const isMissingArgument = (e: unknown): e is ModuleError =>
  * that a module called after it provides waits for that module.
  */
 export function recallAll(ev: Evaluation, mods: Loaded[]): void {
+  if (!mods.some((m) => m.recall)) return;
   let pending = mods.filter((m) => m.recall);
-  if (pending.length === 0) return;
   const position = new Map(mods.map((m, i) => [m, i]));
   ev.recording = true;
   try {

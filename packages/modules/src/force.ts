@@ -79,7 +79,23 @@ const MAX_FACTORY_KEYS = 128;
 /** A factory is compiled for a key list from its this-many-th object on. */
 const FACTORY_AFTER = 8;
 
+/** The last key list met of each length and its node: most objects repeat the last shape. */
+const lastOfLength: ({ keys: readonly string[]; node: CopyShape } | undefined)[] = [];
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function copyShapeOf(keys: readonly string[]): CopyShape | undefined {
+  const last = lastOfLength[keys.length];
+  if (last !== undefined && sameKeys(last.keys, keys)) return last.node;
+  const node = walkCopyShapes(keys);
+  if (node !== undefined) lastOfLength[keys.length] = { keys, node };
+  return node;
+}
+
+function walkCopyShapes(keys: readonly string[]): CopyShape | undefined {
   let node = copyShapes;
   for (const k of keys) {
     let next = node.next?.get(k);
