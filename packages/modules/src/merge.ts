@@ -610,11 +610,9 @@ export function defineThunksAt(
     // One defineProperty per key: about twice as fast as Object.defineProperties of a map.
     for (let i = 0; i < n; i++)
       Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
-  } else if (n <= MAX_INDEX_DESCRIPTORS) {
-    // A large key set (e.g. 10 000 services): the shared getter of each index, no closure or
-    // descriptor made per key.
-    for (let i = 0; i < n; i++) Object.defineProperty(obj, names[i] as string, indexDescriptor(i));
   } else {
+    // A large key set (e.g. 10 000 services): a getter each that needs no `this`, so the
+    // shared tables stay bounded.
     for (let i = 0; i < n; i++) {
       const th = thunks[i] as Thunk<unknown>;
       Object.defineProperty(obj, names[i] as string, {
@@ -627,18 +625,6 @@ export function defineThunksAt(
   // Also read by `forceDeep`, which forces the thunks without going through the getters.
   Object.defineProperty(obj, THUNKS, THUNKS_SLOT);
   (obj as Record<symbol, unknown>)[THUNKS] = thunks;
-}
-
-/** Up to which index the accessor descriptors of single indices are kept (process-wide). */
-const MAX_INDEX_DESCRIPTORS = 1 << 17;
-const indexDescriptors: PropertyDescriptor[] = [];
-function indexDescriptor(i: number): PropertyDescriptor {
-  let d = indexDescriptors[i];
-  if (!d) {
-    d = { get: indexGetter(i), enumerable: true, configurable: true };
-    indexDescriptors[i] = d;
-  }
-  return d;
 }
 
 /**
