@@ -44,6 +44,34 @@ class ArgsTarget {
   ) {}
 }
 
+/**
+ * Where a base arguments object keeps the arguments computed on first read (`moduleType`,
+ * `extendModules`): they are arguments like its own keys, listed after them, but not own keys of
+ * it, since defining getters on an object made per evaluation is slow.
+ */
+export const LAZY_ARGS: unique symbol = Symbol("nix2dream.modules.lazyArgs");
+
+/** Arguments computed on first read (see {@link LAZY_ARGS}). */
+export interface LazyArgs {
+  readonly names: readonly string[];
+  get(name: string): unknown;
+}
+
+function lazyArgsOf(base: Record<string, unknown>): LazyArgs | undefined {
+  return (base as { [LAZY_ARGS]?: LazyArgs })[LAZY_ARGS];
+}
+
+function isLazyArg(base: Record<string, unknown>, name: string): boolean {
+  return lazyArgsOf(base)?.names.includes(name) === true;
+}
+
+/** The names of the base arguments, in order: own keys, then the lazy ones not among them. */
+function baseNames(base: Record<string, unknown>): string[] {
+  const keys = Object.getOwnPropertyNames(base);
+  for (const n of lazyArgsOf(base)?.names ?? []) if (!keys.includes(n)) keys.push(n);
+  return keys;
+}
+
 // Names that tools probe on any object (promise resolution, JSON): never module arguments.
 const PROBES = new Set(["then", "toJSON"]);
 
@@ -60,7 +88,7 @@ function argOf(t: ArgsTarget, name: string): unknown {
 }
 
 function missingArgument(t: ArgsTarget, name: string): ModuleError {
-  const given = Object.keys(t.base).concat(t.host.moduleArgNames());
+  const given = baseNames(t.base).concat(t.host.moduleArgNames());
   return new ModuleError(
     "MISSING_ARGUMENT",
     `The module in ${t.file} asks for the argument \`${name}\`, which nothing provides: the arguments are ${given
@@ -73,12 +101,13 @@ function missingArgument(t: ArgsTarget, name: string): ModuleError {
 const HANDLER: ProxyHandler<ArgsTarget> = {
   get(t, p) {
     const base = t.base;
+    if (typeof p !== "symbol" && isLazyArg(base, p)) return lazyArgsOf(base)?.get(p);
     if (typeof p === "symbol" || p in base) return base[p as string];
     if (PROBES.has(p)) return undefined;
     return argOf(t, p);
   },
   has(t, p) {
-    if (typeof p === "symbol" || p in t.base) return true;
+    if (typeof p === "symbol" || p in t.base || isLazyArg(t.base, p)) return true;
     if (!t.host.ready) {
       t.host.tainted = true;
       return false;
@@ -86,13 +115,18 @@ const HANDLER: ProxyHandler<ArgsTarget> = {
     return t.host.moduleArg(p) !== NOT_PROVIDED;
   },
   ownKeys(t) {
-    const keys: (string | symbol)[] = Reflect.ownKeys(t.base);
+    const keys: (string | symbol)[] = baseNames(t.base);
+    for (const k of Object.getOwnPropertySymbols(t.base)) if (k !== LAZY_ARGS) keys.push(k);
     if (t.host.ready) for (const n of t.host.moduleArgNames()) if (!keys.includes(n)) keys.push(n);
     return keys;
   },
   getOwnPropertyDescriptor(t, p) {
     if (typeof p === "symbol") return undefined;
-    if (Object.hasOwn(t.base, p) || (t.host.ready && t.host.moduleArgNames().includes(p))) {
+    if (
+      Object.hasOwn(t.base, p) ||
+      isLazyArg(t.base, p) ||
+      (t.host.ready && t.host.moduleArgNames().includes(p))
+    ) {
       return {
         value: HANDLER.get?.(t, p, t),
         enumerable: true,

@@ -321,6 +321,13 @@ export function collect(
     const l = c.load(s.module, s.file ?? `<inline module #${i + 1}>`, undefined);
     if (l) top.push(l);
   });
+  if (!c.anyDisabled && top.length <= 16 && top.every((l) => l.imports.length === 0)) {
+    // A few modules importing nothing (each submodule instance): the order below, without the
+    // walk's queue and set.
+    const order: Loaded[] = [];
+    for (const l of top) if (!order.includes(l)) order.push(l);
+    return order.reverse();
+  }
   const isDisabled = c.anyDisabled ? c.disabledTest(modulesPath) : () => false;
   const order: Loaded[] = [];
   const seen = new Set<Loaded>();

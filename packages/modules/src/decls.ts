@@ -61,7 +61,7 @@ function readsConfigError(loc: string[], file: string, field: string): ModuleErr
 }
 
 /** The type of one declaration, checked, with its inline submodules given the declaring file. */
-function declaredType(
+export function declaredType(
   loc: string[],
   file: string,
   decl: OptionDeclaration,
@@ -93,9 +93,13 @@ export function mergedDeclaredType(loc: string[], defs: readonly Definition[]): 
 }
 
 /** The default of a declaration, read when the option is evaluated. */
-export function defaultOf(loc: string[], file: string, decl: OptionDeclaration): unknown {
+export function defaultOf(
+  at: string[] | { readonly loc: string[] },
+  file: string,
+  decl: OptionDeclaration,
+): unknown {
   const v = decl.default;
-  if (v === HOLE) throw readsConfigError(loc, file, "default");
+  if (v === HOLE) throw readsConfigError(Array.isArray(at) ? at : at.loc, file, "default");
   return v;
 }
 
@@ -177,73 +181,6 @@ function mergeDocFields(m: MergedDecl, decl: OptionDeclaration): void {
   const removed = (decl as unknown as Record<symbol, unknown>)[REMOVED];
   if (typeof removed === "string") m.removed = removed;
   if ((decl as unknown as Record<symbol, unknown>)[ALIAS] === true) m.alias = true;
-}
-
-/**
- * The merged declaration of an option declared once (almost every option): read from the
- * declaration itself instead of copied into a {@link MergedDecl}, since one is kept for every
- * option of every submodule instance. Its type is read on first use.
- */
-export class SingleDecl implements MergedDecl {
-  #type: OptionType | undefined;
-  constructor(
-    public decl: OptionDeclaration,
-    readonly file: string,
-    readonly loc: string[],
-  ) {}
-  get type(): OptionType {
-    if (this.#type === undefined)
-      this.#type = declaredType(this.loc, this.file, this.decl) ?? types.unspecified;
-    return this.#type;
-  }
-  get declarations(): string[] {
-    return [this.file];
-  }
-  get defaultFile(): string | undefined {
-    return declares(this.decl, "default") ? this.file : undefined;
-  }
-  get defaultDecl(): OptionDeclaration | undefined {
-    return declares(this.decl, "default") ? this.decl : undefined;
-  }
-  get defaultText(): string | undefined {
-    return this.decl.defaultText;
-  }
-  get example(): unknown {
-    return declares(this.decl, "example") ? this.decl.example : undefined;
-  }
-  get hasExample(): boolean {
-    return declares(this.decl, "example");
-  }
-  get description(): string | undefined {
-    return this.decl.description;
-  }
-  get readOnly(): boolean {
-    return Boolean(this.decl.readOnly);
-  }
-  get apply(): ((v: unknown) => unknown) | undefined {
-    return this.decl.apply as ((v: unknown) => unknown) | undefined;
-  }
-  get internal(): boolean {
-    return Boolean(this.decl.internal);
-  }
-  get visible(): boolean | "shallow" {
-    const v = this.decl.visible;
-    return v === false ? false : v === "shallow" ? "shallow" : true;
-  }
-  get removed(): string | undefined {
-    const r = (this.decl as unknown as Record<symbol, unknown>)[REMOVED];
-    return typeof r === "string" ? r : undefined;
-  }
-  get alias(): boolean {
-    return (this.decl as unknown as Record<symbol, unknown>)[ALIAS] === true;
-  }
-  /** Swaps in the declaration of a module's second call (see `recall` in eval.ts). */
-  replace(old: OptionDeclaration, next: OptionDeclaration): void {
-    if (this.decl === old) {
-      this.decl = next;
-      this.#type = undefined;
-    }
-  }
 }
 
 /** Several declarations of one option, and sets of options declared under it: merged on use. */

@@ -57,6 +57,7 @@ export function moduleArgDefs(
  * `_module` options) fails on them at once.
  */
 export function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[], strict = false): void {
+  if (!strict && !ev.late && assignToOptions(ns, defs)) return;
   const byKey = byKeyOf(defs, ns.loc);
   for (const [name, ds] of byKey) {
     const child = childOf(ns, name);
@@ -82,16 +83,48 @@ export function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[], strict = 
     }
     if (ev.late) {
       if (ev.touched?.has(child)) throw lateConflict(child, ds);
-      for (const def of ds) child.defs = child.defs.concat(def);
       // In module order, as if the module had defined it on its first call.
-      child.defs.sort((a, b) => (a.ord ?? 0) - (b.ord ?? 0));
+      child.defs = child.defs.concat(ds).sort((a, b) => (a.ord ?? 0) - (b.ord ?? 0));
       continue;
     }
     // `ds` is this evaluation's own list: adopt it, trimmed (a list grown by push keeps a
-    // backing store of 17 or more slots).
-    if (child.defs.length === 0) child.defs = ds.length > 1 ? ds.slice() : ds;
-    else for (const def of ds) child.defs.push(def);
+    // backing store of 17 or more slots). A node's `defs` is read-only: assign a new list.
+    const had = child.defs;
+    child.defs = had.length === 0 ? (ds.length > 1 ? ds.slice() : ds) : had.concat(ds);
   }
+}
+
+/**
+ * {@link assignDefs} when every definition is a plain object whose every key is an option of
+ * `ns` (a submodule instance's definitions, mostly): each key's definition goes straight to its
+ * option, in definition order, without grouping the keys first. False, having assigned nothing,
+ * when that does not hold (properties, nested namespaces, undeclared keys, `_module`).
+ */
+function assignToOptions(ns: NsNode, defs: RawDef[]): boolean {
+  const keyLists: string[][] = new Array(defs.length);
+  for (let i = 0; i < defs.length; i++) {
+    const v = forceStructure(defs[i] as RawDef, ns.loc);
+    if (!isAttrs(v)) return false;
+    const keys = Object.keys(v);
+    for (const k of keys) if (childOf(ns, k)?.kind !== "opt") return false;
+    keyLists[i] = keys;
+  }
+  for (let i = 0; i < defs.length; i++) {
+    const d = defs[i] as RawDef;
+    const { file, ord } = d;
+    const value = d.value as Record<string, unknown>;
+    for (const k of keyLists[i] as string[]) {
+      // As `pushDownAttrs`: a getter stays lazy.
+      const desc = Object.getOwnPropertyDescriptor(value, k) as PropertyDescriptor;
+      const g = desc.get;
+      const def: RawDef =
+        g !== undefined
+          ? { file, value: undefined, get: () => g.call(value), ord }
+          : { file, value: desc.value, get: undefined, ord };
+      (childOf(ns, k) as OptNode).addDef(def);
+    }
+  }
+  return true;
 }
 
 function lateConflict(node: OptNode, ds: RawDef[]): ModuleError {
@@ -136,8 +169,8 @@ const isMissingArgument = (e: unknown): e is ModuleError =>
  * that a module called after it provides waits for that module.
  */
 export function recallAll(ev: Evaluation, mods: Loaded[]): void {
+  if (!mods.some((m) => m.recall)) return;
   let pending = mods.filter((m) => m.recall);
-  if (pending.length === 0) return;
   const position = new Map(mods.map((m, i) => [m, i]));
   ev.recording = true;
   try {

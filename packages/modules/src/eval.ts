@@ -2,7 +2,14 @@
  * `evalModules`: one evaluation — its module arguments, the option tree built from the collected
  * modules, the definitions assigned to it (defs.ts), and the `_module` options.
  */
-import { type ArgsHost, HOLE as HOLE_OF_CONFIG, moduleArgs, NOT_PROVIDED } from "./args.js";
+import {
+  type ArgsHost,
+  HOLE as HOLE_OF_CONFIG,
+  LAZY_ARGS,
+  type LazyArgs,
+  moduleArgs,
+  NOT_PROVIDED,
+} from "./args.js";
 import { collect, type ModuleSpec } from "./collect.js";
 import {
   assignDefs,
@@ -138,6 +145,25 @@ const CONFIG_HANDLER: ProxyHandler<ProxyTarget> = {
   },
 };
 
+/** The `moduleType` and `extendModules` arguments, made on first read of either. */
+class ExtensionArgs implements LazyArgs {
+  #made: ReturnType<typeof extensionArgs> | undefined;
+  constructor(
+    readonly specs: ModuleSpec[],
+    readonly specialArgs: Record<string, unknown>,
+    readonly prefix: string[],
+    readonly moduleClass: string | undefined,
+  ) {}
+  get names(): readonly string[] {
+    return EXTENSION_NAMES;
+  }
+  get(name: string): unknown {
+    this.#made ??= extensionArgs(this.specs, this.specialArgs, this.prefix, this.moduleClass);
+    return name === "moduleType" ? this.#made.moduleType() : this.#made.extendModules;
+  }
+}
+const EXTENSION_NAMES = ["moduleType", "extendModules"];
+
 /** One evaluation of a module list (the top level, or one submodule instance). */
 export class Evaluation implements ArgsHost, NodeHost {
   readonly prefix: string[];
@@ -183,27 +209,20 @@ export class Evaluation implements ArgsHost, NodeHost {
    * evaluation, kept by each of its options, does not keep them too.
    */
   get baseArgs(): Record<string, unknown> {
-    if (!this.#base) {
-      const makeProxy = (what: "config" | "options") =>
-        new Proxy({ ev: this, what }, CONFIG_HANDLER) as unknown;
-      const ext = extensionArgs(
+    // One literal: getters defined on it (`moduleType`) made this the largest cost of calling
+    // a function submodule's module, about 5 µs per instance.
+    this.#base ??= {
+      lib: lib(),
+      ...this.#specialArgs,
+      config: new Proxy({ ev: this, what: "config" }, CONFIG_HANDLER),
+      options: new Proxy({ ev: this, what: "options" }, CONFIG_HANDLER),
+      [LAZY_ARGS]: new ExtensionArgs(
         this.specs ?? [],
         this.#specialArgs ?? {},
         this.prefix,
         this.moduleClass,
-      );
-      this.#base = {
-        lib: lib(),
-        ...this.#specialArgs,
-        config: makeProxy("config"),
-        options: makeProxy("options"),
-        // A getter of its own: spreading `ext` would build the type now.
-        get moduleType() {
-          return ext.moduleType();
-        },
-        extendModules: ext.extendModules,
-      };
-    }
+      ),
+    };
     return this.#base;
   }
 

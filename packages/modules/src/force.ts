@@ -6,6 +6,7 @@
  * slow for every renderer that reads the result.
  */
 import { ModuleError, showPath } from "./errors.js";
+import { type Thunk, thunksOf } from "./merge.js";
 
 /** Options of {@link forceDeep}. */
 export interface ForceDeepOptions {
@@ -38,6 +39,20 @@ function setKey(out: Record<string, unknown>, k: string, v: unknown): void {
 
 const SKIPPED: unique symbol = Symbol("skipped");
 
+/**
+ * The thunk behind key `k` of a lazy object whose `i`-th key it is, when the `i`-th thunk is the
+ * one of that key (its path ends with it); undefined otherwise (keys in another order, e.g.
+ * integer-like keys, which objects list first, or keys added or removed afterwards).
+ */
+function thunkNamed(
+  thunks: readonly Thunk<unknown>[],
+  i: number,
+  k: string,
+): Thunk<unknown> | undefined {
+  const th = thunks[i];
+  return th !== undefined && th.key() === k ? th : undefined;
+}
+
 // ---- copy factories, one per key list seen often enough -------------------------------------
 
 type Factory = (values: readonly unknown[]) => Record<string, unknown>;
@@ -64,7 +79,23 @@ const MAX_FACTORY_KEYS = 128;
 /** A factory is compiled for a key list from its this-many-th object on. */
 const FACTORY_AFTER = 8;
 
+/** The last key list met of each length and its node: most objects repeat the last shape. */
+const lastOfLength: ({ keys: readonly string[]; node: CopyShape } | undefined)[] = [];
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function copyShapeOf(keys: readonly string[]): CopyShape | undefined {
+  const last = lastOfLength[keys.length];
+  if (last !== undefined && sameKeys(last.keys, keys)) return last.node;
+  const node = walkCopyShapes(keys);
+  if (node !== undefined) lastOfLength[keys.length] = { keys, node };
+  return node;
+}
+
+function walkCopyShapes(keys: readonly string[]): CopyShape | undefined {
   let node = copyShapes;
   for (const k of keys) {
     let next = node.next?.get(k);
@@ -191,11 +222,14 @@ class DeepCopy {
     // Values are read (and errors met) in the object's own key order.
     const vals: unknown[] = new Array(n);
     let skipped = false;
+    // A lazy config object: its values are forced from its thunks, not through its getters.
+    const thunks = thunksOf(x);
     for (let i = 0; i < n; i++) {
       const k = ks[i] as string;
       let v: unknown;
       try {
-        v = x[k];
+        const th = thunks !== undefined ? thunkNamed(thunks, i, k) : undefined;
+        v = th !== undefined ? th.force() : x[k];
       } catch (e) {
         this.fail(e, k);
         vals[i] = SKIPPED;

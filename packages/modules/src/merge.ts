@@ -2,7 +2,7 @@
  * The evaluation core shared by option values and lazy attribute values: definitions,
  * property discharge, priorities, ordering, memoized thunks with cycle detection.
  */
-import { kindOf, ModuleError, showFiles, showPath, showValue } from "./errors.js";
+import { kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import {
   DEFAULT_ORDER,
   DEFAULT_PRIORITY,
@@ -357,16 +357,24 @@ function isStackOverflow(e: unknown): boolean {
 }
 
 /** A memoized computation of the value at `loc`; re-entering it while it runs is a cycle. */
-export class Thunk<T> {
+export abstract class Thunk<T> {
   private state: 0 | 1 | 2 | 3 = 0;
   /** The value once computed (state 2), the error once failed (state 3): one slot for both. */
   private result: unknown;
-  constructor(readonly loc: readonly string[]) {}
+  /**
+   * The path of the value, for messages. Thunks kept by the thousand (options, attributes)
+   * build it when read from their parent's path and their key, instead of keeping one each.
+   */
+  abstract readonly loc: readonly string[];
+
+  /** The last key of {@link loc}, without building the path. */
+  key(): string {
+    const loc = this.loc;
+    return loc[loc.length - 1] as string;
+  }
 
   /** What the thunk computes (see {@link FnThunk} for a closure). */
-  protected compute(): T {
-    throw new Error("Thunk.compute is not implemented");
-  }
+  protected abstract compute(): T;
 
   /** Files to name when this computation fails. */
   files(): string[] {
@@ -430,11 +438,11 @@ export class Thunk<T> {
 /** A thunk of a closure; the closure is dropped once it has returned. */
 export class FnThunk<T> extends Thunk<T> {
   constructor(
-    loc: readonly string[],
+    readonly loc: readonly string[],
     private fn: (() => T) | undefined,
     private readonly filesFn?: () => string[],
   ) {
-    super(loc);
+    super();
   }
   protected override compute(): T {
     const v = (this.fn as () => T)();
@@ -454,11 +462,19 @@ export class FnThunk<T> extends Thunk<T> {
  */
 export class PlainAttrThunk extends Thunk<unknown> {
   constructor(
-    loc: readonly string[],
+    /** The path of the attribute set (shared by its attributes). */
+    private readonly parentLoc: readonly string[],
+    private readonly name: string,
     private readonly elem: OptionType,
     private readonly defs: RawDef[],
   ) {
-    super(loc);
+    super();
+  }
+  get loc(): string[] {
+    return pathTo(this.parentLoc, this.name);
+  }
+  override key(): string {
+    return this.name;
   }
   protected override compute(): unknown {
     const { elem, defs } = this;
@@ -466,7 +482,7 @@ export class PlainAttrThunk extends Thunk<unknown> {
       const v = singleSimpleValue(elem, defs, false, false, undefined);
       if (v !== NOT_SIMPLE) return v;
     }
-    return mergeDefinitions(this.loc as string[], elem, defs).value();
+    return mergeDefinitions(this.loc, elem, defs).value();
   }
 }
 
@@ -585,7 +601,18 @@ export function defineThunksAt(
   const n = names.length;
   if (n === 0) return;
   const node = n > MAX_SHARED_KEYS ? undefined : shapeOf(names);
-  if (!node) {
+  if (node) {
+    let descriptors = node.descriptors;
+    if (!descriptors) {
+      descriptors = descriptorsOf(names);
+      node.descriptors = descriptors;
+    }
+    // One defineProperty per key: about twice as fast as Object.defineProperties of a map.
+    for (let i = 0; i < n; i++)
+      Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
+  } else {
+    // A large key set (e.g. 10 000 services): a getter each that needs no `this`, so the
+    // shared tables stay bounded.
     for (let i = 0; i < n; i++) {
       const th = thunks[i] as Thunk<unknown>;
       Object.defineProperty(obj, names[i] as string, {
@@ -594,18 +621,18 @@ export function defineThunksAt(
         configurable: true,
       });
     }
-    return;
   }
-  let descriptors = node.descriptors;
-  if (!descriptors) {
-    descriptors = descriptorsOf(names);
-    node.descriptors = descriptors;
-  }
-  // One defineProperty per key: about twice as fast as Object.defineProperties of a map.
-  for (let i = 0; i < n; i++)
-    Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
+  // Also read by `forceDeep`, which forces the thunks without going through the getters.
   Object.defineProperty(obj, THUNKS, THUNKS_SLOT);
   (obj as Record<symbol, unknown>)[THUNKS] = thunks;
+}
+
+/**
+ * The thunks behind the lazy properties of `obj` (see {@link defineThunksAt}), in the order of
+ * its first keys; undefined for any other object.
+ */
+export function thunksOf(obj: object): readonly Thunk<unknown>[] | undefined {
+  return (obj as { [THUNKS]?: readonly Thunk<unknown>[] })[THUNKS];
 }
 
 /** Defines each `[name, thunk]` as a lazy enumerable property of `obj`, in order (see {@link defineThunksAt}). */

@@ -3,12 +3,14 @@
  * the `options` objects users read, and the lazy `config` objects.
  */
 import {
+  ALIAS,
   type DeclEntry,
   DeclList,
+  declaredType,
   defaultOf,
   type MergedDecl,
   type NestEntry,
-  SingleDecl,
+  REMOVED,
 } from "./decls.js";
 import { kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
 import {
@@ -22,8 +24,8 @@ import {
   singleSimpleValue,
   Thunk,
 } from "./merge.js";
-import { isOptionDeclaration, type OptionDeclaration } from "./option.js";
-import { type Definition, isOptionType, type OptionType } from "./types.js";
+import { declares, isOptionDeclaration, type OptionDeclaration } from "./option.js";
+import { type Definition, isOptionType, type OptionType, types } from "./types.js";
 
 /** What option nodes need from their evaluation. */
 export interface NodeHost {
@@ -130,6 +132,8 @@ export function planNs(
   loc: string[],
   sets: { file: string; tree: Record<string, unknown> }[],
 ): NsPlan {
+  if (sets.length === 1)
+    return planOneSet(loc, sets[0] as { file: string; tree: Record<string, unknown> });
   const collected: string[] = [];
   const byName = new Map<string, Entry[]>();
   for (const s of sets) {
@@ -167,6 +171,25 @@ export function planNs(
   return { names, kids };
 }
 
+/**
+ * {@link planNs} of the options of one module (a submodule declared by one function, planned
+ * again for every instance): no grouping of names by module needed.
+ */
+function planOneSet(loc: string[], set: { file: string; tree: Record<string, unknown> }): NsPlan {
+  const { file, tree } = set;
+  const names = internNames(Object.keys(tree));
+  const kids: PlanKid[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const v = tree[name];
+    if (isOptionDeclaration(v)) kids[i] = { kind: "one", file, decl: v };
+    else if (isOptionSet(v))
+      kids[i] = { kind: "ns", plan: planOneSet(pathTo(loc, name), { file, tree: v }) };
+    else throw notADeclaration(pathTo(loc, name), { file, v });
+  }
+  return { names, kids };
+}
+
 /** The namespace at `loc` of one evaluation, from its plan. */
 export function instantiateNs(ev: NodeHost, loc: string[], rel: string[], plan: NsPlan): NsNode {
   const { names, kids } = plan;
@@ -174,16 +197,20 @@ export function instantiateNs(ev: NodeHost, loc: string[], rel: string[], plan: 
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const kid = kids[i] as PlanKid;
-    // Exact size, not `[...loc, name]`: the spread grows its result by a push, which leaves a
-    // backing store several times larger, kept for as long as the option exists.
-    const cloc = pathTo(loc, name);
     if (kid.kind === "one") {
-      nodes[i] = new OptNodeImpl(ev, cloc, new SingleDecl(kid.decl, kid.file, cloc));
-    } else if (kid.kind === "list") {
+      // The option's path is built when needed from this namespace's: one array per option of
+      // every submodule instance was the largest part of what an instance keeps.
+      nodes[i] = new SingleOptNode(ev, loc, name, kid.decl, kid.file);
+      continue;
+    }
+    // Exact size, not `[...loc, name]`: the spread grows its result by a push, which leaves a
+    // backing store several times larger, kept for as long as the namespace exists.
+    const cloc = pathTo(loc, name);
+    if (kid.kind === "list") {
       // Copies: a module called again replaces its entries' declarations in place.
       const opts = kid.opts.map((o) => ({ file: o.file, decl: o.decl }));
       const nss = kid.nss.map((n) => ({ file: n.file, tree: n.tree }));
-      nodes[i] = new OptNodeImpl(ev, cloc, new DeclList(cloc, opts, nss));
+      nodes[i] = new MultiOptNode(ev, loc, name, new DeclList(cloc, opts, nss));
     } else nodes[i] = instantiateNs(ev, cloc, pathTo(rel, name), kid.plan);
   }
   return { kind: "ns", loc, rel, names, nodes, config: {} };
@@ -204,38 +231,65 @@ export const RAW_DEFINITIONS: unique symbol = Symbol("nix2dream.modules.rawDefin
 
 const NO_DEFS: RawDef[] = Object.freeze([]) as unknown as RawDef[];
 
-/** An option of one evaluation; it is itself the memoized thunk of its value. */
-export class OptNodeImpl extends Thunk<unknown> {
+/**
+ * An option of one evaluation; it is itself the memoized thunk of its value. Declared once
+ * (almost every option) it is a {@link SingleOptNode}, else a {@link MultiOptNode}.
+ */
+export abstract class OptNodeImpl extends Thunk<unknown> {
   /** On the prototype, not in each of the (many) instances. */
   get kind(): "opt" {
     return "opt";
   }
-  /** Shared empty list until the first definitions are adopted (assignDefs never pushes to it). */
-  defs: RawDef[] = NO_DEFS;
+  /** The definitions; one is kept without a list of its own (most options have one). */
+  #defs: RawDef | RawDef[] = NO_DEFS;
   #info: Thunk<Merged> | undefined;
   #option: OptionInfo | undefined;
-  /** The declarations, merged on first use (see decls.ts). */
-  #src: SingleDecl | DeclList;
   constructor(
     readonly ev: NodeHost,
-    override readonly loc: string[],
-    src: SingleDecl | DeclList,
+    /** The path of the namespace holding the option (shared by its options). */
+    private readonly parentLoc: string[],
+    readonly name: string,
   ) {
-    super(loc);
-    this.#src = src;
+    super();
+  }
+
+  /**
+   * The definitions as written (a new list on each read of a single one: do not add to it,
+   * assign a new list).
+   */
+  get defs(): RawDef[] {
+    const d = this.#defs;
+    return Array.isArray(d) ? d : [d];
+  }
+  set defs(list: RawDef[]) {
+    this.#defs = list.length === 1 ? (list[0] as RawDef) : list;
+  }
+
+  /** Adds a definition after the others (while definitions are assigned). */
+  addDef(def: RawDef): void {
+    const d = this.#defs;
+    if (d === NO_DEFS) this.#defs = def;
+    else if (!Array.isArray(d)) this.#defs = [d, def];
+    else this.#defs = d.concat(def);
+  }
+
+  /** The option's path (a new array on each read; see `instantiateNs`). */
+  get loc(): string[] {
+    return pathTo(this.parentLoc, this.name);
+  }
+
+  override key(): string {
+    return this.name;
   }
 
   /** The merged declaration; merging fails here, when the option is used, not before. */
-  get decl(): MergedDecl {
-    const s = this.#src;
-    return s instanceof SingleDecl ? s : s.merged;
-  }
+  abstract get decl(): MergedDecl;
 
   /** The declaring files, without merging the declarations. */
-  get declarationFiles(): string[] {
-    const s = this.#src;
-    return s instanceof SingleDecl ? [s.file] : s.files;
-  }
+  abstract get declarationFiles(): string[];
+
+  /** Swaps in the declaration of a module's second call (see {@link replaceDeclaration}). */
+  protected abstract replaceSource(old: object, next: object): void;
 
   /**
    * Replaces a declaration (`old`, an option declaration or a set of options under this option)
@@ -245,7 +299,7 @@ export class OptNodeImpl extends Thunk<unknown> {
     // Its value or definitions were computed with the first declaration: keep it. (An `options`
     // record alone reads nothing of the declaration until one of its fields is read.)
     if (this.started || this.#info) return;
-    this.#src.replace(old as OptionDeclaration, next as OptionDeclaration);
+    this.replaceSource(old, next);
   }
 
   /** The value thunk (this node). */
@@ -309,8 +363,8 @@ export class OptNodeImpl extends Thunk<unknown> {
 
   computeValue(): unknown {
     this.guard();
-    const { decl, loc } = this;
-    if (decl.removed !== undefined) throw removedError(loc, decl.removed, this.files());
+    const decl = this.decl;
+    if (decl.removed !== undefined) throw removedError(this.loc, decl.removed, this.files());
     if (decl.alias && decl.apply) return decl.apply(undefined);
     // Inside this value's own thunk, so a cycle through mkIf conditions is still detected.
     let info: Merged;
@@ -318,11 +372,12 @@ export class OptNodeImpl extends Thunk<unknown> {
     else if (decl.type.simple) {
       // Most options: one winning definition of a simple type, no `Merged` record needed.
       const dd = decl.defaultDecl;
-      const dflt = dd ? defaultOf(loc, decl.defaultFile as string, dd) : undefined;
+      const dflt = dd ? defaultOf(this, decl.defaultFile as string, dd) : undefined;
       const v = singleSimpleValue(decl.type, this.defs, decl.readOnly, dd !== undefined, dflt);
       if (v !== NOT_SIMPLE) return decl.apply ? decl.apply(v) : v;
       info = this.computeInfo(dd ? { value: dflt } : undefined);
     } else info = this.computeInfo();
+    const loc = this.loc;
     if (decl.readOnly && info.count > 1) {
       throw new ModuleError(
         "READ_ONLY",
@@ -349,9 +404,110 @@ export class OptNodeImpl extends Thunk<unknown> {
   }
 }
 
+/**
+ * An option declared once: its merged declaration is read from the declaration itself (the
+ * node is its own {@link MergedDecl}), not copied, since one is kept for every option of every
+ * submodule instance. Its type is read on first use.
+ */
+class SingleOptNode extends OptNodeImpl implements MergedDecl {
+  #type: OptionType | undefined;
+  constructor(
+    ev: NodeHost,
+    parentLoc: string[],
+    name: string,
+    /** The declaration (replaced by a module's second call while the option is unused). */
+    private source: OptionDeclaration,
+    private readonly file: string,
+  ) {
+    super(ev, parentLoc, name);
+  }
+  get decl(): MergedDecl {
+    return this;
+  }
+  get declarationFiles(): string[] {
+    return [this.file];
+  }
+  protected replaceSource(old: object, next: object): void {
+    if (this.source === old) {
+      this.source = next as OptionDeclaration;
+      this.#type = undefined;
+    }
+  }
+  get type(): OptionType {
+    if (this.#type === undefined)
+      this.#type = declaredType(this.loc, this.file, this.source) ?? types.unspecified;
+    return this.#type;
+  }
+  get declarations(): string[] {
+    return [this.file];
+  }
+  get defaultFile(): string | undefined {
+    return declares(this.source, "default") ? this.file : undefined;
+  }
+  get defaultDecl(): OptionDeclaration | undefined {
+    return declares(this.source, "default") ? this.source : undefined;
+  }
+  get defaultText(): string | undefined {
+    return this.source.defaultText;
+  }
+  get example(): unknown {
+    return declares(this.source, "example") ? this.source.example : undefined;
+  }
+  get hasExample(): boolean {
+    return declares(this.source, "example");
+  }
+  get description(): string | undefined {
+    return this.source.description;
+  }
+  get readOnly(): boolean {
+    return Boolean(this.source.readOnly);
+  }
+  get apply(): ((v: unknown) => unknown) | undefined {
+    return this.source.apply as ((v: unknown) => unknown) | undefined;
+  }
+  get internal(): boolean {
+    return Boolean(this.source.internal);
+  }
+  get visible(): boolean | "shallow" {
+    const v = this.source.visible;
+    return v === false ? false : v === "shallow" ? "shallow" : true;
+  }
+  get removed(): string | undefined {
+    const r = (this.source as unknown as Record<symbol, unknown>)[REMOVED];
+    return typeof r === "string" ? r : undefined;
+  }
+  get alias(): boolean {
+    return (this.source as unknown as Record<symbol, unknown>)[ALIAS] === true;
+  }
+}
+
+/** An option declared several times, or extended by options declared under it. */
+class MultiOptNode extends OptNodeImpl {
+  constructor(
+    ev: NodeHost,
+    parentLoc: string[],
+    name: string,
+    private readonly src: DeclList,
+  ) {
+    super(ev, parentLoc, name);
+  }
+  get decl(): MergedDecl {
+    return this.src.merged;
+  }
+  get declarationFiles(): string[] {
+    return this.src.files;
+  }
+  protected replaceSource(old: object, next: object): void {
+    this.src.replace(old, next);
+  }
+}
+
 class InfoThunk extends Thunk<Merged> {
   constructor(private readonly node: OptNodeImpl) {
-    super(node.loc);
+    super();
+  }
+  get loc(): string[] {
+    return this.node.loc;
   }
   protected override compute(): Merged {
     return this.node.computeInfo();

@@ -334,14 +334,18 @@ const betweenCache = new Map<string, OptionType<number>>();
 function betweenMemo(lo: number, hi: number): OptionType<number> {
   if ((lo as unknown) === HOLE || (hi as unknown) === HOLE)
     return builtFromPlaceholder("ints.between") as OptionType<number>;
+  // A submodule written as a function asks again for the bounds it asked for last.
+  if (lastBetween && lastBetween.lo === lo && lastBetween.hi === hi) return lastBetween.type;
   const key = `${lo},${hi}`;
   let t = betweenCache.get(key);
   if (t === undefined) {
     t = between(lo, hi);
     if (betweenCache.size < MAX_ENUMS) betweenCache.set(key, t);
   }
+  lastBetween = { lo, hi, type: t };
   return t;
 }
+let lastBetween: { lo: number; hi: number; type: OptionType<number> } | undefined;
 
 const unsigned = makeType<number>({
   name: "unsignedInt",
@@ -677,14 +681,18 @@ export function mergeAttrs(
   const names: string[] = [];
   const thunks: Thunk<unknown>[] = [];
   for (const k of keys) {
-    // pathTo: `[...loc, k]` grows by a push and keeps a much larger backing store.
-    const kloc = pathTo(loc, k);
     const kdefs = byKey.get(k) as RawDef[];
     let th: Thunk<unknown>;
     if (allPlainDefs(kdefs)) {
       // Defined for sure (no mkIf to evaluate now): all the work waits for the value's read.
-      th = new PlainAttrThunk(kloc, elem, kdefs);
-    } else if (lazy) {
+      th = new PlainAttrThunk(loc, k, elem, kdefs);
+      names.push(k);
+      thunks.push(th);
+      continue;
+    }
+    // pathTo: `[...loc, k]` grows by a push and keeps a much larger backing store.
+    const kloc = pathTo(loc, k);
+    if (lazy) {
       th = new FnThunk(kloc, () => lazyAttrValue(kloc, elem, kdefs));
     } else {
       const r = mergeDefinitions(kloc, elem, kdefs);
@@ -989,6 +997,10 @@ const MAX_ENUMS = 1000;
 /** `types.enum` of the same (primitive) values, in the same order, is the same type. */
 function enumMemo<const V extends Values>(values: V): OptionType<V[number]> {
   if (!Array.isArray(values)) return enumType(values);
+  // A submodule written as a function asks for the same values on every instance: compared
+  // with the last ones first, without building the cache key.
+  const last = lastEnum;
+  if (last && sameValues(last.values, values)) return last.type as OptionType<V[number]>;
   let key = "";
   for (const v of values) {
     const k = typeof v;
@@ -1001,7 +1013,16 @@ function enumMemo<const V extends Values>(values: V): OptionType<V[number]> {
     t = enumType(values) as OptionType;
     if (enumCache.size < MAX_ENUMS) enumCache.set(key, t);
   }
+  lastEnum = { values: values.slice(), type: t };
   return t as OptionType<V[number]>;
+}
+/** The values and type of the last `types.enum` of primitive values (a copy: callers may mutate theirs). */
+let lastEnum: { values: readonly unknown[]; type: OptionType } | undefined;
+
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
