@@ -59,7 +59,7 @@ function fakeProgram(store: string, pkg: string, bin: string): void {
 }
 
 // With names that are Object.prototype members: variable names like any other, carried as such.
-const hostileEnv = Object.fromEntries([
+const hostileEnv: Record<string, string> = Object.fromEntries([
   ...HOSTILE.map((v, i) => [`V${i}`, v]),
   ["__proto__", '$(id) "q" 100%'],
   ["constructor", "c\nline"],
