@@ -19,7 +19,6 @@ import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import {
   type ActionResult,
-  type Manager,
   type ManagerContext,
   parseDuration,
 } from "@nix2dream/core";
