@@ -74,14 +74,15 @@ interface Shape {
 
 /** What a diagnostic says with its service name taken out; undefined when it names no service. */
 function shapeOf(r: Reported): Shape | undefined {
-  const { service, option, message, severity } = r.diagnostic;
+  const { service, option, message } = r.diagnostic;
+  const level = r.diagnostic.severity;
   if (service === undefined || service === "") return undefined;
   const prefix = `services.${service}`;
   if (option !== prefix && !option.startsWith(`${prefix}.`)) return undefined;
   const optionRest = option.slice(prefix.length);
   const messageParts = splitAtName(message, service);
   // NUL and SOH do not occur in option paths or messages meant for a terminal.
-  const where = `${severity}\u0000${r.isError}\u0000${optionRest}`;
+  const where = `${level}\u0000${r.isError}\u0000${optionRest}`;
   const what = messageParts.length === 1 ? message : messageParts.join("\u0001");
   return { where, what, optionRest, messageParts };
 }
