@@ -5,22 +5,34 @@
 // barely changes) and their ratios to `node -e 0`:
 //   --version and --help (no config is loaded for either; targets ≤ 2×),
 //   render of examples/quickstart, with the compiled config cached (target ≤ 3.5×) and
-//   with the cache emptied before every run (the first render after an edit).
+//   with the cache emptied before every run (the first render after an edit), and of the same
+//   config as nix2dream.config.mjs (imported by Node itself).
 //   npm run bench -- cli          builds and runs it; after a build: node bench/cli/run.mjs
+//   node bench/cli/run.mjs BASE   also runs each nix2dream case with the built checkout BASE
+//                                 (its own examples/quickstart), alternated, and prints new / BASE
 // BENCH_RUNS=15 (the default) runs of each.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { median, printLoad, printTable } from "../lib.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const base = process.argv[2];
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const cli = join(root, "packages/nix2dream/bin/nix2dream.js");
-const quickstart = join(root, "examples/quickstart");
+const cliOf = (r) => join(r, "packages/nix2dream/bin/nix2dream.js");
+const cli = cliOf(root);
 const out = mkdtempSync(join(tmpdir(), "n2d-bench-cli-"));
-const cacheDir = join(out, "cache");
 const usageFile = join(out, "usage.json");
 // Loaded with --import into a second run of every case (node -e 0 too): its CPU time at exit.
 // The wall time is taken from the run without it, so the hook's own load is in no ratio.
@@ -41,15 +53,37 @@ const CASES = [
   { name: "nix2dream --help", argv: [cli, "--help"], target: 2 },
   { name: "nix2dream render (cached config)", argv: [cli, "render", "--out", out], target: 3.5 },
   { name: "nix2dream render (cold cache)", argv: [cli, "render", "--out", out], fresh: true },
-];
+  // The same config as an ES module, which Node imports itself (no jiti, nothing cached).
+  { name: "nix2dream render (.mjs config)", argv: [cli, "render", "--out", out], mjs: true },
+].map((c) => ({ ...c, root }));
+if (base) {
+  // Each case of this checkout is followed by the same with BASE's CLI, in BASE's quickstart.
+  for (const c of [...CASES].reverse().filter((x) => x.argv[0] === cli)) {
+    const twin = { ...c, name: `${c.name}, BASE`, argv: [cliOf(base), ...c.argv.slice(1)] };
+    CASES.splice(CASES.indexOf(c) + 1, 0, { ...twin, root: base, target: undefined, of: c.name });
+  }
+}
+
+/** A copy of `r`'s quickstart config as `nix2dream.config.mjs`, beside its node_modules. */
+function mjsProject(r) {
+  const dir = join(out, r === root ? "mjs" : "mjs-base");
+  if (existsSync(dir)) return dir;
+  mkdirSync(dir);
+  const quickstart = join(r, "examples/quickstart");
+  copyFileSync(join(quickstart, "nix2dream.config.ts"), join(dir, "nix2dream.config.mjs"));
+  symlinkSync(join(quickstart, "node_modules"), join(dir, "node_modules"));
+  return dir;
+}
 
 /** Runs case `c` twice: wall time (ms) of a bare run, CPU time (ms) of a run with the hook. */
 function once(c) {
+  // Each checkout its own cache: the compiled config imports that checkout's packages.
+  const cacheDir = join(out, c.root === root ? "cache" : "cache-base");
   const run = (pre) => {
     if (c.fresh) rmSync(cacheDir, { recursive: true, force: true });
     const t = performance.now();
     const r = spawnSync(process.execPath, [...pre, ...c.argv], {
-      cwd: quickstart,
+      cwd: c.mjs ? mjsProject(c.root) : join(c.root, "examples/quickstart"),
       encoding: "utf8",
       env: { ...process.env, NIX2DREAM_CACHE_DIR: cacheDir },
     });
@@ -63,11 +97,18 @@ function once(c) {
 
 try {
   const times = new Map(CASES.map((c) => [c.name, []]));
-  once(CASES[3]); // fills the cache (and the OS file cache) before the measured runs
-  for (let i = 0; i < RUNS; i++) for (const c of CASES) times.get(c.name).push(once(c));
+  // Fills the caches (and the OS file cache) before the measured runs.
+  for (const c of CASES.filter((x) => x.argv.includes("render") && !x.fresh)) once(c);
+  for (let i = 0; i < RUNS; i++) {
+    // Alternate the order, so neither checkout always runs right after the other.
+    for (const c of i % 2 ? [...CASES].reverse() : CASES) times.get(c.name).push(once(c));
+  }
   const med = (name, key) => median(times.get(name).map((m) => m[key]));
   const wall0 = med("node -e 0", "wallMs");
   const cpu0 = med("node -e 0", "cpuMs");
+  const twinOf = (c) => CASES.find((x) => x.of === c.name);
+  const baseRatio = (c, cpu) =>
+    twinOf(c) ? `${(med(twinOf(c).name, "cpuMs") / cpu).toFixed(2)}×` : "";
   printTable(
     [
       "command (examples/quickstart)",
@@ -76,6 +117,7 @@ try {
       "CPU (ms)",
       "× node -e 0 (CPU)",
       "target",
+      ...(base ? ["BASE / this (CPU)"] : []),
     ],
     CASES.map((c) => {
       const wall = med(c.name, "wallMs");
@@ -87,6 +129,7 @@ try {
         cpu.toFixed(0),
         `${(cpu / cpu0).toFixed(2)}×`,
         c.target ? `≤ ${c.target}×` : "",
+        ...(base ? [baseRatio(c, cpu)] : []),
       ];
     }),
   );

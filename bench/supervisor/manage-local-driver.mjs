@@ -1,7 +1,7 @@
 // Runs @nix2dream/manage-local's Supervisor on a plan file, as `nix2dream up` does: output to
 // stdout, log files and control socket on, stop on SIGINT/SIGTERM. Used by run.mjs.
 import { readFileSync } from "node:fs";
-import { Supervisor } from "../../packages/manage-local/dist/index.js";
+import { Supervisor } from "../../packages/manage-local/dist/supervisor.js";
 
 const [planFile, renderDir, stateDir] = process.argv.slice(2);
 const supervisor = new Supervisor({

@@ -1,7 +1,14 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/daemon.ts", "src/foreground.ts"],
+  // `supervisor` is the `./supervisor` subpath export (src/programmatic.ts: a name of its own,
+  // src/supervisor.ts being the class).
+  entry: {
+    index: "src/index.ts",
+    supervisor: "src/programmatic.ts",
+    daemon: "src/daemon.ts",
+    foreground: "src/foreground.ts",
+  },
   format: ["esm"],
   dts: true,
   clean: true,

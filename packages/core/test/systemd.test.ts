@@ -390,6 +390,24 @@ describe("systemdServiceOf options", () => {
     ]);
   });
 
+  it("carries env names that are also Object.prototype members (`__proto__`, `constructor`)", () => {
+    // JSON.parse: an object literal's `__proto__:` would set the prototype instead of a key.
+    const env = JSON.parse(
+      '{"__proto__": "p $(id) \\"q\\"", "constructor": "c\\nline", "toString": "100%", "hasOwnProperty": "h"}',
+    ) as Record<string, string>;
+    const d = evaluate({ services: { app: { command: ["/bin/app"], env } } });
+    const m = systemdServiceOf(d.services.app as never, d, { resolve, execStart: ["/bin/app"] });
+    expect(Object.keys(m.environment).sort()).toEqual([
+      "__proto__",
+      "constructor",
+      "hasOwnProperty",
+      "toString",
+    ]);
+    expect(Object.getOwnPropertyDescriptor(m.environment, "__proto__")?.value).toBe('p $(id) "q"');
+    expect(m.environment.toString).toBe("100%%");
+    expect(m.diagnostics).toEqual([]);
+  });
+
   it("gives the start job time for the whole health loop", () => {
     const d = base();
     const m = systemdServiceOf(d.services.app as never, d, { resolve, execStart: ["/bin/app"] });

@@ -11,7 +11,7 @@ import {
   NotRunningError,
   type ProcessStatus,
   Supervisor,
-} from "../src/index.js";
+} from "../src/programmatic.js";
 import { NODE, nodeScript, planOf, supervise, tempDir, waitForStatus } from "./helpers.js";
 
 const ticker = (name: string) =>

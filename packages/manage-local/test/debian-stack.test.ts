@@ -13,7 +13,7 @@ import { type DeploymentDefinition, evaluateDeployment, serviceRef } from "@nix2
 import procfile from "@nix2dream/render-procfile";
 import { freePort, writeArtifacts } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
-import { readPlan, Supervisor } from "../src/index.js";
+import { readPlan, Supervisor } from "../src/programmatic.js";
 import { Sink, tempDir, waitForStatus } from "./helpers.js";
 
 const PG_BIN = "/usr/lib/postgresql/15/bin";

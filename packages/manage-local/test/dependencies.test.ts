@@ -2,7 +2,7 @@ import { readFileSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { expectInOrder } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
-import { InvalidPlanError, Supervisor } from "../src/index.js";
+import { InvalidPlanError, Supervisor } from "../src/programmatic.js";
 import { nodeScript, planOf, recordStates, supervise, waitForStatus } from "./helpers.js";
 
 const exitAfter = (ms: number, code: number) =>

@@ -9,7 +9,7 @@ import { evaluateDeployment, ref } from "@nix2dream/core";
 import procfile from "@nix2dream/render-procfile";
 import { expectInOrder, freePort, writeArtifacts } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
-import { readPlan } from "../src/index.js";
+import { readPlan } from "../src/programmatic.js";
 import { NODE, supervise, tempDir } from "./helpers.js";
 
 describe("a real procfile render", () => {

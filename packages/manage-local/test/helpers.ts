@@ -4,7 +4,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import type { PlannedProcess, ProcessPlan } from "@nix2dream/render-procfile";
 import { afterEach } from "vitest";
-import { type ProcessStatus, Supervisor, type SupervisorOptions } from "../src/index.js";
+import { type ProcessStatus, Supervisor, type SupervisorOptions } from "../src/programmatic.js";
 
 /** The node binary running the tests: children are small `node -e` scripts. */
 export const NODE = process.execPath;

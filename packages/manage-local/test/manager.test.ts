@@ -8,8 +8,9 @@ import {
 } from "@nix2dream/core";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import { describe, expect, it } from "vitest";
-import local, { controlRequest, NotRunningError, type ProcessStatus } from "../src/index.js";
+import local, { type ProcessStatus } from "../src/index.js";
 import { colorFor } from "../src/lines.js";
+import { controlRequest, NotRunningError } from "../src/programmatic.js";
 import { nodeScript, planOf, Sink, tempDir } from "./helpers.js";
 
 interface Run {

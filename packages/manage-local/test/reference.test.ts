@@ -18,7 +18,7 @@ import {
   referenceFetch,
 } from "@nix2dream/testkit/reference";
 import { describe, expect, it } from "vitest";
-import { readPlan, Supervisor } from "../src/index.js";
+import { readPlan, Supervisor } from "../src/programmatic.js";
 import { Sink, waitForStatus } from "./helpers.js";
 
 const NOBODY = 65534;

@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { expectLinesInOrder } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
-import { InvalidPlanError } from "../src/index.js";
+import { InvalidPlanError } from "../src/programmatic.js";
 import { planOf, supervise, waitForStatus } from "./helpers.js";
 
 const say = (word: string) => ["sh", "-c", `echo ${word}; exec sleep 60`];

@@ -11,7 +11,7 @@ import { evaluateDeployment, type ServiceDefinition } from "@nix2dream/core";
 import procfile from "@nix2dream/render-procfile";
 import { writeArtifacts } from "@nix2dream/testkit";
 import { describe, expect, it } from "vitest";
-import { readPlan } from "../src/index.js";
+import { readPlan } from "../src/programmatic.js";
 import { supervise, tempDir } from "./helpers.js";
 import { RUN_ACTION } from "./real.js";
 

@@ -1,7 +1,7 @@
 /**
  * Finding and loading `nix2dream.config.ts` (or `.mts`, `.js`, `.mjs`) without a build step.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
@@ -87,7 +87,8 @@ function locationIn(err: unknown, file: string): string | undefined {
   const text = err instanceof Error ? `${err.message}\n${err.stack ?? ""}` : String(err);
   const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const url = pathToFileURL(file).href.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const m = new RegExp(`(?:${escaped}|${url}):(\\d+)(?::(\\d+))?`).exec(text);
+  // A reloaded config's URL ends in `?reload=N` (see importConfig).
+  const m = new RegExp(`(?:${escaped}|${url})(?:\\?reload=\\d+)?:(\\d+)(?::(\\d+))?`).exec(text);
   return m ? `line ${m[1]}${m[2] ? `, column ${m[2]}` : ""}` : undefined;
 }
 
@@ -99,7 +100,8 @@ function firstLine(err: unknown): string {
 
 /**
  * Loads the config: the file given by `configFile`, or the nearest one found by
- * {@link findConfigFile}. TypeScript is compiled on the fly (jiti), so no build step is needed;
+ * {@link findConfigFile}. An ES module config (`.mjs`, or `.js` in a `"type": "module"` package)
+ * is imported by Node; TypeScript is compiled on the fly (jiti), so no build step is needed, and
  * the compiled code is cached in {@link configCacheDir}.
  *
  * @throws {UserError} `CONFIG_NOT_FOUND` (listing the names searched) or `CONFIG_LOAD_FAILED`
@@ -130,20 +132,9 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     file = found;
   }
 
-  // Loaded here, not at the top: commands that never read the config do not pay for it. Through
-  // require: imported from ESM, node would first scan jiti's 190 KB CommonJS bundle for exports.
-  const { createJiti } = createRequire(import.meta.url)("jiti") as {
-    createJiti: typeof CreateJiti;
-  };
-  const jiti = createJiti(import.meta.url, {
-    // Compiling TypeScript is most of a cold start: cached by content, never beside the sources.
-    fsCache: configCacheDir(file),
-    moduleCache: false, // a long-lived process reloading the config sees its changes
-    interopDefault: true,
-  });
   let value: unknown;
   try {
-    const mod = await jiti.import<Record<string, unknown>>(file);
+    const mod = await importConfig(file);
     value = mod && "default" in mod ? mod.default : undefined;
   } catch (err) {
     const where = locationIn(err, file);
@@ -181,6 +172,74 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     );
   }
   return { file, root: dirname(file), value };
+}
+
+/**
+ * How many times this process has imported each config natively. Node keeps an imported module
+ * for the life of the process, so a later load (a long-lived caller reloading an edited config)
+ * imports it under a new URL, which Node evaluates afresh.
+ */
+const nativeLoads = new Map<string, number>();
+
+/**
+ * Errors of a native import that jiti may not have: Node refuses a `.ts` import, a path without
+ * its extension, a directory import or syntax it does not know, all before the config runs.
+ */
+const JITI_MIGHT_LOAD = new Set([
+  "ERR_UNKNOWN_FILE_EXTENSION",
+  "ERR_MODULE_NOT_FOUND",
+  "ERR_UNSUPPORTED_DIR_IMPORT",
+  "ERR_REQUIRE_ESM",
+]);
+
+/**
+ * The config module's namespace. An ES module config (`.mjs`, or `.js` in a `"type": "module"`
+ * package) is imported by Node itself, which costs a few milliseconds where jiti costs its own
+ * load; TypeScript, CommonJS, and an ES module that imports what only jiti resolves (a `.ts`
+ * file, a path without its extension) go through jiti.
+ */
+async function importConfig(file: string): Promise<Record<string, unknown> | undefined> {
+  if (isNativeEsm(file)) {
+    const loads = nativeLoads.get(file) ?? 0;
+    nativeLoads.set(file, loads + 1);
+    const url = `${pathToFileURL(file).href}${loads > 0 ? `?reload=${loads}` : ""}`;
+    try {
+      return (await import(url)) as Record<string, unknown>;
+    } catch (err) {
+      const code = (err as { code?: unknown } | null)?.code;
+      const refused = err instanceof SyntaxError || JITI_MIGHT_LOAD.has(String(code));
+      if (!refused || missingPackage(err) !== undefined) throw err;
+    }
+  }
+  // Loaded here, not at the top: commands that never read the config do not pay for it. Through
+  // require: imported from ESM, node would first scan jiti's 190 KB CommonJS bundle for exports.
+  const { createJiti } = createRequire(import.meta.url)("jiti") as {
+    createJiti: typeof CreateJiti;
+  };
+  const jiti = createJiti(import.meta.url, {
+    // Compiling TypeScript is most of a cold start: cached by content, never beside the sources.
+    fsCache: configCacheDir(file),
+    moduleCache: false, // a long-lived process reloading the config sees its changes
+    interopDefault: true,
+  });
+  return jiti.import<Record<string, unknown>>(file);
+}
+
+/** Whether Node itself loads `file` as an ES module: `.mjs`, or `.js` under `"type": "module"`. */
+function isNativeEsm(file: string): boolean {
+  if (file.endsWith(".mjs")) return true;
+  if (!file.endsWith(".js")) return false;
+  for (let dir = dirname(file); ; dir = dirname(dir)) {
+    const manifest = join(dir, "package.json");
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, "utf8")) as { type?: unknown }).type === "module";
+      } catch {
+        return false; // a broken package.json: jiti decides
+      }
+    }
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 /** The package a "cannot find module" error is about, when it is a bare package name. */

@@ -11,6 +11,7 @@ export const GLOBAL_OPTIONS = {
   manager: { type: "string", short: "m" },
   json: { type: "boolean" },
   strict: { type: "boolean" },
+  "all-warnings": { type: "boolean" },
   debug: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },

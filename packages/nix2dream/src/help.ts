@@ -33,6 +33,11 @@ export const GLOBAL_FLAGS: FlagHelp[] = [
     description: "Output directory (default: .nix2dream beside the config)",
   },
   { flag: "--strict", description: "Treat warnings and diagnostics as errors" },
+  {
+    flag: "--all-warnings",
+    description:
+      "Print every warning (default: the same warning for many services is one paragraph)",
+  },
   { flag: "--debug", description: "Show stack traces" },
   { flag: "-h, --help", description: "Show help (for a command: nix2dream <command> --help)" },
   { flag: "-v, --version", description: "Print the version" },

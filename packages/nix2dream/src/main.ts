@@ -16,9 +16,10 @@ import type {
 import { CONFIG_NAMES, displayPath, findConfigFile } from "./config.js";
 import { isModuleError, shortenPaths, UserError } from "./errors.js";
 import { GLOBAL_OPTIONS, MANAGER_OPTIONS } from "./flags.js";
+import { type DiagnosticParagraph, foldDiagnostics, type Reported } from "./fold.js";
 import { COMMANDS, type CommandHelp, commandHelp, globalHelp, type ProjectHelp } from "./help.js";
 import { optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
-import { colorAllowed, formatDiagnostic, type Styles, styles } from "./output.js";
+import { colorAllowed, formatDiagnostic, formatFolded, type Styles, styles } from "./output.js";
 import type { Project } from "./project.js";
 import { closest } from "./suggest.js";
 import { watchedFiles } from "./watched-files.js";
@@ -362,12 +363,31 @@ function reportDiagnostics(project: Project, rendered: Rendered[], run: Run): vo
     if (strict) errors++;
   }
   const shorten = (f: string) => displayPath(f, run.cwd);
+  const reported: Reported[] = [];
   for (const { renderer, result } of rendered) {
-    for (const d of result.diagnostics) {
-      const isError = strict || d.severity === "error";
+    for (const diagnostic of result.diagnostics) {
+      const isError = strict || diagnostic.severity === "error";
       if (isError) errors++;
-      lines.push(`${formatDiagnostic(d, renderer.name, isError, s, shorten)}\n`);
+      reported.push({ renderer: renderer.name, diagnostic, isError });
     }
+  }
+  // The same warning for every service folds into one paragraph unless all are asked for.
+  const paragraphs: DiagnosticParagraph[] =
+    run.flags["all-warnings"] === true
+      ? reported.map((r) => ({ kind: "single", reported: r }))
+      : foldDiagnostics(reported);
+  for (const p of paragraphs) {
+    const text =
+      p.kind === "folded"
+        ? formatFolded(p.folded, s, shorten)
+        : formatDiagnostic(
+            p.reported.diagnostic,
+            p.reported.renderer,
+            p.reported.isError,
+            s,
+            shorten,
+          );
+    lines.push(`${text}\n`);
   }
   if (lines.length > 0) run.stderr.write(lines.join(""));
   if (errors > 0) {

@@ -2,6 +2,7 @@
  * Terminal output: colour (only on a TTY, never with NO_COLOR), warnings and errors.
  */
 import type { Diagnostic } from "@nix2dream/core";
+import type { FoldedDiagnostics } from "./fold.js";
 
 /** Whether a stream may receive ANSI colour: a TTY, and `NO_COLOR` unset or empty. `FORCE_COLOR` forces it (NO_COLOR still wins). */
 export function colorAllowed(stream: NodeJS.WritableStream, env: NodeJS.ProcessEnv): boolean {
@@ -53,4 +54,35 @@ export function formatDiagnostic(
     d.files && d.files.length > 0 ? ` (defined in ${d.files.map(shortenFile).join(", ")})` : "";
   const option = d.option ? `${d.option}: ` : "";
   return `${label} ${option}${d.message}${where} ${s.dim(`[${renderer}]`)}`;
+}
+
+/** How many service names a folded diagnostic lists before `and N more`. */
+const NAMES_SHOWN = 5;
+
+/**
+ * A folded diagnostic as one paragraph: the diagnostic with `<name>` where the service name
+ * stood, then the services it is about (the first few, and how many more).
+ */
+export function formatFolded(
+  f: FoldedDiagnostics,
+  s: Styles,
+  shortenFile: (f: string) => string,
+): string {
+  const label = f.isError ? s.red(s.bold("error:")) : s.yellow(s.bold("warning:"));
+  const where = f.files.length > 0 ? ` (defined in ${filesList(f.files, shortenFile)})` : "";
+  const first = `${label} services.<name>${f.optionRest}: ${f.messageParts.join("<name>")}${where} ${s.dim(`[${f.renderers.join(", ")}]`)}`;
+  const n = f.services.length;
+  // "and 1 more" would take as much room as the name itself.
+  const shown = n <= NAMES_SHOWN + 1 ? f.services : f.services.slice(0, NAMES_SHOWN);
+  const more =
+    n - shown.length > 0 ? ` and ${n - shown.length} more (--all-warnings lists each)` : "";
+  return `${first}\n  ${s.dim(`for ${n} services: ${shown.join(", ")}${more}`)}`;
+}
+
+/** The files of a fold, at most a few (they often differ per service). */
+function filesList(files: string[], shortenFile: (f: string) => string): string {
+  const shown = files.slice(0, NAMES_SHOWN).map(shortenFile);
+  const rest = files.length - shown.length;
+  if (rest === 0) return shown.join(", ");
+  return `${shown.join(", ")} and ${rest} more ${rest === 1 ? "file" : "files"}`;
 }

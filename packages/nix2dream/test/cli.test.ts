@@ -193,6 +193,43 @@ describe("nix2dream render", () => {
     expect(existsSync(out(dir, "files", "api.txt"))).toBe(true);
   });
 
+  const eightServices = config(
+    `{ name: "shop", use: [files({ diagnostic: true })], services: Object.fromEntries(
+      ["a", "b", "c", "d", "e", "f", "g", "h"].map((n) => [n, { command: ["x"] }])) }`,
+  );
+
+  it("folds the same diagnostic for many services into one paragraph", async () => {
+    const dir = await project({ "nix2dream.config.ts": eightServices });
+    const r = cli(dir, ["render"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      "warning: services.<name>.healthcheck: the files target has no healthchecks; ignored. [files]\n" +
+        "  for 8 services: a, b, c, d, e and 3 more (--all-warnings lists each)\n",
+    );
+    expect(JSON.parse(cli(dir, ["check", "--json"]).stdout).renderers[0].diagnostics).toHaveLength(
+      8,
+    );
+  });
+
+  it("prints every diagnostic on a line of its own with --all-warnings", async () => {
+    const dir = await project({ "nix2dream.config.ts": eightServices });
+    const r = cli(dir, ["render", "--all-warnings"]);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(8);
+    expect(lines[7]).toBe(
+      "warning: services.h.healthcheck: the files target has no healthchecks; ignored. [files]",
+    );
+  });
+
+  it("counts every folded diagnostic as an error under --strict", async () => {
+    const dir = await project({ "nix2dream.config.ts": eightServices });
+    const r = cli(dir, ["render", "--strict"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: services.<name>.healthcheck: the files target");
+    expect(r.stderr).toContain("8 problems reported as errors under --strict");
+  });
+
   it("turns a diagnostic into exit 1 and writes nothing with --strict", async () => {
     const dir = await project({
       "nix2dream.config.ts": config(

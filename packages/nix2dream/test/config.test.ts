@@ -108,6 +108,70 @@ describe("the compiled-config cache", () => {
   });
 });
 
+describe("loading an ES module config", () => {
+  const cacheEntries = async () => readdir(join(root, "cache")).catch(() => []);
+
+  it("imports a .mjs config with Node itself: nothing is compiled or cached", async () => {
+    await writeFile(join(root, "nix2dream.config.mjs"), 'export default { name: "native" };\n');
+    expect((await loadConfig({ cwd: root })).value).toEqual({ name: "native" });
+    expect(await cacheEntries()).toEqual([]);
+  });
+
+  it("imports a .js config natively only in a package of type module", async () => {
+    await writeFile(join(root, "package.json"), '{ "type": "module" }\n');
+    await writeFile(join(root, "nix2dream.config.js"), 'export default { name: "esm-js" };\n');
+    expect((await loadConfig({ cwd: root })).value).toEqual({ name: "esm-js" });
+    expect(await cacheEntries()).toEqual([]);
+  });
+
+  it("still loads a .js config with import syntax in a CommonJS package (through jiti)", async () => {
+    await writeFile(join(root, "package.json"), "{}\n");
+    await writeFile(join(root, "nix2dream.config.js"), 'export default { name: "cjs-pkg" };\n');
+    expect((await loadConfig({ cwd: root })).value).toEqual({ name: "cjs-pkg" });
+  });
+
+  it("loads a .mjs config that imports a TypeScript module", async () => {
+    await writeFile(
+      join(root, "api.ts"),
+      'export const api: { command: string[] } = { command: ["x"] };\n',
+    );
+    await writeFile(
+      join(root, "nix2dream.config.mjs"),
+      'import { api } from "./api.ts";\nexport default { name: "mixed", services: { api } };\n',
+    );
+    expect((await loadConfig({ cwd: root })).value).toEqual({
+      name: "mixed",
+      services: { api: { command: ["x"] } },
+    });
+  });
+
+  it("sees an edited .mjs config when the same process loads it again", async () => {
+    const file = join(root, "nix2dream.config.mjs");
+    await writeFile(file, 'export default { name: "one" };\n');
+    expect((await loadConfig({ cwd: root })).value).toEqual({ name: "one" });
+    await writeFile(file, 'export default { name: "two" };\n');
+    expect((await loadConfig({ cwd: root })).value).toEqual({ name: "two" });
+  });
+
+  it("names the file and line of a .mjs config that throws", async () => {
+    await writeFile(join(root, "nix2dream.config.mjs"), 'const a = 1;\nthrow new Error("nope");\n');
+    await expect(loadConfig({ cwd: root })).rejects.toThrow(
+      /nix2dream\.config\.mjs \(line 2, column \d+\): nope/,
+    );
+  });
+
+  it("suggests installing a package a .mjs config imports but cannot find", async () => {
+    await writeFile(
+      join(root, "nix2dream.config.mjs"),
+      'import k8s from "@nix2dream/render-nowhere";\nexport default { name: "a", use: [k8s()] };\n',
+    );
+    await expect(loadConfig({ cwd: root })).rejects.toMatchObject({
+      code: "CONFIG_LOAD_FAILED",
+      hint: "Is `@nix2dream/render-nowhere` installed? e.g. `pnpm add -D @nix2dream/render-nowhere`",
+    });
+  });
+});
+
 describe("loadConfig hints", () => {
   it("suggests installing a package the config imports but cannot find", async () => {
     await writeFile(

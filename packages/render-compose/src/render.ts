@@ -387,10 +387,11 @@ function userOf(view: ServiceView, ctx: ComposeContext): { user?: string } {
 function environmentOf(view: ServiceView, ctx: ComposeContext): Record<string, unknown> {
   const { service, readyImage, secretFiles } = view;
   const environment = emptyRecord<string | null>();
-  for (const [key, v] of sorted(service.env)) environment[key] = ctx.value(v);
+  // setEntry and hasOwn: `__proto__` and `constructor` are variable names like any other.
+  for (const [key, v] of sorted(service.env)) setEntry(environment, key, ctx.value(v));
   for (const [key, s] of sorted(service.secrets)) {
     const fromEnv = s.fromEnv ?? (s.fromFile === null ? key : null);
-    if (key in service.env) {
+    if (Object.hasOwn(service.env, key)) {
       ctx.warn(
         view.at(`secrets.${key}`),
         `\`${key}\` is both in \`env\` and in \`secrets\`; the secret wins.`,
@@ -408,10 +409,10 @@ function environmentOf(view: ServiceView, ctx: ComposeContext): Record<string, u
     }
     if (readyImage === null || fromEnv === key) {
       // Passed through from the environment of the compose command; the launcher maps it.
-      environment[fromEnv] = null;
+      setEntry(environment, fromEnv, null);
     } else {
       // Interpolated by Compose from the caller's environment: the value is never in the file.
-      environment[key] = `\${${fromEnv}}`;
+      setEntry(environment, key, `\${${fromEnv}}`);
     }
     if (readyImage !== null && s.fromFile !== null) {
       ctx.warn(

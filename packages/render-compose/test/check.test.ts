@@ -92,6 +92,44 @@ describe("the hostile render's special values", () => {
   });
 });
 
+describe("env names that are Object.prototype members", () => {
+  // Variable names like any other: `__proto__` set by assignment would have been dropped.
+  const env = Object.fromEntries([
+    ["__proto__", HOSTILE],
+    ["constructor", "c"],
+    ["toString", "t"],
+  ]) as Record<string, string>;
+  const def = {
+    name: "proto",
+    use: [compose()],
+    services: { app: { package: { image: "busybox" }, command: ["sh"], env } },
+  } satisfies DeploymentDefinition;
+  const { deployment } = evaluateDeployment(def, { file: "nix2dream.config.ts" });
+  const { artifacts } = compose().render(deployment);
+  const own = (o: object | undefined, k: string) => Object.getOwnPropertyDescriptor(o, k)?.value;
+  // In the file (and in what `docker-compose config` prints) `$` is doubled: Compose interpolates.
+  const asWritten = HOSTILE.replaceAll("$", "$$$$");
+
+  it("are written as keys of `environment`", () => {
+    const doc = parse(artifact(artifacts, COMPOSE_FILE), { version: "1.1" }) as {
+      services: Record<string, { environment: Record<string, string> }>;
+    };
+    const written = doc.services.app?.environment;
+    expect(Object.keys(written ?? {}).sort()).toEqual(["__proto__", "constructor", "toString"]);
+    expect(own(written, "__proto__")).toBe(asWritten);
+  });
+
+  it("read back the same through docker-compose", { tags: ["docker"] }, () => {
+    const dir = writeRender(artifacts);
+    dirs.push(dir);
+    const back = JSON.parse(JSON.stringify(parse(composeConfig(dir, false)))) as {
+      services: Record<string, { environment: Record<string, string> }>;
+    };
+    expect(own(back.services.app?.environment, "__proto__")).toBe(asWritten);
+    expect(own(back.services.app?.environment, "constructor")).toBe("c");
+  });
+});
+
 const cases: Array<[string, DeploymentDefinition]> = [
   ["shop", shopDefinition],
   ["hostile values", hostile],

@@ -58,7 +58,13 @@ function fakeProgram(store: string, pkg: string, bin: string): void {
   chmodSync(file, 0o755);
 }
 
-const hostileEnv = Object.fromEntries(HOSTILE.map((v, i) => [`V${i}`, v]));
+// With names that are Object.prototype members: variable names like any other, carried as such.
+const hostileEnv: Record<string, string> = Object.fromEntries([
+  ...HOSTILE.map((v, i) => [`V${i}`, v]),
+  ["__proto__", '$(id) "q" 100%'],
+  ["constructor", "c\nline"],
+  ["toString", "t"],
+]);
 
 describe("the module evaluated with nix-instantiate (stub lib and pkgs)", () => {
   // In beforeAll, not the describe body: a body runs even when the file's tag is filtered out.
@@ -91,7 +97,7 @@ describe("the module evaluated with nix-instantiate (stub lib and pkgs)", () => 
   it("gives every environment value back, with % doubled for systemd's specifiers", () => {
     const env = unit.environment ?? {};
     for (const [k, v] of Object.entries(hostileEnv)) {
-      expect(env[k]).toBe(v.replaceAll("%", "%%"));
+      expect(Object.getOwnPropertyDescriptor(env, k)?.value).toBe(v.replaceAll("%", "%%"));
     }
   });
 

@@ -56,7 +56,7 @@ export function imageNix(
 
   const env = ["PATH=/bin"];
   for (const [key, value] of Object.entries(s.env)) {
-    if (key in s.secrets || !isShellName(key)) continue;
+    if (Object.hasOwn(s.secrets, key) || !isShellName(key)) continue;
     const literal = literalValue(value, o.resolve);
     if (literal === undefined) {
       warn(`env.${key}`, "Only the launcher can compute this value; it is not in the image's Env.");

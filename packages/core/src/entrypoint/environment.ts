@@ -38,7 +38,7 @@ export function secretsOf(service: EvaluatedService, ctx: EntrypointContext): vo
       );
       continue;
     }
-    if (key in service.env) {
+    if (Object.hasOwn(service.env, key)) {
       ctx.report(
         "warning",
         `secrets.${key}`,

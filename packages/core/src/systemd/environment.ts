@@ -3,6 +3,7 @@
  * into the environment of every script and the program (no secret value is ever in the unit).
  */
 import type { EvaluatedService, SecretSource } from "../deployment.js";
+import { setEntry } from "../record.js";
 import { shellQuote } from "../shell.js";
 import { add, ENV_NAME, resolved, safely, shWord, type UnitContext } from "./context.js";
 import { checkUnitLineLength, environmentLine, splitRaw, unitEscape } from "./quote.js";
@@ -18,7 +19,8 @@ export function environmentOf(service: EvaluatedService, ctx: UnitContext): void
       );
       continue;
     }
-    if (key in service.secrets) continue;
+    // Own keys only: `constructor` or `__proto__` are variable names, not inherited members.
+    if (Object.hasOwn(service.secrets, key)) continue;
     const v = safely(
       ctx,
       `env.${key}`,
@@ -29,7 +31,7 @@ export function environmentOf(service: EvaluatedService, ctx: UnitContext): void
       },
       null,
     );
-    if (v !== null) ctx.out.environment[key] = v;
+    if (v !== null) setEntry(ctx.out.environment, key, v);
   }
 }
 
@@ -50,7 +52,7 @@ export function secretsOf(service: EvaluatedService, ctx: UnitContext): void {
       );
       continue;
     }
-    if (key in service.env)
+    if (Object.hasOwn(service.env, key))
       ctx.warn(
         `secrets.${key}`,
         `\`${key}\` is both in \`env\` and in \`secrets\`; the secret wins.`,

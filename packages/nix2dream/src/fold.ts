@@ -1,0 +1,163 @@
+/**
+ * Folding of renderer diagnostics for the terminal: a large deployment gets the same warning
+ * once per service (1000 services and 7 renderers print ~14 000 lines), so diagnostics that
+ * differ only in the service name become one paragraph. Presentation only: the diagnostics
+ * lists of the API and of `--json` stay complete.
+ */
+import type { Diagnostic } from "@nix2dream/core";
+
+/** A diagnostic as the CLI reports it: which renderer said it, and whether it stops the render. */
+export interface Reported {
+  renderer: string;
+  diagnostic: Diagnostic;
+  isError: boolean;
+}
+
+/**
+ * Diagnostics that differ only in the service they are about: `option` and the pieces of
+ * `message` are what every member shares, split where the member's service name stood.
+ */
+export interface FoldedDiagnostics {
+  /** The option path after `services.<name>` (`.healthcheck`; empty for the service itself). */
+  optionRest: string;
+  /** The message split where each member's service name stood (one piece: no name in it). */
+  messageParts: string[];
+  /** The renderers that reported it for exactly these services, in order of first report. */
+  renderers: string[];
+  /** The services, in order of first report. */
+  services: string[];
+  /** Every file named by a member, in order of first mention. */
+  files: string[];
+  isError: boolean;
+}
+
+/** One paragraph of output: a diagnostic as reported, or a fold of two or more. */
+export type DiagnosticParagraph =
+  | { kind: "single"; reported: Reported }
+  | { kind: "folded"; folded: FoldedDiagnostics };
+
+// Service names are letters, digits, `_`, `.` and `-` (core's name check); a name inside a
+// message counts only where it is not part of a longer name (a `.` after it may end a sentence).
+const isNameChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_-]/.test(c);
+
+/** `message` split at each whole-word occurrence of `name`. */
+function splitAtName(message: string, name: string): string[] {
+  const parts: string[] = [];
+  let from = 0;
+  let at = message.indexOf(name);
+  while (at !== -1) {
+    const before = message[at - 1];
+    const after = message[at + name.length];
+    const whole =
+      !isNameChar(before) &&
+      before !== "." &&
+      !isNameChar(after) &&
+      !(after === "." && isNameChar(message[at + name.length + 1]));
+    if (whole) {
+      parts.push(message.slice(from, at));
+      from = at + name.length;
+    }
+    at = message.indexOf(name, at + name.length);
+  }
+  parts.push(message.slice(from));
+  return parts;
+}
+
+interface Shape {
+  /** What places the diagnostic: severity and option path (short, so cheap to hash). */
+  where: string;
+  /** What it says: the message with the name taken out. */
+  what: string;
+  optionRest: string;
+  messageParts: string[];
+}
+
+/** What a diagnostic says with its service name taken out; undefined when it names no service. */
+function shapeOf(r: Reported): Shape | undefined {
+  const { service, option, message } = r.diagnostic;
+  const level = r.diagnostic.severity;
+  if (service === undefined || service === "") return undefined;
+  const prefix = `services.${service}`;
+  if (option !== prefix && !option.startsWith(`${prefix}.`)) return undefined;
+  const optionRest = option.slice(prefix.length);
+  const messageParts = splitAtName(message, service);
+  // NUL and SOH do not occur in option paths or messages meant for a terminal.
+  const where = `${level}\u0000${r.isError}\u0000${optionRest}`;
+  const what = messageParts.length === 1 ? message : messageParts.join("\u0001");
+  return { where, what, optionRest, messageParts };
+}
+
+interface Group {
+  shape: Shape;
+  renderer: string;
+  members: Reported[];
+}
+
+/**
+ * The paragraphs to print for `reported`, in order of first appearance: diagnostics of one
+ * renderer that differ only in their service's name fold into one paragraph, and folds of
+ * several renderers over the same services merge (`[systemd, nixos]`). A diagnostic with no
+ * look-alike is returned as it is.
+ */
+export function foldDiagnostics(reported: Reported[]): DiagnosticParagraph[] {
+  const slots: Array<Reported | Group> = [];
+  // Keyed by renderer and place first, then by message: one long key hashed per diagnostic.
+  const groups = new Map<string, Map<string, Group>>();
+  for (const r of reported) {
+    const shape = shapeOf(r);
+    if (!shape) {
+      slots.push(r);
+      continue;
+    }
+    const place = `${r.renderer}\u0000${shape.where}`;
+    let byMessage = groups.get(place);
+    if (!byMessage) {
+      byMessage = new Map();
+      groups.set(place, byMessage);
+    }
+    const group = byMessage.get(shape.what);
+    if (group) group.members.push(r);
+    else {
+      const g: Group = { shape, renderer: r.renderer, members: [r] };
+      byMessage.set(shape.what, g);
+      slots.push(g);
+    }
+  }
+  return paragraphsOf(slots);
+}
+
+/** Turns groups into paragraphs, merging folds that share a shape and their services. */
+function paragraphsOf(slots: Array<Reported | Group>): DiagnosticParagraph[] {
+  const out: DiagnosticParagraph[] = [];
+  const merged = new Map<string, FoldedDiagnostics>();
+  for (const slot of slots) {
+    if (!("members" in slot)) {
+      out.push({ kind: "single", reported: slot });
+      continue;
+    }
+    const services = [...new Set(slot.members.map((m) => m.diagnostic.service as string))];
+    if (services.length < 2) {
+      for (const m of slot.members) out.push({ kind: "single", reported: m });
+      continue;
+    }
+    const key = `${slot.shape.where}\u0000${slot.shape.what}\u0000${services.join("\u0000")}`;
+    const files = [...new Set(slot.members.flatMap((m) => m.diagnostic.files ?? []))];
+    const same = merged.get(key);
+    if (same) {
+      same.renderers.push(slot.renderer);
+      for (const f of files) if (!same.files.includes(f)) same.files.push(f);
+      continue;
+    }
+    const folded: FoldedDiagnostics = {
+      optionRest: slot.shape.optionRest,
+      messageParts: slot.shape.messageParts,
+      renderers: [slot.renderer],
+      services,
+      files,
+      isError: (slot.members[0] as Reported).isError,
+    };
+    merged.set(key, folded);
+    out.push({ kind: "folded", folded });
+  }
+  return out;
+}
