@@ -44,6 +44,9 @@ export class NixPrintError extends Error {
   }
 }
 
+/** What {@link nixString} escapes (`$` only before `{`). */
+const NIX_STRING_SPECIAL = /[\\"\n\r\t]|\$\{/;
+
 /**
  * A double-quoted Nix string literal that evaluates to exactly `value`: `\` and `"` are
  * backslash-escaped, `${` becomes `\${` (no interpolation), newlines, carriage returns and tabs
@@ -52,34 +55,40 @@ export class NixPrintError extends Error {
  */
 export function nixString(value: string): string {
   if (value.includes("\0")) throw new NixPrintError("A Nix string cannot contain a NUL byte.");
+  // Most strings need no escape; the others copy the runs between escapes as slices.
+  if (!NIX_STRING_SPECIAL.test(value)) return `"${value}"`;
   let out = '"';
+  let last = 0;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i] as string;
-    switch (c) {
-      case "\\":
-        out += "\\\\";
+    let escaped: string;
+    switch (value.charCodeAt(i)) {
+      case 0x5c:
+        escaped = "\\\\";
         break;
-      case '"':
-        out += '\\"';
+      case 0x22:
+        escaped = '\\"';
         break;
-      case "\n":
-        out += "\\n";
+      case 0x0a:
+        escaped = "\\n";
         break;
-      case "\r":
-        out += "\\r";
+      case 0x0d:
+        escaped = "\\r";
         break;
-      case "\t":
-        out += "\\t";
+      case 0x09:
+        escaped = "\\t";
         break;
-      case "$":
+      case 0x24:
         // Only `${` starts an interpolation; a lone `$` (shell `$HOME`, `$$`) stays readable.
-        out += value[i + 1] === "{" ? "\\$" : "$";
+        if (value.charCodeAt(i + 1) !== 0x7b) continue;
+        escaped = "\\$";
         break;
       default:
-        out += c;
+        continue;
     }
+    out += value.slice(last, i) + escaped;
+    last = i + 1;
   }
-  return `${out}"`;
+  return `${out}${value.slice(last)}"`;
 }
 
 const NIX_KEYWORDS = new Set([

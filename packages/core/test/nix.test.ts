@@ -61,6 +61,32 @@ describe("nixString", () => {
     expect(evalNix(`[ ${samples.map(nixString).join(" ")} ]`)).toEqual(samples);
   });
 
+  it("evaluates back to the input for strings dense in what it escapes", { tags: ["nix"] }, () => {
+    // Runs of escapes and plain text side by side: the escaper copies the runs between escapes.
+    const special = fc.constantFrom(
+      "\\",
+      '"',
+      "\n",
+      "\r",
+      "\t",
+      "$",
+      "{",
+      "}",
+      "'",
+      "a",
+      "é",
+      "🚀",
+    );
+    const samples = fc.sample(
+      fc.array(special, { maxLength: 30 }).map((cs) => cs.join("")),
+      {
+        numRuns: 300,
+        seed: 12,
+      },
+    );
+    expect(evalNix(`[ ${samples.map(nixString).join(" ")} ]`)).toEqual(samples);
+  });
+
   it("keeps a lone dollar readable and escapes only an interpolation", () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: literal Nix source
     expect(nixString("$HOME ${HOME}")).toBe('"$HOME \\${HOME}"');
