@@ -220,6 +220,36 @@ describe("nixInterpolate", () => {
   });
 });
 
+describe("toNix with a strings mapping", () => {
+  // Strings starting with `@` stand for package expressions; the others are upper-cased.
+  const strings = (s: string) =>
+    s.startsWith("@") ? nixExpr(`pkgs.${s.slice(1)}`) : s.toUpperCase();
+  const mapCopy = (v: unknown): unknown => {
+    if (typeof v === "string") return strings(v);
+    if (Array.isArray(v)) return v.map(mapCopy);
+    if (v !== null && typeof v === "object" && !isNixExpr(v)) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapCopy(x)]));
+    }
+    return v;
+  };
+  const data = {
+    "@name": "@hello",
+    one: { only: { path: "x" } },
+    list: ["@callPackage ./a.nix { }", "y", ["@z", 1]],
+    kept: nixExpr("lib.mkForce 1"),
+    script: "line one\nline two\n",
+    n: null,
+  };
+
+  it("prints what mapping the strings of a copy first would print, names untouched", () => {
+    for (const opts of [{}, { paths: true }, { paths: true, indentedStrings: true, indent: 4 }]) {
+      expect(toNix(data, { ...opts, strings })).toBe(toNix(mapCopy(data), opts));
+    }
+    expect(toNix(data, { strings })).toContain('"@name" = pkgs.hello;');
+    expect(toNix(data, { strings })).toContain("(pkgs.callPackage ./a.nix { })");
+  });
+});
+
 describe("toNix with paths", () => {
   it("writes single-attribute sets as attribute paths, as NixOS modules are written", {
     tags: ["nix"],
