@@ -2,7 +2,7 @@ import { defineConfig } from "tsup";
 
 export default defineConfig({
   // The root is the contract; our own target code is behind subpaths (`@nix2dream/core/systemd`,
-  // `/oci`, `/nix`, `/shell`, `/entrypoint`). `errors` is its own entry (`@nix2dream/core/errors`):
+  // `/oci`, `/nix`, `/shell`, `/entrypoint`, `/record`, `/json`). `errors` is its own entry (`@nix2dream/core/errors`):
   // `UserError` without the option modules and zod, for callers that must start fast (`--help`).
   entry: [
     "src/index.ts",
@@ -12,6 +12,8 @@ export default defineConfig({
     "src/nix.ts",
     "src/shell.ts",
     "src/entrypoint.ts",
+    "src/record.ts",
+    "src/json.ts",
   ],
   format: ["esm"],
   dts: true,

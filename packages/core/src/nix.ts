@@ -44,6 +44,9 @@ export class NixPrintError extends Error {
   }
 }
 
+/** What {@link nixString} escapes (`$` only before `{`). */
+const NIX_STRING_SPECIAL = /[\\"\n\r\t]|\$\{/;
+
 /**
  * A double-quoted Nix string literal that evaluates to exactly `value`: `\` and `"` are
  * backslash-escaped, `${` becomes `\${` (no interpolation), newlines, carriage returns and tabs
@@ -52,34 +55,40 @@ export class NixPrintError extends Error {
  */
 export function nixString(value: string): string {
   if (value.includes("\0")) throw new NixPrintError("A Nix string cannot contain a NUL byte.");
+  // Most strings need no escape; the others copy the runs between escapes as slices.
+  if (!NIX_STRING_SPECIAL.test(value)) return `"${value}"`;
   let out = '"';
+  let last = 0;
   for (let i = 0; i < value.length; i++) {
-    const c = value[i] as string;
-    switch (c) {
-      case "\\":
-        out += "\\\\";
+    let escaped: string;
+    switch (value.charCodeAt(i)) {
+      case 0x5c:
+        escaped = "\\\\";
         break;
-      case '"':
-        out += '\\"';
+      case 0x22:
+        escaped = '\\"';
         break;
-      case "\n":
-        out += "\\n";
+      case 0x0a:
+        escaped = "\\n";
         break;
-      case "\r":
-        out += "\\r";
+      case 0x0d:
+        escaped = "\\r";
         break;
-      case "\t":
-        out += "\\t";
+      case 0x09:
+        escaped = "\\t";
         break;
-      case "$":
+      case 0x24:
         // Only `${` starts an interpolation; a lone `$` (shell `$HOME`, `$$`) stays readable.
-        out += value[i + 1] === "{" ? "\\$" : "$";
+        if (value.charCodeAt(i + 1) !== 0x7b) continue;
+        escaped = "\\$";
         break;
       default:
-        out += c;
+        continue;
     }
+    out += value.slice(last, i) + escaped;
+    last = i + 1;
   }
-  return `${out}"`;
+  return `${out}${value.slice(last)}"`;
 }
 
 const NIX_KEYWORDS = new Set([
@@ -128,6 +137,12 @@ export interface ToNixOptions {
   paths?: boolean;
   /** Write multi-line strings as indented strings where that is exact (default false). */
   indentedStrings?: boolean;
+  /**
+   * Maps every string value (attribute names are not values) before it is printed; a
+   * {@link nixExpr} it returns is printed verbatim. For data whose strings stand for
+   * expressions, without a copy of the whole value to map them first.
+   */
+  strings?: (value: string) => string | NixExpr;
 }
 
 /**
@@ -143,6 +158,7 @@ export function toNix(value: unknown, opts: ToNixOptions = {}): string {
     sort: opts.sortKeys ?? false,
     paths: opts.paths ?? false,
     indented: opts.indentedStrings ?? false,
+    strings: opts.strings ?? null,
   });
 }
 
@@ -150,6 +166,12 @@ interface PrintOptions {
   sort: boolean;
   paths: boolean;
   indented: boolean;
+  strings: ((value: string) => string | NixExpr) | null;
+}
+
+/** `value` with {@link ToNixOptions.strings} applied when it is a string. */
+function mapped(value: unknown, o: PrintOptions): unknown {
+  return typeof value === "string" && o.strings !== null ? o.strings(value) : value;
 }
 
 /** The key path and value of an attribute, following single-attribute sets when `paths` is on. */
@@ -170,12 +192,13 @@ function attrPath(key: string, value: unknown, o: PrintOptions): [string[], unkn
 /** `value` as Nix source (see {@link toNix}). */
 function print(value: unknown, indent: number, o: PrintOptions): string {
   const out: string[] = [];
-  write(value, indent, o, out);
+  write(mapped(value, o), indent, o, out);
   return out.length === 1 ? (out[0] as string) : out.join("");
 }
 
 /**
- * Appends the Nix source of `value` to `out`. Attribute sets are written piece by piece into the
+ * Appends the Nix source of `value` (its strings already mapped: see {@link mapped}) to `out`.
+ * Attribute sets are written piece by piece into the
  * one array, so the text of a big module is joined once, not again at every level of nesting.
  */
 function write(value: unknown, indent: number, o: PrintOptions, out: string[]): void {
@@ -200,7 +223,7 @@ function writeAttrs(
   keys.forEach((k, i) => {
     const [path, v] = attrPath(k, value[k], o);
     out.push(i === 0 ? pad : `\n${pad}`, nixAttrPath(path), " = ");
-    write(v, indent + 2, o, out);
+    write(mapped(v, o), indent + 2, o, out);
     out.push(";");
   });
   out.push(`\n${" ".repeat(indent)}}`);
@@ -226,8 +249,12 @@ function printValue(value: unknown, indent: number, o: PrintOptions): string {
   const end = " ".repeat(indent);
   if (Array.isArray(value)) {
     if (value.length === 0) return "[ ]";
-    const items = value.map((v) => {
-      const s = print(v, indent + 2, o);
+    const items = value.map((item) => {
+      // Mapped first: a string that becomes an expression may need parentheses.
+      const v = mapped(item, o);
+      const parts: string[] = [];
+      write(v, indent + 2, o, parts);
+      const s = parts.length === 1 ? (parts[0] as string) : parts.join("");
       // Function applications and negative numbers must be parenthesised inside a list.
       const needsParens =
         (typeof v === "number" && v < 0) || (isNixExpr(v) && !isSimpleExpr(v[NIX_EXPR_KEY]));

@@ -1,5 +1,6 @@
 /**
- * Empty records for code that adds keys one by one to objects it builds per service.
+ * Empty records for code that adds keys one by one to objects it builds per service
+ * (`@nix2dream/core/record`; also re-exported by `/systemd`, `/oci` and `/nix`).
  *
  * V8 gives every object a hidden class and shares one tree of them among all objects that start
  * as `{}`. That tree stops growing after about 1500 branches, and evaluating a big deployment

@@ -1,7 +1,9 @@
 /**
  * core's root export is the contract (issue 14, item 7): plugin contracts, the evaluated
  * deployment, evaluation, references and their resolvers, diagnostics helpers, `textTable` and
- * `runCommand`. Our own target code (systemd, OCI, Nix, shell, entrypoint) is behind subpaths.
+ * `runCommand`. Our own target code (systemd, OCI, Nix, shell, entrypoint, record,
+ * JSON) is behind
+ * subpaths.
  * The list below is deliberate: a name added to or removed from the root is a change of core's
  * public face, reviewed here (with a changeset).
  */
@@ -123,7 +125,7 @@ const ROOT_EXPORTS = [
   "unresolvedRefsIn",
 ];
 
-const SUBPATHS = ["systemd", "oci", "nix", "shell", "entrypoint"] as const;
+const SUBPATHS = ["systemd", "oci", "nix", "shell", "entrypoint", "record", "json"] as const;
 
 /** Every name a module's declaration file exports, types included, read by the TypeScript checker. */
 function declaredExports(dts: string): string[] {

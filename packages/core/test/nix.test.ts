@@ -61,6 +61,32 @@ describe("nixString", () => {
     expect(evalNix(`[ ${samples.map(nixString).join(" ")} ]`)).toEqual(samples);
   });
 
+  it("evaluates back to the input for strings dense in what it escapes", { tags: ["nix"] }, () => {
+    // Runs of escapes and plain text side by side: the escaper copies the runs between escapes.
+    const special = fc.constantFrom(
+      "\\",
+      '"',
+      "\n",
+      "\r",
+      "\t",
+      "$",
+      "{",
+      "}",
+      "'",
+      "a",
+      "é",
+      "🚀",
+    );
+    const samples = fc.sample(
+      fc.array(special, { maxLength: 30 }).map((cs) => cs.join("")),
+      {
+        numRuns: 300,
+        seed: 12,
+      },
+    );
+    expect(evalNix(`[ ${samples.map(nixString).join(" ")} ]`)).toEqual(samples);
+  });
+
   it("keeps a lone dollar readable and escapes only an interpolation", () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: literal Nix source
     expect(nixString("$HOME ${HOME}")).toBe('"$HOME \\${HOME}"');
@@ -191,6 +217,36 @@ describe("nixInterpolate", () => {
 
   it("escapes a dollar right before an interpolation", () => {
     expect(nixInterpolate(["a$", nixExpr("x")])).toBe('"a\\$${x}"');
+  });
+});
+
+describe("toNix with a strings mapping", () => {
+  // Strings starting with `@` stand for package expressions; the others are upper-cased.
+  const strings = (s: string) =>
+    s.startsWith("@") ? nixExpr(`pkgs.${s.slice(1)}`) : s.toUpperCase();
+  const mapCopy = (v: unknown): unknown => {
+    if (typeof v === "string") return strings(v);
+    if (Array.isArray(v)) return v.map(mapCopy);
+    if (v !== null && typeof v === "object" && !isNixExpr(v)) {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapCopy(x)]));
+    }
+    return v;
+  };
+  const data = {
+    "@name": "@hello",
+    one: { only: { path: "x" } },
+    list: ["@callPackage ./a.nix { }", "y", ["@z", 1]],
+    kept: nixExpr("lib.mkForce 1"),
+    script: "line one\nline two\n",
+    n: null,
+  };
+
+  it("prints what mapping the strings of a copy first would print, names untouched", () => {
+    for (const opts of [{}, { paths: true }, { paths: true, indentedStrings: true, indent: 4 }]) {
+      expect(toNix(data, { ...opts, strings })).toBe(toNix(mapCopy(data), opts));
+    }
+    expect(toNix(data, { strings })).toContain('"@name" = pkgs.hello;');
+    expect(toNix(data, { strings })).toContain("(pkgs.callPackage ./a.nix { })");
   });
 });
 

@@ -184,6 +184,41 @@ describe("systemdServiceOf", () => {
   });
 });
 
+describe("systemdServiceOf's execArgv", () => {
+  it("holds what systemd reads from each wrapper line without specifiers, and only those", () => {
+    const d = evaluate({
+      services: {
+        app: {
+          command: ["/bin/app"],
+          secrets: { TOKEN: { fromEnv: "APP_TOKEN" } },
+          preStart: HOSTILE.join(" "),
+          healthcheck: { command: ["/bin/check", ...HOSTILE] },
+          volumes: { data: { path: "/data", init: "echo 100% > x" } },
+        },
+      },
+    });
+    const m = systemdServiceOf(d.services.app as never, d, {
+      resolve,
+      execStart: ["/bin/app", ...HOSTILE],
+    });
+    const lines = [
+      ...(m.service.ExecStartPre ?? []),
+      ...(m.service.ExecStart ?? []),
+      ...(m.service.ExecStartPost ?? []),
+    ];
+    // preStart, ExecStart (through the secrets wrapper) and the healthcheck; not the volume's
+    // line, whose directory is the specifier %S.
+    expect(m.execArgv.size).toBe(3);
+    const volumeLine = lines.find((l) => l.includes("%S/"));
+    expect(volumeLine).toBeDefined();
+    expect(m.execArgv.has(volumeLine as string)).toBe(false);
+    for (const [line, argv] of m.execArgv) {
+      expect(lines).toContain(line);
+      expect(parseExecLine(line)).toEqual(argv);
+    }
+  });
+});
+
 describe("parseExecLine against systemd.service(5)'s documented command lines", () => {
   it("splits single-quoted words as one argument", () => {
     expect(parseExecLine("/bin/sh -c 'dmesg | tac'")).toEqual(["/bin/sh", "-c", "dmesg | tac"]);

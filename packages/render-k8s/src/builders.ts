@@ -3,7 +3,7 @@
  * extra manifest that looks like the generated ones). Pure functions of their arguments.
  */
 import type { Healthcheck, Resources } from "@nix2dream/core";
-import { emptyRecord } from "@nix2dream/core/oci";
+import { emptyRecord } from "@nix2dream/core/record";
 import type {
   Container,
   Namespace,
@@ -60,7 +60,11 @@ export function serviceDnsName(service: string, namespace: string): string {
 
 /** The selector labels of a service's pods: `app.kubernetes.io/name` and `instance`. */
 export function selectorFor(deployment: string, service: string): Record<string, string> {
-  return { [LABELS.name]: dnsLabel(service), [LABELS.instance]: dnsLabel(deployment) };
+  // Computed keys in a literal are added one by one: from an emptyRecord (core's record.ts).
+  const selector = emptyRecord<string>();
+  selector[LABELS.name] = dnsLabel(service);
+  selector[LABELS.instance] = dnsLabel(deployment);
+  return selector;
 }
 
 /** Every standard label of a service's objects: the selector plus `part-of` and `managed-by`. */
@@ -152,7 +156,7 @@ export function cpuQuantity(cpu: number): string {
 
 /** Resource limits of a service (Kubernetes sets requests to the limits); undefined when none. */
 export function resourcesFor(resources: Resources): ResourceRequirements | undefined {
-  const limits: Record<string, string> = {};
+  const limits = emptyRecord<string>();
   if (resources.cpu !== null) limits.cpu = cpuQuantity(resources.cpu);
   if (resources.memory !== null) limits.memory = String(resources.memory);
   return Object.keys(limits).length > 0 ? { limits } : undefined;
@@ -166,7 +170,7 @@ export function securityContextFor(
   user: string | null,
   group: string | null,
 ): PodSecurityContext | undefined {
-  const out: PodSecurityContext = {};
+  const out = emptyRecord<number>() as PodSecurityContext;
   if (user !== null && /^\d+$/.test(user)) out.runAsUser = Number(user);
   if (group !== null && /^\d+$/.test(group)) {
     out.runAsGroup = Number(group);

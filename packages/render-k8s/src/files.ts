@@ -28,7 +28,8 @@ function scalar(s: string): string {
     !s.endsWith(" ") &&
     !s.endsWith(":") &&
     !s.includes(": ") &&
-    !YAML11_WORDS.test(s)
+    // Every YAML 1.1 word is at most 5 characters long: no regex for longer strings.
+    (s.length > 5 || !YAML11_WORDS.test(s))
   ) {
     return s;
   }
@@ -51,12 +52,18 @@ function keyScalar(k: string): string {
   return out;
 }
 
-/** True for a non-empty array or an object with an own enumerable key. */
+/**
+ * True for a non-empty array or an object with an own enumerable key whose value is defined:
+ * `undefined` values are left out, so an object holding only those is written `{}` (as JSON
+ * drops them), not as a key with nothing under it (which reads back as null).
+ */
 function isCollection(v: unknown): v is object {
   if (typeof v !== "object" || v === null) return false;
   if (Array.isArray(v)) return v.length > 0;
   // No Object.keys array just to test for one key: this runs for every value written.
-  for (const k in v) if (Object.hasOwn(v, k)) return true;
+  for (const k in v) {
+    if (Object.hasOwn(v, k) && (v as Record<string, unknown>)[k] !== undefined) return true;
+  }
   return false;
 }
 
@@ -109,7 +116,7 @@ export function toYaml(object: unknown): string {
   if (!isCollection(object)) return `${inline(object)}\n`;
   const out: string[] = [];
   block(object, "", "", out);
-  return out.length === 0 ? "\n" : out.join("");
+  return out.join("");
 }
 
 /** Every object as one multi-document YAML stream (`---` between documents). */

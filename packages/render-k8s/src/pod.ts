@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { SERVICE_DEFAULTS } from "@nix2dream/core";
+import { emptyRecord } from "@nix2dream/core/record";
 import type {
   Container,
   EnvVar,
@@ -33,6 +34,8 @@ export const VOLUME_SCRIPT =
 
 /** Prefix of the annotations render-k8s writes. */
 export const ANNOTATION_PREFIX = "nix2dream.dev";
+/** The pod annotation holding the hash of the service's files (a change rolls the pods). */
+const FILES_SHA256 = `${ANNOTATION_PREFIX}/files-sha256`;
 
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const LABEL_KEY =
@@ -103,7 +106,16 @@ export interface NamedPort {
 export function portsOf(ctx: ServiceContext): NamedPort[] {
   const used = new Set<string>();
   return Object.entries(ctx.service.ports).map(([key, p]) => {
-    const port: NamedPort = { ...p, key, name: portName(key, p.port) };
+    // Field by field: a spread of the evaluated port into a literal with more keys is a slow
+    // copy, made for every port of every service.
+    const port: NamedPort = {
+      key,
+      name: portName(key, p.port),
+      port: p.port,
+      protocol: p.protocol,
+      expose: p.expose,
+      hostPort: p.hostPort,
+    };
     if (used.has(port.name)) port.name = `p${port.port}`;
     used.add(port.name);
     if (port.name !== port.key) {
@@ -223,7 +235,7 @@ export function filesOf(
   ctx: ServiceContext,
 ): Mounts & { objects: GeneratedObject[]; podAnnotations: Record<string, string> } {
   const keys = new Set<string>();
-  const data: Record<string, string> = {};
+  const data = emptyRecord<string>();
   const items: Array<{ key: string; path: string; mode: number }> = [];
   const mounts: VolumeMount[] = [];
   const sizes: Array<{ option: string; bytes: number }> = [];
@@ -245,16 +257,16 @@ export function filesOf(
     items.push({ key, path: key, mode: Number.parseInt(f.mode, 8) });
     mounts.push({ name: "files", mountPath: path, subPath: key, readOnly: true });
   }
-  if (items.length === 0) return { volumes: [], mounts, objects: [], podAnnotations: {} };
+  const podAnnotations = emptyRecord<string>();
+  if (items.length === 0) return { volumes: [], mounts, objects: [], podAnnotations };
   const name = `${ctx.objName}-files`;
   checkDataSize(ctx, `ConfigMap \`${name}\``, sizes);
+  podAnnotations[FILES_SHA256] = sha256(JSON.stringify(Object.entries(data)));
   return {
     volumes: [{ name: "files", configMap: { name, items } }],
     mounts,
     objects: [{ apiVersion: "v1", kind: "ConfigMap", metadata: ctx.meta(name), data }],
-    podAnnotations: {
-      [`${ANNOTATION_PREFIX}/files-sha256`]: sha256(JSON.stringify(Object.entries(data))),
-    },
+    podAnnotations,
   };
 }
 
@@ -288,11 +300,9 @@ export function volumesOf(
       resources: { requests: { storage: v.size ?? "1Gi" } },
     };
     if (v.persistent && kind === "StatefulSet") {
-      const labels = {
-        ...ctx.selector,
-        [LABELS.partOf]: ctx.partOf,
-        [LABELS.managedBy]: MANAGED_BY,
-      };
+      const labels = Object.assign(emptyRecord<string>(), ctx.selector);
+      labels[LABELS.partOf] = ctx.partOf;
+      labels[LABELS.managedBy] = MANAGED_BY;
       out.claimTemplates.push({ metadata: { name, labels }, spec });
     } else if (v.persistent) {
       const claim = `${ctx.objName}-${name}`;
@@ -419,7 +429,7 @@ export function restartOf(ctx: ServiceContext): JobRestart | undefined {
       "Kubernetes uses its own restart backoff (10s doubling up to 5 minutes); `restart.backoff` is not rendered.",
     );
   }
-  const userDefined = ctx.definedRestarts.has(`services.${ctx.name}.restart`);
+  const userDefined = ctx.restartDefined(ctx.name);
   if (ctx.kind !== "Job") {
     if (r.policy === "on-failure" && userDefined) {
       ctx.warn(

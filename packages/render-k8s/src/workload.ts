@@ -4,7 +4,9 @@
  * service's overrides and the checks of Kubernetes' own limits on what was made.
  */
 
-import { emptyRecord } from "@nix2dream/core/oci";
+import { emptyRecord } from "@nix2dream/core/record";
+import type { DeploymentSpec, StatefulSetSpec } from "kubernetes-types/apps/v1.js";
+import type { JobSpec } from "kubernetes-types/batch/v1.js";
 import type {
   Container,
   ServicePort as K8sServicePort,
@@ -73,15 +75,9 @@ export function serviceObjects(
   pod.containers = [forKubelet(container)];
   const podVolumes = [...files.volumes, ...volumes.volumes];
   if (podVolumes.length > 0) pod.volumes = podVolumes;
-  const template: PodTemplateSpec = {
-    metadata: {
-      labels: { ...ctx.labels },
-      ...(Object.keys(files.podAnnotations).length > 0
-        ? { annotations: files.podAnnotations }
-        : {}),
-    },
-    spec: pod,
-  };
+  const metadata: PodTemplateSpec["metadata"] & object = { labels: { ...ctx.labels } };
+  if (Object.keys(files.podAnnotations).length > 0) metadata.annotations = files.podAnnotations;
+  const template: PodTemplateSpec = { metadata, spec: pod };
   const objects = [
     ...env.objects,
     ...files.objects,
@@ -206,43 +202,33 @@ function workloadOf(
   const metadata = ctx.meta(ctx.objName);
   const matchLabels = { ...ctx.selector };
   if (ctx.kind === "Job") {
-    const parallel = s.replicas !== 1 ? { completions: s.replicas, parallelism: s.replicas } : {};
-    const backoffLimit = job?.backoffLimit ?? 0;
-    return {
-      apiVersion: "batch/v1",
-      kind: "Job",
-      metadata,
-      spec: { ...parallel, backoffLimit, template },
-    };
+    // Keys one by one into an emptyRecord (core's record.ts), in the order they are written.
+    const spec = emptyRecord() as unknown as JobSpec;
+    if (s.replicas !== 1) {
+      spec.completions = s.replicas;
+      spec.parallelism = s.replicas;
+    }
+    spec.backoffLimit = job?.backoffLimit ?? 0;
+    spec.template = template;
+    return { apiVersion: "batch/v1", kind: "Job", metadata, spec };
   }
   if (ctx.kind === "StatefulSet") {
-    const claims = claimTemplates.length > 0 ? { volumeClaimTemplates: claimTemplates } : {};
-    return {
-      apiVersion: "apps/v1",
-      kind: "StatefulSet",
-      metadata,
-      spec: {
-        serviceName: ctx.objName,
-        replicas: s.replicas,
-        selector: { matchLabels },
-        template,
-        ...claims,
-      },
+    const spec: StatefulSetSpec = {
+      serviceName: ctx.objName,
+      replicas: s.replicas,
+      selector: { matchLabels },
+      template,
     };
+    if (claimTemplates.length > 0) spec.volumeClaimTemplates = claimTemplates;
+    return { apiVersion: "apps/v1", kind: "StatefulSet", metadata, spec };
   }
   // A ReadWriteOnce claim cannot be mounted by the old and the new pod at once.
   const persistent = Object.values(s.volumes).some((v) => v.persistent);
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata,
-    spec: {
-      replicas: s.replicas,
-      selector: { matchLabels },
-      ...(persistent ? { strategy: { type: "Recreate" } } : {}),
-      template,
-    },
-  };
+  // `template` after `strategy`, the order they are written in.
+  const spec = { replicas: s.replicas, selector: { matchLabels } } as DeploymentSpec;
+  if (persistent) spec.strategy = { type: "Recreate" };
+  spec.template = template;
+  return { apiVersion: "apps/v1", kind: "Deployment", metadata, spec };
 }
 
 /** `objects` with the service's overrides, by kind (`Service`) or kind and name (`Service/api-public`). */

@@ -101,6 +101,17 @@ describe("YAML output", () => {
     keys: Object.fromEntries(values.filter((v) => v !== "").map((v) => [v, v])),
   };
 
+  it("writes an object holding only undefined values as {}, as JSON does", () => {
+    const sparse = {
+      a: { b: undefined },
+      list: [{ c: undefined }, []],
+      d: { e: { f: undefined } },
+    };
+    const asJson = JSON.parse(JSON.stringify(sparse));
+    expect(parse(toYaml(sparse))).toStrictEqual(asJson);
+    expect(parse(toYaml({ only: undefined }))).toStrictEqual({});
+  });
+
   it("parses back to the same value as YAML 1.2 and as YAML 1.1", () => {
     const text = toYaml(object);
     expect(parse(text)).toEqual(object);

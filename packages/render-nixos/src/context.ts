@@ -11,14 +11,7 @@ import {
   type EvaluatedService,
   type Ref,
 } from "@nix2dream/core";
-import {
-  emptyRecord,
-  isNixExpr,
-  type NixExpr,
-  nixExpr,
-  nixInterpolate,
-  setEntry,
-} from "@nix2dream/core/nix";
+import { isNixExpr, type NixExpr, nixExpr, nixInterpolate } from "@nix2dream/core/nix";
 import type { NixosDeploymentOptions, NixosServiceOptions } from "./options.js";
 
 /** Options of {@link nixosModuleFor} (and of the `nixos()` renderer). */
@@ -147,17 +140,6 @@ export class Interpolations {
     }
     if (last < s.length) parts.push(s.slice(last));
     return nixExpr(nixInterpolate(parts));
-  }
-  /** Replaces marked strings everywhere in `data`. */
-  resolve(data: unknown): unknown {
-    if (typeof data === "string") return this.value(data);
-    if (Array.isArray(data)) return data.map((d) => this.resolve(d));
-    if (isPlainObject(data)) {
-      const out = emptyRecord<unknown>();
-      for (const k of Object.keys(data)) setEntry(out, k, this.resolve(data[k]));
-      return out;
-    }
-    return data;
   }
 }
 

@@ -54,7 +54,13 @@ export function nixosModuleFor(
     },
     ctx.wide.override,
   );
-  const body = toNix(ctx.nix.resolve(config), { indent: 2, paths: true, indentedStrings: true });
+  // Marked strings become interpolations as they are printed: no copy of the module to map them.
+  const body = toNix(config, {
+    indent: 2,
+    paths: true,
+    indentedStrings: true,
+    strings: (s) => ctx.nix.value(s),
+  });
   return {
     fileName: nixosModuleFileName(ctx.dep),
     source: moduleSource(ctx.dep, body),

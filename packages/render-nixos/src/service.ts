@@ -88,7 +88,12 @@ function mappedServiceOf(ctx: ServiceContext, execStart: string[]): SystemdServi
     const lines = mapped.service[key];
     if (!lines) continue;
     mapped.service[key] = lines.map((line, i) =>
-      scriptLine(ctx, line, `${ctx.unit}-${kind}${lines.length > 1 ? `-${i + 1}` : ""}`),
+      scriptLine(
+        ctx,
+        line,
+        `${ctx.unit}-${kind}${lines.length > 1 ? `-${i + 1}` : ""}`,
+        mapped.execArgv.get(line),
+      ),
     );
   }
   return mapped;
@@ -98,22 +103,18 @@ function mappedServiceOf(ctx: ServiceContext, execStart: string[]): SystemdServi
  * An Exec line `<shell> -ec <script> <name> <args…>` of the shared mapping, rewritten as
  * `${pkgs.writeShellScript "<name>" ''<script>''} <args…>` so the script reads as shell in the
  * module. Lines holding a specifier (`%S`, `%t`: only valid on the Exec line itself) stay.
+ * `words` is the line's argv when the mapping recorded it (`execArgv`: no specifier in it), so
+ * that only other lines are parsed back.
  */
-function scriptLine(ctx: NixosContext, unitLine: string, name: string): string {
+function scriptLine(
+  ctx: NixosContext,
+  unitLine: string,
+  name: string,
+  words: readonly string[] | undefined,
+): string {
   const { shell } = ctx;
-  // %S and %t are /var/lib and /run for system services; any other specifier keeps the line.
-  const line = unitLine.replace(
-    /(^|[^%])((?:%%)*)%([St])/g,
-    (_m, before: string, pairs: string, spec: string) =>
-      `${before}${pairs}${spec === "S" ? "/var/lib" : "/run"}`,
-  );
-  if (!line.startsWith(`${shell} -ec `) || /(^|[^%])(%%)*%[^%]/.test(line)) return unitLine;
-  let argv: string[];
-  try {
-    argv = parseExecLine(line);
-  } catch {
-    return unitLine;
-  }
+  const argv = words ?? parsedScriptLine(unitLine, shell);
+  if (argv === null) return unitLine;
   if (argv[0] !== shell || argv[1] !== "-ec" || argv.length < 4) return unitLine;
   const [, , script = "", , ...rest] = argv;
   const text = `set -e\n${script}\n`;
@@ -122,6 +123,25 @@ function scriptLine(ctx: NixosContext, unitLine: string, name: string): string {
     ctx.nix.marker(`pkgs.writeShellScript ${nixString(name)} ${literal}`),
     ...rest.map(unitQuote),
   ].join(" ");
+}
+
+/**
+ * The argv of an Exec line `<shell> -ec …` with `%S` and `%t` as /var/lib and /run (as for
+ * system services), or null when it is another line, another specifier is in it or it does not
+ * parse.
+ */
+function parsedScriptLine(unitLine: string, shell: string): readonly string[] | null {
+  const line = unitLine.replace(
+    /(^|[^%])((?:%%)*)%([St])/g,
+    (_m, before: string, pairs: string, spec: string) =>
+      `${before}${pairs}${spec === "S" ? "/var/lib" : "/run"}`,
+  );
+  if (!line.startsWith(`${shell} -ec `) || /(^|[^%])(%%)*%[^%]/.test(line)) return null;
+  try {
+    return parseExecLine(line);
+  } catch {
+    return null;
+  }
 }
 
 /**

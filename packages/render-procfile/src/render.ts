@@ -4,11 +4,11 @@
  * Procfile, `.foreman` and `processes.json`. Pure and deterministic.
  */
 import type { Artifact, EvaluatedDeployment, RenderResult } from "@nix2dream/core";
+import { stableJson } from "@nix2dream/core/json";
 import { type ProcfileOptions, procfileContextFor, resolverFor } from "./context.js";
 import { fidelityWarnings } from "./fidelity.js";
 import { launcherOf, launcherPath, processesOf } from "./launcher.js";
 import { PLAN_FILE, PLAN_VERSION, type PlannedProcess, type ProcessPlan } from "./plan.js";
-import { stableJson } from "./stable-json.js";
 
 export type { ProcfileOptions } from "./context.js";
 export { LAUNCHERS_DIR } from "./launcher.js";

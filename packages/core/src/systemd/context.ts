@@ -79,10 +79,20 @@ export interface SystemdService {
   environment: Record<string, string>;
   /** Credentials the unit loads (`LoadCredential=` names), for callers that ship secrets. */
   credentials: string[];
+  /**
+   * Exec lines of the generated sh wrappers (`<shell> -ec <script> <name> <args…>`, as they are
+   * in `service`) → the argv systemd reads from each (what `parseExecLine` returns), for the
+   * lines that hold no raw unit text (no specifier to expand). A caller that rewrites these lines
+   * (render-nixos moves the script into a file) reads the words here rather than parsing the
+   * quoting back.
+   */
+  execArgv: Map<string, readonly string[]>;
   diagnostics: Diagnostic[];
 }
 
 export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** A program name an Exec line holds as written (no quotes, escapes or specifiers to read). */
+const PLAIN_PROGRAM = /^[A-Za-z0-9_@+:,./=-]+$/;
 
 /** A unit section: values per key, keys in the order they were first written. */
 export type UnitSection = Record<string, string[]>;
@@ -138,6 +148,7 @@ export function unitContextFor(
       install: emptyRecord(),
       environment: emptyRecord(),
       credentials: [],
+      execArgv: new Map(),
       diagnostics,
     },
     stateDirs: [],
@@ -224,9 +235,14 @@ export function shLine(
     option,
     () => {
       const body = [...(secrets ? ctx.prelude : []), script].join("\n");
-      const line = `${ctx.shell} ${["-ec", body, `n2d-${ctx.svc}`, ...args].map(unitQuote).join(" ")}`;
+      const words = ["-ec", body, `n2d-${ctx.svc}`, ...args];
+      const line = `${ctx.shell} ${words.map(unitQuote).join(" ")}`;
       // Named as the longest key it may be written under, so the check holds for all.
       checkUnitLineLength("ExecStartPost", line);
+      // The words are what systemd reads back, unless raw unit text (specifiers) is in them.
+      if (PLAIN_PROGRAM.test(ctx.shell) && !words.some((w) => w.includes(RAW_OPEN))) {
+        ctx.out.execArgv.set(line, [ctx.shell, ...words]);
+      }
       return line;
     },
     null,

@@ -1,14 +1,21 @@
 /**
- * `processes.json`'s text: JSON with object keys sorted at every level, two-space indented,
- * newline-terminated. Written directly rather than as `JSON.stringify` of a sorted copy, which
- * cost a third of the render at 5000 services; the text is the same as that copy's would be.
+ * Deterministic JSON for generated files (`processes.json`, `images.json`, image labels): object
+ * keys sorted at every level, two-space indented, newline-terminated. Written directly rather
+ * than as `JSON.stringify` of a key-sorted copy (which cost a third of render-procfile's time at
+ * 5000 services); the text is the same as that copy's.
  */
 
 /** Array indices come first in a JS object, in numeric order, whatever order they were set in. */
 const ARRAY_INDEX = /^(?:0|[1-9][0-9]*)$/;
 const isArrayIndex = (key: string) => ARRAY_INDEX.test(key) && Number(key) < 4294967295;
 
-/** JSON of `value` with sorted keys, two-space indented, newline-terminated. */
+/**
+ * JSON of `value` with object keys sorted at every level (array indices first, in numeric order,
+ * as a JS object enumerates them), two-space indented, newline-terminated: the text of
+ * `JSON.stringify` of a key-sorted copy. Data only: `toJSON` methods are not called, and values
+ * JSON has no text for (undefined, functions, symbols) are left out of objects and are `null`
+ * in arrays.
+ */
 export function stableJson(value: unknown): string {
   return `${jsonOf(value, "") ?? "undefined"}\n`;
 }

@@ -1,7 +1,11 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { stableJson } from "../src/stable-json.js";
+import { stableJson } from "../src/json.js";
 
-/** What processes.json was before the direct writer: JSON.stringify of a key-sorted copy. */
+/**
+ * What render-procfile's processes.json and render-oci's images.json were before the direct
+ * writer: JSON.stringify of a key-sorted copy.
+ */
 function sortedCopyJson(value: unknown): string {
   const sort = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(sort);
@@ -36,6 +40,28 @@ describe("stableJson", () => {
       { deep: { deeper: { deepest: [{ b: [1, 2], a: { d: 1, c: 2 } }] } } },
     ];
     for (const v of values) expect(stableJson(v)).toBe(sortedCopyJson(v));
+  });
+
+  it("writes what JSON.stringify of a key-sorted copy writes, for random data", () => {
+    // Keys JS objects order specially (indices, near-indices, `__proto__`) mixed with others.
+    const key = fc.oneof(
+      fc.constantFrom("0", "1", "2", "10", "01", "-1", "1.5", "4294967294", "4294967295"),
+      fc.constantFrom("__proto__", "constructor", "toString", "", "a", "B", "é", "😀", "a b"),
+      fc.string({ maxLength: 6 }),
+    );
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        fc.oneof(fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.constant(null)),
+        fc.constant(undefined),
+        fc.array(tie("value"), { maxLength: 4 }),
+        fc.dictionary(key, tie("value"), { maxKeys: 6 }),
+      ),
+    }));
+    fc.assert(
+      fc.property(value, (v) => stableJson(v) === sortedCopyJson(v)),
+      { numRuns: 500, seed: 21 },
+    );
   });
 
   it("sorts the keys of a process plan at every level", () => {
