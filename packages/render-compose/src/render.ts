@@ -18,7 +18,8 @@ import {
   resolvePort,
   resolveRefs,
 } from "@nix2dream/core";
-import { emptyRecord, ociBuildContext, setEntry } from "@nix2dream/core/oci";
+import { ociBuildContext } from "@nix2dream/core/oci";
+import { emptyRecord, setEntry } from "@nix2dream/core/record";
 import type { ComposeDeploymentOptions, ComposeServiceOptions, ProbeTool } from "./options.js";
 import { deepMerge, literal, toYaml } from "./yaml.js";
 

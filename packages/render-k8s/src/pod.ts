@@ -145,7 +145,8 @@ export function envOf(ctx: ServiceContext): { env: EnvVar[]; objects: GeneratedO
   /** Explicit values by Secret name, then key. */
   const explicit = new Map<string, Record<string, string>>();
   for (const [name, src] of Object.entries(s.secrets)) {
-    const o = ctx.k8s.secrets[name];
+    // Own keys only: a secret named `constructor` or `toString` must not find Object.prototype's.
+    const o = Object.hasOwn(ctx.k8s.secrets, name) ? ctx.k8s.secrets[name] : undefined;
     if (src.fromFile !== null) {
       ctx.warn(
         `secrets.${name}.fromFile`,
@@ -164,7 +165,7 @@ export function envOf(ctx: ServiceContext): { env: EnvVar[]; objects: GeneratedO
     env.push({ name, valueFrom: { secretKeyRef: { name: secretName, key, ...optional } } });
   }
   for (const name of Object.keys(ctx.k8s.secrets)) {
-    if (!(name in s.secrets)) {
+    if (!Object.hasOwn(s.secrets, name)) {
       ctx.error(
         `renderers.k8s.secrets.${name}`,
         `\`${name}\` is not a secret of \`${ctx.name}\`; declare it in \`services.${ctx.name}.secrets\` first.`,

@@ -399,6 +399,26 @@ describe("files and secrets", () => {
     ]);
   });
 
+  it("takes secrets named like Object.prototype members as secrets, and refuses such options no secret declares", () => {
+    const r = render({
+      api: {
+        package: { image: "a" },
+        secrets: { constructor: {}, toString: {} },
+        renderers: { k8s: { secrets: { toString: { name: "own" }, valueOf: { name: "x" } } } },
+      },
+    });
+    expect(find(r.objects, "Deployment", "api").spec.template.spec.containers[0].env).toEqual([
+      {
+        name: "constructor",
+        valueFrom: { secretKeyRef: { name: "shop-secrets", key: "constructor" } },
+      },
+      { name: "toString", valueFrom: { secretKeyRef: { name: "own", key: "toString" } } },
+    ]);
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.option)).toEqual([
+      "services.api.renderers.k8s.secrets.valueOf",
+    ]);
+  });
+
   it("rejects renderer secret options for variables the service does not declare", () => {
     const r = render({
       api: { package: { image: "a" }, renderers: { k8s: { secrets: { NOPE: { name: "x" } } } } },
