@@ -10,6 +10,7 @@ import {
   forceDeep,
   type Module,
   ModuleError,
+  type SubmoduleInstance,
 } from "@nix2dream/modules";
 import { checkServices, serviceWarnings, throwProblems } from "./checks.js";
 import type { Manager, Renderer } from "./contracts.js";
@@ -146,30 +147,6 @@ function collectKeyFiles(option: OptionLike, prefix: string, out: FilesByOption)
   }
 }
 
-/**
- * The option path of the submodule instance whose options tree is `tree` (`services.api`), from
- * the full path its first option carries; null for a tree without options (nothing to collect).
- */
-function prefixOf(tree: unknown, depth = 0): string | null {
-  if (typeof tree !== "object" || tree === null) return null;
-  if (isOption(tree)) return depth === 0 ? null : tree.loc.slice(0, -depth).join(".");
-  for (const k of Object.keys(tree)) {
-    const p = prefixOf((tree as Record<string, unknown>)[k], depth + 1);
-    if (p !== null) return p;
-  }
-  return null;
-}
-
-/** The reported options trees by their instance's path (one tree per path: the last reported). */
-function byPrefix(trees: readonly unknown[]): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  for (const tree of trees) {
-    const prefix = prefixOf(tree);
-    if (prefix !== null) out.set(prefix, tree);
-  }
-  return out;
-}
-
 /** The definition files as the evaluated deployment has them: keys in sorted order. */
 function sortedDefinitionFiles(files: FilesByOption): Record<string, string[]> {
   const sorted: Record<string, string[]> = {};
@@ -269,9 +246,9 @@ export function evaluateDeployment(
   const { use = [], modules = [], ...config } = definition;
   const { renderers, managers } = splitPlugins(use, file);
 
-  // Read after the evaluation: while a submodule's modules are collected its tree is not ready.
-  const nestedOptions: unknown[] = [];
-  const sink: OptionsSink = (options) => nestedOptions.push(options);
+  // Read after the evaluation, by instance path (one tree per path: the last instance there).
+  const nestedOptions = new Map<string, SubmoduleInstance>();
+  const sink: OptionsSink = (instance) => nestedOptions.set(instance.loc.join("."), instance);
   const userModule: Module = { file, key: `deployment:${file}`, imports: modules, config };
   const { config: lazy, options } = evalModules({
     modules: [trackedDeploymentModule(renderers, managers, sink), assertionsModule, userModule],
@@ -280,7 +257,7 @@ export function evaluateDeployment(
   const collected: FilesByOption = new Map();
   collectFiles(options, "", collected);
   const collectNested = () => {
-    for (const [prefix, o] of byPrefix(nestedOptions)) collectFiles(o, prefix, collected);
+    for (const [prefix, i] of nestedOptions) collectFiles(i.options, prefix, collected);
     return sortedDefinitionFiles(collected);
   };
 

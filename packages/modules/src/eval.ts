@@ -30,7 +30,13 @@ import {
 } from "./nodes.js";
 import { mkOption } from "./option.js";
 import * as props from "./props.js";
-import { type Definition, type OptionType, type SubmoduleModule, types } from "./types.js";
+import {
+  type Definition,
+  type OptionType,
+  type SubmoduleInstance,
+  type SubmoduleModule,
+  types,
+} from "./types.js";
 
 export { ALIAS, REMOVED } from "./decls.js";
 export { OptionInfo } from "./nodes.js";
@@ -393,6 +399,10 @@ class Evaluated {
   get freeform(): OptionType | undefined {
     return this.#ev.freeform;
   }
+  /** This evaluation as a submodule type's `onInstance` sees it. */
+  get instance(): SubmoduleInstance {
+    return new InstanceView(this.#ev);
+  }
 }
 
 /**
@@ -569,7 +579,7 @@ function evalFromTemplate(
   loc: string[],
   defs: Definition[],
   moduleClass: string | undefined,
-): Record<string, unknown> {
+): Evaluation {
   // No module of a template is a function: the arguments (and `name` among them) are never built.
   const ev = new Evaluation(loc, specialArgs, moduleClass);
   ev.freeform = t.freeform;
@@ -592,7 +602,24 @@ function evalFromTemplate(
   checkUndeclared(ev);
   freeformAfterDefinitions(ev);
   ev.release();
-  return ev.root.config;
+  return ev;
+}
+
+/**
+ * What a submodule type's `onInstance` receives (see `SubmoduleWithSpec.onInstance`): a class,
+ * so every instance shares one hidden class and its options tree is built only when read.
+ */
+class InstanceView implements SubmoduleInstance {
+  readonly #ev: Evaluation;
+  constructor(ev: Evaluation) {
+    this.#ev = ev;
+  }
+  get loc(): readonly string[] {
+    return this.#ev.prefix;
+  }
+  get options(): Record<string, unknown> {
+    return rootOptions(this.#ev);
+  }
 }
 
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */
@@ -604,10 +631,15 @@ export function evalSubmodule(
   defs: Definition[],
   moduleClass?: string,
   slot?: TemplateSlot,
+  onInstance?: (instance: SubmoduleInstance) => void,
 ): Record<string, unknown> {
   if (slot && shorthandOnlyDefinesConfig && defs.every((d) => isAttrs(d.value))) {
     if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
-    if (slot.template) return evalFromTemplate(slot.template, specialArgs, loc, defs, moduleClass);
+    if (slot.template) {
+      const ev = evalFromTemplate(slot.template, specialArgs, loc, defs, moduleClass);
+      onInstance?.(new InstanceView(ev));
+      return ev.root.config;
+    }
   }
   const specs: ModuleSpec[] = modules.map((m) => ({ module: m.module, file: m.file }));
   for (const d of defs) {
@@ -616,7 +648,9 @@ export function evalSubmodule(
     else specs.push({ module: d.value, file: d.file });
   }
   const args = { ...specialArgs, name: loc[loc.length - 1] };
-  return evalCore(specs, args, loc, "sub", moduleClass).config;
+  const evaluated = evalCore(specs, args, loc, "sub", moduleClass);
+  onInstance?.(evaluated.instance);
+  return evaluated.config;
 }
 
 /** @internal The options tree of a submodule type, for docs and schemas. */

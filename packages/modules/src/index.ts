@@ -63,6 +63,7 @@ export {
   type OptionType,
   type OptionTypeSpec,
   type PackageValue,
+  type SubmoduleInstance,
   type SubmoduleWithSpec,
   types,
 } from "./types.js";

@@ -786,6 +786,36 @@ export interface SubmoduleWithSpec {
   description?: string;
   /** The class of the submodule's modules (see `EvalModulesArgs.class`). */
   class?: string;
+  /**
+   * Called with each instance of the submodule once its definitions are assigned (before any of
+   * its values is read): its option path and its `options` tree, e.g. to learn which files
+   * defined its options without adding a function module to every instance (which would keep
+   * instances from sharing what the type's modules declare). Not called when only the
+   * declarations are read (docs, schemas). When two declarations of the option merge, both
+   * callbacks are called.
+   */
+  onInstance?: (instance: SubmoduleInstance) => void;
+}
+
+/** One instance of a submodule type, as `SubmoduleWithSpec.onInstance` receives it. */
+export interface SubmoduleInstance {
+  /** Its option path, e.g. `["services", "api"]`. */
+  readonly loc: readonly string[];
+  /** Its options tree (the `options` module argument of its modules), built on first read. */
+  readonly options: Record<string, unknown>;
+}
+
+/** Both callbacks, once each (the same callback from both declarations is called once). */
+function bothCallbacks<A>(
+  a: ((arg: A) => void) | undefined,
+  b: ((arg: A) => void) | undefined,
+): ((arg: A) => void) | undefined {
+  if (!a || a === b) return b;
+  if (!b) return a;
+  return (arg) => {
+    a(arg);
+    b(arg);
+  };
 }
 
 function normalizeSubmodules(mods: ReadonlyArray<Module | SubmoduleModule>): SubmoduleModule[] {
@@ -804,6 +834,7 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const specialArgs = spec.specialArgs ?? {};
   const shorthand = spec.shorthandOnlyDefinesConfig ?? false;
   const cls = spec.class;
+  const onInstance = spec.onInstance;
   let withFileCache: Map<string, OptionType<T>> | undefined;
   // Instances share what the type's modules declare when those are plain objects.
   const slot: TemplateSlot = {};
@@ -821,7 +852,7 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
       // Built by a module's first call, before config existed, and used before its second
       // call replaced it: say so rather than take the placeholder for `true`.
       if ((shorthand as unknown) === HOLE) throw placeholderInType(loc);
-      return evalSubmodule(modules, specialArgs, shorthand, loc, defs, cls, slot) as T;
+      return evalSubmodule(modules, specialArgs, shorthand, loc, defs, cls, slot, onInstance) as T;
     },
     // As NixOS: `{}`, not evaluated through the submodule's options.
     emptyValue: EMPTY_ATTRS,
@@ -859,11 +890,12 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
         shorthandOnlyDefinesConfig: shorthand,
         ...(spec.description ? { description: spec.description } : {}),
         ...((cls ?? o.class) === undefined ? {} : { class: cls ?? o.class }),
+        onInstance: bothCallbacks(onInstance, o.onInstance),
       });
     },
   });
   Object.defineProperty(t, "submoduleSpec", {
-    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand, class: cls },
+    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand, class: cls, onInstance },
     enumerable: false,
   });
   return t;

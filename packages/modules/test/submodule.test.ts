@@ -121,3 +121,94 @@ describe("submodules", () => {
     expect(subs.a.path).toBe("s.a");
   });
 });
+
+describe("submoduleWith onInstance", () => {
+  type Seen = { loc: string; files: Record<string, string[]> };
+  /** The instances `onInstance` saw, with each option's defining files (read after forcing). */
+  function watched(modules: object[]) {
+    const seen: { loc: readonly string[]; options: Record<string, unknown> }[] = [];
+    const t = types.submoduleWith({
+      modules: modules as never,
+      shorthandOnlyDefinesConfig: true,
+      onInstance: (i) => seen.push(i),
+    });
+    const read = (): Seen[] =>
+      seen.map((i) => ({
+        loc: i.loc.join("."),
+        files: Object.fromEntries(
+          Object.entries(i.options).map(([k, o]) => [
+            k,
+            (o as { definitionFiles: string[] }).definitionFiles,
+          ]),
+        ),
+      }));
+    return { t, read };
+  }
+  const decl = {
+    options: {
+      a: mkOption({ type: types.int, default: 0 }),
+      b: mkOption({ type: types.int, default: 0 }),
+    },
+  };
+
+  it("gets each instance of plain modules with its path and its options' defining files", () => {
+    const { t, read } = watched([decl]);
+    const c = cfg(
+      { options: { s: mkOption({ type: types.attrsOf(t) }) } },
+      { file: "one.ts", s: { x: { a: 1 }, y: {} } },
+      { file: "two.ts", s: { x: { b: 2 } } },
+    );
+    expect(forceDeep(c.s)).toEqual({ x: { a: 1, b: 2 }, y: { a: 0, b: 0 } });
+    expect(read()).toEqual([
+      { loc: "s.x", files: { a: ["one.ts"], b: ["two.ts"] } },
+      { loc: "s.y", files: { a: [], b: [] } },
+    ]);
+  });
+
+  it("gets instances of function modules and of function definitions too", () => {
+    const named = ({ name }: { name: string }) => ({
+      options: { n: mkOption({ type: types.str, default: name }) },
+    });
+    const { t, read } = watched([named]);
+    const c = cfg(
+      { options: { s: mkOption({ type: types.attrsOf(t) }) } },
+      { file: "f.ts", s: { x: () => ({ config: { n: "X" } }) } },
+    );
+    expect(c.s.x.n).toBe("X");
+    expect(read()).toEqual([{ loc: "s.x", files: { n: ["f.ts"] } }]);
+  });
+
+  it("is not called when only declarations are read (docs)", () => {
+    const { t, read } = watched([decl]);
+    const r = evalModules({ modules: [{ options: { s: mkOption({ type: t, default: {} }) } }] });
+    expect(Object.keys(r.options.s.type.getSubOptions(["s"]))).toEqual(["a", "b"]);
+    expect(read()).toEqual([]);
+    expect(r.config.s.a).toBe(0);
+    expect(read()).toEqual([{ loc: "s", files: { a: [], b: [] } }]);
+  });
+
+  it("calls both callbacks when two declarations of the option merge, one callback once", () => {
+    const calls: string[] = [];
+    const first = (i: { loc: readonly string[] }) => calls.push(`first ${i.loc.join(".")}`);
+    const second = (i: { loc: readonly string[] }) => calls.push(`second ${i.loc.join(".")}`);
+    const sub = (onInstance: typeof first, options: object) =>
+      types.submoduleWith({ modules: [{ options }], shorthandOnlyDefinesConfig: true, onInstance });
+    const c = cfg(
+      {
+        options: {
+          s: mkOption({ type: sub(first, { a: mkOption({ type: types.int, default: 1 }) }) }),
+        },
+      },
+      {
+        options: {
+          s: mkOption({ type: sub(second, { b: mkOption({ type: types.int, default: 2 }) }) }),
+        },
+      },
+      { options: { t: mkOption({ type: sub(first, {}), default: {} }) } },
+      { options: { t: mkOption({ type: sub(first, {}) }) } },
+      { s: {} },
+    );
+    expect(forceDeep(c)).toEqual({ s: { a: 1, b: 2 }, t: {} });
+    expect(calls.sort()).toEqual(["first s", "first t", "second s"]);
+  });
+});
