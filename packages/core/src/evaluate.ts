@@ -113,19 +113,24 @@ function hasKeys(v: unknown): boolean {
 function collectFiles(tree: unknown, prefix: string, out: FilesByOption): void {
   if (typeof tree !== "object" || tree === null) return;
   if (isOption(tree)) {
-    // Every defining file, winning or not (`files` has only the winning ones, as NixOS).
-    const files = tree.definitionFiles;
-    // A fresh list on every read: no copy needed.
-    if (files.length > 0) out.set(prefix, files);
-    // Without definitions the only winning one is the default: its keys can only matter when
-    // it has some. (Reading the type and the winning definitions costs; most options are unset.)
-    if (files.length === 0 && !(tree.hasDefault && hasKeys(tree.default))) return;
-    if (isSetType(tree.type)) collectKeyFiles(tree, prefix, out);
+    collectOptionFiles(tree, prefix, out);
     return;
   }
   for (const k of Object.keys(tree)) {
     collectFiles((tree as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
   }
+}
+
+/** `path → files` for one option, and for each key of an attribute-set option. */
+function collectOptionFiles(option: OptionLike, path: string, out: FilesByOption): void {
+  // Every defining file, winning or not (`files` has only the winning ones, as NixOS).
+  const files = option.definitionFiles;
+  // A fresh list on every read: no copy needed.
+  if (files.length > 0) out.set(path, files);
+  // Without definitions the only winning one is the default: its keys can only matter when
+  // it has some. (Reading the type and the winning definitions costs; most options are unset.)
+  if (files.length === 0 && !(option.hasDefault && hasKeys(option.default))) return;
+  if (isSetType(option.type)) collectKeyFiles(option, path, out);
 }
 
 /** Attribute-set options (env, ports, ...): which files defined each key. */
@@ -257,7 +262,12 @@ export function evaluateDeployment(
   const collected: FilesByOption = new Map();
   collectFiles(options, "", collected);
   const collectNested = () => {
-    for (const [prefix, i] of nestedOptions) collectFiles(i.options, prefix, collected);
+    // Each option's path is its `loc`, which starts with the instance's path.
+    const visit = (o: unknown) => {
+      const option = o as OptionLike;
+      collectOptionFiles(option, option.loc.join("."), collected);
+    };
+    for (const instance of nestedOptions.values()) instance.forEachOption(visit);
     return sortedDefinitionFiles(collected);
   };
 

@@ -24,6 +24,7 @@ import {
   type NodeHost,
   type NsNode,
   type NsPlan,
+  OptionInfo,
   type OptNode,
   optionsOf,
   planNs,
@@ -39,7 +40,7 @@ import {
 } from "./types.js";
 
 export { ALIAS, REMOVED } from "./decls.js";
-export { OptionInfo } from "./nodes.js";
+export { OptionInfo };
 
 /** Arguments of {@link evalModules}. */
 export interface EvalModulesArgs {
@@ -619,6 +620,22 @@ class InstanceView implements SubmoduleInstance {
   }
   get options(): Record<string, unknown> {
     return rootOptions(this.#ev);
+  }
+  forEachOption(visit: (option: OptionInfo) => void): void {
+    visitOptions(this.#ev.root, visit);
+  }
+}
+
+/**
+ * Calls `visit` with each option under `ns`, in the order of the options tree, each with an
+ * `OptionInfo` made for the call and not kept: one kept per option of every instance (as the
+ * options tree keeps them) cost more than reading the few fields a caller needs.
+ */
+function visitOptions(ns: NsNode, visit: (option: OptionInfo) => void): void {
+  for (let i = 0; i < ns.nodes.length; i++) {
+    const child = ns.nodes[i] as NsNode | OptNode;
+    if (child.kind === "opt") visit(new OptionInfo(child));
+    else visitOptions(child, visit);
   }
 }
 

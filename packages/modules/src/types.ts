@@ -3,7 +3,13 @@ import { HOLE } from "./args.js";
 import { attrTag } from "./attrtag.js";
 import { mergedDeclaredType } from "./decls.js";
 import { closest, kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
-import { evalSubmodule, subOptionsOf, subSchemaOf, type TemplateSlot } from "./eval.js";
+import {
+  evalSubmodule,
+  type OptionInfo,
+  subOptionsOf,
+  subSchemaOf,
+  type TemplateSlot,
+} from "./eval.js";
 import {
   allPlainDefs,
   defineThunksAt,
@@ -803,6 +809,13 @@ export interface SubmoduleInstance {
   readonly loc: readonly string[];
   /** Its options tree (the `options` module argument of its modules), built on first read. */
   readonly options: Record<string, unknown>;
+  /**
+   * Calls `visit` with each option of the instance in the order of its options tree (nested
+   * option sets walked), without building the tree: each record is made for the call and not
+   * kept. Cheaper than walking `options` when every instance of a large configuration is read
+   * once.
+   */
+  forEachOption(visit: (option: OptionInfo) => void): void;
 }
 
 /** Both callbacks, once each (the same callback from both declarations is called once). */

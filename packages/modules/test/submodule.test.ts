@@ -178,6 +178,40 @@ describe("submoduleWith onInstance", () => {
     expect(read()).toEqual([{ loc: "s.x", files: { n: ["f.ts"] } }]);
   });
 
+  it("walks an instance's options, nested sets included, without building its options tree", () => {
+    const seen: {
+      forEachOption: (v: (o: { path: string; definitionFiles: string[] }) => void) => void;
+      options: Record<string, unknown>;
+    }[] = [];
+    const t = types.submoduleWith({
+      modules: [
+        {
+          options: {
+            a: mkOption({ type: types.int, default: 0 }),
+            n: { b: mkOption({ type: types.int, default: 0 }) },
+          },
+        },
+      ],
+      shorthandOnlyDefinesConfig: true,
+      onInstance: (i) => seen.push(i),
+    });
+    const c = cfg({ options: { s: mkOption({ type: t }) } }, { file: "f.ts", s: { n: { b: 1 } } });
+    expect(c.s.n.b).toBe(1);
+    const walked: string[] = [];
+    seen[0]?.forEachOption((o) => walked.push(`${o.path} ${o.definitionFiles.join(",")}`));
+    expect(walked).toEqual(["s.a ", "s.n.b f.ts"]);
+    // The same records as the options tree gives, field for field.
+    const tree = seen[0]?.options as {
+      a: { path: string };
+      n: { b: { path: string; definitionFiles: string[] } };
+    };
+    expect([tree.a.path, tree.n.b.path, tree.n.b.definitionFiles]).toEqual([
+      "s.a",
+      "s.n.b",
+      ["f.ts"],
+    ]);
+  });
+
   it("is not called when only declarations are read (docs)", () => {
     const { t, read } = watched([decl]);
     const r = evalModules({ modules: [{ options: { s: mkOption({ type: t, default: {} }) } }] });
