@@ -121,16 +121,20 @@ function collectFiles(tree: unknown, prefix: string, out: FilesByOption): void {
   }
 }
 
-/** `path → files` for one option, and for each key of an attribute-set option. */
-function collectOptionFiles(option: OptionLike, path: string, out: FilesByOption): void {
+/**
+ * `path → files` for one option, and for each key of an attribute-set option; `path` null: the
+ * option's `loc` joined, worked out only when the option has something to collect.
+ */
+function collectOptionFiles(option: OptionLike, path: string | null, out: FilesByOption): void {
   // Every defining file, winning or not (`files` has only the winning ones, as NixOS).
   const files = option.definitionFiles;
-  // A fresh list on every read: no copy needed.
-  if (files.length > 0) out.set(path, files);
   // Without definitions the only winning one is the default: its keys can only matter when
   // it has some. (Reading the type and the winning definitions costs; most options are unset.)
   if (files.length === 0 && !(option.hasDefault && hasKeys(option.default))) return;
-  if (isSetType(option.type)) collectKeyFiles(option, path, out);
+  const at = path ?? option.loc.join(".");
+  // A fresh list on every read: no copy needed.
+  if (files.length > 0) out.set(at, files);
+  if (isSetType(option.type)) collectKeyFiles(option, at, out);
 }
 
 /** Attribute-set options (env, ports, ...): which files defined each key. */
@@ -263,10 +267,7 @@ export function evaluateDeployment(
   collectFiles(options, "", collected);
   const collectNested = () => {
     // Each option's path is its `loc`, which starts with the instance's path.
-    const visit = (o: unknown) => {
-      const option = o as OptionLike;
-      collectOptionFiles(option, option.loc.join("."), collected);
-    };
+    const visit = (o: unknown) => collectOptionFiles(o as OptionLike, null, collected);
     for (const instance of nestedOptions.values()) instance.forEachOption(visit);
     return sortedDefinitionFiles(collected);
   };
