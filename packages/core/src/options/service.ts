@@ -676,7 +676,14 @@ function buildServiceModule(service: string) {
       secrets: o.secrets,
       files: o.files,
       volumes: mkOption({
-        type: types.attrsOf(types.submodule(volumeModule(service))),
+        // The module with its file, as declaring it here would give it: a type of a module
+        // without one is copied with this file once per service.
+        type: types.attrsOf(
+          types.submoduleWith({
+            modules: [{ module: volumeModule(service), file: thisFileShown() }],
+            shorthandOnlyDefinesConfig: true,
+          }),
+        ),
         default: EMPTY,
         example: { data: { path: "/var/lib/postgresql", size: "1Gi" } },
         description: "Storage the service keeps, by name, with scripts run on it.",
