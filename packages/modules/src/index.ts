@@ -8,6 +8,7 @@ export {
   type EvaluatedModules,
   type ExtendModulesArgs,
   evalModules,
+  nameOnlyModule,
   OptionInfo,
 } from "./eval.js";
 export {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { evalModules, forceDeep, mkDefault, mkIf, mkOption, types } from "../src/index.js";
+import {
+  evalModules,
+  forceDeep,
+  mkDefault,
+  mkIf,
+  mkOption,
+  nameOnlyModule,
+  types,
+} from "../src/index.js";
 import { cfg, err } from "./helpers.js";
 
 describe("submodules", () => {
@@ -244,5 +252,61 @@ describe("submoduleWith onInstance", () => {
     );
     expect(forceDeep(c)).toEqual({ s: { a: 1, b: 2 }, t: {} });
     expect(calls.sort()).toEqual(["first s", "first t", "second s"]);
+  });
+});
+
+describe("nameOnlyModule", () => {
+  const plain = { options: { port: mkOption({ type: types.port, default: 80 }) } };
+  const calls: string[] = [];
+  const named = (args: { name?: string }) => {
+    calls.push(String(args.name));
+    return { options: { path: mkOption({ type: types.str, default: `/var/lib/${args.name}` }) } };
+  };
+  /** `s.x` and `s.y` of a submodule of `mods`, defined by two modules, forced. */
+  function evaluated(mods: object[], y: object = { path: mkDefault("/srv/y") }) {
+    const t = types.attrsOf(
+      types.submoduleWith({ modules: mods as never, shorthandOnlyDefinesConfig: true }),
+    );
+    const r = evalModules({
+      modules: [
+        { file: "decl.ts", options: { s: mkOption({ type: t }) } },
+        { file: "a.ts", s: { x: { port: 8080 }, y: {} } },
+        { file: "b.ts", s: { y } },
+      ],
+    });
+    return forceDeep(r.config.s);
+  }
+
+  it("gives each instance what the unmarked function module gives, calling it once per instance", () => {
+    calls.length = 0;
+    const marked = evaluated([plain, nameOnlyModule(named)]);
+    expect(calls).toEqual(["x", "y"]);
+    const unmarked = evaluated([plain, named]);
+    expect(marked).toEqual({
+      x: { port: 8080, path: "/var/lib/x" },
+      y: { port: 80, path: "/srv/y" },
+    });
+    expect(marked).toEqual(unmarked);
+    // Key order too: the declarations keep the modules' order.
+    expect(Object.keys(marked.x)).toEqual(Object.keys(unmarked.x));
+  });
+
+  it("a name-only module that defines config is evaluated in full, with its definitions", () => {
+    const withConfig = nameOnlyModule((args: { name?: string }) => ({
+      options: { tag: mkOption({ type: types.str }) },
+      config: { tag: `t-${args.name}` },
+    }));
+    expect(evaluated([plain, withConfig], {})).toEqual({
+      x: { port: 8080, tag: "t-x" },
+      y: { port: 80, tag: "t-y" },
+    });
+  });
+
+  it("reports a declaration conflict as the unmarked module does", () => {
+    const clash = { options: { path: mkOption({ type: types.int }) } };
+    const run = (mark: boolean) =>
+      err(() => evaluated([plain, mark ? nameOnlyModule(named) : named, clash])).message;
+    expect(run(true)).toBe(run(false));
+    expect(run(true)).toContain("`s.x.path` in decl.ts is already declared in decl.ts");
   });
 });
