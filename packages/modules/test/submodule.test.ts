@@ -6,6 +6,7 @@ import {
   mkIf,
   mkOption,
   nameOnlyModule,
+  type OptionsTree,
   types,
 } from "../src/index.js";
 import { cfg, err } from "./helpers.js";
@@ -233,7 +234,7 @@ describe("submoduleWith onInstance", () => {
     const calls: string[] = [];
     const first = (i: { loc: readonly string[] }) => calls.push(`first ${i.loc.join(".")}`);
     const second = (i: { loc: readonly string[] }) => calls.push(`second ${i.loc.join(".")}`);
-    const sub = (onInstance: typeof first, options: object) =>
+    const sub = (onInstance: typeof first, options: OptionsTree) =>
       types.submoduleWith({ modules: [{ options }], shorthandOnlyDefinesConfig: true, onInstance });
     const c = cfg(
       {
