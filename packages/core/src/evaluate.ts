@@ -90,8 +90,12 @@ interface OptionLike {
   definitionsWithLocations: Array<{ file: string; value: unknown }>;
 }
 
-/** `option path → files`, filled in evaluation order; see {@link sortedDefinitionFiles}. */
-type FilesByOption = Map<string, string[]>;
+/**
+ * `[option path, files]` in evaluation order; see {@link sortedDefinitionFiles}. A list, not a
+ * map: no path is found twice (each option's, each key's of a set option and each instance's
+ * path is its own), and hashing 100 000 fresh path strings twice cost more than sorting them.
+ */
+type FilesByOption = Array<[string, string[]]>;
 
 function isSetType(t: OptionLike["type"]): boolean {
   const final = t.name === "coercedTo" ? t.nestedTypes?.finalType : t;
@@ -133,7 +137,7 @@ function collectOptionFiles(option: OptionLike, path: string | null, out: FilesB
   if (files.length === 0 && !(option.hasDefault && hasKeys(option.default))) return;
   const at = path ?? option.loc.join(".");
   // A fresh list on every read: no copy needed.
-  if (files.length > 0) out.set(at, files);
+  if (files.length > 0) out.push([at, files]);
   if (isSetType(option.type)) collectKeyFiles(option, at, out);
 }
 
@@ -145,21 +149,27 @@ function collectKeyFiles(option: OptionLike, prefix: string, out: FilesByOption)
   } catch {
     // A definition that cannot be discharged is reported when the value is forced.
   }
+  const byKey = new Map<string, string[]>();
   for (const d of defs) {
     if (typeof d.value !== "object" || d.value === null || Array.isArray(d.value)) continue;
     for (const k of Object.keys(d.value)) {
-      const key = `${prefix}.${k}`;
-      const list = out.get(key);
-      if (list === undefined) out.set(key, [d.file]);
+      const list = byKey.get(k);
+      if (list === undefined) byKey.set(k, [d.file]);
       else if (!list.includes(d.file)) list.push(d.file);
     }
   }
+  for (const [k, files] of byKey) out.push([`${prefix}.${k}`, files]);
 }
+
+const byPath = (a: [string, string[]], b: [string, string[]]) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 
 /** The definition files as the evaluated deployment has them: keys in sorted order. */
 function sortedDefinitionFiles(files: FilesByOption): Record<string, string[]> {
+  // Stable, and mostly sorted runs already (instances are forced in key order).
+  files.sort(byPath);
   const sorted: Record<string, string[]> = {};
-  for (const k of [...files.keys()].sort()) sorted[k] = files.get(k) as string[];
+  for (const [path, list] of files) sorted[path] = list;
   return sorted;
 }
 
@@ -263,7 +273,7 @@ export function evaluateDeployment(
     modules: [trackedDeploymentModule(renderers, managers, sink), assertionsModule, userModule],
   });
 
-  const collected: FilesByOption = new Map();
+  const collected: FilesByOption = [];
   collectFiles(options, "", collected);
   const collectNested = () => {
     // Each option's path is its `loc`, which starts with the instance's path.
