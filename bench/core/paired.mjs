@@ -6,24 +6,26 @@
 // (process.cpuUsage) of the evaluation and of render-compose and render-k8s on the deployment
 // that evaluation returned (each checkout's own renderers), and the ratio of medians.
 //
-//   node --expose-gc bench/core/paired.mjs N PAIRS BASE
+//   node --expose-gc bench/core/paired.mjs N PAIRS BASE [bare]
 //
 // BASE is the root of another checkout whose packages are built. The first pair is a warm-up.
+// `bare`: no renderer in `use` (as bench/core/run.mjs evaluates it); only the evaluation is timed.
 import { fileURLToPath } from "node:url";
 import { median, printLoad } from "../lib.mjs";
 import { realisticDefinition } from "../realistic.mjs";
 
-const [nArg, pairsArg, baseRoot] = process.argv.slice(2);
+const [nArg, pairsArg, baseRoot, mode] = process.argv.slice(2);
 if (!baseRoot) {
-  console.error("usage: node --expose-gc bench/core/paired.mjs N PAIRS BASE");
+  console.error("usage: node --expose-gc bench/core/paired.mjs N PAIRS BASE [bare]");
   process.exit(1);
 }
 const n = Number(nArg);
 const pairs = Number(pairsArg);
 const here = fileURLToPath(new URL("../..", import.meta.url));
 const roots = { base: baseRoot.replace(/\/$/, ""), new: here.replace(/\/$/, "") };
-const ALL = ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"];
-const TIMED = ["compose", "k8s"];
+const bare = mode === "bare";
+const ALL = bare ? [] : ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"];
+const TIMED = bare ? [] : ["compose", "k8s"];
 
 /** One checkout's run: evaluate a fresh definition, then render it with the timed renderers. */
 async function runner(root) {
@@ -63,7 +65,7 @@ for (const what of ["evaluate", ...TIMED]) {
   for (const k of ["base", "new"])
     console.log(`${what} ${k}: CPU ms ${of(k).join(" ")}; median ${median(of(k))}`);
   console.log(
-    `${what} N=${n} (seven renderers in use): base / new = ${(median(of("base")) / median(of("new"))).toFixed(2)}×`,
+    `${what} N=${n} (${bare ? "no renderer" : "seven renderers"} in use): base / new = ${(median(of("base")) / median(of("new"))).toFixed(2)}×`,
   );
 }
 printLoad();

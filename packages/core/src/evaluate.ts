@@ -10,6 +10,7 @@ import {
   forceDeep,
   type Module,
   ModuleError,
+  type SubmoduleInstance,
 } from "@nix2dream/modules";
 import { checkServices, serviceWarnings, throwProblems } from "./checks.js";
 import type { Manager, Renderer } from "./contracts.js";
@@ -89,8 +90,12 @@ interface OptionLike {
   definitionsWithLocations: Array<{ file: string; value: unknown }>;
 }
 
-/** `option path → files`, filled in evaluation order; see {@link sortedDefinitionFiles}. */
-type FilesByOption = Map<string, string[]>;
+/**
+ * `[option path, files]` in evaluation order; see {@link sortedDefinitionFiles}. A list, not a
+ * map: no path is found twice (each option's, each key's of a set option and each instance's
+ * path is its own), and hashing 100 000 fresh path strings twice cost more than sorting them.
+ */
+type FilesByOption = Array<[string, string[]]>;
 
 function isSetType(t: OptionLike["type"]): boolean {
   const final = t.name === "coercedTo" ? t.nestedTypes?.finalType : t;
@@ -112,19 +117,28 @@ function hasKeys(v: unknown): boolean {
 function collectFiles(tree: unknown, prefix: string, out: FilesByOption): void {
   if (typeof tree !== "object" || tree === null) return;
   if (isOption(tree)) {
-    // Every defining file, winning or not (`files` has only the winning ones, as NixOS).
-    const files = tree.definitionFiles;
-    // A fresh list on every read: no copy needed.
-    if (files.length > 0) out.set(prefix, files);
-    // Without definitions the only winning one is the default: its keys can only matter when
-    // it has some. (Reading the type and the winning definitions costs; most options are unset.)
-    if (files.length === 0 && !(tree.hasDefault && hasKeys(tree.default))) return;
-    if (isSetType(tree.type)) collectKeyFiles(tree, prefix, out);
+    collectOptionFiles(tree, prefix, out);
     return;
   }
   for (const k of Object.keys(tree)) {
     collectFiles((tree as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
   }
+}
+
+/**
+ * `path → files` for one option, and for each key of an attribute-set option; `path` null: the
+ * option's `loc` joined, worked out only when the option has something to collect.
+ */
+function collectOptionFiles(option: OptionLike, path: string | null, out: FilesByOption): void {
+  // Every defining file, winning or not (`files` has only the winning ones, as NixOS).
+  const files = option.definitionFiles;
+  // Without definitions the only winning one is the default: its keys can only matter when
+  // it has some. (Reading the type and the winning definitions costs; most options are unset.)
+  if (files.length === 0 && !(option.hasDefault && hasKeys(option.default))) return;
+  const at = path ?? option.loc.join(".");
+  // A fresh list on every read: no copy needed.
+  if (files.length > 0) out.push([at, files]);
+  if (isSetType(option.type)) collectKeyFiles(option, at, out);
 }
 
 /** Attribute-set options (env, ports, ...): which files defined each key. */
@@ -135,45 +149,27 @@ function collectKeyFiles(option: OptionLike, prefix: string, out: FilesByOption)
   } catch {
     // A definition that cannot be discharged is reported when the value is forced.
   }
+  const byKey = new Map<string, string[]>();
   for (const d of defs) {
     if (typeof d.value !== "object" || d.value === null || Array.isArray(d.value)) continue;
     for (const k of Object.keys(d.value)) {
-      const key = `${prefix}.${k}`;
-      const list = out.get(key);
-      if (list === undefined) out.set(key, [d.file]);
+      const list = byKey.get(k);
+      if (list === undefined) byKey.set(k, [d.file]);
       else if (!list.includes(d.file)) list.push(d.file);
     }
   }
+  for (const [k, files] of byKey) out.push([`${prefix}.${k}`, files]);
 }
 
-/**
- * The option path of the submodule instance whose options tree is `tree` (`services.api`), from
- * the full path its first option carries; null for a tree without options (nothing to collect).
- */
-function prefixOf(tree: unknown, depth = 0): string | null {
-  if (typeof tree !== "object" || tree === null) return null;
-  if (isOption(tree)) return depth === 0 ? null : tree.loc.slice(0, -depth).join(".");
-  for (const k of Object.keys(tree)) {
-    const p = prefixOf((tree as Record<string, unknown>)[k], depth + 1);
-    if (p !== null) return p;
-  }
-  return null;
-}
-
-/** The reported options trees by their instance's path (one tree per path: the last reported). */
-function byPrefix(trees: readonly unknown[]): Map<string, unknown> {
-  const out = new Map<string, unknown>();
-  for (const tree of trees) {
-    const prefix = prefixOf(tree);
-    if (prefix !== null) out.set(prefix, tree);
-  }
-  return out;
-}
+const byPath = (a: [string, string[]], b: [string, string[]]) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 
 /** The definition files as the evaluated deployment has them: keys in sorted order. */
 function sortedDefinitionFiles(files: FilesByOption): Record<string, string[]> {
+  // Stable, and mostly sorted runs already (instances are forced in key order).
+  files.sort(byPath);
   const sorted: Record<string, string[]> = {};
-  for (const k of [...files.keys()].sort()) sorted[k] = files.get(k) as string[];
+  for (const [path, list] of files) sorted[path] = list;
   return sorted;
 }
 
@@ -269,18 +265,20 @@ export function evaluateDeployment(
   const { use = [], modules = [], ...config } = definition;
   const { renderers, managers } = splitPlugins(use, file);
 
-  // Read after the evaluation: while a submodule's modules are collected its tree is not ready.
-  const nestedOptions: unknown[] = [];
-  const sink: OptionsSink = (options) => nestedOptions.push(options);
+  // Read after the evaluation, by instance path (one tree per path: the last instance there).
+  const nestedOptions = new Map<string, SubmoduleInstance>();
+  const sink: OptionsSink = (instance) => nestedOptions.set(instance.loc.join("."), instance);
   const userModule: Module = { file, key: `deployment:${file}`, imports: modules, config };
   const { config: lazy, options } = evalModules({
     modules: [trackedDeploymentModule(renderers, managers, sink), assertionsModule, userModule],
   });
 
-  const collected: FilesByOption = new Map();
+  const collected: FilesByOption = [];
   collectFiles(options, "", collected);
   const collectNested = () => {
-    for (const [prefix, o] of byPrefix(nestedOptions)) collectFiles(o, prefix, collected);
+    // Each option's path is its `loc`, which starts with the instance's path.
+    const visit = (o: unknown) => collectOptionFiles(o as OptionLike, null, collected);
+    for (const instance of nestedOptions.values()) instance.forEachOption(visit);
     return sortedDefinitionFiles(collected);
   };
 

@@ -31,16 +31,23 @@ import {
   type NodeHost,
   type NsNode,
   type NsPlan,
+  OptionInfo,
   type OptNode,
   optionsOf,
   planNs,
 } from "./nodes.js";
 import { mkOption } from "./option.js";
 import * as props from "./props.js";
-import { type Definition, type OptionType, type SubmoduleModule, types } from "./types.js";
+import {
+  type Definition,
+  type OptionType,
+  type SubmoduleInstance,
+  type SubmoduleModule,
+  types,
+} from "./types.js";
 
 export { ALIAS, REMOVED } from "./decls.js";
-export { OptionInfo } from "./nodes.js";
+export { OptionInfo };
 
 /** Arguments of {@link evalModules}. */
 export interface EvalModulesArgs {
@@ -412,6 +419,10 @@ class Evaluated {
   get freeform(): OptionType | undefined {
     return this.#ev.freeform;
   }
+  /** This evaluation as a submodule type's `onInstance` sees it. */
+  get instance(): SubmoduleInstance {
+    return new InstanceView(this.#ev);
+  }
 }
 
 /**
@@ -530,9 +541,37 @@ function evalSpecs(
  */
 export interface SubmoduleTemplate {
   freeform: OptionType | undefined;
-  sets: { file: string; tree: Record<string, unknown> }[];
+  sets: OptionSet[];
   /** The option tree's plan, made by the first instance that builds it without an error. */
   plan?: NsPlan;
+  /**
+   * When some of the type's modules are {@link nameOnlyModule}s: every module in the order
+   * collection gives them (the last first), each the options it declares (null: none) or the
+   * name-only module, called for each instance (whose plan is then its own).
+   */
+  parts?: (OptionSet | null | NameOnlyPart)[];
+}
+
+type OptionSet = { file: string; tree: Record<string, unknown> };
+type NameOnlyPart = { fn: (args: Record<string, unknown>) => unknown; file: string };
+
+const NAME_ONLY: unique symbol = Symbol.for("nix2dream.modules.nameOnly");
+
+/**
+ * Marks a function module whose result depends only on its `name` (and the special arguments):
+ * it never reads `config`, `options` or the other module arguments. A submodule type whose
+ * modules are plain objects and such functions still shares what it can across instances: the
+ * function is called with `{ ...specialArgs, name }` once per instance, without building the
+ * other arguments or collecting the plain modules again. Called like any other function module
+ * (with every argument) where no template applies. Returns `fn` itself.
+ */
+export function nameOnlyModule<F extends (args: ModuleArgs) => unknown>(fn: F): F {
+  Object.defineProperty(fn, NAME_ONLY, { value: true });
+  return fn;
+}
+
+function isNameOnly(m: unknown): m is NameOnlyPart["fn"] {
+  return typeof m === "function" && (m as { [NAME_ONLY]?: boolean })[NAME_ONLY] === true;
 }
 
 /** Where a submodule type keeps its template (see {@link SubmoduleTemplate}). */
@@ -546,7 +585,8 @@ function templateOf(
   specialArgs: Record<string, unknown>,
   moduleClass: string | undefined,
 ): SubmoduleTemplate | null {
-  for (const m of modules) {
+  const statics = modules.filter((m) => !isNameOnly(m.module));
+  for (const m of statics) {
     const v = m.module as { imports?: unknown };
     if (typeof v !== "object" || v === null || props.isProperty(v)) return null;
     // Checked before collecting: an imported function module must not be called here.
@@ -558,7 +598,11 @@ function templateOf(
   try {
     mods = collect(
       ev,
-      modules.map((m) => ({ module: m.module, file: m.file })),
+      // A module without a file is named by its place among all the type's modules.
+      statics.map((m) => ({
+        module: m.module,
+        file: m.file ?? `<inline module #${modules.indexOf(m) + 1}>`,
+      })),
       ev.modulesPath,
     );
     for (const m of mods) {
@@ -569,12 +613,65 @@ function templateOf(
     // Each instance reports the error itself, naming its own option.
     return null;
   }
-  return {
-    freeform: ev.freeform,
-    sets: mods
-      .filter((m) => m.options)
-      .map((m) => ({ file: m.file, tree: m.options as Record<string, unknown> })),
-  };
+  const setOf = (m: (typeof mods)[number]): OptionSet | null =>
+    m.options ? { file: m.file, tree: m.options as Record<string, unknown> } : null;
+  const sets = mods.map(setOf).filter((x): x is OptionSet => x !== null);
+  if (statics.length === modules.length) return { freeform: ev.freeform, sets };
+  // Interleaved by position below: a module counted once for two places does not qualify.
+  if (mods.length !== statics.length) return null;
+  return { freeform: ev.freeform, sets, parts: partsOf(modules, mods.map(setOf)) };
+}
+
+/**
+ * Every module of the type in collection order (the last first), given the collected plain
+ * modules in that order (`statics`).
+ */
+function partsOf(
+  modules: SubmoduleModule[],
+  statics: (OptionSet | null)[],
+): (OptionSet | null | NameOnlyPart)[] {
+  const parts: (OptionSet | null | NameOnlyPart)[] = [];
+  let s = 0;
+  for (let i = modules.length - 1; i >= 0; i--) {
+    const m = modules[i] as SubmoduleModule;
+    if (isNameOnly(m.module))
+      parts.push({ fn: m.module, file: m.file ?? `<inline module #${i + 1}>` });
+    else parts.push(statics[s++] ?? null);
+  }
+  return parts;
+}
+
+/**
+ * The option sets of one instance of a template with name-only modules, or null when one of
+ * them gives more than declarations (or fails): the instance is then evaluated in full, which
+ * reports any error as usual.
+ */
+function instanceSets(
+  t: SubmoduleTemplate,
+  ev: Evaluation,
+  specialArgs: Record<string, unknown>,
+  name: string | undefined,
+): OptionSet[] | null {
+  const sets: OptionSet[] = [];
+  for (const p of t.parts ?? []) {
+    if (p === null) continue;
+    if (!("fn" in p)) {
+      sets.push(p);
+      continue;
+    }
+    try {
+      const result = p.fn({ ...specialArgs, name });
+      if (!isAttrs(result) || props.isProperty(result)) return null;
+      const [m, ...more] = collect(ev, [{ module: result, file: p.file }], ev.modulesPath);
+      if (!m || more.length > 0 || m.config || m.imports.length > 0 || m.disabled.length > 0)
+        return null;
+      if (m.recall || m.freeformType) return null;
+      if (m.options) sets.push({ file: m.file, tree: m.options as Record<string, unknown> });
+    } catch {
+      return null;
+    }
+  }
+  return sets;
 }
 
 /**
@@ -588,13 +685,23 @@ function evalFromTemplate(
   loc: string[],
   defs: Definition[],
   moduleClass: string | undefined,
-): Record<string, unknown> {
-  // No module of a template is a function: the arguments (and `name` among them) are never built.
+): Evaluation | null {
+  // No module of a template is a function but name-only ones: the arguments are never built.
   const ev = new Evaluation(loc, specialArgs, moduleClass);
   ev.freeform = t.freeform;
-  // Not cached when planning fails: each instance then reports the error naming its own option.
-  t.plan ??= planNs(loc, t.sets);
-  ev.root = instantiateNs(ev, loc, [], t.plan);
+  if (t.parts) {
+    const sets = instanceSets(t, ev, specialArgs, loc[loc.length - 1]);
+    if (!sets) return null;
+    try {
+      ev.root = instantiateNs(ev, loc, [], planNs(loc, sets));
+    } catch {
+      return null;
+    }
+  } else {
+    // Not cached when planning fails: each instance then reports the error naming its own option.
+    t.plan ??= planNs(loc, t.sets);
+    ev.root = instantiateNs(ev, loc, [], t.plan);
+  }
   buildConfig(ev.root);
   ev.ready = true;
   const raw: RawDef[] = new Array(defs.length);
@@ -611,7 +718,40 @@ function evalFromTemplate(
   checkUndeclared(ev);
   freeformAfterDefinitions(ev);
   ev.release();
-  return ev.root.config;
+  return ev;
+}
+
+/**
+ * What a submodule type's `onInstance` receives (see `SubmoduleWithSpec.onInstance`): a class,
+ * so every instance shares one hidden class and its options tree is built only when read.
+ */
+class InstanceView implements SubmoduleInstance {
+  readonly #ev: Evaluation;
+  constructor(ev: Evaluation) {
+    this.#ev = ev;
+  }
+  get loc(): readonly string[] {
+    return this.#ev.prefix;
+  }
+  get options(): Record<string, unknown> {
+    return rootOptions(this.#ev);
+  }
+  forEachOption(visit: (option: OptionInfo) => void): void {
+    visitOptions(this.#ev.root, visit);
+  }
+}
+
+/**
+ * Calls `visit` with each option under `ns`, in the order of the options tree, each with an
+ * `OptionInfo` made for the call and not kept: one kept per option of every instance (as the
+ * options tree keeps them) cost more than reading the few fields a caller needs.
+ */
+function visitOptions(ns: NsNode, visit: (option: OptionInfo) => void): void {
+  for (let i = 0; i < ns.nodes.length; i++) {
+    const child = ns.nodes[i] as NsNode | OptNode;
+    if (child.kind === "opt") visit(new OptionInfo(child));
+    else visitOptions(child, visit);
+  }
 }
 
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */
@@ -623,10 +763,16 @@ export function evalSubmodule(
   defs: Definition[],
   moduleClass?: string,
   slot?: TemplateSlot,
+  onInstance?: (instance: SubmoduleInstance) => void,
 ): Record<string, unknown> {
   if (slot && shorthandOnlyDefinesConfig && defs.every((d) => isAttrs(d.value))) {
     if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
-    if (slot.template) return evalFromTemplate(slot.template, specialArgs, loc, defs, moduleClass);
+    const ev =
+      slot.template && evalFromTemplate(slot.template, specialArgs, loc, defs, moduleClass);
+    if (ev) {
+      onInstance?.(new InstanceView(ev));
+      return ev.root.config;
+    }
   }
   const specs: ModuleSpec[] = modules.map((m) => ({ module: m.module, file: m.file }));
   for (const d of defs) {
@@ -635,7 +781,9 @@ export function evalSubmodule(
     else specs.push({ module: d.value, file: d.file });
   }
   const args = { ...specialArgs, name: loc[loc.length - 1] };
-  return evalCore(specs, args, loc, "sub", moduleClass).config;
+  const evaluated = evalCore(specs, args, loc, "sub", moduleClass);
+  onInstance?.(evaluated.instance);
+  return evaluated.config;
 }
 
 /** @internal The options tree of a submodule type, for docs and schemas. */

@@ -8,6 +8,7 @@ export {
   type EvaluatedModules,
   type ExtendModulesArgs,
   evalModules,
+  nameOnlyModule,
   OptionInfo,
 } from "./eval.js";
 export {
@@ -63,6 +64,7 @@ export {
   type OptionType,
   type OptionTypeSpec,
   type PackageValue,
+  type SubmoduleInstance,
   type SubmoduleWithSpec,
   types,
 } from "./types.js";

@@ -3,7 +3,13 @@ import { HOLE } from "./args.js";
 import { attrTag } from "./attrtag.js";
 import { mergedDeclaredType } from "./decls.js";
 import { closest, kindOf, ModuleError, pathTo, showFiles, showPath, showValue } from "./errors.js";
-import { evalSubmodule, subOptionsOf, subSchemaOf, type TemplateSlot } from "./eval.js";
+import {
+  evalSubmodule,
+  type OptionInfo,
+  subOptionsOf,
+  subSchemaOf,
+  type TemplateSlot,
+} from "./eval.js";
 import {
   allPlainDefs,
   defineThunksAt,
@@ -794,6 +800,43 @@ export interface SubmoduleWithSpec {
   description?: string;
   /** The class of the submodule's modules (see `EvalModulesArgs.class`). */
   class?: string;
+  /**
+   * Called with each instance of the submodule once its definitions are assigned (before any of
+   * its values is read): its option path and its `options` tree, e.g. to learn which files
+   * defined its options without adding a function module to every instance (which would keep
+   * instances from sharing what the type's modules declare). Not called when only the
+   * declarations are read (docs, schemas). When two declarations of the option merge, both
+   * callbacks are called.
+   */
+  onInstance?: (instance: SubmoduleInstance) => void;
+}
+
+/** One instance of a submodule type, as `SubmoduleWithSpec.onInstance` receives it. */
+export interface SubmoduleInstance {
+  /** Its option path, e.g. `["services", "api"]`. */
+  readonly loc: readonly string[];
+  /** Its options tree (the `options` module argument of its modules), built on first read. */
+  readonly options: Record<string, unknown>;
+  /**
+   * Calls `visit` with each option of the instance in the order of its options tree (nested
+   * option sets walked), without building the tree: each record is made for the call and not
+   * kept. Cheaper than walking `options` when every instance of a large configuration is read
+   * once.
+   */
+  forEachOption(visit: (option: OptionInfo) => void): void;
+}
+
+/** Both callbacks, once each (the same callback from both declarations is called once). */
+function bothCallbacks<A>(
+  a: ((arg: A) => void) | undefined,
+  b: ((arg: A) => void) | undefined,
+): ((arg: A) => void) | undefined {
+  if (!a || a === b) return b;
+  if (!b) return a;
+  return (arg) => {
+    a(arg);
+    b(arg);
+  };
 }
 
 function normalizeSubmodules(mods: ReadonlyArray<Module | SubmoduleModule>): SubmoduleModule[] {
@@ -812,6 +855,7 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
   const specialArgs = spec.specialArgs ?? {};
   const shorthand = spec.shorthandOnlyDefinesConfig ?? false;
   const cls = spec.class;
+  const onInstance = spec.onInstance;
   let withFileCache: Map<string, OptionType<T>> | undefined;
   // Instances share what the type's modules declare when those are plain objects.
   const slot: TemplateSlot = {};
@@ -829,7 +873,7 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
       // Built by a module's first call, before config existed, and used before its second
       // call replaced it: say so rather than take the placeholder for `true`.
       if ((shorthand as unknown) === HOLE) throw placeholderInType(loc);
-      return evalSubmodule(modules, specialArgs, shorthand, loc, defs, cls, slot) as T;
+      return evalSubmodule(modules, specialArgs, shorthand, loc, defs, cls, slot, onInstance) as T;
     },
     // As NixOS: `{}`, not evaluated through the submodule's options.
     emptyValue: EMPTY_ATTRS,
@@ -867,11 +911,12 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
         shorthandOnlyDefinesConfig: shorthand,
         ...(spec.description ? { description: spec.description } : {}),
         ...((cls ?? o.class) === undefined ? {} : { class: cls ?? o.class }),
+        onInstance: bothCallbacks(onInstance, o.onInstance),
       });
     },
   });
   Object.defineProperty(t, "submoduleSpec", {
-    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand, class: cls },
+    value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand, class: cls, onInstance },
     enumerable: false,
   });
   return t;

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { evalModules, forceDeep, mkDefault, mkIf, mkOption, types } from "../src/index.js";
+import {
+  evalModules,
+  forceDeep,
+  mkDefault,
+  mkIf,
+  mkOption,
+  nameOnlyModule,
+  type OptionsTree,
+  types,
+} from "../src/index.js";
 import { cfg, err } from "./helpers.js";
 
 describe("submodules", () => {
@@ -119,5 +128,186 @@ describe("submodules", () => {
     const subs = r.options.s.type.getSubOptions(["s"]);
     expect(subs.a.description).toBe("A.");
     expect(subs.a.path).toBe("s.a");
+  });
+});
+
+describe("submoduleWith onInstance", () => {
+  type Seen = { loc: string; files: Record<string, string[]> };
+  /** The instances `onInstance` saw, with each option's defining files (read after forcing). */
+  function watched(modules: object[]) {
+    const seen: { loc: readonly string[]; options: Record<string, unknown> }[] = [];
+    const t = types.submoduleWith({
+      modules: modules as never,
+      shorthandOnlyDefinesConfig: true,
+      onInstance: (i) => seen.push(i),
+    });
+    const read = (): Seen[] =>
+      seen.map((i) => ({
+        loc: i.loc.join("."),
+        files: Object.fromEntries(
+          Object.entries(i.options).map(([k, o]) => [
+            k,
+            (o as { definitionFiles: string[] }).definitionFiles,
+          ]),
+        ),
+      }));
+    return { t, read };
+  }
+  const decl = {
+    options: {
+      a: mkOption({ type: types.int, default: 0 }),
+      b: mkOption({ type: types.int, default: 0 }),
+    },
+  };
+
+  it("gets each instance of plain modules with its path and its options' defining files", () => {
+    const { t, read } = watched([decl]);
+    const c = cfg(
+      { options: { s: mkOption({ type: types.attrsOf(t) }) } },
+      { file: "one.ts", s: { x: { a: 1 }, y: {} } },
+      { file: "two.ts", s: { x: { b: 2 } } },
+    );
+    expect(forceDeep(c.s)).toEqual({ x: { a: 1, b: 2 }, y: { a: 0, b: 0 } });
+    expect(read()).toEqual([
+      { loc: "s.x", files: { a: ["one.ts"], b: ["two.ts"] } },
+      { loc: "s.y", files: { a: [], b: [] } },
+    ]);
+  });
+
+  it("gets instances of function modules and of function definitions too", () => {
+    const named = ({ name }: { name: string }) => ({
+      options: { n: mkOption({ type: types.str, default: name }) },
+    });
+    const { t, read } = watched([named]);
+    const c = cfg(
+      { options: { s: mkOption({ type: types.attrsOf(t) }) } },
+      { file: "f.ts", s: { x: () => ({ config: { n: "X" } }) } },
+    );
+    expect(c.s.x.n).toBe("X");
+    expect(read()).toEqual([{ loc: "s.x", files: { n: ["f.ts"] } }]);
+  });
+
+  it("walks an instance's options, nested sets included, without building its options tree", () => {
+    const seen: {
+      forEachOption: (v: (o: { path: string; definitionFiles: string[] }) => void) => void;
+      options: Record<string, unknown>;
+    }[] = [];
+    const t = types.submoduleWith({
+      modules: [
+        {
+          options: {
+            a: mkOption({ type: types.int, default: 0 }),
+            n: { b: mkOption({ type: types.int, default: 0 }) },
+          },
+        },
+      ],
+      shorthandOnlyDefinesConfig: true,
+      onInstance: (i) => seen.push(i),
+    });
+    const c = cfg({ options: { s: mkOption({ type: t }) } }, { file: "f.ts", s: { n: { b: 1 } } });
+    expect(c.s.n.b).toBe(1);
+    const walked: string[] = [];
+    seen[0]?.forEachOption((o) => walked.push(`${o.path} ${o.definitionFiles.join(",")}`));
+    expect(walked).toEqual(["s.a ", "s.n.b f.ts"]);
+    // The same records as the options tree gives, field for field.
+    const tree = seen[0]?.options as {
+      a: { path: string };
+      n: { b: { path: string; definitionFiles: string[] } };
+    };
+    expect([tree.a.path, tree.n.b.path, tree.n.b.definitionFiles]).toEqual([
+      "s.a",
+      "s.n.b",
+      ["f.ts"],
+    ]);
+  });
+
+  it("is not called when only declarations are read (docs)", () => {
+    const { t, read } = watched([decl]);
+    const r = evalModules({ modules: [{ options: { s: mkOption({ type: t, default: {} }) } }] });
+    expect(Object.keys(r.options.s.type.getSubOptions(["s"]))).toEqual(["a", "b"]);
+    expect(read()).toEqual([]);
+    expect(r.config.s.a).toBe(0);
+    expect(read()).toEqual([{ loc: "s", files: { a: [], b: [] } }]);
+  });
+
+  it("calls both callbacks when two declarations of the option merge, one callback once", () => {
+    const calls: string[] = [];
+    const first = (i: { loc: readonly string[] }) => calls.push(`first ${i.loc.join(".")}`);
+    const second = (i: { loc: readonly string[] }) => calls.push(`second ${i.loc.join(".")}`);
+    const sub = (onInstance: typeof first, options: OptionsTree) =>
+      types.submoduleWith({ modules: [{ options }], shorthandOnlyDefinesConfig: true, onInstance });
+    const c = cfg(
+      {
+        options: {
+          s: mkOption({ type: sub(first, { a: mkOption({ type: types.int, default: 1 }) }) }),
+        },
+      },
+      {
+        options: {
+          s: mkOption({ type: sub(second, { b: mkOption({ type: types.int, default: 2 }) }) }),
+        },
+      },
+      { options: { t: mkOption({ type: sub(first, {}), default: {} }) } },
+      { options: { t: mkOption({ type: sub(first, {}) }) } },
+      { s: {} },
+    );
+    expect(forceDeep(c)).toEqual({ s: { a: 1, b: 2 }, t: {} });
+    expect(calls.sort()).toEqual(["first s", "first t", "second s"]);
+  });
+});
+
+describe("nameOnlyModule", () => {
+  const plain = { options: { port: mkOption({ type: types.port, default: 80 }) } };
+  const calls: string[] = [];
+  const named = (args: { name?: string }) => {
+    calls.push(String(args.name));
+    return { options: { path: mkOption({ type: types.str, default: `/var/lib/${args.name}` }) } };
+  };
+  /** `s.x` and `s.y` of a submodule of `mods`, defined by two modules, forced. */
+  function evaluated(mods: object[], y: object = { path: mkDefault("/srv/y") }) {
+    const t = types.attrsOf(
+      types.submoduleWith({ modules: mods as never, shorthandOnlyDefinesConfig: true }),
+    );
+    const r = evalModules({
+      modules: [
+        { file: "decl.ts", options: { s: mkOption({ type: t }) } },
+        { file: "a.ts", s: { x: { port: 8080 }, y: {} } },
+        { file: "b.ts", s: { y } },
+      ],
+    });
+    return forceDeep(r.config.s);
+  }
+
+  it("gives each instance what the unmarked function module gives, calling it once per instance", () => {
+    calls.length = 0;
+    const marked = evaluated([plain, nameOnlyModule(named)]);
+    expect(calls).toEqual(["x", "y"]);
+    const unmarked = evaluated([plain, named]);
+    expect(marked).toEqual({
+      x: { port: 8080, path: "/var/lib/x" },
+      y: { port: 80, path: "/srv/y" },
+    });
+    expect(marked).toEqual(unmarked);
+    // Key order too: the declarations keep the modules' order.
+    expect(Object.keys(marked.x)).toEqual(Object.keys(unmarked.x));
+  });
+
+  it("a name-only module that defines config is evaluated in full, with its definitions", () => {
+    const withConfig = nameOnlyModule((args: { name?: string }) => ({
+      options: { tag: mkOption({ type: types.str }) },
+      config: { tag: `t-${args.name}` },
+    }));
+    expect(evaluated([plain, withConfig], {})).toEqual({
+      x: { port: 8080, tag: "t-x" },
+      y: { port: 80, tag: "t-y" },
+    });
+  });
+
+  it("reports a declaration conflict as the unmarked module does", () => {
+    const clash = { options: { path: mkOption({ type: types.int }) } };
+    const run = (mark: boolean) =>
+      err(() => evaluated([plain, mark ? nameOnlyModule(named) : named, clash])).message;
+    expect(run(true)).toBe(run(false));
+    expect(run(true)).toContain("`s.x.path` in decl.ts is already declared in decl.ts");
   });
 });

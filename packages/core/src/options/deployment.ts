@@ -2,7 +2,13 @@
  * The deployment-level options: `name`, `services.<name>`, and the `renderers.<name>` /
  * `managers.<name>` option trees contributed by the renderers and managers in use.
  */
-import { defineModule, type Module, mkOption, types } from "@nix2dream/modules";
+import {
+  defineModule,
+  type Module,
+  mkOption,
+  type SubmoduleInstance,
+  types,
+} from "@nix2dream/modules";
 import type { Manager, Renderer } from "../contracts.js";
 import { serviceModule } from "./service.js";
 import { checkedType } from "./types.js";
@@ -10,33 +16,33 @@ import { checkedType } from "./types.js";
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /**
- * @internal Receives the options tree of each evaluated submodule whose definitions are
- * tracked (a service, a plugin's option set). A submodule's options are not part of the root
- * options tree, so the files that defined them are read here; each option in the tree carries
- * its full path (`loc`), so one sink serves every instance.
+ * @internal Receives each evaluated submodule instance whose definitions are tracked (a service,
+ * a plugin's option set): its path and its options tree. A submodule's options are not part of
+ * the root options tree, so the files that defined them are read there.
  */
-export type OptionsSink = (options: unknown) => void;
+export type OptionsSink = (instance: SubmoduleInstance) => void;
 
 /**
- * A module that hands its evaluation's options tree to `sink`. The same module for every
- * instance, so the submodule types around it are built once, not once per service.
+ * The submodule type of `modules` (as `types.submodule`), handing each instance to `sink`. The
+ * engine calls it, rather than a function module in every instance: a type of plain modules
+ * lets every instance share what the declarations compute.
  */
-function reporter(sink: OptionsSink | undefined): Module {
-  if (!sink) return {};
-  return ({ name, options }) => {
-    if (name !== undefined) sink(options);
-    return {};
-  };
+function trackedSubmodule(modules: Module[], sink: OptionsSink | undefined) {
+  return types.submoduleWith({
+    modules,
+    shorthandOnlyDefinesConfig: true,
+    ...(sink ? { onInstance: sink } : {}),
+  });
 }
 
 function pluginOptions(
   entries: Array<{ name: string; module: Module | undefined }>,
-  report: Module,
+  sink: OptionsSink | undefined,
 ): Record<string, ReturnType<typeof mkOption>> {
   const options: Record<string, ReturnType<typeof mkOption>> = {};
   for (const { name, module } of [...entries].sort((a, b) => a.name.localeCompare(b.name))) {
     options[name] = mkOption({
-      type: types.submodule([module ?? {}, report]),
+      type: trackedSubmodule([module ?? {}], sink),
       default: {},
       description: `Options of \`${name}\`.`,
     });
@@ -67,7 +73,6 @@ export function trackedDeploymentModule(
   managers: readonly Manager[],
   sink: OptionsSink | undefined,
 ): Module {
-  const report = reporter(sink);
   // One renderers type for every service: its declarations do not depend on the service.
   const serviceRenderers: Module = defineModule(import.meta.url, {
     options: {
@@ -75,7 +80,7 @@ export function trackedDeploymentModule(
         type: types.submodule({
           options: pluginOptions(
             renderers.map((r) => ({ name: r.name, module: r.serviceModule })),
-            report,
+            sink,
           ),
         }),
         default: {},
@@ -97,7 +102,7 @@ export function trackedDeploymentModule(
           "Name of the deployment; used for output directories, project names and namespaces.",
       }),
       services: mkOption({
-        type: types.attrsOf(types.submodule([serviceModule, serviceRenderers, report])),
+        type: types.attrsOf(trackedSubmodule([serviceModule, serviceRenderers], sink)),
         default: {},
         example: { api: { command: ["node", "api.mjs"], ports: { http: 8080 } } },
         description: "The services of the deployment, by name.",
@@ -106,7 +111,7 @@ export function trackedDeploymentModule(
         type: types.submodule({
           options: pluginOptions(
             renderers.map((r) => ({ name: r.name, module: r.deploymentModule })),
-            report,
+            sink,
           ),
         }),
         default: {},
@@ -116,7 +121,7 @@ export function trackedDeploymentModule(
         type: types.submodule({
           options: pluginOptions(
             managers.map((m) => ({ name: m.name, module: m.module })),
-            report,
+            sink,
           ),
         }),
         default: {},

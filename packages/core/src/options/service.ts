@@ -3,7 +3,15 @@
  * `EvaluatedService` (see `../deployment.ts`); shorthand forms are coerced (`coercedTo`),
  * so every module reading `config.services.<name>` sees the full shape.
  */
-import { defineModule, type Module, ModuleError, mkOption, types } from "@nix2dream/modules";
+import {
+  defineModule,
+  type Module,
+  ModuleError,
+  type ModuleObject,
+  mkOption,
+  nameOnlyModule,
+  types,
+} from "@nix2dream/modules";
 import type {
   DependencyCondition,
   Healthcheck,
@@ -172,46 +180,48 @@ function thisFileShown(): string {
 }
 
 function volumeModule(service: string): Module {
-  return defineModule(thisFileShown(), ({ name }: { name?: string }) => ({
-    options: {
-      path: mkOption({
-        type: types.str,
-        default: `/var/lib/${service}/${name ?? "<name>"}`,
-        defaultText: "/var/lib/<service>/<volume>",
-        example: "/data",
-        description:
-          "Where the service sees the volume: inside its container, or relocated under the deployment's state directory on local targets.",
-      }),
-      persistent: mkOption({
-        type: types.bool,
-        default: true,
-        description: "Keep the contents across `down`/`up` and re-creation of the service.",
-      }),
-      size: mkOption({
-        type: types.nullOr(types.str),
-        default: null,
-        example: "1Gi",
-        description: "Requested size; targets that cannot size volumes report a diagnostic.",
-      }),
-      init: mkOption({
-        type: types.lines,
-        default: "",
-        example: 'cp -r /seed/. "$VOLUME"',
-        description: "Shell run when the volume is empty (first start).",
-      }),
-      check: mkOption({
-        type: types.lines,
-        default: "",
-        description:
-          "Shell run on every start before the service; a non-zero exit stops the start.",
-      }),
-      clear: mkOption({
-        type: types.lines,
-        default: "",
-        description: "Shell run when the volume is cleared (`down --volumes`).",
-      }),
-    },
-  }));
+  return nameOnlyModule(
+    defineModule(thisFileShown(), ({ name }: { name?: string }) => ({
+      options: {
+        path: mkOption({
+          type: types.str,
+          default: `/var/lib/${service}/${name ?? "<name>"}`,
+          defaultText: "/var/lib/<service>/<volume>",
+          example: "/data",
+          description:
+            "Where the service sees the volume: inside its container, or relocated under the deployment's state directory on local targets.",
+        }),
+        persistent: mkOption({
+          type: types.bool,
+          default: true,
+          description: "Keep the contents across `down`/`up` and re-creation of the service.",
+        }),
+        size: mkOption({
+          type: types.nullOr(types.str),
+          default: null,
+          example: "1Gi",
+          description: "Requested size; targets that cannot size volumes report a diagnostic.",
+        }),
+        init: mkOption({
+          type: types.lines,
+          default: "",
+          example: 'cp -r /seed/. "$VOLUME"',
+          description: "Shell run when the volume is empty (first start).",
+        }),
+        check: mkOption({
+          type: types.lines,
+          default: "",
+          description:
+            "Shell run on every start before the service; a non-zero exit stops the start.",
+        }),
+        clear: mkOption({
+          type: types.lines,
+          default: "",
+          description: "Shell run when the volume is cleared (`down --volumes`).",
+        }),
+      },
+    })),
+  );
 }
 
 const portModule = defineModule(import.meta.url, {
@@ -676,7 +686,14 @@ function buildServiceModule(service: string) {
       secrets: o.secrets,
       files: o.files,
       volumes: mkOption({
-        type: types.attrsOf(types.submodule(volumeModule(service))),
+        // The module with its file, as declaring it here would give it: a type of a module
+        // without one is copied with this file once per service.
+        type: types.attrsOf(
+          types.submoduleWith({
+            modules: [{ module: volumeModule(service), file: thisFileShown() }],
+            shorthandOnlyDefinesConfig: true,
+          }),
+        ),
         default: EMPTY,
         example: { data: { path: "/var/lib/postgresql", size: "1Gi" } },
         description: "Storage the service keeps, by name, with scripts run on it.",
@@ -702,4 +719,7 @@ function buildServiceModule(service: string) {
 }
 
 /** The core service module, declared here so option docs point at this file. */
-export const serviceModule: Module = defineModule(import.meta.url, serviceOptionsModule as Module);
+// Name-only: its options depend on the service's name alone, so services share the rest.
+export const serviceModule: Module = nameOnlyModule(
+  defineModule(import.meta.url, serviceOptionsModule as (args: { name?: string }) => ModuleObject),
+);
