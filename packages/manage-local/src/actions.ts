@@ -17,11 +17,7 @@ import {
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import {
-  type ActionResult,
-  type ManagerContext,
-  parseDuration,
-} from "@nix2dream/core";
+import { type ActionResult, type ManagerContext, parseDuration } from "@nix2dream/core";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import {
   type ControlLogLine,
