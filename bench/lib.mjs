@@ -1,7 +1,9 @@
 // Shared by the benchmark scripts under bench/: each size runs in a fresh child process (so the
 // peak RSS is that size's alone), then one Markdown table is printed.
 import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
+import { join } from "node:path";
 
 /** Median of a list of numbers. */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -46,4 +48,23 @@ export function printLoad() {
       .map((x) => x.toFixed(2))
       .join(" ")}`,
   );
+}
+
+/**
+ * Writes `dir/usage-hook.mjs`, a module to load with `node --import` into a measured process: at
+ * exit it writes the process's CPU time (user + system, ms) to `dir/usage.json`.
+ */
+export function writeCpuAtExitHook(dir) {
+  const usageFile = join(dir, "usage.json");
+  const hook = join(dir, "usage-hook.mjs");
+  writeFileSync(
+    hook,
+    `import { writeFileSync } from "node:fs";
+process.on("exit", () => {
+  const r = process.resourceUsage();
+  writeFileSync(${JSON.stringify(usageFile)}, String((r.userCPUTime + r.systemCPUTime) / 1000));
+});
+`,
+  );
+  return { hook, usageFile };
 }

@@ -25,7 +25,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, printLoad, printTable } from "../lib.mjs";
+import { median, printLoad, printTable, writeCpuAtExitHook } from "../lib.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const base = process.argv[2];
@@ -33,19 +33,9 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const cliOf = (r) => join(r, "packages/nix2dream/bin/nix2dream.js");
 const cli = cliOf(root);
 const out = mkdtempSync(join(tmpdir(), "n2d-bench-cli-"));
-const usageFile = join(out, "usage.json");
 // Loaded with --import into a second run of every case (node -e 0 too): its CPU time at exit.
 // The wall time is taken from the run without it, so the hook's own load is in no ratio.
-const hook = join(out, "usage-hook.mjs");
-writeFileSync(
-  hook,
-  `import { writeFileSync } from "node:fs";
-process.on("exit", () => {
-  const r = process.resourceUsage();
-  writeFileSync(${JSON.stringify(usageFile)}, String((r.userCPUTime + r.systemCPUTime) / 1000));
-});
-`,
-);
+const { hook, usageFile } = writeCpuAtExitHook(out);
 
 const CASES = [
   { name: "node -e 0", argv: ["-e", "0"] },

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, printLoad, printTable } from "../lib.mjs";
+import { median, printLoad, printTable, writeCpuAtExitHook } from "../lib.mjs";
 import { realisticDefinition } from "../realistic.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -23,17 +23,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const ALL = ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"];
 const dist = (pkg) => join(root, "packages", pkg, "dist", "index.js");
 const tmp = mkdtempSync(join(tmpdir(), "n2d-bench-warnings-"));
-const usageFile = join(tmp, "usage.json");
-const hook = join(tmp, "usage-hook.mjs");
-writeFileSync(
-  hook,
-  `import { writeFileSync } from "node:fs";
-process.on("exit", () => {
-  const r = process.resourceUsage();
-  writeFileSync(${JSON.stringify(usageFile)}, String((r.userCPUTime + r.systemCPUTime) / 1000));
-});
-`,
-);
+const { hook, usageFile } = writeCpuAtExitHook(tmp);
 
 /** The diagnostics each renderer reports for the realistic deployment of `n` services. */
 async function capturedDiagnostics(n) {
