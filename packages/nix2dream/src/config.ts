@@ -207,7 +207,7 @@ async function importConfig(file: string): Promise<Record<string, unknown> | und
       return (await import(url)) as Record<string, unknown>;
     } catch (err) {
       const code = (err as { code?: unknown } | null)?.code;
-      const refused = err instanceof SyntaxError || JITI_MIGHT_LOAD.has(String(code));
+      const refused = refusedBeforeRunning(err) || JITI_MIGHT_LOAD.has(String(code));
       if (!refused || missingPackage(err) !== undefined) throw err;
     }
   }
@@ -223,6 +223,15 @@ async function importConfig(file: string): Promise<Record<string, unknown> | und
     interopDefault: true,
   });
   return jiti.import<Record<string, unknown>>(file);
+}
+
+/**
+ * Whether `err` is a syntax error Node raised while parsing a module, before any of the config's
+ * code ran. A SyntaxError thrown while it runs (`JSON.parse`, `new RegExp`) has a stack frame in a
+ * `file:` module: handing that config to jiti would run its top level a second time.
+ */
+function refusedBeforeRunning(err: unknown): boolean {
+  return err instanceof SyntaxError && !/\n\s+at (?:.*\()?file:\/\//.test(err.stack ?? "");
 }
 
 /** Whether Node itself loads `file` as an ES module: `.mjs`, or `.js` under `"type": "module"`. */

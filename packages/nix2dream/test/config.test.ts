@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -151,6 +151,15 @@ describe("loading an ES module config", () => {
     expect((await loadConfig({ cwd: root })).value).toEqual({ name: "one" });
     await writeFile(file, 'export default { name: "two" };\n');
     expect((await loadConfig({ cwd: root })).value).toEqual({ name: "two" });
+  });
+
+  it("runs a .mjs config once when it throws a SyntaxError while running", async () => {
+    await writeFile(
+      join(root, "nix2dream.config.mjs"),
+      'import { appendFileSync } from "node:fs";\nappendFileSync(new URL("./ran.txt", import.meta.url), "ran\\n");\nJSON.parse("{");\nexport default {};\n',
+    );
+    await expect(loadConfig({ cwd: root })).rejects.toThrow(/nix2dream\.config\.mjs \(line 3/);
+    expect(await readFile(join(root, "ran.txt"), "utf8")).toBe("ran\n");
   });
 
   it("names the file and line of a .mjs config that throws", async () => {
