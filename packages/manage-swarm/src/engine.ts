@@ -226,7 +226,8 @@ const UPDATE_FAILED = new Set(Object.keys(UPDATE_FAILED_TEXT));
  * earlier deploy must not fail this one); `fresh` are the tasks created since the deploy began.
  * A service converges when no update is running and as many tasks run as it has replicas (for
  * `restart: none` also completed ones); an update that paused or rolled back, a rejected task,
- * or three failed tasks fail it.
+ * or three failed tasks fail it. Failed tasks are not counted while an update runs: Swarm's
+ * update controller judges them then, by the policy's `failureAction`.
  */
 export function convergenceOf(
   s: ServiceState,
@@ -248,7 +249,11 @@ export function convergenceOf(
   }
   const rejected = fresh.find((t) => t.state === "rejected");
   if (rejected) return { state: "failed", reason: `task rejected: ${rejected.error}` };
-  const failed = fresh.filter((t) => t.state === "failed");
+  const moving =
+    update !== null && (update.state === "updating" || update.state === "rollback_started");
+  // While an update runs, Swarm's update controller judges failed tasks (rolls back, pauses or
+  // goes on, as `failureAction` says): counting them here would race it.
+  const failed = moving ? [] : fresh.filter((t) => t.state === "failed");
   if (failed.length >= 3 && s.restart !== "none") {
     return { state: "failed", reason: `${failed.length} tasks failed, last: ${failed[0]?.error}` };
   }
@@ -256,8 +261,6 @@ export function convergenceOf(
     return { state: "failed", reason: `task failed: ${failed[0]?.error}` };
   }
   const done = s.restart === "none" ? tasks.filter((t) => t.state === "complete").length : 0;
-  const moving =
-    update !== null && (update.state === "updating" || update.state === "rollback_started");
   const ok =
     !moving &&
     running + done >= s.replicas &&

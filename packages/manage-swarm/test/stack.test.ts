@@ -317,6 +317,20 @@ describe("convergence", () => {
     expect(convergenceOf(service, [failed], [failed, failed], null).state).toBe("waiting");
     expect(convergenceOf(service, [failed], [failed, failed, failed], null).state).toBe("failed");
   });
+
+  it("leaves failed tasks to Swarm's update controller while an update runs", () => {
+    const failed = task({ state: "failed", error: "task: non-zero exit (143)" });
+    const three = [failed, failed, failed];
+    for (const state of ["updating", "rollback_started"]) {
+      const updating = { ...service, update: { state, startedAt: "T2", message: "" } };
+      expect(convergenceOf(updating, [task({})], three, "T1")).toEqual({
+        state: "waiting",
+        reason: `${state}, 1/2 running`,
+      });
+    }
+    const done = { ...service, update: { state: "completed", startedAt: "T2", message: "" } };
+    expect(convergenceOf(done, [task({})], three, "T1").state).toBe("failed");
+  });
 });
 
 describe("user errors before the engine is asked", () => {
