@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { type ActionResult, type ManagerContext, parseDuration } from "@nix2dream/core";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import {
+  ConnectionLostError,
   type ControlLogLine,
   type ControlRequest,
   type ControlResponse,
@@ -260,8 +261,10 @@ function settledState(s: ProcessStatus): "ready" | "pending" | "failed" {
  * `up --wait`: polls the background supervisor until every process is running (and healthy
  * when it has a probe) or completed; exit 1 with the reason when one fails or time runs out.
  * The supervisor keeps running either way, as `docker compose up --wait` leaves its containers.
+ * A connection the supervisor drops without answering (it is stopping) is asked again.
+ * Exported for its tests only; not part of the package's API.
  */
-async function waitUntilSettled(
+export async function waitUntilSettled(
   ctx: ManagerContext,
   timeoutSeconds: number,
 ): Promise<ActionResult> {
@@ -271,6 +274,12 @@ async function waitUntilSettled(
     try {
       rows = (await ask(ctx, { cmd: "ps" })) as ProcessStatus[];
     } catch (err) {
+      // The supervisor is stopping (every process finished): ask again, until its socket is
+      // gone, unless time is up.
+      if (err instanceof ConnectionLostError && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
       // Every process finished and the supervisor with them: judge their final status.
       const last = err instanceof NotRunningError ? lastRun(ctx.stateDir) : null;
       if (!last) throw err;

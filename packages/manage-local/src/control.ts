@@ -68,6 +68,18 @@ export class NotRunningError extends LocalManagerError {
   }
 }
 
+/**
+ * The supervisor accepted the request but the connection ended without its answer: it was
+ * stopping (every process had finished, or a `down` ran) or it died.
+ */
+export class ConnectionLostError extends LocalManagerError {
+  declare readonly code: "MANAGE_LOCAL_CONNECTION_LOST";
+  constructor(message: string, hint?: string) {
+    super("MANAGE_LOCAL_CONNECTION_LOST", message, hint);
+    this.name = "ConnectionLostError";
+  }
+}
+
 /** Another supervisor already serves this state dir. */
 export class AlreadyRunningError extends LocalManagerError {
   declare readonly code: "MANAGE_LOCAL_ALREADY_RUNNING";
@@ -94,7 +106,7 @@ export function decodeLogLine(entry: ControlLogLine): Buffer {
 /**
  * Sends one request to the supervisor serving `stateDir` and resolves with its final answer;
  * `onLog` receives streamed log lines. Rejects with {@link NotRunningError} when no supervisor
- * listens. `signal` closes the connection (ending a `follow`), resolving with `{ ok: true }`.
+ * listens, with {@link ConnectionLostError} when it went away before answering. `signal` closes the connection (ending a `follow`), resolving with `{ ok: true }`.
  */
 export function controlRequest(
   stateDir: string,
@@ -145,15 +157,20 @@ export function controlRequest(
               `No \`up\` is running for this deployment (no control socket at ${socketPath}).`,
             ),
           );
+        } else if (err.code === "ECONNRESET" || err.code === "EPIPE") {
+          reject(lostConnection(`(${err.code})`));
         } else reject(err);
       });
     });
-    socket.on("close", () => {
-      settle(() =>
-        reject(new Error("The supervisor closed the control connection without an answer.")),
-      );
-    });
+    socket.on("close", () => settle(() => reject(lostConnection("(closed)"))));
   });
+}
+
+function lostConnection(how: string): ConnectionLostError {
+  return new ConnectionLostError(
+    `The supervisor ended the control connection without an answer ${how}: it was stopping or it died.`,
+    "See `nix2dream ps` and the supervisor's output (supervisor.log in the state directory).",
+  );
 }
 
 /**

@@ -1,8 +1,11 @@
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import path from "node:path";
+import type { ManagerContext } from "@nix2dream/core";
 import { describe, expect, it } from "vitest";
-import { tailFile } from "../src/control.js";
+import { waitUntilSettled } from "../src/actions.js";
+import { ConnectionLostError, socketPathFor, tailFile } from "../src/control.js";
 import {
   AlreadyRunningError,
   type ControlLogLine,
@@ -206,6 +209,47 @@ describe("control socket", () => {
     await expect(controlRequest(path.join(dir, "state"), { cmd: "ps" })).rejects.toThrow(
       /No `up` is running/,
     );
+  });
+});
+
+describe("a supervisor that ends a connection without answering", () => {
+  // A stand-in server on the control socket path. The race it reproduces (the supervisor exits
+  // between accepting a request and answering it, as when every process has finished) cannot be
+  // forced with a real supervisor; here the first two connections are dropped on purpose.
+  async function droppingServer(stateDir: string, answer: object) {
+    mkdirSync(stateDir, { recursive: true });
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      socket.once("data", () => {
+        if (++connections <= 2) socket.destroy();
+        else socket.end(`${JSON.stringify(answer)}\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socketPathFor(stateDir), resolve));
+    return { server, connections: () => connections };
+  }
+
+  it("is a user error saying so, and `up --wait` asks again until it answers", async () => {
+    const stateDir = path.join(tempDir(), "state");
+    const row: Partial<ProcessStatus> = { name: "api", state: "running", health: "healthy" };
+    const { server, connections } = await droppingServer(stateDir, { ok: true, data: [row] });
+    try {
+      const lost = controlRequest(stateDir, { cmd: "ps" });
+      await expect(lost).rejects.toBeInstanceOf(ConnectionLostError);
+      await expect(lost).rejects.toThrow(/ended the control connection without an answer/);
+      let out = "";
+      const ctx = {
+        stateDir,
+        stdout: { write: (s: string) => (out += s) },
+        signal: new AbortController().signal,
+      } as unknown as ManagerContext;
+      const result = await waitUntilSettled(ctx, 5);
+      expect(result.exitCode).toBe(0);
+      expect(out).toBe("Every process is up (1).\n");
+      expect(connections()).toBe(3);
+    } finally {
+      server.close();
+    }
   });
 });
 
