@@ -66,14 +66,30 @@ const turbo = (pnpm, ...args) => [...pnpm, "exec", "turbo", "run", ...args];
 const build = (pnpm) => run(turbo(pnpm, "build", "--output-logs=errors-only"));
 
 function start(pnpm, args) {
-  build(pnpm);
+  // NIX2DREAM_START_DIR runs a copy of the example instead, without building: the tests run one
+  // on a free port while other tests read the built packages.
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: read by this script only, never by a turbo task
+  const copy = process.env.NIX2DREAM_START_DIR;
+  if (!copy) build(pnpm);
   // Hand the terminal to the CLI: Ctrl-C reaches the supervisor, which stops every service.
   const child = spawn(
     process.execPath,
     [join(root, "packages/nix2dream/dist/cli.js"), "up", ...args],
-    { cwd: join(root, "examples/quickstart"), stdio: "inherit", env },
+    { cwd: copy || join(root, "examples/quickstart"), stdio: "inherit", env },
   );
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => {});
+  // A terminal's signal goes to the whole process group, the CLI included: passing it on would
+  // make it the supervisor's second one (which kills at once). So only note it.
+  let signalled = false;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => (signalled = true));
+  // npm passes no signal on to its script: `kill <npm pid>` (or a process manager stopping
+  // `npm start`) ends npm alone and leaves this process to init. Then stop the services, unless
+  // a group signal is already stopping them (it may be handled after the parent is gone).
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(orphaned);
+    setTimeout(() => signalled || child.kill("SIGTERM"), 500);
+  }, 250);
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
 }
 

@@ -167,4 +167,46 @@ describe("examples/quickstart under nix2dream up", () => {
     expect(after.status).toBe(1);
     expect(after.stderr).toContain("No `up` is running for deployment `quickstart`");
   }, 90_000);
+
+  it("stops every service when `npm start` is stopped by a SIGTERM to npm alone, which passes no signal on", async () => {
+    let out = "";
+    // Its own process group, as a process manager runs it: the signal reaches npm and nothing else.
+    const npm = spawn("npm", ["start"], {
+      cwd: join(example, "..", ".."),
+      env: { ...process.env, NO_COLOR: "1", NIX2DREAM_START_DIR: work },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    npm.stdout?.on("data", (d) => (out += d));
+    npm.stderr?.on("data", (d) => (out += d));
+    let closed = false;
+    npm.stdout?.on("close", () => (closed = true));
+    let pids: number[] = [];
+    try {
+      await until(
+        "the worker to reach the API",
+        () => out,
+        () => /worker\s+\| worker: /.test(out),
+      );
+      pids = pidsIn(out);
+      expect(pids.length).toBe(3);
+      npm.kill("SIGTERM");
+      await until(
+        "every service to stop",
+        () => out,
+        () => !pids.some(alive),
+        20_000,
+      );
+      // Every writer of npm's output (the script, the CLI) has exited once it closes.
+      await until(
+        "the script and the CLI to exit",
+        () => out,
+        () => closed,
+      );
+      expect(out).toMatch(/stopping all processes[\s\S]*worker stopped \(exited with code 0\)/);
+      expect(await portFree(port)).toBe(true);
+    } finally {
+      for (const pid of pids.filter(alive)) process.kill(-pid, "SIGKILL");
+    }
+  }, 90_000);
 });
