@@ -8,7 +8,7 @@
  */
 import { HOLE } from "./args.js";
 import { kindOf, ModuleError, showValue } from "./errors.js";
-import { isAttrs, type RawDef } from "./merge.js";
+import { isAttrs, type RawDef, THUNKS } from "./merge.js";
 import { type ModuleArgs, RESERVED_KEYS } from "./module.js";
 import { isOptionDeclaration } from "./option.js";
 import * as props from "./props.js";
@@ -100,14 +100,19 @@ export function configDefOf(o: Record<string, unknown>, file: string): RawDef | 
     if (!d) return undefined;
     return d.get ? { file, get: () => (d.get as () => unknown).call(o) } : { file, value: d.value };
   }
-  const rest: Record<string, PropertyDescriptor> = {};
+  const rest: Record<PropertyKey, PropertyDescriptor> = {};
   let any = false;
   for (const k of Object.keys(o)) {
     if (RESERVED_KEYS.has(k)) continue;
     rest[k] = Object.getOwnPropertyDescriptor(o, k) as PropertyDescriptor;
     any = true;
   }
-  return any ? { file, value: Object.defineProperties({}, rest) } : undefined;
+  if (!any) return undefined;
+  // A lazy config object (another evaluation's config used as a module): its getters are shared
+  // by every such object and find their values through its thunks, which the copy must keep.
+  const thunks = Object.getOwnPropertyDescriptor(o, THUNKS);
+  if (thunks) rest[THUNKS] = thunks;
+  return { file, value: Object.defineProperties({}, rest) };
 }
 
 function invalid(file: string, message: string): ModuleError {
