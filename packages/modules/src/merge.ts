@@ -461,14 +461,18 @@ export class FnThunk<T> extends Thunk<T> {
  * `mergeDefinitions`, which gives the value or the error exactly as for any other attribute.
  */
 export class PlainAttrThunk extends Thunk<unknown> {
+  /** The definitions, dropped once the value is computed (nothing reads them again). */
+  private defs: RawDef[] | undefined;
   constructor(
     /** The path of the attribute set (shared by its attributes). */
     private readonly parentLoc: readonly string[],
     private readonly name: string,
     private readonly elem: OptionType,
-    private readonly defs: RawDef[],
+    defs: RawDef[],
   ) {
     super();
+    // Exact size: a list grown by push keeps 17 or more slots for as long as this thunk lives.
+    this.defs = defs.length > 1 ? defs.slice() : defs;
   }
   get loc(): string[] {
     return pathTo(this.parentLoc, this.name);
@@ -477,12 +481,13 @@ export class PlainAttrThunk extends Thunk<unknown> {
     return this.name;
   }
   protected override compute(): unknown {
-    const { elem, defs } = this;
-    if (elem.simple) {
-      const v = singleSimpleValue(elem, defs, false, false, undefined);
-      if (v !== NOT_SIMPLE) return v;
-    }
-    return mergeDefinitions(this.loc, elem, defs).value();
+    const elem = this.elem;
+    const defs = this.defs as RawDef[];
+    let v: unknown = NOT_SIMPLE;
+    if (elem.simple) v = singleSimpleValue(elem, defs, false, false, undefined);
+    if (v === NOT_SIMPLE) v = mergeDefinitions(this.loc, elem, defs).value();
+    this.defs = undefined;
+    return v;
   }
 }
 
