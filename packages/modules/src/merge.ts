@@ -575,9 +575,15 @@ export function internNames(names: string[]): string[] {
   if (names.length === 0 || names.length > MAX_SHARED_KEYS) return names;
   const node = shapeOf(names);
   if (!node) return names;
-  if (!node.names) node.names = names.slice();
+  if (!node.names) {
+    node.names = names.slice();
+    shapeOfInterned.set(node.names, node);
+  }
   return node.names;
 }
+
+/** The trie node of each list {@link internNames} returned: found without walking the trie again. */
+const shapeOfInterned = new Map<readonly string[], ShapeNode>();
 
 // Getters reading the thunk at an index of `this[THUNKS]`, shared by every lazy object.
 const indexGetters: (() => unknown)[] = [];
@@ -605,7 +611,7 @@ export function defineThunksAt(
 ): void {
   const n = names.length;
   if (n === 0) return;
-  const node = n > MAX_SHARED_KEYS ? undefined : shapeOf(names);
+  const node = n > MAX_SHARED_KEYS ? undefined : (shapeOfInterned.get(names) ?? shapeOf(names));
   if (node) {
     let descriptors = node.descriptors;
     if (!descriptors) {
@@ -617,7 +623,9 @@ export function defineThunksAt(
       Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
   } else {
     // A large key set (e.g. 10 000 services): a getter each that needs no `this`, so the
-    // shared tables stay bounded.
+    // shared tables stay bounded. The object is put in dictionary mode first: a getter of its
+    // own per key would otherwise make a new hidden class per key until V8 gives up on them.
+    toDictionaryMode(obj);
     for (let i = 0; i < n; i++) {
       const th = thunks[i] as Thunk<unknown>;
       Object.defineProperty(obj, names[i] as string, {
@@ -631,6 +639,22 @@ export function defineThunksAt(
   Object.defineProperty(obj, THUNKS, THUNKS_SLOT);
   (obj as Record<symbol, unknown>)[THUNKS] = thunks;
 }
+
+/**
+ * Puts an object of no own properties in V8's dictionary mode (by deleting the first of two
+ * properties added for that; deleting the last one added only undoes its hidden class): keys
+ * added afterwards go straight to its hash table. Nothing observable changes.
+ */
+function toDictionaryMode(obj: object): void {
+  const o = obj as Record<symbol, unknown>;
+  if (Reflect.ownKeys(o).length > 0) return;
+  o[DICTIONARY_A] = 0;
+  o[DICTIONARY_B] = 0;
+  delete o[DICTIONARY_A];
+  delete o[DICTIONARY_B];
+}
+const DICTIONARY_A: unique symbol = Symbol("nix2dream.modules.dictionaryA");
+const DICTIONARY_B: unique symbol = Symbol("nix2dream.modules.dictionaryB");
 
 /**
  * The thunks behind the lazy properties of `obj` (see {@link defineThunksAt}), in the order of
