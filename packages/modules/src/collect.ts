@@ -188,7 +188,8 @@ export function asModuleObject(v: unknown): unknown {
 }
 
 class Collector {
-  readonly byKey = new Map<string, Loaded>();
+  /** Made when a module has a key (most evaluations, each submodule instance, have none). */
+  byKey: Map<string, Loaded> | undefined;
   byIdentity: Map<object, Loaded> | undefined;
   readonly all: Loaded[] = [];
   anyDisabled = false;
@@ -201,7 +202,7 @@ class Collector {
     const key = keyOf(mod);
     const ownFile = typeof (mod as { file?: unknown }).file === "string";
     if (key !== undefined) {
-      const seen = this.byKey.get(key);
+      const seen = this.byKey?.get(key);
       if (seen) return seen;
     } else if (ownFile) {
       const seen = this.byIdentity?.get(mod);
@@ -209,8 +210,10 @@ class Collector {
     } else if (this.#ancestors.includes(mod)) return undefined; // an import cycle
     const file = ownFile ? ((mod as { file: string }).file as string) : fallbackFile;
     const loaded: Loaded = { source: mod, key, ownFile, file, imports: [], disabled: [] };
-    if (key !== undefined) this.byKey.set(key, loaded);
-    else if (ownFile) {
+    if (key !== undefined) {
+      if (!this.byKey) this.byKey = new Map();
+      this.byKey.set(key, loaded);
+    } else if (ownFile) {
       if (!this.byIdentity) this.byIdentity = new Map();
       this.byIdentity.set(mod, loaded);
     }

@@ -223,7 +223,36 @@ export function buildNs(
   rel: string[],
   sets: { file: string; tree: Record<string, unknown> }[],
 ): NsNode {
+  if (sets.length === 1) {
+    const only = sets[0] as { file: string; tree: Record<string, unknown> };
+    return buildOneSet(ev, loc, rel, only.file, only.tree);
+  }
   return instantiateNs(ev, loc, rel, planNs(loc, sets));
+}
+
+/**
+ * {@link buildNs} of the options of one module (each instance of a submodule declared by one
+ * function): the namespace {@link planOneSet} and {@link instantiateNs} make, without the plan
+ * that nothing else would use.
+ */
+function buildOneSet(
+  ev: NodeHost,
+  loc: string[],
+  rel: string[],
+  file: string,
+  tree: Record<string, unknown>,
+): NsNode {
+  const names = internNames(Object.keys(tree));
+  const nodes: (NsNode | OptNode)[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const v = tree[name];
+    if (isOptionDeclaration(v)) nodes[i] = new SingleOptNode(ev, loc, name, v, file);
+    else if (isOptionSet(v))
+      nodes[i] = buildOneSet(ev, pathTo(loc, name), pathTo(rel, name), file, v);
+    else throw notADeclaration(pathTo(loc, name), { file, v });
+  }
+  return { kind: "ns", loc, rel, names, nodes, config: {} };
 }
 
 /** @internal Key of an option's definitions as written, on {@link OptionInfo}. */
