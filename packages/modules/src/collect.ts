@@ -8,7 +8,7 @@
  */
 import { HOLE } from "./args.js";
 import { kindOf, ModuleError, showValue } from "./errors.js";
-import { isAttrs, type RawDef } from "./merge.js";
+import { isAttrs, type RawDef, THUNKS } from "./merge.js";
 import { type ModuleArgs, RESERVED_KEYS } from "./module.js";
 import { isOptionDeclaration } from "./option.js";
 import * as props from "./props.js";
@@ -100,14 +100,19 @@ export function configDefOf(o: Record<string, unknown>, file: string): RawDef | 
     if (!d) return undefined;
     return d.get ? { file, get: () => (d.get as () => unknown).call(o) } : { file, value: d.value };
   }
-  const rest: Record<string, PropertyDescriptor> = {};
+  const rest: Record<PropertyKey, PropertyDescriptor> = {};
   let any = false;
   for (const k of Object.keys(o)) {
     if (RESERVED_KEYS.has(k)) continue;
     rest[k] = Object.getOwnPropertyDescriptor(o, k) as PropertyDescriptor;
     any = true;
   }
-  return any ? { file, value: Object.defineProperties({}, rest) } : undefined;
+  if (!any) return undefined;
+  // A lazy config object (another evaluation's config used as a module): its getters are shared
+  // by every such object and find their values through its thunks, which the copy must keep.
+  const thunks = Object.getOwnPropertyDescriptor(o, THUNKS);
+  if (thunks) rest[THUNKS] = thunks;
+  return { file, value: Object.defineProperties({}, rest) };
 }
 
 function invalid(file: string, message: string): ModuleError {
@@ -183,7 +188,8 @@ export function asModuleObject(v: unknown): unknown {
 }
 
 class Collector {
-  readonly byKey = new Map<string, Loaded>();
+  /** Made when a module has a key (most evaluations, each submodule instance, have none). */
+  byKey: Map<string, Loaded> | undefined;
   byIdentity: Map<object, Loaded> | undefined;
   readonly all: Loaded[] = [];
   anyDisabled = false;
@@ -196,7 +202,7 @@ class Collector {
     const key = keyOf(mod);
     const ownFile = typeof (mod as { file?: unknown }).file === "string";
     if (key !== undefined) {
-      const seen = this.byKey.get(key);
+      const seen = this.byKey?.get(key);
       if (seen) return seen;
     } else if (ownFile) {
       const seen = this.byIdentity?.get(mod);
@@ -204,8 +210,10 @@ class Collector {
     } else if (this.#ancestors.includes(mod)) return undefined; // an import cycle
     const file = ownFile ? ((mod as { file: string }).file as string) : fallbackFile;
     const loaded: Loaded = { source: mod, key, ownFile, file, imports: [], disabled: [] };
-    if (key !== undefined) this.byKey.set(key, loaded);
-    else if (ownFile) {
+    if (key !== undefined) {
+      if (!this.byKey) this.byKey = new Map();
+      this.byKey.set(key, loaded);
+    } else if (ownFile) {
       if (!this.byIdentity) this.byIdentity = new Map();
       this.byIdentity.set(mod, loaded);
     }

@@ -102,13 +102,20 @@ export function assignDefs(ev: Evaluation, ns: NsNode, defs: RawDef[], strict = 
  */
 function assignToOptions(ns: NsNode, defs: RawDef[]): boolean {
   const keyLists: string[][] = new Array(defs.length);
+  // The option of each key, in the order of the keys of every definition (found once).
+  const targets: OptNode[] = [];
   for (let i = 0; i < defs.length; i++) {
     const v = forceStructure(defs[i] as RawDef, ns.loc);
     if (!isAttrs(v)) return false;
     const keys = Object.keys(v);
-    for (const k of keys) if (childOf(ns, k)?.kind !== "opt") return false;
+    for (const k of keys) {
+      const child = childOf(ns, k);
+      if (child?.kind !== "opt") return false;
+      targets.push(child);
+    }
     keyLists[i] = keys;
   }
+  let t = 0;
   for (let i = 0; i < defs.length; i++) {
     const d = defs[i] as RawDef;
     const { file, ord } = d;
@@ -121,7 +128,7 @@ function assignToOptions(ns: NsNode, defs: RawDef[]): boolean {
         g !== undefined
           ? { file, value: undefined, get: () => g.call(value), ord }
           : { file, value: desc.value, get: undefined, ord };
-      (childOf(ns, k) as OptNode).addDef(def);
+      (targets[t++] as OptNode).addDef(def);
     }
   }
   return true;

@@ -194,10 +194,14 @@ class DeepCopy {
   }
 
   array(x: unknown[]): unknown[] {
-    const out: unknown[] = [];
+    const n = x.length;
+    // Exact size: a list grown by push keeps a backing store of 16 or more slots, and the copy
+    // is kept as long as the caller keeps the result.
+    const out: unknown[] = new Array(n);
+    let j = 0;
     this.originals.push(x);
     this.copies.push(out);
-    for (let i = 0; i < x.length; i++) {
+    for (let i = 0; i < n; i++) {
       let v: unknown;
       try {
         v = x[i];
@@ -206,9 +210,10 @@ class DeepCopy {
         continue;
       }
       this.keys.push(String(i));
-      out.push(this.walk(v));
+      out[j++] = this.walk(v);
       this.keys.pop();
     }
+    if (j < n) out.length = j;
     this.originals.pop();
     this.copies.pop();
     return out;

@@ -461,14 +461,18 @@ export class FnThunk<T> extends Thunk<T> {
  * `mergeDefinitions`, which gives the value or the error exactly as for any other attribute.
  */
 export class PlainAttrThunk extends Thunk<unknown> {
+  /** The definitions, dropped once the value is computed (nothing reads them again). */
+  private defs: RawDef[] | undefined;
   constructor(
     /** The path of the attribute set (shared by its attributes). */
     private readonly parentLoc: readonly string[],
     private readonly name: string,
     private readonly elem: OptionType,
-    private readonly defs: RawDef[],
+    defs: RawDef[],
   ) {
     super();
+    // Exact size: a list grown by push keeps 17 or more slots for as long as this thunk lives.
+    this.defs = defs.length > 1 ? defs.slice() : defs;
   }
   get loc(): string[] {
     return pathTo(this.parentLoc, this.name);
@@ -477,12 +481,13 @@ export class PlainAttrThunk extends Thunk<unknown> {
     return this.name;
   }
   protected override compute(): unknown {
-    const { elem, defs } = this;
-    if (elem.simple) {
-      const v = singleSimpleValue(elem, defs, false, false, undefined);
-      if (v !== NOT_SIMPLE) return v;
-    }
-    return mergeDefinitions(this.loc, elem, defs).value();
+    const elem = this.elem;
+    const defs = this.defs as RawDef[];
+    let v: unknown = NOT_SIMPLE;
+    if (elem.simple) v = singleSimpleValue(elem, defs, false, false, undefined);
+    if (v === NOT_SIMPLE) v = mergeDefinitions(this.loc, elem, defs).value();
+    this.defs = undefined;
+    return v;
   }
 }
 
@@ -570,9 +575,15 @@ export function internNames(names: string[]): string[] {
   if (names.length === 0 || names.length > MAX_SHARED_KEYS) return names;
   const node = shapeOf(names);
   if (!node) return names;
-  if (!node.names) node.names = names.slice();
+  if (!node.names) {
+    node.names = names.slice();
+    shapeOfInterned.set(node.names, node);
+  }
   return node.names;
 }
+
+/** The trie node of each list {@link internNames} returned: found without walking the trie again. */
+const shapeOfInterned = new Map<readonly string[], ShapeNode>();
 
 // Getters reading the thunk at an index of `this[THUNKS]`, shared by every lazy object.
 const indexGetters: (() => unknown)[] = [];
@@ -600,7 +611,7 @@ export function defineThunksAt(
 ): void {
   const n = names.length;
   if (n === 0) return;
-  const node = n > MAX_SHARED_KEYS ? undefined : shapeOf(names);
+  const node = n > MAX_SHARED_KEYS ? undefined : (shapeOfInterned.get(names) ?? shapeOf(names));
   if (node) {
     let descriptors = node.descriptors;
     if (!descriptors) {
@@ -612,7 +623,9 @@ export function defineThunksAt(
       Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
   } else {
     // A large key set (e.g. 10 000 services): a getter each that needs no `this`, so the
-    // shared tables stay bounded.
+    // shared tables stay bounded. The object is put in dictionary mode first: a getter of its
+    // own per key would otherwise make a new hidden class per key until V8 gives up on them.
+    toDictionaryMode(obj);
     for (let i = 0; i < n; i++) {
       const th = thunks[i] as Thunk<unknown>;
       Object.defineProperty(obj, names[i] as string, {
@@ -626,6 +639,22 @@ export function defineThunksAt(
   Object.defineProperty(obj, THUNKS, THUNKS_SLOT);
   (obj as Record<symbol, unknown>)[THUNKS] = thunks;
 }
+
+/**
+ * Puts an object of no own properties in V8's dictionary mode (by deleting the first of two
+ * properties added for that; deleting the last one added only undoes its hidden class): keys
+ * added afterwards go straight to its hash table. Nothing observable changes.
+ */
+function toDictionaryMode(obj: object): void {
+  const o = obj as Record<symbol, unknown>;
+  if (Reflect.ownKeys(o).length > 0) return;
+  o[DICTIONARY_A] = 0;
+  o[DICTIONARY_B] = 0;
+  delete o[DICTIONARY_A];
+  delete o[DICTIONARY_B];
+}
+const DICTIONARY_A: unique symbol = Symbol("nix2dream.modules.dictionaryA");
+const DICTIONARY_B: unique symbol = Symbol("nix2dream.modules.dictionaryB");
 
 /**
  * The thunks behind the lazy properties of `obj` (see {@link defineThunksAt}), in the order of

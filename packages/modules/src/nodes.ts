@@ -36,6 +36,8 @@ export interface NodeHost {
 
 export interface NsNode {
   kind: "ns";
+  /** The evaluation (read by its options through the namespace: one field fewer in each). */
+  ev: NodeHost;
   loc: string[];
   rel: string[];
   /**
@@ -194,13 +196,14 @@ function planOneSet(loc: string[], set: { file: string; tree: Record<string, unk
 export function instantiateNs(ev: NodeHost, loc: string[], rel: string[], plan: NsPlan): NsNode {
   const { names, kids } = plan;
   const nodes: (NsNode | OptNode)[] = new Array(names.length);
+  const ns: NsNode = { kind: "ns", ev, loc, rel, names, nodes, config: {} };
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const kid = kids[i] as PlanKid;
     if (kid.kind === "one") {
       // The option's path is built when needed from this namespace's: one array per option of
       // every submodule instance was the largest part of what an instance keeps.
-      nodes[i] = new SingleOptNode(ev, loc, name, kid.decl, kid.file);
+      nodes[i] = new SingleOptNode(ns, name, kid.decl, kid.file);
       continue;
     }
     // Exact size, not `[...loc, name]`: the spread grows its result by a push, which leaves a
@@ -210,10 +213,10 @@ export function instantiateNs(ev: NodeHost, loc: string[], rel: string[], plan: 
       // Copies: a module called again replaces its entries' declarations in place.
       const opts = kid.opts.map((o) => ({ file: o.file, decl: o.decl }));
       const nss = kid.nss.map((n) => ({ file: n.file, tree: n.tree }));
-      nodes[i] = new MultiOptNode(ev, loc, name, new DeclList(cloc, opts, nss));
+      nodes[i] = new MultiOptNode(ns, name, new DeclList(cloc, opts, nss));
     } else nodes[i] = instantiateNs(ev, cloc, pathTo(rel, name), kid.plan);
   }
-  return { kind: "ns", loc, rel, names, nodes, config: {} };
+  return ns;
 }
 
 /** Builds the namespace at `loc` from the option trees of every module (`sets`). */
@@ -223,7 +226,37 @@ export function buildNs(
   rel: string[],
   sets: { file: string; tree: Record<string, unknown> }[],
 ): NsNode {
+  if (sets.length === 1) {
+    const only = sets[0] as { file: string; tree: Record<string, unknown> };
+    return buildOneSet(ev, loc, rel, only.file, only.tree);
+  }
   return instantiateNs(ev, loc, rel, planNs(loc, sets));
+}
+
+/**
+ * {@link buildNs} of the options of one module (each instance of a submodule declared by one
+ * function): the namespace {@link planOneSet} and {@link instantiateNs} make, without the plan
+ * that nothing else would use.
+ */
+function buildOneSet(
+  ev: NodeHost,
+  loc: string[],
+  rel: string[],
+  file: string,
+  tree: Record<string, unknown>,
+): NsNode {
+  const names = internNames(Object.keys(tree));
+  const nodes: (NsNode | OptNode)[] = new Array(names.length);
+  const ns: NsNode = { kind: "ns", ev, loc, rel, names, nodes, config: {} };
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const v = tree[name];
+    if (isOptionDeclaration(v)) nodes[i] = new SingleOptNode(ns, name, v, file);
+    else if (isOptionSet(v))
+      nodes[i] = buildOneSet(ev, pathTo(loc, name), pathTo(rel, name), file, v);
+    else throw notADeclaration(pathTo(loc, name), { file, v });
+  }
+  return ns;
 }
 
 /** @internal Key of an option's definitions as written, on {@link OptionInfo}. */
@@ -242,15 +275,18 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
   }
   /** The definitions; one is kept without a list of its own (most options have one). */
   #defs: RawDef | RawDef[] = NO_DEFS;
-  #info: Thunk<Merged> | undefined;
-  #option: OptionInfo | undefined;
+  /** What the options API makes on first use (rarely: one field for both). */
+  #aux: { info: Thunk<Merged> | undefined; option: OptionInfo | undefined } | undefined;
   constructor(
-    readonly ev: NodeHost,
-    /** The path of the namespace holding the option (shared by its options). */
-    private readonly parentLoc: string[],
+    /** The namespace holding the option: its path and evaluation (shared by its options). */
+    private readonly ns: NsNode,
     readonly name: string,
   ) {
     super();
+  }
+
+  get ev(): NodeHost {
+    return this.ns.ev;
   }
 
   /**
@@ -275,7 +311,7 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
 
   /** The option's path (a new array on each read; see `instantiateNs`). */
   get loc(): string[] {
-    return pathTo(this.parentLoc, this.name);
+    return pathTo(this.ns.loc, this.name);
   }
 
   override key(): string {
@@ -298,7 +334,7 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
   replaceDeclaration(old: object, next: object): void {
     // Its value or definitions were computed with the first declaration: keep it. (An `options`
     // record alone reads nothing of the declaration until one of its fields is read.)
-    if (this.started || this.#info) return;
+    if (this.started || this.#aux?.info) return;
     this.replaceSource(old, next);
   }
 
@@ -313,13 +349,15 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
 
   /** The resolved definitions, memoized for the options API. */
   get info(): Thunk<Merged> {
-    if (!this.#info) this.#info = new InfoThunk(this);
-    return this.#info;
+    this.#aux ??= { info: undefined, option: undefined };
+    if (!this.#aux.info) this.#aux.info = new InfoThunk(this);
+    return this.#aux.info;
   }
 
   get option(): OptionInfo {
-    if (!this.#option) this.#option = new OptionInfo(this);
-    return this.#option;
+    this.#aux ??= { info: undefined, option: undefined };
+    if (!this.#aux.option) this.#aux.option = new OptionInfo(this);
+    return this.#aux.option;
   }
 
   override files(): string[] {
@@ -327,16 +365,17 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
   }
 
   guard(): void {
-    if (!this.ev.defsComplete) {
+    const ev = this.ns.ev;
+    if (!ev.defsComplete) {
       throw new ModuleError(
         "INFINITE_RECURSION",
         `The option \`${showPath(this.loc)}\` was read while definitions were being collected (in a module's \`config\` getter or shorthand); its value may depend on those definitions. Read it lazily: in a getter on a definition value, or in \`mkIf(() => ...)\`.`,
         { optionPath: showPath(this.loc), files: this.declarationFiles },
       );
     }
-    if (this.ev.recording) {
-      if (!this.ev.touched) this.ev.touched = new Set();
-      this.ev.touched.add(this);
+    if (ev.recording) {
+      if (!ev.touched) ev.touched = new Set();
+      ev.touched.add(this);
     }
   }
 
@@ -368,7 +407,8 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
     if (decl.alias && decl.apply) return decl.apply(undefined);
     // Inside this value's own thunk, so a cycle through mkIf conditions is still detected.
     let info: Merged;
-    if (this.#info) info = this.#info.force();
+    const kept = this.#aux?.info;
+    if (kept) info = kept.force();
     else if (decl.type.simple) {
       // Most options: one winning definition of a simple type, no `Merged` record needed.
       const dd = decl.defaultDecl;
@@ -399,7 +439,7 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
     const v = info.value();
     // The resolved definitions are only needed again by the options API; recomputing them
     // there is cheaper than keeping them for every option of every submodule instance.
-    this.#info?.reset();
+    this.#aux?.info?.reset();
     return decl.apply ? decl.apply(v) : v;
   }
 }
@@ -412,14 +452,13 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
 class SingleOptNode extends OptNodeImpl implements MergedDecl {
   #type: OptionType | undefined;
   constructor(
-    ev: NodeHost,
-    parentLoc: string[],
+    ns: NsNode,
     name: string,
     /** The declaration (replaced by a module's second call while the option is unused). */
     private source: OptionDeclaration,
     private readonly file: string,
   ) {
-    super(ev, parentLoc, name);
+    super(ns, name);
   }
   get decl(): MergedDecl {
     return this;
@@ -484,12 +523,11 @@ class SingleOptNode extends OptNodeImpl implements MergedDecl {
 /** An option declared several times, or extended by options declared under it. */
 class MultiOptNode extends OptNodeImpl {
   constructor(
-    ev: NodeHost,
-    parentLoc: string[],
+    ns: NsNode,
     name: string,
     private readonly src: DeclList,
   ) {
-    super(ev, parentLoc, name);
+    super(ns, name);
   }
   get decl(): MergedDecl {
     return this.src.merged;

@@ -642,7 +642,13 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
     zod: () => zod().array(elem.zod),
     check: Array.isArray,
     merge: (loc, defs) => {
-      const out: T[] = [];
+      // Exact size (cut down below when entries drop out): a list grown by push keeps a
+      // backing store of 16 or more slots for as long as the value is kept.
+      let size = 0;
+      for (let n = 0; n < defs.length; n++)
+        size += ((defs[n] as Definition).value as unknown[]).length;
+      const out: T[] = new Array(size);
+      let j = 0;
       for (let n = 0; n < defs.length; n++) {
         const def = defs[n] as Definition;
         const xs = def.value as unknown[];
@@ -653,13 +659,14 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
           if (elem.simple && !isPropertyLike(x)) {
             if (!elem.check(x))
               throw typeMismatch(entryPath(loc, n, m), elem, { file: def.file, value: x });
-            out.push(x as T);
+            out[j++] = x as T;
             continue;
           }
           const r = mergeDefinitions(entryPath(loc, n, m), elem, [{ file: def.file, value: x }]);
-          if (r.isDefined) out.push(r.value() as T);
+          if (r.isDefined) out[j++] = r.value() as T;
         }
       }
+      if (j < size) out.length = j;
       return out;
     },
     getSubOptions: (loc) => elem.getSubOptions?.([...loc, "*"]),
@@ -684,16 +691,18 @@ export function mergeAttrs(
   const byKey = new Map<string, RawDef[]>();
   for (const def of defs) pushDownAttrs(def.value, def.file, byKey, loc);
   const keys = [...byKey.keys()].sort();
-  const names: string[] = [];
-  const thunks: Thunk<unknown>[] = [];
+  // Exact size (the thunks are kept by the result): see `listOf`.
+  const names: string[] = new Array(keys.length);
+  const thunks: Thunk<unknown>[] = new Array(keys.length);
+  let j = 0;
   for (const k of keys) {
     const kdefs = byKey.get(k) as RawDef[];
     let th: Thunk<unknown>;
     if (allPlainDefs(kdefs)) {
       // Defined for sure (no mkIf to evaluate now): all the work waits for the value's read.
       th = new PlainAttrThunk(loc, k, elem, kdefs);
-      names.push(k);
-      thunks.push(th);
+      names[j] = k;
+      thunks[j++] = th;
       continue;
     }
     // pathTo: `[...loc, k]` grows by a push and keeps a much larger backing store.
@@ -705,8 +714,12 @@ export function mergeAttrs(
       if (!r.isDefined) continue;
       th = new FnThunk(kloc, () => r.value());
     }
-    names.push(k);
-    thunks.push(th);
+    names[j] = k;
+    thunks[j++] = th;
+  }
+  if (j < keys.length) {
+    names.length = j;
+    thunks.length = j;
   }
   const out: Record<string, unknown> = {};
   defineThunksAt(out, names, thunks);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defineModule, evalModules, type Module, mkOption, types } from "../src/index.js";
+import { defineModule, evalModules, type Module, mkForce, mkOption, types } from "../src/index.js";
 import { cfg, err } from "./helpers.js";
 
 const list = {
@@ -115,6 +115,28 @@ describe("module structure", () => {
   it("evalModules prefix shows in paths", () => {
     const r = evalModules({ modules: [list, { xs: 1 }], prefix: ["outer"] });
     expect(err(() => r.config.xs).optionPath).toBe("outer.xs");
+  });
+  it("a lazy config object of another evaluation is a shorthand module (its values read lazily)", () => {
+    // Lazy config objects share their getters; a shorthand module's keys are copied onto a new
+    // object with their getters, which must still find their values there.
+    const pair = {
+      options: {
+        a: mkOption({ type: types.int, default: 1 }),
+        b: mkOption({ type: types.int, default: 2 }),
+      },
+    };
+    const first = evalModules({ modules: [pair, { a: 10 }] }).config;
+    expect(cfg(pair, first)).toEqual({ a: 10, b: 2 });
+    const sub = cfg(
+      { options: { s: mkOption({ type: types.submodule(pair), default: {} }) } },
+      { s: { b: 5 } },
+    ).s;
+    expect(cfg(pair, sub, { a: mkForce(7) })).toEqual({ a: 7, b: 5 });
+    const attrs = cfg(
+      { options: { m: mkOption({ type: types.attrsOf(types.int), default: {} }) } },
+      { m: { a: 3, b: 4 } },
+    ).m;
+    expect(cfg(pair, attrs)).toEqual({ a: 3, b: 4 });
   });
 });
 
