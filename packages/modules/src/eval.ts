@@ -550,6 +550,11 @@ export interface SubmoduleTemplate {
    * name-only module, called for each instance (whose plan is then its own).
    */
   parts?: (OptionSet | null | NameOnlyPart)[];
+  /**
+   * The values of an instance that has only defaults (see {@link sharedDefaults}); null when
+   * they cannot be shared, undefined until an instance with only defaults is met.
+   */
+  defaults?: DefaultValues | null;
 }
 
 type OptionSet = { file: string; tree: Record<string, unknown> };
@@ -721,6 +726,68 @@ function evalFromTemplate(
   return ev;
 }
 
+/** The names of an instance's options and their values; {@link FRESH_LIST}: a new `[]` each. */
+interface DefaultValues {
+  names: readonly string[];
+  values: readonly unknown[];
+}
+
+const FRESH_LIST: unique symbol = Symbol("fresh empty list");
+
+/** Whether every definition is `{}`: each option of the instance takes its default. */
+function onlyDefaults(defs: Definition[]): boolean {
+  for (const d of defs) {
+    for (const _ in d.value as object) return false;
+  }
+  return true;
+}
+
+/**
+ * The values of `ev`, an instance of a template of plain modules whose every definition is `{}`,
+ * when every option is of a simple type (its one definition, the default, is its value: the
+ * instance's path cannot change it) or a list whose default is empty, and every value is null, a
+ * boolean, number or string, or that empty list; null otherwise, or when a value fails. Forces
+ * them (no module of such an instance can read another option).
+ */
+function defaultValuesOf(ev: Evaluation): DefaultValues | null {
+  const { names, nodes, config } = ev.root;
+  const values: unknown[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const node = nodes[i] as NsNode | OptNode;
+    if (node.kind !== "opt") return null;
+    const type = node.decl.type;
+    let v: unknown;
+    try {
+      v = config[names[i] as string];
+    } catch {
+      return null;
+    }
+    if (Array.isArray(v) && v.length === 0 && type.name === "listOf") values[i] = FRESH_LIST;
+    else if (!type.simple) return null;
+    else if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean")
+      values[i] = v;
+    else return null;
+  }
+  return { names, values };
+}
+
+/**
+ * The config of an instance whose every definition is `{}`, from the values the first such
+ * instance of the template had: a plain object of its own (not the lazy object of accessors,
+ * about 5 µs each to build), so no instance shares an object with another. Its values do not
+ * depend on where the instance is (see {@link defaultValuesOf}); an `apply` is taken to be pure,
+ * as the module system assumes everywhere.
+ */
+function sharedDefaults(d: DefaultValues): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const { names, values } = d;
+  for (let i = 0; i < names.length; i++) {
+    const v = values[i];
+    out[names[i] as string] = v === FRESH_LIST ? [] : v;
+  }
+  return out;
+}
+
 /**
  * What a submodule type's `onInstance` receives (see `SubmoduleWithSpec.onInstance`): a class,
  * so every instance shares one hidden class and its options tree is built only when read.
@@ -767,9 +834,13 @@ export function evalSubmodule(
 ): Record<string, unknown> {
   if (slot && shorthandOnlyDefinesConfig && defs.every((d) => isAttrs(d.value))) {
     if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
-    const ev =
-      slot.template && evalFromTemplate(slot.template, specialArgs, loc, defs, moduleClass);
+    const t = slot.template;
+    // Only defaults, nobody to hand the instance to: the values of the first such instance.
+    const shareable = t && !t.parts && !t.freeform && !onInstance && onlyDefaults(defs);
+    if (shareable && t.defaults) return sharedDefaults(t.defaults);
+    const ev = t && evalFromTemplate(t, specialArgs, loc, defs, moduleClass);
     if (ev) {
+      if (shareable && t.defaults === undefined) t.defaults = defaultValuesOf(ev);
       onInstance?.(new InstanceView(ev));
       return ev.root.config;
     }

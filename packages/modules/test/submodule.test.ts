@@ -5,6 +5,7 @@ import {
   mkDefault,
   mkIf,
   mkOption,
+  mkOptionType,
   nameOnlyModule,
   type OptionsTree,
   types,
@@ -309,5 +310,50 @@ describe("nameOnlyModule", () => {
       err(() => evaluated([plain, mark ? nameOnlyModule(named) : named, clash])).message;
     expect(run(true)).toBe(run(false));
     expect(run(true)).toContain("`s.x.path` in decl.ts is already declared in decl.ts");
+  });
+});
+
+describe("instances that have only defaults", () => {
+  const set = (type: ReturnType<typeof types.submodule>) => ({
+    options: { s: mkOption({ type: types.attrsOf(type), default: {} }) },
+  });
+
+  it("each get the defaults in an object and lists of their own", () => {
+    const t = types.submodule({
+      options: {
+        signal: mkOption({ type: types.str, default: "SIGTERM" }),
+        grace: mkOption({ type: types.int, default: 10, apply: (v: number) => v * 1000 }),
+        paths: mkOption({ type: types.listOf(types.str), default: [] }),
+        image: mkOption({ type: types.nullOr(types.str), default: null }),
+      },
+    });
+    const s = cfg(set(t), { config: { s: { a: {}, b: {}, c: { signal: "SIGINT" }, d: {} } } }).s;
+    const plain = { signal: "SIGTERM", grace: 10000, paths: [], image: null };
+    expect(forceDeep(s)).toEqual({
+      a: plain,
+      b: plain,
+      c: { ...plain, signal: "SIGINT" },
+      d: plain,
+    });
+    expect(Object.keys(s.b)).toEqual(["signal", "grace", "paths", "image"]);
+    expect(s.b).not.toBe(s.d);
+    expect(s.b.paths).not.toBe(s.d.paths);
+    expect(s.a.paths).not.toBe(s.b.paths);
+  });
+
+  it("keep a value that depends on the instance's path its own (a type that is not simple)", () => {
+    const where = mkOptionType<string>({ name: "where", merge: (loc) => loc.join(".") });
+    const t = types.submodule({ options: { at: mkOption({ type: where, default: "" }) } });
+    const s = cfg(set(t), { config: { s: { a: {}, b: {} } } }).s;
+    expect(forceDeep(s)).toEqual({ a: { at: "s.a.at" }, b: { at: "s.b.at" } });
+  });
+
+  it("report a default that fails at each instance's own path", () => {
+    const t = types.submodule({
+      options: { n: mkOption({ type: types.int, default: "x" as never }) },
+    });
+    const s = cfg(set(t), { config: { s: { a: {}, b: {} } } }).s;
+    expect(err(() => s.a.n).optionPath).toBe("s.a.n");
+    expect(err(() => s.b.n).optionPath).toBe("s.b.n");
   });
 });
