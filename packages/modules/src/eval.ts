@@ -730,6 +730,8 @@ function evalFromTemplate(
 interface DefaultValues {
   names: readonly string[];
   values: readonly unknown[];
+  /** Builds the object as a literal (one hidden class for all), once the template has one. */
+  make?: ((values: readonly unknown[]) => Record<string, unknown>) | null;
 }
 
 const FRESH_LIST: unique symbol = Symbol("fresh empty list");
@@ -779,6 +781,8 @@ function defaultValuesOf(ev: Evaluation): DefaultValues | null {
  * as the module system assumes everywhere.
  */
 function sharedDefaults(d: DefaultValues): Record<string, unknown> {
+  if (d.make === undefined) d.make = defaultsFactory(d);
+  if (d.make) return d.make(d.values);
   const out: Record<string, unknown> = {};
   const { names, values } = d;
   for (let i = 0; i < names.length; i++) {
@@ -786,6 +790,26 @@ function sharedDefaults(d: DefaultValues): Record<string, unknown> {
     out[names[i] as string] = v === FRESH_LIST ? [] : v;
   }
   return out;
+}
+
+/**
+ * A function returning `{ [names[i]]: values[i] | [] }` as one object literal: keys added one by
+ * one to `{}` each cost a hidden class of their own once V8's tree of them is full (after a large
+ * evaluation). Null for a "__proto__" key (a literal would take it for the prototype) or where
+ * code cannot be generated.
+ */
+function defaultsFactory(d: DefaultValues): DefaultValues["make"] {
+  if (d.names.includes("__proto__")) return null;
+  const fields = d.names.map(
+    (name, i) => `${JSON.stringify(name)}: ${d.values[i] === FRESH_LIST ? "[]" : `v[${i}]`}`,
+  );
+  try {
+    return new Function("v", `"use strict"; return { ${fields.join(", ")} };`) as NonNullable<
+      DefaultValues["make"]
+    >;
+  } catch {
+    return null;
+  }
 }
 
 /**
