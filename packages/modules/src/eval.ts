@@ -555,6 +555,11 @@ export interface SubmoduleTemplate {
    * they cannot be shared, undefined until an instance with only defaults is met.
    */
   defaults?: DefaultValues | null;
+  /** The literal that builds a plain config of this template's option names (see `plainConfig`). */
+  plain?: {
+    names: readonly string[];
+    make: ((values: readonly unknown[]) => Record<string, unknown>) | null;
+  };
 }
 
 type OptionSet = { file: string; tree: Record<string, unknown> };
@@ -690,6 +695,7 @@ function evalFromTemplate(
   loc: string[],
   defs: Definition[],
   moduleClass: string | undefined,
+  eager = false,
 ): Evaluation | null {
   // No module of a template is a function but name-only ones: the arguments are never built.
   const ev = new Evaluation(loc, specialArgs, moduleClass);
@@ -707,7 +713,7 @@ function evalFromTemplate(
     t.plan ??= planNs(loc, t.sets);
     ev.root = instantiateNs(ev, loc, [], t.plan);
   }
-  buildConfig(ev.root);
+  if (!eager) buildConfig(ev.root);
   ev.ready = true;
   const raw: RawDef[] = new Array(defs.length);
   for (let i = 0; i < defs.length; i++) {
@@ -723,7 +729,80 @@ function evalFromTemplate(
   checkUndeclared(ev);
   freeformAfterDefinitions(ev);
   ev.release();
+  if (eager) plainConfig(ev, t);
   return ev;
+}
+
+/**
+ * Gives an instance of plain data (see {@link onlyPlainData}) its config as a plain object of
+ * its values, computed now: they depend on nothing but its definitions and the declared
+ * defaults, so computing them before they are read changes nothing but the cost (a lazy object of
+ * accessors is about 5 µs to build). Any value that fails, or options in nested sets, and the
+ * config is the usual lazy object (a failed value fails again when read).
+ */
+function plainConfig(ev: Evaluation, t: SubmoduleTemplate): void {
+  const root = ev.root;
+  const values: unknown[] = new Array(root.nodes.length);
+  for (let i = 0; i < root.nodes.length; i++) {
+    const node = root.nodes[i] as NsNode | OptNode;
+    if (node.kind !== "opt") return buildConfig(root);
+    try {
+      values[i] = node.force();
+    } catch {
+      return buildConfig(root);
+    }
+  }
+  let make = t.plain;
+  if (make === undefined || make.names !== root.names) {
+    make = { names: root.names, make: literalFactory(root.names) };
+    t.plain = make;
+  }
+  root.config = make.make ? make.make(values) : assignAll(root.names, values);
+}
+
+function assignAll(names: readonly string[], values: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i];
+  return out;
+}
+
+/** A function returning `{ [names[i]]: v[i] }` as one object literal, or null (see {@link defaultsFactory}). */
+function literalFactory(
+  names: readonly string[],
+): ((values: readonly unknown[]) => Record<string, unknown>) | null {
+  if (names.includes("__proto__")) return null;
+  const fields = names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`);
+  try {
+    return new Function("v", `"use strict"; return { ${fields.join(", ")} };`) as (
+      values: readonly unknown[],
+    ) => Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** Null, a boolean, number or string: a value no getter stands behind. */
+function isPrimitive(v: unknown): boolean {
+  return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+}
+
+/**
+ * Whether every definition is an object whose own properties are data (no getter) holding
+ * primitives or lists of primitives: nothing in them can read another option.
+ */
+function onlyPlainData(defs: Definition[]): boolean {
+  for (const d of defs) {
+    const v = d.value as Record<string, unknown>;
+    for (const k of Object.keys(v)) {
+      const p = Object.getOwnPropertyDescriptor(v, k);
+      if (p === undefined || p.get !== undefined || p.set !== undefined) return false;
+      const x = p.value;
+      if (isPrimitive(x)) continue;
+      if (!Array.isArray(x) || Object.getPrototypeOf(x) !== Array.prototype) return false;
+      for (let i = 0; i < x.length; i++) if (!isPrimitive(x[i])) return false;
+    }
+  }
+  return true;
 }
 
 /** The names of an instance's options and their values; {@link FRESH_LIST}: a new `[]` each. */
@@ -859,10 +938,13 @@ export function evalSubmodule(
   if (slot && shorthandOnlyDefinesConfig && defs.every((d) => isAttrs(d.value))) {
     if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
     const t = slot.template;
-    // Only defaults, nobody to hand the instance to: the values of the first such instance.
-    const shareable = t && !t.parts && !t.freeform && !onInstance && onlyDefaults(defs);
+    // Nobody to hand the instance to: its config may be plain data, and an instance with only
+    // defaults gets the values of the first such instance.
+    const plainOk = t !== null && !t.parts && !t.freeform && !onInstance;
+    const shareable = plainOk && onlyDefaults(defs);
     if (shareable && t.defaults) return sharedDefaults(t.defaults);
-    const ev = t && evalFromTemplate(t, specialArgs, loc, defs, moduleClass);
+    const ev =
+      t && evalFromTemplate(t, specialArgs, loc, defs, moduleClass, plainOk && onlyPlainData(defs));
     if (ev) {
       if (shareable && t.defaults === undefined) t.defaults = defaultValuesOf(ev);
       onInstance?.(new InstanceView(ev));

@@ -357,3 +357,43 @@ describe("instances that have only defaults", () => {
     expect(err(() => s.b.n).optionPath).toBe("s.b.n");
   });
 });
+
+describe("instances defined by plain data", () => {
+  const t = types.submodule({
+    options: {
+      a: mkOption({ type: types.int }),
+      b: mkOption({ type: types.int, default: 1 }),
+      tags: mkOption({ type: types.listOf(types.str), default: [] }),
+    },
+  });
+  const decl = { options: { s: mkOption({ type: types.attrsOf(t), default: {} }) } };
+
+  it("give the values lazy instances give", () => {
+    const s = cfg(decl, { config: { s: { p: { a: 2, tags: ["x"] }, q: { a: 3, b: 4 } } } }).s;
+    expect(forceDeep(s)).toEqual({ p: { a: 2, b: 1, tags: ["x"] }, q: { a: 3, b: 4, tags: [] } });
+    expect(Object.keys(s.p)).toEqual(["a", "b", "tags"]);
+  });
+
+  it("still read a definition behind a getter lazily (it may read the instance itself)", () => {
+    const reader = ({ config }: { config: { s: { p: { b: number } } } }) => ({
+      config: {
+        s: {
+          p: {
+            get a() {
+              return config.s.p.b + 10;
+            },
+          },
+        },
+      },
+    });
+    expect(cfg(decl, reader).s.p.a).toBe(11);
+  });
+
+  it("report a value the type rejects when it is read, at its path, and give the others", () => {
+    const s = cfg(decl, { config: { s: { p: { a: "x" } } } }).s;
+    expect(s.p.b).toBe(1);
+    const e = err(() => s.p.a);
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.optionPath).toBe("s.p.a");
+  });
+});
