@@ -735,7 +735,7 @@ function evalFromTemplate(
 
 /**
  * Gives an instance of plain data (see {@link onlyPlainData}) its config as a plain object of
- * its values, computed now: they depend on nothing but its definitions and the declared
+ * its values, computed now (its nodes stay, for its options and `onInstance`): they depend on nothing but its definitions and the declared
  * defaults, so computing them before they are read changes nothing but the cost (a lazy object of
  * accessors is about 5 µs to build). Any value that fails, or options in nested sets, and the
  * config is the usual lazy object (a failed value fails again when read).
@@ -938,10 +938,10 @@ export function evalSubmodule(
   if (slot && shorthandOnlyDefinesConfig && defs.every((d) => isAttrs(d.value))) {
     if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
     const t = slot.template;
-    // Nobody to hand the instance to: its config may be plain data, and an instance with only
+    // Its config may be plain data; with nobody to hand the instance to, an instance with only
     // defaults gets the values of the first such instance.
-    const plainOk = t !== null && !t.parts && !t.freeform && !onInstance;
-    const shareable = plainOk && onlyDefaults(defs);
+    const plainOk = t !== null && !t.parts && !t.freeform;
+    const shareable = plainOk && !onInstance && onlyDefaults(defs);
     if (shareable && t.defaults) return sharedDefaults(t.defaults);
     const ev =
       t && evalFromTemplate(t, specialArgs, loc, defs, moduleClass, plainOk && onlyPlainData(defs));
