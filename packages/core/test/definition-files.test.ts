@@ -105,3 +105,34 @@ describe("the evaluated deployment's definitionFiles", () => {
     expect(d.definitionFiles).toEqual({ "services.api": ["/elsewhere.ts"] });
   });
 });
+
+describe("definitionFilesOf before the record is built", () => {
+  // Two fresh evaluations of one definition: one is asked through its record, the other before
+  // its record exists (through the index the evaluation keeps).
+  const definition = (): DeploymentDefinition => ({
+    name: "shop",
+    services: {
+      a: { command: ["a"], env: { X: "1" }, restart: "always" },
+      "a.restart": { command: ["b"], labels: { "Y.Z": "2" } },
+      "a.env": { command: ["c"], files: { "/etc/a.conf": "x" } },
+      web: { command: ["w"], ports: { http: 80 }, volumes: { data: {} } },
+    },
+    modules: [{ file: "/p/more.ts", config: { services: { "a.restart": { replicas: 2 } } } }],
+  });
+  const evaluate = () =>
+    evaluateDeployment(definition(), { file: "/p/nix2dream.config.ts" }).deployment;
+
+  it("gives what the record gives for every path in it, and for paths not in it", () => {
+    const record = evaluate().definitionFiles;
+    const paths = Object.keys(record).flatMap((k) => [k, `${k}.nothing`, `${k}.`]);
+    paths.push("services.a.restart.labels.Y.Z", "services.a.env.files", "nothing", "services.a.x");
+    const unread = evaluate();
+    for (const path of paths) {
+      expect(definitionFilesOf(unread, path), path).toEqual(
+        definitionFilesOf({ definitionFiles: record }, path),
+      );
+    }
+    // Asked without building the record.
+    expect(Object.getOwnPropertyDescriptor(unread, "definitionFiles")?.get).toBeDefined();
+  });
+});
