@@ -745,11 +745,15 @@ function plainConfig(ev: Evaluation, t: SubmoduleTemplate): void {
   const values: unknown[] = new Array(root.nodes.length);
   for (let i = 0; i < root.nodes.length; i++) {
     const node = root.nodes[i] as NsNode | OptNode;
-    if (node.kind !== "opt") return buildConfig(root);
+    let ok = node.kind === "opt";
     try {
-      values[i] = node.force();
+      if (ok) values[i] = (node as OptNode).force();
     } catch {
-      return buildConfig(root);
+      ok = false;
+    }
+    if (!ok) {
+      buildConfig(root);
+      return;
     }
   }
   let make = t.plain;
