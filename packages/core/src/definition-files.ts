@@ -305,6 +305,32 @@ export function definitionFilesByKey(
   return deployment.definitionFiles[key];
 }
 
+/**
+ * The deployment's `definitionFiles` for lookups by key (`view[key]`), without building the
+ * record while it is unread: a read-only view over the deployment's index (listing its keys
+ * builds the record). The record itself for any other deployment.
+ */
+export function definitionFilesView(
+  deployment: Pick<EvaluatedDeployment, "definitionFiles">,
+): Readonly<Record<string, string[]>> {
+  const index = (deployment as { [INDEX]?: DefinitionIndex })[INDEX];
+  if (!index?.unread) return deployment.definitionFiles;
+  const lookup = (key: string | symbol) =>
+    typeof key === "string" ? definitionFilesByKey(deployment, key) : undefined;
+  return new Proxy({} as Record<string, string[]>, {
+    get: (_, key) => lookup(key),
+    has: (_, key) => lookup(key) !== undefined,
+    ownKeys: () => Reflect.ownKeys(deployment.definitionFiles),
+    getOwnPropertyDescriptor: (_, key) => {
+      const value = lookup(key);
+      return value === undefined ? undefined : { value, enumerable: true, configurable: true };
+    },
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  });
+}
+
 export function definitionFilesAt(
   deployment: Pick<EvaluatedDeployment, "definitionFiles">,
   path: readonly string[],

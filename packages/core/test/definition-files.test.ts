@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { definitionFilesView } from "../src/definition-files.js";
 import {
   type DeploymentDefinition,
   definitionFilesAt,
@@ -134,5 +135,29 @@ describe("definitionFilesOf before the record is built", () => {
     }
     // Asked without building the record.
     expect(Object.getOwnPropertyDescriptor(unread, "definitionFiles")?.get).toBeDefined();
+  });
+});
+
+describe("definitionFilesView", () => {
+  const evaluate = () =>
+    evaluateDeployment(
+      { name: "shop", services: { api: { command: ["api"], env: { A: "1" } } } },
+      { file: "/p/c.ts" },
+    ).deployment;
+
+  it("looks paths up without building the record, and lists the record's keys", () => {
+    const d = evaluate();
+    const view = definitionFilesView(d);
+    expect(view["services.api.env.A"]).toEqual(["/p/c.ts"]);
+    expect("services.api.command" in view).toBe(true);
+    expect(view["services.api.user"]).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(d, "definitionFiles")?.get).toBeDefined();
+    expect({ ...view }).toEqual(evaluate().definitionFiles);
+  });
+
+  it("is the record itself once the record is built", () => {
+    const d = evaluate();
+    const record = d.definitionFiles;
+    expect(definitionFilesView(d)).toBe(record);
   });
 });
