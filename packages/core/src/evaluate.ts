@@ -15,6 +15,7 @@ import {
 import { checkServices, serviceWarnings, throwProblems } from "./checks.js";
 import type { Manager, Renderer } from "./contracts.js";
 import { type DeploymentDefinition, isManager, isRenderer } from "./define.js";
+import { attachDefinitionFiles, DefinitionIndex } from "./definition-files.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { definitionFilesOf } from "./helpers.js";
 import { type OptionsSink, trackedDeploymentModule } from "./options/deployment.js";
@@ -77,100 +78,6 @@ function splitPlugins(
   const byName = <T extends { name: string }>(m: Map<string, T>) =>
     [...m.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { renderers: byName(renderers), managers: byName(managers) };
-}
-
-interface OptionLike {
-  _type: "option";
-  loc: string[];
-  path: string;
-  definitionFiles: string[];
-  hasDefault: boolean;
-  default: unknown;
-  type: { name: string; nestedTypes?: Record<string, { name: string }> };
-  definitionsWithLocations: Array<{ file: string; value: unknown }>;
-}
-
-/**
- * `[option path, files]` in evaluation order; see {@link sortedDefinitionFiles}. A list, not a
- * map: no path is found twice (each option's, each key's of a set option and each instance's
- * path is its own), and hashing 100 000 fresh path strings twice cost more than sorting them.
- */
-type FilesByOption = Array<[string, string[]]>;
-
-function isSetType(t: OptionLike["type"]): boolean {
-  const final = t.name === "coercedTo" ? t.nestedTypes?.finalType : t;
-  return final?.name === "attrsOf" || final?.name === "lazyAttrsOf";
-}
-
-function isOption(v: unknown): v is OptionLike {
-  return typeof v === "object" && v !== null && (v as { _type?: unknown })._type === "option";
-}
-
-/** Whether `v` is an object with keys, not a list (an attribute set, or a property around one). */
-function hasKeys(v: unknown): boolean {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  for (const _ in v) return true;
-  return false;
-}
-
-/** Collects `path → files` for every defined option of an options tree. */
-function collectFiles(tree: unknown, prefix: string, out: FilesByOption): void {
-  if (typeof tree !== "object" || tree === null) return;
-  if (isOption(tree)) {
-    collectOptionFiles(tree, prefix, out);
-    return;
-  }
-  for (const k of Object.keys(tree)) {
-    collectFiles((tree as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
-  }
-}
-
-/**
- * `path → files` for one option, and for each key of an attribute-set option; `path` null: the
- * option's `loc` joined, worked out only when the option has something to collect.
- */
-function collectOptionFiles(option: OptionLike, path: string | null, out: FilesByOption): void {
-  // Every defining file, winning or not (`files` has only the winning ones, as NixOS).
-  const files = option.definitionFiles;
-  // Without definitions the only winning one is the default: its keys can only matter when
-  // it has some. (Reading the type and the winning definitions costs; most options are unset.)
-  if (files.length === 0 && !(option.hasDefault && hasKeys(option.default))) return;
-  const at = path ?? option.loc.join(".");
-  // A fresh list on every read: no copy needed.
-  if (files.length > 0) out.push([at, files]);
-  if (isSetType(option.type)) collectKeyFiles(option, at, out);
-}
-
-/** Attribute-set options (env, ports, ...): which files defined each key. */
-function collectKeyFiles(option: OptionLike, prefix: string, out: FilesByOption): void {
-  let defs: OptionLike["definitionsWithLocations"] = [];
-  try {
-    defs = option.definitionsWithLocations;
-  } catch {
-    // A definition that cannot be discharged is reported when the value is forced.
-  }
-  const byKey = new Map<string, string[]>();
-  for (const d of defs) {
-    if (typeof d.value !== "object" || d.value === null || Array.isArray(d.value)) continue;
-    for (const k of Object.keys(d.value)) {
-      const list = byKey.get(k);
-      if (list === undefined) byKey.set(k, [d.file]);
-      else if (!list.includes(d.file)) list.push(d.file);
-    }
-  }
-  for (const [k, files] of byKey) out.push([`${prefix}.${k}`, files]);
-}
-
-const byPath = (a: [string, string[]], b: [string, string[]]) =>
-  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-
-/** The definition files as the evaluated deployment has them: keys in sorted order. */
-function sortedDefinitionFiles(files: FilesByOption): Record<string, string[]> {
-  // Stable, and mostly sorted runs already (instances are forced in key order).
-  files.sort(byPath);
-  const sorted: Record<string, string[]> = {};
-  for (const [path, list] of files) sorted[path] = list;
-  return sorted;
 }
 
 /**
@@ -267,20 +174,12 @@ export function evaluateDeployment(
 
   // Read after the evaluation, by instance path (one tree per path: the last instance there).
   const nestedOptions = new Map<string, SubmoduleInstance>();
-  const sink: OptionsSink = (instance) => nestedOptions.set(instance.loc.join("."), instance);
+  // Joined with NUL, which no name holds: a service named `a.b` is not the `b` of service `a`.
+  const sink: OptionsSink = (instance) => nestedOptions.set(instance.loc.join("\0"), instance);
   const userModule: Module = { file, key: `deployment:${file}`, imports: modules, config };
   const { config: lazy, options } = evalModules({
     modules: [trackedDeploymentModule(renderers, managers, sink), assertionsModule, userModule],
   });
-
-  const collected: FilesByOption = [];
-  collectFiles(options, "", collected);
-  const collectNested = () => {
-    // Each option's path is its `loc`, which starts with the instance's path.
-    const visit = (o: unknown) => collectOptionFiles(o as OptionLike, null, collected);
-    for (const instance of nestedOptions.values()) instance.forEachOption(visit);
-    return sortedDefinitionFiles(collected);
-  };
 
   let forced: Record<string, unknown> & {
     name: string;
@@ -291,13 +190,15 @@ export function evaluateDeployment(
     forced = forceDeep(lazy, { sortKeys: true });
   } catch (e) {
     if (!(e instanceof ModuleError)) throw e;
-    const definitionFiles = collectNested();
+    const definitionFiles = new DefinitionIndex(options, nestedOptions.values()).flat();
     const filesFor = (option: string) => definitionFilesOf({ definitionFiles }, option);
     if (e.errors && e.errors.length > 1) throw e;
     throw explainUndefined(withFiles(e, filesFor), filesFor, file);
   }
-  const definitionFiles = collectNested();
-  const filesFor = (option: string) => definitionFilesOf({ definitionFiles }, option);
+  const index = new DefinitionIndex(options, nestedOptions.values());
+  nestedOptions.clear();
+  // Only a check that fails reads the files (the whole record, built then).
+  const filesFor = (option: string) => definitionFilesOf({ definitionFiles: index.flat() }, option);
 
   // Every option any module declared is passed on: the service as the module system made it.
   const all: Record<string, EvaluatedService> = forced.services;
@@ -313,12 +214,8 @@ export function evaluateDeployment(
   }
   const root = opts.root ? resolve(opts.root) : opts.file ? dirname(resolve(opts.file)) : null;
 
-  const deployment = {
-    ...topLevelOptions(forced, file),
-    services,
-    root,
-    definitionFiles,
-    warnings: [...warnings],
-  } as EvaluatedDeployment;
+  const deployment = { ...topLevelOptions(forced, file), services, root } as EvaluatedDeployment;
+  attachDefinitionFiles(deployment, index);
+  deployment.warnings = [...warnings];
   return { deployment, options, renderers, managers, warnings: [...warnings] };
 }

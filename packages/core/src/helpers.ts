@@ -1,6 +1,7 @@
 /** Small helpers every renderer needs, written once for all targets. */
 import { ModuleError } from "@nix2dream/modules";
 import type { Artifact, Diagnostic, HostFileArtifact } from "./contracts.js";
+import { definitionFilesByKey } from "./definition-files.js";
 import type { EvaluatedDeployment, EvaluatedService, ServicePort } from "./deployment.js";
 
 /** The names in an option path; a JSON-quoted name (`files."/etc/app.conf"`) is one name. */
@@ -24,19 +25,18 @@ export function definitionFilesOf(
   deployment: Pick<EvaluatedDeployment, "definitionFiles">,
   option: string,
 ): string[] {
-  const { definitionFiles } = deployment;
   if (!option.includes('"') && !/^\.|\.\.|\.$/.test(option)) {
     // A plain dotted path (the usual case, one lookup per diagnostic of every renderer): each
     // enclosing option is a prefix of the string, so no split and join per level.
     for (let end = option.length; end > 0; end = option.lastIndexOf(".", end - 1)) {
-      const files = definitionFiles[option.slice(0, end)];
+      const files = definitionFilesByKey(deployment, option.slice(0, end));
       if (files && files.length > 0) return [...files];
     }
     return [];
   }
   const parts = optionPathParts(option);
   for (let n = parts.length; n > 0; n--) {
-    const files = deployment.definitionFiles[parts.slice(0, n).join(".")];
+    const files = definitionFilesByKey(deployment, parts.slice(0, n).join("."));
     if (files && files.length > 0) return [...files];
   }
   return [];

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { posix, resolve as resolvePath } from "node:path";
 import { programNotInImage } from "./base-image.js";
 import type { Artifact, Diagnostic } from "./contracts.js";
+import { definitionFilesView } from "./definition-files.js";
 import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { entrypointScript } from "./entrypoint.js";
 import { diagnostic, hostFileArtifact } from "./helpers.js";
@@ -152,7 +153,8 @@ export function ociBuildContext(
   const entry = entrypointScript(service, {
     resolve: opts.resolve,
     deployment: deployment.name,
-    definitionFiles: deployment.definitionFiles,
+    // A view: looking up the few paths of this service does not build the whole record.
+    definitionFiles: definitionFilesView(deployment),
     sourcePath: (source) => sourceIn.get(source) ?? source,
     emptyEphemeralVolumes: false,
   });

@@ -92,6 +92,7 @@ const ROOT_EXPORTS = [
   "deepMerge",
   "defineManager",
   "defineRenderer",
+  "definitionFilesAt",
   "definitionFilesOf",
   "dependencyOrder",
   "deploymentModule",

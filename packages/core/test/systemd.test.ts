@@ -182,6 +182,18 @@ describe("systemdServiceOf", () => {
     expect(backoffWarned("b.restart.x")).toBe(true);
     expect(backoffWarned("c")).toBe(false);
   });
+
+  it("does not take a service named `<name>.restart` for a definition of `<name>`'s restart", () => {
+    // `services.a.restart` is a dotted path of both; only the service `a.restart` is defined.
+    const d = evaluate({
+      services: { a: { command: ["a"] }, "a.restart": { command: ["a"] } },
+    });
+    const warned = systemdServiceOf(d.services.a as never, d, {
+      resolve,
+      execStart: ["x"],
+    }).diagnostics.filter((x) => x.option.startsWith("services.a.restart"));
+    expect(warned).toEqual([]);
+  });
 });
 
 describe("systemdServiceOf's execArgv", () => {

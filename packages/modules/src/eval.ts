@@ -550,6 +550,16 @@ export interface SubmoduleTemplate {
    * name-only module, called for each instance (whose plan is then its own).
    */
   parts?: (OptionSet | null | NameOnlyPart)[];
+  /**
+   * The values of an instance that has only defaults (see {@link sharedDefaults}); null when
+   * they cannot be shared, undefined until an instance with only defaults is met.
+   */
+  defaults?: DefaultValues | null;
+  /** The literal that builds a plain config of this template's option names (see `plainConfig`). */
+  plain?: {
+    names: readonly string[];
+    make: ((values: readonly unknown[]) => Record<string, unknown>) | null;
+  };
 }
 
 type OptionSet = { file: string; tree: Record<string, unknown> };
@@ -685,6 +695,7 @@ function evalFromTemplate(
   loc: string[],
   defs: Definition[],
   moduleClass: string | undefined,
+  eager = false,
 ): Evaluation | null {
   // No module of a template is a function but name-only ones: the arguments are never built.
   const ev = new Evaluation(loc, specialArgs, moduleClass);
@@ -702,7 +713,7 @@ function evalFromTemplate(
     t.plan ??= planNs(loc, t.sets);
     ev.root = instantiateNs(ev, loc, [], t.plan);
   }
-  buildConfig(ev.root);
+  if (!eager) buildConfig(ev.root);
   ev.ready = true;
   const raw: RawDef[] = new Array(defs.length);
   for (let i = 0; i < defs.length; i++) {
@@ -718,7 +729,170 @@ function evalFromTemplate(
   checkUndeclared(ev);
   freeformAfterDefinitions(ev);
   ev.release();
+  if (eager) plainConfig(ev, t);
   return ev;
+}
+
+/**
+ * Gives an instance of plain data (see {@link onlyPlainData}) its config as a plain object of
+ * its values, computed now (its nodes stay, for its options and `onInstance`): they depend on nothing but its definitions and the declared
+ * defaults, so computing them before they are read changes nothing but the cost (a lazy object of
+ * accessors is about 5 µs to build). Any value that fails, or options in nested sets, and the
+ * config is the usual lazy object (a failed value fails again when read).
+ */
+function plainConfig(ev: Evaluation, t: SubmoduleTemplate): void {
+  const root = ev.root;
+  const values: unknown[] = new Array(root.nodes.length);
+  for (let i = 0; i < root.nodes.length; i++) {
+    const node = root.nodes[i] as NsNode | OptNode;
+    let ok = node.kind === "opt";
+    try {
+      if (ok) values[i] = (node as OptNode).force();
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      buildConfig(root);
+      return;
+    }
+  }
+  let make = t.plain;
+  if (make === undefined || make.names !== root.names) {
+    make = { names: root.names, make: literalFactory(root.names) };
+    t.plain = make;
+  }
+  root.config = make.make ? make.make(values) : assignAll(root.names, values);
+}
+
+function assignAll(names: readonly string[], values: readonly unknown[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i];
+  return out;
+}
+
+/** A function returning `{ [names[i]]: v[i] }` as one object literal, or null (see {@link defaultsFactory}). */
+function literalFactory(
+  names: readonly string[],
+): ((values: readonly unknown[]) => Record<string, unknown>) | null {
+  if (names.includes("__proto__")) return null;
+  const fields = names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`);
+  try {
+    return new Function("v", `"use strict"; return { ${fields.join(", ")} };`) as (
+      values: readonly unknown[],
+    ) => Record<string, unknown>;
+  } catch {
+    return null;
+  }
+}
+
+/** Null, a boolean, number or string: a value no getter stands behind. */
+function isPrimitive(v: unknown): boolean {
+  return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+}
+
+/**
+ * Whether every definition is an object whose own properties are data (no getter) holding
+ * primitives or lists of primitives: nothing in them can read another option.
+ */
+function onlyPlainData(defs: Definition[]): boolean {
+  for (const d of defs) {
+    const v = d.value as Record<string, unknown>;
+    for (const k of Object.keys(v)) {
+      const p = Object.getOwnPropertyDescriptor(v, k);
+      if (p === undefined || p.get !== undefined || p.set !== undefined) return false;
+      const x = p.value;
+      if (isPrimitive(x)) continue;
+      if (!Array.isArray(x) || Object.getPrototypeOf(x) !== Array.prototype) return false;
+      for (let i = 0; i < x.length; i++) if (!isPrimitive(x[i])) return false;
+    }
+  }
+  return true;
+}
+
+/** The names of an instance's options and their values; {@link FRESH_LIST}: a new `[]` each. */
+interface DefaultValues {
+  names: readonly string[];
+  values: readonly unknown[];
+  /** Builds the object as a literal (one hidden class for all), once the template has one. */
+  make?: ((values: readonly unknown[]) => Record<string, unknown>) | null;
+}
+
+const FRESH_LIST: unique symbol = Symbol("fresh empty list");
+
+/** Whether every definition is `{}`: each option of the instance takes its default. */
+function onlyDefaults(defs: Definition[]): boolean {
+  for (const d of defs) {
+    for (const _ in d.value as object) return false;
+  }
+  return true;
+}
+
+/**
+ * The values of `ev`, an instance of a template of plain modules whose every definition is `{}`,
+ * when every option is of a simple type (its one definition, the default, is its value: the
+ * instance's path cannot change it) or a list whose default is empty, and every value is null, a
+ * boolean, number or string, or that empty list; null otherwise, or when a value fails. Forces
+ * them (no module of such an instance can read another option).
+ */
+function defaultValuesOf(ev: Evaluation): DefaultValues | null {
+  const { names, nodes, config } = ev.root;
+  const values: unknown[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const node = nodes[i] as NsNode | OptNode;
+    if (node.kind !== "opt") return null;
+    const type = node.decl.type;
+    let v: unknown;
+    try {
+      v = config[names[i] as string];
+    } catch {
+      return null;
+    }
+    if (Array.isArray(v) && v.length === 0 && type.name === "listOf") values[i] = FRESH_LIST;
+    else if (!type.simple) return null;
+    else if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean")
+      values[i] = v;
+    else return null;
+  }
+  return { names, values };
+}
+
+/**
+ * The config of an instance whose every definition is `{}`, from the values the first such
+ * instance of the template had: a plain object of its own (not the lazy object of accessors,
+ * about 5 µs each to build), so no instance shares an object with another. Its values do not
+ * depend on where the instance is (see {@link defaultValuesOf}); an `apply` is taken to be pure,
+ * as the module system assumes everywhere.
+ */
+function sharedDefaults(d: DefaultValues): Record<string, unknown> {
+  if (d.make === undefined) d.make = defaultsFactory(d);
+  if (d.make) return d.make(d.values);
+  const out: Record<string, unknown> = {};
+  const { names, values } = d;
+  for (let i = 0; i < names.length; i++) {
+    const v = values[i];
+    out[names[i] as string] = v === FRESH_LIST ? [] : v;
+  }
+  return out;
+}
+
+/**
+ * A function returning `{ [names[i]]: values[i] | [] }` as one object literal: keys added one by
+ * one to `{}` each cost a hidden class of their own once V8's tree of them is full (after a large
+ * evaluation). Null for a "__proto__" key (a literal would take it for the prototype) or where
+ * code cannot be generated.
+ */
+function defaultsFactory(d: DefaultValues): DefaultValues["make"] {
+  if (d.names.includes("__proto__")) return null;
+  const fields = d.names.map(
+    (name, i) => `${JSON.stringify(name)}: ${d.values[i] === FRESH_LIST ? "[]" : `v[${i}]`}`,
+  );
+  try {
+    return new Function("v", `"use strict"; return { ${fields.join(", ")} };`) as NonNullable<
+      DefaultValues["make"]
+    >;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -767,9 +941,16 @@ export function evalSubmodule(
 ): Record<string, unknown> {
   if (slot && shorthandOnlyDefinesConfig && defs.every((d) => isAttrs(d.value))) {
     if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
+    const t = slot.template;
+    // Its config may be plain data; with nobody to hand the instance to, an instance with only
+    // defaults gets the values of the first such instance.
+    const plainOk = t !== null && !t.parts && !t.freeform;
+    const shareable = plainOk && !onInstance && onlyDefaults(defs);
+    if (shareable && t.defaults) return sharedDefaults(t.defaults);
     const ev =
-      slot.template && evalFromTemplate(slot.template, specialArgs, loc, defs, moduleClass);
+      t && evalFromTemplate(t, specialArgs, loc, defs, moduleClass, plainOk && onlyPlainData(defs));
     if (ev) {
+      if (shareable && t.defaults === undefined) t.defaults = defaultValuesOf(ev);
       onInstance?.(new InstanceView(ev));
       return ev.root.config;
     }

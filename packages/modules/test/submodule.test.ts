@@ -5,6 +5,7 @@ import {
   mkDefault,
   mkIf,
   mkOption,
+  mkOptionType,
   nameOnlyModule,
   type OptionsTree,
   types,
@@ -309,5 +310,90 @@ describe("nameOnlyModule", () => {
       err(() => evaluated([plain, mark ? nameOnlyModule(named) : named, clash])).message;
     expect(run(true)).toBe(run(false));
     expect(run(true)).toContain("`s.x.path` in decl.ts is already declared in decl.ts");
+  });
+});
+
+describe("instances that have only defaults", () => {
+  const set = (type: ReturnType<typeof types.submodule>) => ({
+    options: { s: mkOption({ type: types.attrsOf(type), default: {} }) },
+  });
+
+  it("each get the defaults in an object and lists of their own", () => {
+    const t = types.submodule({
+      options: {
+        signal: mkOption({ type: types.str, default: "SIGTERM" }),
+        grace: mkOption({ type: types.int, default: 10, apply: (v: number) => v * 1000 }),
+        paths: mkOption({ type: types.listOf(types.str), default: [] }),
+        image: mkOption({ type: types.nullOr(types.str), default: null }),
+      },
+    });
+    const s = cfg(set(t), { config: { s: { a: {}, b: {}, c: { signal: "SIGINT" }, d: {} } } }).s;
+    const plain = { signal: "SIGTERM", grace: 10000, paths: [], image: null };
+    expect(forceDeep(s)).toEqual({
+      a: plain,
+      b: plain,
+      c: { ...plain, signal: "SIGINT" },
+      d: plain,
+    });
+    expect(Object.keys(s.b)).toEqual(["signal", "grace", "paths", "image"]);
+    expect(s.b).not.toBe(s.d);
+    expect(s.b.paths).not.toBe(s.d.paths);
+    expect(s.a.paths).not.toBe(s.b.paths);
+  });
+
+  it("keep a value that depends on the instance's path its own (a type that is not simple)", () => {
+    const where = mkOptionType<string>({ name: "where", merge: (loc) => loc.join(".") });
+    const t = types.submodule({ options: { at: mkOption({ type: where, default: "" }) } });
+    const s = cfg(set(t), { config: { s: { a: {}, b: {} } } }).s;
+    expect(forceDeep(s)).toEqual({ a: { at: "s.a.at" }, b: { at: "s.b.at" } });
+  });
+
+  it("report a default that fails at each instance's own path", () => {
+    const t = types.submodule({
+      options: { n: mkOption({ type: types.int, default: "x" as never }) },
+    });
+    const s = cfg(set(t), { config: { s: { a: {}, b: {} } } }).s;
+    expect(err(() => s.a.n).optionPath).toBe("s.a.n");
+    expect(err(() => s.b.n).optionPath).toBe("s.b.n");
+  });
+});
+
+describe("instances defined by plain data", () => {
+  const t = types.submodule({
+    options: {
+      a: mkOption({ type: types.int }),
+      b: mkOption({ type: types.int, default: 1 }),
+      tags: mkOption({ type: types.listOf(types.str), default: [] }),
+    },
+  });
+  const decl = { options: { s: mkOption({ type: types.attrsOf(t), default: {} }) } };
+
+  it("give the values lazy instances give", () => {
+    const s = cfg(decl, { config: { s: { p: { a: 2, tags: ["x"] }, q: { a: 3, b: 4 } } } }).s;
+    expect(forceDeep(s)).toEqual({ p: { a: 2, b: 1, tags: ["x"] }, q: { a: 3, b: 4, tags: [] } });
+    expect(Object.keys(s.p)).toEqual(["a", "b", "tags"]);
+  });
+
+  it("still read a definition behind a getter lazily (it may read the instance itself)", () => {
+    const reader = ({ config }: { config: { s: { p: { b: number } } } }) => ({
+      config: {
+        s: {
+          p: {
+            get a() {
+              return config.s.p.b + 10;
+            },
+          },
+        },
+      },
+    });
+    expect(cfg(decl, reader).s.p.a).toBe(11);
+  });
+
+  it("report a value the type rejects when it is read, at its path, and give the others", () => {
+    const s = cfg(decl, { config: { s: { p: { a: "x" } } } }).s;
+    expect(s.p.b).toBe(1);
+    const e = err(() => s.p.a);
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.optionPath).toBe("s.p.a");
   });
 });

@@ -560,6 +560,12 @@ describe("pod settings", () => {
     expect(r.diagnostics.filter((d) => d.option.startsWith("services.a.restart"))).toEqual([]);
   });
 
+  it("does not take a service named `a.restart` for a definition of `a`'s restart", () => {
+    // Both make the dotted path `services.a.restart`; `a` leaves its restart policy unset.
+    const r = render({ a: { package: { image: "a" } }, "a.restart": { package: { image: "b" } } });
+    expect(r.diagnostics.filter((d) => d.option === "services.a.restart.policy")).toEqual([]);
+  });
+
   it("runs preStart in the container's shell before exec'ing the program", () => {
     const { objects } = render({
       a: {

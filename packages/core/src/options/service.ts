@@ -182,6 +182,8 @@ function thisFileShown(): string {
 function volumeModule(service: string): Module {
   return nameOnlyModule(
     defineModule(thisFileShown(), ({ name }: { name?: string }) => ({
+      // The file `defineModule` would give it: set here, the result is not copied to add it.
+      file: thisFileShown(),
       options: {
         path: mkOption({
           type: types.str,
@@ -664,6 +666,9 @@ function buildServiceModule(service: string) {
   if (!staticOptions) staticOptions = buildStaticOptions();
   const o = staticOptions;
   return {
+    // The file `defineModule` gives it (see `serviceModule`): set here, the result is not
+    // copied to add it.
+    file: (serviceModule as unknown as { file: string }).file,
     // Declaration order is the docs order: keep it.
     options: {
       name: mkOption({

@@ -47,7 +47,9 @@ export function checkedType<T>(
             .join("; ");
     },
   };
-  if (!copy) return mkOptionType<T>(spec);
+  // Simple: merging one definition gives it back unchanged (all definitions must be equal), so
+  // the engine takes an option's single winning value without building its merge record.
+  if (!copy) return mkOptionType<T>({ ...spec, simple: true });
   const equal = mkOptionType<T>({ name }); // all definitions equal, as zod's types merge
   return mkOptionType<T>({ ...spec, merge: (loc, defs) => copy(equal.merge(loc, defs)) });
 }

@@ -1,4 +1,5 @@
 /** What the service → unit mapping reads from the whole deployment, computed once per deployment. */
+import { definitionFilesAt } from "../definition-files.js";
 import type { EvaluatedDeployment } from "../deployment.js";
 
 /**
@@ -12,49 +13,42 @@ interface DeploymentIndex {
   userRestart: Set<string>;
 }
 
-// Keyed by the deployment's `services` and `definitionFiles` objects: an evaluated deployment is
-// read-only, and a caller that builds a new one gets a new index.
-const oneshotIndex = new WeakMap<EvaluatedDeployment["services"], Set<string>>();
-const restartIndex = new WeakMap<EvaluatedDeployment["definitionFiles"], Set<string>>();
+// Keyed by the deployment: an evaluated deployment is read-only, and a caller that builds a new
+// one gets a new index. (Not by its `definitionFiles`: reading that record builds it.)
+const indexes = new WeakMap<EvaluatedDeployment, DeploymentIndex>();
 
 /** The index of `deployment`, built on first use. */
 export function deploymentIndex(deployment: EvaluatedDeployment): DeploymentIndex {
-  let oneshot = oneshotIndex.get(deployment.services);
-  if (!oneshot) {
-    oneshot = new Set();
-    for (const s of Object.values(deployment.services)) {
-      if (!s.enable) continue;
-      for (const [name, condition] of Object.entries(s.dependsOn)) {
-        if (condition === "completed") oneshot.add(name);
-      }
+  let index = indexes.get(deployment);
+  if (!index) {
+    index = {
+      oneshot: oneshotServices(deployment),
+      userRestart: servicesDefiningRestart(deployment),
+    };
+    indexes.set(deployment, index);
+  }
+  return index;
+}
+
+function oneshotServices(deployment: EvaluatedDeployment): Set<string> {
+  const oneshot = new Set<string>();
+  for (const s of Object.values(deployment.services)) {
+    if (!s.enable) continue;
+    for (const [name, condition] of Object.entries(s.dependsOn)) {
+      if (condition === "completed") oneshot.add(name);
     }
-    oneshotIndex.set(deployment.services, oneshot);
   }
-  let userRestart = restartIndex.get(deployment.definitionFiles);
-  if (!userRestart) {
-    userRestart = servicesDefiningRestart(Object.keys(deployment.definitionFiles));
-    restartIndex.set(deployment.definitionFiles, userRestart);
-  }
-  return { oneshot, userRestart };
+  return oneshot;
 }
 
 /**
- * Every `<svc>` such that an option `services.<svc>.restart` or `services.<svc>.restart.…` is
- * among `keys`. A service name may hold dots, so every `.restart` in a key is a candidate end.
+ * The services whose `restart` (or an option under it, which is a definition of `restart`) some
+ * file defines. Asked by path array: a service named `api.restart` is not `api`'s restart.
  */
-function servicesDefiningRestart(keys: readonly string[]): Set<string> {
+function servicesDefiningRestart(deployment: EvaluatedDeployment): Set<string> {
   const out = new Set<string>();
-  const prefix = "services.";
-  for (const key of keys) {
-    if (!key.startsWith(prefix)) continue;
-    for (
-      let i = key.indexOf(".restart", prefix.length);
-      i >= 0;
-      i = key.indexOf(".restart", i + 1)
-    ) {
-      const end = i + ".restart".length;
-      if (end === key.length || key[end] === ".") out.add(key.slice(prefix.length, i));
-    }
+  for (const name of Object.keys(deployment.services)) {
+    if (definitionFilesAt(deployment, ["services", name, "restart"]).length > 0) out.add(name);
   }
   return out;
 }

@@ -1,0 +1,342 @@
+/**
+ * Which files defined each option of an evaluation: gathered per options tree while the
+ * evaluation is at hand, flattened into the deployment's `definitionFiles` record only when
+ * something reads that record, and asked by path array (names with dots stay one name) by
+ * {@link definitionFilesAt}.
+ */
+import type { SubmoduleInstance } from "@nix2dream/modules";
+import type { EvaluatedDeployment } from "./deployment.js";
+
+interface OptionLike {
+  _type: "option";
+  loc: string[];
+  definitionFiles: string[];
+  hasDefault: boolean;
+  default: unknown;
+  type: { name: string; nestedTypes?: Record<string, { name: string }> };
+  definitionsWithLocations: Array<{ file: string; value: unknown }>;
+}
+
+/**
+ * One option with a definition (or a default with keys): its full path as the engine keeps it
+ * (not joined: most are never asked for), its defining files, and for an attribute-set option
+ * the files that defined each key.
+ */
+interface DefinedOption {
+  loc: readonly string[];
+  /** Empty when only keys of its default are recorded. */
+  files: string[];
+  keys: Map<string, string[]> | undefined;
+}
+
+function isSetType(t: OptionLike["type"]): boolean {
+  const final = t.name === "coercedTo" ? t.nestedTypes?.finalType : t;
+  return final?.name === "attrsOf" || final?.name === "lazyAttrsOf";
+}
+
+function isOption(v: unknown): v is OptionLike {
+  return typeof v === "object" && v !== null && (v as { _type?: unknown })._type === "option";
+}
+
+/** Whether `v` is an object with keys, not a list (an attribute set, or a property around one). */
+function hasKeys(v: unknown): boolean {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  for (const _ in v) return true;
+  return false;
+}
+
+/** Attribute-set options (env, ports, ...): which files defined each key, in definition order. */
+function keyFiles(option: OptionLike): Map<string, string[]> {
+  let defs: OptionLike["definitionsWithLocations"] = [];
+  try {
+    defs = option.definitionsWithLocations;
+  } catch {
+    // A definition that cannot be discharged is reported when the value is forced.
+  }
+  const byKey = new Map<string, string[]>();
+  for (const d of defs) {
+    if (typeof d.value !== "object" || d.value === null || Array.isArray(d.value)) continue;
+    for (const k of Object.keys(d.value)) {
+      const list = byKey.get(k);
+      if (list === undefined) byKey.set(k, [d.file]);
+      else if (!list.includes(d.file)) list.push(d.file);
+    }
+  }
+  return byKey;
+}
+
+/** The option's entry, or undefined when it has nothing to record. */
+function definedOption(option: OptionLike): DefinedOption | undefined {
+  // Every defining file, winning or not (`files` has only the winning ones, as NixOS). A fresh
+  // list on every read: kept as it is.
+  const files = option.definitionFiles;
+  // Without definitions the only winning one is the default: its keys can only matter when
+  // it has some. (Reading the type and the winning definitions costs; most options are unset.)
+  if (files.length === 0 && !(option.hasDefault && hasKeys(option.default))) return undefined;
+  const keys = isSetType(option.type) ? keyFiles(option) : undefined;
+  if (files.length === 0 && (keys === undefined || keys.size === 0)) return undefined;
+  return { loc: option.loc, files, keys };
+}
+
+/** Every option of an options tree (the root evaluation's), nested option sets walked. */
+function collectTree(tree: unknown, out: DefinedOption[]): void {
+  if (typeof tree !== "object" || tree === null) return;
+  if (isOption(tree)) {
+    const d = definedOption(tree);
+    if (d) out.push(d);
+    return;
+  }
+  for (const k of Object.keys(tree)) collectTree((tree as Record<string, unknown>)[k], out);
+}
+
+/** A path as a key no other path shares (names may hold dots, never a NUL). */
+const pathKey = (path: readonly string[]): string => path.join("\0");
+
+/**
+ * The defined options of one evaluation: the root options tree's and each tracked submodule
+ * instance's (a service, a plugin's option set), by the instance's path. Holds the few fields it
+ * needs, not the instances: an instance keeps its whole lazy evaluation alive.
+ */
+export class DefinitionIndex {
+  readonly #root: DefinedOption[] = [];
+  /** Instance path key → its defined options; the last instance at a path wins. */
+  readonly #instances = new Map<string, DefinedOption[]>();
+  #flat: Record<string, string[]> | undefined;
+  /** Dotted instance path → the instances there with their place in collection order. */
+  #dotted: Map<string, Array<{ at: number; depth: number; options: DefinedOption[] }>> | undefined;
+  /** True while the deployment's `definitionFiles` is still this index's record, unread. */
+  unread = true;
+
+  constructor(rootOptions: unknown, instances: Iterable<SubmoduleInstance>) {
+    collectTree(rootOptions, this.#root);
+    for (const instance of instances) {
+      const out: DefinedOption[] = [];
+      instance.forEachOption((o) => {
+        const d = definedOption(o as unknown as OptionLike);
+        if (d) out.push(d);
+      });
+      this.#instances.set(pathKey(instance.loc), out);
+    }
+  }
+
+  /**
+   * The record of `EvaluatedDeployment.definitionFiles`: dotted path → files, keys sorted; built
+   * on first call. Dotted keys are ambiguous when a name holds a dot (two paths, one key: the
+   * later in evaluation order wins), which is why {@link filesAt} exists.
+   */
+  flat(): Record<string, string[]> {
+    if (this.#flat) return this.#flat;
+    const entries: Array<[string, string[]]> = [];
+    const add = (options: DefinedOption[]) => {
+      for (const o of options) {
+        const at = o.loc.join(".");
+        if (o.files.length > 0) entries.push([at, o.files]);
+        if (o.keys) for (const [k, files] of o.keys) entries.push([`${at}.${k}`, files]);
+      }
+    };
+    add(this.#root);
+    for (const options of this.#instances.values()) add(options);
+    // Stable, and mostly sorted runs already (instances are forced in key order).
+    entries.sort(byPath);
+    const sorted: Record<string, string[]> = {};
+    for (const [path, files] of entries) sorted[path] = files;
+    this.#flat = sorted;
+    return sorted;
+  }
+
+  /**
+   * `flat()[key]` without building the record: the entry whose dotted path is `key`; when several
+   * are (names with dots), the last in collection order, as the record keeps it.
+   */
+  filesOfDotted(key: string): string[] | undefined {
+    let best: string[] | undefined;
+    let bestAt = -2;
+    const consider = (options: DefinedOption[], depth: number, rest: string, at: number) => {
+      for (const o of options) {
+        const files = dottedMatch(o, depth, rest);
+        if (files !== undefined && at >= bestAt) {
+          best = files;
+          bestAt = at;
+        }
+      }
+    };
+    consider(this.#root, 0, key, -1);
+    const dotted = this.#dottedInstances();
+    for (let i = key.indexOf("."); i >= 0; i = key.indexOf(".", i + 1)) {
+      const here = dotted.get(key.slice(0, i));
+      if (here === undefined) continue;
+      for (const inst of here) consider(inst.options, inst.depth, key.slice(i + 1), inst.at);
+    }
+    return best;
+  }
+
+  #dottedInstances(): Map<string, Array<{ at: number; depth: number; options: DefinedOption[] }>> {
+    if (this.#dotted) return this.#dotted;
+    const dotted = new Map<
+      string,
+      Array<{ at: number; depth: number; options: DefinedOption[] }>
+    >();
+    let at = 0;
+    for (const [k, options] of this.#instances) {
+      const loc = k.split("\0");
+      const key = loc.join(".");
+      const list = dotted.get(key);
+      const inst = { at: at++, depth: loc.length, options };
+      if (list) list.push(inst);
+      else dotted.set(key, [inst]);
+    }
+    this.#dotted = dotted;
+    return dotted;
+  }
+
+  /**
+   * The files that defined the option (or the key of an attribute-set option) at `path`; empty
+   * when none did. The innermost tracked instance whose path starts `path` answers, else the
+   * root options tree.
+   */
+  filesAt(path: readonly string[]): string[] {
+    for (let n = path.length - 1; n > 0; n--) {
+      const options = this.#instances.get(pathKey(path.slice(0, n)));
+      if (options) return filesIn(options, path);
+    }
+    return filesIn(this.#root, path);
+  }
+}
+
+/**
+ * The files `o` records under the dotted path `rest` (its path after its first `depth` names):
+ * its own, or a key's; undefined when neither is `rest`. Compares name by name, joins nothing.
+ */
+function dottedMatch(o: DefinedOption, depth: number, rest: string): string[] | undefined {
+  let pos = 0;
+  for (let i = depth; i < o.loc.length; i++) {
+    const name = o.loc[i] as string;
+    if (i > depth) {
+      if (rest.charCodeAt(pos) !== 46 /* . */) return undefined;
+      pos++;
+    }
+    if (!rest.startsWith(name, pos)) return undefined;
+    pos += name.length;
+  }
+  if (pos === rest.length) return o.files.length > 0 ? o.files : undefined;
+  if (o.keys === undefined || (pos > 0 && rest.charCodeAt(pos) !== 46)) return undefined;
+  return o.keys.get(rest.slice(pos > 0 ? pos + 1 : pos));
+}
+
+const byPath = (a: [string, string[]], b: [string, string[]]) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+
+function samePath(a: readonly string[], b: readonly string[], length: number): boolean {
+  if (a.length !== length) return false;
+  for (let i = length - 1; i >= 0; i--) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The files of `path` among `options`: an option's own, or a key's of its parent option. */
+function filesIn(options: DefinedOption[], path: readonly string[]): string[] {
+  for (const o of options) {
+    if (o.files.length > 0 && samePath(o.loc, path, path.length)) return [...o.files];
+    if (o.keys && samePath(o.loc, path, path.length - 1)) {
+      const files = o.keys.get(path[path.length - 1] as string);
+      if (files) return [...files];
+    }
+  }
+  return [];
+}
+
+/**
+ * Where an evaluated deployment keeps its index (a global symbol, so every copy of core finds
+ * it; not enumerable, so the deployment's keys, its JSON and its comparisons do not see it).
+ */
+const INDEX: unique symbol = Symbol.for("nix2dream.core.definitionIndex") as never;
+
+/**
+ * Gives `deployment` its `definitionFiles` from `index`, built on first read (at 5000 services it
+ * is 135 000 paths that most renders never look at), then an ordinary property.
+ */
+export function attachDefinitionFiles(deployment: object, index: DefinitionIndex): void {
+  Object.defineProperty(deployment, INDEX, { value: index });
+  Object.defineProperty(deployment, "definitionFiles", {
+    get(this: object) {
+      index.unread = false;
+      const value = index.flat();
+      Object.defineProperty(this, "definitionFiles", {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      return value;
+    },
+    set(this: object, value: unknown) {
+      index.unread = false;
+      Object.defineProperty(this, "definitionFiles", {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/**
+ * The files that defined the option at `path`, given as its names
+ * (`["services", "my.app", "restart"]`), or the files that defined that key of an attribute-set
+ * option (`["services", "api", "env", "PORT"]`); empty when no file did. Unlike a lookup of
+ * `definitionFiles` by dotted path, a name holding a dot is one name: a service named
+ * `api.restart` does not make `services.api.restart` look defined. No fallback to an enclosing
+ * option (see {@link definitionFilesOf} for that). A deployment not made by `evaluateDeployment`
+ * (built by hand, or a copy) is read through its `definitionFiles`, by the names joined with dots.
+ */
+/**
+ * `deployment.definitionFiles[key]`, read from the deployment's index while the record has not
+ * been built (diagnostics of every renderer ask for a few paths of each service; the record is
+ * 135 000 paths at 5000 services).
+ */
+export function definitionFilesByKey(
+  deployment: Pick<EvaluatedDeployment, "definitionFiles">,
+  key: string,
+): string[] | undefined {
+  const index = (deployment as { [INDEX]?: DefinitionIndex })[INDEX];
+  if (index?.unread) return index.filesOfDotted(key);
+  return deployment.definitionFiles[key];
+}
+
+/**
+ * The deployment's `definitionFiles` for lookups by key (`view[key]`), without building the
+ * record while it is unread: a read-only view over the deployment's index (listing its keys
+ * builds the record). The record itself for any other deployment.
+ */
+export function definitionFilesView(
+  deployment: Pick<EvaluatedDeployment, "definitionFiles">,
+): Readonly<Record<string, string[]>> {
+  const index = (deployment as { [INDEX]?: DefinitionIndex })[INDEX];
+  if (!index?.unread) return deployment.definitionFiles;
+  const lookup = (key: string | symbol) =>
+    typeof key === "string" ? definitionFilesByKey(deployment, key) : undefined;
+  return new Proxy({} as Record<string, string[]>, {
+    get: (_, key) => lookup(key),
+    has: (_, key) => lookup(key) !== undefined,
+    ownKeys: () => Reflect.ownKeys(deployment.definitionFiles),
+    getOwnPropertyDescriptor: (_, key) => {
+      const value = lookup(key);
+      return value === undefined ? undefined : { value, enumerable: true, configurable: true };
+    },
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  });
+}
+
+export function definitionFilesAt(
+  deployment: Pick<EvaluatedDeployment, "definitionFiles">,
+  path: readonly string[],
+): string[] {
+  const index = (deployment as { [INDEX]?: DefinitionIndex })[INDEX];
+  if (index) return index.filesAt(path);
+  const files = deployment.definitionFiles[path.join(".")];
+  return files ? [...files] : [];
+}
