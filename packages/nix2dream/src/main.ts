@@ -521,7 +521,11 @@ async function checkCommand(run: Run): Promise<number> {
 async function optionsCommand(run: Run): Promise<number> {
   let options: unknown;
   try {
-    options = (await projectFor(run)).options;
+    const { loadOptions } = await projectModule();
+    options = await loadOptions({
+      cwd: run.cwd,
+      configFile: run.flags.config as string | undefined,
+    });
   } catch (err) {
     if (!(err instanceof UserError && err.code === "CONFIG_NOT_FOUND") || run.flags.config) {
       throw err;
