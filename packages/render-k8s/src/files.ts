@@ -39,15 +39,50 @@ function scalar(s: string): string {
   );
 }
 
-// Keys repeat in every object (`apiVersion`, `metadata`, `name`, ...): their scalars are kept.
-const KEY_CACHE_LIMIT = 10_000;
-const keyScalars = new Map<string, string>();
+// Keys repeat in every object (`apiVersion`, `metadata`, `name`, ...): their text is kept, with
+// the `: ` or `:` and line break after it, and the whole line start per nesting depth.
+const CACHE_LIMIT = 10_000;
 
-function keyScalar(k: string): string {
-  let out = keyScalars.get(k);
+interface KeyText {
+  /** `key: `, before a scalar. */
+  scalar: string;
+  /** `key:` and a line break, before a collection. */
+  collection: string;
+  /** The same indented for each depth, made when first used. */
+  scalarAt: string[];
+  collectionAt: string[];
+}
+const keyTexts = new Map<string, KeyText>();
+
+function keyText(k: string): KeyText {
+  let out = keyTexts.get(k);
   if (out === undefined) {
-    out = scalar(k);
-    if (keyScalars.size < KEY_CACHE_LIMIT) keyScalars.set(k, out);
+    const s = scalar(k);
+    out = { scalar: `${s}: `, collection: `${s}:\n`, scalarAt: [], collectionAt: [] };
+    if (keyTexts.size < CACHE_LIMIT) keyTexts.set(k, out);
+  }
+  return out;
+}
+
+/** `text` after the indentation of `depth`, kept in `cache` by depth. */
+function indented(cache: string[], depth: number, text: string): string {
+  let out = cache[depth];
+  if (out === undefined) {
+    out = `${"  ".repeat(depth)}${text}`;
+    cache[depth] = out;
+  }
+  return out;
+}
+
+// A list item's start (`- ` after the indentation, or after the start of the item it is in).
+const dashesAt: string[] = [];
+const dashesAfter = new Map<string, string>();
+
+function dashAfter(lead: string): string {
+  let out = dashesAfter.get(lead);
+  if (out === undefined) {
+    out = `${lead}- `;
+    if (dashesAfter.size < CACHE_LIMIT) dashesAfter.set(lead, out);
   }
   return out;
 }
@@ -77,31 +112,34 @@ function inline(v: unknown): string {
 }
 
 /**
- * Appends the text of `value` in block style at `indent` to `out`, in pieces (joined once per
- * document: no string per line); the first line starts with `lead` instead of `indent` (the
- * `- ` of a list item, the same width), so no line is rewritten.
+ * Appends the text of `value` in block style at nesting `depth` to `out`, in pieces (joined once
+ * per document: no string per line); the first line starts with `lead` instead of the
+ * indentation when given (the `- ` of a list item, the same width), so no line is rewritten.
  */
-function block(value: object, indent: string, lead: string, out: string[]): void {
-  let prefix = lead;
+function block(value: object, depth: number, lead: string | null, out: string[]): void {
   if (Array.isArray(value)) {
-    const inner = `${indent}  `;
-    for (const item of value) {
-      if (isCollection(item)) block(item, inner, `${prefix}- `, out);
-      else out.push(prefix, "- ", inline(item), "\n");
-      prefix = indent;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const dash = i === 0 && lead !== null ? dashAfter(lead) : indented(dashesAt, depth, "- ");
+      if (isCollection(item)) block(item, depth + 1, dash, out);
+      else out.push(dash, inline(item), "\n");
     }
     return;
   }
   const record = value as Record<string, unknown>;
+  let first = lead;
   for (const k of Object.keys(record)) {
     const v = record[k];
     if (v === undefined) continue;
-    if (isCollection(v)) {
-      out.push(prefix, keyScalar(k), ":\n");
-      const inner = `${indent}  `;
-      block(v, inner, inner, out);
-    } else out.push(prefix, keyScalar(k), ": ", inline(v), "\n");
-    prefix = indent;
+    const key = keyText(k);
+    const collection = isCollection(v);
+    if (first !== null) {
+      out.push(first, collection ? key.collection : key.scalar);
+      first = null;
+    } else if (collection) out.push(indented(key.collectionAt, depth, key.collection));
+    else out.push(indented(key.scalarAt, depth, key.scalar));
+    if (collection) block(v, depth + 1, null, out);
+    else out.push(inline(v), "\n");
   }
 }
 
@@ -115,7 +153,7 @@ function block(value: object, indent: string, lead: string, out: string[]): void
 export function toYaml(object: unknown): string {
   if (!isCollection(object)) return `${inline(object)}\n`;
   const out: string[] = [];
-  block(object, "", "", out);
+  block(object, 0, null, out);
   return out.join("");
 }
 
