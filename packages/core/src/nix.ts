@@ -176,7 +176,7 @@ interface PrintOptions {
 }
 
 /** Pieces joined at a time: an array of every piece of a big module would be as big as the text. */
-const CHUNK_PIECES = 4096;
+const CHUNK_PIECES = 2048;
 
 /** `value` with {@link ToNixOptions.strings} applied when it is a string. */
 function mapped(value: unknown, o: PrintOptions): unknown {

@@ -115,32 +115,42 @@ function inline(v: unknown): string {
  * Appends the text of `value` in block style at nesting `depth` to `out`, in pieces (joined once
  * per document: no string per line); the first line starts with `lead` instead of the
  * indentation when given (the `- ` of a list item, the same width), so no line is rewritten.
+ * Returns false, having written nothing, for an empty list or a set without a defined value.
  */
-function block(value: object, depth: number, lead: string | null, out: string[]): void {
+function block(value: object, depth: number, lead: string | null, out: string[]): boolean {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
       const dash = i === 0 && lead !== null ? dashAfter(lead) : indented(dashesAt, depth, "- ");
-      if (isCollection(item)) block(item, depth + 1, dash, out);
-      else out.push(dash, inline(item), "\n");
+      // A collection is written as a block when it has anything in it, else inline (`[]`, `{}`):
+      // tried as a block first, rather than testing for a defined key before writing it.
+      if (typeof item === "object" && item !== null && block(item, depth + 1, dash, out)) continue;
+      out.push(dash, inline(item), "\n");
     }
-    return;
+    return value.length > 0;
   }
   const record = value as Record<string, unknown>;
   let first = lead;
+  let wrote = false;
   for (const k of Object.keys(record)) {
     const v = record[k];
     if (v === undefined) continue;
     const key = keyText(k);
-    const collection = isCollection(v);
-    if (first !== null) {
-      out.push(first, collection ? key.collection : key.scalar);
-      first = null;
-    } else if (collection) out.push(indented(key.collectionAt, depth, key.collection));
+    const start = first;
+    first = null;
+    wrote = true;
+    if (typeof v === "object" && v !== null) {
+      const mark = out.length;
+      if (start !== null) out.push(start, key.collection);
+      else out.push(indented(key.collectionAt, depth, key.collection));
+      if (block(v, depth + 1, null, out)) continue;
+      out.length = mark;
+    }
+    if (start !== null) out.push(start, key.scalar);
     else out.push(indented(key.scalarAt, depth, key.scalar));
-    if (collection) block(v, depth + 1, null, out);
-    else out.push(inline(v), "\n");
+    out.push(inline(v), "\n");
   }
+  return wrote;
 }
 
 /**
