@@ -188,15 +188,62 @@ function fileNameOf(o: Named, taken: Set<string>): string {
 /** The artifacts of a set of objects: `all.yaml`, `<kind>-<name>.yaml` each, `kustomization.yaml`. */
 export function manifestFiles(objects: readonly Named[]): Artifact[] {
   const taken = new Set<string>();
-  const each: Artifact[] = objects.map((o) => ({ path: fileNameOf(o, taken), content: toYaml(o) }));
+  const { all, documents } = yamlStream(objects);
+  const each: Artifact[] = objects.map((o, i) => ({
+    path: fileNameOf(o, taken),
+    content: documents[i] as string,
+  }));
   const kustomization = {
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",
     resources: each.map((a) => a.path),
   };
   return [
-    { path: ALL_FILE, content: each.map((a) => a.content).join("---\n") },
+    { path: ALL_FILE, content: all },
     ...each,
     { path: KUSTOMIZATION_FILE, content: toYaml(kustomization) },
   ];
+}
+
+/** About how many pieces are joined at a time (whole documents). */
+const CHUNK_PIECES = 8192;
+
+/**
+ * The stream of `objects` (the text {@link toYamlStream} writes) and each document's text: the
+ * pieces of many documents are joined at once and each document is a slice of that text, rather
+ * than each document joined alone and copied again into the stream.
+ */
+function yamlStream(objects: readonly unknown[]): { all: string; documents: string[] } {
+  const chunks: string[] = [];
+  const documents: string[] = [];
+  let pieces: string[] = [];
+  // The first and past-the-end piece of each document in `pieces`.
+  let bounds: number[] = [];
+  const flush = () => {
+    const text = pieces.join("");
+    let offset = 0;
+    let at = 0;
+    for (let d = 0; d < bounds.length; d += 2) {
+      const start = bounds[d] as number;
+      const end = bounds[d + 1] as number;
+      for (; at < start; at++) offset += (pieces[at] as string).length;
+      let length = 0;
+      for (; at < end; at++) length += (pieces[at] as string).length;
+      documents.push(text.slice(offset, offset + length));
+      offset += length;
+    }
+    chunks.push(text);
+    pieces = [];
+    bounds = [];
+  };
+  objects.forEach((o, i) => {
+    if (i > 0) pieces.push("---\n");
+    bounds.push(pieces.length);
+    if (isCollection(o)) block(o, 0, null, pieces);
+    else pieces.push(inline(o), "\n");
+    bounds.push(pieces.length);
+    if (pieces.length >= CHUNK_PIECES) flush();
+  });
+  if (pieces.length > 0) flush();
+  return { all: chunks.join(""), documents };
 }
