@@ -159,6 +159,8 @@ export function toNix(value: unknown, opts: ToNixOptions = {}): string {
     paths: opts.paths ?? false,
     indented: opts.indentedStrings ?? false,
     strings: opts.strings ?? null,
+    top: null,
+    chunks: [],
   });
 }
 
@@ -167,33 +169,73 @@ interface PrintOptions {
   paths: boolean;
   indented: boolean;
   strings: ((value: string) => string | NixExpr) | null;
+  /** The pieces of the whole text not yet joined into `chunks`. */
+  top: string[] | null;
+  /** The text so far, joined a chunk of pieces at a time. */
+  chunks: string[];
 }
+
+/** Pieces joined at a time: an array of every piece of a big module would be as big as the text. */
+const CHUNK_PIECES = 2048;
 
 /** `value` with {@link ToNixOptions.strings} applied when it is a string. */
 function mapped(value: unknown, o: PrintOptions): unknown {
   return typeof value === "string" && o.strings !== null ? o.strings(value) : value;
 }
 
-/** The key path and value of an attribute, following single-attribute sets when `paths` is on. */
-function attrPath(key: string, value: unknown, o: PrintOptions): [string[], unknown] {
-  const path = [key];
-  let v = value;
-  while (o.paths && isPlainObject(v) && !isNixExpr(v)) {
-    const obj = v;
-    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined);
-    if (keys.length !== 1) break;
-    const only = keys[0] as string;
-    path.push(only);
-    v = obj[only];
+/** The defined keys of a set, sorted when the options say so. */
+function definedKeys(value: Record<string, unknown>, o: PrintOptions): string[] {
+  let keys = Object.keys(value);
+  for (const k of keys) {
+    if (value[k] === undefined) {
+      keys = keys.filter((key) => value[key] !== undefined);
+      break;
+    }
   }
-  return [path, v];
+  if (o.sort) keys.sort();
+  return keys;
 }
+
+/** The one defined key of a set, or undefined when it has none or more than one. */
+function onlyDefinedKey(value: Record<string, unknown>): string | undefined {
+  let only: string | undefined;
+  for (const k of Object.keys(value)) {
+    if (value[k] === undefined) continue;
+    if (only !== undefined) return undefined;
+    only = k;
+  }
+  return only;
+}
+
+// Attribute names repeat in every service (`serviceConfig`, `ExecStart`, ...): their Nix text is
+// kept rather than tested against the identifier grammar again; the cache is bounded.
+const KEY_CACHE_LIMIT = 10_000;
+const keyTexts = new Map<string, string>();
+
+/** {@link nixKey}, remembered. */
+function keyText(name: string): string {
+  let text = keyTexts.get(name);
+  if (text === undefined) {
+    text = nixKey(name);
+    if (keyTexts.size < KEY_CACHE_LIMIT) keyTexts.set(name, text);
+  }
+  return text;
+}
+
+// Indentation by width (and after a line break): made once, not for every attribute set.
+const pads: string[] = [];
+const breakPads: string[] = [];
+const padOf = (width: number) => (pads[width] ??= " ".repeat(width));
+const breakPadOf = (width: number) => (breakPads[width] ??= `\n${padOf(width)}`);
 
 /** `value` as Nix source (see {@link toNix}). */
 function print(value: unknown, indent: number, o: PrintOptions): string {
   const out: string[] = [];
+  o.top = out;
   write(mapped(value, o), indent, o, out);
-  return out.length === 1 ? (out[0] as string) : out.join("");
+  if (o.chunks.length === 0) return out.length === 1 ? (out[0] as string) : out.join("");
+  o.chunks.push(out.join(""));
+  return o.chunks.join("");
 }
 
 /**
@@ -212,21 +254,32 @@ function writeAttrs(
   o: PrintOptions,
   out: string[],
 ): void {
-  const keys = Object.keys(value).filter((k) => value[k] !== undefined);
-  if (o.sort) keys.sort();
+  const keys = definedKeys(value, o);
   if (keys.length === 0) {
     out.push("{ }");
     return;
   }
-  const pad = " ".repeat(indent + 2);
   out.push("{\n");
-  keys.forEach((k, i) => {
-    const [path, v] = attrPath(k, value[k], o);
-    out.push(i === 0 ? pad : `\n${pad}`, nixAttrPath(path), " = ");
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    let path = keyText(key);
+    let v = value[key];
+    // With `paths`, a set with a single attribute is written as a path (`a.b = 1;`).
+    while (o.paths && isPlainObject(v) && !isNixExpr(v)) {
+      const only = onlyDefinedKey(v);
+      if (only === undefined) break;
+      path = `${path}.${keyText(only)}`;
+      v = v[only];
+    }
+    out.push(i === 0 ? padOf(indent + 2) : breakPadOf(indent + 2), path, " = ");
     write(mapped(v, o), indent + 2, o, out);
     out.push(";");
-  });
-  out.push(`\n${" ".repeat(indent)}}`);
+    if (out === o.top && out.length >= CHUNK_PIECES) {
+      o.chunks.push(out.join(""));
+      out.length = 0;
+    }
+  }
+  out.push(breakPadOf(indent), "}");
 }
 
 /** A value that is not an attribute set as Nix source. */
@@ -275,39 +328,41 @@ function printValue(value: unknown, indent: number, o: PrintOptions): string {
  * use {@link nixString} then.
  */
 export function nixIndentedString(value: string, indent = 0): string | undefined {
-  if (!value.includes("\n") || /[\r\t\0]/.test(value)) return undefined;
-  const lines = value.split("\n");
-  const last = lines.pop() as string;
-  const content = last === "" ? lines : [...lines, last];
-  // Nix strips whitespace-only lines like indentation, and the common indentation of the rest.
-  if (content.some((l) => l !== "" && /^ +$/.test(l))) return undefined;
-  const nonBlank = content.filter((l) => l !== "");
-  if (nonBlank.length === 0 || nonBlank.every((l) => l.startsWith(" "))) return undefined;
+  if (!value.includes("\n") || INDENTED_UNSAFE.test(value)) return undefined;
+  // Nix strips whitespace-only lines like indentation, and the common indentation of the rest:
+  // some line must start with neither a space nor a line break (so it is not blank either).
+  if (BLANK_LINE.test(value) || !UNINDENTED_LINE.test(value)) return undefined;
+  const endsInNewline = value.endsWith("\n");
+  if (!endsInNewline && value.endsWith("'")) return undefined;
+  // Escapes never span a line break, so the whole text is escaped at once, and each non-empty
+  // line is indented by inserting the padding after the break before it: no array of lines.
+  const escaped =
+    value.includes("'") || value.includes("${")
+      ? value.replace(INDENTED_SPECIAL, indentedEscape)
+      : value;
   const pad = " ".repeat(indent + 2);
-  const escapeLine = (l: string) => {
-    // Only `''` and `${` change (a lone `'` only before `${`): most lines are copied as they are.
-    if (!l.includes("'") && !l.includes("${")) return l;
-    let out = "";
-    for (let i = 0; i < l.length; i++) {
-      const c = l[i] as string;
-      const next = l[i + 1];
-      if (c === "'" && next === "'") {
-        out += "'''";
-        i++;
-      } else if (c === "'" && next === "$" && l[i + 2] === "{") {
-        // A lone quote before the `''${` escape would read as `'''`: escape it too.
-        out += "''\\'";
-      } else if (c === "$" && next === "{") {
-        out += "''${";
-        i++;
-      } else out += c;
-    }
-    return out;
-  };
-  const body = content.map((l) => (l === "" ? "" : `${pad}${escapeLine(l)}`));
-  if (last === "") return `''\n${body.join("\n")}\n${" ".repeat(indent)}''`;
-  if (last.endsWith("'")) return undefined;
-  return `''\n${body.join("\n")}''`;
+  const first = escaped.charCodeAt(0) === 0x0a ? "" : pad;
+  const body = `${first}${escaped.replace(LINE_START, `\n${pad}`)}`;
+  return `''\n${body}${endsInNewline ? " ".repeat(indent) : ""}''`;
+}
+
+/** What an indented string cannot carry exactly. */
+const INDENTED_UNSAFE = /[\r\t\0]/;
+/** A line of spaces only (Nix would strip it). */
+const BLANK_LINE = /(?:^|\n) +(?:\n|$)/;
+/** A line starting with something other than a space or a line break. */
+const UNINDENTED_LINE = /(?:^|\n)[^ \n]/;
+/** A line break before a non-empty line. */
+const LINE_START = /\n(?=[^\n])/g;
+/** What changes in an indented string: `''`, a lone `'` before `${`, and `${`. */
+const INDENTED_SPECIAL = /''|'(?=\$\{)|\$\{/g;
+
+/** The escape of one {@link INDENTED_SPECIAL} match. */
+function indentedEscape(match: string): string {
+  if (match === "''") return "'''";
+  // A lone quote before the `''${` escape would read as `'''`: it is escaped too.
+  if (match === "'") return "''\\'";
+  return "''${";
 }
 
 /**

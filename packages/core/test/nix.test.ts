@@ -189,6 +189,65 @@ describe("nixIndentedString", () => {
     expect(evalNix(out)).toBe(script);
   });
 
+  it("writes what a line-by-line escaper writes, on random text", () => {
+    // The printer escapes and indents the whole text at once; this is the line-by-line reading
+    // of the same rules it replaced (split, check, escape each line, join).
+    const reference = (value: string, indent: number): string | undefined => {
+      if (!value.includes("\n") || /[\r\t\0]/.test(value)) return undefined;
+      const lines = value.split("\n");
+      const last = lines.pop() as string;
+      const content = last === "" ? lines : [...lines, last];
+      if (content.some((l) => l !== "" && /^ +$/.test(l))) return undefined;
+      const nonBlank = content.filter((l) => l !== "");
+      if (nonBlank.length === 0 || nonBlank.every((l) => l.startsWith(" "))) return undefined;
+      const escapeLine = (l: string) => {
+        let out = "";
+        for (let i = 0; i < l.length; i++) {
+          const c = l[i] as string;
+          const next = l[i + 1];
+          if (c === "'" && next === "'") {
+            out += "'''";
+            i++;
+          } else if (c === "'" && next === "$" && l[i + 2] === "{") out += "''\\'";
+          else if (c === "$" && next === "{") {
+            out += "''${";
+            i++;
+          } else out += c;
+        }
+        return out;
+      };
+      const pad = " ".repeat(indent + 2);
+      const body = content.map((l) => (l === "" ? "" : `${pad}${escapeLine(l)}`));
+      if (last === "") return `''\n${body.join("\n")}\n${" ".repeat(indent)}''`;
+      if (last.endsWith("'")) return undefined;
+      return `''\n${body.join("\n")}''`;
+    };
+    const wider = fc
+      .array(
+        fc.oneof(
+          fc.constantFrom("\n", "\n\n", " ", "'", "''", "$", "${", "{", "\r", "\t", "\\"),
+          fc.string({ unit: "binary", maxLength: 4 }),
+        ),
+        { maxLength: 30 },
+      )
+      .map((parts) => parts.join(""));
+    const samples = [
+      ...fc.sample(tricky, { numRuns: 3000, seed: 21 }),
+      ...fc.sample(wider, { numRuns: 3000, seed: 22 }),
+      ...MORE_HOSTILE,
+    ];
+    let accepted = 0;
+    for (const [i, s] of samples.entries()) {
+      const indent = i % 7;
+      const expected = reference(s, indent);
+      if (expected !== undefined) accepted++;
+      expect(nixIndentedString(s, indent), JSON.stringify(s)).toBe(expected);
+    }
+    // Both outcomes are exercised.
+    expect(accepted).toBeGreaterThan(500);
+    expect(accepted).toBeLessThan(samples.length - 500);
+  });
+
   it("declines values an indented string cannot carry exactly", () => {
     expect(nixIndentedString("one line")).toBeUndefined();
     expect(nixIndentedString("  all\n  indented\n")).toBeUndefined();

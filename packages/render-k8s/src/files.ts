@@ -39,15 +39,50 @@ function scalar(s: string): string {
   );
 }
 
-// Keys repeat in every object (`apiVersion`, `metadata`, `name`, ...): their scalars are kept.
-const KEY_CACHE_LIMIT = 10_000;
-const keyScalars = new Map<string, string>();
+// Keys repeat in every object (`apiVersion`, `metadata`, `name`, ...): their text is kept, with
+// the `: ` or `:` and line break after it, and the whole line start per nesting depth.
+const CACHE_LIMIT = 10_000;
 
-function keyScalar(k: string): string {
-  let out = keyScalars.get(k);
+interface KeyText {
+  /** `key: `, before a scalar. */
+  scalar: string;
+  /** `key:` and a line break, before a collection. */
+  collection: string;
+  /** The same indented for each depth, made when first used. */
+  scalarAt: string[];
+  collectionAt: string[];
+}
+const keyTexts = new Map<string, KeyText>();
+
+function keyText(k: string): KeyText {
+  let out = keyTexts.get(k);
   if (out === undefined) {
-    out = scalar(k);
-    if (keyScalars.size < KEY_CACHE_LIMIT) keyScalars.set(k, out);
+    const s = scalar(k);
+    out = { scalar: `${s}: `, collection: `${s}:\n`, scalarAt: [], collectionAt: [] };
+    if (keyTexts.size < CACHE_LIMIT) keyTexts.set(k, out);
+  }
+  return out;
+}
+
+/** `text` after the indentation of `depth`, kept in `cache` by depth. */
+function indented(cache: string[], depth: number, text: string): string {
+  let out = cache[depth];
+  if (out === undefined) {
+    out = `${"  ".repeat(depth)}${text}`;
+    cache[depth] = out;
+  }
+  return out;
+}
+
+// A list item's start (`- ` after the indentation, or after the start of the item it is in).
+const dashesAt: string[] = [];
+const dashesAfter = new Map<string, string>();
+
+function dashAfter(lead: string): string {
+  let out = dashesAfter.get(lead);
+  if (out === undefined) {
+    out = `${lead}- `;
+    if (dashesAfter.size < CACHE_LIMIT) dashesAfter.set(lead, out);
   }
   return out;
 }
@@ -77,32 +112,45 @@ function inline(v: unknown): string {
 }
 
 /**
- * Appends the text of `value` in block style at `indent` to `out`, in pieces (joined once per
- * document: no string per line); the first line starts with `lead` instead of `indent` (the
- * `- ` of a list item, the same width), so no line is rewritten.
+ * Appends the text of `value` in block style at nesting `depth` to `out`, in pieces (joined once
+ * per document: no string per line); the first line starts with `lead` instead of the
+ * indentation when given (the `- ` of a list item, the same width), so no line is rewritten.
+ * Returns false, having written nothing, for an empty list or a set without a defined value.
  */
-function block(value: object, indent: string, lead: string, out: string[]): void {
-  let prefix = lead;
+function block(value: object, depth: number, lead: string | null, out: string[]): boolean {
   if (Array.isArray(value)) {
-    const inner = `${indent}  `;
-    for (const item of value) {
-      if (isCollection(item)) block(item, inner, `${prefix}- `, out);
-      else out.push(prefix, "- ", inline(item), "\n");
-      prefix = indent;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const dash = i === 0 && lead !== null ? dashAfter(lead) : indented(dashesAt, depth, "- ");
+      // A collection is written as a block when it has anything in it, else inline (`[]`, `{}`):
+      // tried as a block first, rather than testing for a defined key before writing it.
+      if (typeof item === "object" && item !== null && block(item, depth + 1, dash, out)) continue;
+      out.push(dash, inline(item), "\n");
     }
-    return;
+    return value.length > 0;
   }
   const record = value as Record<string, unknown>;
+  let first = lead;
+  let wrote = false;
   for (const k of Object.keys(record)) {
     const v = record[k];
     if (v === undefined) continue;
-    if (isCollection(v)) {
-      out.push(prefix, keyScalar(k), ":\n");
-      const inner = `${indent}  `;
-      block(v, inner, inner, out);
-    } else out.push(prefix, keyScalar(k), ": ", inline(v), "\n");
-    prefix = indent;
+    const key = keyText(k);
+    const start = first;
+    first = null;
+    wrote = true;
+    if (typeof v === "object" && v !== null) {
+      const mark = out.length;
+      if (start !== null) out.push(start, key.collection);
+      else out.push(indented(key.collectionAt, depth, key.collection));
+      if (block(v, depth + 1, null, out)) continue;
+      out.length = mark;
+    }
+    if (start !== null) out.push(start, key.scalar);
+    else out.push(indented(key.scalarAt, depth, key.scalar));
+    out.push(inline(v), "\n");
   }
+  return wrote;
 }
 
 /**
@@ -115,7 +163,7 @@ function block(value: object, indent: string, lead: string, out: string[]): void
 export function toYaml(object: unknown): string {
   if (!isCollection(object)) return `${inline(object)}\n`;
   const out: string[] = [];
-  block(object, "", "", out);
+  block(object, 0, null, out);
   return out.join("");
 }
 
@@ -140,15 +188,62 @@ function fileNameOf(o: Named, taken: Set<string>): string {
 /** The artifacts of a set of objects: `all.yaml`, `<kind>-<name>.yaml` each, `kustomization.yaml`. */
 export function manifestFiles(objects: readonly Named[]): Artifact[] {
   const taken = new Set<string>();
-  const each: Artifact[] = objects.map((o) => ({ path: fileNameOf(o, taken), content: toYaml(o) }));
+  const { all, documents } = yamlStream(objects);
+  const each: Artifact[] = objects.map((o, i) => ({
+    path: fileNameOf(o, taken),
+    content: documents[i] as string,
+  }));
   const kustomization = {
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",
     resources: each.map((a) => a.path),
   };
   return [
-    { path: ALL_FILE, content: each.map((a) => a.content).join("---\n") },
+    { path: ALL_FILE, content: all },
     ...each,
     { path: KUSTOMIZATION_FILE, content: toYaml(kustomization) },
   ];
+}
+
+/** About how many pieces are joined at a time (whole documents). */
+const CHUNK_PIECES = 8192;
+
+/**
+ * The stream of `objects` (the text {@link toYamlStream} writes) and each document's text: the
+ * pieces of many documents are joined at once and each document is a slice of that text, rather
+ * than each document joined alone and copied again into the stream.
+ */
+function yamlStream(objects: readonly unknown[]): { all: string; documents: string[] } {
+  const chunks: string[] = [];
+  const documents: string[] = [];
+  let pieces: string[] = [];
+  // The first and past-the-end piece of each document in `pieces`.
+  let bounds: number[] = [];
+  const flush = () => {
+    const text = pieces.join("");
+    let offset = 0;
+    let at = 0;
+    for (let d = 0; d < bounds.length; d += 2) {
+      const start = bounds[d] as number;
+      const end = bounds[d + 1] as number;
+      for (; at < start; at++) offset += (pieces[at] as string).length;
+      let length = 0;
+      for (; at < end; at++) length += (pieces[at] as string).length;
+      documents.push(text.slice(offset, offset + length));
+      offset += length;
+    }
+    chunks.push(text);
+    pieces = [];
+    bounds = [];
+  };
+  objects.forEach((o, i) => {
+    if (i > 0) pieces.push("---\n");
+    bounds.push(pieces.length);
+    if (isCollection(o)) block(o, 0, null, pieces);
+    else pieces.push(inline(o), "\n");
+    bounds.push(pieces.length);
+    if (pieces.length >= CHUNK_PIECES) flush();
+  });
+  if (pieces.length > 0) flush();
+  return { all: chunks.join(""), documents };
 }

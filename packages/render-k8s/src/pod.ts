@@ -4,7 +4,7 @@
  * the {@link ServiceContext} and returns its part of the pod (and the objects it needs);
  * diagnostics go to the context.
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { SERVICE_DEFAULTS } from "@nix2dream/core";
 import { emptyRecord } from "@nix2dream/core/record";
 import type {
@@ -543,8 +543,15 @@ function checkDataSize(
   );
 }
 
+// Node's one-shot `crypto.hash` (20.12+) skips the Hash object a `createHash` makes per call;
+// the digest is the same.
+const oneShotHash = (
+  crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }
+).hash;
+
 function sha256(text: string): string {
-  return createHash("sha256").update(text).digest("hex");
+  if (oneShotHash) return oneShotHash("sha256", text, "hex");
+  return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 function base64(text: string): string {

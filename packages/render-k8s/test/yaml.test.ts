@@ -180,4 +180,20 @@ describe("YAML output", () => {
     expect(parseAllDocuments(stream).map((d) => d.toJSON())).toEqual(docs);
     expect(manifestFiles(docs)[0]?.content).toBe(stream);
   });
+
+  it("writes each file and all.yaml as toYaml and toYamlStream do, over many joined chunks", () => {
+    // Enough documents that manifestFiles joins their pieces in several chunks and cuts each
+    // file out of one; empty and hostile values among them.
+    const strings = hostileStrings(400, 7);
+    const docs = Array.from({ length: 3000 }, (_, i) => ({
+      kind: i % 3 === 0 ? "ConfigMap" : "Service",
+      metadata: { name: `obj-${i}`, labels: i % 5 === 0 ? {} : { n: String(i) } },
+      data: i % 7 === 0 ? { only: undefined } : { [`k${i}`]: strings[i % strings.length] },
+      list: i % 4 === 0 ? [] : [[i], { a: strings[(i * 3) % strings.length] }, null],
+    }));
+    const files = manifestFiles(docs);
+    expect(files[0]?.content).toBe(toYamlStream(docs));
+    expect(files.slice(1, -1).map((f) => f.content)).toEqual(docs.map((d) => toYaml(d)));
+    expect(files).toHaveLength(docs.length + 2);
+  });
 });

@@ -112,11 +112,14 @@ export class Interpolations {
   private readonly exprs: string[] = [];
   // Index of each expression in `exprs`: a lookup per marker, not a scan (one per service).
   private readonly indexOf = new Map<string, number>();
+  /** A marker and the index of its expression. */
+  private readonly markers: RegExp;
   /** `userData`: every value whose strings may reach the module. */
   constructor(userData: unknown) {
     let stem = "NIX2DREAMEXPR";
     while (jsonMentions(userData, stem)) stem += "Q";
     this.stem = stem;
+    this.markers = new RegExp(`${stem}(\\d+)x`, "g");
   }
   /** A marker standing for the Nix expression `code` inside a string. */
   marker(code: string): string {
@@ -130,10 +133,11 @@ export class Interpolations {
   /** A string as Nix data: unchanged, or a `nixExpr` interpolating the expressions it marks. */
   value(s: string): string | NixExpr {
     if (!s.includes(this.stem)) return s;
-    const re = new RegExp(`${this.stem}(\\d+)x`, "g");
     const parts: Array<string | NixExpr> = [];
     let last = 0;
-    for (const m of s.matchAll(re)) {
+    const re = this.markers;
+    re.lastIndex = 0;
+    for (let m = re.exec(s); m !== null; m = re.exec(s)) {
       if (m.index > last) parts.push(s.slice(last, m.index));
       parts.push(nixExpr(this.exprs[Number(m[1])] as string));
       last = m.index + m[0].length;

@@ -7,7 +7,7 @@ import type { Diagnostic } from "../contracts.js";
 import type { EvaluatedDeployment, EvaluatedService, ServiceVolume } from "../deployment.js";
 import { diagnostic } from "../helpers.js";
 import { emptyRecord } from "../record.js";
-import { parseRefs, type Ref } from "../refs.js";
+import { hasRefs, parseRefs, type Ref } from "../refs.js";
 import { shellQuote } from "../shell.js";
 import {
   checkUnitLineLength,
@@ -183,6 +183,8 @@ function refText(ctx: UnitContext, r: Ref): string {
 
 /** `value` with its references resolved (raw unit text marked, to be escaped later). */
 export function resolved(ctx: UnitContext, value: string): string {
+  // Most values hold no reference: no parts to map and join.
+  if (!hasRefs(value)) return value;
   return parseRefs(value)
     .map((p) => (typeof p === "string" ? p : refText(ctx, p)))
     .join("");
@@ -190,6 +192,7 @@ export function resolved(ctx: UnitContext, value: string): string {
 
 /** A value as a sh word, with raw unit text double-quoted in the shell. */
 export function shWord(value: string): string {
+  if (!value.includes(RAW_OPEN)) return value === "" ? "''" : shellQuote(value);
   const out: string[] = [];
   for (const p of splitRaw(value)) {
     if (p.raw) out.push(`"${RAW_OPEN}${p.text}${RAW_CLOSE}"`);

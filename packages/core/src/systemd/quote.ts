@@ -72,6 +72,8 @@ function checkNul(value: string): void {
  */
 export function unitEscape(value: string): string {
   checkNul(value);
+  // Most values hold no raw unit text: no parts to map and join.
+  if (!value.includes(RAW_OPEN)) return value.includes("%") ? value.replaceAll("%", "%%") : value;
   return splitRaw(value)
     .map((p) => (p.raw ? p.text : p.text.replaceAll("%", "%%")))
     .join("");
@@ -162,6 +164,10 @@ function controlEscape(c: number): string {
  */
 export function unitQuote(value: string): string {
   checkNul(value);
+  if (!value.includes(RAW_OPEN)) {
+    if (value === "") return '""';
+    return EXEC_SAFE.test(value) ? value : `"${cEscape(value, true, true)}"`;
+  }
   const parts = splitRaw(value);
   if (parts.length === 0) return '""';
   if (parts.every((p) => p.raw || EXEC_SAFE.test(p.text))) {
