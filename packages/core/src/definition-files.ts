@@ -283,15 +283,6 @@ export function attachDefinitionFiles(deployment: object, index: DefinitionIndex
 }
 
 /**
- * The files that defined the option at `path`, given as its names
- * (`["services", "my.app", "restart"]`), or the files that defined that key of an attribute-set
- * option (`["services", "api", "env", "PORT"]`); empty when no file did. Unlike a lookup of
- * `definitionFiles` by dotted path, a name holding a dot is one name: a service named
- * `api.restart` does not make `services.api.restart` look defined. No fallback to an enclosing
- * option (see {@link definitionFilesOf} for that). A deployment not made by `evaluateDeployment`
- * (built by hand, or a copy) is read through its `definitionFiles`, by the names joined with dots.
- */
-/**
  * `deployment.definitionFiles[key]`, read from the deployment's index while the record has not
  * been built (diagnostics of every renderer ask for a few paths of each service; the record is
  * 135 000 paths at 5000 services).
@@ -308,7 +299,9 @@ export function definitionFilesByKey(
 /**
  * The deployment's `definitionFiles` for lookups by key (`view[key]`), without building the
  * record while it is unread: a read-only view over the deployment's index (listing its keys
- * builds the record). The record itself for any other deployment.
+ * builds the record). The record itself for any other deployment. Pass it where a
+ * `definitionFiles` record is asked for a few keys (`diagnostic`, `refReporter`,
+ * `entrypointScript`): at 5000 services the record is 135 000 paths to build.
  */
 export function definitionFilesView(
   deployment: Pick<EvaluatedDeployment, "definitionFiles">,
@@ -331,6 +324,15 @@ export function definitionFilesView(
   });
 }
 
+/**
+ * The files that defined the option at `path`, given as its names
+ * (`["services", "my.app", "restart"]`), or the files that defined that key of an attribute-set
+ * option (`["services", "api", "env", "PORT"]`); empty when no file did. Unlike a lookup of
+ * `definitionFiles` by dotted path, a name holding a dot is one name: a service named
+ * `api.restart` does not make `services.api.restart` look defined. No fallback to an enclosing
+ * option (see {@link definitionFilesOf} for that). A deployment not made by `evaluateDeployment`
+ * (built by hand, or a copy) is read through its `definitionFiles`, by the names joined with dots.
+ */
 export function definitionFilesAt(
   deployment: Pick<EvaluatedDeployment, "definitionFiles">,
   path: readonly string[],

@@ -32,7 +32,7 @@ export {
   type StopDefinition,
   type VolumeDefinition,
 } from "./define.js";
-export { definitionFilesAt } from "./definition-files.js";
+export { definitionFilesAt, definitionFilesView } from "./definition-files.js";
 export type * from "./deployment.js";
 export { type Duration, parseDuration } from "./duration.js";
 export { UserError, type UserErrorOptions } from "./errors.js";

@@ -58,7 +58,7 @@ export function containerRefResolver(
 export function refReporter(
   from: string,
   diagnostics: Diagnostic[],
-  files?: Record<string, string[]>,
+  files?: Readonly<Record<string, string[]>>,
 ): (ref: Ref, why: string) => void {
   const seen = new Set<string>();
   return (r, why) => {

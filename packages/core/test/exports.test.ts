@@ -94,6 +94,7 @@ const ROOT_EXPORTS = [
   "defineRenderer",
   "definitionFilesAt",
   "definitionFilesOf",
+  "definitionFilesView",
   "dependencyOrder",
   "deploymentModule",
   "deploymentOptionsModule",

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import {
   type Artifact,
   containerRefResolver,
+  definitionFilesView,
   diagnostic,
   type EvaluatedService,
   type RefResolver,
@@ -109,7 +110,7 @@ export function imageOf(s: EvaluatedService, ctx: OciContext): ServiceImage {
   const resolve: RefResolver = containerRefResolver(
     d,
     (svc) => svc,
-    refReporter(name, sc.diagnostics, d.definitionFiles),
+    refReporter(name, sc.diagnostics, definitionFilesView(d)),
   );
   const baseImage = own.baseImage ?? sc.defaultBase;
   const built = ociBuildContext(s, d, { baseImage, resolve });

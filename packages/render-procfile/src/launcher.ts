@@ -4,12 +4,13 @@
  * state directory, the script, the planned dependencies and probes.
  */
 import path from "node:path";
-import type {
-  Artifact,
-  EvaluatedService,
-  Healthcheck,
-  RefResolver,
-  ResolvedRef,
+import {
+  type Artifact,
+  definitionFilesView,
+  type EvaluatedService,
+  type Healthcheck,
+  type RefResolver,
+  type ResolvedRef,
 } from "@nix2dream/core";
 import { entrypointScript } from "@nix2dream/core/entrypoint";
 import { literalValue, shellQuote, shellWord } from "@nix2dream/core/shell";
@@ -107,7 +108,7 @@ export function launcherOf(
   const { script, diagnostics } = entrypointScript(placeable(s, ctx), {
     resolve,
     deployment: d.name,
-    definitionFiles: d.definitionFiles,
+    definitionFiles: definitionFilesView(d),
     stateDir: DEFAULT_STATE_DIR,
     setup: portSetup(s),
     filePath: (target) => ({

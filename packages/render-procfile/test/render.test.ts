@@ -391,4 +391,26 @@ describe("diagnostics name the file that defined the option", () => {
     expect(filesOf("services.api.resources.cpu")).toEqual(["modules/api.ts"]);
     expect(filesOf("services.api.stop.signal")).toEqual(["modules/api.ts"]);
   });
+
+  it("finds them without building the deployment's whole definitionFiles record", async () => {
+    const { evaluateDeployment } = await import("@nix2dream/core");
+    const { deployment } = evaluateDeployment(
+      {
+        name: "d",
+        use: [procfile()],
+        services: { api: { command: ["api"] } },
+        modules: [
+          { file: "modules/api.ts", config: { services: { api: { resources: { cpu: 1 } } } } },
+        ],
+      },
+      { file: "nix2dream.config.ts" },
+    );
+    const { diagnostics } = procfile().render(deployment);
+    expect(diagnostics.map((d) => [d.option, d.files])).toEqual([
+      ["services.api.resources.cpu", ["modules/api.ts"]],
+    ]);
+    // The record (135 000 paths at 5000 services) is built on first read: still a getter.
+    const own = Object.getOwnPropertyDescriptor(deployment, "definitionFiles");
+    expect(typeof own?.get).toBe("function");
+  });
 });
