@@ -40,19 +40,24 @@ export type DiagnosticParagraph =
 // message counts only where it is not part of a longer name (a `.` after it may end a sentence).
 const isNameChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_-]/.test(c);
 
-/** `message` split at each whole-word occurrence of `name`. */
-function splitAtName(message: string, name: string): string[] {
+/**
+ * `message` split at each whole-word occurrence of `name`; with `pathsOnly`, only where it is the
+ * name in an option path (`services.<name>.…`): in a warning's prose a short name (`a`) may be
+ * a word.
+ */
+function splitAtName(message: string, name: string, pathsOnly = false): string[] {
   const parts: string[] = [];
   let from = 0;
   let at = message.indexOf(name);
   while (at !== -1) {
     const before = message[at - 1];
     const after = message[at + name.length];
-    const whole =
-      !isNameChar(before) &&
-      before !== "." &&
-      !isNameChar(after) &&
-      !(after === "." && isNameChar(message[at + name.length + 1]));
+    const whole = pathsOnly
+      ? message.endsWith("services.", at) && !isNameChar(after)
+      : !isNameChar(before) &&
+        before !== "." &&
+        !isNameChar(after) &&
+        !(after === "." && isNameChar(message[at + name.length + 1]));
     if (whole) {
       parts.push(message.slice(from, at));
       from = at + name.length;
@@ -158,6 +163,75 @@ function paragraphsOf(slots: Array<Reported | Group>): DiagnosticParagraph[] {
     };
     merged.set(key, folded);
     out.push({ kind: "folded", folded });
+  }
+  return out;
+}
+
+/** An evaluation warning to print: as it is, or one text standing for several services. */
+export type WarningParagraph =
+  | { kind: "single"; text: string }
+  | {
+      kind: "folded";
+      /** The warning split where each service's name stood. */
+      parts: string[];
+      /** The services, in order of first warning. */
+      services: string[];
+    };
+
+/**
+ * The service whose option the warning is about: the first `services.<name>` in it naming a
+ * service of the deployment (names may hold dots: the longest that is one wins).
+ */
+function serviceNamed(warning: string, names: ReadonlySet<string>): string | undefined {
+  for (
+    let at = warning.indexOf("services.");
+    at !== -1;
+    at = warning.indexOf("services.", at + 1)
+  ) {
+    const start = at + "services.".length;
+    let end = start;
+    while (end < warning.length && /[A-Za-z0-9_.-]/.test(warning[end] as string)) end++;
+    for (let stop = end; stop > start; stop = warning.lastIndexOf(".", stop - 1)) {
+      const name = warning.slice(start, stop);
+      if (names.has(name)) return name;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Evaluation warnings (plain strings) for the terminal: warnings that differ only in the name
+ * of the service they are about fold into one, as renderer diagnostics do. `services` are the
+ * deployment's service names. Order of first appearance; a warning with no look-alike stays.
+ */
+export function foldWarnings(warnings: string[], services: Iterable<string>): WarningParagraph[] {
+  const names = new Set(services);
+  const slots: Array<{ text: string } | { parts: string[]; services: string[]; texts: string[] }> =
+    [];
+  const groups = new Map<string, { parts: string[]; services: string[]; texts: string[] }>();
+  for (const text of warnings) {
+    const name = names.size > 1 ? serviceNamed(text, names) : undefined;
+    const parts = name === undefined ? [] : splitAtName(text, name, true);
+    if (name === undefined || parts.length < 2) {
+      slots.push({ text });
+      continue;
+    }
+    const key = parts.join("\u0001");
+    const group = groups.get(key);
+    if (group) {
+      group.services.push(name);
+      group.texts.push(text);
+    } else {
+      const g = { parts, services: [name], texts: [text] };
+      groups.set(key, g);
+      slots.push(g);
+    }
+  }
+  const out: WarningParagraph[] = [];
+  for (const slot of slots) {
+    if ("text" in slot) out.push({ kind: "single", text: slot.text });
+    else if (slot.services.length < 2) out.push({ kind: "single", text: slot.texts[0] as string });
+    else out.push({ kind: "folded", parts: slot.parts, services: slot.services });
   }
   return out;
 }

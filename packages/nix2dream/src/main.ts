@@ -16,10 +16,23 @@ import type {
 import { CONFIG_NAMES, displayPath, findConfigFile } from "./config.js";
 import { isModuleError, shortenPaths, UserError } from "./errors.js";
 import { GLOBAL_OPTIONS, MANAGER_OPTIONS } from "./flags.js";
-import { type DiagnosticParagraph, foldDiagnostics, type Reported } from "./fold.js";
+import {
+  type DiagnosticParagraph,
+  foldDiagnostics,
+  foldWarnings,
+  type Reported,
+  type WarningParagraph,
+} from "./fold.js";
 import { COMMANDS, type CommandHelp, commandHelp, globalHelp, type ProjectHelp } from "./help.js";
 import { optionEntries, optionsMarkdown, optionsText } from "./options-doc.js";
-import { colorAllowed, formatDiagnostic, formatFolded, type Styles, styles } from "./output.js";
+import {
+  colorAllowed,
+  formatDiagnostic,
+  formatFolded,
+  formatFoldedWarning,
+  type Styles,
+  styles,
+} from "./output.js";
 import type { Project } from "./project.js";
 import { closest } from "./suggest.js";
 import { watchedFiles } from "./watched-files.js";
@@ -357,10 +370,19 @@ function reportDiagnostics(project: Project, rendered: Rendered[], run: Run): vo
   let errors = 0;
   // One write for all: a large deployment has tens of thousands of lines, each a system call.
   const lines: string[] = [];
-  for (const w of project.warnings) {
-    const label = strict ? s.red(s.bold("error:")) : s.yellow(s.bold("warning:"));
-    lines.push(`${label} ${shortenPaths(w, run.cwd)}\n`);
-    if (strict) errors++;
+  const label = strict ? s.red(s.bold("error:")) : s.yellow(s.bold("warning:"));
+  if (strict) errors += project.warnings.length;
+  const shortened = project.warnings.map((w) => shortenPaths(w, run.cwd));
+  const warnings: WarningParagraph[] =
+    run.flags["all-warnings"] === true
+      ? shortened.map((text) => ({ kind: "single", text }))
+      : foldWarnings(shortened, Object.keys(project.deployment.services));
+  for (const w of warnings) {
+    lines.push(
+      w.kind === "single"
+        ? `${label} ${w.text}\n`
+        : `${formatFoldedWarning(w.parts, w.services, label, s)}\n`,
+    );
   }
   const shorten = (f: string) => displayPath(f, run.cwd);
   const reported: Reported[] = [];

@@ -71,12 +71,30 @@ export function formatFolded(
   const label = f.isError ? s.red(s.bold("error:")) : s.yellow(s.bold("warning:"));
   const where = f.files.length > 0 ? ` (defined in ${filesList(f.files, shortenFile)})` : "";
   const first = `${label} services.<name>${f.optionRest}: ${f.messageParts.join("<name>")}${where} ${s.dim(`[${f.renderers.join(", ")}]`)}`;
-  const n = f.services.length;
+  return `${first}\n  ${servicesLine(f.services, s)}`;
+}
+
+/** `for 900 services: svc0, … and 895 more (--all-warnings lists each)`, dimmed. */
+function servicesLine(services: string[], s: Styles): string {
+  const n = services.length;
   // "and 1 more" would take as much room as the name itself.
-  const shown = n <= NAMES_SHOWN + 1 ? f.services : f.services.slice(0, NAMES_SHOWN);
+  const shown = n <= NAMES_SHOWN + 1 ? services : services.slice(0, NAMES_SHOWN);
   const more =
     n - shown.length > 0 ? ` and ${n - shown.length} more (--all-warnings lists each)` : "";
-  return `${first}\n  ${s.dim(`for ${n} services: ${shown.join(", ")}${more}`)}`;
+  return s.dim(`for ${n} services: ${shown.join(", ")}${more}`);
+}
+
+/**
+ * Folded evaluation warnings as one paragraph: the warning with `<name>` where the service
+ * name stood, then the services it is about. `label` is `warning:` (or `error:` under --strict).
+ */
+export function formatFoldedWarning(
+  parts: string[],
+  services: string[],
+  label: string,
+  s: Styles,
+): string {
+  return `${label} ${parts.join("<name>")}\n  ${servicesLine(services, s)}`;
 }
 
 /** The files of a fold, at most a few (they often differ per service). */

@@ -222,6 +222,29 @@ describe("nix2dream render", () => {
     );
   });
 
+  it("folds the same evaluation warning for many services, and --all-warnings prints each", async () => {
+    const dir = await project({
+      "nix2dream.config.ts": config(
+        `{ name: "shop", use: [files()], services: {
+          db: { command: ["db"], restart: "always" },
+          ...Object.fromEntries(["a", "b", "c", "d", "e", "f", "g", "h"].map((n) =>
+            [n, { command: ["x"], dependsOn: { db: "completed" } }])) } }`,
+      ),
+    });
+    const r = cli(dir, ["render"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe(
+      "warning: The option `services.<name>.dependsOn.db` (nix2dream.config.ts) waits for db to complete, but `services.db.restart.policy` is `always`: db is restarted each time it exits. Use `on-failure` or `no` for a one-shot service.\n" +
+        "  for 8 services: a, b, c, d, e and 3 more (--all-warnings lists each)\n",
+    );
+    const all = cli(dir, ["render", "--all-warnings"]).stderr.trimEnd().split("\n");
+    expect(all).toHaveLength(8);
+    expect(all[7]).toMatch(/^warning: The option `services\.h\.dependsOn\.db` /);
+    const strict = cli(dir, ["render", "--strict"]);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain("8 problems reported as errors under --strict");
+  });
+
   it("counts every folded diagnostic as an error under --strict", async () => {
     const dir = await project({ "nix2dream.config.ts": eightServices });
     const r = cli(dir, ["render", "--strict"]);

@@ -1,6 +1,6 @@
 import type { Diagnostic } from "@nix2dream/core";
 import { describe, expect, it } from "vitest";
-import { foldDiagnostics, type Reported } from "../src/fold.js";
+import { foldDiagnostics, foldWarnings, type Reported } from "../src/fold.js";
 import { formatDiagnostic, formatFolded, styles } from "../src/output.js";
 
 const plain = styles(false);
@@ -138,5 +138,39 @@ describe("folding diagnostics", () => {
         "  for 2 services: a, b\n" +
         "warning: services.a.ports: lonely. (defined in nix2dream.config.ts) [oci]",
     );
+  });
+});
+
+describe("evaluation warnings", () => {
+  const about = (name: string) => `The option \`services.${name}.x\` is deprecated.`;
+
+  it("fold when they differ only in a service's name, names with dots included", () => {
+    const names = ["api", "my.app", "web", "other"];
+    const warnings = [about("api"), "A warning about no service.", about("my.app"), about("web")];
+    expect(foldWarnings(warnings, names)).toEqual([
+      {
+        kind: "folded",
+        parts: ["The option `services.", ".x` is deprecated."],
+        services: ["api", "my.app", "web"],
+      },
+      { kind: "single", text: "A warning about no service." },
+    ]);
+  });
+
+  it("stay as they are when no other service has the same one, or the name is not a service", () => {
+    expect(foldWarnings([about("api"), about("ghost")], ["api", "web"])).toEqual([
+      { kind: "single", text: about("api") },
+      { kind: "single", text: about("ghost") },
+    ]);
+    // `api` inside `api2` is not the service `api`.
+    const longer = ["`services.api2.x` is deprecated.", "`services.web.x` is deprecated."];
+    expect(foldWarnings(longer, ["api", "web"]).map((w) => w.kind)).toEqual(["single", "single"]);
+  });
+
+  it("take a service's name out of option paths only: in prose a short name may be a word", () => {
+    const prose = (name: string) => `\`services.${name}.x\` is set for a service.`;
+    expect(foldWarnings([prose("a"), prose("b")], ["a", "b"])).toEqual([
+      { kind: "folded", parts: ["`services.", ".x` is set for a service."], services: ["a", "b"] },
+    ]);
   });
 });
