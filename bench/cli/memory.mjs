@@ -8,45 +8,28 @@
 // With BASE (the root of another built checkout) the CLI and API of BASE run in the same rounds,
 // each in a project whose config imports BASE's own packages, and new ÷ BASE is printed too.
 // BENCH_SIZE=5000 services, BENCH_RUNS=3 rounds (the defaults).
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, printLoad, printTable } from "../lib.mjs";
+import { fileURLToPath } from "node:url";
+import {
+  ALL_RENDERERS,
+  measureProcess,
+  median,
+  printLoad,
+  printTable,
+  realisticConfigSource,
+} from "../lib.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const base = process.argv[2]?.replace(/\/$/, "");
 const SIZE = Number(process.env.BENCH_SIZE ?? 5000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const ALL = ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"];
-
-/** The config of a project with SIZE realistic services, importing the packages of `r`. */
-function configSource(r) {
-  const url = (path) => JSON.stringify(pathToFileURL(join(r, path)).href);
-  const dist = (pkg) => url(`packages/${pkg}/dist/index.js`);
-  return [
-    `import { ref } from ${dist("core")};`,
-    `import { mkDefault, mkForce } from ${dist("modules")};`,
-    `import { realisticDefinition } from ${url("bench/realistic.mjs")};`,
-    ...ALL.map((name, i) => `import r${i} from ${dist(`render-${name}`)};`),
-    `export default realisticDefinition(${SIZE}, { ref, mkDefault, mkForce }, [${ALL.map((_, i) => `r${i}()`).join(", ")}]);`,
-    "",
-  ].join("\n");
-}
-
-// Loaded with --import into every measured process: CPU time and peak RSS of the whole process.
-const USAGE_HOOK = `import { writeFileSync } from "node:fs";
-process.on("exit", () => {
-  const r = process.resourceUsage();
-  writeFileSync(process.env.BENCH_USAGE_FILE, JSON.stringify({ cpuMs: (r.userCPUTime + r.systemCPUTime) / 1000, maxRssMiB: r.maxRSS / 1024 }));
-});
-`;
 
 /** The CLI and API commands of checkout `r`, each run in its own project directory. */
 function casesOf(r, label, scratch) {
   const dir = mkdtempSync(join(scratch, `${label}-`));
-  writeFileSync(join(dir, "nix2dream.config.mjs"), configSource(r));
+  writeFileSync(join(dir, "nix2dream.config.mjs"), realisticConfigSource(r, SIZE));
   return [
     {
       name: `API (${label})`,
@@ -61,23 +44,9 @@ function casesOf(r, label, scratch) {
   ];
 }
 
-function measure(c, hook) {
-  const usageFile = join(c.dir, "usage.json");
-  const r = spawnSync(process.execPath, ["--import", pathToFileURL(hook).href, ...c.argv], {
-    cwd: c.dir,
-    encoding: "utf8",
-    maxBuffer: 2 ** 30,
-    env: { ...process.env, BENCH_USAGE_FILE: usageFile },
-  });
-  if (r.status !== 0) throw new Error(`${c.name} failed:\n${r.stderr}`);
-  return JSON.parse(readFileSync(usageFile, "utf8"));
-}
-
 function main() {
   const scratch = mkdtempSync(join(tmpdir(), "n2d-bench-cli-memory-"));
   try {
-    const hook = join(scratch, "usage-hook.mjs");
-    writeFileSync(hook, USAGE_HOOK);
     const cases = [
       ...casesOf(root, "new", scratch),
       ...(base ? casesOf(base, "base", scratch) : []),
@@ -85,7 +54,7 @@ function main() {
     const results = cases.map(() => []);
     for (let i = 0; i < RUNS; i++) {
       const order = i % 2 ? [...cases.keys()].reverse() : [...cases.keys()];
-      for (const k of order) results[k].push(measure(cases[k], hook));
+      for (const k of order) results[k].push(measureProcess(cases[k].argv, cases[k].dir));
     }
     report(cases, results);
   } finally {
@@ -100,7 +69,7 @@ function report(cases, results) {
     all: rs.map((r) => r.maxRssMiB.toFixed(0)).join(", "),
   }));
   console.log(
-    `CLI against API, all ${ALL.length} renderers, ${SIZE} services (medians of ${RUNS} fresh processes, alternating):`,
+    `CLI against API, all ${ALL_RENDERERS.length} renderers, ${SIZE} services (medians of ${RUNS} fresh processes, alternating):`,
   );
   const rows = cases.map((c, k) => {
     const api = m[k - (k % 2)]; // the API run of the same checkout

@@ -16,7 +16,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { median, printLoad, printTable, runChildren } from "../lib.mjs";
+import {
+  ALL_RENDERERS,
+  measureProcess,
+  median,
+  printLoad,
+  printTable,
+  realisticConfigSource,
+  runChildren,
+} from "../lib.mjs";
 import { enabledCount, realisticDefinition } from "../realistic.mjs";
 
 const here = fileURLToPath(import.meta.url);
@@ -26,7 +34,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CLI_SIZE = Number(process.env.BENCH_CLI_SIZE ?? 1000);
 const API_SIZE = Number(process.env.BENCH_API_SIZE ?? 5000);
 const API_RUNS = Number(process.env.BENCH_API_RUNS ?? 3);
-const ALL = ["procfile", "compose", "oci", "k8s", "systemd", "nixos", "nixos-vm"];
+const ALL = ALL_RENDERERS;
 // BENCH_RENDERERS=compose,k8s times only those (all seven are still in `use` for the CLI run).
 const RENDERERS = process.env.BENCH_RENDERERS?.split(",") ?? ALL;
 const dist = (pkg) => join(root, "packages", pkg, "dist", "index.js");
@@ -66,52 +74,12 @@ async function child(n) {
   process.stdout.write(JSON.stringify({ n, evaluateMs, renders }));
 }
 
-/** The config of a project with `n` realistic services and all seven renderers. */
-function configSource(n) {
-  const imports = ALL.map(
-    (r, i) => `import r${i} from ${JSON.stringify(pathToFileURL(dist(`render-${r}`)).href)};`,
-  );
-  return [
-    `import { ref } from ${JSON.stringify(pathToFileURL(dist("core")).href)};`,
-    `import { mkDefault, mkForce } from ${JSON.stringify(pathToFileURL(dist("modules")).href)};`,
-    `import { realisticDefinition } from ${JSON.stringify(pathToFileURL(join(root, "bench/realistic.mjs")).href)};`,
-    ...imports,
-    `export default realisticDefinition(${n}, { ref, mkDefault, mkForce }, [${ALL.map((_, i) => `r${i}()`).join(", ")}]);`,
-    "",
-  ].join("\n");
-}
-
-// Loaded with --import into the measured processes: CPU time and peak RSS of the whole process.
-const USAGE_HOOK = `import { writeFileSync } from "node:fs";
-process.on("exit", () => {
-  const r = process.resourceUsage();
-  writeFileSync(process.env.BENCH_USAGE_FILE, JSON.stringify({ cpuMs: (r.userCPUTime + r.systemCPUTime) / 1000, maxRssMiB: r.maxRSS / 1024 }));
-});
-`;
-
-/** Runs `argv` once in `cwd`; wall time, CPU time and peak RSS of the process. */
-function measure(argv, cwd) {
-  const usageFile = join(cwd, "usage.json");
-  const hook = join(cwd, "usage-hook.mjs");
-  writeFileSync(hook, USAGE_HOOK);
-  const t = performance.now();
-  const r = spawnSync(process.execPath, ["--import", pathToFileURL(hook).href, ...argv], {
-    cwd,
-    encoding: "utf8",
-    maxBuffer: 2 ** 30,
-    env: { ...process.env, BENCH_USAGE_FILE: usageFile },
-  });
-  const wallMs = performance.now() - t;
-  if (r.status !== 0) throw new Error(`${argv.join(" ")} failed:\n${r.stderr}`);
-  return { wallMs, ...JSON.parse(readFileSync(usageFile, "utf8")) };
-}
-
 /** Medians of `runs` alternating runs of each command (a, b, b, a, ...), so load hits both alike. */
 function paired(commands, runs, cwd) {
   const results = commands.map(() => []);
   for (let i = 0; i < runs; i++) {
     const order = i % 2 ? [...commands.keys()].reverse() : [...commands.keys()];
-    for (const k of order) results[k].push(measure(commands[k], cwd));
+    for (const k of order) results[k].push(measureProcess(commands[k], cwd));
   }
   return results.map((rs) => ({
     wallMs: median(rs.map((r) => r.wallMs)),
@@ -126,7 +94,7 @@ const cli = join(root, "packages/nix2dream/bin/nix2dream.js");
 function withProject(n, f) {
   const dir = mkdtempSync(join(tmpdir(), "n2d-bench-render-"));
   try {
-    writeFileSync(join(dir, "nix2dream.config.mjs"), configSource(n));
+    writeFileSync(join(dir, "nix2dream.config.mjs"), realisticConfigSource(root, n));
     return f(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
