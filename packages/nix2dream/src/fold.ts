@@ -206,32 +206,28 @@ function serviceNamed(warning: string, names: ReadonlySet<string>): string | und
  */
 export function foldWarnings(warnings: string[], services: Iterable<string>): WarningParagraph[] {
   const names = new Set(services);
-  const slots: Array<{ text: string } | { parts: string[]; services: string[]; texts: string[] }> =
-    [];
-  const groups = new Map<string, { parts: string[]; services: string[]; texts: string[] }>();
+  type Group = { parts: string[]; services: string[]; first: string };
+  const slots: Array<string | Group> = [];
+  const groups = new Map<string, Group>();
   for (const text of warnings) {
     const name = names.size > 1 ? serviceNamed(text, names) : undefined;
     const parts = name === undefined ? [] : splitAtName(text, name, true);
     if (name === undefined || parts.length < 2) {
-      slots.push({ text });
+      slots.push(text);
       continue;
     }
     const key = parts.join("\u0001");
     const group = groups.get(key);
-    if (group) {
-      group.services.push(name);
-      group.texts.push(text);
-    } else {
-      const g = { parts, services: [name], texts: [text] };
+    if (group) group.services.push(name);
+    else {
+      const g: Group = { parts, services: [name], first: text };
       groups.set(key, g);
       slots.push(g);
     }
   }
-  const out: WarningParagraph[] = [];
-  for (const slot of slots) {
-    if ("text" in slot) out.push({ kind: "single", text: slot.text });
-    else if (slot.services.length < 2) out.push({ kind: "single", text: slot.texts[0] as string });
-    else out.push({ kind: "folded", parts: slot.parts, services: slot.services });
-  }
-  return out;
+  return slots.map((slot): WarningParagraph => {
+    if (typeof slot === "string") return { kind: "single", text: slot };
+    if (slot.services.length < 2) return { kind: "single", text: slot.first };
+    return { kind: "folded", parts: slot.parts, services: slot.services };
+  });
 }
