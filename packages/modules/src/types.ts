@@ -695,9 +695,12 @@ export function mergeAttrs(
   const names: string[] = new Array(keys.length);
   const thunks: Thunk<unknown>[] = new Array(keys.length);
   let j = 0;
+  // Whether every value is a primitive of a simple type, defined plainly (see `plainValues`).
+  let primitive = elem.simple === true;
   for (const k of keys) {
     const kdefs = byKey.get(k) as RawDef[];
     let th: Thunk<unknown>;
+    if (primitive && !primitiveDefs(kdefs)) primitive = false;
     if (allPlainDefs(kdefs)) {
       // Defined for sure (no mkIf to evaluate now): all the work waits for the value's read.
       th = new PlainAttrThunk(loc, k, elem, kdefs);
@@ -714,6 +717,7 @@ export function mergeAttrs(
       if (!r.isDefined) continue;
       th = new FnThunk(kloc, () => r.value());
     }
+    primitive = false;
     names[j] = k;
     thunks[j++] = th;
   }
@@ -721,8 +725,58 @@ export function mergeAttrs(
     names.length = j;
     thunks.length = j;
   }
+  const plain = primitive ? plainValues(names, thunks) : undefined;
+  if (plain) return plain;
   const out: Record<string, unknown> = {};
   defineThunksAt(out, names, thunks);
+  return out;
+}
+
+/**
+ * Whether each definition is a primitive, or one `mkOverride`/`mkOrder` around one: merging
+ * them for a simple type reads nothing but them (no getter, no check of an object's fields).
+ */
+function primitiveDefs(defs: readonly RawDef[]): boolean {
+  for (let i = 0; i < defs.length; i++) {
+    const d = defs[i] as RawDef;
+    if (d.get !== undefined) return false;
+    let v = d.value;
+    if (isPropertyLike(v)) {
+      const kind = (v as { [k: symbol]: unknown })[PROPERTY];
+      if (kind !== "override" && kind !== "order") return false;
+      v = (v as { content: unknown }).content;
+    }
+    if (!(v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean"))
+      return false;
+  }
+  return true;
+}
+
+const PROPERTY = Symbol.for("nix2dream.modules.property");
+
+/**
+ * The attribute set of `names` with the values of `thunks` computed now, as a plain object, when
+ * every one is computed without an error; undefined otherwise (the set is then lazy, and a value
+ * that failed fails again when read, with the same error). Only for primitives of a simple type
+ * defined plainly: their values depend on nothing else, so computing them early changes only the
+ * cost (an object of accessors costs about a microsecond a key to build).
+ */
+function plainValues(
+  names: readonly string[],
+  thunks: readonly Thunk<unknown>[],
+): Record<string, unknown> | undefined {
+  // An assignment to "__proto__" would set the prototype instead.
+  if (names.includes("__proto__")) return undefined;
+  const values: unknown[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    try {
+      values[i] = (thunks[i] as Thunk<unknown>).force();
+    } catch {
+      return undefined;
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i];
   return out;
 }
 
