@@ -21,7 +21,7 @@ import {
   recallAll,
 } from "./defs.js";
 import { ModuleError } from "./errors.js";
-import { isAttrs, mergeDefinitions, type RawDef, type Thunk } from "./merge.js";
+import { isAttrs, isPlainData, mergeDefinitions, type RawDef, type Thunk } from "./merge.js";
 import type { Module, ModuleArgs } from "./module.js";
 import {
   buildConfig,
@@ -794,47 +794,12 @@ function literalFactory(
   }
 }
 
-/** Null, a boolean, number or string: a value no getter stands behind. */
-function isPrimitive(v: unknown): boolean {
-  return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
-}
-
 /**
  * Whether every definition is an object of plain data (see {@link isPlainData}): nothing in them
  * can read another option.
  */
 function onlyPlainData(defs: Definition[]): boolean {
   for (const d of defs) if (!isPlainData(d.value, 0)) return false;
-  return true;
-}
-
-/** How deep {@link isPlainData} looks before it gives up (answering false). */
-const PLAIN_DEPTH = 8;
-
-/**
- * Whether `v` is a primitive, or a list or object (of the ordinary prototypes) whose own
- * properties are data (no getter or setter) holding plain data in turn, at most
- * {@link PLAIN_DEPTH} levels deep: values such as `mkDefault("x")` or `{ port: 80 }`, which no
- * merge can make read another option. Functions, symbols and class instances are not.
- */
-function isPlainData(v: unknown, depth: number): boolean {
-  if (isPrimitive(v)) return true;
-  if (typeof v !== "object" || depth >= PLAIN_DEPTH) return false;
-  const proto = Object.getPrototypeOf(v);
-  if (Array.isArray(v)) {
-    if (proto !== Array.prototype) return false;
-    // A hole reads as undefined, which is not plain data.
-    for (let i = 0; i < v.length; i++) if (!isPlainData(v[i], depth + 1)) return false;
-    return true;
-  }
-  // Symbol keys are left out: no merge reads them.
-  if (proto !== Object.prototype && proto !== null) return false;
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) {
-    const p = Object.getOwnPropertyDescriptor(o, k);
-    if (p === undefined || p.get !== undefined || p.set !== undefined) return false;
-    if (!isPlainData(p.value, depth + 1)) return false;
-  }
   return true;
 }
 
@@ -955,6 +920,22 @@ function visitOptions(ns: NsNode, visit: (option: OptionInfo) => void): void {
     if (child.kind === "opt") visit(new OptionInfo(child));
     else visitOptions(child, visit);
   }
+}
+
+/**
+ * @internal Whether the instances of a submodule type of `modules` are built from a template with
+ * no freeform type (its modules are plain or name-only, see {@link SubmoduleTemplate}): nothing
+ * but an instance's definitions and its name then makes its values.
+ */
+export function templateIsPure(
+  modules: SubmoduleModule[],
+  specialArgs: Record<string, unknown>,
+  moduleClass: string | undefined,
+  slot: TemplateSlot,
+): boolean {
+  if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
+  const t = slot.template;
+  return t !== null && !t.freeform;
 }
 
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */

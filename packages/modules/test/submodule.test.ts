@@ -501,3 +501,52 @@ describe("attribute sets of primitives defined plainly", () => {
     expect(Object.getPrototypeOf(e)).toBe(Object.prototype);
   });
 });
+
+describe("attribute sets of pure types defined by plain data", () => {
+  const portT = types.submodule({ options: { port: mkOption({ type: types.port }) } });
+  const attrs = (elem: Parameters<typeof types.attrsOf>[0]) => ({
+    file: "decl.ts",
+    options: { e: mkOption({ type: types.attrsOf(elem), default: {} }) },
+  });
+
+  it("compute submodule instances of plain modules at once, with the values lazy ones give", () => {
+    const e = cfg(attrs(portT), { e: { a: { port: 1 }, b: { port: mkDefault(2) } } }).e;
+    expect(isData(e, "a") && isData(e, "b")).toBe(true);
+    expect(forceDeep(e)).toEqual({ a: { port: 1 }, b: { port: 2 } });
+  });
+
+  it("keep instances lazy where a module of the submodule is a function", () => {
+    let calls = 0;
+    const fnT = types.submodule(() => {
+      calls++;
+      return { options: { port: mkOption({ type: types.port }) } };
+    });
+    const e = cfg(attrs(fnT), { e: { a: { port: 1 } } }).e;
+    expect(isData(e, "a")).toBe(false);
+    expect(calls).toBe(0);
+    expect(e.a.port).toBe(1);
+  });
+
+  it("report an instance that fails when it is read, naming its option and file", () => {
+    const e = cfg(attrs(portT), { file: "bad.ts", e: { a: { port: 1 }, b: { porr: 2 } } }).e;
+    expect(Object.keys(e)).toEqual(["a", "b"]);
+    expect(e.a.port).toBe(1);
+    const x = err(() => e.b);
+    expect(x.message).toContain("e.b.porr");
+    expect(x.message).toContain("bad.ts");
+  });
+
+  it("compute a custom type's values at once only when it says it is pure", () => {
+    const merge = (_loc: string[], defs: { value: unknown }[]) => defs.map((d) => d.value).join();
+    const impure = mkOptionType<string>({ name: "joined", merge });
+    const pure = mkOptionType<string>({ name: "joined", merge, pure: true });
+    const lazy = cfg(attrs(impure), { e: { a: "x" } }, { e: { a: "y" } }).e;
+    const eager = cfg(attrs(pure), { e: { a: "x" } }, { e: { a: "y" } }).e;
+    expect(isData(lazy, "a")).toBe(false);
+    expect(isData(eager, "a")).toBe(true);
+    expect(eager).toEqual(lazy);
+    // A container is pure only when what it contains is.
+    expect(isData(cfg(attrs(types.nullOr(impure)), { e: { a: "x" } }).e, "a")).toBe(false);
+    expect(isData(cfg(attrs(types.nullOr(pure)), { e: { a: "x" } }).e, "a")).toBe(true);
+  });
+});
