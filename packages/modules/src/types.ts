@@ -795,10 +795,17 @@ function plainValues(
       return undefined;
     }
   }
-  const out: Record<string, unknown> = {};
+  const out = new (AttrSet as unknown as new () => Record<string, unknown>)();
   for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i];
   return out;
 }
+
+// The objects of `plainValues`, built key by key: objects made by `{}` share V8's one tree of
+// hidden classes, which a big evaluation fills (sets keyed by service names or file paths), after
+// which each key added costs a hidden class of its own. A constructor's objects start a tree of
+// their own; with Object.prototype as its prototype, they cannot be told from `{}`.
+function AttrSet(): void {}
+AttrSet.prototype = Object.prototype;
 
 /** The value of a `lazyAttrsOf` attribute, its `mkIf` conditions evaluated only now. */
 function lazyAttrValue(kloc: string[], elem: OptionType, kdefs: RawDef[]): unknown {

@@ -296,7 +296,7 @@ describe("the lazy fixed point", () => {
         modules: [
           {
             file: "decl.ts",
-            options: { a: mkOption({ type: types.attrsOf(types.int), default: dflt }) },
+            options: { a: mkOption({ type: types.attrsOf(types.int), default: dflt as never }) },
           },
           { file: "one.ts", a: { x: 1 } },
           { file: "two.ts", a: { y: 2 } },
