@@ -100,8 +100,24 @@ function unwritableStrings(value: unknown, path: string): Array<[string, string]
   if (typeof value === "string") {
     const w = whyUnwritable(value);
     if (w) found.push([path, w]);
-  } else collectUnwritable(value, path, found);
+  } else if (anySuspect(value)) collectUnwritable(value, path, found);
   return found;
+}
+
+/**
+ * Whether a string (value or key) under `value` holds a NUL or a surrogate, which
+ * {@link collectUnwritable} then looks at: almost never, so no path is built for the others.
+ */
+function anySuspect(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const isList = Array.isArray(value);
+  const obj = value as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    if (!isList && SUSPECT.test(k)) return true;
+    const v = obj[k];
+    if (typeof v === "string" ? SUSPECT.test(v) : anySuspect(v)) return true;
+  }
+  return false;
 }
 
 /** Adds to `found` every unwritable string (and key) under `value`; paths built only when needed. */

@@ -21,7 +21,7 @@ import {
   recallAll,
 } from "./defs.js";
 import { ModuleError } from "./errors.js";
-import { isAttrs, mergeDefinitions, type RawDef, type Thunk } from "./merge.js";
+import { isAttrs, isPlainData, mergeDefinitions, type RawDef, type Thunk } from "./merge.js";
 import type { Module, ModuleArgs } from "./module.js";
 import {
   buildConfig,
@@ -555,11 +555,6 @@ export interface SubmoduleTemplate {
    * they cannot be shared, undefined until an instance with only defaults is met.
    */
   defaults?: DefaultValues | null;
-  /** The literal that builds a plain config of this template's option names (see `plainConfig`). */
-  plain?: {
-    names: readonly string[];
-    make: ((values: readonly unknown[]) => Record<string, unknown>) | null;
-  };
 }
 
 type OptionSet = { file: string; tree: Record<string, unknown> };
@@ -729,7 +724,7 @@ function evalFromTemplate(
   checkUndeclared(ev);
   freeformAfterDefinitions(ev);
   ev.release();
-  if (eager) plainConfig(ev, t);
+  if (eager) plainConfig(ev);
   return ev;
 }
 
@@ -740,7 +735,7 @@ function evalFromTemplate(
  * accessors is about 5 µs to build). Any value that fails, or options in nested sets, and the
  * config is the usual lazy object (a failed value fails again when read).
  */
-function plainConfig(ev: Evaluation, t: SubmoduleTemplate): void {
+function plainConfig(ev: Evaluation): void {
   const root = ev.root;
   const values: unknown[] = new Array(root.nodes.length);
   for (let i = 0; i < root.nodes.length; i++) {
@@ -756,18 +751,32 @@ function plainConfig(ev: Evaluation, t: SubmoduleTemplate): void {
       return;
     }
   }
-  let make = t.plain;
-  if (make === undefined || make.names !== root.names) {
-    make = { names: root.names, make: literalFactory(root.names) };
-    t.plain = make;
-  }
-  root.config = make.make ? make.make(values) : assignAll(root.names, values);
+  const make = literalOf(root.names);
+  root.config = make ? make(values) : assignAll(root.names, values);
 }
 
 function assignAll(names: readonly string[], values: readonly unknown[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i];
   return out;
+}
+
+type LiteralFactory = (values: readonly unknown[]) => Record<string, unknown>;
+
+/**
+ * The {@link literalFactory} of each list of option names, made once: names are interned (see
+ * `internNames`), so the instances of every template of the same options share one, even where
+ * each service has a type of its own (and a template of its own).
+ */
+const literals = new WeakMap<readonly string[], LiteralFactory | null>();
+
+function literalOf(names: readonly string[]): LiteralFactory | null {
+  let make = literals.get(names);
+  if (make === undefined) {
+    make = literalFactory(names);
+    literals.set(names, make);
+  }
+  return make;
 }
 
 /** A function returning `{ [names[i]]: v[i] }` as one object literal, or null (see {@link defaultsFactory}). */
@@ -785,27 +794,12 @@ function literalFactory(
   }
 }
 
-/** Null, a boolean, number or string: a value no getter stands behind. */
-function isPrimitive(v: unknown): boolean {
-  return v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean";
-}
-
 /**
- * Whether every definition is an object whose own properties are data (no getter) holding
- * primitives or lists of primitives: nothing in them can read another option.
+ * Whether every definition is an object of plain data (see {@link isPlainData}): nothing in them
+ * can read another option.
  */
 function onlyPlainData(defs: Definition[]): boolean {
-  for (const d of defs) {
-    const v = d.value as Record<string, unknown>;
-    for (const k of Object.keys(v)) {
-      const p = Object.getOwnPropertyDescriptor(v, k);
-      if (p === undefined || p.get !== undefined || p.set !== undefined) return false;
-      const x = p.value;
-      if (isPrimitive(x)) continue;
-      if (!Array.isArray(x) || Object.getPrototypeOf(x) !== Array.prototype) return false;
-      for (let i = 0; i < x.length; i++) if (!isPrimitive(x[i])) return false;
-    }
-  }
+  for (const d of defs) if (!isPlainData(d.value, 0)) return false;
   return true;
 }
 
@@ -928,6 +922,22 @@ function visitOptions(ns: NsNode, visit: (option: OptionInfo) => void): void {
   }
 }
 
+/**
+ * @internal Whether the instances of a submodule type of `modules` are built from a template with
+ * no freeform type (its modules are plain or name-only, see {@link SubmoduleTemplate}): nothing
+ * but an instance's definitions and its name then makes its values.
+ */
+export function templateIsPure(
+  modules: SubmoduleModule[],
+  specialArgs: Record<string, unknown>,
+  moduleClass: string | undefined,
+  slot: TemplateSlot,
+): boolean {
+  if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
+  const t = slot.template;
+  return t !== null && !t.freeform;
+}
+
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */
 export function evalSubmodule(
   modules: SubmoduleModule[],
@@ -944,8 +954,9 @@ export function evalSubmodule(
     const t = slot.template;
     // Its config may be plain data; with nobody to hand the instance to, an instance with only
     // defaults gets the values of the first such instance.
-    const plainOk = t !== null && !t.parts && !t.freeform;
-    const shareable = plainOk && !onInstance && onlyDefaults(defs);
+    const plainOk = t !== null && !t.freeform;
+    // Name-only modules may give each instance defaults of its own.
+    const shareable = plainOk && !t.parts && !onInstance && onlyDefaults(defs);
     if (shareable && t.defaults) return sharedDefaults(t.defaults);
     const ev =
       t && evalFromTemplate(t, specialArgs, loc, defs, moduleClass, plainOk && onlyPlainData(defs));

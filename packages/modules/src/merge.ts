@@ -249,6 +249,37 @@ export function allPlainDefs(defs: readonly RawDef[]): boolean {
   return true;
 }
 
+/** How deep {@link isPlainData} looks before it gives up (answering false). */
+const PLAIN_DEPTH = 8;
+
+/**
+ * @internal Whether `v` is a primitive, or a list or object (of the ordinary prototypes) whose own
+ * properties are data (no getter or setter) holding plain data in turn, at most
+ * {@link PLAIN_DEPTH} levels deep: values such as `mkDefault("x")` or `{ port: 80 }`, which no
+ * merge can make read another option. Functions, symbols and class instances are not.
+ */
+export function isPlainData(v: unknown, depth: number): boolean {
+  if (v === null || typeof v === "string" || typeof v === "number" || typeof v === "boolean")
+    return true;
+  if (typeof v !== "object" || depth >= PLAIN_DEPTH) return false;
+  const proto = Object.getPrototypeOf(v);
+  if (Array.isArray(v)) {
+    if (proto !== Array.prototype) return false;
+    // A hole reads as undefined, which is not plain data.
+    for (let i = 0; i < v.length; i++) if (!isPlainData(v[i], depth + 1)) return false;
+    return true;
+  }
+  // Symbol keys are left out: no merge reads them.
+  if (proto !== Object.prototype && proto !== null) return false;
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const p = Object.getOwnPropertyDescriptor(o, k);
+    if (p === undefined || p.get !== undefined || p.set !== undefined) return false;
+    if (!isPlainData(p.value, depth + 1)) return false;
+  }
+  return true;
+}
+
 /** The result of resolving one option's definitions. */
 export interface Merged {
   /** Whether any definition survived `mkIf` and priorities. */

@@ -25,6 +25,7 @@ import {
   Thunk,
 } from "./merge.js";
 import { declares, isOptionDeclaration, type OptionDeclaration } from "./option.js";
+import { DEFAULT_ORDER, DEFAULT_PRIORITY, isProperty } from "./props.js";
 import { type Definition, isOptionType, type OptionType, types } from "./types.js";
 
 /** What option nodes need from their evaluation. */
@@ -354,6 +355,38 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
     return this.#aux.info;
   }
 
+  /**
+   * The winning definitions, as `info.force().defsFinal` gives them, without resolving them
+   * when every definition is a plain value (no property, no getter) and so is the default, if
+   * any: they all win then, at the plain priority, in their order.
+   */
+  winningDefs(): Definition[] {
+    const plain = this.#aux?.info?.done ? undefined : this.plainWinners();
+    return plain ?? this.info.force().defsFinal;
+  }
+
+  private plainWinners(): Definition[] | undefined {
+    const defs = this.defs;
+    if (defs.length === 0) return undefined;
+    for (const d of defs) if (d.get !== undefined || isProperty(d.value)) return undefined;
+    const dd = this.decl.defaultDecl;
+    if (dd) {
+      const p = Object.getOwnPropertyDescriptor(dd, "default");
+      const v: unknown = p?.value;
+      if (p === undefined || p.get !== undefined || typeof v === "function" || isProperty(v))
+        return undefined;
+    }
+    this.guard();
+    const out: Definition[] = new Array(defs.length);
+    for (let i = 0; i < defs.length; i++) {
+      const d = defs[i] as RawDef;
+      // The fields `mergeDefinitions` gives each of them.
+      const w = { file: d.file, value: d.value, priority: DEFAULT_PRIORITY, order: DEFAULT_ORDER };
+      out[i] = w;
+    }
+    return out;
+  }
+
   get option(): OptionInfo {
     this.#aux ??= { info: undefined, option: undefined };
     if (!this.#aux.option) this.#aux.option = new OptionInfo(this);
@@ -616,7 +649,7 @@ export class OptionInfo {
   }
   /** The winning definitions with their files. */
   get definitionsWithLocations(): Definition[] {
-    return this.#node.info.force().defsFinal;
+    return this.#node.winningDefs();
   }
   /** The files of the winning definitions (as NixOS: after priorities; the declaring file when the default wins). */
   get files(): string[] {

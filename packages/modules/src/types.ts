@@ -9,12 +9,14 @@ import {
   subOptionsOf,
   subSchemaOf,
   type TemplateSlot,
+  templateIsPure,
 } from "./eval.js";
 import {
   allPlainDefs,
   defineThunksAt,
   FnThunk,
   isAttrs,
+  isPlainData,
   mergeDefinitions,
   PlainAttrThunk,
   pushDownAttrs,
@@ -65,6 +67,13 @@ export interface OptionType<T = unknown> {
   /** True when merging a single definition returns its value unchanged. */
   readonly simple?: boolean;
   /**
+   * True when `check` and `merge` read nothing but their arguments and what the `nestedTypes`
+   * read (no option, no state): the engine may then merge definitions that are plain data
+   * before the value is read (a failure is still thrown when it is read). Built-in containers
+   * are pure when their element types are; a `simple` type is taken to be pure.
+   */
+  readonly pure?: boolean;
+  /**
    * The value of a `lazyAttrsOf` entry whose definitions are all disabled (`mkIf false`), as
    * NixOS's `emptyValue`: `[]` for lists, `{}` for attribute sets and submodules, `null` for
    * `nullOr`. Absent when the type has none (the entry is then used but not defined).
@@ -99,6 +108,8 @@ export interface OptionTypeSpec<T> {
   extendModules?: (modules: SubmoduleModule[]) => OptionType<T>;
   withDeclarationFile?: (file: string) => OptionType<T>;
   simple?: boolean;
+  /** See {@link OptionType.pure}. */
+  pure?: boolean;
   emptyValue?: { readonly value: unknown };
 }
 
@@ -121,6 +132,7 @@ class OptionTypeImpl<T> {
   readonly extendModules?: (modules: SubmoduleModule[]) => OptionType<T>;
   readonly withDeclarationFile?: (file: string) => OptionType<T>;
   readonly simple?: boolean;
+  readonly pure?: boolean;
   readonly emptyValue?: { readonly value: unknown };
   #zod: z.ZodType | (() => z.ZodType) | undefined;
   #mergeType: ((other: OptionType) => OptionType | undefined) | undefined;
@@ -135,6 +147,7 @@ class OptionTypeImpl<T> {
     if (spec.extendModules) this.extendModules = spec.extendModules;
     if (spec.withDeclarationFile) this.withDeclarationFile = spec.withDeclarationFile;
     if (spec.simple) this.simple = true;
+    if (spec.pure) this.pure = true;
     if (spec.emptyValue) this.emptyValue = spec.emptyValue;
     this.#zod = spec.zod;
     this.#mergeType = spec.mergeType;
@@ -558,6 +571,7 @@ function nullOr<T>(elem: OptionType<T>): OptionType<T | null> {
   return makeType<T | null>({
     name: "nullOr",
     description: `null or ${elem.description}`,
+    pure: true,
     zod: () => elem.zod.nullable(),
     check: (v) => v === null || elem.check(v),
     explain: (v) => elem.explain?.(v),
@@ -588,6 +602,7 @@ function either<A, B>(a: OptionType<A>, b: OptionType<B>): OptionType<A | B> {
   const t: OptionType<A | B> = makeType<A | B>({
     name: "either",
     description: `${a.description} or ${b.description}`,
+    pure: true,
     zod: () => zod().union([a.zod, b.zod]),
     check: (v) => a.check(v) || b.check(v),
     merge: (loc, defs) => {
@@ -639,6 +654,7 @@ function listOf<T>(elem: OptionType<T>): OptionType<T[]> {
   return makeType<T[]>({
     name: "listOf",
     description: describeNested("list of", elem),
+    pure: true,
     zod: () => zod().array(elem.zod),
     check: Array.isArray,
     merge: (loc, defs) => {
@@ -695,9 +711,12 @@ export function mergeAttrs(
   const names: string[] = new Array(keys.length);
   const thunks: Thunk<unknown>[] = new Array(keys.length);
   let j = 0;
+  // Whether every value is of a pure type and defined by plain data (see `plainValues`).
+  let eager = !lazy && isPureType(elem);
   for (const k of keys) {
     const kdefs = byKey.get(k) as RawDef[];
     let th: Thunk<unknown>;
+    if (eager && !plainDefs(kdefs)) eager = false;
     if (allPlainDefs(kdefs)) {
       // Defined for sure (no mkIf to evaluate now): all the work waits for the value's read.
       th = new PlainAttrThunk(loc, k, elem, kdefs);
@@ -714,6 +733,7 @@ export function mergeAttrs(
       if (!r.isDefined) continue;
       th = new FnThunk(kloc, () => r.value());
     }
+    eager = false;
     names[j] = k;
     thunks[j++] = th;
   }
@@ -721,10 +741,71 @@ export function mergeAttrs(
     names.length = j;
     thunks.length = j;
   }
+  const plain = eager ? plainValues(names, thunks) : undefined;
+  if (plain) return plain;
   const out: Record<string, unknown> = {};
   defineThunksAt(out, names, thunks);
   return out;
 }
+
+/**
+ * The purity of each submodule type (see {@link OptionType.pure}): whether its instances are
+ * built from a template (plain or name-only modules, no freeform type, no `onInstance`).
+ */
+const submodulePurity = new WeakMap<OptionType, () => boolean>();
+
+/** Whether `t` and every type nested in it is pure (see {@link OptionType.pure}). */
+function isPureType(t: OptionType): boolean {
+  if (t.simple) return true;
+  const sub = submodulePurity.get(t);
+  if (sub) return sub();
+  if (!t.pure) return false;
+  const nested = t.nestedTypes;
+  if (nested) for (const k in nested) if (!isPureType(nested[k] as OptionType)) return false;
+  return true;
+}
+
+/** Whether each definition is plain data (see `isPlainData`), none behind a getter. */
+function plainDefs(defs: readonly RawDef[]): boolean {
+  for (let i = 0; i < defs.length; i++) {
+    const d = defs[i] as RawDef;
+    if (d.get !== undefined || !isPlainData(d.value, 0)) return false;
+  }
+  return true;
+}
+
+/**
+ * The attribute set of `names` with the values of `thunks` computed now, as a plain object, when
+ * every one is computed without an error; undefined otherwise (the set is then lazy, and a value
+ * that failed fails again when read, with the same error). Only for plain data of a pure type:
+ * their values depend on nothing else, so computing them early changes only the cost (an object
+ * of accessors costs about a microsecond a key to build).
+ */
+function plainValues(
+  names: readonly string[],
+  thunks: readonly Thunk<unknown>[],
+): Record<string, unknown> | undefined {
+  // An assignment to "__proto__" would set the prototype instead.
+  if (names.includes("__proto__")) return undefined;
+  const values: unknown[] = new Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    try {
+      values[i] = (thunks[i] as Thunk<unknown>).force();
+    } catch {
+      return undefined;
+    }
+  }
+  const out = new (AttrSet as unknown as new () => Record<string, unknown>)();
+  for (let i = 0; i < names.length; i++) out[names[i] as string] = values[i];
+  return out;
+}
+
+// The objects of `plainValues`, built key by key: objects made by `{}` share V8's one tree of
+// hidden classes, which a big evaluation fills (sets keyed by service names or file paths), after
+// which each key added costs a hidden class of its own. A constructor's objects start a tree of
+// their own; with Object.prototype as its prototype, they cannot be told from `{}`.
+function AttrSet(): void {}
+AttrSet.prototype = Object.prototype;
 
 /** The value of a `lazyAttrsOf` attribute, its `mkIf` conditions evaluated only now. */
 function lazyAttrValue(kloc: string[], elem: OptionType, kdefs: RawDef[]): unknown {
@@ -748,6 +829,7 @@ function attrsOf<T>(elem: OptionType<T>): OptionType<Record<string, T>> {
   return makeType<Record<string, T>>({
     name: "attrsOf",
     description: describeNested("attribute set of", elem),
+    pure: true,
     zod: () => zod().record(zod().string(), elem.zod),
     check: isAttrs,
     merge: (loc, defs) => mergeAttrs(loc, elem as OptionType, defs, false) as Record<string, T>,
@@ -928,6 +1010,10 @@ function submoduleWith<T = Record<string, unknown>>(spec: SubmoduleWithSpec): Op
       });
     },
   });
+  submodulePurity.set(
+    t,
+    () => shorthand === true && !onInstance && templateIsPure(modules, specialArgs, cls, slot),
+  );
   Object.defineProperty(t, "submoduleSpec", {
     value: { modules, specialArgs, shorthandOnlyDefinesConfig: shorthand, class: cls, onInstance },
     enumerable: false,
@@ -1101,8 +1187,9 @@ function coercedTo<A, B>(
     );
   }
   const converted = (v: unknown): unknown => (from.check(v) ? coerce(v as A) : v);
-  return makeType<B>({
+  const t = makeType<B>({
     name: "coercedTo",
+    pure: true,
     description: `${to.description} or ${from.description} convertible to it`,
     zod: () => zod().union([to.zod, from.zod]),
     check: (v) => (from.check(v) && to.check(coerce(v as A))) || to.check(v),
@@ -1115,6 +1202,7 @@ function coercedTo<A, B>(
     nestedTypes: { coercedType: from, finalType: to },
     ...(to.emptyValue ? { emptyValue: to.emptyValue } : {}),
   });
+  return t;
 }
 
 /** A list with at least one element in every definition; no empty value. */

@@ -4,6 +4,7 @@ import {
   evalModules,
   forceDeep,
   mkDefault,
+  mkForce,
   mkIf,
   mkOption,
   types,
@@ -288,6 +289,27 @@ describe("the lazy fixed point", () => {
     ]);
     expect(r.options.a.isDefined).toBe(true);
     expect(r.options.a.value).toEqual([1]);
+  });
+  it("options give plain definitions as resolving does, unless the default outranks them", () => {
+    const a = (dflt: unknown) =>
+      evalModules({
+        modules: [
+          {
+            file: "decl.ts",
+            options: { a: mkOption({ type: types.attrsOf(types.int), default: dflt as never }) },
+          },
+          { file: "one.ts", a: { x: 1 } },
+          { file: "two.ts", a: { y: 2 } },
+        ],
+      }).options.a;
+    // In the order resolving gives them: the last module's first.
+    expect(a({ z: 0 }).definitionsWithLocations).toEqual([
+      { file: "two.ts", value: { y: 2 }, priority: 100, order: 1000 },
+      { file: "one.ts", value: { x: 1 }, priority: 100, order: 1000 },
+    ]);
+    expect(a(mkForce({ z: 3 })).definitionsWithLocations).toEqual([
+      { file: "decl.ts", value: { z: 3 }, priority: 50, order: 1000 },
+    ]);
   });
 });
 

@@ -397,3 +397,156 @@ describe("instances defined by plain data", () => {
     expect(e.optionPath).toBe("s.p.a");
   });
 });
+
+/** Whether `o[key]` is a data property (computed already), not a getter. */
+const isData = (o: object, key: string) =>
+  Object.getOwnPropertyDescriptor(o, key)?.get === undefined;
+
+describe("instances defined by nested plain data, with name-only modules", () => {
+  const portT = types.submodule({ options: { port: mkOption({ type: types.port }) } });
+  const plain = {
+    options: {
+      env: mkOption({ type: types.attrsOf(types.str), default: {} }),
+      ports: mkOption({ type: types.attrsOf(portT), default: {} }),
+    },
+  };
+  const named = (args: { name?: string }) => ({
+    options: { home: mkOption({ type: types.str, default: `/srv/${args.name}` }) },
+  });
+  /** `s` of a submodule of `mods`, defined in a.ts by `a` and in b.ts by `b`. */
+  function evaluated(mods: object[], a: object, b: object = {}) {
+    const t = types.attrsOf(
+      types.submoduleWith({ modules: mods as never, shorthandOnlyDefinesConfig: true }),
+    );
+    const r = evalModules({
+      modules: [
+        { file: "decl.ts", options: { s: mkOption({ type: t }) } },
+        { file: "a.ts", s: a },
+        { file: "b.ts", s: b },
+      ],
+    });
+    return r.config.s;
+  }
+  const defs = {
+    x: { env: { A: "1", B: mkDefault("2") }, ports: { http: { port: 80 } } },
+    y: { home: "/y" },
+  };
+
+  it("get a plain config of the values a full evaluation gives", () => {
+    const s = evaluated([plain, nameOnlyModule(named)], defs, { x: { env: { B: "3" } } });
+    const full = evaluated([plain, named], defs, { x: { env: { B: "3" } } });
+    expect(isData(s.x, "env") && isData(s.x, "home") && isData(s.y, "ports")).toBe(true);
+    expect(forceDeep(s)).toEqual(forceDeep(full));
+    expect(forceDeep(s)).toEqual({
+      x: { env: { A: "1", B: "3" }, ports: { http: { port: 80 } }, home: "/srv/x" },
+      y: { env: {}, ports: {}, home: "/y" },
+    });
+  });
+
+  it("keep a config of getters when a getter is nested in a definition, and read it lazily", () => {
+    let reads = 0;
+    const x = {
+      env: {
+        get A() {
+          reads++;
+          return "late";
+        },
+      },
+    };
+    const s = evaluated([plain, nameOnlyModule(named)], { x });
+    expect(isData(s.x, "env")).toBe(false);
+    expect(reads).toBe(0);
+    expect(s.x.env.A).toBe("late");
+  });
+
+  it("report a nested value the type rejects when it is read, naming its path and file", () => {
+    const s = evaluated([plain, nameOnlyModule(named)], { x: { ports: { http: { port: "80" } } } });
+    expect(s.x.home).toBe("/srv/x");
+    expect(Object.keys(s.x.ports)).toEqual(["http"]);
+    const e = err(() => s.x.ports.http.port);
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.optionPath).toBe("s.x.ports.http.port");
+    expect(e.message).toContain("a.ts");
+  });
+});
+
+describe("attribute sets of primitives defined plainly", () => {
+  const decl = { options: { e: mkOption({ type: types.attrsOf(types.str), default: {} }) } };
+
+  it("are plain objects of their values, priorities applied", () => {
+    const e = cfg(decl, { e: { A: "1", B: mkDefault("2") } }, { e: { B: "3" } }).e;
+    expect(isData(e, "A") && isData(e, "B")).toBe(true);
+    expect(e).toEqual({ A: "1", B: "3" });
+  });
+
+  it("stay lazy when a value is rejected: the others read, it fails when read with path and file", () => {
+    const e = cfg(decl, { file: "bad.ts", e: { A: "1", B: 2 } }).e;
+    expect(Object.keys(e)).toEqual(["A", "B"]);
+    expect(e.A).toBe("1");
+    const x = err(() => e.B);
+    expect(x.code).toBe("TYPE_MISMATCH");
+    expect(x.optionPath).toBe("e.B");
+    expect(x.message).toContain("bad.ts");
+  });
+
+  it("stay lazy when a value is behind an mkIf", () => {
+    const e = cfg(decl, { e: { A: "a", B: mkIf(true, "b") } }).e;
+    expect(isData(e, "A") || isData(e, "B")).toBe(false);
+    expect(e).toEqual({ A: "a", B: "b" });
+  });
+
+  it("keep a key named __proto__ as a key", () => {
+    const e = cfg(decl, { e: JSON.parse('{"__proto__": "p", "q": "r"}') }).e;
+    expect(Object.keys(e)).toEqual(["__proto__", "q"]);
+    expect(Object.getPrototypeOf(e)).toBe(Object.prototype);
+  });
+});
+
+describe("attribute sets of pure types defined by plain data", () => {
+  const portT = types.submodule({ options: { port: mkOption({ type: types.port }) } });
+  const attrs = (elem: Parameters<typeof types.attrsOf>[0]) => ({
+    file: "decl.ts",
+    options: { e: mkOption({ type: types.attrsOf(elem), default: {} }) },
+  });
+
+  it("compute submodule instances of plain modules at once, with the values lazy ones give", () => {
+    const e = cfg(attrs(portT), { e: { a: { port: 1 }, b: { port: mkDefault(2) } } }).e;
+    expect(isData(e, "a") && isData(e, "b")).toBe(true);
+    expect(forceDeep(e)).toEqual({ a: { port: 1 }, b: { port: 2 } });
+  });
+
+  it("keep instances lazy where a module of the submodule is a function", () => {
+    let calls = 0;
+    const fnT = types.submodule(() => {
+      calls++;
+      return { options: { port: mkOption({ type: types.port }) } };
+    });
+    const e = cfg(attrs(fnT), { e: { a: { port: 1 } } }).e;
+    expect(isData(e, "a")).toBe(false);
+    expect(calls).toBe(0);
+    expect(e.a.port).toBe(1);
+  });
+
+  it("report an instance that fails when it is read, naming its option and file", () => {
+    const e = cfg(attrs(portT), { file: "bad.ts", e: { a: { port: 1 }, b: { porr: 2 } } }).e;
+    expect(Object.keys(e)).toEqual(["a", "b"]);
+    expect(e.a.port).toBe(1);
+    const x = err(() => e.b);
+    expect(x.message).toContain("e.b.porr");
+    expect(x.message).toContain("bad.ts");
+  });
+
+  it("compute a custom type's values at once only when it says it is pure", () => {
+    const merge = (_loc: string[], defs: { value: unknown }[]) => defs.map((d) => d.value).join();
+    const impure = mkOptionType<string>({ name: "joined", merge });
+    const pure = mkOptionType<string>({ name: "joined", merge, pure: true });
+    const lazy = cfg(attrs(impure), { e: { a: "x" } }, { e: { a: "y" } }).e;
+    const eager = cfg(attrs(pure), { e: { a: "x" } }, { e: { a: "y" } }).e;
+    expect(isData(lazy, "a")).toBe(false);
+    expect(isData(eager, "a")).toBe(true);
+    expect(eager).toEqual(lazy);
+    // A container is pure only when what it contains is.
+    expect(isData(cfg(attrs(types.nullOr(impure)), { e: { a: "x" } }).e, "a")).toBe(false);
+    expect(isData(cfg(attrs(types.nullOr(pure)), { e: { a: "x" } }).e, "a")).toBe(true);
+  });
+});

@@ -51,7 +51,11 @@ export function checkedType<T>(
   // the engine takes an option's single winning value without building its merge record.
   if (!copy) return mkOptionType<T>({ ...spec, simple: true });
   const equal = mkOptionType<T>({ name }); // all definitions equal, as zod's types merge
-  return mkOptionType<T>({ ...spec, merge: (loc, defs) => copy(equal.merge(loc, defs)) });
+  return mkOptionType<T>({
+    ...spec,
+    pure: true,
+    merge: (loc, defs) => copy(equal.merge(loc, defs)),
+  });
 }
 
 /**
@@ -68,6 +72,8 @@ export function coercedTo<A, B>(
   const convert = (v: unknown): unknown => (from.check(v) && !to.check(v) ? coerce(v as A) : v);
   const spec = {
     name: "coercedTo",
+    // Its conversion and merge read nothing else: plain definitions may be merged early.
+    pure: true,
     description: description ?? `${to.description} or ${from.description} convertible to it`,
     zod: () => zod().union([from.zod, to.zod]),
     check: (v: unknown) => to.check(v) || (from.check(v) && to.check(coerce(v as A))),
