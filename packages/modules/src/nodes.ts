@@ -474,7 +474,7 @@ class SingleOptNode extends OptNodeImpl implements MergedDecl {
   }
   get type(): OptionType {
     if (this.#type === undefined)
-      this.#type = declaredType(this.loc, this.file, this.source) ?? types.unspecified;
+      this.#type = declaredType(this, this.file, this.source) ?? types.unspecified;
     return this.#type;
   }
   get declarations(): string[] {
