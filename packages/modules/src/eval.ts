@@ -1072,6 +1072,9 @@ export function evalSubmodule(
       onInstance?.(new InstanceView(ev));
       return ev.root.config;
     }
+    // A function module the template could not take is likely to give the same to every
+    // instance: later ones are evaluated in full at once, without calling it first.
+    if (t?.calls) slot.template = null;
   }
   const specs = instanceSpecs(modules, defs, shorthandOnlyDefinesConfig);
   const args = { ...specialArgs, name: loc[loc.length - 1] };

@@ -533,6 +533,18 @@ describe("instances of a function module that reads config lazily (template path
     expect(results).toEqual([{ x: { i: 7, a: 1 } }, { x: {} }, { x: { a: 2 } }]);
   });
 
+  it("calls such a module once more for the first instance only", () => {
+    const names: string[] = [];
+    const withImports = ({ name }: Args) => {
+      names.push(String(name));
+      return { imports: [], options: { a: mkOption({ type: types.int, default: 1 }) } };
+    };
+    const t = types.attrsOf(types.submodule(withImports as never));
+    const c = cfg({ options: { s: mkOption({ type: t }) } }, { s: { x: {}, y: {}, z: {} } });
+    expect(forceDeep(c.s)).toEqual({ x: { a: 1 }, y: { a: 1 }, z: { a: 1 } });
+    expect(names).toEqual(["x", "x", "y", "z"]);
+  });
+
   it("gives the module `extendModules` of the instance (its definitions included)", () => {
     const t = types.attrsOf(
       types.submodule((({ extendModules }: { extendModules: (m: object) => never }) => ({
