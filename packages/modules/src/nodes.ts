@@ -413,7 +413,7 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
       // Most options: one winning definition of a simple type, no `Merged` record needed.
       const dd = decl.defaultDecl;
       const dflt = dd ? defaultOf(this, decl.defaultFile as string, dd) : undefined;
-      const v = singleSimpleValue(decl.type, this.defs, decl.readOnly, dd !== undefined, dflt);
+      const v = singleSimpleValue(decl.type, this.#defs, decl.readOnly, dd !== undefined, dflt);
       if (v !== NOT_SIMPLE) return decl.apply ? decl.apply(v) : v;
       info = this.computeInfo(dd ? { value: dflt } : undefined);
     } else info = this.computeInfo();
