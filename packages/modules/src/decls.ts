@@ -50,6 +50,15 @@ export interface NestEntry {
   tree: Record<string, unknown>;
 }
 
+function badType(loc: string[], file: string, t: unknown): ModuleError {
+  if (t === HOLE) return readsConfigError(loc, file, "type");
+  return new ModuleError(
+    "INVALID_MODULE",
+    `The option \`${showPath(loc)}\` in ${file} has a \`type\` that is not an option type (use \`types.*\` or \`fromZod\`); got ${showValue(t)} (${kindOf(t)}).`,
+    { optionPath: showPath(loc), files: [file] },
+  );
+}
+
 function readsConfigError(loc: string[], file: string, field: string): ModuleError {
   return new ModuleError(
     "INVALID_MODULE",
@@ -62,20 +71,14 @@ function readsConfigError(loc: string[], file: string, field: string): ModuleErr
 
 /** The type of one declaration, checked, with its inline submodules given the declaring file. */
 export function declaredType(
-  loc: string[],
+  at: string[] | { readonly loc: string[] },
   file: string,
   decl: OptionDeclaration,
 ): OptionType | undefined {
   const t = decl.type;
   if (t === undefined) return undefined;
-  if (t === HOLE) throw readsConfigError(loc, file, "type");
-  if (!isOptionType(t)) {
-    throw new ModuleError(
-      "INVALID_MODULE",
-      `The option \`${showPath(loc)}\` in ${file} has a \`type\` that is not an option type (use \`types.*\` or \`fromZod\`); got ${showValue(t)} (${kindOf(t)}).`,
-      { optionPath: showPath(loc), files: [file] },
-    );
-  }
+  // The path is built only for a message (an option node builds it on each read).
+  if (t === HOLE || !isOptionType(t)) throw badType(Array.isArray(at) ? at : at.loc, file, t);
   // Submodule modules declared inline belong to the file that declares the option.
   return t.withDeclarationFile ? t.withDeclarationFile(file) : t;
 }

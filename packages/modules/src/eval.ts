@@ -10,7 +10,7 @@ import {
   moduleArgs,
   NOT_PROVIDED,
 } from "./args.js";
-import { collect, type ModuleSpec } from "./collect.js";
+import { asModuleObject, collect, configDefOf, type ModuleSpec } from "./collect.js";
 import {
   assignDefs,
   checkUndeclared,
@@ -156,7 +156,8 @@ const CONFIG_HANDLER: ProxyHandler<ProxyTarget> = {
 class ExtensionArgs implements LazyArgs {
   #made: ReturnType<typeof extensionArgs> | undefined;
   constructor(
-    readonly specs: ModuleSpec[],
+    /** The modules, or how to list them (an instance of a template lists them only if asked). */
+    readonly specs: ModuleSpec[] | (() => ModuleSpec[]),
     readonly specialArgs: Record<string, unknown>,
     readonly prefix: string[],
     readonly moduleClass: string | undefined,
@@ -165,7 +166,13 @@ class ExtensionArgs implements LazyArgs {
     return EXTENSION_NAMES;
   }
   get(name: string): unknown {
-    this.#made ??= extensionArgs(this.specs, this.specialArgs, this.prefix, this.moduleClass);
+    const s = this.specs;
+    this.#made ??= extensionArgs(
+      typeof s === "function" ? s() : s,
+      this.specialArgs,
+      this.prefix,
+      this.moduleClass,
+    );
     return name === "moduleType" ? this.#made.moduleType() : this.#made.extendModules;
   }
 }
@@ -199,8 +206,11 @@ export class Evaluation implements ArgsHost, NodeHost {
   #internal: NsNode | undefined;
   #specialArgs: Record<string, unknown> | undefined;
   #base: Record<string, unknown> | undefined;
-  /** The modules of this evaluation, for `moduleType` and `extendModules` (dropped by release). */
-  specs: ModuleSpec[] | undefined;
+  /**
+   * The modules of this evaluation, for `moduleType` and `extendModules` (dropped by release),
+   * or how to list them.
+   */
+  specs: ModuleSpec[] | (() => ModuleSpec[]) | undefined;
 
   constructor(prefix: string[], specialArgs: Record<string, unknown>, moduleClass?: string) {
     this.prefix = prefix;
@@ -545,11 +555,13 @@ export interface SubmoduleTemplate {
   /** The option tree's plan, made by the first instance that builds it without an error. */
   plan?: NsPlan;
   /**
-   * When some of the type's modules are {@link nameOnlyModule}s: every module in the order
-   * collection gives them (the last first), each the options it declares (null: none) or the
-   * name-only module, called for each instance (whose plan is then its own).
+   * When some of the type's modules are functions: every module in the order collection gives
+   * them (the last first), each the options it declares (null: none) or the function, called
+   * for each instance (whose plan is then its own).
    */
-  parts?: (OptionSet | null | NameOnlyPart)[];
+  parts?: (OptionSet | null | FunctionPart)[];
+  /** Whether a part is a function module called with every argument (not name-only). */
+  calls?: boolean;
   /**
    * The values of an instance that has only defaults (see {@link sharedDefaults}); null when
    * they cannot be shared, undefined until an instance with only defaults is met.
@@ -558,7 +570,15 @@ export interface SubmoduleTemplate {
 }
 
 type OptionSet = { file: string; tree: Record<string, unknown> };
-type NameOnlyPart = { fn: (args: Record<string, unknown>) => unknown; file: string };
+/**
+ * A function module of a template, called once per instance: a {@link nameOnlyModule} with
+ * `{ ...specialArgs, name }`, any other with the module arguments of the instance.
+ */
+type FunctionPart = {
+  fn: (args: Record<string, unknown>) => unknown;
+  file: string;
+  nameOnly: boolean;
+};
 
 const NAME_ONLY: unique symbol = Symbol.for("nix2dream.modules.nameOnly");
 
@@ -575,7 +595,7 @@ export function nameOnlyModule<F extends (args: ModuleArgs) => unknown>(fn: F): 
   return fn;
 }
 
-function isNameOnly(m: unknown): m is NameOnlyPart["fn"] {
+function isNameOnly(m: unknown): m is FunctionPart["fn"] {
   return typeof m === "function" && (m as { [NAME_ONLY]?: boolean })[NAME_ONLY] === true;
 }
 
@@ -584,13 +604,27 @@ export interface TemplateSlot {
   template?: SubmoduleTemplate | null;
 }
 
-/** The template of a submodule type's modules, or null when some module is not static. */
+/**
+ * Whether a function module may be called per instance by a template: collection would count
+ * it at its place (no `key`, no own `file` given twice) and take it for a module.
+ */
+function callable(modules: SubmoduleModule[], fn: object): boolean {
+  const f = fn as { key?: unknown; file?: unknown; _type?: unknown };
+  if (f.key !== undefined || f._type !== undefined) return false;
+  return typeof f.file !== "string" || modules.filter((m) => m.module === fn).length === 1;
+}
+
+/** The template of a submodule type's modules, or null when some module does not qualify. */
 function templateOf(
   modules: SubmoduleModule[],
   specialArgs: Record<string, unknown>,
   moduleClass: string | undefined,
 ): SubmoduleTemplate | null {
-  const statics = modules.filter((m) => !isNameOnly(m.module));
+  const statics = modules.filter((m) => typeof m.module !== "function");
+  for (const m of modules) {
+    const f = m.module as object;
+    if (typeof f === "function" && !isNameOnly(f) && !callable(modules, f)) return null;
+  }
   for (const m of statics) {
     const v = m.module as { imports?: unknown };
     if (typeof v !== "object" || v === null || props.isProperty(v)) return null;
@@ -624,7 +658,9 @@ function templateOf(
   if (statics.length === modules.length) return { freeform: ev.freeform, sets };
   // Interleaved by position below: a module counted once for two places does not qualify.
   if (mods.length !== statics.length) return null;
-  return { freeform: ev.freeform, sets, parts: partsOf(modules, mods.map(setOf)) };
+  const parts = partsOf(modules, mods.map(setOf));
+  const calls = parts.some((p) => p !== null && "fn" in p && !p.nameOnly);
+  return { freeform: ev.freeform, sets, parts, calls };
 }
 
 /**
@@ -634,34 +670,94 @@ function templateOf(
 function partsOf(
   modules: SubmoduleModule[],
   statics: (OptionSet | null)[],
-): (OptionSet | null | NameOnlyPart)[] {
-  const parts: (OptionSet | null | NameOnlyPart)[] = [];
+): (OptionSet | null | FunctionPart)[] {
+  const parts: (OptionSet | null | FunctionPart)[] = [];
   let s = 0;
   for (let i = modules.length - 1; i >= 0; i--) {
     const m = modules[i] as SubmoduleModule;
-    if (isNameOnly(m.module))
-      parts.push({ fn: m.module, file: m.file ?? `<inline module #${i + 1}>` });
-    else parts.push(statics[s++] ?? null);
+    const fn = m.module;
+    if (typeof fn !== "function") {
+      parts.push(statics[s++] ?? null);
+      continue;
+    }
+    const inline = m.file ?? `<inline module #${i + 1}>`;
+    if (isNameOnly(fn)) parts.push({ fn, file: inline, nameOnly: true });
+    else {
+      // As collection names it: a function's own `file` first.
+      const own = (fn as { file?: unknown }).file;
+      const file = typeof own === "string" ? own : inline;
+      parts.push({ fn: fn as FunctionPart["fn"], file, nameOnly: false });
+    }
   }
   return parts;
 }
 
+/** What a function module gave one instance (see {@link calledModule}). */
+interface CalledModule {
+  file: string;
+  options: Record<string, unknown> | undefined;
+  config: RawDef | undefined;
+}
+
 /**
- * The option sets of one instance of a template with name-only modules, or null when one of
- * them gives more than declarations (or fails): the instance is then evaluated in full, which
- * reports any error as usual.
+ * What a function module of a template gives one instance, called with the instance's module
+ * arguments, as collection would load it: its options and its config definition. Null when it
+ * gives anything else (imports, a freeform type, a class, config at its top level), reads config
+ * or an argument from `_module.args` when called, or fails: the instance is then evaluated in
+ * full, which calls it again and reports any error as usual.
+ */
+function calledModule(ev: Evaluation, p: FunctionPart): CalledModule | null {
+  ev.tainted = false;
+  let o: unknown;
+  try {
+    o = asModuleObject(p.fn(ev.argsFor(p.file)));
+  } catch {
+    return null;
+  }
+  if (ev.tainted || !isAttrs(o)) return null;
+  if (!Object.hasOwn(o, "options") && !Object.hasOwn(o, "config")) return null;
+  for (const k of Object.keys(o))
+    if (k !== "options" && k !== "config" && k !== "file") return null;
+  if (o.imports !== undefined || o.freeformType !== undefined) return null;
+  if (o.disabledModules !== undefined || o._class !== undefined) return null;
+  const options = o.options;
+  if (options !== undefined && !isAttrs(options)) return null;
+  const file = typeof o.file === "string" ? o.file : p.file;
+  return { file, options, config: configDefOf(o, file) };
+}
+
+/**
+ * The option sets of one instance of a template with function modules, or null when a
+ * name-only one gives more than declarations, or another one does not qualify (see
+ * {@link calledModule}): the instance is then evaluated in full, which reports any error as
+ * usual. The config definitions of the function modules go to `configs`, each with its place
+ * among the instance's modules (the definitions' modules come first: `firstOrd` of them).
  */
 function instanceSets(
   t: SubmoduleTemplate,
   ev: Evaluation,
   specialArgs: Record<string, unknown>,
   name: string | undefined,
+  configs: RawDef[],
+  firstOrd: number,
 ): OptionSet[] | null {
   const sets: OptionSet[] = [];
-  for (const p of t.parts ?? []) {
+  const parts = t.parts ?? [];
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as OptionSet | null | FunctionPart;
     if (p === null) continue;
     if (!("fn" in p)) {
       sets.push(p);
+      continue;
+    }
+    if (!p.nameOnly) {
+      const m = calledModule(ev, p);
+      if (m === null) return null;
+      if (m.options) sets.push({ file: m.file, tree: m.options });
+      if (m.config) {
+        m.config.ord = firstOrd + i;
+        configs.push(m.config);
+      }
       continue;
     }
     try {
@@ -686,20 +782,25 @@ function instanceSets(
  */
 function evalFromTemplate(
   t: SubmoduleTemplate,
+  modules: SubmoduleModule[],
   specialArgs: Record<string, unknown>,
   loc: string[],
   defs: Definition[],
   moduleClass: string | undefined,
   eager = false,
 ): Evaluation | null {
-  // No module of a template is a function but name-only ones: the arguments are never built.
-  const ev = new Evaluation(loc, specialArgs, moduleClass);
+  const name = loc[loc.length - 1];
+  // The module arguments are built only for a function module that is not name-only.
+  const ev = new Evaluation(loc, t.calls ? { ...specialArgs, name } : specialArgs, moduleClass);
   ev.freeform = t.freeform;
+  const configs: RawDef[] = [];
   if (t.parts) {
-    const sets = instanceSets(t, ev, specialArgs, loc[loc.length - 1]);
+    // Listed only if a module reads `moduleType` or `extendModules`.
+    if (t.calls) ev.specs = () => instanceSpecs(modules, defs);
+    const sets = instanceSets(t, ev, specialArgs, name, configs, defs.length);
     if (!sets) return null;
     try {
-      ev.root = instantiateNs(ev, loc, [], planNs(loc, sets));
+      ev.root = buildNs(ev, loc, [], sets);
     } catch {
       return null;
     }
@@ -710,11 +811,13 @@ function evalFromTemplate(
   }
   if (!eager) buildConfig(ev.root);
   ev.ready = true;
-  const raw: RawDef[] = new Array(defs.length);
+  const raw: RawDef[] = new Array(defs.length + configs.length);
   for (let i = 0; i < defs.length; i++) {
     const d = defs[defs.length - 1 - i] as Definition;
     raw[i] = { file: d.file, value: d.value, get: undefined, ord: i };
   }
+  // The type's modules come after the definitions' in collection order.
+  for (let i = 0; i < configs.length; i++) raw[defs.length + i] = configs[i] as RawDef;
   assignDefs(ev, ev.root, raw);
   ev.defsComplete = true;
   if (ev.moduleDefs) {
@@ -924,8 +1027,9 @@ function visitOptions(ns: NsNode, visit: (option: OptionInfo) => void): void {
 
 /**
  * @internal Whether the instances of a submodule type of `modules` are built from a template with
- * no freeform type (its modules are plain or name-only, see {@link SubmoduleTemplate}): nothing
- * but an instance's definitions and its name then makes its values.
+ * no freeform type whose modules are plain or name-only (see {@link SubmoduleTemplate}): nothing
+ * but an instance's definitions and its name then makes its values. A function module called
+ * with every argument may read other options through what it closes over, so it is not pure.
  */
 export function templateIsPure(
   modules: SubmoduleModule[],
@@ -935,7 +1039,22 @@ export function templateIsPure(
 ): boolean {
   if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
   const t = slot.template;
-  return t !== null && !t.freeform;
+  return t !== null && !t.freeform && !t.calls;
+}
+
+/** The modules of a submodule instance: the type's, then each definition as a module. */
+function instanceSpecs(
+  modules: SubmoduleModule[],
+  defs: Definition[],
+  shorthandOnlyDefinesConfig = true,
+): ModuleSpec[] {
+  const specs: ModuleSpec[] = modules.map((m) => ({ module: m.module, file: m.file }));
+  for (const d of defs) {
+    if (shorthandOnlyDefinesConfig && isAttrs(d.value))
+      specs.push({ module: { config: d.value }, file: d.file });
+    else specs.push({ module: d.value, file: d.file });
+  }
+  return specs;
 }
 
 /** @internal The value of a submodule option: a nested evaluation with the definitions as modules. */
@@ -954,24 +1073,24 @@ export function evalSubmodule(
     const t = slot.template;
     // Its config may be plain data; with nobody to hand the instance to, an instance with only
     // defaults gets the values of the first such instance.
-    const plainOk = t !== null && !t.freeform;
+    // Not for a function module called with every argument: its config may read other options
+    // (through what it closes over), which must wait until the value is read.
+    const plainOk = t !== null && !t.freeform && !t.calls;
     // Name-only modules may give each instance defaults of its own.
     const shareable = plainOk && !t.parts && !onInstance && onlyDefaults(defs);
     if (shareable && t.defaults) return sharedDefaults(t.defaults);
-    const ev =
-      t && evalFromTemplate(t, specialArgs, loc, defs, moduleClass, plainOk && onlyPlainData(defs));
+    const eager = plainOk && onlyPlainData(defs);
+    const ev = t && evalFromTemplate(t, modules, specialArgs, loc, defs, moduleClass, eager);
     if (ev) {
       if (shareable && t.defaults === undefined) t.defaults = defaultValuesOf(ev);
       onInstance?.(new InstanceView(ev));
       return ev.root.config;
     }
+    // A function module the template could not take is likely to give the same to every
+    // instance: later ones are evaluated in full at once, without calling it first.
+    if (t?.calls) slot.template = null;
   }
-  const specs: ModuleSpec[] = modules.map((m) => ({ module: m.module, file: m.file }));
-  for (const d of defs) {
-    if (shorthandOnlyDefinesConfig && isAttrs(d.value))
-      specs.push({ module: { config: d.value }, file: d.file });
-    else specs.push({ module: d.value, file: d.file });
-  }
+  const specs = instanceSpecs(modules, defs, shorthandOnlyDefinesConfig);
   const args = { ...specialArgs, name: loc[loc.length - 1] };
   const evaluated = evalCore(specs, args, loc, "sub", moduleClass);
   onInstance?.(evaluated.instance);

@@ -203,7 +203,7 @@ function plainPriority(v: unknown, base: number): number {
  */
 export function singleSimpleValue(
   type: OptionType,
-  defs: readonly RawDef[],
+  defs: readonly RawDef[] | RawDef,
   readOnly: boolean,
   hasDefault: boolean,
   defaultValue: unknown,
@@ -217,8 +217,12 @@ export function singleSimpleValue(
     best = plainContent;
     atBest = 1;
   }
-  for (let i = 0; i < defs.length; i++) {
-    const prio = plainPriority(forceRaw(defs[i] as RawDef), DEFAULT_PRIORITY);
+  // One definition is passed as it is kept, without a list (see `OptNodeImpl.defs`).
+  const one = !Array.isArray(defs);
+  const n = one ? 1 : defs.length;
+  for (let i = 0; i < n; i++) {
+    const d = one ? (defs as RawDef) : ((defs as readonly RawDef[])[i] as RawDef);
+    const prio = plainPriority(forceRaw(d), DEFAULT_PRIORITY);
     if (prio < 0) return NOT_SIMPLE;
     if (prio < bestPrio) {
       bestPrio = prio;
@@ -228,7 +232,7 @@ export function singleSimpleValue(
   }
   plainContent = undefined;
   if (atBest !== 1) return NOT_SIMPLE;
-  if (readOnly && defs.length + (hasDefault ? 1 : 0) > 1) return NOT_SIMPLE;
+  if (readOnly && n + (hasDefault ? 1 : 0) > 1) return NOT_SIMPLE;
   return type.check(best) ? best : NOT_SIMPLE;
 }
 

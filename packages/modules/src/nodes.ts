@@ -446,7 +446,7 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
       // Most options: one winning definition of a simple type, no `Merged` record needed.
       const dd = decl.defaultDecl;
       const dflt = dd ? defaultOf(this, decl.defaultFile as string, dd) : undefined;
-      const v = singleSimpleValue(decl.type, this.defs, decl.readOnly, dd !== undefined, dflt);
+      const v = singleSimpleValue(decl.type, this.#defs, decl.readOnly, dd !== undefined, dflt);
       if (v !== NOT_SIMPLE) return decl.apply ? decl.apply(v) : v;
       info = this.computeInfo(dd ? { value: dflt } : undefined);
     } else info = this.computeInfo();
@@ -507,7 +507,7 @@ class SingleOptNode extends OptNodeImpl implements MergedDecl {
   }
   get type(): OptionType {
     if (this.#type === undefined)
-      this.#type = declaredType(this.loc, this.file, this.source) ?? types.unspecified;
+      this.#type = declaredType(this, this.file, this.source) ?? types.unspecified;
     return this.#type;
   }
   get declarations(): string[] {

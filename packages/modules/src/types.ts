@@ -17,9 +17,12 @@ import {
   FnThunk,
   isAttrs,
   isPlainData,
+  type Merged,
   mergeDefinitions,
+  NOT_SIMPLE,
   PlainAttrThunk,
   pushDownAttrs,
+  singleSimpleValue,
   type RawDef,
   type Thunk,
 } from "./merge.js";
@@ -707,13 +710,21 @@ export function mergeAttrs(
   const byKey = new Map<string, RawDef[]>();
   for (const def of defs) pushDownAttrs(def.value, def.file, byKey, loc);
   const keys = [...byKey.keys()].sort();
+  // The resolved definitions of each attribute that has mkIf (resolved now, as below).
+  const resolved: (Merged | undefined)[] = new Array(keys.length);
+  if (!lazy && elem.simple && keys.length <= MAX_PLAIN_KEYS) {
+    const plain = plainAttrs(loc, elem, keys, byKey, resolved);
+    if (plain !== undefined) return plain;
+  }
   // Exact size (the thunks are kept by the result): see `listOf`.
   const names: string[] = new Array(keys.length);
   const thunks: Thunk<unknown>[] = new Array(keys.length);
   let j = 0;
-  // Whether every value is of a pure type and defined by plain data (see `plainValues`).
-  let eager = !lazy && isPureType(elem);
-  for (const k of keys) {
+  // Whether every value is of a pure type and defined by plain data (see `plainValues`); the
+  // values of a simple type were tried above.
+  let eager = !lazy && !elem.simple && isPureType(elem);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
     const kdefs = byKey.get(k) as RawDef[];
     let th: Thunk<unknown>;
     if (eager && !plainDefs(kdefs)) eager = false;
@@ -729,11 +740,12 @@ export function mergeAttrs(
     if (lazy) {
       th = new FnThunk(kloc, () => lazyAttrValue(kloc, elem, kdefs));
     } else {
-      const r = mergeDefinitions(kloc, elem, kdefs);
+      const r = resolved[i] ?? mergeDefinitions(kloc, elem, kdefs);
       if (!r.isDefined) continue;
       th = new FnThunk(kloc, () => r.value());
     }
-    eager = false;
+    // An attribute resolved now (its mkIf conditions are plain data) may still be eager.
+    if (lazy) eager = false;
     names[j] = k;
     thunks[j++] = th;
   }
@@ -806,6 +818,66 @@ function plainValues(
 // their own; with Object.prototype as its prototype, they cannot be told from `{}`.
 function AttrSet(): void {}
 AttrSet.prototype = Object.prototype;
+
+/** Attribute sets of up to this many keys may be made plain (see {@link plainAttrs}). */
+const MAX_PLAIN_KEYS = 64;
+
+/**
+ * An `attrsOf` of a simple type as a plain object of its values, when every value is known
+ * now without running anything the lazy set would not run now: each attribute's definitions
+ * are plain (see `allPlainDefs`) with one winning value the type accepts, or have `mkIf`s,
+ * which the lazy set resolves now too (their results go to `resolved`, so that set does not
+ * evaluate a condition twice) and whose value the type then accepts. Checking and merging a
+ * simple type's values reads nothing else, so doing it now changes nothing but the cost (a lazy
+ * set is a thunk and an accessor per attribute). Undefined when an attribute does not qualify:
+ * the set is then lazy as usual, and a value that fails fails when read, naming its path.
+ */
+function plainAttrs(
+  loc: string[],
+  elem: OptionType,
+  keys: readonly string[],
+  byKey: Map<string, RawDef[]>,
+  resolved: (Merged | undefined)[],
+): Record<string, unknown> | undefined {
+  const values: unknown[] = new Array(keys.length);
+  const absent = NOT_SIMPLE;
+  for (let i = 0; i < keys.length; i++) {
+    const kdefs = byKey.get(keys[i] as string) as RawDef[];
+    let v: unknown;
+    if (allPlainDefs(kdefs)) {
+      v = singleSimpleValue(elem, kdefs, false, false, undefined);
+      if (v === NOT_SIMPLE) return undefined;
+    } else {
+      const r = mergeDefinitions(pathTo(loc, keys[i] as string), elem, kdefs);
+      resolved[i] = r;
+      if (!r.isDefined) v = absent;
+      else {
+        try {
+          v = r.value();
+        } catch {
+          return undefined;
+        }
+      }
+    }
+    values[i] = v;
+  }
+  const out = new (AttrSet as unknown as new () => Record<string, unknown>)();
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i] as string;
+    const v = values[i];
+    if (v === absent) continue;
+    // A literal key "__proto__" would set the prototype.
+    if (k === "__proto__")
+      Object.defineProperty(out, k, {
+        value: v,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[k] = v;
+  }
+  return out;
+}
 
 /** The value of a `lazyAttrsOf` attribute, its `mkIf` conditions evaluated only now. */
 function lazyAttrValue(kloc: string[], elem: OptionType, kdefs: RawDef[]): unknown {
@@ -1187,9 +1259,9 @@ function coercedTo<A, B>(
     );
   }
   const converted = (v: unknown): unknown => (from.check(v) ? coerce(v as A) : v);
-  const t = makeType<B>({
+  // Not pure: `coerce` is the caller's function, which may read other options.
+  return makeType<B>({
     name: "coercedTo",
-    pure: true,
     description: `${to.description} or ${from.description} convertible to it`,
     zod: () => zod().union([to.zod, from.zod]),
     check: (v) => (from.check(v) && to.check(coerce(v as A))) || to.check(v),
@@ -1202,7 +1274,6 @@ function coercedTo<A, B>(
     nestedTypes: { coercedType: from, finalType: to },
     ...(to.emptyValue ? { emptyValue: to.emptyValue } : {}),
   });
-  return t;
 }
 
 /** A list with at least one element in every definition; no empty value. */

@@ -2,7 +2,11 @@ import { describe, expect, it } from "vitest";
 import {
   evalModules,
   forceDeep,
+  type Module,
+  mkAfter,
+  mkBefore,
   mkDefault,
+  mkForce,
   mkIf,
   mkOption,
   mkOptionType,
@@ -489,10 +493,11 @@ describe("attribute sets of primitives defined plainly", () => {
     expect(x.message).toContain("bad.ts");
   });
 
-  it("stay lazy when a value is behind an mkIf", () => {
-    const e = cfg(decl, { e: { A: "a", B: mkIf(true, "b") } }).e;
-    expect(isData(e, "A") || isData(e, "B")).toBe(false);
+  it("resolve an mkIf of plain data now, as the lazy set does (a false one drops its key)", () => {
+    const e = cfg(decl, { e: { A: "a", B: mkIf(true, "b"), C: mkIf(false, "c") } }).e;
+    expect(isData(e, "A") && isData(e, "B")).toBe(true);
     expect(e).toEqual({ A: "a", B: "b" });
+    expect(Object.keys(e)).toEqual(["A", "B"]);
   });
 
   it("keep a key named __proto__ as a key", () => {
@@ -548,5 +553,219 @@ describe("attribute sets of pure types defined by plain data", () => {
     // A container is pure only when what it contains is.
     expect(isData(cfg(attrs(types.nullOr(impure)), { e: { a: "x" } }).e, "a")).toBe(false);
     expect(isData(cfg(attrs(types.nullOr(pure)), { e: { a: "x" } }).e, "a")).toBe(true);
+  });
+});
+
+describe("instances of a function module that reads config lazily (template path)", () => {
+  type Args = { name?: string; config: Record<string, unknown> };
+  let calls: string[] = [];
+  /** The service-like function module of the Nix workload, with `fullPath` forcing evalCore. */
+  function service(fullPath = false) {
+    const fn = ({ name, config }: Args) => {
+      calls.push(String(name));
+      return {
+        options: {
+          host: mkOption({ type: types.str, default: "127.0.0.1" }),
+          port: mkOption({ type: types.port, default: 8000 }),
+          args: mkOption({ type: types.listOf(types.str), default: [] }),
+          url: mkOption({ type: types.str, readOnly: true }),
+        },
+        config: {
+          args: mkAfter(["--last"]),
+          get url() {
+            return `http://${config.host}:${config.port}`;
+          },
+        },
+      };
+    };
+    // A `key` makes collection count the module once per key: no template then.
+    if (fullPath) Object.defineProperty(fn, "key", { value: "service" });
+    return fn;
+  }
+  function evaluated(fullPath: boolean, ...defs: Module[]) {
+    calls = [];
+    const t = types.attrsOf(types.submodule(service(fullPath) as never));
+    return evalModules({
+      modules: [{ file: "decl.ts", options: { s: mkOption({ type: t, default: {} }) } }, ...defs],
+    });
+  }
+  const defs = [
+    { file: "a.ts", config: { s: { x: { args: ["a"], port: mkDefault(81) }, y: {} } } },
+    { file: "b.ts", config: { s: { x: { args: mkBefore(["first"]), port: 82 } } } },
+  ];
+
+  it("gives what the full evaluation gives, calling the module once per instance", () => {
+    const fast = forceDeep(evaluated(false, ...defs).config.s);
+    expect(calls).toEqual(["x", "y"]);
+    const full = forceDeep(evaluated(true, ...defs).config.s);
+    expect(fast).toEqual({
+      x: {
+        host: "127.0.0.1",
+        port: 82,
+        args: ["first", "a", "--last"],
+        url: "http://127.0.0.1:82",
+      },
+      y: { host: "127.0.0.1", port: 8000, args: ["--last"], url: "http://127.0.0.1:8000" },
+    });
+    expect(fast).toEqual(full);
+    expect(Object.keys(fast.x)).toEqual(Object.keys(full.x));
+  });
+
+  it("keeps the definitions' files and order for the options API", () => {
+    const seen: Record<string, string[]>[] = [];
+    for (const fullPath of [false, true]) {
+      calls = [];
+      const byPath: Record<string, string[]> = {};
+      const t = types.attrsOf(
+        types.submoduleWith({
+          modules: [service(fullPath) as never],
+          shorthandOnlyDefinesConfig: true,
+          onInstance: (i) =>
+            i.forEachOption((o) => {
+              byPath[o.path] = o.definitionFiles;
+            }),
+        }),
+      );
+      forceDeep(
+        evalModules({
+          modules: [
+            { file: "decl.ts", options: { s: mkOption({ type: t, default: {} }) } },
+            ...defs,
+          ],
+        }).config,
+      );
+      seen.push(byPath);
+    }
+    expect(seen[0]).toEqual(seen[1]);
+    // The inline module is named after the file declaring the option.
+    expect(seen[0]?.["s.x.args"]).toEqual(["a.ts", "b.ts", "decl.ts"]);
+  });
+
+  it("reports errors naming the option path and file, as the full evaluation does", () => {
+    const bad = { file: "bad.ts", config: { s: { x: { port: "eighty" } } } };
+    const run = (fullPath: boolean) => err(() => forceDeep(evaluated(fullPath, bad).config));
+    const fast = run(false);
+    expect(fast.message).toBe(run(true).message);
+    expect(fast.optionPath).toBe("s.x.port");
+    expect(fast.files).toContain("bad.ts");
+    const ro = { file: "ro.ts", config: { s: { x: { url: "no" } } } };
+    const readOnly = (fullPath: boolean) => err(() => forceDeep(evaluated(fullPath, ro).config));
+    expect(readOnly(false).message).toBe(readOnly(true).message);
+    expect(readOnly(false).message).toContain("`s.x.url` is read-only");
+    const undeclared = { file: "u.ts", config: { s: { x: { nope: 1 } } } };
+    const und = (fullPath: boolean) => err(() => forceDeep(evaluated(fullPath, undeclared).config));
+    expect(und(false).message).toBe(und(true).message);
+    expect(und(false).message).toContain("`s.x.nope` does not exist (defined in u.ts");
+  });
+
+  it("falls back to the full evaluation for a module that reads config when called", () => {
+    const t = types.attrsOf(
+      types.submodule((({ config }: Args) => ({
+        options: {
+          a: mkOption({ type: types.int, default: 1 }),
+          b: mkOption({ type: types.int }),
+        },
+        config: { b: (config.a as number) + 1 },
+      })) as never),
+    );
+    const c = cfg({ options: { s: mkOption({ type: t }) } }, { s: { x: { a: 5 }, y: {} } });
+    expect(forceDeep(c.s)).toEqual({ x: { a: 5, b: 6 }, y: { a: 1, b: 2 } });
+  });
+
+  it("falls back for a module with imports, a freeform type or config at its top level", () => {
+    const imported = { options: { i: mkOption({ type: types.int, default: 7 }) } };
+    const modules = [
+      () => ({ imports: [imported], options: { a: mkOption({ type: types.int, default: 1 }) } }),
+      () => ({ freeformType: types.attrsOf(types.int), options: {} }),
+      () => ({ a: 2 }),
+    ];
+    const declared = { options: { a: mkOption({ type: types.int, default: 1 }) } };
+    const results = modules.map((m, i) => {
+      const t = types.attrsOf(types.submodule((i === 2 ? [declared, m] : [m]) as never));
+      return forceDeep(cfg({ options: { s: mkOption({ type: t }) } }, { s: { x: {} } }).s);
+    });
+    expect(results).toEqual([{ x: { i: 7, a: 1 } }, { x: {} }, { x: { a: 2 } }]);
+  });
+
+  it("calls such a module once more for the first instance only", () => {
+    const names: string[] = [];
+    const withImports = ({ name }: Args) => {
+      names.push(String(name));
+      return { imports: [], options: { a: mkOption({ type: types.int, default: 1 }) } };
+    };
+    const t = types.attrsOf(types.submodule(withImports as never));
+    const c = cfg({ options: { s: mkOption({ type: t }) } }, { s: { x: {}, y: {}, z: {} } });
+    expect(forceDeep(c.s)).toEqual({ x: { a: 1 }, y: { a: 1 }, z: { a: 1 } });
+    expect(names).toEqual(["x", "x", "y", "z"]);
+  });
+
+  it("gives the module `extendModules` of the instance (its definitions included)", () => {
+    const t = types.attrsOf(
+      types.submodule((({ extendModules }: { extendModules: (m: object) => never }) => ({
+        options: {
+          a: mkOption({ type: types.int, default: 1 }),
+          b: mkOption({ type: types.int, default: 2 }),
+          ext: mkOption({ type: types.int }),
+        },
+        config: {
+          get ext() {
+            const more = extendModules({ modules: [{ a: mkForce(10) }] }) as {
+              config: { a: number; b: number };
+            };
+            return more.config.a * 100 + more.config.b;
+          },
+        },
+      })) as never),
+    );
+    const c = cfg({ options: { s: mkOption({ type: t }) } }, { s: { x: { a: 3, b: 4 } } });
+    expect(forceDeep(c.s)).toEqual({ x: { a: 3, b: 4, ext: 1004 } });
+  });
+});
+
+describe("a function submodule module whose config reads another option", () => {
+  // `total` counts the services; each service's `x` reads `total`. Computing an instance's
+  // values while `services` is being merged would meet `services` half-made (infinite
+  // recursion), and a value that failed once fails for good: they must wait for the read.
+  const service = ({ config: _own }: { config: unknown }) => ({
+    options: {
+      x: mkOption({ type: types.int }),
+      y: mkOption({ type: types.int, default: 1 }),
+    },
+  });
+  function evaluated(plain: boolean) {
+    return evalModules({
+      modules: [
+        ({ config }: { config: { services: Record<string, unknown> } }) => ({
+          file: "decl.ts",
+          options: {
+            services: mkOption({
+              type: types.attrsOf(
+                types.submodule([
+                  service,
+                  () => ({
+                    config: {
+                      get x() {
+                        return Object.keys(config.services).length;
+                      },
+                    },
+                  }),
+                ]),
+              ),
+              default: {},
+            }),
+          },
+        }),
+        { file: "a.ts", services: plain ? { a: { y: 2 }, b: {} } : { a: { y: 2 }, b: { y: 3 } } },
+      ],
+    }).config as { services: Record<string, { x: number; y: number }> };
+  }
+
+  it("reads it when the value is read, not while the set is merged", () => {
+    for (const plain of [true, false]) {
+      const s = evaluated(plain).services;
+      expect(s.a?.x).toBe(2);
+      expect(s.b?.x).toBe(2);
+      expect(s.a?.y).toBe(2);
+    }
   });
 });

@@ -208,3 +208,57 @@ describe("equality of definitions", () => {
     ]);
   });
 });
+
+describe("attrsOf of a simple type whose values are known at once", () => {
+  const descriptor = (o: object, k: string) => Object.getOwnPropertyDescriptor(o, k);
+
+  it("is a plain object of its values, keys sorted, mkIf resolved", () => {
+    const x = one(
+      types.attrsOf(types.str),
+      { b: "1", a: mkDefault("0") },
+      { a: "2", c: mkIf(false, "3"), d: mkIf(true, "4") },
+    );
+    expect(x).toEqual({ a: "2", b: "1", d: "4" });
+    expect(Object.keys(x)).toEqual(["a", "b", "d"]);
+    expect(descriptor(x, "a")).toEqual({
+      value: "2",
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  });
+
+  it("stays lazy when a value fails: the others are read, the failing one fails when read", () => {
+    const x = one(types.attrsOf(types.int), { a: 1, b: 2 }, { b: 3 });
+    expect(descriptor(x, "a")?.get).toBeTypeOf("function");
+    expect(x.a).toBe(1);
+    const e = err(() => x.b);
+    expect(e.optionPath).toBe("x.b");
+    expect([...e.files].sort()).toEqual(["m1.ts", "m2.ts"]);
+  });
+
+  it("evaluates an mkIf condition once, also when the set then stays lazy", () => {
+    let calls = 0;
+    const cond = () => {
+      calls++;
+      return true;
+    };
+    const x = one(types.attrsOf(types.int), { a: mkIf(cond, 1), b: "not an int" });
+    expect(x.a).toBe(1);
+    expect(err(() => x.b).code).toBe("TYPE_MISMATCH");
+    expect(calls).toBe(1);
+  });
+
+  it("reads a definition behind a getter once, when the set is read (as the lazy set does)", () => {
+    let reads = 0;
+    const x = one(types.attrsOf(types.int), {
+      get a() {
+        reads++;
+        return 1;
+      },
+    });
+    expect(reads).toBe(1);
+    expect(x).toEqual({ a: 1 });
+    expect(reads).toBe(1);
+  });
+});
