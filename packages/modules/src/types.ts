@@ -22,8 +22,8 @@ import {
   NOT_SIMPLE,
   PlainAttrThunk,
   pushDownAttrs,
-  singleSimpleValue,
   type RawDef,
+  singleSimpleValue,
   type Thunk,
 } from "./merge.js";
 import type { Module, ModuleArgs } from "./module.js";
