@@ -103,7 +103,7 @@ export class DefinitionIndex {
   readonly #instances = new Map<string, DefinedOption[]>();
   #flat: Record<string, string[]> | undefined;
   /** Dotted instance path → the instances there with their place in collection order. */
-  #dotted: Map<string, Array<{ at: number; depth: number; options: DefinedOption[] }>> | undefined;
+  #dotted: Map<string, DottedInstance[]> | undefined;
   /** True while the deployment's `definitionFiles` is still this index's record, unread. */
   unread = true;
 
@@ -150,38 +150,37 @@ export class DefinitionIndex {
    */
   filesOfDotted(key: string): string[] | undefined {
     let best: string[] | undefined;
-    let bestAt = -2;
-    const consider = (options: DefinedOption[], depth: number, rest: string, at: number) => {
-      for (const o of options) {
-        const files = dottedMatch(o, depth, rest);
-        if (files !== undefined && at >= bestAt) {
-          best = files;
-          bestAt = at;
-        }
-      }
-    };
-    consider(this.#root, 0, key, -1);
+    for (const o of this.#root) {
+      const files = dottedMatch(o, 0, key);
+      if (files !== undefined) best = files;
+    }
+    let bestAt = -1;
     const dotted = this.#dottedInstances();
     for (let i = key.indexOf("."); i >= 0; i = key.indexOf(".", i + 1)) {
       const here = dotted.get(key.slice(0, i));
       if (here === undefined) continue;
-      for (const inst of here) consider(inst.options, inst.depth, key.slice(i + 1), inst.at);
+      const rest = key.slice(i + 1);
+      for (const inst of here) {
+        inst.byRest ??= restIndex(inst.options, inst.depth);
+        const files = inst.byRest.get(rest);
+        if (files !== undefined && inst.at >= bestAt) {
+          best = files;
+          bestAt = inst.at;
+        }
+      }
     }
     return best;
   }
 
-  #dottedInstances(): Map<string, Array<{ at: number; depth: number; options: DefinedOption[] }>> {
+  #dottedInstances(): Map<string, DottedInstance[]> {
     if (this.#dotted) return this.#dotted;
-    const dotted = new Map<
-      string,
-      Array<{ at: number; depth: number; options: DefinedOption[] }>
-    >();
+    const dotted = new Map<string, DottedInstance[]>();
     let at = 0;
     for (const [k, options] of this.#instances) {
       const loc = k.split("\0");
       const key = loc.join(".");
       const list = dotted.get(key);
-      const inst = { at: at++, depth: loc.length, options };
+      const inst: DottedInstance = { at: at++, depth: loc.length, options, byRest: undefined };
       if (list) list.push(inst);
       else dotted.set(key, [inst]);
     }
@@ -201,6 +200,30 @@ export class DefinitionIndex {
     }
     return filesIn(this.#root, path);
   }
+}
+
+/** An instance by its dotted path: its place in collection order and its options. */
+interface DottedInstance {
+  at: number;
+  depth: number;
+  options: DefinedOption[];
+  /** Dotted path below the instance → files, built on the instance's first lookup. */
+  byRest: Map<string, string[]> | undefined;
+}
+
+/**
+ * What {@link dottedMatch} answers for each `rest` among `options`, as one map (the later option
+ * wins where two paths join to the same dotted text): one lookup per question instead of a walk
+ * of the instance's options, for renderers that ask several paths of every service.
+ */
+function restIndex(options: DefinedOption[], depth: number): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const o of options) {
+    const own = o.loc.slice(depth).join(".");
+    if (o.files.length > 0) out.set(own, o.files);
+    if (o.keys) for (const [k, files] of o.keys) out.set(own === "" ? k : `${own}.${k}`, files);
+  }
+  return out;
 }
 
 /**

@@ -132,6 +132,10 @@ describe("definitionFilesOf before the record is built", () => {
       expect(definitionFilesOf(unread, path), path).toEqual(
         definitionFilesOf({ definitionFiles: record }, path),
       );
+      // The exact entry too (no fallback to an enclosing option), asked twice: the second
+      // answer comes from the instance's lookup table the first one built.
+      for (let i = 0; i < 2; i++)
+        expect(definitionFilesView(unread)[path], path).toEqual(record[path]);
     }
     // Asked without building the record.
     expect(Object.getOwnPropertyDescriptor(unread, "definitionFiles")?.get).toBeDefined();

@@ -123,6 +123,42 @@ describe("systemd quoting", () => {
     }
   });
 
+  it("quotes words with raw unit text as splitting them at the marks would", () => {
+    // The quoting as first written: cut at well-formed raw text, then test and escape each part.
+    const open = "\uE002";
+    const close = "\uE003";
+    const escaped = (t: string) => unitQuote(t === "" ? "" : `${t}"`).slice(1, -3);
+    const reference = (value: string) => {
+      const parts: Array<{ raw: boolean; text: string }> = [];
+      let last = 0;
+      for (const m of value.matchAll(/\uE002([^\uE002\uE003]*)\uE003/g)) {
+        if (m.index > last) parts.push({ raw: false, text: value.slice(last, m.index) });
+        parts.push({ raw: true, text: m[1] ?? "" });
+        last = m.index + m[0].length;
+      }
+      if (last < value.length) parts.push({ raw: false, text: value.slice(last) });
+      if (parts.every((p) => p.raw || /^[A-Za-z0-9_@+:,./=-]+$/.test(p.text))) {
+        return parts.map((p) => p.text).join("");
+      }
+      return `"${parts.map((p) => (p.raw ? p.text : escaped(p.text))).join("")}"`;
+    };
+    const alphabet = ["a", "%S", " ", '"', "\\", "$", "\n", open, close, rawUnitText("%t/x")];
+    let seed = 11;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let i = 0; i < 500; i++) {
+      const n = 1 + (random() % 8);
+      const t = Array.from({ length: n }, () => alphabet[random() % alphabet.length]).join("");
+      expect(unitQuote(t), JSON.stringify(t)).toBe(reference(t));
+    }
+    expect(unitQuote(`${rawUnitText("%S/a")}/b c`)).toBe('"%S/a/b c"');
+    expect(unitQuote(`${rawUnitText("%S/a")}/b`)).toBe("%S/a/b");
+    expect(() => unitQuote(`${rawUnitText("%S")}\0`)).toThrow(SystemdQuoteError);
+    expect(() => unitQuote(`a b\0${rawUnitText("%S")}`)).toThrow(SystemdQuoteError);
+  });
+
   it("converts durations and memory quantities", () => {
     expect(systemdTimespan(5)).toBe("5s");
     expect(systemdTimespan(0.5)).toBe("500ms");

@@ -130,6 +130,13 @@ export class Interpolations {
     }
     return `${this.stem}${i}x`;
   }
+  /**
+   * A marker for `code` without looking for the same expression marked before: for one asked for
+   * once (a service's script), whose long text would only be hashed to find no match.
+   */
+  uniqueMarker(code: string): string {
+    return `${this.stem}${this.exprs.push(code) - 1}x`;
+  }
   /** A string as Nix data: unchanged, or a `nixExpr` interpolating the expressions it marks. */
   value(s: string): string | NixExpr {
     if (!s.includes(this.stem)) return s;

@@ -140,5 +140,5 @@ function storeBindOf(
       `The file is bound read-only from the Nix store (mode ${(mode & 0o111) !== 0 ? "0555" : "0444"}), not ${f.mode}.`,
     );
   }
-  return `${ctx.nix.marker(store)}:${target}`;
+  return `${ctx.nix.uniqueMarker(store)}:${target}`;
 }

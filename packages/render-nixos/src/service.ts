@@ -120,7 +120,7 @@ function scriptLine(
   const text = `set -e\n${script}\n`;
   const literal = nixIndentedString(text, 10) ?? nixString(text);
   return [
-    ctx.nix.marker(`pkgs.writeShellScript ${nixString(name)} ${literal}`),
+    ctx.nix.uniqueMarker(`pkgs.writeShellScript ${nixString(name)} ${literal}`),
     ...rest.map(unitQuote),
   ].join(" ");
 }
