@@ -25,8 +25,8 @@ function inOrder(keys: readonly string[]): boolean {
   return true;
 }
 
-/** Sets `out[k]`; a key named "__proto__" stays a plain key. */
-function setKey(out: Record<string, unknown>, k: string, v: unknown): void {
+/** @internal Sets `out[k]`; a key named "__proto__" stays a plain key. */
+export function setKey(out: Record<string, unknown>, k: string, v: unknown): void {
   if (k === "__proto__")
     Object.defineProperty(out, k, {
       value: v,

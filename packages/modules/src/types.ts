@@ -11,6 +11,7 @@ import {
   type TemplateSlot,
   templateIsPure,
 } from "./eval.js";
+import { setKey } from "./force.js";
 import {
   allPlainDefs,
   defineThunksAt,
@@ -865,16 +866,7 @@ function plainAttrs(
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string;
     const v = values[i];
-    if (v === absent) continue;
-    // A literal key "__proto__" would set the prototype.
-    if (k === "__proto__")
-      Object.defineProperty(out, k, {
-        value: v,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    else out[k] = v;
+    if (v !== absent) setKey(out, k, v);
   }
   return out;
 }
