@@ -1038,7 +1038,11 @@ export function templateIsPure(
   slot: TemplateSlot,
 ): boolean {
   if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
-  const t = slot.template;
+  return isPureTemplate(slot.template);
+}
+
+/** See {@link templateIsPure}: the one test behind it and behind plain instance configs. */
+function isPureTemplate(t: SubmoduleTemplate | null): t is SubmoduleTemplate {
   return t !== null && !t.freeform && !t.calls;
 }
 
@@ -1071,11 +1075,10 @@ export function evalSubmodule(
   if (slot && shorthandOnlyDefinesConfig && defs.every((d) => isAttrs(d.value))) {
     if (slot.template === undefined) slot.template = templateOf(modules, specialArgs, moduleClass);
     const t = slot.template;
-    // Its config may be plain data; with nobody to hand the instance to, an instance with only
-    // defaults gets the values of the first such instance.
-    // Not for a function module called with every argument: its config may read other options
-    // (through what it closes over), which must wait until the value is read.
-    const plainOk = t !== null && !t.freeform && !t.calls;
+    // Its config may be plain data (not where a function module may read other options, see
+    // `templateIsPure`); with nobody to hand the instance to, an instance with only defaults gets
+    // the values of the first such instance.
+    const plainOk = isPureTemplate(t);
     // Name-only modules may give each instance defaults of its own.
     const shareable = plainOk && !t.parts && !onInstance && onlyDefaults(defs);
     if (shareable && t.defaults) return sharedDefaults(t.defaults);
