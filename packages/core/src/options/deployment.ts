@@ -10,7 +10,7 @@ import {
   types,
 } from "@nix2dream/modules";
 import type { Manager, Renderer } from "../contracts.js";
-import { serviceModule } from "./service.js";
+import { serviceModules } from "./service.js";
 import { checkedType } from "./types.js";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
@@ -102,7 +102,7 @@ export function trackedDeploymentModule(
           "Name of the deployment; used for output directories, project names and namespaces.",
       }),
       services: mkOption({
-        type: types.attrsOf(trackedSubmodule([serviceModule, serviceRenderers], sink)),
+        type: types.attrsOf(trackedSubmodule([...serviceModules(), serviceRenderers], sink)),
         default: {},
         example: { api: { command: ["node", "api.mjs"], ports: { http: 8080 } } },
         description: "The services of the deployment, by name.",

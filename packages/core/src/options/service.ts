@@ -9,6 +9,7 @@ import {
   ModuleError,
   type ModuleObject,
   mkOption,
+  mkOptionType,
   nameOnlyModule,
   types,
 } from "@nix2dream/modules";
@@ -22,7 +23,7 @@ import type {
   StopSettings,
 } from "../deployment.js";
 import { DURATION_RE, type Duration, parseDuration } from "../duration.js";
-import { checkedType, coercedTo } from "./types.js";
+import { checkedType, coercedTo, withPath } from "./types.js";
 
 /** Defaults shared by declarations and by the shorthand forms, so both give the same result. */
 export const SERVICE_DEFAULTS = {
@@ -179,51 +180,105 @@ function thisFileShown(): string {
   return thisFile.file;
 }
 
-function volumeModule(service: string): Module {
-  return nameOnlyModule(
-    defineModule(thisFileShown(), ({ name }: { name?: string }) => ({
-      // The file `defineModule` would give it: set here, the result is not copied to add it.
-      file: thisFileShown(),
-      options: {
-        path: mkOption({
-          type: types.str,
-          default: `/var/lib/${service}/${name ?? "<name>"}`,
-          defaultText: "/var/lib/<service>/<volume>",
-          example: "/data",
-          description:
-            "Where the service sees the volume: inside its container, or relocated under the deployment's state directory on local targets.",
-        }),
-        persistent: mkOption({
-          type: types.bool,
-          default: true,
-          description: "Keep the contents across `down`/`up` and re-creation of the service.",
-        }),
-        size: mkOption({
-          type: types.nullOr(types.str),
-          default: null,
-          example: "1Gi",
-          description: "Requested size; targets that cannot size volumes report a diagnostic.",
-        }),
-        init: mkOption({
-          type: types.lines,
-          default: "",
-          example: 'cp -r /seed/. "$VOLUME"',
-          description: "Shell run when the volume is empty (first start).",
-        }),
-        check: mkOption({
-          type: types.lines,
-          default: "",
-          description:
-            "Shell run on every start before the service; a non-zero exit stops the start.",
-        }),
-        clear: mkOption({
-          type: types.lines,
-          default: "",
-          description: "Shell run when the volume is cleared (`down --volumes`).",
-        }),
-      },
-    })),
-  );
+/**
+ * What a volume's `path` declares as its default, as the docs show it; each volume's own default
+ * is `/var/lib/<service>/<volume>`, put in by {@link volumePathType} from the option's path.
+ */
+const VOLUME_PATH_DEFAULT = "/var/lib/<name>/<name>";
+
+/**
+ * `types.str` (same name, checks and messages), but the declared default of the volume module
+ * declared in `file` becomes the volume's own path, read from the option's path
+ * (`services.<service>.volumes.<volume>.path`): one volume type for every service, instead of
+ * a declaration, a submodule type and a template per service.
+ */
+function volumePathType(file: string) {
+  const str = types.str;
+  return mkOptionType<string>({
+    name: str.name,
+    description: str.description,
+    zod: () => str.zod,
+    check: str.check,
+    // Reads nothing but its arguments; not `simple`: the value depends on the path.
+    pure: true,
+    merge: (loc, defs) => {
+      const own = (d: { file: string; value: unknown }) =>
+        d.file === file && d.value === VOLUME_PATH_DEFAULT
+          ? { file, value: `/var/lib/${loc[loc.length - 4]}/${loc[loc.length - 2]}` }
+          : d;
+      return str.merge(loc, defs.length === 1 ? [own(defs[0] as (typeof defs)[0])] : defs.map(own));
+    },
+  });
+}
+
+function volumeModule(file: string): ModuleObject {
+  return {
+    // The file `defineModule` would give it: set here, the module is not copied to add it.
+    file,
+    options: {
+      path: mkOption({
+        type: volumePathType(file),
+        default: VOLUME_PATH_DEFAULT,
+        defaultText: "/var/lib/<service>/<volume>",
+        example: "/data",
+        description:
+          "Where the service sees the volume: inside its container, or relocated under the deployment's state directory on local targets.",
+      }),
+      persistent: mkOption({
+        type: types.bool,
+        default: true,
+        description: "Keep the contents across `down`/`up` and re-creation of the service.",
+      }),
+      size: mkOption({
+        type: types.nullOr(types.str),
+        default: null,
+        example: "1Gi",
+        description: "Requested size; targets that cannot size volumes report a diagnostic.",
+      }),
+      init: mkOption({
+        type: types.lines,
+        default: "",
+        example: 'cp -r /seed/. "$VOLUME"',
+        description: "Shell run when the volume is empty (first start).",
+      }),
+      check: mkOption({
+        type: types.lines,
+        default: "",
+        description:
+          "Shell run on every start before the service; a non-zero exit stops the start.",
+      }),
+      clear: mkOption({
+        type: types.lines,
+        default: "",
+        description: "Shell run when the volume is cleared (`down --volumes`).",
+      }),
+    },
+  };
+}
+
+/** The `volumes` option of every service, for the file messages name (see `thisFileShown`). */
+let volumesOption: { file: string; option: ReturnType<typeof buildVolumesOption> } | undefined;
+
+function buildVolumesOption(file: string) {
+  return mkOption({
+    // The module with its file, as declaring it here would give it: a type of a module
+    // without one is copied with this file.
+    type: types.attrsOf(
+      types.submoduleWith({
+        modules: [{ module: volumeModule(file), file }],
+        shorthandOnlyDefinesConfig: true,
+      }),
+    ),
+    default: EMPTY,
+    example: { data: { path: "/var/lib/postgresql", size: "1Gi" } },
+    description: "Storage the service keeps, by name, with scripts run on it.",
+  });
+}
+
+function sharedVolumesOption() {
+  const file = thisFileShown();
+  if (volumesOption?.file !== file) volumesOption = { file, option: buildVolumesOption(file) };
+  return volumesOption.option;
 }
 
 const portModule = defineModule(import.meta.url, {
@@ -475,7 +530,6 @@ function buildStaticOptions() {
     // The name is the attribute name under `services`; its form is checked with the file that
     // defined the service (checks.ts), not here, where the only file is core's own default.
     nameType: types.str,
-    healthcheckType: types.nullOr(types.submodule(healthcheckModule)),
     enable: mkOption({
       type: types.bool,
       default: true,
@@ -648,6 +702,16 @@ function buildStaticOptions() {
       default: EMPTY,
       description: "Resource limits, where the target supports them.",
     }),
+    healthcheck: mkOption({
+      // The service's name for messages comes from the option's path.
+      type: withPath(types.nullOr(types.submodule(healthcheckModule)), (loc, v) =>
+        toHealthcheck(loc[loc.length - 2] as string, v as RawHealthcheck | null),
+      ),
+      default: null,
+      example: { type: "http", port: "http", path: "/healthz", interval: "5s" },
+      description:
+        "How to tell the service is healthy: `exec` (a command), `http` (a URL on one of its ports) or `tcp` (a port accepts connections), with timing.",
+    }),
     replicas: mkOption({
       type: types.ints.unsigned,
       default: 1,
@@ -662,64 +726,67 @@ function buildStaticOptions() {
   };
 }
 
-function buildServiceModule(service: string) {
+/** The options of every service but `name`, in declaration order (the docs order). */
+function serviceOptions(volumes: ReturnType<typeof buildVolumesOption>) {
   if (!staticOptions) staticOptions = buildStaticOptions();
   const o = staticOptions;
   return {
+    enable: o.enable,
+    description: o.description,
+    package: o.package,
+    command: o.command,
+    args: o.args,
+    preStart: o.preStart,
+    workingDir: o.workingDir,
+    user: o.user,
+    group: o.group,
+    env: o.env,
+    secrets: o.secrets,
+    files: o.files,
+    volumes,
+    ports: o.ports,
+    healthcheck: o.healthcheck,
+    dependsOn: o.dependsOn,
+    restart: o.restart,
+    stop: o.stop,
+    watch: o.watch,
+    resources: o.resources,
+    replicas: o.replicas,
+    labels: o.labels,
+  };
+}
+
+/** {@link serviceOptions}, made once for each file messages name (see `thisFileShown`). */
+let shared: { volumes: unknown; options: ReturnType<typeof serviceOptions> } | undefined;
+
+function sharedServiceOptions(): ReturnType<typeof serviceOptions> {
+  const volumes = sharedVolumesOption();
+  if (shared?.volumes !== volumes) shared = { volumes, options: serviceOptions(volumes) };
+  return shared.options;
+}
+
+/** The file `defineModule` gives the service modules (see `serviceModule`). */
+const serviceFile = (): string => (serviceModule as unknown as { file: string }).file;
+
+/** The `name` option of the service `service` ("<name>" in the docs). */
+function nameOption(service: string) {
+  if (!staticOptions) staticOptions = buildStaticOptions();
+  return mkOption({
+    type: staticOptions.nameType,
+    default: service,
+    defaultText: "the attribute name under `services`",
+    readOnly: true,
+    description: "Name of the service.",
+  });
+}
+
+function buildServiceModule(service: string) {
+  return {
     // The file `defineModule` gives it (see `serviceModule`): set here, the result is not
     // copied to add it.
-    file: (serviceModule as unknown as { file: string }).file,
+    file: serviceFile(),
     // Declaration order is the docs order: keep it.
-    options: {
-      name: mkOption({
-        type: o.nameType,
-        default: service,
-        defaultText: "the attribute name under `services`",
-        readOnly: true,
-        description: "Name of the service.",
-      }),
-      enable: o.enable,
-      description: o.description,
-      package: o.package,
-      command: o.command,
-      args: o.args,
-      preStart: o.preStart,
-      workingDir: o.workingDir,
-      user: o.user,
-      group: o.group,
-      env: o.env,
-      secrets: o.secrets,
-      files: o.files,
-      volumes: mkOption({
-        // The module with its file, as declaring it here would give it: a type of a module
-        // without one is copied with this file once per service.
-        type: types.attrsOf(
-          types.submoduleWith({
-            modules: [{ module: volumeModule(service), file: thisFileShown() }],
-            shorthandOnlyDefinesConfig: true,
-          }),
-        ),
-        default: EMPTY,
-        example: { data: { path: "/var/lib/postgresql", size: "1Gi" } },
-        description: "Storage the service keeps, by name, with scripts run on it.",
-      }),
-      ports: o.ports,
-      healthcheck: mkOption({
-        type: o.healthcheckType,
-        default: null,
-        example: { type: "http", port: "http", path: "/healthz", interval: "5s" },
-        description:
-          "How to tell the service is healthy: `exec` (a command), `http` (a URL on one of its ports) or `tcp` (a port accepts connections), with timing.",
-        apply: (v: RawHealthcheck | null) => toHealthcheck(service, v),
-      }),
-      dependsOn: o.dependsOn,
-      restart: o.restart,
-      stop: o.stop,
-      watch: o.watch,
-      resources: o.resources,
-      replicas: o.replicas,
-      labels: o.labels,
-    },
+    options: { name: nameOption(service), ...sharedServiceOptions() },
   };
 }
 
@@ -728,3 +795,20 @@ function buildServiceModule(service: string) {
 export const serviceModule: Module = nameOnlyModule(
   defineModule(import.meta.url, serviceOptionsModule as (args: { name?: string }) => ModuleObject),
 );
+
+/**
+ * @internal {@link serviceModule} as the modules of the deployment's service type: a name-only
+ * module declaring `name` (its default is the service's name), and the other options as a plain
+ * module, shared by every service, so that no service builds them again.
+ */
+export function serviceModules(): Module[] {
+  const name = nameOnlyModule(
+    defineModule(import.meta.url, ({ name }: { name?: string }) => ({
+      file: serviceFile(),
+      options: { name: nameOption(name ?? "<name>") },
+    })) as (args: { name?: string }) => ModuleObject,
+  );
+  // Listed after the plain module: the options tree has a type's modules the last first, so
+  // `name` comes first, as `serviceModule` declares it.
+  return [{ file: serviceFile(), options: sharedServiceOptions() }, name];
+}

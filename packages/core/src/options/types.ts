@@ -91,3 +91,51 @@ export function coercedTo<A, B>(
       : spec,
   );
 }
+
+/**
+ * `type` whose merged value is passed through `finish` with the option's path: an `apply` that
+ * knows where its option is, so that one declaration serves every instance of a submodule
+ * (every service) where an `apply` would need a closure over the instance's name — and each
+ * instance a declaration, a type and a template of its own. Never `simple`: its value depends on
+ * its path, so the engine never gives one instance's value to another.
+ */
+export function withPath<T, R>(
+  type: OptionType<T>,
+  finish: (loc: string[], value: T) => R,
+): OptionType<R> {
+  const { getSubOptions, explain, mergeType, withDeclarationFile } = type;
+  const t: OptionType<R> = mkOptionType<R>({
+    name: type.name,
+    description: type.description,
+    zod: () => type.zod,
+    check: (v) => type.check(v),
+    merge: (loc, defs) => finish(loc, type.merge(loc, defs)),
+    ...(explain ? { explain: (v: unknown) => explain.call(type, v) } : {}),
+    ...(getSubOptions ? { getSubOptions: (loc: string[]) => getSubOptions.call(type, loc) } : {}),
+    ...(type.nestedTypes ? { nestedTypes: { ...type.nestedTypes } } : {}),
+    ...(type.emptyValue ? { emptyValue: type.emptyValue } : {}),
+    // `finish` reads nothing but its arguments.
+    ...(type.pure || type.simple ? { pure: true } : {}),
+    ...(mergeType
+      ? {
+          mergeType: (other: OptionType) => {
+            const merged = mergeType.call(type, other);
+            return merged === undefined
+              ? undefined
+              : merged === type
+                ? t
+                : withPath(merged as OptionType<T>, finish);
+          },
+        }
+      : {}),
+    ...(withDeclarationFile
+      ? {
+          withDeclarationFile: (file: string) => {
+            const inner = withDeclarationFile.call(type, file);
+            return inner === type ? t : withPath(inner, finish);
+          },
+        }
+      : {}),
+  });
+  return t;
+}
