@@ -104,6 +104,7 @@ export function withPath<T, R>(
   finish: (loc: string[], value: T) => R,
 ): OptionType<R> {
   const { getSubOptions, explain, mergeType, withDeclarationFile } = type;
+  let byFile: Map<string, OptionType<R>> | undefined;
   const t: OptionType<R> = mkOptionType<R>({
     name: type.name,
     description: type.description,
@@ -130,9 +131,17 @@ export function withPath<T, R>(
       : {}),
     ...(withDeclarationFile
       ? {
+          // Asked again by every instance's declaration of the option: one type per file.
           withDeclarationFile: (file: string) => {
             const inner = withDeclarationFile.call(type, file);
-            return inner === type ? t : withPath(inner, finish);
+            if (inner === type) return t;
+            byFile ??= new Map();
+            let w = byFile.get(file);
+            if (w === undefined) {
+              w = withPath(inner, finish);
+              byFile.set(file, w);
+            }
+            return w;
           },
         }
       : {}),
