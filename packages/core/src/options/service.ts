@@ -518,6 +518,19 @@ export function serviceOptionsModule(args: {
   return buildServiceModule(args.name ?? "<name>");
 }
 
+/** `healthcheck`, one declaration for every service: messages take its name from the path. */
+function healthcheckOption() {
+  return mkOption({
+    type: withPath(types.nullOr(types.submodule(healthcheckModule)), (loc, v) =>
+      toHealthcheck(loc[loc.length - 2] as string, v as RawHealthcheck | null),
+    ),
+    default: null,
+    example: { type: "http", port: "http", path: "/healthz", interval: "5s" },
+    description:
+      "How to tell the service is healthy: `exec` (a command), `http` (a URL on one of its ports) or `tcp` (a port accepts connections), with timing.",
+  });
+}
+
 /**
  * The options of a service that do not depend on its name: built once and shared by every
  * service, since building option types (zod schemas, submodule types) per service dominated the
@@ -702,16 +715,7 @@ function buildStaticOptions() {
       default: EMPTY,
       description: "Resource limits, where the target supports them.",
     }),
-    healthcheck: mkOption({
-      // The service's name for messages comes from the option's path.
-      type: withPath(types.nullOr(types.submodule(healthcheckModule)), (loc, v) =>
-        toHealthcheck(loc[loc.length - 2] as string, v as RawHealthcheck | null),
-      ),
-      default: null,
-      example: { type: "http", port: "http", path: "/healthz", interval: "5s" },
-      description:
-        "How to tell the service is healthy: `exec` (a command), `http` (a URL on one of its ports) or `tcp` (a port accepts connections), with timing.",
-    }),
+    healthcheck: healthcheckOption(),
     replicas: mkOption({
       type: types.ints.unsigned,
       default: 1,
