@@ -283,8 +283,8 @@ export function plainMergedValue(
     final[i] = { file: d.file, value, priority, order };
   }
   if (hasDefault && highest >= OPTION_DEFAULT_PRIORITY) return NOT_SIMPLE;
-  if (!samePriority) final = final.filter((x) => x.priority === highest);
-  if (!sameOrder) final.sort((a, b) => a.order - b.order);
+  if (!samePriority) final = atPriority(final, highest);
+  if (!sameOrder) final.sort(byOrder);
   for (let i = 0; i < final.length; i++)
     if (!type.check((final[i] as Prioritized).value)) return NOT_SIMPLE;
   const loc = at.loc;
@@ -434,13 +434,21 @@ export function mergeDefinitions(
   let final: Prioritized[] = all;
   for (const d of all) {
     if (d.priority !== highest) {
-      final = all.filter((x) => x.priority === highest);
+      final = atPriority(all, highest);
       break;
     }
   }
-  if (!sameOrder) final = [...final].sort((a, b) => a.order - b.order);
+  if (!sameOrder) final = [...final].sort(byOrder);
   return new MergedImpl(loc, type, all, final, highest);
 }
+
+// Apart from their callers: a closure over `highest` there would allocate a context on every
+// call of those hot functions, not only when it is made.
+function atPriority(defs: Prioritized[], priority: number): Prioritized[] {
+  return defs.filter((x) => x.priority === priority);
+}
+
+const byOrder = (a: Prioritized, b: Prioritized): number => a.order - b.order;
 
 // ---------------------------------------------------------------------------------------------
 // thunks
