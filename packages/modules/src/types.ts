@@ -28,8 +28,8 @@ import {
   type Thunk,
 } from "./merge.js";
 import type { Module, ModuleArgs } from "./module.js";
-import { DEFAULT_PRIORITY, isProperty, type Property, PROP } from "./props.js";
 import type { InferOptions, OptionsTree } from "./option.js";
+import { DEFAULT_PRIORITY, isProperty, PROP, type Property } from "./props.js";
 import { isOptionalSchema, optionsToZod } from "./schema.js";
 import { zod } from "./zod.js";
 
