@@ -237,6 +237,66 @@ export function singleSimpleValue(
 }
 
 /**
+ * The value of an option of a type that is not `simple` (lists, attribute sets, submodules...)
+ * whose definitions, at least one, are each a plain value or one `mkOverride`/`mkOrder` around
+ * one, and win over the default (forced already into `defaultValue`, which must be plain): what
+ * `mergeDefinitions(...).value()` gives, without the {@link Merged} record and the default's
+ * definition that most options of most submodule instances never need again.
+ * {@link NOT_SIMPLE} whenever anything else applies (mkIf, mkMerge, a read-only option, a value
+ * the type rejects, the default winning or tying): `mergeDefinitions` then gives the result or
+ * the error, the same as it would have.
+ */
+export function plainMergedValue(
+  at: { readonly loc: string[] },
+  type: OptionType,
+  defs: readonly RawDef[] | RawDef,
+  readOnly: boolean,
+  hasDefault: boolean,
+  defaultValue: unknown,
+): unknown {
+  if (readOnly || (hasDefault && isProperty(defaultValue))) return NOT_SIMPLE;
+  // One definition is passed as it is kept, without a list (see `OptNodeImpl.defs`).
+  const one = !Array.isArray(defs);
+  const n = one ? 1 : defs.length;
+  if (n === 0) return NOT_SIMPLE;
+  // The fields and order `discharge` gives each definition.
+  let final: Prioritized[] = new Array(n);
+  let highest = Number.POSITIVE_INFINITY;
+  let samePriority = true;
+  let sameOrder = true;
+  for (let i = 0; i < n; i++) {
+    const d = one ? (defs as RawDef) : ((defs as readonly RawDef[])[i] as RawDef);
+    let value = forceRaw(d);
+    let priority = DEFAULT_PRIORITY;
+    let order = DEFAULT_ORDER;
+    if (isProperty(value)) {
+      const p = value as Property;
+      const kind = p[PROP];
+      if ((kind !== "override" && kind !== "order") || isProperty(p.content)) return NOT_SIMPLE;
+      value = p.content;
+      if (kind === "override") priority = p.priority;
+      else order = p.priority;
+    }
+    if (i > 0 && priority !== highest) samePriority = false;
+    if (priority < highest) highest = priority;
+    if (order !== DEFAULT_ORDER) sameOrder = false;
+    final[i] = { file: d.file, value, priority, order };
+  }
+  if (hasDefault && highest >= OPTION_DEFAULT_PRIORITY) return NOT_SIMPLE;
+  if (!samePriority) final = atPriority(final, highest);
+  if (!sameOrder) final.sort(byOrder);
+  for (let i = 0; i < final.length; i++)
+    if (!type.check((final[i] as Prioritized).value)) return NOT_SIMPLE;
+  const loc = at.loc;
+  if (final.length === 1) return type.merge(loc, final);
+  try {
+    return type.merge(loc, final);
+  } catch (e) {
+    throw withPriority(e, loc, highest);
+  }
+}
+
+/**
  * Whether every definition is a plain value (or one `mkOverride`/`mkOrder` around one) that is
  * already known: no getter to force, no `mkIf` or `mkMerge`. Such definitions always define
  * their option, so nothing about them needs resolving before the value is read.
@@ -374,13 +434,21 @@ export function mergeDefinitions(
   let final: Prioritized[] = all;
   for (const d of all) {
     if (d.priority !== highest) {
-      final = all.filter((x) => x.priority === highest);
+      final = atPriority(all, highest);
       break;
     }
   }
-  if (!sameOrder) final = [...final].sort((a, b) => a.order - b.order);
+  if (!sameOrder) final = [...final].sort(byOrder);
   return new MergedImpl(loc, type, all, final, highest);
 }
+
+// Apart from their callers: a closure over `highest` there would allocate a context on every
+// call of those hot functions, not only when it is made.
+function atPriority(defs: Prioritized[], priority: number): Prioritized[] {
+  return defs.filter((x) => x.priority === priority);
+}
+
+const byOrder = (a: Prioritized, b: Prioritized): number => a.order - b.order;
 
 // ---------------------------------------------------------------------------------------------
 // thunks

@@ -20,6 +20,7 @@ import {
   type Merged,
   mergeDefinitions,
   NOT_SIMPLE,
+  plainMergedValue,
   type RawDef,
   singleSimpleValue,
   Thunk,
@@ -442,14 +443,18 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
     let info: Merged;
     const kept = this.#aux?.info;
     if (kept) info = kept.force();
-    else if (decl.type.simple) {
-      // Most options: one winning definition of a simple type, no `Merged` record needed.
+    else {
+      // Most options: plain definitions (one winner for a simple type), no `Merged` record needed.
+      // The type first (read before the default, as `mergeDefinitions` would).
+      const type = decl.type;
       const dd = decl.defaultDecl;
       const dflt = dd ? defaultOf(this, decl.defaultFile as string, dd) : undefined;
-      const v = singleSimpleValue(decl.type, this.#defs, decl.readOnly, dd !== undefined, dflt);
+      const v = type.simple
+        ? singleSimpleValue(type, this.#defs, decl.readOnly, dd !== undefined, dflt)
+        : plainMergedValue(this, type, this.#defs, decl.readOnly, dd !== undefined, dflt);
       if (v !== NOT_SIMPLE) return decl.apply ? decl.apply(v) : v;
       info = this.computeInfo(dd ? { value: dflt } : undefined);
-    } else info = this.computeInfo();
+    }
     const loc = this.loc;
     if (decl.readOnly && info.count > 1) {
       throw new ModuleError(

@@ -29,6 +29,7 @@ import {
 } from "./merge.js";
 import type { Module, ModuleArgs } from "./module.js";
 import type { InferOptions, OptionsTree } from "./option.js";
+import { DEFAULT_PRIORITY, isProperty, PROP, type Property } from "./props.js";
 import { isOptionalSchema, optionsToZod } from "./schema.js";
 import { zod } from "./zod.js";
 
@@ -708,6 +709,10 @@ export function mergeAttrs(
   defs: Definition[],
   lazy: boolean,
 ): Record<string, unknown> {
+  if (!lazy && elem.simple) {
+    const small = smallPlainAttrs(elem, defs);
+    if (small !== undefined) return small;
+  }
   const byKey = new Map<string, RawDef[]>();
   for (const def of defs) pushDownAttrs(def.value, def.file, byKey, loc);
   const keys = [...byKey.keys()].sort();
@@ -867,6 +872,82 @@ function plainAttrs(
     const k = keys[i] as string;
     const v = values[i];
     if (v !== absent) setKey(out, k, v);
+  }
+  return out;
+}
+
+/** At most this many keys, over all definitions, for {@link smallPlainAttrs}. */
+const MAX_SMALL_KEYS = 16;
+
+/**
+ * {@link plainAttrs} of a few keys, without the per-key definitions and the map of them that
+ * `mergeAttrs` builds first: every definition is an object of data properties, each value plain
+ * or one `mkOverride`/`mkOrder` around a plain value, or `mkIf` with a boolean condition around
+ * one of those; each key has one winning value, which the type accepts. Undefined when anything
+ * else applies (getters, other properties, ties, a value the type rejects): the general path then
+ * gives the same result or error. Reads nothing the general path would not read.
+ */
+function smallPlainAttrs(
+  elem: OptionType,
+  defs: Definition[],
+): Record<string, unknown> | undefined {
+  const keys: string[] = [];
+  const values: unknown[] = [];
+  const prios: number[] = [];
+  /** How many definitions of the key have the winning priority so far. */
+  const counts: number[] = [];
+  for (let i = 0; i < defs.length; i++) {
+    const v = (defs[i] as Definition).value;
+    if (!isAttrs(v) || isProperty(v)) return undefined;
+    const own = Object.keys(v);
+    for (let j = 0; j < own.length; j++) {
+      const k = own[j] as string;
+      const desc = Object.getOwnPropertyDescriptor(v, k) as PropertyDescriptor;
+      if (desc.get !== undefined || desc.set !== undefined) return undefined;
+      let x: unknown = desc.value;
+      let enabled = true;
+      if (isProperty(x) && (x as Property)[PROP] === "if") {
+        const c = (x as Property & { condition: unknown }).condition;
+        if (typeof c !== "boolean") return undefined;
+        enabled = c;
+        x = (x as Property & { content: unknown }).content;
+      }
+      let prio = DEFAULT_PRIORITY;
+      if (isProperty(x)) {
+        const p = x as Property & { priority: number; content: unknown };
+        if ((p[PROP] !== "override" && p[PROP] !== "order") || isProperty(p.content))
+          return undefined;
+        if (p[PROP] === "override") prio = p.priority;
+        x = p.content;
+      }
+      let at = keys.indexOf(k);
+      if (at < 0) {
+        if (keys.length === MAX_SMALL_KEYS) return undefined;
+        at = keys.length;
+        keys.push(k);
+        values.push(undefined);
+        prios.push(Number.POSITIVE_INFINITY);
+        counts.push(0);
+      }
+      if (!enabled) continue;
+      const best = prios[at] as number;
+      if (prio < best) {
+        prios[at] = prio;
+        values[at] = x;
+        counts[at] = 1;
+      } else if (prio === best) counts[at] = (counts[at] as number) + 1;
+    }
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const n = counts[i] as number;
+    // A tie goes to the type's merge (and its errors); a key disabled by mkIf is left out.
+    if (n > 1 || (n === 1 && !elem.check(values[i]))) return undefined;
+  }
+  const sorted = keys.slice().sort();
+  const out = new (AttrSet as unknown as new () => Record<string, unknown>)();
+  for (let i = 0; i < sorted.length; i++) {
+    const at = keys.indexOf(sorted[i] as string);
+    if (counts[at] === 1) setKey(out, sorted[i] as string, values[at]);
   }
   return out;
 }
