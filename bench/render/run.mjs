@@ -9,9 +9,15 @@
 // BENCH_API_SIZE services: the same evaluation, renders and files, CPU time and peak RSS of
 // each process (the issue's target: the CLI at most 1.3× the API in both).
 //   npm run bench -- render          builds and runs it; after a build: node bench/render/run.mjs
+// Then, as a separate table, each renderer ALONE: a fresh process per renderer with only that
+// renderer in `use` evaluates BENCH_ALONE_SIZE services once and renders them (the first render,
+// then the median of BENCH_RUNS more): what a user with one renderer gets. The main table renders
+// every renderer in one process, where a renderer's time also depends on the renderers before
+// it (they share core's code, its JIT state and the heap).
 // BENCH_SIZES=100,1000,5000, BENCH_RUNS=3, BENCH_CLI_SIZE=1000, BENCH_API_SIZE=5000,
-// BENCH_API_RUNS=3 (the defaults); a size of 0 skips that part.
-import { spawnSync } from "node:child_process";
+// BENCH_API_RUNS=3, BENCH_ALONE_SIZE=the largest of BENCH_SIZES (the defaults); a size of 0
+// skips that part.
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -34,6 +40,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CLI_SIZE = Number(process.env.BENCH_CLI_SIZE ?? 1000);
 const API_SIZE = Number(process.env.BENCH_API_SIZE ?? 5000);
 const API_RUNS = Number(process.env.BENCH_API_RUNS ?? 3);
+const ALONE_SIZE = Number(process.env.BENCH_ALONE_SIZE ?? SIZES[SIZES.length - 1]);
 const ALL = ALL_RENDERERS;
 // BENCH_RENDERERS=compose,k8s times only those (all seven are still in `use` for the CLI run).
 const RENDERERS = process.env.BENCH_RENDERERS?.split(",") ?? ALL;
@@ -72,6 +79,43 @@ async function child(n) {
     renders[renderer.name] = { medianMs: median(times), cpuMs: median(cpu), bytes };
   }
   process.stdout.write(JSON.stringify({ n, evaluateMs, renders }));
+}
+
+/**
+ * One renderer alone in this process (only it in `use`): `n` services evaluated once, then the
+ * CPU time of the first render and the median of RUNS more.
+ */
+async function alone(n, name) {
+  const { evaluateDeployment, ref } = await import(dist("core"));
+  const { mkDefault, mkForce } = await import(dist("modules"));
+  const renderer = (await import(dist(`render-${name}`))).default();
+  const { deployment } = evaluateDeployment(
+    realisticDefinition(n, { ref, mkDefault, mkForce }, [renderer]),
+    { file: "bench/nix2dream.config.ts" },
+  );
+  const cpu = [];
+  for (let i = 0; i <= RUNS; i++) {
+    const c = process.cpuUsage();
+    renderer.render(deployment);
+    const used = process.cpuUsage(c);
+    cpu.push((used.user + used.system) / 1000);
+  }
+  process.stdout.write(JSON.stringify({ firstCpuMs: cpu[0], cpuMs: median(cpu.slice(1)) }));
+}
+
+function printAlone() {
+  const lines = RENDERERS.map((name) => {
+    const r = JSON.parse(
+      execFileSync(process.execPath, [here, "--alone", String(ALONE_SIZE), name], {
+        encoding: "utf8",
+      }),
+    );
+    return [name, r.firstCpuMs.toFixed(1), r.cpuMs.toFixed(1)];
+  });
+  console.log(
+    `\nEach renderer ALONE, N=${ALONE_SIZE}: a fresh process per renderer, only it in \`use\`, one evaluation; CPU of its first render and median of ${RUNS} more (one process each: read with the load):`,
+  );
+  printTable(["renderer", "first render CPU (ms)", `median of ${RUNS} after it, CPU (ms)`], lines);
 }
 
 /** Medians of `runs` alternating runs of each command (a, b, b, a, ...), so load hits both alike. */
@@ -217,6 +261,7 @@ function main() {
     `render() medians of ${RUNS} runs (wall, and CPU time of the process: the machine may be shared); linear growth from N=${first.n} to N=${last.n} is ${last.n / first.n}×\n`,
   );
   printTable(head, lines);
+  if (ALONE_SIZE !== 0) printAlone();
   if (CLI_SIZE !== 0) printCliRender();
   if (API_SIZE !== 0) printCliVersusApi();
   printLoad();
@@ -224,4 +269,5 @@ function main() {
 
 if (process.argv[2] === "--child") await child(Number(process.argv[3]));
 else if (process.argv[2] === "--api") await apiRender(process.argv[3]);
+else if (process.argv[2] === "--alone") await alone(Number(process.argv[3]), process.argv[4]);
 else main();

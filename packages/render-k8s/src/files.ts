@@ -205,6 +205,37 @@ export function manifestFiles(objects: readonly Named[]): Artifact[] {
   ];
 }
 
+/** One object of {@link manifestFilesOf}: its kind and name (for its file name) and its YAML. */
+export interface ManifestDocument extends Named {
+  text: string;
+}
+
+/** The document of `object`, for {@link manifestFilesOf}: the object itself is not kept. */
+export function manifestDocument(object: Named): ManifestDocument {
+  const name = object.metadata?.name;
+  return {
+    kind: object.kind,
+    metadata: object.metadata === undefined ? undefined : { name },
+    text: toYaml(object),
+  };
+}
+
+/** {@link manifestFiles} of objects already written as YAML, in the same order. */
+export function manifestFilesOf(documents: readonly ManifestDocument[]): Artifact[] {
+  const taken = new Set<string>();
+  const each: Artifact[] = documents.map((d) => ({ path: fileNameOf(d, taken), content: d.text }));
+  const kustomization = {
+    apiVersion: "kustomize.config.k8s.io/v1beta1",
+    kind: "Kustomization",
+    resources: each.map((a) => a.path),
+  };
+  return [
+    { path: ALL_FILE, content: documents.map((d) => d.text).join("---\n") },
+    ...each,
+    { path: KUSTOMIZATION_FILE, content: toYaml(kustomization) },
+  ];
+}
+
 /** About how many pieces are joined at a time (whole documents). */
 const CHUNK_PIECES = 8192;
 

@@ -10,9 +10,9 @@ import {
   type Renderer,
   type RenderResult,
 } from "@nix2dream/core";
-import { manifestFiles } from "./files.js";
+import { manifestDocument, manifestFilesOf } from "./files.js";
 import { k8sDeploymentModule, k8sServiceModule } from "./options.js";
-import { type K8sOptions, renderObjects } from "./render.js";
+import { type K8sOptions, renderEach } from "./render.js";
 
 export {
   cpuQuantity,
@@ -70,8 +70,9 @@ export function renderK8s(deployment: EvaluatedDeployment, opts: K8sOptions = {}
 }
 
 function k8sFiles(deployment: EvaluatedDeployment, opts: K8sOptions): RenderResult {
-  const { objects, diagnostics } = renderObjects(deployment, opts);
-  return { artifacts: manifestFiles(objects), diagnostics };
+  // Each object is written as YAML when it is final; the objects themselves are not kept.
+  const { items, diagnostics } = renderEach(deployment, opts, manifestDocument);
+  return { artifacts: manifestFilesOf(items), diagnostics };
 }
 
 /**

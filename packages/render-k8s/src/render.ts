@@ -95,37 +95,46 @@ export function workloadKindOf(
  * overrides and extra manifests. Every option Kubernetes cannot express is a diagnostic.
  */
 export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions = {}): K8sRender {
+  const { items, diagnostics, namespace } = renderEach(deployment, opts, (o) => o);
+  return { objects: items, diagnostics, namespace };
+}
+
+/**
+ * {@link renderObjects} with `each` applied to every object in output order, as soon as the
+ * object is final: when no deployment-wide override can change it, right after it is made, so
+ * that a caller keeping only what `each` returns (a file's text) does not keep every object of
+ * thousands of services alive to the end.
+ */
+export function renderEach<T>(
+  deployment: EvaluatedDeployment,
+  opts: K8sOptions,
+  each: (o: GeneratedObject | KubernetesObject) => T,
+): { items: T[]; diagnostics: Diagnostic[]; namespace: string } {
   const diagnostics: Diagnostic[] = [];
   const report = reporterFor(deployment, diagnostics);
   const ctx = renderContextFor(deployment, opts, report);
-  const objects: Array<{ service: string | null; object: GeneratedObject }> = [];
-  if (ctx.createNamespace) {
-    objects.push({ service: null, object: namespaceFor(deployment.name, ctx.namespace) });
-  }
+  const now = Object.keys(ctx.options.override).length === 0;
+  // One list per kind, filled in order: a stable sort by kind with no comparisons.
+  const byKind = KIND_ORDER.map((): Array<GeneratedObject | T> => []);
+  const other: Array<GeneratedObject | T> = [];
+  const add = (object: GeneratedObject) => {
+    const i = KIND_ORDER.indexOf(object.kind);
+    (i < 0 ? other : (byKind[i] as Array<GeneratedObject | T>)).push(now ? each(object) : object);
+  };
+  if (ctx.createNamespace) add(namespaceFor(deployment.name, ctx.namespace));
   const kindOf = (name: string) =>
     workloadKindOf(deployment.services[name] as EvaluatedService, deployment, ctx.awaited);
   for (const [name, objName] of ctx.names) {
     const sc = serviceContextFor(ctx, name, objName, kindOf(name));
-    for (const object of serviceObjects(sc, kindOf)) objects.push({ service: name, object });
+    for (const object of serviceObjects(sc, kindOf)) add(object);
     diagnostics.push(...sc.diagnostics);
   }
-  const out = withDeploymentOverrides(ctx, inKindOrder(objects), report);
-  out.push(...extraManifests(ctx, report));
-  return { objects: out, diagnostics, namespace: ctx.namespace };
-}
-
-/** Objects sorted by kind (Namespace first, workloads last), in their order within a kind. */
-function inKindOrder(
-  objects: Array<{ service: string | null; object: GeneratedObject }>,
-): GeneratedObject[] {
-  // One list per kind, filled in order: a stable sort by kind with no comparisons.
-  const byKind = KIND_ORDER.map((): GeneratedObject[] => []);
-  const other: GeneratedObject[] = [];
-  for (const { object } of objects) {
-    const i = KIND_ORDER.indexOf(object.kind);
-    (i < 0 ? other : (byKind[i] as GeneratedObject[])).push(object);
-  }
-  return byKind.flat().concat(other);
+  const ordered = byKind.flat().concat(other);
+  const items = now
+    ? (ordered as T[])
+    : withDeploymentOverrides(ctx, ordered as GeneratedObject[], report).map(each);
+  for (const m of extraManifests(ctx, report)) items.push(each(m));
+  return { items, diagnostics, namespace: ctx.namespace };
 }
 
 /** `objects` with the deployment-wide overrides applied: by kind, then by kind/name. */

@@ -12,6 +12,7 @@ import k8s, {
   type GeneratedObject,
   type K8sOptions,
   type KubernetesObject,
+  manifestFiles,
   renderObjects,
   strategicMerge,
 } from "../src/index.js";
@@ -888,6 +889,18 @@ describe("names, options and output", () => {
     const b = k8s().render(again);
     expect(b.artifacts).toEqual(a.artifacts);
     expect(b.diagnostics).toEqual(a.diagnostics);
+  });
+
+  it("writes the files of renderObjects' objects, with and without deployment-wide overrides", () => {
+    // Without an override each object is written as soon as it is made; with one, at the end.
+    const { override: _, ...noOverride } = everything.renderers.k8s;
+    for (const def of [everything, { ...everything, renderers: { k8s: noOverride } }]) {
+      const { deployment } = evaluateDeployment(def, { file: "nix2dream.config.ts" });
+      const { objects, diagnostics } = renderObjects(deployment);
+      const rendered = k8s().render(deployment);
+      expect(rendered.artifacts).toEqual(manifestFiles(objects));
+      expect(rendered.diagnostics).toEqual(diagnostics);
+    }
   });
 
   it("is usable without the CLI: evaluateDeployment then renderObjects gives typed objects", () => {

@@ -5,14 +5,22 @@
  * composed from one function per aspect (`service.ts`, `files.ts`, `program.ts`).
  */
 import type { Diagnostic, EvaluatedDeployment, EvaluatedService } from "@nix2dream/core";
-import { emptyRecord, nixKey, nixString, setEntry, toNix } from "@nix2dream/core/nix";
+import {
+  emptyRecord,
+  nixExpr,
+  nixKey,
+  nixString,
+  setEntry,
+  type ToNixOptions,
+  toNix,
+} from "@nix2dream/core/nix";
 import {
   type NixosContext,
   type NixosModuleOptions,
   nixosContextFor,
   recursiveUpdate,
 } from "./context.js";
-import { type ServicePlan, servicePlanOf } from "./service.js";
+import { servicePlanOf } from "./service.js";
 
 export { type NixosModuleOptions, nixosUnitName, recursiveUpdate } from "./context.js";
 export { packageExpr } from "./program.js";
@@ -42,25 +50,34 @@ export function nixosModuleFor(
   opts: NixosModuleOptions = {},
 ): NixosModule {
   const ctx = nixosContextFor(deployment, opts);
-  const plans = Object.keys(deployment.services)
-    .sort()
-    .map((n) => deployment.services[n] as EvaluatedService)
-    .filter((s) => s.enable)
-    .map((s) => servicePlanOf(s, ctx));
-  const config = recursiveUpdate(
-    {
-      systemd: { services: servicesAttrs(plans) },
-      ...moduleWideConfigOf(ctx),
-    },
-    ctx.wide.override,
-  );
   // Marked strings become interpolations as they are printed: no copy of the module to map them.
-  const body = toNix(config, {
+  const print: ToNixOptions = {
     indent: 2,
     paths: true,
     indentedStrings: true,
     strings: (s) => ctx.nix.value(s),
-  });
+  };
+  const services = Object.keys(deployment.services)
+    .sort()
+    .map((n) => deployment.services[n] as EvaluatedService)
+    .filter((s) => s.enable);
+  // Each unit is printed as soon as it is planned, where the module prints it (`systemd.services`
+  // is a set of several units at depth 6), unless a module-wide override may change it: the
+  // plans of thousands of services are not all kept alive (and promoted by the GC) until the end.
+  const printEach = services.length > 1 && !Object.hasOwn(ctx.wide.override, "systemd");
+  const units = emptyRecord<unknown>();
+  for (const s of services) {
+    const p = servicePlanOf(s, ctx);
+    setEntry(units, p.unit, printEach ? printedUnit(p.attrs, print) : p.attrs);
+  }
+  const config = recursiveUpdate(
+    {
+      systemd: { services: units },
+      ...moduleWideConfigOf(ctx),
+    },
+    ctx.wide.override,
+  );
+  const body = toNix(config, print);
   return {
     fileName: nixosModuleFileName(ctx.dep),
     source: moduleSource(ctx.dep, body),
@@ -68,11 +85,14 @@ export function nixosModuleFor(
   };
 }
 
-/** `systemd.services`: each plan's attributes under its unit name. */
-function servicesAttrs(plans: readonly ServicePlan[]): Record<string, unknown> {
-  const out = emptyRecord<unknown>();
-  for (const p of plans) setEntry(out, p.unit, p.attrs);
-  return out;
+/**
+ * A unit's attributes as the module prints them among several units (indented 6): a `nixExpr`
+ * of that text. A unit with a single attribute stays data, as the printer writes it as a path.
+ */
+function printedUnit(attrs: Record<string, unknown>, print: ToNixOptions): unknown {
+  let defined = 0;
+  for (const k of Object.keys(attrs)) if (attrs[k] !== undefined) defined++;
+  return defined > 1 ? nixExpr(toNix(attrs, { ...print, indent: 6 })) : attrs;
 }
 
 /** `users`, `environment.etc` and `networking.firewall`, each only when the services need it. */

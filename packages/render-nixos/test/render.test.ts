@@ -13,7 +13,7 @@ import nixos, {
   packageExpr,
   recursiveUpdate,
 } from "../src/index.js";
-import { shop } from "./fixtures/shop.js";
+import { shop, shopDefinition } from "./fixtures/shop.js";
 
 function evaluate(def: Omit<DeploymentDefinition, "name" | "use">, name = "t") {
   return evaluateDeployment({ name, use: [nixos()], ...def } as DeploymentDefinition, {
@@ -51,6 +51,23 @@ describe("the nixos renderer", () => {
     const a = nixos().render(shop()).artifacts[0]?.content;
     const b = nixos().render(shop()).artifacts[0]?.content;
     expect(a).toBe(b);
+  });
+
+  it("prints each unit alone exactly as the whole module prints them together", () => {
+    // An override holding `systemd` makes the module print its units in one go (the override
+    // could change them); an empty one changes nothing, so both texts must be the same.
+    const together = {
+      ...shopDefinition,
+      renderers: {
+        nixos: {
+          override: { ...shopDefinition.renderers.nixos.override, systemd: {} },
+        },
+      },
+    };
+    const file = { file: "/home/me/shop/nix2dream.config.ts", root: "/home/me/shop" };
+    expect(nixosModuleFor(evaluateDeployment(together, file).deployment).source).toBe(
+      nixosModuleFor(shop()).source,
+    );
   });
 
   it("quotes a deployment name that is not a Nix identifier in the enable option", {

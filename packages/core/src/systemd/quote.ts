@@ -122,29 +122,35 @@ export function checkUnitLineLength(key: string, value: string): void {
 /** A word that needs no quotes in an Exec line, in any position but the first. */
 const EXEC_SAFE = /^[A-Za-z0-9_@+:,./=-]+$/;
 
+// What cEscape escapes, by whether `%` and `$` are escaped too: index `percent + 2 * dollar`.
+// biome-ignore-start lint/suspicious/noControlCharactersInRegex: control characters are escaped
+const C_SPECIAL = [
+  /[\\"\x00-\x1f\x7f]/g,
+  /[\\"\x00-\x1f\x7f%]/g,
+  /[\\"\x00-\x1f\x7f$]/g,
+  /[\\"\x00-\x1f\x7f%$]/g,
+] as const;
+// biome-ignore-end lint/suspicious/noControlCharactersInRegex: control characters are escaped
+
+/** The escape of one character cEscape matched. */
+function cEscapeOf(c: string): string {
+  if (c === "\\") return "\\\\";
+  if (c === '"') return '\\"';
+  if (c === "%") return "%%";
+  if (c === "$") return "$$";
+  return controlEscape(c.charCodeAt(0));
+}
+
 /**
  * `text` C-escaped for a double-quoted unit value (`\`, `"`, control characters), with `%` as
  * `%%` when the text is not unit text yet (`percent`) and `$` as `$$` where the directive
  * substitutes variables (`dollar`).
  */
 function cEscape(text: string, percent: boolean, dollar: boolean): string {
-  // One pass that copies the runs between escaped characters as slices, rather than a string
-  // built character by character: whole scripts are escaped here.
-  let out = "";
-  let last = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    let escaped: string;
-    if (c === 0x5c) escaped = "\\\\";
-    else if (c === 0x22) escaped = '\\"';
-    else if (c < 0x20 || c === 0x7f) escaped = controlEscape(c);
-    else if (c === 0x25 && percent) escaped = "%%";
-    else if (c === 0x24 && dollar) escaped = "$$";
-    else continue;
-    out += text.slice(last, i) + escaped;
-    last = i + 1;
-  }
-  return last === 0 ? text : out + text.slice(last);
+  // One global replace: V8 copies the runs between matches into the result once, where a
+  // string built escape by escape allocates two pieces per escape (whole scripts come here,
+  // with an escape every few characters).
+  return text.replace(C_SPECIAL[(percent ? 1 : 0) + (dollar ? 2 : 0)] as RegExp, cEscapeOf);
 }
 
 /** A control character (its code) as its C escape: `\n`, `\t`, `\r`, else `\xNN`. */
