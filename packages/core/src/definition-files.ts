@@ -161,8 +161,7 @@ export class DefinitionIndex {
       if (here === undefined) continue;
       const rest = key.slice(i + 1);
       for (const inst of here) {
-        inst.byRest ??= restIndex(inst.options, inst.depth);
-        const files = inst.byRest.get(rest);
+        const files = filesBelow(inst, rest);
         if (files !== undefined && inst.at >= bestAt) {
           best = files;
           bestAt = inst.at;
@@ -180,7 +179,13 @@ export class DefinitionIndex {
       const loc = k.split("\0");
       const key = loc.join(".");
       const list = dotted.get(key);
-      const inst: DottedInstance = { at: at++, depth: loc.length, options, byRest: undefined };
+      const inst: DottedInstance = {
+        at: at++,
+        depth: loc.length,
+        options,
+        walked: 0,
+        byRest: undefined,
+      };
       if (list) list.push(inst);
       else dotted.set(key, [inst]);
     }
@@ -207,8 +212,35 @@ interface DottedInstance {
   at: number;
   depth: number;
   options: DefinedOption[];
-  /** Dotted path below the instance → files, built on the instance's first lookup. */
+  /** How many options lookups have walked so far (see {@link filesBelow}). */
+  walked: number;
+  /** Dotted path below the instance → files, built once walking has cost enough. */
   byRest: Map<string, string[]> | undefined;
+}
+
+/** How many options lookups of one instance walk before its index is built instead. */
+const WALK_BUDGET = 1024;
+
+/**
+ * The files recorded under the dotted path `rest` below `inst` (the later option wins, as in
+ * {@link restIndex}). Renderers ask a service two or three paths (one per diagnostic and its
+ * enclosing options): walking its dozen options for those costs less than indexing them all
+ * (a Map and a joined path per option, for every service), and the walk reads no joined or
+ * hashed text. The index is built once walks of the instance have cost more than building it
+ * would (many renders of the same deployment, or an instance of many options asked often).
+ */
+function filesBelow(inst: DottedInstance, rest: string): string[] | undefined {
+  if (inst.byRest === undefined) {
+    inst.walked += inst.options.length;
+    if (inst.walked > WALK_BUDGET) inst.byRest = restIndex(inst.options, inst.depth);
+  }
+  if (inst.byRest !== undefined) return inst.byRest.get(rest);
+  let best: string[] | undefined;
+  for (const o of inst.options) {
+    const files = dottedMatch(o, inst.depth, rest);
+    if (files !== undefined) best = files;
+  }
+  return best;
 }
 
 /**
