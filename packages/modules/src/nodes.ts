@@ -25,12 +25,7 @@ import {
   singleSimpleValue,
   Thunk,
 } from "./merge.js";
-import {
-  declaredField,
-  declares,
-  isOptionDeclaration,
-  type OptionDeclaration,
-} from "./option.js";
+import { declaredField, declares, isOptionDeclaration, type OptionDeclaration } from "./option.js";
 import { DEFAULT_ORDER, DEFAULT_PRIORITY, isProperty } from "./props.js";
 import { type Definition, isOptionType, type OptionType, types } from "./types.js";
 
