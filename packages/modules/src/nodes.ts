@@ -91,9 +91,6 @@ export function optionsOf(ns: NsNode): Record<string, unknown> {
 }
 
 export function uniq(xs: string[]): string[] {
-  // Most lists are one or two files (an option's definitions): no set for them.
-  if (xs.length < 2) return xs.slice();
-  if (xs.length === 2) return xs[0] === xs[1] ? [xs[0] as string] : xs.slice();
   return [...new Set(xs)];
 }
 
