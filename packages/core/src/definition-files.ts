@@ -20,13 +20,27 @@ interface OptionLike {
 /**
  * One option with a definition (or a default with keys): its full path as the engine keeps it
  * (not joined: most are never asked for), its defining files, and for an attribute-set option
- * the files that defined each key.
+ * the files that defined each key (see {@link keysOf}).
  */
 interface DefinedOption {
   loc: readonly string[];
   /** Empty when only keys of its default are recorded. */
   files: string[];
-  keys: Map<string, string[]> | undefined;
+  /**
+   * An attribute-set option's winning definitions until its keys are first asked for, then the
+   * files of each key: most are never asked for, and the definitions are kept alive anyway.
+   */
+  keys: Map<string, string[]> | WinningDefs | undefined;
+}
+
+type WinningDefs = OptionLike["definitionsWithLocations"];
+
+/** The files that defined each key of `o` (an attribute-set option), worked out on first call. */
+function keysOf(o: DefinedOption): Map<string, string[]> | undefined {
+  if (o.keys === undefined || o.keys instanceof Map) return o.keys;
+  const keys = keyFiles(o.keys);
+  o.keys = keys;
+  return keys;
 }
 
 function isSetType(t: OptionLike["type"]): boolean {
@@ -45,14 +59,18 @@ function hasKeys(v: unknown): boolean {
   return false;
 }
 
-/** Attribute-set options (env, ports, ...): which files defined each key, in definition order. */
-function keyFiles(option: OptionLike): Map<string, string[]> {
-  let defs: OptionLike["definitionsWithLocations"] = [];
+/** The winning definitions of an attribute-set option (env, ports, ...), as the engine gives them. */
+function winningDefs(option: OptionLike): WinningDefs {
   try {
-    defs = option.definitionsWithLocations;
+    return option.definitionsWithLocations;
   } catch {
     // A definition that cannot be discharged is reported when the value is forced.
+    return [];
   }
+}
+
+/** Which files defined each key, in definition order. */
+function keyFiles(defs: WinningDefs): Map<string, string[]> {
   const byKey = new Map<string, string[]>();
   for (const d of defs) {
     if (typeof d.value !== "object" || d.value === null || Array.isArray(d.value)) continue;
@@ -73,9 +91,13 @@ function definedOption(option: OptionLike): DefinedOption | undefined {
   // Without definitions the only winning one is the default: its keys can only matter when
   // it has some. (Reading the type and the winning definitions costs; most options are unset.)
   if (files.length === 0 && !(option.hasDefault && hasKeys(option.default))) return undefined;
-  const keys = isSetType(option.type) ? keyFiles(option) : undefined;
-  if (files.length === 0 && (keys === undefined || keys.size === 0)) return undefined;
-  return { loc: option.loc, files, keys };
+  if (!isSetType(option.type))
+    return files.length === 0 ? undefined : { loc: option.loc, files, keys: undefined };
+  const defs = winningDefs(option);
+  if (files.length > 0) return { loc: option.loc, files, keys: defs };
+  // Only the default's keys (rare): kept only when it has some.
+  const keys = keyFiles(defs);
+  return keys.size === 0 ? undefined : { loc: option.loc, files, keys };
 }
 
 /** Every option of an options tree (the root evaluation's), nested option sets walked. */
@@ -131,7 +153,8 @@ export class DefinitionIndex {
       for (const o of options) {
         const at = o.loc.join(".");
         if (o.files.length > 0) entries.push([at, o.files]);
-        if (o.keys) for (const [k, files] of o.keys) entries.push([`${at}.${k}`, files]);
+        const keys = keysOf(o);
+        if (keys) for (const [k, files] of keys) entries.push([`${at}.${k}`, files]);
       }
     };
     add(this.#root);
@@ -253,7 +276,8 @@ function restIndex(options: DefinedOption[], depth: number): Map<string, string[
   for (const o of options) {
     const own = o.loc.slice(depth).join(".");
     if (o.files.length > 0) out.set(own, o.files);
-    if (o.keys) for (const [k, files] of o.keys) out.set(own === "" ? k : `${own}.${k}`, files);
+    const keys = keysOf(o);
+    if (keys) for (const [k, files] of keys) out.set(own === "" ? k : `${own}.${k}`, files);
   }
   return out;
 }
@@ -275,7 +299,7 @@ function dottedMatch(o: DefinedOption, depth: number, rest: string): string[] | 
   }
   if (pos === rest.length) return o.files.length > 0 ? o.files : undefined;
   if (o.keys === undefined || (pos > 0 && rest.charCodeAt(pos) !== 46)) return undefined;
-  return o.keys.get(rest.slice(pos > 0 ? pos + 1 : pos));
+  return keysOf(o)?.get(rest.slice(pos > 0 ? pos + 1 : pos));
 }
 
 const byPath = (a: [string, string[]], b: [string, string[]]) =>
@@ -292,7 +316,7 @@ function filesIn(options: DefinedOption[], path: readonly string[]): string[] {
   for (const o of options) {
     if (o.files.length > 0 && samePath(o.loc, path, path.length)) return [...o.files];
     if (o.keys && samePath(o.loc, path, path.length - 1)) {
-      const files = o.keys.get(path[path.length - 1] as string);
+      const files = keysOf(o)?.get(path[path.length - 1] as string);
       if (files) return [...files];
     }
   }

@@ -25,7 +25,7 @@ import {
   singleSimpleValue,
   Thunk,
 } from "./merge.js";
-import { declares, isOptionDeclaration, type OptionDeclaration } from "./option.js";
+import { declaredField, declares, isOptionDeclaration, type OptionDeclaration } from "./option.js";
 import { DEFAULT_ORDER, DEFAULT_PRIORITY, isProperty } from "./props.js";
 import { type Definition, isOptionType, type OptionType, types } from "./types.js";
 
@@ -372,7 +372,8 @@ export abstract class OptNodeImpl extends Thunk<unknown> {
     for (const d of defs) if (d.get !== undefined || isProperty(d.value)) return undefined;
     const dd = this.decl.defaultDecl;
     if (dd) {
-      const p = Object.getOwnPropertyDescriptor(dd, "default");
+      // The caller's field: `mkOption`'s declaration reads it through a getter of its own.
+      const p = declaredField(dd, "default");
       const v: unknown = p?.value;
       if (p === undefined || p.get !== undefined || typeof v === "function" || isProperty(v))
         return undefined;

@@ -135,6 +135,18 @@ export function declares(decl: OptionDeclaration, field: keyof MkOptionArgs<unkn
   return Object.hasOwn(source ?? decl, field);
 }
 
+/**
+ * The caller's own property for `field` (its descriptor, so a getter is not run), as `mkOption`
+ * was given it; undefined when the declaration does not set it.
+ */
+export function declaredField(
+  decl: OptionDeclaration,
+  field: keyof MkOptionArgs<unknown>,
+): PropertyDescriptor | undefined {
+  const source = (decl as unknown as OptionDecl)[SOURCE];
+  return Object.getOwnPropertyDescriptor(source ?? decl, field);
+}
+
 export function isOptionDeclaration(v: unknown): v is OptionDeclaration {
   return typeof v === "object" && v !== null && OPTION_BRAND in v;
 }
