@@ -17,8 +17,8 @@
 // BENCH_SIZES=100,1000,5000, BENCH_RUNS=3, BENCH_CLI_SIZE=1000, BENCH_API_SIZE=5000,
 // BENCH_API_RUNS=3, BENCH_ALONE_SIZE=the largest of BENCH_SIZES (the defaults); a size of 0
 // skips that part.
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
