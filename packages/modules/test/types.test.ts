@@ -124,6 +124,25 @@ describe("composite types", () => {
   it("attrsOf drops keys whose only definition is mkIf false", () => {
     expect(Object.keys(one(types.attrsOf(types.int), { a: mkIf(false, 1), b: 2 }))).toEqual(["b"]);
   });
+  it("attrsOf gives the same sorted set for few keys and for many (one pass or per key)", () => {
+    const defs = (n: number) => [
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${n - i}`, mkDefault(i)])),
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i + 1}`, mkIf(i % 2 === 0, i)])),
+    ];
+    for (const n of [4, 40]) {
+      const v = one(types.attrsOf(types.int), ...defs(n));
+      const keys = Array.from({ length: n }, (_, i) => `k${i + 1}`).sort();
+      expect(Object.keys(v)).toEqual(keys);
+      expect(v.k1).toBe(0);
+      expect(v.k2).toBe(n - 2);
+    }
+  });
+  it("a rejected value of a small attrsOf names its key and file", () => {
+    const e = err(() => one(types.attrsOf(types.int), { a: 1 }, { b: "x" }).b);
+    expect(e.code).toBe("TYPE_MISMATCH");
+    expect(e.optionPath).toBe("x.b");
+    expect(e.message).toContain("m2.ts");
+  });
   it("lazyAttrsOf keeps keys whose only definition is mkIf false", () => {
     const v = one(types.lazyAttrsOf(types.int), { a: mkIf(false, 1), b: 2 });
     expect(Object.keys(v)).toEqual(["a", "b"]);

@@ -100,10 +100,11 @@ export function renderObjects(deployment: EvaluatedDeployment, opts: K8sOptions 
 }
 
 /**
- * {@link renderObjects} with `each` applied to every object in output order, as soon as the
- * object is final: when no deployment-wide override can change it, right after it is made, so
- * that a caller keeping only what `each` returns (a file's text) does not keep every object of
- * thousands of services alive to the end.
+ * {@link renderObjects} with `each` applied to every object as soon as the object is final: when
+ * no deployment-wide override can change it, right after it is made (so `each` is called in the
+ * order objects are made, not in output order), so that a caller keeping only what `each` returns
+ * (a file's text) does not keep every object of thousands of services alive to the end. `items`
+ * are in output order either way.
  */
 export function renderEach<T>(
   deployment: EvaluatedDeployment,
