@@ -6,7 +6,7 @@
  * starts. Pure: nothing here reads the disk; `files.*.source` files are host-file artifacts of
  * the context, which the writer copies in.
  */
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import { posix, resolve as resolvePath } from "node:path";
 import { programNotInImage } from "./base-image.js";
 import type { Artifact, Diagnostic } from "./contracts.js";
@@ -92,7 +92,8 @@ export function contextHash(
   artifacts: readonly Artifact[],
   sources: readonly OciContextSource[] = [],
 ): string {
-  const h = createHash("sha256");
+  // Made only for binary content: text alone is hashed in one call (see `sha256Hex`).
+  let h: crypto.Hash | undefined;
   // Text is gathered and hashed in one update (each update is a call into native code); the
   // bytes are the same as hashing field by field.
   let text = "";
@@ -101,6 +102,7 @@ export function contextHash(
       text += `${Buffer.byteLength(data, "utf8")}:${data}`;
       return;
     }
+    h ??= crypto.createHash("sha256");
     h.update(`${text}${data.length}:`);
     h.update(data);
     text = "";
@@ -114,7 +116,19 @@ export function contextHash(
     field(s.path);
     field(s.from);
   }
-  return h.update(text).digest("hex");
+  return h === undefined ? sha256Hex(text) : h.update(text).digest("hex");
+}
+
+// Node's one-shot `crypto.hash` (20.12+) makes no Hash object: at thousands of services the
+// objects `createHash` makes cost more than the hashing. The digest is the same.
+const oneShotHash = (
+  crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }
+).hash;
+
+/** Lowercase hex sha256 of `text` (UTF-8). */
+function sha256Hex(text: string): string {
+  if (oneShotHash) return oneShotHash("sha256", text, "hex");
+  return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 function sourceName(index: number, from: string): string {

@@ -1,3 +1,4 @@
+import { serialize } from "node:v8";
 import { describe, expect, it } from "vitest";
 import {
   describeRef,
@@ -83,6 +84,37 @@ describe("references", () => {
   it("leave strings without references untouched", () => {
     expect(hasRefs("plain $HOME `x`")).toBe(false);
     expect(resolveRefs("plain", () => "never")).toBe("plain");
+  });
+
+  it("resolve as their parsed parts, whatever marks surround them", () => {
+    const db = serviceRef("db");
+    const name = (r: Ref) => `<${describeRef(r)}>`;
+    for (const value of [
+      `a${db.host}b${db.port("pg")}${db.addressOf("pg")}c`,
+      `\uE000${db.host}\uE001 \uE000x\uE001 \uE000nope:\uE001 \uE000`,
+      `${db.host.slice(0, -1)}${db.file("/a:b")}`,
+      db.volume("data"),
+    ]) {
+      const parts = parseRefs(value).map((p) => (typeof p === "string" ? p : name(p)));
+      expect(resolveRefs(value, name)).toBe(parts.join(""));
+    }
+  });
+
+  it("resolve to one-byte strings when the text allows", () => {
+    // v8.serialize tags a one-byte string `"`; text around a token was a slice of a two-byte
+    // string, and so was every document it was written into.
+    const oneByte = (s: string) =>
+      serialize(s).includes(Buffer.from(`"${String.fromCharCode(s.length)}${s}`, "latin1"));
+    const db = serviceRef("db");
+    const resolved = resolveRefs(`http://${db.address.pg}/é`, (r) => `${r.service}:5432`);
+    expect(resolved).toBe("http://db:5432/é");
+    expect(oneByte(resolved)).toBe(true);
+    let path = "";
+    resolveRefs(db.file("/etc/db.conf"), (r) => {
+      path = r.kind === "file" ? r.path : "";
+      return path;
+    });
+    expect(oneByte(path)).toBe(true);
   });
 
   it("offer method forms that are plain strings under noUncheckedIndexedAccess", () => {

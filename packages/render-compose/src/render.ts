@@ -465,7 +465,10 @@ function volumeMountsOf(view: ServiceView, ctx: ComposeContext): Record<string, 
   for (const [vname, v] of sorted(service.volumes)) {
     if (v.persistent) {
       const volumeName = `${name}_${vname}`;
-      ctx.volumes[volumeName] = {};
+      // Its own string for the key: V8 turns a string used as a property name into a "thin"
+      // string, and one thin string among the pieces of the file makes the whole joined file
+      // two-byte (twice the memory, slower to copy and to write).
+      ctx.volumes[`${name}_${vname}`] = {};
       mounts.push({ type: "volume", source: volumeName, target: literal(v.path) });
       if (v.size !== null) {
         ctx.warn(
