@@ -196,13 +196,19 @@ function definedKeys(value: Record<string, unknown>, o: PrintOptions): string[] 
   return keys;
 }
 
-/** The one defined key of a set, or undefined when it has none or more than one. */
-function onlyDefinedKey(value: Record<string, unknown>): string | undefined {
-  let only: string | undefined;
+/**
+ * The one defined attribute of a set as `[key, value]`, or undefined when it has none or more
+ * than one. The value is read here, among reads of every name: read by its name where a path is
+ * written, V8 compiled that read for the first name it met and dropped the printer's code when
+ * another came.
+ */
+function onlyDefinedEntry(value: Record<string, unknown>): [string, unknown] | undefined {
+  let only: [string, unknown] | undefined;
   for (const k of Object.keys(value)) {
-    if (value[k] === undefined) continue;
+    const v = value[k];
+    if (v === undefined) continue;
     if (only !== undefined) return undefined;
-    only = k;
+    only = [k, v];
   }
   return only;
 }
@@ -266,10 +272,10 @@ function writeAttrs(
     let v = value[key];
     // With `paths`, a set with a single attribute is written as a path (`a.b = 1;`).
     while (o.paths && isPlainObject(v) && !isNixExpr(v)) {
-      const only = onlyDefinedKey(v);
+      const only = onlyDefinedEntry(v);
       if (only === undefined) break;
-      path = `${path}.${keyText(only)}`;
-      v = v[only];
+      path = `${path}.${keyText(only[0])}`;
+      v = only[1];
     }
     out.push(i === 0 ? padOf(indent + 2) : breakPadOf(indent + 2), path, " = ");
     write(mapped(v, o), indent + 2, o, out);
@@ -302,20 +308,33 @@ function printValue(value: unknown, indent: number, o: PrintOptions): string {
   const end = " ".repeat(indent);
   if (Array.isArray(value)) {
     if (value.length === 0) return "[ ]";
-    const items = value.map((item) => {
+    // Loops rather than `map` and `join`: V8 dropped and recompiled this function when the
+    // arrays it mapped came in another shape. A hole stays empty text, as `map` left it.
+    const items: Array<string | undefined> = [];
+    let multiline = false;
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) {
+        items.push(undefined);
+        continue;
+      }
       // Mapped first: a string that becomes an expression may need parentheses.
-      const v = mapped(item, o);
+      const v = mapped(value[i], o);
       const parts: string[] = [];
       write(v, indent + 2, o, parts);
       const s = parts.length === 1 ? (parts[0] as string) : parts.join("");
+      if (s.includes("\n")) multiline = true;
       // Function applications and negative numbers must be parenthesised inside a list.
       const needsParens =
         (typeof v === "number" && v < 0) || (isNixExpr(v) && !isSimpleExpr(v[NIX_EXPR_KEY]));
-      return needsParens ? `(${s})` : s;
-    });
-    const inline = `[ ${items.join(" ")} ]`;
-    if (!inline.includes("\n") && inline.length + indent <= 80) return inline;
-    return `[\n${items.map((i) => `${pad}${i}`).join("\n")}\n${end}]`;
+      items.push(needsParens ? `(${s})` : s);
+    }
+    let inline = "[";
+    for (const s of items) inline += ` ${s ?? ""}`;
+    inline += " ]";
+    if (!multiline && inline.length + indent <= 80) return inline;
+    let lines = "[";
+    for (const s of items) lines += s === undefined ? "\n" : `\n${pad}${s}`;
+    return `${lines}\n${end}]`;
   }
   throw new NixPrintError(`A ${typeof value} cannot be printed as Nix.`);
 }

@@ -9,6 +9,8 @@
  * Tokens are delimited by two Unicode private-use characters that never occur in user text.
  */
 
+import { oneByteText } from "./one-byte.js";
+
 const OPEN = "\uE000";
 const CLOSE = "\uE001";
 const TOKEN_RE = /\uE000([^\uE000\uE001]*)\uE001/g;
@@ -113,8 +115,9 @@ function decode(body: string): Ref | undefined {
   if (first < 0) return undefined;
   const kind = body.slice(0, first);
   const second = body.indexOf(":", first + 1);
-  const service = body.slice(first + 1, second < 0 ? undefined : second);
-  const arg = second < 0 ? undefined : body.slice(second + 1);
+  // Names go into rendered text: stored one byte a character, as the token itself is not.
+  const service = oneByteText(body.slice(first + 1, second < 0 ? undefined : second));
+  const arg = second < 0 ? undefined : oneByteText(body.slice(second + 1));
   if (!service) return undefined;
   switch (kind) {
     case "host":
@@ -170,14 +173,18 @@ export function parseRefs(value: string): Array<string | Ref> {
   if (!value.includes(OPEN)) return value === "" ? [] : [value];
   const parts: Array<string | Ref> = [];
   let last = 0;
-  for (const m of value.matchAll(TOKEN_RE)) {
+  // `exec` on the one expression, not `matchAll`, which copies the expression on every call.
+  const re = TOKEN_RE;
+  re.lastIndex = 0;
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) {
     const r = decode(m[1] ?? "");
     if (!r) continue;
-    if (m.index > last) parts.push(value.slice(last, m.index));
+    if (m.index > last) parts.push(oneByteText(value.slice(last, m.index)));
     parts.push(r);
     last = m.index + m[0].length;
   }
-  if (last < value.length) parts.push(value.slice(last));
+  // The literal parts stored one byte a character (see oneByteText), as `value` is not.
+  if (last < value.length) parts.push(oneByteText(value.slice(last)));
   return parts;
 }
 
@@ -206,8 +213,7 @@ export function resolveRefs(value: string, resolve: (r: Ref) => string): string 
       open = reopen;
       continue;
     }
-    // A one-byte copy of the body, so that the names and paths taken from it are one-byte too.
-    const r = decode(oneByte(value.slice(open + 1, close)));
+    const r = decode(value.slice(open + 1, close));
     if (r) {
       if (open > last) {
         out += value.slice(last, open);
@@ -221,14 +227,8 @@ export function resolveRefs(value: string, resolve: (r: Ref) => string): string 
   if (last === 0) return value;
   if (last === value.length && !literal) return out;
   // Text around a token is a slice of `value`, which the token's marks make a two-byte string in
-  // V8: so would be the result, and every document it is written into (twice the memory, slower
-  // to copy and to write). Read back from JSON, the same text is one-byte when it can be.
-  return oneByte(out + value.slice(last));
-}
-
-/** `text` itself, as a new string that V8 holds one byte per character when all fit in one. */
-function oneByte(text: string): string {
-  return JSON.parse(JSON.stringify(text)) as string;
+  // V8: so would be the result, and every document it is written into (see oneByteText).
+  return oneByteText(out + value.slice(last));
 }
 
 /** Human-readable form of a reference for messages: `ref.db.ports.pg`. */

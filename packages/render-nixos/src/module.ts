@@ -7,6 +7,8 @@
 import type { Diagnostic, EvaluatedDeployment, EvaluatedService } from "@nix2dream/core";
 import {
   emptyRecord,
+  isNixExpr,
+  type NixExpr,
   nixExpr,
   nixKey,
   nixString,
@@ -65,14 +67,16 @@ export function nixosModuleFor(
   // is a set of several units at depth 6), unless a module-wide override may change it: the
   // plans of thousands of services are not all kept alive (and promoted by the GC) until the end.
   const printEach = services.length > 1 && !Object.hasOwn(ctx.wide.override, "systemd");
-  const units = emptyRecord<unknown>();
+  const names: string[] = [];
+  const units: unknown[] = [];
   for (const s of services) {
     const p = servicePlanOf(s, ctx);
-    setEntry(units, p.unit, printEach ? printedUnit(p.attrs, print) : p.attrs);
+    names.push(p.unit);
+    units.push(printEach ? printedUnit(p.attrs, print) : p.attrs);
   }
   const config = recursiveUpdate(
     {
-      systemd: { services: units },
+      systemd: { services: unitsOf(names, units, printEach) },
       ...moduleWideConfigOf(ctx),
     },
     ctx.wide.override,
@@ -93,6 +97,25 @@ function printedUnit(attrs: Record<string, unknown>, print: ToNixOptions): unkno
   let defined = 0;
   for (const k of Object.keys(attrs)) if (attrs[k] !== undefined) defined++;
   return defined > 1 ? nixExpr(toNix(attrs, { ...print, indent: 6 })) : attrs;
+}
+
+/**
+ * `systemd.services`: the units by name. When every unit is printed already (`printed`: there
+ * are several, and no module-wide override can change them), the text of the whole set as the
+ * module prints it (indented 4), joined here: the printer would walk a record of thousands of
+ * keys to write the same text (and V8 compiled it again for that last walk).
+ */
+function unitsOf(names: readonly string[], units: readonly unknown[], printed: boolean): unknown {
+  if (printed && units.every((u) => isNixExpr(u))) {
+    let text = "{";
+    for (let i = 0; i < names.length; i++) {
+      text += `\n      ${nixKey(names[i] as string)} = ${(units[i] as NixExpr).__nix2dreamNixExpr};`;
+    }
+    return nixExpr(`${text}\n    }`);
+  }
+  const record = emptyRecord<unknown>();
+  for (let i = 0; i < names.length; i++) setEntry(record, names[i] as string, units[i]);
+  return record;
 }
 
 /** `users`, `environment.etc` and `networking.firewall`, each only when the services need it. */

@@ -64,9 +64,11 @@ export function packageOf(ctx: ServiceContext): PackageExpr | undefined {
 /** The argv of `ExecStart=` (empty when there is no usable program; reported). */
 export function execStartOf(ctx: ServiceContext, pkg: PackageExpr | undefined): string[] {
   const s = ctx.service;
-  const [program = "", ...rest] = s.command;
   if (pkg) return packagedExecStart(ctx, pkg);
-  if (program.startsWith("/")) return [...s.command, ...s.args];
+  // By index and `concat`, not destructuring and spreads: V8 compiles those into iterator code,
+  // for every service.
+  const program = s.command[0] ?? "";
+  if (program.startsWith("/")) return s.command.concat(s.args);
   if (program === "") return [];
   if (program.includes("/")) {
     ctx.warn(
@@ -80,7 +82,7 @@ export function execStartOf(ctx: ServiceContext, pkg: PackageExpr | undefined): 
     ctx.at("command"),
     `\`${program}\` has no Nix package: it runs from /run/current-system/sw/bin, so it must be in \`environment.systemPackages\`. Set \`package.nix\` to pin it.`,
   );
-  return [`/run/current-system/sw/bin/${program}`, ...rest, ...s.args];
+  return [`/run/current-system/sw/bin/${program}`].concat(s.command.slice(1), s.args);
 }
 
 /** The argv of a program found in `pkg`: its main program, a `bin/` name or a path inside it. */

@@ -116,13 +116,13 @@ function scriptLine(
   const argv = words ?? parsedScriptLine(unitLine, shell);
   if (argv === null) return unitLine;
   if (argv[0] !== shell || argv[1] !== "-ec" || argv.length < 4) return unitLine;
-  const [, , script = "", , ...rest] = argv;
-  const text = `set -e\n${script}\n`;
+  const text = `set -e\n${argv[2]}\n`;
   const literal = nixIndentedString(text, 10) ?? nixString(text);
-  return [
-    ctx.nix.uniqueMarker(`pkgs.writeShellScript ${nixString(name)} ${literal}`),
-    ...rest.map(unitQuote),
-  ].join(" ");
+  // The arguments after `$0` by index: a spread of a mapped array here made V8 drop and
+  // recompile this function (an empty and a full array have different shapes).
+  let line = ctx.nix.uniqueMarker(`pkgs.writeShellScript ${nixString(name)} ${literal}`);
+  for (let i = 4; i < argv.length; i++) line += ` ${unitQuote(argv[i] as string)}`;
+  return line;
 }
 
 /**

@@ -185,9 +185,9 @@ function refText(ctx: UnitContext, r: Ref): string {
 export function resolved(ctx: UnitContext, value: string): string {
   // Most values hold no reference: no parts to map and join.
   if (!hasRefs(value)) return value;
-  return parseRefs(value)
-    .map((p) => (typeof p === "string" ? p : refText(ctx, p)))
-    .join("");
+  let out = "";
+  for (const p of parseRefs(value)) out += typeof p === "string" ? p : refText(ctx, p);
+  return out;
 }
 
 /** A value as a sh word, with raw unit text double-quoted in the shell. */
@@ -231,21 +231,31 @@ export function shLine(
   ctx: UnitContext,
   option: string,
   script: string,
-  { args = [], secrets = true }: { args?: readonly string[]; secrets?: boolean } = {},
+  { args, secrets = true }: { args?: readonly string[]; secrets?: boolean } = {},
 ): string | null {
   return safely(
     ctx,
     option,
     () => {
-      const body = [...(secrets ? ctx.prelude : []), script].join("\n");
-      const words = ["-ec", body, `n2d-${ctx.svc}`, ...args];
-      const line = `${ctx.shell} ${words.map(unitQuote).join(" ")}`;
+      // Loops rather than spreads and mapped arrays: this runs for every script of every
+      // service, and V8 compiles those into much more code (and dropped it when shapes changed).
+      let body = "";
+      if (secrets) for (let i = 0; i < ctx.prelude.length; i++) body += `${ctx.prelude[i]}\n`;
+      body += script;
+      const argv = [ctx.shell, "-ec", body, `n2d-${ctx.svc}`];
+      // No empty list by default: V8 had to drop this code when it met the other kind of array.
+      if (args) for (let i = 0; i < args.length; i++) argv.push(args[i] as string);
+      let line = ctx.shell;
+      // The words are what systemd reads back, unless raw unit text (specifiers) is in them.
+      let plain = PLAIN_PROGRAM.test(ctx.shell);
+      for (let i = 1; i < argv.length; i++) {
+        const w = argv[i] as string;
+        line += ` ${unitQuote(w)}`;
+        if (plain && w.includes(RAW_OPEN)) plain = false;
+      }
       // Named as the longest key it may be written under, so the check holds for all.
       checkUnitLineLength("ExecStartPost", line);
-      // The words are what systemd reads back, unless raw unit text (specifiers) is in them.
-      if (PLAIN_PROGRAM.test(ctx.shell) && !words.some((w) => w.includes(RAW_OPEN))) {
-        ctx.out.execArgv.set(line, [ctx.shell, ...words]);
-      }
+      if (plain) ctx.out.execArgv.set(line, argv);
       return line;
     },
     null,

@@ -6,6 +6,7 @@
  * split into words with C-style escapes in and out of double quotes, then `$VAR` / `${VAR}` are
  * substituted in each word (`$$` is a literal `$`).
  */
+import { oneByteText } from "../one-byte.js";
 import type { Ref } from "../refs.js";
 
 /**
@@ -52,12 +53,16 @@ export function splitRaw(value: string): Array<{ raw: boolean; text: string }> {
   if (!value.includes(RAW_OPEN)) return value === "" ? [] : [{ raw: false, text: value }];
   const parts: Array<{ raw: boolean; text: string }> = [];
   let last = 0;
-  for (const m of value.matchAll(RAW_RE)) {
-    if (m.index > last) parts.push({ raw: false, text: value.slice(last, m.index) });
-    parts.push({ raw: true, text: m[1] ?? "" });
+  // Each part stored one byte a character where it can be (see oneByteText), as `value` is not.
+  // `exec` on the one expression, not `matchAll`, which copies the expression on every call.
+  const re = RAW_RE;
+  re.lastIndex = 0;
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) {
+    if (m.index > last) parts.push({ raw: false, text: oneByteText(value.slice(last, m.index)) });
+    parts.push({ raw: true, text: oneByteText(m[1] ?? "") });
     last = m.index + m[0].length;
   }
-  if (last < value.length) parts.push({ raw: false, text: value.slice(last) });
+  if (last < value.length) parts.push({ raw: false, text: oneByteText(value.slice(last)) });
   return parts;
 }
 

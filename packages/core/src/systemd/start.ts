@@ -116,7 +116,10 @@ export function execStartOf(_service: EvaluatedService, ctx: UnitContext): void 
     ctx.warn("command", "The service has no `command`; systemd cannot start anything.", "error");
     return;
   }
-  const argv = ctx.opts.execStart.map((a) => resolved(ctx, a));
+  // A loop rather than `map`: a mapped array may come out in another shape (V8 then dropped the
+  // compiled code of shLine, which reads it).
+  const argv: string[] = [];
+  for (const a of ctx.opts.execStart) argv.push(resolved(ctx, a));
   const line =
     ctx.prelude.length === 0
       ? safely(
