@@ -15,6 +15,7 @@ import type { EvaluatedDeployment, EvaluatedService } from "./deployment.js";
 import { entrypointScript } from "./entrypoint.js";
 import { diagnostic, hostFileArtifact } from "./helpers.js";
 import type { RefResolver } from "./shell.js";
+import { sha256Hex } from "./text.js";
 
 export { BUSYBOX_PROGRAMS, programNotInImage } from "./base-image.js";
 export { emptyRecord, setEntry } from "./record.js";
@@ -117,18 +118,6 @@ export function contextHash(
     field(s.from);
   }
   return h === undefined ? sha256Hex(text) : h.update(text).digest("hex");
-}
-
-// Node's one-shot `crypto.hash` (20.12+) makes no Hash object: at thousands of services the
-// objects `createHash` makes cost more than the hashing. The digest is the same.
-const oneShotHash = (
-  crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }
-).hash;
-
-/** Lowercase hex sha256 of `text` (UTF-8). */
-function sha256Hex(text: string): string {
-  if (oneShotHash) return oneShotHash("sha256", text, "hex");
-  return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 function sourceName(index: number, from: string): string {

@@ -1,7 +1,7 @@
 /**
  * core's root export is the contract (issue 14, item 7): plugin contracts, the evaluated
- * deployment, evaluation, references and their resolvers, diagnostics helpers, `textTable` and
- * `runCommand`. Our own target code (systemd, OCI, Nix, shell, entrypoint, record,
+ * deployment, evaluation, references and their resolvers, diagnostics helpers, `textTable`,
+ * `sha256Hex` and `runCommand`. Our own target code (systemd, OCI, Nix, shell, entrypoint, record,
  * JSON) is behind
  * subpaths.
  * The list below is deliberate: a name added to or removed from the root is a change of core's
@@ -122,6 +122,7 @@ const ROOT_EXPORTS = [
   "serviceModule",
   "serviceOptionsModule",
   "serviceRef",
+  "sha256Hex",
   "textTable",
   "unresolvedRefDiagnostics",
   "unresolvedRefsIn",

@@ -4,8 +4,7 @@
  * the {@link ServiceContext} and returns its part of the pod (and the objects it needs);
  * diagnostics go to the context.
  */
-import * as crypto from "node:crypto";
-import { SERVICE_DEFAULTS } from "@nix2dream/core";
+import { SERVICE_DEFAULTS, sha256Hex } from "@nix2dream/core";
 import { emptyRecord } from "@nix2dream/core/record";
 import type {
   Container,
@@ -262,7 +261,7 @@ export function filesOf(
   if (items.length === 0) return { volumes: [], mounts, objects: [], podAnnotations };
   const name = `${ctx.objName}-files`;
   checkDataSize(ctx, `ConfigMap \`${name}\``, sizes);
-  podAnnotations[FILES_SHA256] = sha256(JSON.stringify(Object.entries(data)));
+  podAnnotations[FILES_SHA256] = sha256Hex(JSON.stringify(Object.entries(data)));
   return {
     volumes: [{ name: "files", configMap: { name, items } }],
     mounts,
@@ -551,17 +550,6 @@ function checkDataSize(
  */
 function propertyName(name: string): string {
   return `${name}\0`.slice(0, -1);
-}
-
-// Node's one-shot `crypto.hash` (20.12+) skips the Hash object a `createHash` makes per call;
-// the digest is the same.
-const oneShotHash = (
-  crypto as { hash?: (algorithm: string, data: string, encoding: "hex") => string }
-).hash;
-
-function sha256(text: string): string {
-  if (oneShotHash) return oneShotHash("sha256", text, "hex");
-  return crypto.createHash("sha256").update(text).digest("hex");
 }
 
 function base64(text: string): string {
