@@ -117,6 +117,20 @@ describe("references", () => {
     expect(oneByte(path)).toBe(true);
   });
 
+  it("parse into one-byte literal parts and names when the text allows", () => {
+    const oneByte = (s: string) =>
+      serialize(s).includes(Buffer.from(`"${String.fromCharCode(s.length)}${s}`, "latin1"));
+    const db = serviceRef("db");
+    const parts = parseRefs(`postgres://${db.address.pg}/a-database-name-longer-than-sixteen`);
+    expect(parts).toHaveLength(3);
+    const [before, r, after] = parts as [string, Ref, string];
+    expect([before, after]).toEqual(["postgres://", "/a-database-name-longer-than-sixteen"]);
+    expect(oneByte(before)).toBe(true);
+    expect(oneByte(after)).toBe(true);
+    expect(r.service).toBe("db");
+    expect(oneByte(r.service)).toBe(true);
+  });
+
   it("offer method forms that are plain strings under noUncheckedIndexedAccess", () => {
     const db = serviceRef("db");
     const port: string = db.port("pg");

@@ -267,6 +267,42 @@ describe("forceDeep", () => {
   });
 });
 
+describe("forceDeep of an object with more keys than one copy slice", () => {
+  // Values are copied in slices of keys (a call each): the slices must read, keep and report
+  // exactly as one loop over all keys did.
+  const wide = (n: number, failing: (i: number) => boolean) => {
+    const read: string[] = [];
+    const props: PropertyDescriptorMap = {};
+    for (let i = n - 1; i >= 0; i--) {
+      const k = `k${i}`;
+      props[k] = {
+        get() {
+          read.push(k);
+          if (failing(i)) throw new Error(`bad ${i}`);
+          return { i };
+        },
+        enumerable: true,
+      };
+    }
+    return { value: Object.defineProperties({}, props) as Record<string, unknown>, read };
+  };
+
+  it("copies every value in the object's own key order, sorted or not", () => {
+    const { value, read } = wide(700, () => false);
+    const plain = forceDeep(value);
+    const own = Object.keys(value);
+    expect(read).toEqual(own);
+    expect(Object.keys(plain)).toEqual(own);
+    expect(plain.k650).toEqual({ i: 650 });
+    expect(Object.keys(forceDeep(value, { sortKeys: true }))).toEqual([...own].sort());
+  });
+  it("leaves out and reports failing keys of every slice, in key order", () => {
+    const { value } = wide(700, (i) => i % 300 === 0);
+    const e = err(() => forceDeep(value));
+    expect(e.errors?.map((x) => x.optionPath)).toEqual(["k600", "k300", "k0"]);
+  });
+});
+
 describe("forceDeep of many objects with the same keys", () => {
   // Past a few objects of one key list, copies are built by one factory per key list: the
   // results must be the same as one by one.
