@@ -345,8 +345,8 @@ async function stackLeftovers(s: Session): Promise<string[]> {
 
 async function down(s: Session): Promise<ActionResult> {
   const start = Date.now();
-  await run(s, "removing the stack", ["stack", "rm", s.stack]);
   const deadline = start + s.settings.waitTimeout * 1000;
+  await removeStack(s, deadline);
   // `stack rm` returns at once; the tasks stop and the networks go afterwards.
   for (;;) {
     const left = await stackLeftovers(s);
@@ -364,6 +364,38 @@ async function down(s: Session): Promise<ActionResult> {
     `Removed stack ${s.stack}: services, networks, configs and secrets (${seconds.toFixed(1)}s). Named volumes stay on the nodes (\`docker volume ls --filter label=${STACK_LABEL}=${s.stack}\`).\n`,
   );
   return { exitCode: 0, data: { stack: s.stack, seconds } };
+}
+
+/** Tries of `docker stack rm` before `down` gives up (see {@link removeStack}). */
+const STACK_RM_TRIES = 5;
+
+/**
+ * `docker stack rm`, tried again (a second apart, at most {@link STACK_RM_TRIES} times, within
+ * the deadline) while it fails. It removes the services, then the networks, while the swarm is
+ * still stopping their tasks; on a two-node swarm one try failed (exit 1) where the stack was
+ * otherwise going away, and a removal that is already under way is safe to ask for again. Each
+ * try's output is shown; the last failure is the error.
+ */
+async function removeStack(s: Session, deadline: number): Promise<void> {
+  for (let tries = 1; ; tries++) {
+    const r = await runCommand(["docker", "stack", "rm", s.stack], {
+      env: s.env,
+      stdout: s.ctx.stderr,
+      stderr: s.ctx.stderr,
+      signal: s.ctx.signal,
+    });
+    if (r.code === 0) return;
+    if (tries >= STACK_RM_TRIES || Date.now() + 1000 > deadline || s.ctx.signal.aborted) {
+      throw new SwarmManagerError(
+        "DOCKER_FAILED",
+        `\`docker stack rm ${s.stack}\` failed (exit ${r.code}) ${tries} time(s) while removing the stack; its output is above.`,
+      );
+    }
+    s.ctx.stderr.write(
+      `Removing stack ${s.stack} again in 1s (try ${tries + 1} of ${STACK_RM_TRIES}).\n`,
+    );
+    await new Promise((done) => setTimeout(done, 1000));
+  }
 }
 
 function checkNames(s: Session, action: string): string[] {
