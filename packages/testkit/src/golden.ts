@@ -5,6 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { serialize } from "node:v8";
 import type { Artifact, Diagnostic } from "@nix2dream/core";
 import { expect, it } from "vitest";
 import { artifactText } from "./artifacts.js";
@@ -59,4 +60,32 @@ export function goldenTests(
   it.each(paths)("renders %s byte for byte", (path) => {
     expect(files.get(path)).toBe(readFileSync(join(golden, path), "utf8"));
   });
+  it("holds each Latin-1 file one byte a character in memory", () => {
+    const twoByte = paths.filter((p) => {
+      const text = files.get(p) ?? "";
+      return LATIN1.test(text) && heldTwoBytesACharacter(text);
+    });
+    expect(twoByte).toEqual([]);
+  });
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: every Latin-1 character, controls too
+const LATIN1 = /^[\u0000-\u00ff]*$/;
+
+/**
+ * Whether V8 holds `text` two bytes a character. A string built from a slice of a string with
+ * one character above U+00FF (a reference token's private-use mark, say) stays two-byte although
+ * all its characters are Latin-1: twice the memory to join, copy and write (ARCHITECTURE.md,
+ * "Rendered text stays one byte a character"). V8's serializer writes a string with the tag of
+ * how it is held: `"` one-byte, `c` two-byte, after the 0xFF header and the format version.
+ */
+export function heldTwoBytesACharacter(text: string): boolean {
+  const bytes = serialize(text);
+  let i = 1;
+  while (bytes[i] !== undefined && (bytes[i] as number) >= 0x80) i++; // the version, a varint
+  const tag = bytes[i + 1];
+  if (tag !== 0x22 && tag !== 0x63) {
+    throw new Error(`unexpected V8 serializer tag ${tag} for a string (header ${bytes[0]})`);
+  }
+  return tag === 0x63;
 }

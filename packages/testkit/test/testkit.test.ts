@@ -11,6 +11,7 @@ import {
   freePort,
   goldenFiles,
   HOSTILE,
+  heldTwoBytesACharacter,
   listen,
   portFixture,
   readmeBlocks,
@@ -59,6 +60,22 @@ describe("goldenFiles", () => {
       ["b.bin", "bytes ✓"],
       ["diagnostics.json", "[]\n"],
     ]);
+  });
+});
+
+describe("heldTwoBytesACharacter", () => {
+  it("tells how V8 holds a string, not what it contains", () => {
+    const marked = `${"x".repeat(20)}\uE000${"y".repeat(30)}`;
+    expect(heldTwoBytesACharacter("plain ascii")).toBe(false);
+    expect(heldTwoBytesACharacter("latin-1 ünïcödé")).toBe(false);
+    expect(heldTwoBytesACharacter("a ✓")).toBe(true);
+    // All Latin-1, but a slice of a two-byte string and what is built from it stay two-byte.
+    expect(heldTwoBytesACharacter(marked.slice(21))).toBe(true);
+    expect(heldTwoBytesACharacter(`${marked.slice(21)}z`)).toBe(true);
+    expect(heldTwoBytesACharacter(Buffer.from(marked.slice(21), "latin1").toString("latin1"))).toBe(
+      false,
+    );
+    expect(heldTwoBytesACharacter("")).toBe(false);
   });
 });
 
