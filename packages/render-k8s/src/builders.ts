@@ -11,6 +11,7 @@ import type {
   Probe,
   ResourceRequirements,
 } from "kubernetes-types/core/v1.js";
+import { mapped } from "./list.js";
 
 /** Label keys render-k8s puts on every object. */
 export const LABELS = {
@@ -118,7 +119,7 @@ export function probesFor(
   const resolve = opts.resolve ?? ((v: string) => v);
   const action: Probe =
     hc.type === "exec"
-      ? { exec: { command: hc.command.map(resolve) } }
+      ? { exec: { command: mapped(hc.command, resolve) } }
       : hc.type === "http"
         ? {
             httpGet: {

@@ -25,6 +25,7 @@ import {
   waitContainerFor,
 } from "./builders.js";
 import type { ServiceContext } from "./context.js";
+import { mapped } from "./list.js";
 import type { GeneratedObject } from "./render.js";
 
 /** Init container script for volumes: `init` when the volume is empty, then `check`. */
@@ -104,7 +105,7 @@ export interface NamedPort {
 /** The service's ports with unique Kubernetes port names (IANA service names). */
 export function portsOf(ctx: ServiceContext): NamedPort[] {
   const used = new Set<string>();
-  return Object.entries(ctx.service.ports).map(([key, p]) => {
+  return mapped(Object.entries(ctx.service.ports), ([key, p]) => {
     // Field by field: a spread of the evaluated port into a literal with more keys is a slow
     // copy, made for every port of every service.
     const port: NamedPort = {
@@ -137,7 +138,7 @@ export const protocolOf = (p: { protocol: "tcp" | "udp" }) =>
  */
 export function envOf(ctx: ServiceContext): { env: EnvVar[]; objects: GeneratedObject[] } {
   const s = ctx.service;
-  const env: EnvVar[] = Object.entries(s.env).map(([name, value]) => ({
+  const env: EnvVar[] = mapped(Object.entries(s.env), ([name, value]) => ({
     name,
     value: ctx.res(value, `env.${name}`),
   }));

@@ -17,6 +17,7 @@ import type {
 } from "kubernetes-types/core/v1.js";
 import { resourcesFor } from "./builders.js";
 import type { ServiceContext } from "./context.js";
+import { mapped } from "./list.js";
 import { strategicMerge } from "./merge.js";
 import {
   addServiceLabels,
@@ -71,7 +72,7 @@ export function serviceObjects(
   if (job) pod.restartPolicy = job.restartPolicy;
   pod.terminationGracePeriodSeconds = Math.ceil(ctx.service.stop.gracePeriod);
   if (security) pod.securityContext = security;
-  if (initContainers.length > 0) pod.initContainers = initContainers.map(forKubelet);
+  if (initContainers.length > 0) pod.initContainers = mapped(initContainers, forKubelet);
   pod.containers = [forKubelet(container)];
   const podVolumes = [...files.volumes, ...volumes.volumes];
   if (podVolumes.length > 0) pod.volumes = podVolumes;
@@ -103,8 +104,8 @@ function containerOf(
   },
 ): Container {
   const s = ctx.service;
-  const command = s.command.map((c) => ctx.res(c, "command"));
-  const args = s.args.map((a) => ctx.res(a, "args"));
+  const command = mapped(s.command, (c) => ctx.res(c, "command"));
+  const args = mapped(s.args, (a) => ctx.res(a, "args"));
   const container: Container = { name: ctx.objName, image: parts.image };
   if (s.preStart) {
     if (s.command.length === 0) {
@@ -125,7 +126,7 @@ function containerOf(
   if (s.workingDir !== null) container.workingDir = ctx.res(s.workingDir, "workingDir");
   if (parts.env.length > 0) container.env = parts.env;
   if (parts.ports.length > 0) {
-    container.ports = parts.ports.map((p) => ({
+    container.ports = mapped(parts.ports, (p) => ({
       name: p.name,
       containerPort: p.port,
       protocol: protocolOf(p),
@@ -150,7 +151,7 @@ function servicesOf(ctx: ServiceContext, ports: NamedPort[]): GeneratedObject[] 
     const spec: Service["spec"] = { selector: selector() };
     if (ports.length > 0) {
       spec.type = "ClusterIP";
-      spec.ports = ports.map((p) => ({
+      spec.ports = mapped(ports, (p) => ({
         name: p.name,
         port: p.port,
         targetPort: p.name,
@@ -164,7 +165,7 @@ function servicesOf(ctx: ServiceContext, ports: NamedPort[]): GeneratedObject[] 
   const exposed = ports.filter((p) => p.expose || p.hostPort !== null);
   if (exposed.length === 0) return out;
   const exposeAs = ctx.k8s.exposeAs ?? ctx.defaultExpose;
-  const svcPorts = exposed.map((p): K8sServicePort => {
+  const svcPorts = mapped(exposed, (p): K8sServicePort => {
     const port: K8sServicePort = {
       name: p.name,
       port: p.port,
@@ -325,10 +326,10 @@ function forKubelet(c: Container): Container {
     return c;
   }
   const out: Container = { ...c };
-  if (c.command) out.command = c.command.map(kubeletLiteral);
-  if (c.args) out.args = c.args.map(kubeletLiteral);
+  if (c.command) out.command = mapped(c.command, kubeletLiteral);
+  if (c.args) out.args = mapped(c.args, kubeletLiteral);
   if (c.env) {
-    out.env = c.env.map((e) =>
+    out.env = mapped(c.env, (e) =>
       e.value === undefined ? e : { ...e, value: kubeletLiteral(e.value) },
     );
   }
