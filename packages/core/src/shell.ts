@@ -72,13 +72,18 @@ export function shellWord(value: string, resolve: RefResolver): string {
   if (!hasRefs(value)) return value === "" ? "''" : shellQuote(value);
   const parts = parseRefs(value);
   if (parts.length === 0) return "''";
-  return parts
-    .map((p) => {
-      if (typeof p === "string") return shellQuote(p);
+  // A loop, not `map` then `join`: `map` gives another kind of array once V8 has optimized it,
+  // which deoptimizes the code reading it halfway through a first render.
+  let out = "";
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i] as string | Ref;
+    if (typeof p === "string") out += shellQuote(p);
+    else {
       const r = resolve(p);
-      return typeof r === "string" ? shellQuote(r) : r.shell;
-    })
-    .join("");
+      out += typeof r === "string" ? shellQuote(r) : r.shell;
+    }
+  }
+  return out;
 }
 
 /**

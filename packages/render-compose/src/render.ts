@@ -20,6 +20,7 @@ import {
 } from "@nix2dream/core";
 import { ociBuildContext } from "@nix2dream/core/oci";
 import { emptyRecord, setEntry } from "@nix2dream/core/record";
+import { mapped } from "./list.js";
 import type { ComposeDeploymentOptions, ComposeServiceOptions, ProbeTool } from "./options.js";
 import { deepMerge, literal, toYaml } from "./yaml.js";
 
@@ -262,7 +263,7 @@ function serviceEntry(view: ServiceView, ctx: ComposeContext): Record<string, un
   const dependsOn = sorted(service.dependsOn).filter(([dep]) => dep in ctx.deployment.services);
   if (dependsOn.length > 0) {
     entry.depends_on = recordOf(
-      dependsOn.map(([dep, condition]) => [dep, { condition: CONDITIONS[condition] }]),
+      mapped(dependsOn, ([dep, condition]) => [dep, { condition: CONDITIONS[condition] }]),
     );
   }
   entry.restart = restartOf(view, ctx);
@@ -271,7 +272,7 @@ function serviceEntry(view: ServiceView, ctx: ComposeContext): Record<string, un
   const deploy = deployOf(view, ctx);
   if (Object.keys(deploy).length > 0) entry.deploy = deploy;
   if (Object.keys(service.labels).length > 0) {
-    entry.labels = recordOf(sorted(service.labels).map(([k, v]) => [k, literal(v)]));
+    entry.labels = recordOf(mapped(sorted(service.labels), ([k, v]) => [k, literal(v)]));
   }
   return entry;
 }
@@ -316,7 +317,7 @@ function builtImageOf(view: ServiceView, ctx: ComposeContext): Record<string, un
     env: {},
     files: {},
     secrets: recordOf(
-      Object.entries(service.secrets).map(([k, s]) => [
+      mapped(Object.entries(service.secrets), ([k, s]) => [
         k,
         s.fromFile === null
           ? s
