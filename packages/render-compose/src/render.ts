@@ -19,8 +19,7 @@ import {
   resolveRefs,
 } from "@nix2dream/core";
 import { ociBuildContext } from "@nix2dream/core/oci";
-import { emptyRecord, setEntry } from "@nix2dream/core/record";
-import { mapped } from "./list.js";
+import { emptyRecord, packedMap, setEntry } from "@nix2dream/core/record";
 import type { ComposeDeploymentOptions, ComposeServiceOptions, ProbeTool } from "./options.js";
 import { deepMerge, literal, toYaml } from "./yaml.js";
 
@@ -263,7 +262,7 @@ function serviceEntry(view: ServiceView, ctx: ComposeContext): Record<string, un
   const dependsOn = sorted(service.dependsOn).filter(([dep]) => dep in ctx.deployment.services);
   if (dependsOn.length > 0) {
     entry.depends_on = recordOf(
-      mapped(dependsOn, ([dep, condition]) => [dep, { condition: CONDITIONS[condition] }]),
+      packedMap(dependsOn, ([dep, condition]) => [dep, { condition: CONDITIONS[condition] }]),
     );
   }
   entry.restart = restartOf(view, ctx);
@@ -272,7 +271,7 @@ function serviceEntry(view: ServiceView, ctx: ComposeContext): Record<string, un
   const deploy = deployOf(view, ctx);
   if (Object.keys(deploy).length > 0) entry.deploy = deploy;
   if (Object.keys(service.labels).length > 0) {
-    entry.labels = recordOf(mapped(sorted(service.labels), ([k, v]) => [k, literal(v)]));
+    entry.labels = recordOf(packedMap(sorted(service.labels), ([k, v]) => [k, literal(v)]));
   }
   return entry;
 }
@@ -317,7 +316,7 @@ function builtImageOf(view: ServiceView, ctx: ComposeContext): Record<string, un
     env: {},
     files: {},
     secrets: recordOf(
-      mapped(Object.entries(service.secrets), ([k, s]) => [
+      packedMap(Object.entries(service.secrets), ([k, s]) => [
         k,
         s.fromFile === null
           ? s

@@ -3,7 +3,7 @@
  * extra manifest that looks like the generated ones). Pure functions of their arguments.
  */
 import type { Healthcheck, Resources } from "@nix2dream/core";
-import { emptyRecord } from "@nix2dream/core/record";
+import { emptyRecord, packedMap } from "@nix2dream/core/record";
 import type {
   Container,
   Namespace,
@@ -11,7 +11,6 @@ import type {
   Probe,
   ResourceRequirements,
 } from "kubernetes-types/core/v1.js";
-import { mapped } from "./list.js";
 
 /** Label keys render-k8s puts on every object. */
 export const LABELS = {
@@ -119,7 +118,7 @@ export function probesFor(
   const resolve = opts.resolve ?? ((v: string) => v);
   const action: Probe =
     hc.type === "exec"
-      ? { exec: { command: mapped(hc.command, resolve) } }
+      ? { exec: { command: packedMap(hc.command, resolve) } }
       : hc.type === "http"
         ? {
             httpGet: {

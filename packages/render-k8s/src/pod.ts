@@ -5,7 +5,7 @@
  * diagnostics go to the context.
  */
 import { SERVICE_DEFAULTS, sha256Hex } from "@nix2dream/core";
-import { emptyRecord } from "@nix2dream/core/record";
+import { emptyRecord, packedMap } from "@nix2dream/core/record";
 import type {
   Container,
   EnvVar,
@@ -25,7 +25,6 @@ import {
   waitContainerFor,
 } from "./builders.js";
 import type { ServiceContext } from "./context.js";
-import { mapped } from "./list.js";
 import type { GeneratedObject } from "./render.js";
 
 /** Init container script for volumes: `init` when the volume is empty, then `check`. */
@@ -105,7 +104,7 @@ export interface NamedPort {
 /** The service's ports with unique Kubernetes port names (IANA service names). */
 export function portsOf(ctx: ServiceContext): NamedPort[] {
   const used = new Set<string>();
-  return mapped(Object.entries(ctx.service.ports), ([key, p]) => {
+  return packedMap(Object.entries(ctx.service.ports), ([key, p]) => {
     // Field by field: a spread of the evaluated port into a literal with more keys is a slow
     // copy, made for every port of every service.
     const port: NamedPort = {
@@ -138,7 +137,7 @@ export const protocolOf = (p: { protocol: "tcp" | "udp" }) =>
  */
 export function envOf(ctx: ServiceContext): { env: EnvVar[]; objects: GeneratedObject[] } {
   const s = ctx.service;
-  const env: EnvVar[] = mapped(Object.entries(s.env), ([name, value]) => ({
+  const env: EnvVar[] = packedMap(Object.entries(s.env), ([name, value]) => ({
     name,
     value: ctx.res(value, `env.${name}`),
   }));

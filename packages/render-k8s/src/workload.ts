@@ -4,7 +4,7 @@
  * service's overrides and the checks of Kubernetes' own limits on what was made.
  */
 
-import { emptyRecord } from "@nix2dream/core/record";
+import { emptyRecord, packedMap } from "@nix2dream/core/record";
 import type { DeploymentSpec, StatefulSetSpec } from "kubernetes-types/apps/v1.js";
 import type { JobSpec } from "kubernetes-types/batch/v1.js";
 import type {
@@ -17,7 +17,6 @@ import type {
 } from "kubernetes-types/core/v1.js";
 import { resourcesFor } from "./builders.js";
 import type { ServiceContext } from "./context.js";
-import { mapped } from "./list.js";
 import { strategicMerge } from "./merge.js";
 import {
   addServiceLabels,
@@ -72,7 +71,7 @@ export function serviceObjects(
   if (job) pod.restartPolicy = job.restartPolicy;
   pod.terminationGracePeriodSeconds = Math.ceil(ctx.service.stop.gracePeriod);
   if (security) pod.securityContext = security;
-  if (initContainers.length > 0) pod.initContainers = mapped(initContainers, forKubelet);
+  if (initContainers.length > 0) pod.initContainers = packedMap(initContainers, forKubelet);
   pod.containers = [forKubelet(container)];
   const podVolumes = [...files.volumes, ...volumes.volumes];
   if (podVolumes.length > 0) pod.volumes = podVolumes;
@@ -104,8 +103,8 @@ function containerOf(
   },
 ): Container {
   const s = ctx.service;
-  const command = mapped(s.command, (c) => ctx.res(c, "command"));
-  const args = mapped(s.args, (a) => ctx.res(a, "args"));
+  const command = packedMap(s.command, (c) => ctx.res(c, "command"));
+  const args = packedMap(s.args, (a) => ctx.res(a, "args"));
   const container: Container = { name: ctx.objName, image: parts.image };
   if (s.preStart) {
     if (s.command.length === 0) {
@@ -126,7 +125,7 @@ function containerOf(
   if (s.workingDir !== null) container.workingDir = ctx.res(s.workingDir, "workingDir");
   if (parts.env.length > 0) container.env = parts.env;
   if (parts.ports.length > 0) {
-    container.ports = mapped(parts.ports, (p) => ({
+    container.ports = packedMap(parts.ports, (p) => ({
       name: p.name,
       containerPort: p.port,
       protocol: protocolOf(p),
@@ -151,7 +150,7 @@ function servicesOf(ctx: ServiceContext, ports: NamedPort[]): GeneratedObject[] 
     const spec: Service["spec"] = { selector: selector() };
     if (ports.length > 0) {
       spec.type = "ClusterIP";
-      spec.ports = mapped(ports, (p) => ({
+      spec.ports = packedMap(ports, (p) => ({
         name: p.name,
         port: p.port,
         targetPort: p.name,
@@ -165,7 +164,7 @@ function servicesOf(ctx: ServiceContext, ports: NamedPort[]): GeneratedObject[] 
   const exposed = ports.filter((p) => p.expose || p.hostPort !== null);
   if (exposed.length === 0) return out;
   const exposeAs = ctx.k8s.exposeAs ?? ctx.defaultExpose;
-  const svcPorts = mapped(exposed, (p): K8sServicePort => {
+  const svcPorts = packedMap(exposed, (p): K8sServicePort => {
     const port: K8sServicePort = {
       name: p.name,
       port: p.port,
@@ -326,10 +325,10 @@ function forKubelet(c: Container): Container {
     return c;
   }
   const out: Container = { ...c };
-  if (c.command) out.command = mapped(c.command, kubeletLiteral);
-  if (c.args) out.args = mapped(c.args, kubeletLiteral);
+  if (c.command) out.command = packedMap(c.command, kubeletLiteral);
+  if (c.args) out.args = packedMap(c.args, kubeletLiteral);
   if (c.env) {
-    out.env = mapped(c.env, (e) =>
+    out.env = packedMap(c.env, (e) =>
       e.value === undefined ? e : { ...e, value: kubeletLiteral(e.value) },
     );
   }
