@@ -72,8 +72,8 @@ export function shellWord(value: string, resolve: RefResolver): string {
   if (!hasRefs(value)) return value === "" ? "''" : shellQuote(value);
   const parts = parseRefs(value);
   if (parts.length === 0) return "''";
-  // A loop, not `map` then `join`: `map` gives another kind of array once V8 has optimized it,
-  // which deoptimizes the code reading it halfway through a first render.
+  // A loop, not `map` then `join`: no array in between (render-procfile alone, 2000 services:
+  // fewer instructions than with `map`, measured).
   let out = "";
   for (let i = 0; i < parts.length; i++) {
     const p = parts[i] as string | Ref;

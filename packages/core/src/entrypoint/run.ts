@@ -95,8 +95,9 @@ export function runOf(service: EvaluatedService, cd: string, ctx: EntrypointCont
     out.push("n2d_fail 'no command to run'");
     return;
   }
-  // Pushed one by one, not a spread then `map`: arrays of another kind once V8 has optimized
-  // them, which deoptimizes the code reading them halfway through a first render.
+  // Pushed one by one, not a spread then `map`: one array instead of two, built the same way
+  // before and after V8 optimizes this (render-procfile alone, 2000 services: fewer
+  // instructions, measured).
   const words: string[] = [];
   for (let i = 0; i < service.command.length; i++)
     words.push(ctx.w(service.command[i] as string, `command.${i}`));
