@@ -3,9 +3,10 @@
 // steadiest measure this project has on a shared machine. Each run is one `node
 // --single-threaded` process (the JIT compiles and the GC runs on the main thread, so their work
 // is counted too) under valgrind's callgrind, one after another (never two at a time: runs that
-// overlap disagree by several per cent). Runs of one build agree within about ±0.3 %, so a change
-// of 1 % or more is real where a CPU timing here swings by ±10 %. It is not a time: an
-// instruction of the garbage collector costs less than a cache-missing load of the engine.
+// overlapped were seen to disagree). Runs of one build agree within about ±0.3 % in one
+// invocation and within about 0.7 % across invocations, so a change of 1 % or more that shows
+// again is real, where a CPU timing here swings by ±10 %. It is not a time: an instruction of
+// the garbage collector costs less than a cache-missing load of the engine.
 //
 //   node bench/instructions.mjs BASE [workload ...]
 //
@@ -79,7 +80,8 @@ try {
   const rows = [];
   for (const name of names.length > 0 ? names : ["nix:1000", "realistic:1000"]) {
     const argv = argvOf(name);
-    // base, new, new, base: a drift of the machine (page cache, CPU frequency) hits both alike.
+    // base, new, new, base: V8's time-based heuristics (when the GC runs) see the machine's load;
+    // a drift of it over the four runs then hits both sides alike.
     const base = [count(roots.base, argv, dir)];
     const fresh = [count(roots.new, argv, dir), count(roots.new, argv, dir)];
     base.push(count(roots.base, argv, dir));
