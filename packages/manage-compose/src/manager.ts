@@ -246,13 +246,37 @@ async function waitReady(s: Session, services: string[]): Promise<ContainerStatu
   }
 }
 
+/** Reads of a failed service's logs before showing them empty (see {@link showLogs}). */
+const LOG_TRIES = 4;
+
+/**
+ * The last log lines of a service that failed. Read again, a second apart, while they come back
+ * empty: a container seen restarting on a loaded machine once had no line in its logs yet,
+ * though it had printed why it failed before exiting (the engine writes a container's output
+ * to its log apart from ending it).
+ */
 async function showLogs(s: Session, service: string): Promise<void> {
   s.ctx.stderr.write(`--- last log lines of ${service} ---\n`);
-  await runCommand(composeArgv(s, "logs", "--no-color", "--tail", "50", service), {
-    env: s.env,
-    stdout: s.ctx.stderr,
-    stderr: s.ctx.stderr,
-  });
+  for (let tries = 1; ; tries++) {
+    const r = await runCommand(composeArgv(s, "logs", "--no-color", "--tail", "50", service), {
+      env: s.env,
+    });
+    if (tries < LOG_TRIES && !hasLogLines(r.stdout)) {
+      await new Promise((done) => setTimeout(done, 1000));
+      continue;
+    }
+    s.ctx.stderr.write(r.stdout);
+    s.ctx.stderr.write(r.stderr);
+    return;
+  }
+}
+
+/**
+ * @internal Whether `compose logs` printed a line of a container, not only docker-compose v1's
+ * "Attaching to …" line.
+ */
+export function hasLogLines(output: string): boolean {
+  return output.split("\n").some((line) => line.trim() !== "" && !line.startsWith("Attaching to "));
 }
 
 /** The `ps` table. */

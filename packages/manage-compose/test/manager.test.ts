@@ -28,6 +28,7 @@ import composeManager, {
   psTable,
   readiness,
 } from "../src/index.js";
+import { hasLogLines } from "../src/manager.js";
 
 const PROJECT = `n2d-compose-mgr-${process.pid}-${Date.now().toString(36)}`;
 const BASE_IMAGE = `n2d-compose-busybox:${PROJECT}`;
@@ -325,4 +326,16 @@ describe("actions on a real engine", () => {
       await manager.actions.down?.({ ...ctx, flags: { volumes: true } });
     }
   }, 150_000);
+});
+
+describe("hasLogLines (a failed service's logs are read again while empty)", () => {
+  it("tells compose's own lines from a container's", () => {
+    expect(hasLogLines("")).toBe(false);
+    expect(hasLogLines("Attaching to proj_web_1\n")).toBe(false);
+    expect(
+      hasLogLines("Attaching to proj_web_1\nproj_web_1  | secret API_TOKEN is missing\n"),
+    ).toBe(true);
+    // docker compose v2: no "Attaching to" line.
+    expect(hasLogLines("web-1  | listening\n")).toBe(true);
+  });
 });
