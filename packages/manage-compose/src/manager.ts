@@ -251,9 +251,9 @@ const LOG_TRIES = 4;
 
 /**
  * The last log lines of a service that failed. Read again, a second apart, while they come back
- * empty: a container seen restarting on a loaded machine once had no line in its logs yet,
- * though it had printed why it failed before exiting (the engine writes a container's output
- * to its log apart from ending it).
+ * empty: on a loaded machine a container seen restarting once had no line in its logs, though it
+ * had printed why it failed before exiting. Our reading, not proven: the engine had not written
+ * its last output to the log yet.
  */
 async function showLogs(s: Session, service: string): Promise<void> {
   s.ctx.stderr.write(`--- last log lines of ${service} ---\n`);
