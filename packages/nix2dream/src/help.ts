@@ -72,7 +72,7 @@ export const COMMANDS: CommandHelp[] = [
     usage: "nix2dream check [flags]",
     summary: "Evaluate and render in memory, print diagnostics, write nothing",
     details:
-      "Exits 1 when the config has an error; with --strict also when a renderer reports something it cannot express on its target.",
+      "Exits 1 when the config has an error or a host file a render would copy (`files.*.source`) is missing or unreadable; with --strict also when a renderer reports something it cannot express on its target.",
     flags: [JSON_FLAG],
     examples: [
       ["nix2dream check", "validate the config and every renderer"],

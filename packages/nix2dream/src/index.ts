@@ -35,6 +35,7 @@ export { UserError, type UserErrorCode } from "./errors.js";
 export { type CliIO, runCli } from "./main.js";
 export {
   checkArtifactPaths,
+  checkHostFiles,
   MANIFEST_FILE,
   type Manifest,
   type ManifestEntry,

@@ -36,7 +36,7 @@ import {
 import type { Project } from "./project.js";
 import { closest } from "./suggest.js";
 import { watchedFiles } from "./watched-files.js";
-import { checkArtifactPaths, type WriteResult, writeArtifacts } from "./write.js";
+import { checkArtifactPaths, checkHostFiles, type WriteResult, writeArtifacts } from "./write.js";
 
 // What only some commands need is imported by them (the module engine, zod, the config loader,
 // the options docs), so that `--version` and `--help` start as fast as node itself.
@@ -510,6 +510,10 @@ async function checkCommand(run: Run): Promise<number> {
   };
   try {
     reportDiagnostics(project, rendered, run);
+    // The host files `render` would copy: a missing one fails here too, not only at `render`.
+    for (const { renderer, result } of rendered) {
+      await checkHostFiles(result.artifacts, renderer.name);
+    }
   } catch (err) {
     if (run.flags.json === true) {
       run.stdout.write(`${JSON.stringify({ ...summary, ok: false }, null, 2)}\n`);

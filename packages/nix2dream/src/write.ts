@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  constants as fsConstants,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -18,7 +19,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from "node:fs";
-import { readFile, stat } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import type { Artifact, ContentArtifact, HostFileArtifact } from "@nix2dream/core";
 import { UserError } from "./errors.js";
@@ -269,15 +270,49 @@ export async function readHostFiles(
   owner?: string,
 ): Promise<ContentArtifact[]> {
   const out = artifacts.slice() as ContentArtifact[];
+  const contents = await eachHostFile(artifacts, owner, (a) => readFile(a.source));
+  for (const [i, content] of contents) {
+    const a = artifacts[i] as HostFileArtifact;
+    const copy: ContentArtifact = { path: a.path, content };
+    if (a.mode !== undefined) copy.mode = a.mode;
+    out[i] = copy;
+  }
+  return out;
+}
+
+/**
+ * Checks, without reading them, that every {@link HostFileArtifact} of `artifacts` names a
+ * regular file this process can read: what {@link readHostFiles} needs, for `nix2dream check`,
+ * which writes nothing.
+ *
+ * @throws {UserError} `HOST_FILE`, the same error {@link readHostFiles} gives.
+ */
+export async function checkHostFiles(
+  artifacts: readonly Artifact[],
+  owner?: string,
+): Promise<void> {
+  await eachHostFile(artifacts, owner, (a) => access(a.source, fsConstants.R_OK));
+}
+
+/**
+ * Runs `use` on the source of every host-file artifact (up to {@link CONCURRENCY} at a time)
+ * once it is known to be an absolute path to a regular file; its results by artifact index.
+ * Any failure is a `HOST_FILE` error naming the option that named the file.
+ */
+async function eachHostFile<T>(
+  artifacts: readonly Artifact[],
+  owner: string | undefined,
+  use: (a: HostFileArtifact) => Promise<T>,
+): Promise<Map<number, T>> {
+  const results = new Map<number, T>();
   const copies = artifacts.flatMap((a, i) => (typeof a.source === "string" ? [i] : []));
   await eachLimit(copies, CONCURRENCY, async (i) => {
     const a = artifacts[i] as HostFileArtifact;
     if (!isAbsolute(a.source)) throw hostFileError(a, "the path is not absolute", owner);
-    let content: Buffer;
     try {
       // stat first: reading a FIFO or a device could block or never end.
       if (!(await stat(a.source)).isFile()) throw hostFileError(a, "it is not a file", owner);
-      content = await readFile(a.source);
+      results.set(i, await use(a));
     } catch (err) {
       if (UserError.is(err)) throw err;
       const code = (err as NodeJS.ErrnoException).code;
@@ -289,11 +324,8 @@ export async function readHostFiles(
             : (err as Error).message;
       throw hostFileError(a, why, owner);
     }
-    const copy: ContentArtifact = { path: a.path, content };
-    if (a.mode !== undefined) copy.mode = a.mode;
-    out[i] = copy;
   });
-  return out;
+  return results;
 }
 
 /**

@@ -12,7 +12,7 @@ import type { Artifact } from "@nix2dream/core";
 import { busyboxImage, fileTempDir, requireDocker } from "@nix2dream/testkit";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { UserError } from "../src/errors.js";
-import { readManifest, writeArtifacts } from "../src/write.js";
+import { checkHostFiles, readManifest, writeArtifacts } from "../src/write.js";
 import { cleanProjects, cli, config, project, put, requireBuild } from "./helpers.js";
 
 /** Bytes no text round-trip would keep: NUL, CR, invalid UTF-8, non-ASCII, no final newline. */
@@ -73,6 +73,37 @@ describe("writeArtifacts with host files", () => {
   });
 });
 
+describe("checkHostFiles", () => {
+  it("passes readable files and gives the writer's error for a missing one, reading nothing", async () => {
+    const src = join(base, "app.conf");
+    await writeFile(src, BYTES);
+    await expect(
+      checkHostFiles([{ path: "a", content: "x" }, { path: "files/app.conf", source: src, origin }]),
+    ).resolves.toBeUndefined();
+    const missing: Artifact[] = [
+      { path: "files/app.conf", source: join(base, "missing.conf"), origin },
+    ];
+    const checked = await checkHostFiles(missing, "compose").catch((e) => e);
+    const written = await writeArtifacts(join(base, "out"), missing, { owner: "compose" }).catch(
+      (e) => e,
+    );
+    expect(checked.code).toBe("HOST_FILE");
+    expect(checked.message).toBe(written.message);
+    expect(existsSync(join(base, "out"))).toBe(false);
+  });
+
+  it.each([
+    ["a directory", (d: string) => d, "it is not a file"],
+    ["a relative path", () => "app.conf", "the path is not absolute"],
+  ])("refuses %s as a source", async (_label, source, why) => {
+    const err = await checkHostFiles([{ path: "x", source: source(base), origin }]).catch(
+      (e) => e,
+    );
+    expect(err.code).toBe("HOST_FILE");
+    expect(err.message).toContain(why);
+  });
+});
+
 const composeDist = new URL("../../render-compose/dist/index.js", import.meta.url).href;
 const composeConfig = (baseImage = "busybox:stable") =>
   config(
@@ -121,6 +152,25 @@ describe("nix2dream render with a Compose file source", () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
     const out = join(dir, ".nix2dream", "shop", "compose");
     expect(readFileSync(join(out, "files/api/etc/app.conf"), "utf8")).toBe("v1\n");
+  });
+
+  it("fails `check` on a missing source the same way, and passes once it is there", async () => {
+    const dir = await project({ "nix2dream.config.ts": composeConfig() });
+    const r = cli(dir, ["check"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('services.api.files."/etc/app.conf".source');
+    expect(r.stderr).toContain("nix2dream.config.ts");
+    expect(r.stderr).toContain("no such file");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    const json = cli(dir, ["check", "--json"]);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).ok).toBe(false);
+    expect(existsSync(join(dir, ".nix2dream"))).toBe(false);
+    await put(dir, "conf/app.conf", "v1\n");
+    const ok = cli(dir, ["check"]);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^ok shop: 1 service/);
   });
 });
 
