@@ -78,7 +78,10 @@ describe("checkHostFiles", () => {
     const src = join(base, "app.conf");
     await writeFile(src, BYTES);
     await expect(
-      checkHostFiles([{ path: "a", content: "x" }, { path: "files/app.conf", source: src, origin }]),
+      checkHostFiles([
+        { path: "a", content: "x" },
+        { path: "files/app.conf", source: src, origin },
+      ]),
     ).resolves.toBeUndefined();
     const missing: Artifact[] = [
       { path: "files/app.conf", source: join(base, "missing.conf"), origin },
@@ -96,9 +99,7 @@ describe("checkHostFiles", () => {
     ["a directory", (d: string) => d, "it is not a file"],
     ["a relative path", () => "app.conf", "the path is not absolute"],
   ])("refuses %s as a source", async (_label, source, why) => {
-    const err = await checkHostFiles([{ path: "x", source: source(base), origin }]).catch(
-      (e) => e,
-    );
+    const err = await checkHostFiles([{ path: "x", source: source(base), origin }]).catch((e) => e);
     expect(err.code).toBe("HOST_FILE");
     expect(err.message).toContain(why);
   });
