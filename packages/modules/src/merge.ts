@@ -626,15 +626,13 @@ function wrapUserError(t: Thunk<unknown>, e: unknown): ModuleError {
 /** Where a lazy object keeps the thunks of its values (a hidden, non-enumerable key). */
 export const THUNKS: unique symbol = Symbol("nix2dream.modules.thunks");
 
-// Key sets seen so far, in a trie by key: finding a shape allocates nothing (no key string
-// built per object). A node keeps the accessor descriptors of its key set and one shared copy of
-// its names.
+// Option-name lists seen so far, in a trie by key: finding one allocates nothing (no key string
+// built per list). A node keeps one shared copy of its names (see `internNames`).
 interface ShapeNode {
   next: Map<string, ShapeNode> | undefined;
   names: string[] | undefined;
-  descriptors: PropertyDescriptor[] | undefined;
 }
-const shapes: ShapeNode = { next: undefined, names: undefined, descriptors: undefined };
+const shapes: ShapeNode = { next: undefined, names: undefined };
 let shapeCount = 0;
 const MAX_SHAPES = 2000;
 const MAX_SHARED_KEYS = 64;
@@ -647,7 +645,7 @@ function shapeOf(names: readonly string[]): ShapeNode | undefined {
     if (!next) {
       if (shapeCount >= MAX_SHAPES) return undefined;
       shapeCount++;
-      next = { next: undefined, names: undefined, descriptors: undefined };
+      next = { next: undefined, names: undefined };
       if (!node.next) node.next = new Map();
       node.next.set(name, next);
     }
@@ -665,11 +663,6 @@ const THUNKS_SLOT: PropertyDescriptor = {
   configurable: true,
 };
 
-/** The accessor descriptor of each name, reading the thunk at the same index. */
-function descriptorsOf(names: readonly string[]): PropertyDescriptor[] {
-  return names.map((_, i) => ({ get: indexGetter(i), enumerable: true, configurable: true }));
-}
-
 /**
  * One shared, exact-size copy of a list of keys seen before (every instance of a submodule
  * has the same option names); the list itself when the table is full. Never mutate the result.
@@ -678,18 +671,15 @@ export function internNames(names: string[]): string[] {
   if (names.length === 0 || names.length > MAX_SHARED_KEYS) return names;
   const node = shapeOf(names);
   if (!node) return names;
-  if (!node.names) {
-    node.names = names.slice();
-    shapeOfInterned.set(node.names, node);
-  }
+  if (!node.names) node.names = names.slice();
   return node.names;
 }
 
-/** The trie node of each list {@link internNames} returned: found without walking the trie again. */
-const shapeOfInterned = new Map<readonly string[], ShapeNode>();
-
-// Getters reading the thunk at an index of `this[THUNKS]`, shared by every lazy object.
+// Getters reading the thunk at an index of `this[THUNKS]`, and their accessor descriptors,
+// shared by every lazy object: what key `i` is named does not matter to them, so any key set,
+// seen before or not, takes them (objects of the same keys then share V8 hidden classes).
 const indexGetters: (() => unknown)[] = [];
+const indexDescriptors: PropertyDescriptor[] = [];
 function indexGetter(i: number): () => unknown {
   let g = indexGetters[i];
   if (!g) {
@@ -701,11 +691,18 @@ function indexGetter(i: number): () => unknown {
   return g;
 }
 
+/** {@link indexDescriptors}, made up to index `n - 1`. */
+function descriptorsUpTo(n: number): readonly PropertyDescriptor[] {
+  for (let i = indexDescriptors.length; i < n; i++)
+    indexDescriptors.push({ get: indexGetter(i), enumerable: true, configurable: true });
+  return indexDescriptors;
+}
+
 /**
  * Defines `names[i]` as a lazy enumerable property of `obj` forcing `thunks[i]`, in order.
  * `thunks` is kept as it is (not copied), so it must not change afterwards. Small key sets share
- * getters and cached descriptors (objects of the same keys then share V8 hidden classes); large
- * ones (e.g. 10 000 services) get a getter each, so the shared tables stay bounded.
+ * getters and descriptors by index; large ones (e.g. 10 000 services) get a getter each, so the
+ * shared tables stay bounded.
  */
 export function defineThunksAt(
   obj: object,
@@ -714,14 +711,9 @@ export function defineThunksAt(
 ): void {
   const n = names.length;
   if (n === 0) return;
-  const node = n > MAX_SHARED_KEYS ? undefined : (shapeOfInterned.get(names) ?? shapeOf(names));
-  if (node) {
-    let descriptors = node.descriptors;
-    if (!descriptors) {
-      descriptors = descriptorsOf(names);
-      node.descriptors = descriptors;
-    }
+  if (n <= MAX_SHARED_KEYS) {
     // One defineProperty per key: about twice as fast as Object.defineProperties of a map.
+    const descriptors = descriptorsUpTo(n);
     for (let i = 0; i < n; i++)
       Object.defineProperty(obj, names[i] as string, descriptors[i] as PropertyDescriptor);
   } else {
