@@ -167,7 +167,7 @@ function fileHash(path: string): string | null {
   }
 }
 
-/** How many host files {@link readHostFiles} reads at once. */
+/** How many host files {@link readHostFiles} reads (or {@link checkHostFiles} checks) at once. */
 const CONCURRENCY = 32;
 
 /** Runs `f` on every item, at most `limit` at a time; resolves when all are done. */
