@@ -104,6 +104,7 @@ describe("optionsDocs", () => {
 });
 
 describe("optionsJsonSchema", () => {
+  // biome-ignore lint/suspicious/noExplicitAny: the schema is JSON of any shape; the tests read paths into it
   const schema = optionsJsonSchema(options) as any;
   it("is draft 2020-12", () => {
     expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
@@ -150,6 +151,7 @@ describe("optionsJsonSchema", () => {
         },
       ],
     });
+    // biome-ignore lint/suspicious/noExplicitAny: the schema is JSON of any shape; the tests read paths into it
     const settings = (optionsJsonSchema(r.options) as any).properties.settings;
     expect(settings.additionalProperties.type).toBe("integer");
     expect(settings.properties.port.maximum).toBe(65535);

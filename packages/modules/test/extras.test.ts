@@ -221,6 +221,7 @@ describe("forceDeep", () => {
     expect(forceDeep({ f, d })).toEqual({ f, d });
   });
   it("handles shared and cyclic objects", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a cyclic object built by assignment
     const o: any = { a: 1 };
     o.self = o;
     const c = forceDeep(o);

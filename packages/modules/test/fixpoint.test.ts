@@ -73,6 +73,7 @@ describe("the lazy fixed point", () => {
     expect(r.services.api.url).toBe("postgres://db:5432");
   });
   it("definitions are order independent across modules", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the test reads config paths its modules declare
     const reader = ({ config }: { config: any }) => ({
       config: {
         services: {

@@ -2,6 +2,7 @@ import { expect } from "vitest";
 import { evalModules, type Module, ModuleError } from "../src/index.js";
 
 /** Evaluates modules and returns the config. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read config paths of the modules they evaluate
 export function cfg(...modules: Module[]): any {
   return evalModules({ modules }).config;
 }

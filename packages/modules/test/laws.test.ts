@@ -10,6 +10,7 @@ import {
   types,
 } from "../src/index.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: the laws hold for option types of every value type
 const evalX = (type: OptionType<any>, defs: unknown[], empty: unknown = undefined) =>
   forceDeep(
     evalModules({

@@ -28,9 +28,11 @@ describe("module structure", () => {
     expect(seen).toEqual(["config", "extendModules", "lib", "moduleType", "options", "pkgs"]);
   });
   it("specialArgs reach imported function modules", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: module arguments of any shape
     const e = err(() => cfg(list, { imports: [({ tag }: any) => ({ xs: [tag] })] } as Module));
     expect(e.code).toBe("MISSING_ARGUMENT");
     const r2 = evalModules({
+      // biome-ignore lint/suspicious/noExplicitAny: module arguments of any shape
       modules: [list, { imports: [({ tag }: any) => ({ xs: [tag] })] }],
       specialArgs: { tag: "t" },
     });
@@ -48,6 +50,7 @@ describe("module structure", () => {
     expect(cfg(list, { imports: [m, m] }, { imports: [m] }).xs).toEqual(["once"]);
   });
   it("an anonymous import cycle terminates", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: a cyclic module built by assignment
     const a: any = { xs: ["a"] };
     a.imports = [{ imports: [a] }];
     expect(cfg(list, a).xs).toEqual(["a"]);
@@ -59,7 +62,9 @@ describe("module structure", () => {
     expect(cfg(list, { xs: ["a"] }, { xs: ["a"] }).xs).toEqual(["a", "a"]);
   });
   it("import cycles terminate", () => {
+    // biome-ignore lint/suspicious/noExplicitAny: cyclic modules built by assignment
     const a: any = { key: "a", xs: ["a"] };
+    // biome-ignore lint/suspicious/noExplicitAny: cyclic modules built by assignment
     const b: any = { key: "b", xs: ["b"], imports: [a] };
     a.imports = [b];
     expect(cfg(list, a).xs.sort()).toEqual(["a", "b"]);

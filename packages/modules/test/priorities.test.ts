@@ -16,6 +16,7 @@ import {
 } from "../src/index.js";
 import { cfg, err } from "./helpers.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: declarations of option types of every value type
 const decl = (type: OptionType<any> = types.int, extra: object = {}) => ({
   file: "decl.ts",
   options: { x: mkOption({ type, ...extra }) },

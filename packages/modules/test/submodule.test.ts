@@ -84,6 +84,7 @@ describe("submodules", () => {
   it("submoduleWith passes specialArgs", () => {
     const t = types.submoduleWith({
       modules: [
+        // biome-ignore lint/suspicious/noExplicitAny: module arguments of any shape
         ({ greeting }: any) => ({
           options: { g: mkOption({ type: types.str, default: greeting }) },
         }),
@@ -101,6 +102,7 @@ describe("submodules", () => {
     expect(
       cfg(
         { options: { s: mkOption({ type: types.attrsOf(t) }) } },
+        // biome-ignore lint/suspicious/noExplicitAny: module arguments of any shape
         { s: { x: ({ name }: any) => ({ a: name }) } },
       ).s.x.a,
     ).toBe("x");

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { fromZod, mkDefault, mkIf, mkOption, type OptionType, types } from "../src/index.js";
 import { cfg, err } from "./helpers.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: option types of every value type
 const one = (type: OptionType<any>, ...defs: unknown[]) =>
   cfg(
     { file: "decl.ts", options: { x: mkOption({ type }) } },
