@@ -257,15 +257,21 @@ function waitBriefly() {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
 }
 
-// The watchdog reads `+<pgid>:<SIGNAL>` and `-<pgid>:<SIGNAL>` lines from the supervisor. End
-// of file without a `.` line means the supervisor died: it sends each group its stop signal,
-// waits up to $GRACE seconds (in steps of 0.1 s) and SIGKILLs every group still alive.
+// The watchdog reads `+<pgid>:<SIGNAL>:<grace>` and `-<pgid>:<SIGNAL>` lines from the
+// supervisor. End of file without a `.` line means the supervisor died: it sends each group its
+// stop signal, waits up to $GRACE seconds (in steps of 0.1 s: the longest grace period of any
+// group it was told about, at least the one it started with) and SIGKILLs every group still
+// alive. A group's grace comes with it: a new plan (`up --watch`) may bring a longer one.
+// `kill -s 0`, not `kill -0`: dash (Debian's sh) reads `kill -0 -- -<pgid>` as a bad number and
+// fails, which made every group look gone at once and nothing was ever SIGKILLed.
 const WATCHDOG = `
 trap '' HUP INT PIPE
 groups=" "
 while IFS= read -r line; do
   case $line in
-    +*) groups="$groups\${line#+} " ;;
+    +*) t=\${line#+}; g=\${t##*:}; t=\${t%:*}
+        groups="$groups$t "
+        [ "$g" -gt "$GRACE" ] 2>/dev/null && GRACE=$g ;;
     -*) id=\${line#-}
         case $groups in *" $id "*) groups="\${groups%% $id *} \${groups#* $id }" ;; esac ;;
     .) exit 0 ;;
@@ -280,7 +286,7 @@ done
 i=0
 while [ $i -lt $((GRACE * 10)) ]; do
   alive=
-  for g in $pgids; do kill -0 -- "-$g" 2>/dev/null && alive=1; done
+  for g in $pgids; do kill -s 0 -- "-$g" 2>/dev/null && alive=1; done
   [ -z "$alive" ] && exit 0
   sleep 0.1; i=$((i + 1))
 done
@@ -314,9 +320,9 @@ export class Watchdog {
     this.#child = child;
   }
 
-  /** Tells the watchdog about a new group and its stop signal. */
-  watch(pgid: number, signal: NodeJS.Signals) {
-    this.#child?.stdin?.write(`+${pgid}:${signal}\n`);
+  /** Tells the watchdog about a new group, its stop signal and its grace period (seconds). */
+  watch(pgid: number, signal: NodeJS.Signals, graceSeconds: number) {
+    this.#child?.stdin?.write(`+${pgid}:${signal}:${Math.ceil(Math.max(0, graceSeconds))}\n`);
   }
 
   /** Tells the watchdog a group is gone (same arguments as {@link Watchdog.watch}). */
@@ -327,5 +333,18 @@ export class Watchdog {
   /** Ends the watchdog: every group was stopped by the supervisor itself. */
   close() {
     this.#child?.stdin?.end(".\n");
+  }
+
+  /**
+   * @internal Closes the pipe without the `.` line, as the supervisor's death does, so a test
+   * can see what the watchdog does then without killing its own process.
+   */
+  sever() {
+    this.#child?.stdin?.destroy();
+  }
+
+  /** @internal The watchdog's pid (null when it could not be started). */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
   }
 }

@@ -915,7 +915,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         stopSignal: signal,
         gracePeriod: p.plan.stop.gracePeriod,
       });
-      this.#watchdog?.watch(p.pid, signal);
+      this.#watchdog?.watch(p.pid, signal, p.plan.stop.gracePeriod);
     }
     let resolveExit!: () => void;
     p.exited = new Promise((resolve) => {

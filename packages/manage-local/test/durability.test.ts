@@ -3,14 +3,14 @@
  * started may be lost. A real background supervisor (`dist/daemon.js`, what `up -d` runs) with
  * real children and grandchildren; the test kills it with SIGKILL.
  */
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { ProcessPlan } from "@nix2dream/render-procfile";
 import { afterEach, describe, expect, it } from "vitest";
 import { groupHasLiveMembers, killGroup, processAlive } from "../src/probe.js";
-import { readRecord } from "../src/record.js";
-import { nodeScript, planOf } from "./helpers.js";
+import { readRecord, Watchdog } from "../src/record.js";
+import { nodeScript, planOf, tempDir } from "./helpers.js";
 import {
   act,
   childrenOf,
@@ -133,4 +133,50 @@ describe("when the supervisor is killed with SIGKILL", () => {
     // A clean end leaves no record behind.
     expect(readRecord(path.join(dir, "state"))).toBeNull();
   });
+});
+
+describe("the watchdog's grace period", () => {
+  it("ends with SIGKILL for a group that ignores its stop signal", async () => {
+    const ignores = spawn("sh", ["-c", "trap '' TERM; while :; do sleep 0.1; done"], {
+      detached: true,
+      stdio: "ignore",
+    });
+    const pgid = ignores.pid ?? 0;
+    groupsOfTest.add(pgid);
+    const watchdog = new Watchdog(1);
+    groupsOfTest.add(watchdog.pid ?? 0);
+    watchdog.watch(pgid, "SIGTERM", 1);
+    const severed = Date.now();
+    watchdog.sever();
+    await until("the group to be gone", () => !groupHasLiveMembers(pgid), 10_000);
+    // Not at once (it ignored SIGTERM), and not much later than its grace period.
+    expect(Date.now() - severed).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - severed).toBeLessThan(5000);
+  }, 15_000);
+
+  it("is the longest of the groups it was told about, not the one it started with", async () => {
+    const dir = tempDir();
+    const marker = path.join(dir, "stopped");
+    // A group that takes 2 s to stop on SIGTERM, as a database flushing its data would.
+    const slow = spawn(
+      "sh",
+      [
+        "-c",
+        `trap 'sleep 2; echo graceful > "$0"; exit 0' TERM; while :; do sleep 0.1; done`,
+        marker,
+      ],
+      { detached: true, stdio: "ignore" },
+    );
+    const pgid = slow.pid ?? 0;
+    groupsOfTest.add(pgid);
+    // Started by a plan whose longest grace was 1 s; a later plan (`up --watch`) brought this
+    // group with 5 s.
+    const watchdog = new Watchdog(1);
+    groupsOfTest.add(watchdog.pid ?? 0);
+    watchdog.watch(pgid, "SIGTERM", 5);
+    watchdog.sever();
+    await until("the group to be gone", () => !groupHasLiveMembers(pgid), 10_000);
+    // SIGKILLed after 1 s, it would not have written the marker.
+    expect(readFileSync(marker, "utf8")).toBe("graceful\n");
+  }, 15_000);
 });
