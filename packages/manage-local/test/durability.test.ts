@@ -88,6 +88,22 @@ describe("when the supervisor is killed with SIGKILL", () => {
     expect(readFileSync(path.join(dir, "stops"), "utf8")).toBe("slow\n");
   });
 
+  it("its watchdog SIGKILLs a service that ignores its stop signal, after its grace period", async () => {
+    const stubborn = ["sh", "-c", "trap '' TERM; echo slow up; while :; do sleep 0.1; done"];
+    const { child, groups } = await daemon(
+      planOf([
+        { name: "web", command: withGrandchild("web") },
+        { name: "slow", command: stubborn, stop: { signal: "SIGTERM", gracePeriod: 1 } },
+      ]),
+    );
+    await killed(child);
+    await until(
+      "every group to be gone",
+      () => groups.every((g) => !groupHasLiveMembers(g)),
+      10_000,
+    );
+  });
+
   it("`ps` reports what is left when the watchdog died too, and `down` stops it", async () => {
     const { dir, child, groups } = await daemon(planFor());
     const watchdog = watchdogOf(child.pid ?? 0, groups);
