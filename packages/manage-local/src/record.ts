@@ -325,7 +325,7 @@ export class Watchdog {
     this.#child?.stdin?.write(`+${pgid}:${signal}:${Math.ceil(Math.max(0, graceSeconds))}\n`);
   }
 
-  /** Tells the watchdog a group is gone (same arguments as {@link Watchdog.watch}). */
+  /** Tells the watchdog a group is gone: its pgid and stop signal, as `watch` was given them. */
   forget(pgid: number, signal: NodeJS.Signals) {
     this.#child?.stdin?.write(`-${pgid}:${signal}\n`);
   }
